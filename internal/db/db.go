@@ -1,0 +1,293 @@
+// Package db opens Kandidat's database, SQLite (embedded, the default) or
+// PostgreSQL, and hides the few differences between the two engines behind
+// one DB value: the transaction helper, the migration runner and the mapping
+// of driver errors to the sentinels below.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Engine names a database engine.
+type Engine string
+
+// The engines Kandidat runs on.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// Sentinel errors that stores translate into their own domain errors.
+var (
+	// ErrUniqueViolation is returned (wrapped) when an insert or update breaks a unique constraint.
+	ErrUniqueViolation = errors.New("unique constraint violated")
+	// ErrForeignKeyViolation is returned (wrapped) when a foreign key constraint fails.
+	ErrForeignKeyViolation = errors.New("foreign key constraint violated")
+)
+
+// DB is an open database. Writes go through Write, which on SQLite is a
+// single connection (SQLite allows one writer at a time, and queueing in Go
+// is cheaper than spinning on SQLITE_BUSY); reads go through Read, a pool.
+// On PostgreSQL both are the same pool.
+type DB struct {
+	Engine Engine
+	Write  *sql.DB
+	Read   *sql.DB
+	// Path is the SQLite database file; empty on PostgreSQL.
+	Path string
+}
+
+// Options says which database to open.
+type Options struct {
+	// URL is empty for SQLite in DataDir, or a postgres:// URL.
+	URL string
+	// DataDir holds the SQLite file when URL is empty.
+	DataDir string
+	// ConnectRetries bounds the attempts to reach PostgreSQL at start-up.
+	ConnectRetries int
+	// RetryDelay is the pause between two attempts.
+	RetryDelay time.Duration
+}
+
+// SQLiteFileName is the name of the database file inside the data directory.
+const SQLiteFileName = "kandidat.db"
+
+// Open opens (and for SQLite creates) the database described by opts and
+// checks that it answers.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	if opts.URL == "" {
+		return openSQLite(ctx, filepath.Join(opts.DataDir, SQLiteFileName))
+	}
+	u, err := url.Parse(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("database URL is not a valid URL")
+	}
+	switch u.Scheme {
+	case "postgres", "postgresql":
+		return openPostgres(ctx, opts)
+	case "sqlite", "file":
+		p := u.Path
+		if u.Opaque != "" {
+			p = u.Opaque
+		}
+		return openSQLite(ctx, p)
+	default:
+		return nil, fmt.Errorf("database URL has unknown scheme %q (use postgres:// or leave it empty for SQLite)", u.Scheme)
+	}
+}
+
+// sqlitePragmas are set on every SQLite connection. secure_delete makes
+// erased personal data overwritten instead of left in free pages.
+var sqlitePragmas = []string{
+	"busy_timeout(10000)",
+	"foreign_keys(ON)",
+	"secure_delete(ON)",
+	"synchronous(NORMAL)",
+}
+
+func sqliteDSN(path string, txlock string) string {
+	q := url.Values{}
+	for _, p := range sqlitePragmas {
+		q.Add("_pragma", p)
+	}
+	// Times are written as "2006-01-02 15:04:05.999999999+00:00" in UTC, a
+	// form that sorts correctly as text, so comparisons work in SQL.
+	q.Set("_time_format", "sqlite")
+	q.Set("_timezone", "UTC")
+	if txlock != "" {
+		q.Set("_txlock", txlock)
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create database directory: %w", err)
+	}
+	// WAL is a property of the file, set once with the writer.
+	w, err := sql.Open("sqlite", sqliteDSN(path, "immediate")+"&_pragma=journal_mode(WAL)")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("restrict database file mode: %w", err)
+	}
+	r, err := sql.Open("sqlite", sqliteDSN(path, "")+"&_pragma=query_only(ON)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite readers: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(2)
+	r.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{Engine: SQLite, Write: w, Read: r, Path: path}, nil
+}
+
+func openPostgres(ctx context.Context, opts Options) (*DB, error) {
+	cfg, err := pgx.ParseConfig(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %s", redactPGError(err))
+	}
+	if err := checkPostgresTLS(cfg, opts.URL); err != nil {
+		return nil, err
+	}
+	cfg.RuntimeParams["timezone"] = "UTC"
+	cfg.RuntimeParams["application_name"] = "kandidat"
+	pool := stdlib.OpenDB(*cfg)
+	pool.SetMaxOpenConns(20)
+	pool.SetMaxIdleConns(10)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	retries := opts.ConnectRetries
+	if retries <= 0 {
+		retries = 1
+	}
+	delay := opts.RetryDelay
+	if delay <= 0 {
+		delay = time.Second
+	}
+	for attempt := 1; ; attempt++ {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = pool.PingContext(pctx)
+		cancel()
+		if err == nil {
+			break
+		}
+		if attempt >= retries || ctx.Err() != nil {
+			pool.Close()
+			return nil, fmt.Errorf("PostgreSQL at %s is unreachable after %d attempts: %s", cfg.Host, attempt, redactPGError(err))
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+	}
+	return &DB{Engine: Postgres, Write: pool, Read: pool}, nil
+}
+
+// checkPostgresTLS refuses an unencrypted or unverified connection to a
+// PostgreSQL server off this machine unless the URL says so explicitly
+// with sslmode=disable, allow, prefer or require.
+func checkPostgresTLS(cfg *pgx.ConnConfig, raw string) error {
+	if isLocalHost(cfg.Host) {
+		return nil
+	}
+	u, _ := url.Parse(raw)
+	if u != nil && u.Query().Get("sslmode") != "" {
+		return nil // the operator chose
+	}
+	if cfg.TLSConfig == nil || cfg.TLSConfig.InsecureSkipVerify {
+		return fmt.Errorf("database URL: PostgreSQL at %s is not on this machine; add sslmode=verify-full (or choose another sslmode explicitly)", cfg.Host)
+	}
+	return nil
+}
+
+func isLocalHost(host string) bool {
+	if host == "" || strings.HasPrefix(host, "/") || host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// redactPGError keeps passwords out of messages that reach logs and terminals.
+func redactPGError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "://"); i >= 0 {
+		if j := strings.Index(msg[i:], "@"); j >= 0 {
+			msg = msg[:i+3] + "…" + msg[i+j:]
+		}
+	}
+	return msg
+}
+
+// Close closes the database.
+func (d *DB) Close() error {
+	var errs []error
+	if d.Read != d.Write {
+		errs = append(errs, d.Read.Close())
+	}
+	errs = append(errs, d.Write.Close())
+	return errors.Join(errs...)
+}
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	return d.Write.PingContext(ctx)
+}
+
+// InTx runs fn in one write transaction and commits it when fn returns nil.
+// Anything fn writes, including audit records, commits or rolls back together.
+func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", MapError(err))
+	}
+	return nil
+}
+
+// MapError turns driver errors into this package's sentinels, by error code
+// and never by message text, so stores can tell a conflict from a failure.
+func MapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505":
+			return fmt.Errorf("%w: %s", ErrUniqueViolation, pgErr.ConstraintName)
+		case "23503":
+			return fmt.Errorf("%w: %s", ErrForeignKeyViolation, pgErr.ConstraintName)
+		}
+		return err
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		switch sqErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %v", ErrUniqueViolation, err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w: %v", ErrForeignKeyViolation, err)
+		}
+	}
+	return err
+}
+
+// Now returns the current time in the form every store writes: UTC, to the
+// microsecond (PostgreSQL's resolution), so a value read back equals the
+// value written on both engines.
+func Now() time.Time { return Time(time.Now()) }
+
+// Time normalises t for storage.
+func Time(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

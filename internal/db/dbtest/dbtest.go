@@ -1,0 +1,73 @@
+// Package dbtest opens a fresh, migrated database for a test: SQLite in a
+// temporary directory, or, when KANDIDAT_TEST_POSTGRES_URL is set, a new
+// schema on that PostgreSQL server, dropped when the test ends.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+
+	"github.com/kandidat/kandidat/internal/db"
+)
+
+// PostgresEnv names the variable that points the suite at PostgreSQL.
+const PostgresEnv = "KANDIDAT_TEST_POSTGRES_URL"
+
+// URL returns a database URL for a fresh database: "" (SQLite in the data
+// directory) or a PostgreSQL URL with a new schema, removed at cleanup.
+func URL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		return ""
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "test_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("open %s: %v", PostgresEnv, err)
+	}
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		admin.Close()
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", PostgresEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Open returns a migrated database for the test, closed at cleanup.
+func Open(t testing.TB) *db.DB {
+	t.Helper()
+	d := OpenEmpty(t)
+	if _, err := d.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return d
+}
+
+// OpenEmpty returns an unmigrated database for the test.
+func OpenEmpty(t testing.TB) *db.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), db.Options{URL: URL(t), DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("open database: %v", err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
