@@ -1,0 +1,345 @@
+// Package account holds the people who sign in to the staff application:
+// users of a company, their passwords and their sessions, and the one-time
+// setup of an empty installation.
+package account
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/tenant"
+)
+
+// Status of a user account.
+type Status string
+
+// Statuses.
+const (
+	Active   Status = "active"
+	Disabled Status = "disabled"
+)
+
+// RoleAdministrator is the role of a company's first user. The roles module
+// turns roles into permission sets; until then an administrator can do all.
+const RoleAdministrator = "administrator"
+
+// User is a person who signs in to the staff application of one company.
+type User struct {
+	TenantID           string
+	ID                 string
+	Login              string
+	Email              string
+	DisplayName        string
+	Language           string
+	Role               string
+	Status             Status
+	MustChangePassword bool
+	PasswordChangedAt  time.Time
+	CreatedAt          time.Time
+}
+
+// Errors of this package.
+var (
+	ErrNotFound = errors.New("user not found")
+	// ErrLoginTaken is returned when the login identifier is in use anywhere in the installation.
+	ErrLoginTaken = errors.New("login already in use")
+	// ErrInvalidCredentials is the one answer to a wrong password, an
+	// unknown login and a disabled account, so none can be told apart.
+	ErrInvalidCredentials = errors.New("invalid login or password")
+	// ErrNoSession is returned for a missing, expired or revoked session.
+	ErrNoSession = errors.New("no valid session")
+	// ErrWrongPassword is returned when the current password given to change it is wrong.
+	ErrWrongPassword = errors.New("current password is wrong")
+	// ErrSetupDone is returned when the one-time setup token is unknown or used.
+	ErrSetupDone = errors.New("setup token unknown or already used")
+)
+
+// ValidationError lists what is wrong with an input: field -> message key.
+type ValidationError struct {
+	Fields map[string]string
+}
+
+func (e *ValidationError) Error() string {
+	var parts []string
+	for f, m := range e.Fields {
+		parts = append(parts, f+": "+m)
+	}
+	sort.Strings(parts)
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// Options tune the service.
+type Options struct {
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	Argon2          Argon2Params
+	HashConcurrency int
+}
+
+// Service holds the rules about users, passwords and sessions.
+type Service struct {
+	db     *db.DB
+	hasher *Hasher
+	opts   Options
+	now    func() time.Time
+}
+
+// NewService returns a Service.
+func NewService(d *db.DB, opts Options) *Service {
+	if opts.SessionIdle == 0 {
+		opts.SessionIdle = 30 * time.Minute
+	}
+	if opts.SessionAbsolute == 0 {
+		opts.SessionAbsolute = 12 * time.Hour
+	}
+	if opts.Argon2 == (Argon2Params{}) {
+		opts.Argon2 = DefaultArgon2
+	}
+	return &Service{db: d, hasher: NewHasher(opts.Argon2, opts.HashConcurrency), opts: opts, now: db.Now}
+}
+
+// SetClock replaces the clock, for tests of expiry.
+func (s *Service) SetClock(now func() time.Time) { s.now = func() time.Time { return db.Time(now()) } }
+
+// CreateUserInput is what it takes to create a user.
+type CreateUserInput struct {
+	Login       string
+	Email       string
+	DisplayName string
+	Language    string
+	Role        string
+	Password    string
+	// MustChangePassword marks an initial password set by someone else.
+	MustChangePassword bool
+}
+
+var loginPattern = regexp.MustCompile(`^[\p{L}\p{N}._@+-]{3,100}$`)
+
+// NormalizeLogin returns the stored form of a login identifier.
+func NormalizeLogin(login string) string {
+	return strings.ToLower(norm.NFC.String(strings.TrimSpace(login)))
+}
+
+func (in *CreateUserInput) validate() error {
+	f := map[string]string{}
+	in.Login = NormalizeLogin(in.Login)
+	in.Email = strings.TrimSpace(in.Email)
+	in.DisplayName = strings.TrimSpace(in.DisplayName)
+	if !utf8.ValidString(in.Login) || !loginPattern.MatchString(in.Login) {
+		f["login"] = "error.login_format"
+	}
+	if in.Email != "" {
+		a, err := mail.ParseAddress(in.Email)
+		if err != nil || a.Address != in.Email || len(in.Email) > 254 {
+			f["email"] = "error.email_format"
+		}
+	}
+	if in.DisplayName == "" || !utf8.ValidString(in.DisplayName) || utf8.RuneCountInString(in.DisplayName) > 200 || hasControl(in.DisplayName) {
+		f["display_name"] = "error.display_name"
+	}
+	if in.Language != "" && !slices.Contains(tenant.Languages, in.Language) {
+		f["language"] = "error.language"
+	}
+	if in.Role == "" {
+		in.Role = RoleAdministrator
+	}
+	if msg := CheckPassword(in.Password, in.Login); msg != "" {
+		f["password"] = msg
+	}
+	if len(f) > 0 {
+		return &ValidationError{Fields: f}
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// CreateUser creates a user in a company.
+func (s *Service) CreateUser(ctx context.Context, tenantID string, in CreateUserInput) (*User, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	var u *User
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		u, err = s.insertUser(ctx, tx, tenantID, in, hash)
+		return err
+	})
+	return u, err
+}
+
+// CreateUserTx validates and creates a user inside the caller's transaction.
+func (s *Service) CreateUserTx(ctx context.Context, tx *sql.Tx, tenantID string, in CreateUserInput) (*User, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	return s.insertUser(ctx, tx, tenantID, in, hash)
+}
+
+// ValidateUser checks a user input without creating anything.
+func ValidateUser(in CreateUserInput) error { return in.validate() }
+
+const insertUser = `INSERT INTO users (tenant_id, id, login, email, display_name, language, role, status,
+	must_change_password, password_hash, password_changed_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)`
+
+func (s *Service) insertUser(ctx context.Context, tx *sql.Tx, tenantID string, in CreateUserInput, hash string) (*User, error) {
+	now := s.now()
+	u := &User{
+		TenantID: tenantID, ID: tenant.NewID(), Login: in.Login, Email: in.Email, DisplayName: in.DisplayName,
+		Language: in.Language, Role: in.Role, Status: Active, MustChangePassword: in.MustChangePassword,
+		PasswordChangedAt: now, CreatedAt: now,
+	}
+	_, err := tx.ExecContext(ctx, insertUser, u.TenantID, u.ID, u.Login, u.Email, u.DisplayName, u.Language, u.Role,
+		string(u.Status), u.MustChangePassword, hash, now)
+	if err != nil {
+		err = db.MapError(err)
+		switch {
+		case errors.Is(err, db.ErrUniqueViolation):
+			return nil, ErrLoginTaken
+		case errors.Is(err, db.ErrForeignKeyViolation):
+			return nil, tenant.ErrNotFound
+		}
+		return nil, fmt.Errorf("insert user: %w", err)
+	}
+	return u, nil
+}
+
+const selectUser = `SELECT tenant_id, id, login, email, display_name, language, role, status, must_change_password,
+	password_changed_at, created_at FROM users`
+
+func scanUser(row interface{ Scan(...any) error }) (*User, error) {
+	var u User
+	var status string
+	err := row.Scan(&u.TenantID, &u.ID, &u.Login, &u.Email, &u.DisplayName, &u.Language, &u.Role, &status,
+		&u.MustChangePassword, &u.PasswordChangedAt, &u.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read user: %w", err)
+	}
+	u.Status = Status(status)
+	return &u, nil
+}
+
+// UserByID returns a user of a company.
+func (s *Service) UserByID(ctx context.Context, tenantID, id string) (*User, error) {
+	return scanUser(s.db.Read.QueryRowContext(ctx, selectUser+` WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+}
+
+// UserByLogin returns a user of a company by login identifier.
+func (s *Service) UserByLogin(ctx context.Context, tenantID, login string) (*User, error) {
+	return scanUser(s.db.Read.QueryRowContext(ctx, selectUser+` WHERE tenant_id = $1 AND login = $2`, tenantID, NormalizeLogin(login)))
+}
+
+// ListUsers returns the users of a company by display name.
+func (s *Service) ListUsers(ctx context.Context, tenantID string) ([]*User, error) {
+	rows, err := s.db.Read.QueryContext(ctx, selectUser+` WHERE tenant_id = $1 ORDER BY display_name, login`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []*User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// SetStatus disables or re-enables a user. Disabling ends every session of the user.
+func (s *Service) SetStatus(ctx context.Context, tenantID, userID string, st Status) error {
+	if st != Active && st != Disabled {
+		return &ValidationError{Fields: map[string]string{"status": "error.status"}}
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
+			tenantID, userID, string(st), s.now())
+		if err != nil {
+			return fmt.Errorf("update user status: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if st == Disabled {
+			return deleteSessions(ctx, tx, tenantID, userID)
+		}
+		return nil
+	})
+}
+
+// ChangePassword replaces a user's password after checking the current one,
+// ends all the user's sessions and clears the must-change flag. The caller
+// starts a fresh session afterwards.
+func (s *Service) ChangePassword(ctx context.Context, tenantID, userID, current, next string) error {
+	var hash, login string
+	err := s.db.Read.QueryRowContext(ctx, `SELECT password_hash, login FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'active'`,
+		tenantID, userID).Scan(&hash, &login)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("read password: %w", err)
+	}
+	ok, _, err := s.hasher.Verify(ctx, current, hash)
+	if err != nil {
+		return fmt.Errorf("verify password: %w", err)
+	}
+	if !ok {
+		return ErrWrongPassword
+	}
+	if msg := CheckPassword(next, login); msg != "" {
+		return &ValidationError{Fields: map[string]string{"new_password": msg}}
+	}
+	if next == current {
+		return &ValidationError{Fields: map[string]string{"new_password": "error.password_reused"}}
+	}
+	newHash, err := s.hasher.Hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $3, must_change_password = FALSE,
+			password_changed_at = $4, updated_at = $4 WHERE tenant_id = $1 AND id = $2`, tenantID, userID, newHash, now); err != nil {
+			return fmt.Errorf("update password: %w", err)
+		}
+		return deleteSessions(ctx, tx, tenantID, userID)
+	})
+}
+
+// UserByAnyLogin returns the user with a login, in whatever company: logins
+// are unique across the installation. For operators at the command line.
+func (s *Service) UserByAnyLogin(ctx context.Context, login string) (*User, error) {
+	return scanUser(s.db.Read.QueryRowContext(ctx, selectUser+` WHERE login = $1`, NormalizeLogin(login)))
+}

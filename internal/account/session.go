@@ -1,0 +1,191 @@
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kandidat/kandidat/internal/tenant"
+)
+
+// Session is a signed-in browser.
+type Session struct {
+	TenantID   string
+	ID         string
+	UserID     string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+}
+
+// Principal is who a request acts for: one user of one company.
+type Principal struct {
+	TenantID           string
+	UserID             string
+	SessionID          string
+	Role               string
+	DisplayName        string
+	Language           string
+	MustChangePassword bool
+}
+
+// Client describes the browser signing in; it is kept with the session so
+// the user can recognise and revoke it later.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// NewToken returns a random 256-bit secret, URL-safe, and its storage hash.
+func NewToken() (token, hash string) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, HashToken(token)
+}
+
+// HashToken returns the stored form of a secret token.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// SignIn checks a login and password and starts a session. It answers
+// ErrInvalidCredentials, after the same work, whether the login is unknown,
+// the password wrong or the account disabled.
+func (s *Service) SignIn(ctx context.Context, login, password string, c Client) (token string, p *Principal, err error) {
+	login = NormalizeLogin(login)
+	if len(password) > 4*MaxPasswordLen || !utf8.ValidString(login) || len(login) > 200 {
+		s.hasher.Burn(ctx, "")
+		return "", nil, ErrInvalidCredentials
+	}
+	var tenantID, userID, hash, status string
+	err = s.db.Read.QueryRowContext(ctx, `SELECT tenant_id, id, password_hash, status FROM users WHERE login = $1`, login).
+		Scan(&tenantID, &userID, &hash, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		s.hasher.Burn(ctx, password)
+		return "", nil, ErrInvalidCredentials
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("look up login: %w", err)
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, password, hash)
+	if err != nil && !errors.Is(err, ErrUnsupportedHash) {
+		return "", nil, err
+	}
+	if !ok || status != string(Active) {
+		return "", nil, ErrInvalidCredentials
+	}
+	if rehash {
+		if newHash, err := s.hasher.Hash(ctx, password); err == nil {
+			_, _ = s.db.Write.ExecContext(ctx, `UPDATE users SET password_hash = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, userID, newHash)
+		}
+	}
+	token, err = s.StartSession(ctx, tenantID, userID, c)
+	if err != nil {
+		return "", nil, err
+	}
+	p, err = s.Authenticate(ctx, token)
+	return token, p, err
+}
+
+// StartSession creates a new session for a user and returns its secret.
+func (s *Service) StartSession(ctx context.Context, tenantID, userID string, c Client) (string, error) {
+	token, hash := NewToken()
+	now := s.now()
+	_, err := s.db.Write.ExecContext(ctx, `INSERT INTO sessions (tenant_id, id, token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)`,
+		tenantID, tenant.NewID(), hash, userID, now, now.Add(s.opts.SessionAbsolute), truncate(c.IP, 64), truncate(c.UserAgent, 300))
+	if err != nil {
+		return "", fmt.Errorf("create session: %w", err)
+	}
+	return token, nil
+}
+
+func truncate(s string, n int) string {
+	if !utf8.ValidString(s) {
+		return ""
+	}
+	for len(s) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}
+
+const selectPrincipal = `SELECT s.tenant_id, s.id, s.user_id, s.last_seen_at, s.expires_at, u.role, u.display_name, u.language,
+	u.must_change_password, u.status
+FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
+WHERE s.token_hash = $1`
+
+// lastSeenGranularity limits the writes that keep a session alive to one a minute.
+const lastSeenGranularity = time.Minute
+
+// Authenticate returns the principal of a session secret, or ErrNoSession.
+// It extends the idle timeout, never the absolute one.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
+	if token == "" || len(token) > 100 {
+		return nil, ErrNoSession
+	}
+	hash := HashToken(token)
+	var p Principal
+	var lastSeen, expires time.Time
+	var status string
+	err := s.db.Read.QueryRowContext(ctx, selectPrincipal, hash).Scan(&p.TenantID, &p.SessionID, &p.UserID, &lastSeen, &expires,
+		&p.Role, &p.DisplayName, &p.Language, &p.MustChangePassword, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read session: %w", err)
+	}
+	now := s.now()
+	if status != string(Active) || !now.Before(expires) || !now.Before(lastSeen.Add(s.opts.SessionIdle)) {
+		_, _ = s.db.Write.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash)
+		return nil, ErrNoSession
+	}
+	if now.Sub(lastSeen) >= lastSeenGranularity {
+		if _, err := s.db.Write.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1`, hash, now); err != nil {
+			return nil, fmt.Errorf("touch session: %w", err)
+		}
+	}
+	return &p, nil
+}
+
+// SignOut ends the session of a secret on the server.
+func (s *Service) SignOut(ctx context.Context, token string) error {
+	if token == "" {
+		return nil
+	}
+	_, err := s.db.Write.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, HashToken(token))
+	if err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+func deleteSessions(ctx context.Context, tx *sql.Tx, tenantID, userID string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2`, tenantID, userID); err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	return nil
+}
+
+// PruneSessions deletes expired sessions and returns how many.
+func (s *Service) PruneSessions(ctx context.Context) (int64, error) {
+	now := s.now()
+	res, err := s.db.Write.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2`, now, now.Add(-s.opts.SessionIdle))
+	if err != nil {
+		return 0, fmt.Errorf("prune sessions: %w", err)
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,199 @@
+// Package app is the composition root: it builds the database, the keyring,
+// the domain services and the web layer from a Config, and runs the server
+// with a graceful shutdown.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/config"
+	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/i18n"
+	"github.com/kandidat/kandidat/internal/keys"
+	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/web"
+)
+
+// Version is set at build time with -ldflags "-X github.com/kandidat/kandidat/internal/app.Version=v1.2.3".
+var Version = ""
+
+// VersionString returns the version of this binary.
+func VersionString() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			if len(rev) > 12 {
+				rev = rev[:12]
+			}
+			if dirty {
+				rev += "-dirty"
+			}
+			return "devel-" + rev
+		}
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			return bi.Main.Version
+		}
+	}
+	return "devel"
+}
+
+// App is an opened installation.
+type App struct {
+	Config   *config.Config
+	Logger   *slog.Logger
+	DB       *db.DB
+	Master   *keys.MasterKey
+	Keys     *keys.Keyring
+	Tenants  *tenant.Service
+	Accounts *account.Service
+	I18n     *i18n.Bundle
+	Registry *prometheus.Registry
+}
+
+// NewLogger returns the application log: JSON (or text) on w, at the configured level.
+func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// OpenOptions say how to open an installation.
+type OpenOptions struct {
+	// Migrate applies pending migrations; otherwise a schema that is behind is an error.
+	Migrate bool
+	// CreateMasterKey generates the master key when its file is absent (serve does; other commands do not).
+	CreateMasterKey bool
+	// Out receives messages for the operator.
+	Out io.Writer
+}
+
+// Open opens the installation that cfg describes.
+func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOptions) (*App, error) {
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if err := cfg.CheckDataDir(); err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Logger: logger, Registry: prometheus.NewRegistry()}
+	var err error
+	keyPath := cfg.MasterKeyPath()
+	if o.CreateMasterKey {
+		var created bool
+		a.Master, created, err = keys.LoadOrCreateMasterKey(keyPath)
+		if created {
+			fmt.Fprintf(o.Out, "WARNING: a new master key was written to %s.\n"+
+				"  It encrypts every company's data key. Keep a copy OFF this machine (a password manager or a safe):\n"+
+				"  without it, the data and every backup are unreadable; with it, anyone holding a backup can read them.\n"+
+				"  In production, keep it outside the data directory and point --master-key-file at it.\n", keyPath)
+			logger.Warn("master key created", "path", keyPath)
+		}
+	} else {
+		a.Master, err = keys.ReadMasterKeyFile(keyPath)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--master-key-file: %s", strings.TrimPrefix(err.Error(), "keys: "))
+	}
+	a.DB, err = db.Open(ctx, db.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, ConnectRetries: cfg.DBConnectRetries, RetryDelay: time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("--database-url: %v", err)
+	}
+	if err := a.checkSchema(ctx, o.Migrate); err != nil {
+		a.DB.Close()
+		return nil, err
+	}
+	if a.I18n, err = i18n.Load(); err != nil {
+		a.DB.Close()
+		return nil, err
+	}
+	a.Keys = keys.New(a.DB, a.Master)
+	a.Tenants = tenant.NewService(a.DB, a.Keys)
+	a.Accounts = account.NewService(a.DB, account.Options{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute})
+	return a, nil
+}
+
+// ErrSchemaBehind is returned when migrations are pending and were not applied.
+var ErrSchemaBehind = errors.New("the database schema is behind this binary; run: kandidat migrate up")
+
+func (a *App) checkSchema(ctx context.Context, migrate bool) error {
+	if migrate {
+		applied, err := a.DB.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		if len(applied) > 0 {
+			a.Logger.Info("migrations applied", "count", len(applied), "latest", applied[len(applied)-1])
+		}
+		return nil
+	}
+	st, err := a.DB.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if len(st.Unknown) > 0 {
+		return db.ErrSchemaNewer
+	}
+	if len(st.Pending) > 0 {
+		return ErrSchemaBehind
+	}
+	return nil
+}
+
+// Ready reports whether the installation can serve requests.
+func (a *App) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := a.DB.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	st, err := a.DB.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if !st.Current() {
+		return errors.New("database schema is not current")
+	}
+	return nil
+}
+
+// Web builds the web layer.
+func (a *App) Web() (*web.Server, error) {
+	return web.New(web.Deps{
+		Accounts: a.Accounts, Tenants: a.Tenants, I18n: a.I18n, Logger: a.Logger, Ready: a.Ready, Registry: a.Registry,
+	}, web.Options{
+		TLS: a.Config.TLS(), TrustedProxies: a.Config.TrustedProxies, MaxBodyBytes: a.Config.MaxBodyBytes,
+		MetricsToken: a.Config.MetricsToken, Version: VersionString(),
+	})
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Stderr is where serve writes its log when no writer is given.
+var Stderr io.Writer = os.Stderr

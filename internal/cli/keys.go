@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/kandidat/kandidat/internal/config"
+	"github.com/kandidat/kandidat/internal/keys"
+)
+
+func runKeys(ctx context.Context, env *Env, args []string) error {
+	return subcommand(env, "keys", args, map[string]func([]string) error{
+		"status": func(args []string) error {
+			f := newFlags(env, "keys status", "keys status [flags]", config.Installation)
+			if err := f.parse(args); err != nil {
+				return err
+			}
+			a, err := f.open(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			infos, err := a.Keys.Tenants(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "master key id: %s\n", a.Master.ID())
+			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TENANT\tMASTER KEY\tKEYS\tPRIMARY\tUPDATED")
+			for _, i := range infos {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", i.TenantID, i.MasterKeyID, i.Keys, i.PrimaryKeyID, i.UpdatedAt.Format("2006-01-02 15:04"))
+			}
+			return tw.Flush()
+		},
+		"rotate": func(args []string) error {
+			f := newFlags(env, "keys rotate", "keys rotate [--tenant SLUG|ID] [flags]  (new primary data key; old data stays readable)", config.Installation)
+			ref := f.String("tenant", "", "only this company (default: every company)")
+			if err := f.parse(args); err != nil {
+				return err
+			}
+			a, err := f.open(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			var ids []string
+			if *ref != "" {
+				t, err := a.Tenants.ByRef(ctx, *ref)
+				if err != nil {
+					return tenantError(err)
+				}
+				ids = []string{t.ID}
+			} else {
+				ts, err := a.Tenants.List(ctx)
+				if err != nil {
+					return err
+				}
+				for _, t := range ts {
+					ids = append(ids, t.ID)
+				}
+			}
+			for _, id := range ids {
+				if err := a.Keys.Rotate(ctx, id); err != nil {
+					return fmt.Errorf("rotate data key of %s: %w", id, err)
+				}
+				fmt.Fprintf(env.Stdout, "rotated data key of %s\n", id)
+			}
+			return nil
+		},
+		"rewrap": func(args []string) error {
+			f := newFlags(env, "keys rewrap", "keys rewrap --new-master-key-file FILE [flags]  (re-wraps every data key under a new master key)", config.Installation)
+			newFile := f.String("new-master-key-file", "", "file of the new master key; created (mode 0600) when it does not exist")
+			if err := f.parse(args); err != nil {
+				return err
+			}
+			if *newFile == "" {
+				return fmt.Errorf("--new-master-key-file: required")
+			}
+			next, created, err := keys.LoadOrCreateMasterKey(*newFile)
+			if err != nil {
+				return fmt.Errorf("--new-master-key-file: %v", err)
+			}
+			a, err := f.open(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			n, err := a.Keys.Rewrap(ctx, next)
+			if err != nil {
+				return err
+			}
+			if created {
+				fmt.Fprintf(env.Stdout, "created new master key %s\n", *newFile)
+			}
+			fmt.Fprintf(env.Stdout, "re-wrapped %d data keys under master key %s; start kandidat with --master-key-file %s from now on, and keep a copy of it off this machine\n", n, next.ID(), *newFile)
+			return nil
+		},
+	}, "status|rotate|rewrap [flags]")
+}

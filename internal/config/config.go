@@ -1,0 +1,413 @@
+// Package config holds Kandidat's one Config, loaded from command-line flags
+// over KANDIDAT_* environment variables over defaults (secrets also from
+// KANDIDAT_*_FILE), and validated with messages a person can act on.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the effective configuration of one kandidat process.
+type Config struct {
+	// Installation settings, shared by every subcommand that works on one.
+	DataDir          string
+	DatabaseURL      string
+	MasterKeyFile    string
+	LogLevel         string
+	LogFormat        string
+	DBConnectRetries int
+
+	// Server settings.
+	Addr             string
+	BaseURL          string
+	TLSCert          string
+	TLSKey           string
+	ACMEDomain       string
+	ACMEEmail        string
+	ACMEDirectoryURL string
+	HTTPRedirectAddr string
+	BehindTLSProxy   bool
+	TrustedProxies   []netip.Prefix
+	AdminAddr        string
+	MetricsToken     string
+	Dev              bool
+	Demo             bool
+	NoMigrate        bool
+	MaxBodyBytes     int64
+	SessionIdle      time.Duration
+	SessionAbsolute  time.Duration
+	ShutdownTimeout  time.Duration
+
+	// Email.
+	SMTPHost     string
+	SMTPPort     int
+	SMTPUsername string
+	SMTPPassword string
+	SMTPFrom     string
+	SMTPTLS      string
+}
+
+// Scope says which group of settings a subcommand takes.
+type Scope int
+
+// Scopes: every installation command takes the installation settings; serve
+// and config take the server ones too.
+const (
+	Installation Scope = iota
+	Server
+)
+
+type setting struct {
+	name   string // flag name; the variable is KANDIDAT_ + upper snake case
+	usage  string
+	scope  Scope
+	secret bool
+	value  func(c *Config) flag.Value
+}
+
+// settings lists every setting once; flags, environment, validation and the
+// masked print-out all walk this list.
+var settings = []setting{
+	{"data-dir", "directory for the SQLite database, keys and files", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.DataDir) }},
+	{"database-url", "empty for SQLite in the data directory, or postgres://user:pass@host/db", Installation, true, func(c *Config) flag.Value { return (*stringValue)(&c.DatabaseURL) }},
+	{"master-key-file", "file holding the master key (default: master.key in the data directory, created on first start)", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.MasterKeyFile) }},
+	{"log-level", "debug, info, warn or error", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.LogLevel) }},
+	{"log-format", "json or text", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.LogFormat) }},
+	{"db-connect-retries", "attempts to reach PostgreSQL at start-up, one second apart", Installation, false, func(c *Config) flag.Value { return (*intValue)(&c.DBConnectRetries) }},
+
+	{"addr", "address to listen on", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.Addr) }},
+	{"base-url", "public URL of this installation, e.g. https://jobs.example.com", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.BaseURL) }},
+	{"tls-cert", "TLS certificate file (PEM)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.TLSCert) }},
+	{"tls-key", "TLS private key file (PEM)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.TLSKey) }},
+	{"acme-domain", "domain to obtain a certificate for with ACME (Let's Encrypt)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.ACMEDomain) }},
+	{"acme-email", "contact email for the ACME account", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.ACMEEmail) }},
+	{"acme-directory-url", "ACME directory (default: Let's Encrypt production)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.ACMEDirectoryURL) }},
+	{"http-redirect-addr", "with TLS: also listen here with plain HTTP that redirects to HTTPS (e.g. :80)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.HTTPRedirectAddr) }},
+	{"behind-tls-proxy", "plain HTTP behind a proxy that terminates TLS", Server, false, func(c *Config) flag.Value { return (*boolValue)(&c.BehindTLSProxy) }},
+	{"trusted-proxies", "comma-separated CIDRs whose X-Forwarded-* headers are trusted", Server, false, func(c *Config) flag.Value { return (*prefixesValue)(&c.TrustedProxies) }},
+	{"admin-addr", "separate address for /metrics (e.g. 127.0.0.1:9090)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.AdminAddr) }},
+	{"metrics-token", "bearer token for /metrics on the main address", Server, true, func(c *Config) flag.Value { return (*stringValue)(&c.MetricsToken) }},
+	{"dev", "development mode: human-readable logs and detailed start-up output (security settings stay on)", Server, false, func(c *Config) flag.Value { return (*boolValue)(&c.Dev) }},
+	{"demo", "create a demo company and administrator on an empty installation", Server, false, func(c *Config) flag.Value { return (*boolValue)(&c.Demo) }},
+	{"no-migrate", "do not apply pending migrations at start", Server, false, func(c *Config) flag.Value { return (*boolValue)(&c.NoMigrate) }},
+	{"max-body-bytes", "largest request body accepted outside uploads", Server, false, func(c *Config) flag.Value { return (*int64Value)(&c.MaxBodyBytes) }},
+	{"session-idle-timeout", "sign out after this long without activity", Server, false, func(c *Config) flag.Value { return (*durationValue)(&c.SessionIdle) }},
+	{"session-absolute-timeout", "sign out this long after sign-in, active or not", Server, false, func(c *Config) flag.Value { return (*durationValue)(&c.SessionAbsolute) }},
+	{"shutdown-timeout", "time given to in-flight requests at shutdown", Server, false, func(c *Config) flag.Value { return (*durationValue)(&c.ShutdownTimeout) }},
+
+	{"smtp-host", "SMTP server for outgoing email (empty: emails go to the outbox directory)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPHost) }},
+	{"smtp-port", "SMTP port", Server, false, func(c *Config) flag.Value { return (*intValue)(&c.SMTPPort) }},
+	{"smtp-username", "SMTP user name", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPUsername) }},
+	{"smtp-password", "SMTP password", Server, true, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPPassword) }},
+	{"smtp-from", "sender address of outgoing email", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPFrom) }},
+	{"smtp-tls", "starttls, tls or none (none only for a server on loopback)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPTLS) }},
+}
+
+// Default returns the configuration before flags and environment.
+func Default() Config {
+	return Config{
+		DataDir:          "./kandidat-data",
+		LogLevel:         "info",
+		LogFormat:        "json",
+		DBConnectRetries: 10,
+		Addr:             "127.0.0.1:8080",
+		MaxBodyBytes:     1 << 20,
+		SessionIdle:      30 * time.Minute,
+		SessionAbsolute:  12 * time.Hour,
+		ShutdownTimeout:  20 * time.Second,
+		SMTPPort:         587,
+		SMTPTLS:          "starttls",
+	}
+}
+
+// EnvName returns the environment variable of a setting.
+func EnvName(flagName string) string {
+	return "KANDIDAT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Register defines the flags of scope (and the scopes below it) on fs and
+// returns the Config they fill.
+func Register(fs *flag.FlagSet, scope Scope) *Config {
+	c := Default()
+	for _, s := range settings {
+		if s.scope > scope {
+			continue
+		}
+		usage := s.usage + " (" + EnvName(s.name)
+		if s.secret {
+			usage += ", or " + EnvName(s.name) + "_FILE"
+		}
+		usage += ")"
+		fs.Var(s.value(&c), s.name, usage)
+	}
+	return &c
+}
+
+// ApplyEnv fills the settings not given as flags from the environment.
+// getenv is os.Getenv outside tests.
+func ApplyEnv(fs *flag.FlagSet, c *Config, getenv func(string) string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, s := range settings {
+		if fs.Lookup(s.name) == nil || given[s.name] {
+			continue
+		}
+		env := EnvName(s.name)
+		v, ok := getenv(env), getenv(env) != ""
+		if s.secret && !ok {
+			if file := getenv(env + "_FILE"); file != "" {
+				b, err := os.ReadFile(file)
+				if err != nil {
+					return fmt.Errorf("%s_FILE: cannot read %s: %v", env, file, unwrapPathError(err))
+				}
+				v, ok = strings.TrimRight(string(b), "\r\n"), true
+			}
+		}
+		if !ok {
+			continue
+		}
+		if err := s.value(c).Set(v); err != nil {
+			return fmt.Errorf("%s: %v", env, err)
+		}
+	}
+	return nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Validate checks every value that can be checked without touching the
+// network, and returns one line naming the setting and what is wrong.
+func (c *Config) Validate(scope Scope) error {
+	if c.DataDir == "" {
+		return errors.New("--data-dir: must not be empty")
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || u.Scheme == "" {
+			return errors.New("--database-url: not a URL; use postgres://user:password@host:5432/dbname, or leave it empty for SQLite")
+		}
+		switch u.Scheme {
+		case "postgres", "postgresql":
+			if u.Host == "" && u.Query().Get("host") == "" {
+				return errors.New("--database-url: the PostgreSQL URL has no host")
+			}
+		default:
+			return fmt.Errorf("--database-url: unknown URL scheme %q; use postgres://, or leave it empty for SQLite", u.Scheme)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		return fmt.Errorf("--log-format: %q is not json or text", c.LogFormat)
+	}
+	if c.DBConnectRetries < 1 || c.DBConnectRetries > 600 {
+		return fmt.Errorf("--db-connect-retries: %d is out of range 1..600", c.DBConnectRetries)
+	}
+	if scope < Server {
+		return nil
+	}
+	host, err := checkAddr("--addr", c.Addr)
+	if err != nil {
+		return err
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--base-url: %q is not an absolute http(s) URL such as https://jobs.example.com", c.BaseURL)
+		}
+		if u.Path != "" && u.Path != "/" {
+			return errors.New("--base-url: a path prefix is not supported; give scheme and host only")
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key: give both or neither")
+	}
+	if c.TLSCert != "" {
+		for name, f := range map[string]string{"--tls-cert": c.TLSCert, "--tls-key": c.TLSKey} {
+			if _, err := os.ReadFile(f); err != nil {
+				return fmt.Errorf("%s: cannot read %s: %v", name, f, unwrapPathError(err))
+			}
+		}
+	}
+	if c.ACMEDomain != "" {
+		if c.TLSCert != "" {
+			return errors.New("--acme-domain: choose ACME or --tls-cert/--tls-key, not both")
+		}
+		if strings.ContainsAny(c.ACMEDomain, "/: ") || !strings.Contains(c.ACMEDomain, ".") && c.ACMEDomain != "localhost" {
+			return fmt.Errorf("--acme-domain: %q is not a domain name", c.ACMEDomain)
+		}
+		if c.ACMEEmail != "" && !strings.Contains(c.ACMEEmail, "@") {
+			return fmt.Errorf("--acme-email: %q is not an email address", c.ACMEEmail)
+		}
+	}
+	if c.ACMEDirectoryURL != "" {
+		u, err := url.Parse(c.ACMEDirectoryURL)
+		if err != nil || u.Scheme != "https" {
+			return errors.New("--acme-directory-url: must be an https:// URL")
+		}
+	}
+	if c.HTTPRedirectAddr != "" {
+		if !c.TLS() {
+			return errors.New("--http-redirect-addr: needs TLS (--tls-cert/--tls-key or --acme-domain)")
+		}
+		if _, err := checkAddr("--http-redirect-addr", c.HTTPRedirectAddr); err != nil {
+			return err
+		}
+	}
+	if c.TLS() && c.BehindTLSProxy {
+		return errors.New("--behind-tls-proxy: the server terminates TLS itself here; drop one of them")
+	}
+	if !c.TLS() && !c.BehindTLSProxy && !isLoopback(host) {
+		return fmt.Errorf("--addr: %s is reachable from other machines but TLS is off; set --tls-cert/--tls-key or --acme-domain, or --behind-tls-proxy with --trusted-proxies", c.Addr)
+	}
+	if c.BehindTLSProxy && len(c.TrustedProxies) == 0 {
+		return errors.New("--trusted-proxies: --behind-tls-proxy needs the CIDRs of the proxy, e.g. 10.0.0.5/32")
+	}
+	if c.AdminAddr != "" {
+		if _, err := checkAddr("--admin-addr", c.AdminAddr); err != nil {
+			return err
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return errors.New("--metrics-token: use at least 16 characters")
+	}
+	if c.MaxBodyBytes < 1024 {
+		return fmt.Errorf("--max-body-bytes: %d is below the minimum of 1024", c.MaxBodyBytes)
+	}
+	if c.SessionIdle < time.Minute || c.SessionIdle > c.SessionAbsolute {
+		return fmt.Errorf("--session-idle-timeout: %s must be at least 1m and at most the absolute timeout (%s)", c.SessionIdle, c.SessionAbsolute)
+	}
+	if c.SessionAbsolute > 30*24*time.Hour {
+		return fmt.Errorf("--session-absolute-timeout: %s is longer than 30 days", c.SessionAbsolute)
+	}
+	if c.ShutdownTimeout < 0 {
+		return errors.New("--shutdown-timeout: must not be negative")
+	}
+	if c.SMTPHost != "" {
+		if c.SMTPPort < 1 || c.SMTPPort > 65535 {
+			return fmt.Errorf("--smtp-port: %d is not a port number", c.SMTPPort)
+		}
+		switch c.SMTPTLS {
+		case "starttls", "tls":
+		case "none":
+			if !isLoopback(c.SMTPHost) {
+				return errors.New("--smtp-tls: none is allowed only for an SMTP server on this machine")
+			}
+		default:
+			return fmt.Errorf("--smtp-tls: %q is not starttls, tls or none", c.SMTPTLS)
+		}
+		if c.SMTPFrom == "" || !strings.Contains(c.SMTPFrom, "@") {
+			return errors.New("--smtp-from: give the sender address, e.g. jobs@example.com")
+		}
+	}
+	return nil
+}
+
+func checkAddr(name, addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("%s: %q is not host:port (e.g. 127.0.0.1:8080)", name, addr)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return "", fmt.Errorf("%s: %q has no valid port", name, addr)
+	}
+	return host, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// TLS reports whether the server terminates TLS itself.
+func (c *Config) TLS() bool { return c.TLSCert != "" || c.ACMEDomain != "" }
+
+// MasterKeyPath returns the master key file, defaulting to the data directory.
+func (c *Config) MasterKeyPath() string {
+	if c.MasterKeyFile != "" {
+		return c.MasterKeyFile
+	}
+	return filepath.Join(c.DataDir, "master.key")
+}
+
+// CheckDataDir creates the data directory when absent and checks that it is writable.
+func (c *Config) CheckDataDir() error {
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("--data-dir: cannot create %s: %v", c.DataDir, unwrapPathError(err))
+	}
+	f, err := os.CreateTemp(c.DataDir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("--data-dir: %s is not writable: %v", c.DataDir, unwrapPathError(err))
+	}
+	name := f.Name()
+	f.Close()
+	os.Remove(name)
+	return nil
+}
+
+// Entry is one line of the effective configuration.
+type Entry struct {
+	Name, Env, Value string
+}
+
+// Effective lists the settings of scope with their values, secrets masked.
+func (c *Config) Effective(scope Scope) []Entry {
+	var out []Entry
+	for _, s := range settings {
+		if s.scope > scope {
+			continue
+		}
+		v := s.value(c).String()
+		if s.name == "database-url" {
+			v = maskURLPassword(v)
+		} else if s.secret && v != "" {
+			v = "********"
+		}
+		out = append(out, Entry{Name: s.name, Env: EnvName(s.name), Value: v})
+	}
+	return out
+}
+
+func maskURLPassword(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if raw == "" {
+			return ""
+		}
+		return "********"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		return strings.Replace(u.String(), "xxxxx", "********", 1)
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "********")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}

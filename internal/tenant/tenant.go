@@ -1,0 +1,341 @@
+// Package tenant manages companies: the tenants of an installation, their
+// settings and the modules the operator has enabled for each.
+package tenant
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/kandidat/kandidat/internal/db"
+)
+
+// Module is a part of the product the operator enables per company.
+type Module string
+
+// The modules. A disabled module's pages and API answer 404 for the company.
+const (
+	Recruitment    Module = "recruitment"
+	Whistleblowing Module = "whistleblowing"
+	Statistics     Module = "statistics"
+	API            Module = "api"
+)
+
+// Modules lists every module in display order.
+var Modules = []Module{Recruitment, Whistleblowing, Statistics, API}
+
+// DefaultModules are enabled for a new company unless the operator says otherwise.
+var DefaultModules = []Module{Recruitment, Statistics}
+
+// Languages are the languages Kandidat speaks.
+var Languages = []string{"en", "sv", "nb", "sk", "cs"}
+
+// Tenant is a company using the installation.
+type Tenant struct {
+	ID                 string
+	Slug               string
+	Name               string
+	RegistrationNumber string
+	DefaultLanguage    string
+	Modules            []Module
+	CreatedAt          time.Time
+}
+
+// Enabled reports whether module m is on for the company.
+func (t *Tenant) Enabled(m Module) bool { return slices.Contains(t.Modules, m) }
+
+// Errors of this package.
+var (
+	ErrNotFound = errors.New("company not found")
+	ErrConflict = errors.New("a company with this sign-in name already exists")
+)
+
+// ValidationError lists what is wrong with an input, per field.
+type ValidationError struct {
+	Fields map[string]string // field name -> message key
+}
+
+func (e *ValidationError) Error() string {
+	var parts []string
+	for f, m := range e.Fields {
+		parts = append(parts, f+": "+m)
+	}
+	slices.Sort(parts)
+	return "invalid company: " + strings.Join(parts, "; ")
+}
+
+// KeyCreator creates a company's data key inside the transaction that creates the company.
+type KeyCreator interface {
+	CreateTenantKey(ctx context.Context, tx *sql.Tx, tenantID string) error
+}
+
+// Service holds the rules about companies.
+type Service struct {
+	db   *db.DB
+	keys KeyCreator
+}
+
+// NewService returns a Service.
+func NewService(d *db.DB, keys KeyCreator) *Service {
+	return &Service{db: d, keys: keys}
+}
+
+// CreateInput is what it takes to create a company.
+type CreateInput struct {
+	Slug               string
+	Name               string
+	RegistrationNumber string
+	DefaultLanguage    string
+	Modules            []Module // nil means DefaultModules
+}
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// reservedSlugs would collide with routes or confuse people.
+var reservedSlugs = []string{"admin", "api", "static", "setup", "login", "signin", "careers", "report", "www"}
+
+// Validate checks the input and normalises it in place.
+func (in *CreateInput) Validate() error {
+	fields := map[string]string{}
+	in.Slug = strings.ToLower(strings.TrimSpace(in.Slug))
+	in.Name = strings.TrimSpace(in.Name)
+	in.RegistrationNumber = strings.TrimSpace(in.RegistrationNumber)
+	switch {
+	case !slugPattern.MatchString(in.Slug):
+		fields["slug"] = "error.slug_format"
+	case slices.Contains(reservedSlugs, in.Slug):
+		fields["slug"] = "error.slug_reserved"
+	}
+	if in.Name == "" || !utf8.ValidString(in.Name) || utf8.RuneCountInString(in.Name) > 200 || hasControl(in.Name) {
+		fields["name"] = "error.company_name"
+	}
+	if utf8.RuneCountInString(in.RegistrationNumber) > 50 || !utf8.ValidString(in.RegistrationNumber) || hasControl(in.RegistrationNumber) {
+		fields["registration_number"] = "error.registration_number"
+	}
+	if in.DefaultLanguage == "" {
+		in.DefaultLanguage = "en"
+	}
+	if !slices.Contains(Languages, in.DefaultLanguage) {
+		fields["default_language"] = "error.language"
+	}
+	if in.Modules == nil {
+		in.Modules = slices.Clone(DefaultModules)
+	}
+	for _, m := range in.Modules {
+		if !slices.Contains(Modules, m) {
+			fields["modules"] = "error.module"
+		}
+	}
+	if len(fields) > 0 {
+		return &ValidationError{Fields: fields}
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// Create creates a company with its data key.
+func (s *Service) Create(ctx context.Context, in CreateInput) (*Tenant, error) {
+	var t *Tenant
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		t, err = s.CreateTx(ctx, tx, in)
+		return err
+	})
+	return t, err
+}
+
+const insertTenant = `INSERT INTO tenants (id, slug, name, registration_number, default_language, settings, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, '{}', $6, $6)`
+
+const insertModule = `INSERT INTO tenant_modules (tenant_id, module, enabled_at) VALUES ($1, $2, $3)`
+
+// CreateTx creates a company inside the caller's transaction, so that a
+// company and its first administrator are created together or not at all.
+func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, in CreateInput) (*Tenant, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	now := db.Now()
+	t := &Tenant{
+		ID: NewID(), Slug: in.Slug, Name: in.Name, RegistrationNumber: in.RegistrationNumber,
+		DefaultLanguage: in.DefaultLanguage, Modules: sortModules(in.Modules), CreatedAt: now,
+	}
+	if _, err := tx.ExecContext(ctx, insertTenant, t.ID, t.Slug, t.Name, t.RegistrationNumber, t.DefaultLanguage, now); err != nil {
+		if err := db.MapError(err); errors.Is(err, db.ErrUniqueViolation) {
+			return nil, ErrConflict
+		}
+		return nil, fmt.Errorf("insert company: %w", err)
+	}
+	for _, m := range t.Modules {
+		if _, err := tx.ExecContext(ctx, insertModule, t.ID, string(m), now); err != nil {
+			return nil, fmt.Errorf("enable module %s: %w", m, err)
+		}
+	}
+	if err := s.keys.CreateTenantKey(ctx, tx, t.ID); err != nil {
+		return nil, fmt.Errorf("create data key: %w", err)
+	}
+	return t, nil
+}
+
+func sortModules(ms []Module) []Module {
+	var out []Module
+	for _, m := range Modules {
+		if slices.Contains(ms, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// NewID returns a new random, time-ordered identifier (UUIDv7).
+func NewID() string {
+	return uuid.Must(uuid.NewV7()).String()
+}
+
+const selectTenant = `SELECT id, slug, name, registration_number, default_language, created_at FROM tenants`
+
+// ByID returns a company by id.
+func (s *Service) ByID(ctx context.Context, id string) (*Tenant, error) {
+	return s.one(ctx, selectTenant+` WHERE id = $1`, id)
+}
+
+// BySlug returns a company by its sign-in name (slug).
+func (s *Service) BySlug(ctx context.Context, slug string) (*Tenant, error) {
+	return s.one(ctx, selectTenant+` WHERE slug = $1`, strings.ToLower(slug))
+}
+
+// ByRef returns a company by id or slug, for operators at the command line.
+func (s *Service) ByRef(ctx context.Context, ref string) (*Tenant, error) {
+	t, err := s.BySlug(ctx, ref)
+	if errors.Is(err, ErrNotFound) {
+		return s.ByID(ctx, ref)
+	}
+	return t, err
+}
+
+func (s *Service) one(ctx context.Context, q string, arg string) (*Tenant, error) {
+	var t Tenant
+	err := s.db.Read.QueryRowContext(ctx, q, arg).Scan(&t.ID, &t.Slug, &t.Name, &t.RegistrationNumber, &t.DefaultLanguage, &t.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read company: %w", err)
+	}
+	if t.Modules, err = s.modules(ctx, t.ID); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func (s *Service) modules(ctx context.Context, tenantID string) ([]Module, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT module FROM tenant_modules WHERE tenant_id = $1`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("read modules: %w", err)
+	}
+	defer rows.Close()
+	var ms []Module
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return nil, err
+		}
+		ms = append(ms, Module(m))
+	}
+	return sortModules(ms), rows.Err()
+}
+
+// List returns every company, by name.
+func (s *Service) List(ctx context.Context) ([]*Tenant, error) {
+	rows, err := s.db.Read.QueryContext(ctx, selectTenant+` ORDER BY name, slug`)
+	if err != nil {
+		return nil, fmt.Errorf("list companies: %w", err)
+	}
+	var out []*Tenant
+	for rows.Next() {
+		var t Tenant
+		if err := rows.Scan(&t.ID, &t.Slug, &t.Name, &t.RegistrationNumber, &t.DefaultLanguage, &t.CreatedAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, &t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, t := range out {
+		if t.Modules, err = s.modules(ctx, t.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Count returns the number of companies.
+func (s *Service) Count(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM tenants`).Scan(&n)
+	return n, err
+}
+
+// SetModules sets exactly the enabled modules of a company.
+func (s *Service) SetModules(ctx context.Context, tenantID string, modules []Module) error {
+	for _, m := range modules {
+		if !slices.Contains(Modules, m) {
+			return &ValidationError{Fields: map[string]string{"modules": "error.module"}}
+		}
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tenants SET updated_at = $2 WHERE id = $1`, tenantID, db.Now())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM tenant_modules WHERE tenant_id = $1`, tenantID); err != nil {
+			return err
+		}
+		now := db.Now()
+		for _, m := range sortModules(modules) {
+			if _, err := tx.ExecContext(ctx, insertModule, tenantID, string(m), now); err != nil {
+				return fmt.Errorf("enable module %s: %w", m, err)
+			}
+		}
+		return nil
+	})
+}
+
+// ParseModules parses a comma-separated module list.
+func ParseModules(s string) ([]Module, error) {
+	out := []Module{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		m := Module(part)
+		if !slices.Contains(Modules, m) {
+			return nil, fmt.Errorf("unknown module %q (modules: recruitment, whistleblowing, statistics, api)", part)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}

@@ -1,0 +1,321 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/tenant"
+)
+
+// state is what the middleware learns about a request; handlers read it
+// through stateOf.
+type state struct {
+	requestID string
+	nonce     string
+	clientIP  string
+	https     bool
+	principal *account.Principal
+	tenant    *tenant.Tenant
+	token     string // the session secret, to end it at sign-out
+	lang      string
+	status    int
+}
+
+type stateKey struct{}
+
+func stateOf(r *http.Request) *state {
+	if st, ok := r.Context().Value(stateKey{}).(*state); ok {
+		return st
+	}
+	return &state{requestID: "-", lang: "en"}
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// middleware wraps the routes, outermost first: request state and id,
+// access log and metrics, panic recovery, security headers, cross-origin
+// protection, body limit, session.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	h := s.loadSession(next)
+	h = s.limitBody(h)
+	h = s.crossOrigin(h)
+	h = s.securityHeaders(h)
+	h = s.recoverPanic(h)
+	h = s.logRequest(h)
+	return s.initState(h)
+}
+
+func (s *Server) initState(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := make([]byte, 8)
+		rand.Read(b)
+		st := &state{requestID: hex.EncodeToString(b), nonce: randomString(18), lang: "en"}
+		st.clientIP, st.https = s.clientInfo(r)
+		w.Header().Set("X-Request-Id", st.requestID)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	})
+}
+
+// clientInfo returns the client's address and whether it reached us over
+// HTTPS. X-Forwarded-* are believed only from a trusted proxy.
+func (s *Server) clientInfo(r *http.Request) (ip string, https bool) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	https = r.TLS != nil
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(addr) {
+		return host, https
+	}
+	if fwd := r.Header.Get("X-Forwarded-For"); fwd != "" {
+		// The right-most address not of a trusted proxy is the client.
+		parts := strings.Split(fwd, ",")
+		for i := len(parts) - 1; i >= 0; i-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(parts[i]))
+			if err != nil {
+				break
+			}
+			host = a.String()
+			if !s.trusted(a) {
+				break
+			}
+		}
+	}
+	if proto := r.Header.Get("X-Forwarded-Proto"); proto != "" {
+		https = strings.EqualFold(proto, "https")
+	}
+	return host, https
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.opts.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *recorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequest writes one JSON access-log line per request. It logs the route
+// pattern, never the raw path or query (they can carry tokens or names), and
+// no client address or user agent: the access log holds no personal data.
+func (s *Server) logRequest(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &recorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		d := time.Since(start)
+		s.metrics.observe(r.Method, route, rec.status, d)
+		st := stateOf(r)
+		attrs := []slog.Attr{
+			slog.String("request_id", st.requestID),
+			slog.String("method", r.Method),
+			slog.String("route", route),
+			slog.Int("status", rec.status),
+			slog.Int64("bytes", rec.bytes),
+			slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+		}
+		if st.principal != nil {
+			attrs = append(attrs, slog.String("tenant_id", st.principal.TenantID), slog.String("user_id", st.principal.UserID))
+		}
+		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "http_request", attrs...)
+	})
+}
+
+func (s *Server) recoverPanic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Logger.Error("panic", "request_id", stateOf(r).requestID, "panic", v, "stack", string(debug.Stack()))
+				s.renderError(w, r, http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self' 'nonce-"+st.nonce+"'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		if s.opts.TLS || st.https {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// crossOrigin rejects state-changing requests from other origins (CSRF),
+// using the browser's Sec-Fetch-Site and Origin headers.
+func (s *Server) crossOrigin(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.renderError(w, r, http.StatusForbidden)
+	}))
+	return cop.Handler(next)
+}
+
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.opts.MaxBodyBytes {
+			s.renderError(w, r, http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// SessionCookie is the name of the session cookie. The __Host- prefix makes
+// the browser insist on Secure, Path=/ and no Domain.
+const SessionCookie = "__Host-kandidat_session"
+
+func (s *Server) loadSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" && !isStatic(r) {
+			p, err := s.Accounts.Authenticate(r.Context(), c.Value)
+			switch {
+			case err == nil:
+				st.principal, st.token = p, c.Value
+				if t, err := s.Tenants.ByID(r.Context(), p.TenantID); err == nil {
+					st.tenant = t
+				} else {
+					s.serverError(w, r, err)
+					return
+				}
+			case errors.Is(err, account.ErrNoSession):
+				clearSessionCookie(w)
+			default:
+				s.serverError(w, r, err)
+				return
+			}
+		}
+		companyLang := ""
+		if st.tenant != nil {
+			companyLang = st.tenant.DefaultLanguage
+		}
+		userLang := ""
+		if st.principal != nil {
+			userLang = st.principal.Language
+		}
+		st.lang = s.I18n.Pick(userLang, r.Header.Get("Accept-Language"), companyLang)
+		w.Header().Set("Content-Language", st.lang)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isStatic(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/static/") }
+
+func setSessionCookie(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: token, Path: "/",
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func clearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// signedIn lets only signed-in users through; others go to the sign-in page.
+func (s *Server) signedIn(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if stateOf(r).principal == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/signin", http.StatusSeeOther)
+				return
+			}
+			s.renderError(w, r, http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		h(w, r)
+	})
+}
+
+// staff is signedIn plus the forced change of an initial password: until
+// it is changed, every staff page sends the user to /password.
+func (s *Server) staff(h http.HandlerFunc) http.Handler {
+	return s.signedIn(func(w http.ResponseWriter, r *http.Request) {
+		if stateOf(r).principal.MustChangePassword {
+			http.Redirect(w, r, "/password", http.StatusSeeOther)
+			return
+		}
+		h(w, r)
+	})
+}
+
+// requireModule answers 404 when the signed-in user's company has module m
+// switched off, as if the pages did not exist.
+func (s *Server) requireModule(m tenant.Module, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		if st.tenant == nil || !st.tenant.Enabled(m) {
+			s.renderError(w, r, http.StatusNotFound)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,33 @@
+package web
+
+import "net/http"
+
+// routes lists every route of the application in one place.
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+
+	// Operations.
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	mux.Handle("GET /metrics", s.requireMetricsToken(s.metricsHandler()))
+	mux.Handle("GET /static/", s.handleStatic())
+
+	// First run.
+	mux.HandleFunc("GET /setup/{token}", s.handleSetupForm)
+	mux.HandleFunc("POST /setup/{token}", s.handleSetup)
+
+	// Sign-in.
+	mux.HandleFunc("GET /{$}", s.handleRoot)
+	mux.HandleFunc("GET /signin", s.handleSignInForm)
+	mux.HandleFunc("POST /signin", s.handleSignIn)
+	mux.Handle("POST /signout", s.signedIn(s.handleSignOut))
+	mux.Handle("GET /password", s.signedIn(s.handlePasswordForm))
+	mux.Handle("POST /password", s.signedIn(s.handlePasswordChange))
+
+	// Staff application.
+	mux.Handle("GET /dashboard", s.staff(s.handleDashboard))
+
+	// Everything else: a translated 404.
+	mux.HandleFunc("/", s.handleNotFound)
+	return mux
+}

@@ -1,0 +1,145 @@
+// Package web is Kandidat's HTTP face: every route (routes.go), the
+// middleware chain, the HTML handlers over the domain services, templates,
+// static assets and health and metrics endpoints. Handlers parse input, call
+// a service and render; they hold no business rules.
+package web
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/i18n"
+	"github.com/kandidat/kandidat/internal/tenant"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options are the settings of the web layer.
+type Options struct {
+	// TLS says the browser reaches us over HTTPS (directly or through a
+	// trusted proxy): HSTS is sent.
+	TLS bool
+	// TrustedProxies may set X-Forwarded-For and X-Forwarded-Proto.
+	TrustedProxies []netip.Prefix
+	MaxBodyBytes   int64
+	// MetricsToken, when set, opens /metrics on the main handler to bearers of it.
+	MetricsToken string
+	Version      string
+}
+
+// Deps are the services the web layer calls.
+type Deps struct {
+	Accounts *account.Service
+	Tenants  *tenant.Service
+	I18n     *i18n.Bundle
+	Logger   *slog.Logger
+	// Ready reports whether the application can serve: database reachable, schema current.
+	Ready func(ctx context.Context) error
+	// Registry receives the HTTP metrics; nil makes a private one.
+	Registry *prometheus.Registry
+}
+
+// Server is the web layer.
+type Server struct {
+	Deps
+	opts     Options
+	pages    map[string]*template.Template
+	static   fs.FS
+	metrics  *httpMetrics
+	draining atomic.Bool
+}
+
+// New parses every template (failing fast on an error) and returns a Server.
+func New(deps Deps, opts Options) (*Server, error) {
+	if deps.Registry == nil {
+		deps.Registry = prometheus.NewRegistry()
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	s := &Server{Deps: deps, opts: opts}
+	var err error
+	if s.pages, err = parseTemplates(); err != nil {
+		return nil, err
+	}
+	if s.static, err = fs.Sub(staticFS, "static"); err != nil {
+		return nil, err
+	}
+	if s.metrics, err = newHTTPMetrics(deps.Registry); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func parseTemplates() (map[string]*template.Template, error) {
+	base, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		if n == "templates/layout.html" {
+			continue
+		}
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, n)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", n, err)
+		}
+		pages[n[len("templates/"):len(n)-len(".html")]] = t
+	}
+	return pages, nil
+}
+
+// fieldArgs feeds the shared "field" template: one labelled input with its error.
+type fieldArgs struct {
+	P                        *page
+	Name, Type, Autocomplete string
+}
+
+var templateFuncs = template.FuncMap{
+	"args": func(p *page, name, typ, autocomplete string) fieldArgs {
+		return fieldArgs{P: p, Name: name, Type: typ, Autocomplete: autocomplete}
+	},
+}
+
+// Drain makes /readyz fail, so a load balancer stops sending new requests
+// while the in-flight ones finish.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Handler returns the application handler with its middleware.
+func (s *Server) Handler() http.Handler {
+	return s.middleware(s.routes())
+}
+
+// AdminHandler serves /metrics, /healthz and /readyz on the separate admin address.
+func (s *Server) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	mux.Handle("GET /metrics", s.metricsHandler())
+	return mux
+}
+
+// ServerTimeouts are the HTTP server's limits against slow clients.
+var ServerTimeouts = struct {
+	ReadHeader, Read, Write, Idle time.Duration
+}{10 * time.Second, 60 * time.Second, 60 * time.Second, 120 * time.Second}

@@ -1,0 +1,32 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/tenant"
+)
+
+type dashboardData struct {
+	User     *account.User
+	Modules  []tenant.Module
+	Changed  bool
+	AllUsers int
+}
+
+func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
+	st := stateOf(r)
+	u, err := s.Accounts.UserByID(r.Context(), st.principal.TenantID, st.principal.UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	users, err := s.Accounts.ListUsers(r.Context(), st.principal.TenantID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg := s.newPage(r, "dashboard.title")
+	pg.Data = dashboardData{User: u, Modules: st.tenant.Modules, Changed: r.URL.Query().Get("changed") == "1", AllUsers: len(users)}
+	s.render(w, r, http.StatusOK, "dashboard", pg)
+}

@@ -1,0 +1,107 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/kandidat/kandidat/internal/account"
+)
+
+func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
+	if stateOf(r).principal != nil {
+		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+}
+
+func (s *Server) handleSignInForm(w http.ResponseWriter, r *http.Request) {
+	if stateOf(r).principal != nil {
+		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "signin", s.newPage(r, "signin.title"))
+}
+
+func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st := stateOf(r)
+	login, password := r.PostForm.Get("login"), r.PostForm.Get("password")
+	token, p, err := s.Accounts.SignIn(r.Context(), login, password, account.Client{IP: st.clientIP, UserAgent: r.UserAgent()})
+	if errors.Is(err, account.ErrInvalidCredentials) {
+		pg := s.newPage(r, "signin.title")
+		pg.Errors[""] = "signin.failed"
+		pg.Form["login"] = login
+		s.render(w, r, http.StatusUnauthorized, "signin", pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// A new session id at every sign-in; the one the browser had, if any, ends.
+	if st.token != "" {
+		_ = s.Accounts.SignOut(r.Context(), st.token)
+	}
+	setSessionCookie(w, token)
+	if p.MustChangePassword {
+		http.Redirect(w, r, "/password", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+}
+
+func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
+	if err := s.Accounts.SignOut(r.Context(), stateOf(r).token); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	clearSessionCookie(w)
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+}
+
+func (s *Server) handlePasswordForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "password", s.newPage(r, "password.title"))
+}
+
+func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st := stateOf(r)
+	p := st.principal
+	current, next, confirm := r.PostForm.Get("current_password"), r.PostForm.Get("new_password"), r.PostForm.Get("confirm_password")
+	pg := s.newPage(r, "password.title")
+	if next != confirm {
+		pg.Errors["confirm_password"] = "error.password_mismatch"
+		s.render(w, r, http.StatusUnprocessableEntity, "password", pg)
+		return
+	}
+	err := s.Accounts.ChangePassword(r.Context(), p.TenantID, p.UserID, current, next)
+	if errors.Is(err, account.ErrWrongPassword) {
+		pg.Errors["current_password"] = "error.current_password"
+		s.render(w, r, http.StatusUnprocessableEntity, "password", pg)
+		return
+	}
+	if fields, ok := fieldErrors(err); ok {
+		pg.Errors = fields
+		s.render(w, r, http.StatusUnprocessableEntity, "password", pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Every session ended with the change; this browser gets a fresh one.
+	token, err := s.Accounts.StartSession(r.Context(), p.TenantID, p.UserID, account.Client{IP: st.clientIP, UserAgent: r.UserAgent()})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	setSessionCookie(w, token)
+	http.Redirect(w, r, "/dashboard?changed=1", http.StatusSeeOther)
+}
