@@ -421,6 +421,20 @@ func TestRewrap(t *testing.T) {
 		}
 	}
 
+	// A keyring with the old key lists the keysets without unwrapping them.
+	staleInfos, err := stale.Tenants(ctx)
+	if err != nil {
+		t.Fatalf("tenants with the old master key: %v", err)
+	}
+	if len(staleInfos) != 3 {
+		t.Fatalf("got %d tenants, want 3", len(staleInfos))
+	}
+	for _, in := range staleInfos {
+		if in.MasterKeyID != newMaster.ID() || in.Keys != 0 {
+			t.Errorf("tenant %s: got master key id %s, %d keys; want %s, 0 keys", in.TenantID, in.MasterKeyID, in.Keys, newMaster.ID())
+		}
+	}
+
 	// Running it again from the old key (an interrupted change) finds
 	// nothing left to do.
 	if n, err := stale.Rewrap(ctx, newMaster); err != nil || n != 0 {

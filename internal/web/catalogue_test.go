@@ -1,0 +1,75 @@
+package web
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/i18n"
+	"github.com/kandidat/kandidat/internal/tenant"
+)
+
+// TestEveryUsedKeyIsCatalogued finds the message keys the templates and the
+// Go code use and checks the catalogue has each; the i18n tests then check
+// every language has every catalogued key.
+func TestEveryUsedKeyIsCatalogued(t *testing.T) {
+	b, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := b.Keys(i18n.Fallback)
+	var used []string
+	tmplKey := regexp.MustCompile(`\.T "([a-z0-9_.]+)"`)
+	fs.WalkDir(templateFS, "templates", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, _ := fs.ReadFile(templateFS, p)
+		for _, m := range tmplKey.FindAllStringSubmatch(string(raw), -1) {
+			used = append(used, m[1])
+		}
+		// Fields of the shared "field" template.
+		for _, m := range regexp.MustCompile(`args \. "([a-z_]+)"`).FindAllStringSubmatch(string(raw), -1) {
+			used = append(used, "field."+m[1])
+		}
+		return nil
+	})
+	// Keys in Go string literals of the packages that produce messages.
+	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard)\.[a-z0-9_.]+)"`)
+	for _, dir := range []string{".", "../account", "../tenant"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range goKey.FindAllStringSubmatch(string(raw), -1) {
+				used = append(used, m[1])
+			}
+		}
+	}
+	// Keys built at run time.
+	for _, m := range tenant.Modules {
+		used = append(used, "module."+string(m))
+	}
+	for _, l := range i18n.Languages {
+		used = append(used, "language."+l)
+	}
+	used = append(used, "role."+account.RoleAdministrator)
+	if len(used) < 40 {
+		t.Fatalf("found only %d keys in use; the scan is broken", len(used))
+	}
+	for _, k := range slices.Compact(slices.Sorted(slices.Values(used))) {
+		if !slices.Contains(known, k) {
+			t.Errorf("key %q is used but not in the catalogue", k)
+		}
+	}
+}

@@ -1,0 +1,18 @@
+package web
+
+import (
+	"net/netip"
+	"testing"
+)
+
+func mustPrefixes(t testing.TB, s ...string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range s {
+		pp, err := netip.ParsePrefix(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, pp)
+	}
+	return out
+}
