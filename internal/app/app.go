@@ -103,6 +103,14 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 	}
 	a := &App{Config: cfg, Logger: logger, Registry: prometheus.NewRegistry()}
 	var err error
+	a.DB, err = db.Open(ctx, db.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, ConnectRetries: cfg.DBConnectRetries, RetryDelay: time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("--database-url: %v", err)
+	}
+	if err := a.checkSchema(ctx, o.Migrate); err != nil {
+		a.DB.Close()
+		return nil, err
+	}
 	keyPath := cfg.MasterKeyPath()
 	if o.CreateMasterKey {
 		var created bool
@@ -118,15 +126,8 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 		a.Master, err = keys.ReadMasterKeyFile(keyPath)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--master-key-file: %s", strings.TrimPrefix(err.Error(), "keys: "))
-	}
-	a.DB, err = db.Open(ctx, db.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, ConnectRetries: cfg.DBConnectRetries, RetryDelay: time.Second})
-	if err != nil {
-		return nil, fmt.Errorf("--database-url: %v", err)
-	}
-	if err := a.checkSchema(ctx, o.Migrate); err != nil {
 		a.DB.Close()
-		return nil, err
+		return nil, fmt.Errorf("--master-key-file: %s", strings.TrimPrefix(err.Error(), "keys: "))
 	}
 	if a.I18n, err = i18n.Load(); err != nil {
 		a.DB.Close()

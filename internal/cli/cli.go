@@ -184,7 +184,10 @@ func (f *flags) parse(args []string) error {
 			var names []string
 			f.VisitAll(func(fl *flag.Flag) { names = append(names, fl.Name) })
 			sort.Strings(names)
-			msg = fmt.Sprintf("unknown flag --%s.%s", name, strings.ReplaceAll(suggest(name, names), `"`, `"--`))
+			msg = "unknown flag --" + name + "."
+			if sug := suggest(name, names); sug != "" {
+				msg += strings.Replace(sug, `"`, `"--`, 1)
+			}
 		}
 		fmt.Fprintf(f.env.Stderr, "kandidat %s: %s Run 'kandidat %s --help' for the flags.\n", f.cmd, msg, f.cmd)
 		return errUsage

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/kandidat/kandidat/internal/config"
@@ -77,15 +78,21 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 			if *newFile == "" {
 				return fmt.Errorf("--new-master-key-file: required")
 			}
-			next, created, err := keys.LoadOrCreateMasterKey(*newFile)
-			if err != nil {
-				return fmt.Errorf("--new-master-key-file: %v", err)
-			}
 			a, err := f.open(ctx, false)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
+			if abs(*newFile) == abs(f.cfg.MasterKeyPath()) {
+				return fmt.Errorf("--new-master-key-file: give a new file, not the current master key file")
+			}
+			next, created, err := keys.LoadOrCreateMasterKey(*newFile)
+			if err != nil {
+				return fmt.Errorf("--new-master-key-file: %v", err)
+			}
+			if next.ID() == a.Master.ID() {
+				return fmt.Errorf("--new-master-key-file: this is the current master key")
+			}
 			n, err := a.Keys.Rewrap(ctx, next)
 			if err != nil {
 				return err
@@ -97,4 +104,12 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 			return nil
 		},
 	}, "status|rotate|rewrap [flags]")
+}
+
+func abs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
 }

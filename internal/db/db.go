@@ -215,7 +215,7 @@ func isLocalHost(host string) bool {
 
 // redactPGError keeps passwords out of messages that reach logs and terminals.
 func redactPGError(err error) string {
-	msg := err.Error()
+	msg := strings.Join(strings.Fields(err.Error()), " ")
 	if i := strings.Index(msg, "://"); i >= 0 {
 		if j := strings.Index(msg[i:], "@"); j >= 0 {
 			msg = msg[:i+3] + "…" + msg[i+j:]

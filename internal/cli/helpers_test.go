@@ -1,0 +1,30 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"sync"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader in two goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newSlowBody returns a request body the test writes piece by piece.
+func newSlowBody() (io.Reader, io.WriteCloser) {
+	return io.Pipe()
+}
