@@ -1,0 +1,212 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// ChromiumEnv names the variable that enables the browser tests.
+const ChromiumEnv = "KANDIDAT_TEST_CHROMIUM"
+
+// browser starts a headless Chromium for the test, or skips the test.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv(ChromiumEnv)
+	if path == "" {
+		t.Skipf("browser test: set %s to a Chromium binary (e.g. /usr/bin/chromium) to run it", ChromiumEnv)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// startDemo runs `serve --demo` on a free port and returns its base URL and
+// the one-time password it printed.
+func startDemo(t *testing.T) (base, password string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	ready := make(chan string, 1)
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, append([]string{"serve", "--demo", "--addr", "127.0.0.1:0"}, installation(t)...), &Env{
+			Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Ready: func(u string) { ready <- u },
+		})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case base = <-ready:
+	case code := <-done:
+		t.Fatalf("serve exited %d: %s", code, errb.String())
+	}
+	m := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no password printed:\n%s", out.String())
+	}
+	return base, m[1]
+}
+
+func sessionCookies(t *testing.T, ctx context.Context, base string) []*network.Cookie {
+	t.Helper()
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*network.Cookie
+	for _, c := range res.Cookies {
+		if c.Name == "__Host-kandidat_session" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// TestBrowserDemoSignIn: in real Chromium, a wrong password shows an error
+// and sets no cookie; the printed password signs in, the user is made to
+// change it, and the dashboard names the company and the user.
+func TestBrowserDemoSignIn(t *testing.T) {
+	ctx := browser(t)
+	base, password := startDemo(t)
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#login")),
+		chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "not-the-password"),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#signin-error")),
+	)
+	if err != nil {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if msg := text(t, ctx, "#signin-error"); !strings.Contains(msg, "not correct") {
+		t.Fatalf("error message %q", msg)
+	}
+	if c := sessionCookies(t, ctx, base); len(c) != 0 {
+		t.Fatalf("a failed sign-in set a session cookie: %+v", c[0])
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS("#login"), "admin"),
+		chromedp.SetValue(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#must-change")),
+	)
+	if err != nil {
+		t.Fatalf("sign-in with the printed password: %v", err)
+	}
+	cookies := sessionCookies(t, ctx, base)
+	if len(cookies) != 1 || !cookies[0].Secure || !cookies[0].HTTPOnly || cookies[0].SameSite != network.CookieSameSiteLax {
+		t.Fatalf("session cookie in the browser: %+v, want one Secure HttpOnly SameSite=Lax cookie", cookies)
+	}
+	// The dashboard is out of reach until the password is changed.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/dashboard"), chromedp.WaitVisible(chromedp.CSS("#must-change"))); err != nil {
+		t.Fatalf("dashboard before the change: %v", err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#current_password"), password),
+		chromedp.SendKeys(chromedp.CSS("#new_password"), "my-own-Secret-2026"),
+		chromedp.SendKeys(chromedp.CSS("#confirm_password"), "my-own-Secret-2026"),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
+	)
+	if err != nil {
+		t.Fatalf("password change: %v", err)
+	}
+	if got := text(t, ctx, "#dashboard-title"); !strings.Contains(got, "Demo Administrator") {
+		t.Errorf("dashboard title %q, want the user's name", got)
+	}
+	if got := text(t, ctx, "#dashboard-company"); !strings.Contains(got, "Demo Company") {
+		t.Errorf("dashboard company %q, want the company's name", got)
+	}
+	after := sessionCookies(t, ctx, base)
+	if len(after) != 1 || after[0].Value == cookies[0].Value {
+		t.Fatal("the session was not rotated by the password change")
+	}
+
+	// Sign out, then the old password no longer works and the new one does.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("header form button")),
+		chromedp.WaitVisible(chromedp.CSS("#login")),
+	)
+	if err != nil {
+		t.Fatalf("sign-out: %v", err)
+	}
+	if c := sessionCookies(t, ctx, base); len(c) != 0 {
+		t.Fatal("the session cookie survived sign-out")
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "my-own-Secret-2026"),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
+	)
+	if err != nil {
+		t.Fatalf("sign-in with the new password: %v", err)
+	}
+}
+
+// TestBrowserLanguage: the pages speak the browser's language.
+func TestBrowserLanguage(t *testing.T) {
+	path := os.Getenv(ChromiumEnv)
+	if path == "" {
+		t.Skipf("browser test: set %s to a Chromium binary to run it", ChromiumEnv)
+	}
+	base, _ := startDemo(t)
+	for lang, want := range map[string]string{"sv-SE": "Logga in", "cs-CZ": "Přihl", "sk-SK": "Prihl", "nb-NO": "Logg inn"} {
+		opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+			chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()), chromedp.Flag("lang", lang),
+			chromedp.Flag("accept-lang", lang),
+			chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true)}
+		actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelC := chromedp.NewContext(actx)
+		ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+		err := chromedp.Do(ctx, chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.CSS("h1")))
+		var h1 string
+		if err == nil {
+			h1, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+		}
+		cancelT()
+		cancelC()
+		cancelA()
+		if err != nil {
+			t.Fatalf("%s: %v", lang, err)
+		}
+		if !strings.Contains(h1, want) {
+			t.Errorf("%s: heading %q, want it to contain %q", lang, h1, want)
+		}
+	}
+}
