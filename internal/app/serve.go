@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -110,6 +112,9 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 	if o.Ready != nil {
 		o.Ready(baseURL)
 	}
+	// Start-up (migrations, templates, key material) leaves garbage behind;
+	// hand it back to the system so an idle server stays small.
+	go func() { runtime.GC(); debug.FreeOSMemory() }()
 
 	var serveErr error
 	select {
