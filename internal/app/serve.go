@@ -206,4 +206,3 @@ func redirectToHTTPS(baseURL string) http.Handler {
 		http.Redirect(w, r, target, http.StatusPermanentRedirect)
 	})
 }
-
