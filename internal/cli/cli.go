@@ -175,8 +175,7 @@ func newFlags(env *Env, cmd, synopsis string, scope config.Scope) *flags {
 func (f *flags) parse(args []string) error {
 	if err := f.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			f.Usage()
-			return flag.ErrHelp
+			return flag.ErrHelp // Parse has printed the usage
 		}
 		msg := err.Error()
 		if strings.HasPrefix(msg, "flag provided but not defined: ") {

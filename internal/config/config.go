@@ -105,7 +105,7 @@ var settings = []setting{
 	{"session-absolute-timeout", "sign out this long after sign-in, active or not", Server, false, func(c *Config) flag.Value { return (*durationValue)(&c.SessionAbsolute) }},
 	{"shutdown-timeout", "time given to in-flight requests at shutdown", Server, false, func(c *Config) flag.Value { return (*durationValue)(&c.ShutdownTimeout) }},
 
-	{"smtp-host", "SMTP server for outgoing email (empty: emails go to the outbox directory)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPHost) }},
+	{"smtp-host", "SMTP server for outgoing email", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPHost) }},
 	{"smtp-port", "SMTP port", Server, false, func(c *Config) flag.Value { return (*intValue)(&c.SMTPPort) }},
 	{"smtp-username", "SMTP user name", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPUsername) }},
 	{"smtp-password", "SMTP password", Server, true, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPPassword) }},
