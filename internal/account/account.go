@@ -343,3 +343,34 @@ func (s *Service) ChangePassword(ctx context.Context, tenantID, userID, current,
 func (s *Service) UserByAnyLogin(ctx context.Context, login string) (*User, error) {
 	return scanUser(s.db.Read.QueryRowContext(ctx, selectUser+` WHERE login = $1`, NormalizeLogin(login)))
 }
+
+// ProfileInput is what users may change about themselves.
+type ProfileInput struct {
+	DisplayName string
+	// Language is one of tenant.Languages, or "" to follow the browser.
+	Language string
+}
+
+// UpdateProfile changes a user's own name and language.
+func (s *Service) UpdateProfile(ctx context.Context, tenantID, userID string, in ProfileInput) error {
+	in.DisplayName = strings.TrimSpace(in.DisplayName)
+	f := map[string]string{}
+	if in.DisplayName == "" || !utf8.ValidString(in.DisplayName) || utf8.RuneCountInString(in.DisplayName) > 200 || hasControl(in.DisplayName) {
+		f["display_name"] = "error.display_name"
+	}
+	if in.Language != "" && !slices.Contains(tenant.Languages, in.Language) {
+		f["language"] = "error.language"
+	}
+	if len(f) > 0 {
+		return &ValidationError{Fields: f}
+	}
+	res, err := s.db.Write.ExecContext(ctx, `UPDATE users SET display_name = $3, language = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
+		tenantID, userID, in.DisplayName, in.Language, s.now())
+	if err != nil {
+		return fmt.Errorf("update profile: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

@@ -159,3 +159,26 @@ func TestDataDirNotWritable(t *testing.T) {
 		t.Fatalf("got %v, want a --data-dir error", err)
 	}
 }
+
+// FuzzLoad feeds arbitrary values to every setting through flags and the
+// environment: loading never panics, and every error is one line.
+func FuzzLoad(f *testing.F) {
+	f.Add("addr", "127.0.0.1:8080")
+	f.Add("database-url", "postgres://u:p@h/db")
+	f.Add("trusted-proxies", "10.0.0.0/8, ::1")
+	f.Add("session-idle-timeout", "1h")
+	f.Add("base-url", "https://x.example/")
+	f.Fuzz(func(t *testing.T, name, value string) {
+		env := map[string]string{}
+		for _, s := range settings {
+			if s.name == name {
+				env[EnvName(s.name)] = value
+			}
+		}
+		_, err := load(t, Server, nil, env)
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Fatalf("multi-line error for %s=%q: %q", name, value, err)
+		}
+		_, _ = load(t, Server, []string{"--" + name, value}, nil)
+	})
+}

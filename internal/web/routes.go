@@ -26,6 +26,8 @@ func (s *Server) routes() *http.ServeMux {
 
 	// Staff application.
 	mux.Handle("GET /dashboard", s.staff(s.handleDashboard))
+	mux.Handle("GET /profile", s.staff(s.handleProfileForm))
+	mux.Handle("POST /profile", s.staff(s.handleProfile))
 
 	// Everything else: a translated 404.
 	mux.HandleFunc("/", s.handleNotFound)

@@ -495,3 +495,30 @@ func TestStaticAssets(t *testing.T) {
 		}
 	}
 }
+
+func TestProfileLanguageWinsOverBrowser(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.user("ada", false)
+	tok := f.signIn("ada", testPassword)
+	en := map[string]string{"Accept-Language": "en-GB"}
+	if res := f.do(request{method: "POST", path: "/profile", cookie: tok, form: url.Values{"display_name": {"Ada L"}, "language": {"klingon"}}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("unknown language: %d, want 422", res.StatusCode)
+	}
+	if res := f.do(request{method: "POST", path: "/profile", cookie: tok, form: url.Values{"display_name": {"  "}, "language": {"sv"}}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("empty name: %d, want 422", res.StatusCode)
+	}
+	res := f.do(request{method: "POST", path: "/profile", cookie: tok, form: url.Values{"display_name": {"Ada L"}, "language": {"sv"}}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d, want 303", res.StatusCode)
+	}
+	res = f.do(request{method: "GET", path: "/dashboard", cookie: tok, header: en})
+	b := body(t, res)
+	if res.Header.Get("Content-Language") != "sv" || !strings.Contains(b, "Ada L") {
+		t.Fatalf("after choosing Swedish: Content-Language %q; want sv and the new name", res.Header.Get("Content-Language"))
+	}
+	// Back to following the browser.
+	f.do(request{method: "POST", path: "/profile", cookie: tok, form: url.Values{"display_name": {"Ada L"}, "language": {""}}})
+	if got := f.do(request{method: "GET", path: "/dashboard", cookie: tok, header: en}).Header.Get("Content-Language"); got != "en" {
+		t.Fatalf("following the browser: %q, want en", got)
+	}
+}
