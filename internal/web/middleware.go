@@ -29,7 +29,6 @@ type state struct {
 	tenant    *tenant.Tenant
 	token     string // the session secret, to end it at sign-out
 	lang      string
-	status    int
 }
 
 type stateKey struct{}
