@@ -97,7 +97,7 @@ var settings = []setting{
 	{"trusted-proxies", "comma-separated CIDRs whose X-Forwarded-* headers are trusted", Server, false, func(c *Config) flag.Value { return (*prefixesValue)(&c.TrustedProxies) }},
 	{"admin-addr", "separate address for /metrics (e.g. 127.0.0.1:9090)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.AdminAddr) }},
 	{"metrics-token", "bearer token for /metrics on the main address", Server, true, func(c *Config) flag.Value { return (*stringValue)(&c.MetricsToken) }},
-	{"dev", "development mode: human-readable logs and detailed start-up output (security settings stay on)", Server, false, func(c *Config) flag.Value { return (*boolValue)(&c.Dev) }},
+	{"dev", "development mode: human-readable text logs (security settings stay on)", Server, false, func(c *Config) flag.Value { return (*boolValue)(&c.Dev) }},
 	{"demo", "create a demo company and administrator on an empty installation", Server, false, func(c *Config) flag.Value { return (*boolValue)(&c.Demo) }},
 	{"no-migrate", "do not apply pending migrations at start", Server, false, func(c *Config) flag.Value { return (*boolValue)(&c.NoMigrate) }},
 	{"max-body-bytes", "largest request body accepted outside uploads", Server, false, func(c *Config) flag.Value { return (*int64Value)(&c.MaxBodyBytes) }},
