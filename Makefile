@@ -1,0 +1,26 @@
+# Thin aliases: plain `go test ./...` always works on its own.
+# docs/testing.md describes the test suite.
+
+.PHONY: test test-sqlite bench run lint fmt
+
+# Everything CI runs: lint, the suite on SQLite and on PostgreSQL, the browser
+# tests. Installs PostgreSQL and Chromium when missing.
+test:
+	bash scripts/test.sh
+
+# The suite on SQLite only, nothing installed or started.
+test-sqlite:
+	env -u KANDIDAT_TEST_POSTGRES_URL go test ./...
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./...
+
+run:
+	go run ./cmd/kandidat serve --demo
+
+# gofmt -l, go vet, staticcheck and govulncheck.
+lint:
+	bash scripts/test.sh lint
+
+fmt:
+	go fmt ./...
