@@ -256,6 +256,11 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 		if st.principal != nil {
 			userLang = st.principal.Language
 		}
+		if userLang == "" {
+			if c, err := r.Cookie(LanguageCookie); err == nil {
+				userLang = c.Value // checked by Pick
+			}
+		}
 		st.lang = s.I18n.Pick(userLang, r.Header.Get("Accept-Language"), companyLang)
 		w.Header().Set("Content-Language", st.lang)
 		next.ServeHTTP(w, r)

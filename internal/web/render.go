@@ -21,6 +21,7 @@ type page struct {
 	Errors    map[string]string // field -> message key; "" for the form as a whole
 	Form      map[string]string // values to show again
 	Data      any
+	Path      string // the current path, to come back to after choosing a language
 	i18n      *i18n.Bundle
 }
 
@@ -35,7 +36,7 @@ func (s *Server) newPage(r *http.Request, title string) *page {
 	return &page{
 		Lang: st.lang, Nonce: st.nonce, RequestID: st.requestID, Title: title,
 		Principal: st.principal, Tenant: st.tenant, Errors: map[string]string{}, Form: map[string]string{},
-		i18n: s.I18n,
+		Path: r.URL.Path, i18n: s.I18n,
 	}
 }
 

@@ -16,6 +16,9 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /setup/{token}", s.handleSetupForm)
 	mux.HandleFunc("POST /setup/{token}", s.handleSetup)
 
+	// Language of a visitor who has not signed in.
+	mux.HandleFunc("GET /language/{lang}", s.handleLanguage)
+
 	// Sign-in.
 	mux.HandleFunc("GET /{$}", s.handleRoot)
 	mux.HandleFunc("GET /signin", s.handleSignInForm)

@@ -522,3 +522,37 @@ func TestProfileLanguageWinsOverBrowser(t *testing.T) {
 		t.Fatalf("following the browser: %q, want en", got)
 	}
 }
+
+func TestLanguageChoiceBeforeSignIn(t *testing.T) {
+	f := newFixture(t, Options{})
+	res := f.do(request{method: "GET", path: "/language/cs?next=/signin"})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/signin" {
+		t.Fatalf("choose Czech: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	var lang *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == LanguageCookie {
+			lang = c
+		}
+	}
+	if lang == nil || lang.Value != "cs" {
+		t.Fatalf("language cookie %v", lang)
+	}
+	req := httptest.NewRequest("GET", "/signin", nil)
+	req.Header.Set("Accept-Language", "en")
+	req.AddCookie(lang)
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	if got := rec.Header().Get("Content-Language"); got != "cs" {
+		t.Fatalf("sign-in page after choosing Czech: %q, want cs", got)
+	}
+	for _, next := range []string{"//evil.example/x", "https://evil.example", "/\\evil.example", ""} {
+		res := f.do(request{method: "GET", path: "/language/sv?next=" + url.QueryEscape(next)})
+		if loc := res.Header.Get("Location"); loc != "/" {
+			t.Errorf("next=%q redirects to %q, want /", next, loc)
+		}
+	}
+	if res := f.do(request{method: "GET", path: "/language/de"}); res.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown language: %d, want 404", res.StatusCode)
+	}
+}
