@@ -125,6 +125,13 @@ type CreateUserInput struct {
 	MustChangePassword bool
 }
 
+// maxLoginRunes is the longest login, in characters.
+const maxLoginRunes = 100
+
+// maxPasswordBytes bounds a password as typed, before normalisation: 128
+// characters in normal form D take at most this many bytes.
+const maxPasswordBytes = 4096
+
 var loginPattern = regexp.MustCompile(`^[\p{L}\p{N}._@+-]{3,100}$`)
 
 // NormalizeLogin returns the stored form of a login identifier.
@@ -166,7 +173,7 @@ func (in *CreateUserInput) validate() error {
 
 func hasControl(s string) bool {
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
 			return true
 		}
 	}

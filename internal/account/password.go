@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Argon2Params are the argon2id cost parameters of new hashes.
@@ -59,7 +60,9 @@ func (h *Hasher) acquire(ctx context.Context) error {
 
 func (h *Hasher) release() { <-h.sem }
 
-// Hash returns a PHC-style argon2id string for password.
+// Hash returns a PHC-style argon2id string for password. Passwords are
+// hashed in Unicode normal form C, so the same password typed on two
+// devices that compose characters differently verifies on both.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if err := h.acquire(ctx); err != nil {
 		return "", err
@@ -69,7 +72,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	return h.encode(salt, []byte(password)), nil
+	return h.encode(salt, []byte(norm.NFC.String(password))), nil
 }
 
 func (h *Hasher) encode(salt, password []byte) string {
@@ -93,7 +96,7 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 	if err != nil {
 		return false, false, err
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
+	got := argon2.IDKey([]byte(norm.NFC.String(password)), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
 	ok = subtle.ConstantTimeCompare(got, want) == 1
 	rehash = p.MemoryKiB < h.params.MemoryKiB || p.Iterations < h.params.Iterations
 	return ok, rehash, nil
@@ -119,7 +122,7 @@ func parseArgon2(encoded string) (Argon2Params, []byte, []byte, error) {
 		return p, nil, nil, ErrUnsupportedHash
 	}
 	// Refuse parameters that would let a stored string exhaust the server.
-	if p.MemoryKiB < 8 || p.MemoryKiB > 1<<20 || p.Iterations < 1 || p.Iterations > 20 || p.Parallelism < 1 || p.Parallelism > 16 {
+	if p.MemoryKiB < 8 || p.MemoryKiB > 256*1024 || p.Iterations < 1 || p.Iterations > 10 || p.Parallelism < 1 || p.Parallelism > 8 {
 		return p, nil, nil, ErrUnsupportedHash
 	}
 	salt, err := base64.RawStdEncoding.DecodeString(parts[4])

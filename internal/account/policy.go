@@ -23,6 +23,9 @@ func CheckPassword(password, login string) string {
 	if !utf8.ValidString(password) {
 		return "error.password_invalid"
 	}
+	if len(password) > maxPasswordBytes {
+		return "error.password_long"
+	}
 	p := norm.NFC.String(password)
 	n := utf8.RuneCountInString(p)
 	if n < MinPasswordLen {

@@ -64,7 +64,10 @@ func HashToken(token string) string {
 // the password wrong or the account disabled.
 func (s *Service) SignIn(ctx context.Context, login, password string, c Client) (token string, p *Principal, err error) {
 	login = NormalizeLogin(login)
-	if len(password) > 4*MaxPasswordLen || !utf8.ValidString(login) || len(login) > 200 {
+	// Bounds generous enough for every login and password CreateUser
+	// accepts (100 and 128 characters, in any encoding form), tight enough
+	// that nobody makes us hash megabytes.
+	if len(password) > maxPasswordBytes || !utf8.ValidString(login) || len(login) > 4*maxLoginRunes {
 		s.hasher.Burn(ctx, "")
 		return "", nil, ErrInvalidCredentials
 	}

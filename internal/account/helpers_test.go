@@ -1,0 +1,129 @@
+package account_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/db/dbtest"
+	"github.com/kandidat/kandidat/internal/keys"
+	"github.com/kandidat/kandidat/internal/tenant"
+)
+
+// fastArgon2 keeps the tests quick; the default parameters are tested on
+// their own.
+var fastArgon2 = account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
+
+// A password that meets the policy, and another one.
+const (
+	goodPassword  = "correct horse 1"
+	otherPassword = "battery staple 2"
+)
+
+// start is the fake clock's first reading.
+var start = time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
+
+// clock is a fake time source moved by hand.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time          { return c.t }
+func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+func (c *clock) set(t time.Time)         { c.t = t }
+
+// env is a migrated database with the services of a test.
+type env struct {
+	db      *db.DB
+	keys    *keys.Keyring
+	tenants *tenant.Service
+	svc     *account.Service
+	clock   *clock
+}
+
+// newEnv returns an env whose account service uses opts as given (zero
+// Argon2 parameters mean the defaults) and a fake clock at start.
+func newEnv(t testing.TB, opts account.Options) *env {
+	t.Helper()
+	d := dbtest.Open(t)
+	m, err := keys.GenerateMasterKey()
+	if err != nil {
+		t.Fatalf("generate master key: %v", err)
+	}
+	k := keys.New(d, m)
+	e := &env{db: d, keys: k, tenants: tenant.NewService(d, k), svc: account.NewService(d, opts), clock: &clock{t: start}}
+	e.svc.SetClock(e.clock.now)
+	return e
+}
+
+// newFastEnv returns an env with cheap password hashing.
+func newFastEnv(t testing.TB) *env {
+	t.Helper()
+	return newEnv(t, account.Options{Argon2: fastArgon2})
+}
+
+// company creates a company with the slug.
+func (e *env) company(t testing.TB, slug string) *tenant.Tenant {
+	t.Helper()
+	c, err := e.tenants.Create(context.Background(), tenant.CreateInput{Slug: slug, Name: "Company " + slug})
+	if err != nil {
+		t.Fatalf("create company %s: %v", slug, err)
+	}
+	return c
+}
+
+// user creates an active user with the login and password in a company.
+func (e *env) user(t testing.TB, tenantID, login, password string) *account.User {
+	t.Helper()
+	u, err := e.svc.CreateUser(context.Background(), tenantID, account.CreateUserInput{
+		Login: login, DisplayName: "User " + login, Password: password,
+	})
+	if err != nil {
+		t.Fatalf("create user %s: %v", login, err)
+	}
+	return u
+}
+
+// session starts a session for a user without checking a password.
+func (e *env) session(t testing.TB, u *account.User) string {
+	t.Helper()
+	token, err := e.svc.StartSession(context.Background(), u.TenantID, u.ID, account.Client{})
+	if err != nil {
+		t.Fatalf("start session for %s: %v", u.Login, err)
+	}
+	return token
+}
+
+// count returns the single integer a query answers.
+func (e *env) count(t testing.TB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := e.db.Write.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// sessionsOf counts the sessions of a user.
+func (e *env) sessionsOf(t testing.TB, u *account.User) int {
+	t.Helper()
+	return e.count(t, `SELECT count(*) FROM sessions WHERE tenant_id = $1 AND user_id = $2`, u.TenantID, u.ID)
+}
+
+// sessionExists reports whether the session of a token is stored.
+func (e *env) sessionExists(t testing.TB, token string) bool {
+	t.Helper()
+	return e.count(t, `SELECT count(*) FROM sessions WHERE token_hash = $1`, account.HashToken(token)) == 1
+}
+
+// passwordHash returns a user's stored password hash.
+func (e *env) passwordHash(t testing.TB, u *account.User) string {
+	t.Helper()
+	var h string
+	err := e.db.Write.QueryRowContext(context.Background(), `SELECT password_hash FROM users WHERE tenant_id = $1 AND id = $2`,
+		u.TenantID, u.ID).Scan(&h)
+	if err != nil {
+		t.Fatalf("read password hash of %s: %v", u.Login, err)
+	}
+	return h
+}
