@@ -1,0 +1,190 @@
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Rule names an alert rule over the security and admin tracks.
+type Rule string
+
+// The alert rules.
+const (
+	// RuleFailedSignInBurst: many failed sign-ins in a company within a window.
+	RuleFailedSignInBurst Rule = "failed_sign_in_burst"
+	// RuleNewAdministrator: a user became an administrator.
+	RuleNewAdministrator Rule = "new_administrator"
+	// RuleDisabledSignIn: someone tried to sign in to a disabled account.
+	RuleDisabledSignIn Rule = "disabled_account_sign_in"
+	// RuleMassActivity: an export or erasure touched many records at once.
+	RuleMassActivity Rule = "mass_activity"
+)
+
+// AllRules lists the rules.
+var AllRules = []Rule{RuleFailedSignInBurst, RuleNewAdministrator, RuleDisabledSignIn, RuleMassActivity}
+
+func ruleNames() []string {
+	var out []string
+	for _, r := range AllRules {
+		out = append(out, string(r))
+	}
+	return out
+}
+
+// Rules are the alert thresholds.
+type Rules struct {
+	// FailedSignIns failures within FailedSignInWindow raise RuleFailedSignInBurst.
+	FailedSignIns      int
+	FailedSignInWindow time.Duration
+	// MassCount records in one export or erasure raise RuleMassActivity.
+	MassCount int
+}
+
+// DefaultRules are the thresholds of a new installation.
+var DefaultRules = Rules{FailedSignIns: 10, FailedSignInWindow: 10 * time.Minute, MassCount: 500}
+
+// Alert is a raised rule.
+type Alert struct {
+	TenantID       string
+	ID             string
+	Rule           Rule
+	Count          int64
+	CreatedAt      time.Time
+	RecordTrack    Track
+	RecordSeq      int64
+	NotifiedAt     *time.Time
+	AcknowledgedAt *time.Time
+	AcknowledgedBy string
+}
+
+// evaluate applies the rules to a record just written, in its transaction.
+func (l *Log) evaluate(ctx context.Context, tx *sql.Tx, r *Record) error {
+	switch r.Action {
+	case SignInFailed:
+		if r.Details["reason"] == "disabled_account" {
+			if err := l.raise(ctx, tx, r, RuleDisabledSignIn, 1); err != nil {
+				return err
+			}
+		}
+		if l.rules.FailedSignIns <= 0 {
+			return nil
+		}
+		since := r.Time.Add(-l.rules.FailedSignInWindow)
+		var n int64
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM audit_records WHERE tenant_id = $1 AND action = $2 AND occurred_at > $3`,
+			r.TenantID, string(SignInFailed), since).Scan(&n); err != nil {
+			return fmt.Errorf("evaluate alert rule: %w", err)
+		}
+		if n < int64(l.rules.FailedSignIns) {
+			return nil
+		}
+		var open int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM audit_alerts WHERE tenant_id = $1 AND rule = $2 AND created_at > $3`,
+			r.TenantID, string(RuleFailedSignInBurst), since).Scan(&open); err != nil {
+			return fmt.Errorf("evaluate alert rule: %w", err)
+		}
+		if open == 0 {
+			return l.raise(ctx, tx, r, RuleFailedSignInBurst, n)
+		}
+	case UserCreated:
+		if r.Details["role"] == "administrator" {
+			return l.raise(ctx, tx, r, RuleNewAdministrator, 1)
+		}
+	default:
+		if Catalogue[r.Action].Mass && l.rules.MassCount > 0 {
+			if n, err := strconv.ParseInt(r.Details["count"], 10, 64); err == nil && n >= int64(l.rules.MassCount) {
+				return l.raise(ctx, tx, r, RuleMassActivity, n)
+			}
+		}
+	}
+	return nil
+}
+
+func (l *Log) raise(ctx context.Context, tx *sql.Tx, r *Record, rule Rule, count int64) error {
+	id := uuid.Must(uuid.NewV7()).String()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_alerts (tenant_id, id, rule, count, created_at, record_track, record_seq)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, r.TenantID, id, string(rule), count, r.Time, string(r.Track), r.Seq); err != nil {
+		return fmt.Errorf("raise alert: %w", err)
+	}
+	_, err := l.record(ctx, tx, Event{
+		TenantID: r.TenantID, Action: AlertRaised, Actor: System("audit.alerts"),
+		Objects: []Ref{{Kind: "alert", ID: id}, {Kind: "audit_record", ID: r.ID}},
+		Details: map[string]string{"rule": string(rule), "count": strconv.FormatInt(count, 10)},
+		Time:    r.Time,
+	})
+	return err
+}
+
+const selectAlert = `SELECT tenant_id, id, rule, count, created_at, record_track, record_seq, notified_at, acknowledged_at, acknowledged_by FROM audit_alerts`
+
+func scanAlerts(rows *sql.Rows) ([]Alert, error) {
+	defer rows.Close()
+	var out []Alert
+	for rows.Next() {
+		var a Alert
+		var rule, track string
+		var notified, acked sql.NullTime
+		if err := rows.Scan(&a.TenantID, &a.ID, &rule, &a.Count, &a.CreatedAt, &track, &a.RecordSeq, &notified, &acked, &a.AcknowledgedBy); err != nil {
+			return nil, err
+		}
+		a.Rule, a.RecordTrack = Rule(rule), Track(track)
+		if notified.Valid {
+			a.NotifiedAt = &notified.Time
+		}
+		if acked.Valid {
+			a.AcknowledgedAt = &acked.Time
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// OpenAlerts returns a company's unacknowledged alerts, newest first.
+func (l *Log) OpenAlerts(ctx context.Context, tenantID string) ([]Alert, error) {
+	rows, err := l.db.Read.QueryContext(ctx, selectAlert+` WHERE tenant_id = $1 AND acknowledged_at IS NULL ORDER BY created_at DESC LIMIT 50`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	return scanAlerts(rows)
+}
+
+// PendingNotifications returns alerts not yet announced, oldest first.
+func (l *Log) PendingNotifications(ctx context.Context, limit int) ([]Alert, error) {
+	rows, err := l.db.Read.QueryContext(ctx, selectAlert+` WHERE notified_at IS NULL ORDER BY created_at LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list pending alerts: %w", err)
+	}
+	return scanAlerts(rows)
+}
+
+// MarkNotified records that an alert was announced.
+func (l *Log) MarkNotified(ctx context.Context, tenantID, id string) error {
+	_, err := l.db.Write.ExecContext(ctx, `UPDATE audit_alerts SET notified_at = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, id, l.now())
+	return err
+}
+
+// Acknowledge closes an alert of a company on behalf of actor.
+func (l *Log) Acknowledge(ctx context.Context, actor Actor, tenantID, id string) error {
+	return l.db.InTx(ctx, func(tx *sql.Tx) error {
+		var rule string
+		err := tx.QueryRowContext(ctx, `SELECT rule FROM audit_alerts WHERE tenant_id = $1 AND id = $2 AND acknowledged_at IS NULL`, tenantID, id).Scan(&rule)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE audit_alerts SET acknowledged_at = $3, acknowledged_by = $4 WHERE tenant_id = $1 AND id = $2`,
+			tenantID, id, l.now(), actor.ID); err != nil {
+			return err
+		}
+		return l.Record(ctx, tx, Event{TenantID: tenantID, Action: AlertAcknowledged, Actor: actor,
+			Objects: []Ref{{Kind: "alert", ID: id}}, Details: map[string]string{"rule": rule}})
+	})
+}

@@ -1,0 +1,348 @@
+// Package audit is Kandidat's trail of what people and jobs do: layered
+// tracks (history, business, security, GDPR, consent, admin), each record
+// written in the same transaction as the change it records, hash-chained per
+// company and track so that any edit, deletion, insertion, reordering or
+// truncation is detected, with signed checkpoints, retention and alerts.
+//
+// Records refer to people by id only and carry details of a closed set of
+// non-personal kinds, so erasing a person leaves the trail intact.
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/netip"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/kandidat/kandidat/internal/db"
+)
+
+// Actor is who acted, by kind and id.
+type Actor struct {
+	Kind ActorKind
+	ID   string
+}
+
+// User returns the actor of a signed-in user.
+func User(id string) Actor { return Actor{Kind: ActorUser, ID: id} }
+
+// System returns the actor of a background job, named by the job.
+func System(job string) Actor { return Actor{Kind: ActorSystem, ID: job} }
+
+// Operator is the person at the command line of the installation.
+var Operator = Actor{Kind: ActorOperator, ID: "cli"}
+
+// Anonymous is an unidentified actor.
+var Anonymous = Actor{Kind: ActorAnonymous, ID: "-"}
+
+// Ref names an object a record is about, by kind and id.
+type Ref struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+}
+
+// Event is what a service records.
+type Event struct {
+	// TenantID is the company; "" for installation-level events.
+	TenantID string
+	Action   Action
+	Actor    Actor
+	Objects  []Ref
+	Details  map[string]string
+	// Time defaults to now.
+	Time time.Time
+}
+
+// Record is a stored event with its place in the chain.
+type Record struct {
+	TenantID  string
+	Track     Track
+	Seq       int64
+	ID        string
+	Time      time.Time
+	Actor     Actor
+	Action    Action
+	Objects   []Ref
+	RequestID string
+	Details   map[string]string
+	PrevHash  string
+	Hash      string
+}
+
+// Errors of this package.
+var (
+	// ErrInvalidEvent is returned (wrapped) for an event the catalogue does not allow.
+	ErrInvalidEvent = errors.New("invalid audit event")
+	ErrNotFound     = errors.New("audit record not found")
+)
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the request id that records will hold.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the request id carried by ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:@-]{1,100}$`)
+
+// Validate checks an event against the catalogue.
+func (e *Event) Validate() error {
+	spec, ok := Catalogue[e.Action]
+	if !ok {
+		return fmt.Errorf("%w: unknown action %q", ErrInvalidEvent, e.Action)
+	}
+	if !slices.Contains(ActorKinds, e.Actor.Kind) || !idPattern.MatchString(e.Actor.ID) {
+		return fmt.Errorf("%w: actor %q/%q", ErrInvalidEvent, e.Actor.Kind, e.Actor.ID)
+	}
+	if e.TenantID != "" && !idPattern.MatchString(e.TenantID) {
+		return fmt.Errorf("%w: tenant id", ErrInvalidEvent)
+	}
+	for _, o := range e.Objects {
+		if !idPattern.MatchString(o.Kind) || !idPattern.MatchString(o.ID) {
+			return fmt.Errorf("%w: object %q/%q", ErrInvalidEvent, o.Kind, o.ID)
+		}
+	}
+	for name, value := range e.Details {
+		i := slices.IndexFunc(spec.Details, func(d Detail) bool { return d.Name == name })
+		if i < 0 {
+			return fmt.Errorf("%w: %s has no detail %q", ErrInvalidEvent, e.Action, name)
+		}
+		if err := checkDetail(spec.Details[i], value); err != nil {
+			return fmt.Errorf("%w: %s detail %s: %v", ErrInvalidEvent, e.Action, name, err)
+		}
+	}
+	return nil
+}
+
+func checkDetail(d Detail, v string) error {
+	switch d.Kind {
+	case Enum:
+		if !slices.Contains(d.Values, v) {
+			return fmt.Errorf("%q is not one of %v", v, d.Values)
+		}
+	case EnumList:
+		if v == "" {
+			return nil
+		}
+		for _, part := range strings.Split(v, ",") {
+			if !slices.Contains(d.Values, part) {
+				return fmt.Errorf("%q is not one of %v", part, d.Values)
+			}
+		}
+	case Int:
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+	case ID:
+		if !idPattern.MatchString(v) {
+			return fmt.Errorf("not an identifier")
+		}
+	case Bool:
+		if v != "true" && v != "false" {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+	case IP:
+		if v == "" {
+			return nil
+		}
+		if _, err := netip.ParseAddr(v); err != nil {
+			return fmt.Errorf("not an IP address")
+		}
+	default:
+		return fmt.Errorf("unknown kind")
+	}
+	return nil
+}
+
+// GenesisHash is the predecessor of a chain's first record.
+var GenesisHash = strings.Repeat("0", 64)
+
+// timeFormat is the canonical time: UTC, fixed width, microseconds.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+// canonical encodes the hashed fields of r: a version tag, then each field
+// length-prefixed, objects in their order, details sorted by key. The
+// sequence number is not hashed: the chain of hashes, not the numbering,
+// fixes the order, so a renumbered record shows as a broken link.
+func canonical(r *Record) []byte {
+	buf := make([]byte, 0, 256)
+	buf = append(buf, "kandidat-audit/v1"...)
+	put := func(s string) {
+		buf = binary.AppendUvarint(buf, uint64(len(s)))
+		buf = append(buf, s...)
+	}
+	put(r.TenantID)
+	put(string(r.Track))
+	put(r.ID)
+	put(r.Time.UTC().Format(timeFormat))
+	put(string(r.Actor.Kind))
+	put(r.Actor.ID)
+	put(string(r.Action))
+	buf = binary.AppendUvarint(buf, uint64(len(r.Objects)))
+	for _, o := range r.Objects {
+		put(o.Kind)
+		put(o.ID)
+	}
+	put(r.RequestID)
+	keys := make([]string, 0, len(r.Details))
+	for k := range r.Details {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	buf = binary.AppendUvarint(buf, uint64(len(keys)))
+	for _, k := range keys {
+		put(k)
+		put(r.Details[k])
+	}
+	return buf
+}
+
+// ComputeHash returns the hash of r given its predecessor's hash.
+func ComputeHash(prevHash string, r *Record) string {
+	h := sha256.New()
+	prev, err := hex.DecodeString(prevHash)
+	if err != nil || len(prev) != sha256.Size {
+		prev = []byte(prevHash) // a malformed stored value still hashes, and breaks the chain visibly
+	}
+	h.Write(prev)
+	h.Write(canonical(r))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Log writes and reads the trail.
+type Log struct {
+	db             *db.DB
+	rules          Rules
+	signer         *Signer
+	checkpointFile string
+	now            func() time.Time
+}
+
+// NewLog returns a Log. signer may be nil for read-only use.
+func NewLog(d *db.DB, signer *Signer, rules Rules) *Log {
+	return &Log{db: d, signer: signer, rules: rules, now: db.Now}
+}
+
+// SetClock replaces the clock, for tests.
+func (l *Log) SetClock(now func() time.Time) { l.now = func() time.Time { return db.Time(now()) } }
+
+// DB returns the database the log writes to.
+func (l *Log) DB() *db.DB { return l.db }
+
+const insertRecord = `INSERT INTO audit_records (tenant_id, track, seq, id, occurred_at, actor_kind, actor_id, action,
+	objects, request_id, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+
+// Record appends e to its track's chain inside tx, the transaction of the
+// change it records: both commit, or neither. An invalid event or a failed
+// write is an error, and the caller's transaction must roll back.
+func (l *Log) Record(ctx context.Context, tx *sql.Tx, e Event) error {
+	_, err := l.record(ctx, tx, e)
+	return err
+}
+
+func (l *Log) record(ctx context.Context, tx *sql.Tx, e Event) (*Record, error) {
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	spec := Catalogue[e.Action]
+	r := &Record{
+		TenantID: e.TenantID, Track: spec.Track, ID: uuid.Must(uuid.NewV7()).String(),
+		Time: e.Time, Actor: e.Actor, Action: e.Action, Objects: e.Objects, RequestID: RequestID(ctx), Details: e.Details,
+	}
+	if r.Time.IsZero() {
+		r.Time = l.now()
+	}
+	r.Time = db.Time(r.Time)
+	if r.Objects == nil {
+		r.Objects = []Ref{}
+	}
+	if r.Details == nil {
+		r.Details = map[string]string{}
+	}
+	if len(r.RequestID) > 64 || !utf8Safe(r.RequestID) {
+		r.RequestID = ""
+	}
+	seq, prev, err := l.head(ctx, tx, r.TenantID, r.Track)
+	if err != nil {
+		return nil, err
+	}
+	r.Seq, r.PrevHash = seq+1, prev
+	r.Hash = ComputeHash(prev, r)
+	objects, _ := json.Marshal(r.Objects)
+	details, _ := json.Marshal(r.Details)
+	if _, err := tx.ExecContext(ctx, insertRecord, r.TenantID, string(r.Track), r.Seq, r.ID, r.Time, string(r.Actor.Kind), r.Actor.ID,
+		string(r.Action), string(objects), r.RequestID, string(details), r.PrevHash, r.Hash); err != nil {
+		return nil, fmt.Errorf("write audit record: %w", db.MapError(err))
+	}
+	for _, o := range r.Objects {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_refs (tenant_id, object_kind, object_id, track, seq) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT DO NOTHING`, r.TenantID, o.Kind, o.ID, string(r.Track), r.Seq); err != nil {
+			return nil, fmt.Errorf("write audit reference: %w", err)
+		}
+	}
+	if e.Action != AlertRaised && e.Action != AlertAcknowledged {
+		if err := l.evaluate(ctx, tx, r); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func utf8Safe(s string) bool {
+	for _, c := range s {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// head returns the last sequence number and hash of a chain, locking the
+// chain for this transaction. On SQLite the write transaction already holds
+// the database's one write lock; on PostgreSQL a transaction-scoped advisory
+// lock per chain serialises writers of the same chain only.
+func (l *Log) head(ctx context.Context, tx *sql.Tx, tenantID string, track Track) (int64, string, error) {
+	if l.db.Engine == db.Postgres {
+		h := fnv.New64a()
+		h.Write([]byte(tenantID + "|" + string(track)))
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(h.Sum64())); err != nil {
+			return 0, "", fmt.Errorf("lock audit chain: %w", err)
+		}
+	}
+	var seq int64
+	var hash string
+	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_records WHERE tenant_id = $1 AND track = $2 ORDER BY seq DESC LIMIT 1`,
+		tenantID, string(track)).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		// An empty chain continues from its last checkpoint (after pruning) or from genesis.
+		err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_checkpoints WHERE tenant_id = $1 AND track = $2 ORDER BY seq DESC LIMIT 1`,
+			tenantID, string(track)).Scan(&seq, &hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, GenesisHash, nil
+		}
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("read audit chain head: %w", err)
+	}
+	return seq, hash, nil
+}

@@ -1,0 +1,128 @@
+package audit
+
+// Track is one layer of the trail, with its own chain and retention.
+type Track string
+
+// The tracks. The application/system log is slog's, outside the database.
+const (
+	// History is user activity on candidates and positions, shown in the UI.
+	History Track = "history"
+	// Business is the business log: what changed in the company's data.
+	Business Track = "business"
+	// Security is sign-ins, sessions, credentials, exports and alerts.
+	Security Track = "security"
+	// GDPR is processing of personal data: access, export, erasure.
+	GDPR Track = "gdpr"
+	// Consent is consents granted, refused and withdrawn; kept ten years.
+	Consent Track = "consent"
+	// Admin is company-user administration: users, roles, the company's sign-in name.
+	Admin Track = "admin"
+)
+
+// Tracks lists every track.
+var Tracks = []Track{History, Business, Security, GDPR, Consent, Admin}
+
+// Action names what happened, as "object.verb".
+type Action string
+
+// The catalogue of actions. A module adds its actions here, each with its
+// track and the details it may carry.
+const (
+	SignInSucceeded   Action = "auth.sign_in_succeeded"
+	SignInFailed      Action = "auth.sign_in_failed"
+	SignedOut         Action = "auth.signed_out"
+	PasswordChanged   Action = "auth.password_changed"
+	TenantCreated     Action = "tenant.created"
+	ModulesChanged    Action = "tenant.modules_changed"
+	UserCreated       Action = "user.created"
+	UserDisabled      Action = "user.disabled"
+	UserEnabled       Action = "user.enabled"
+	ProfileChanged    Action = "user.profile_changed"
+	AuditExported     Action = "audit.exported"
+	AuditPruned       Action = "audit.pruned"
+	AlertRaised       Action = "alert.raised"
+	AlertAcknowledged Action = "alert.acknowledged"
+)
+
+// DetailKind is the type of a detail value. There is deliberately no free
+// text kind: details must never carry names, emails or other personal content.
+type DetailKind int
+
+// Detail kinds.
+const (
+	// Enum is one of a fixed list of values.
+	Enum DetailKind = iota + 1
+	// EnumList is a comma-separated list of values of a fixed list.
+	EnumList
+	// Int is a decimal integer.
+	Int
+	// ID is an identifier: letters, digits and . _ : - (no spaces), at most 100.
+	ID
+	// Bool is true or false.
+	Bool
+	// IP is an IP address (security track only).
+	IP
+)
+
+// Detail declares a detail an action may carry.
+type Detail struct {
+	Name   string
+	Kind   DetailKind
+	Values []string // for Enum and EnumList
+}
+
+// Spec describes an action.
+type Spec struct {
+	Track   Track
+	Details []Detail
+	// Mass marks exports and erasures whose "count" detail the mass-activity alert watches.
+	Mass bool
+}
+
+var (
+	ipDetail       = Detail{Name: "ip", Kind: IP}
+	languageValues = []string{"", "en", "sv", "nb", "sk", "cs"}
+	moduleValues   = []string{"recruitment", "whistleblowing", "statistics", "api"}
+	trackValues    = []string{"history", "business", "security", "gdpr", "consent", "admin"}
+)
+
+// Catalogue maps each action to its spec.
+var Catalogue = map[Action]Spec{
+	SignInSucceeded: {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"password"}}}},
+	SignInFailed: {Track: Security, Details: []Detail{ipDetail,
+		{Name: "reason", Kind: Enum, Values: []string{"unknown_login", "wrong_password", "disabled_account"}}}},
+	SignedOut:       {Track: Security, Details: []Detail{ipDetail}},
+	PasswordChanged: {Track: Security, Details: []Detail{ipDetail, {Name: "forced", Kind: Bool}}},
+	TenantCreated: {Track: Admin, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo"}},
+		{Name: "modules", Kind: EnumList, Values: moduleValues}, {Name: "language", Kind: Enum, Values: languageValues}}},
+	ModulesChanged: {Track: Admin, Details: []Detail{{Name: "modules", Kind: EnumList, Values: moduleValues}}},
+	UserCreated: {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}, {Name: "must_change_password", Kind: Bool},
+		{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo", "web"}}}},
+	UserDisabled:   {Track: Admin},
+	UserEnabled:    {Track: Admin},
+	ProfileChanged: {Track: Business, Details: []Detail{{Name: "language", Kind: Enum, Values: languageValues}}},
+	AuditExported: {Track: Security, Mass: true, Details: []Detail{{Name: "format", Kind: Enum, Values: []string{"csv", "json"}},
+		{Name: "count", Kind: Int}, {Name: "track", Kind: Enum, Values: append([]string{""}, trackValues...)}}},
+	AuditPruned: {Track: Business, Details: []Detail{{Name: "track", Kind: Enum, Values: trackValues}, {Name: "count", Kind: Int},
+		{Name: "through_seq", Kind: Int}}},
+	AlertRaised:       {Track: Security, Details: []Detail{{Name: "rule", Kind: Enum, Values: ruleNames()}, {Name: "count", Kind: Int}}},
+	AlertAcknowledged: {Track: Security, Details: []Detail{{Name: "rule", Kind: Enum, Values: ruleNames()}}},
+}
+
+// ActorKind says what kind of actor acted.
+type ActorKind string
+
+// Actor kinds.
+const (
+	ActorUser      ActorKind = "user"
+	ActorAPIToken  ActorKind = "api_token"
+	ActorCandidate ActorKind = "candidate"
+	ActorReporter  ActorKind = "reporter"
+	ActorSystem    ActorKind = "system"
+	ActorOperator  ActorKind = "operator"
+	// ActorAnonymous is someone not identified, e.g. a sign-in with an unknown login.
+	ActorAnonymous ActorKind = "anonymous"
+)
+
+// ActorKinds lists every actor kind.
+var ActorKinds = []ActorKind{ActorUser, ActorAPIToken, ActorCandidate, ActorReporter, ActorSystem, ActorOperator, ActorAnonymous}

@@ -1,0 +1,164 @@
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+const day = 24 * time.Hour
+
+// MinRetention is what the seeds promise: at least 180 days in general, ten
+// years for the consent log and five months for company-user administration.
+var MinRetention = map[Track]time.Duration{
+	History: 180 * day, Business: 180 * day, Security: 180 * day, GDPR: 180 * day,
+	Consent: 3653 * day, Admin: 153 * day,
+}
+
+// Retention is a retention period per track.
+type Retention map[Track]time.Duration
+
+// CheckRetention refuses a period below the track's minimum.
+func CheckRetention(t Track, d time.Duration) error {
+	min, ok := MinRetention[t]
+	if !ok {
+		return fmt.Errorf("%w: unknown track %q", ErrInvalidEvent, t)
+	}
+	if d < min {
+		return fmt.Errorf("%w: %s records must be kept at least %d days", ErrRetentionTooShort, t, int(min/day))
+	}
+	return nil
+}
+
+// ErrRetentionTooShort is returned for a retention below the minimum.
+var ErrRetentionTooShort = errors.New("retention below the minimum")
+
+// SetRetention sets a company's retention of a track, in days.
+func (l *Log) SetRetention(ctx context.Context, tenantID string, t Track, days int) error {
+	if err := CheckRetention(t, time.Duration(days)*day); err != nil {
+		return err
+	}
+	return l.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_retention WHERE tenant_id = $1 AND track = $2`, tenantID, string(t)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO audit_retention (tenant_id, track, days) VALUES ($1, $2, $3)`, tenantID, string(t), days)
+		return err
+	})
+}
+
+// RetentionOf returns a company's retention per track: its own setting,
+// else the installation's, else the minimum.
+func (l *Log) RetentionOf(ctx context.Context, tenantID string, installation Retention) (Retention, error) {
+	out := Retention{}
+	for t, min := range MinRetention {
+		out[t] = min
+		if d, ok := installation[t]; ok && d > min {
+			out[t] = d
+		}
+	}
+	rows, err := l.db.Read.QueryContext(ctx, `SELECT track, days FROM audit_retention WHERE tenant_id = $1`, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		var days int
+		if err := rows.Scan(&t, &days); err != nil {
+			return nil, err
+		}
+		if d := time.Duration(days) * day; d >= MinRetention[Track(t)] {
+			out[Track(t)] = d
+		}
+	}
+	return out, rows.Err()
+}
+
+// Prune deletes records older than their retention, at most batch records
+// per transaction. Before a batch goes, a signed checkpoint is made at its
+// last record, so the chain that remains starts from a signed hash and
+// verifies. It returns the number of records deleted.
+func (l *Log) Prune(ctx context.Context, installation Retention, batch int) (int64, error) {
+	if l.signer == nil {
+		return 0, errors.New("prune: no signing key")
+	}
+	if batch <= 0 {
+		batch = 1000
+	}
+	chains, err := l.chains(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, c := range chains {
+		ret, err := l.RetentionOf(ctx, c.tenantID, installation)
+		if err != nil {
+			return total, err
+		}
+		cutoff := l.now().Add(-ret[c.track])
+		for {
+			n, err := l.pruneBatch(ctx, c, cutoff, batch)
+			if err != nil {
+				return total, err
+			}
+			total += n
+			if n < int64(batch) {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+func (l *Log) pruneBatch(ctx context.Context, c chain, cutoff time.Time, batch int) (int64, error) {
+	var deleted int64
+	var cps []Checkpoint
+	err := l.db.InTx(ctx, func(tx *sql.Tx) error {
+		// The oldest records, in chain order, up to the first one still to keep.
+		rows, err := tx.QueryContext(ctx, `SELECT seq, occurred_at FROM audit_records WHERE tenant_id = $1 AND track = $2 ORDER BY seq LIMIT $3`,
+			c.tenantID, string(c.track), batch)
+		if err != nil {
+			return err
+		}
+		var through int64
+		for rows.Next() {
+			var seq int64
+			var at time.Time
+			if err := rows.Scan(&seq, &at); err != nil {
+				rows.Close()
+				return err
+			}
+			if !at.Before(cutoff) {
+				break
+			}
+			through = seq
+		}
+		rows.Close()
+		if through == 0 {
+			return nil
+		}
+		cp, err := l.checkpointTx(ctx, tx, c.tenantID, c.track, through, "prune")
+		if err != nil {
+			return err
+		}
+		if cp != nil {
+			cps = append(cps, *cp)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM audit_records WHERE tenant_id = $1 AND track = $2 AND seq <= $3`, c.tenantID, string(c.track), through)
+		if err != nil {
+			return fmt.Errorf("prune audit records: %w", err)
+		}
+		deleted, _ = res.RowsAffected()
+		// Say so in the company's business track.
+		return l.Record(ctx, tx, Event{TenantID: c.tenantID, Action: AuditPruned, Actor: System("audit.prune"),
+			Details: map[string]string{"track": string(c.track), "count": strconv.FormatInt(deleted, 10), "through_seq": strconv.FormatInt(through, 10)}})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return deleted, l.export(cps)
+}
