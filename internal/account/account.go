@@ -12,12 +12,14 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -91,13 +93,15 @@ type Options struct {
 // Service holds the rules about users, passwords and sessions.
 type Service struct {
 	db     *db.DB
+	audit  *audit.Log
 	hasher *Hasher
 	opts   Options
 	now    func() time.Time
 }
 
-// NewService returns a Service.
-func NewService(d *db.DB, opts Options) *Service {
+// NewService returns a Service. Every change it makes is recorded in log,
+// in the change's own transaction.
+func NewService(d *db.DB, log *audit.Log, opts Options) *Service {
 	if opts.SessionIdle == 0 {
 		opts.SessionIdle = 30 * time.Minute
 	}
@@ -107,7 +111,7 @@ func NewService(d *db.DB, opts Options) *Service {
 	if opts.Argon2 == (Argon2Params{}) {
 		opts.Argon2 = DefaultArgon2
 	}
-	return &Service{db: d, hasher: NewHasher(opts.Argon2, opts.HashConcurrency), opts: opts, now: db.Now}
+	return &Service{db: d, audit: log, hasher: NewHasher(opts.Argon2, opts.HashConcurrency), opts: opts, now: db.Now}
 }
 
 // SetClock replaces the clock, for tests of expiry.
@@ -123,6 +127,8 @@ type CreateUserInput struct {
 	Password    string
 	// MustChangePassword marks an initial password set by someone else.
 	MustChangePassword bool
+	// Via says how the user was created, for the trail: setup, cli, demo or web.
+	Via string
 }
 
 // maxLoginRunes is the longest login, in characters.
@@ -180,8 +186,8 @@ func hasControl(s string) bool {
 	return false
 }
 
-// CreateUser creates a user in a company.
-func (s *Service) CreateUser(ctx context.Context, tenantID string, in CreateUserInput) (*User, error) {
+// CreateUser creates a user in a company on behalf of actor.
+func (s *Service) CreateUser(ctx context.Context, actor audit.Actor, tenantID string, in CreateUserInput) (*User, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
@@ -191,14 +197,15 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in CreateUser
 	}
 	var u *User
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		u, err = s.insertUser(ctx, tx, tenantID, in, hash)
+		u, err = s.insertUser(ctx, tx, actor, tenantID, in, hash)
 		return err
 	})
 	return u, err
 }
 
-// CreateUserTx validates and creates a user inside the caller's transaction.
-func (s *Service) CreateUserTx(ctx context.Context, tx *sql.Tx, tenantID string, in CreateUserInput) (*User, error) {
+// CreateUserTx validates and creates a user inside the caller's
+// transaction, so a user can be created together with other changes.
+func (s *Service) CreateUserTx(ctx context.Context, tx *sql.Tx, actor audit.Actor, tenantID string, in CreateUserInput) (*User, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
@@ -206,7 +213,7 @@ func (s *Service) CreateUserTx(ctx context.Context, tx *sql.Tx, tenantID string,
 	if err != nil {
 		return nil, err
 	}
-	return s.insertUser(ctx, tx, tenantID, in, hash)
+	return s.insertUser(ctx, tx, actor, tenantID, in, hash)
 }
 
 // ValidateUser checks a user input without creating anything.
@@ -216,7 +223,7 @@ const insertUser = `INSERT INTO users (tenant_id, id, login, email, display_name
 	must_change_password, password_hash, password_changed_at, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)`
 
-func (s *Service) insertUser(ctx context.Context, tx *sql.Tx, tenantID string, in CreateUserInput, hash string) (*User, error) {
+func (s *Service) insertUser(ctx context.Context, tx *sql.Tx, actor audit.Actor, tenantID string, in CreateUserInput, hash string) (*User, error) {
 	now := s.now()
 	u := &User{
 		TenantID: tenantID, ID: tenant.NewID(), Login: in.Login, Email: in.Email, DisplayName: in.DisplayName,
@@ -234,6 +241,15 @@ func (s *Service) insertUser(ctx context.Context, tx *sql.Tx, tenantID string, i
 			return nil, tenant.ErrNotFound
 		}
 		return nil, fmt.Errorf("insert user: %w", err)
+	}
+	via := in.Via
+	if via == "" {
+		via = "cli"
+	}
+	if err := s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.UserCreated, Actor: actor,
+		Objects: []audit.Ref{{Kind: "user", ID: u.ID}},
+		Details: map[string]string{"role": u.Role, "must_change_password": strconv.FormatBool(u.MustChangePassword), "via": via}}); err != nil {
+		return nil, err
 	}
 	return u, nil
 }
@@ -284,8 +300,9 @@ func (s *Service) ListUsers(ctx context.Context, tenantID string) ([]*User, erro
 	return out, rows.Err()
 }
 
-// SetStatus disables or re-enables a user. Disabling ends every session of the user.
-func (s *Service) SetStatus(ctx context.Context, tenantID, userID string, st Status) error {
+// SetStatus disables or re-enables a user on behalf of actor. Disabling
+// ends every session of the user.
+func (s *Service) SetStatus(ctx context.Context, actor audit.Actor, tenantID, userID string, st Status) error {
 	if st != Active && st != Disabled {
 		return &ValidationError{Fields: map[string]string{"status": "error.status"}}
 	}
@@ -298,20 +315,25 @@ func (s *Service) SetStatus(ctx context.Context, tenantID, userID string, st Sta
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
+		action := audit.UserEnabled
 		if st == Disabled {
-			return deleteSessions(ctx, tx, tenantID, userID)
+			action = audit.UserDisabled
+			if err := deleteSessions(ctx, tx, tenantID, userID); err != nil {
+				return err
+			}
 		}
-		return nil
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: action, Actor: actor, Objects: []audit.Ref{{Kind: "user", ID: userID}}})
 	})
 }
 
 // ChangePassword replaces a user's password after checking the current one,
 // ends all the user's sessions and clears the must-change flag. The caller
 // starts a fresh session afterwards.
-func (s *Service) ChangePassword(ctx context.Context, tenantID, userID, current, next string) error {
+func (s *Service) ChangePassword(ctx context.Context, tenantID, userID, current, next string, c Client) error {
 	var hash, login string
-	err := s.db.Read.QueryRowContext(ctx, `SELECT password_hash, login FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'active'`,
-		tenantID, userID).Scan(&hash, &login)
+	var forced bool
+	err := s.db.Read.QueryRowContext(ctx, `SELECT password_hash, login, must_change_password FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'active'`,
+		tenantID, userID).Scan(&hash, &login, &forced)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -341,7 +363,11 @@ func (s *Service) ChangePassword(ctx context.Context, tenantID, userID, current,
 			password_changed_at = $4, updated_at = $4 WHERE tenant_id = $1 AND id = $2`, tenantID, userID, newHash, now); err != nil {
 			return fmt.Errorf("update password: %w", err)
 		}
-		return deleteSessions(ctx, tx, tenantID, userID)
+		if err := deleteSessions(ctx, tx, tenantID, userID); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.PasswordChanged, Actor: audit.User(userID),
+			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: map[string]string{"ip": ipDetail(c.IP), "forced": strconv.FormatBool(forced)}})
 	})
 }
 
@@ -360,6 +386,10 @@ type ProfileInput struct {
 
 // UpdateProfile changes a user's own name and language.
 func (s *Service) UpdateProfile(ctx context.Context, tenantID, userID string, in ProfileInput) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error { return s.updateProfile(ctx, tx, tenantID, userID, in) })
+}
+
+func (s *Service) updateProfile(ctx context.Context, tx *sql.Tx, tenantID, userID string, in ProfileInput) error {
 	in.DisplayName = strings.TrimSpace(in.DisplayName)
 	f := map[string]string{}
 	if in.DisplayName == "" || !utf8.ValidString(in.DisplayName) || utf8.RuneCountInString(in.DisplayName) > 200 || hasControl(in.DisplayName) {
@@ -371,7 +401,7 @@ func (s *Service) UpdateProfile(ctx context.Context, tenantID, userID string, in
 	if len(f) > 0 {
 		return &ValidationError{Fields: f}
 	}
-	res, err := s.db.Write.ExecContext(ctx, `UPDATE users SET display_name = $3, language = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
+	res, err := tx.ExecContext(ctx, `UPDATE users SET display_name = $3, language = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
 		tenantID, userID, in.DisplayName, in.Language, s.now())
 	if err != nil {
 		return fmt.Errorf("update profile: %w", err)
@@ -379,5 +409,6 @@ func (s *Service) UpdateProfile(ctx context.Context, tenantID, userID string, in
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
-	return nil
+	return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ProfileChanged, Actor: audit.User(userID),
+		Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: map[string]string{"language": in.Language}})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"github.com/kandidat/kandidat/internal/audit"
 	"maps"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ func TestCreateUser(t *testing.T) {
 	ctx := context.Background()
 	e := newFastEnv(t)
 	c := e.company(t, "acme")
-	u, err := e.svc.CreateUser(ctx, c.ID, account.CreateUserInput{
+	u, err := e.svc.CreateUser(ctx, audit.Operator, c.ID, account.CreateUserInput{
 		Login:              "  Alice.Smith@Example.COM ",
 		Email:              " alice@example.com ",
 		DisplayName:        "  Alice Smith ",
@@ -149,7 +150,7 @@ func TestCreateUserValidation(t *testing.T) {
 			in := valid("user" + string(rune('a'+i%26)) + strings.Repeat("x", i/26))
 			tt.mutate(&in)
 			before := e.count(t, `SELECT count(*) FROM users`)
-			u, err := e.svc.CreateUser(ctx, c.ID, in)
+			u, err := e.svc.CreateUser(ctx, audit.Operator, c.ID, in)
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("CreateUser: %v, want success", err)
@@ -214,7 +215,7 @@ func TestCreateUserLoginUniqueAcrossTenants(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := e.count(t, `SELECT count(*) FROM users`)
-			u, err := e.svc.CreateUser(ctx, tt.tenantID, account.CreateUserInput{Login: tt.login, DisplayName: "X", Password: goodPassword})
+			u, err := e.svc.CreateUser(ctx, audit.Operator, tt.tenantID, account.CreateUserInput{Login: tt.login, DisplayName: "X", Password: goodPassword})
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -236,7 +237,7 @@ func TestCreateUserUnknownTenant(t *testing.T) {
 	e.company(t, "acme")
 	for _, id := range []string{tenant.NewID(), "no-such-company"} {
 		t.Run(id, func(t *testing.T) {
-			u, err := e.svc.CreateUser(context.Background(), id, account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword})
+			u, err := e.svc.CreateUser(context.Background(), audit.Operator, id, account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword})
 			if !errors.Is(err, tenant.ErrNotFound) {
 				t.Errorf("err = %v, want tenant.ErrNotFound", err)
 			}
@@ -272,7 +273,7 @@ func TestCreateUserTx(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var created *account.User
 			err := e.db.InTx(ctx, func(tx *sql.Tx) error {
-				u, err := e.svc.CreateUserTx(ctx, tx, c.ID, tt.in)
+				u, err := e.svc.CreateUserTx(ctx, tx, audit.Operator, c.ID, tt.in)
 				if err != nil {
 					return err
 				}
@@ -393,7 +394,7 @@ func TestListUsers(t *testing.T) {
 		{a.ID, "bob", "Bob"},
 		{a.ID, "sam.a", "Sam"},
 	} {
-		if _, err := e.svc.CreateUser(ctx, u.tenantID, account.CreateUserInput{Login: u.login, DisplayName: u.name, Password: goodPassword}); err != nil {
+		if _, err := e.svc.CreateUser(ctx, audit.Operator, u.tenantID, account.CreateUserInput{Login: u.login, DisplayName: u.name, Password: goodPassword}); err != nil {
 			t.Fatalf("create %s: %v", u.login, err)
 		}
 	}
@@ -449,7 +450,7 @@ func TestSetStatusErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := e.svc.SetStatus(ctx, tt.tenantID, tt.userID, tt.status)
+			err := e.svc.SetStatus(ctx, audit.Operator, tt.tenantID, tt.userID, tt.status)
 			if tt.wantVE != nil {
 				var ve *account.ValidationError
 				if !errors.As(err, &ve) || !maps.Equal(ve.Fields, tt.wantVE) {
@@ -478,7 +479,7 @@ func TestSetStatusDisable(t *testing.T) {
 	t1, t2 := e.session(t, alice), e.session(t, alice)
 	bobToken := e.session(t, bob)
 
-	if err := e.svc.SetStatus(ctx, a.ID, alice.ID, account.Disabled); err != nil {
+	if err := e.svc.SetStatus(ctx, audit.Operator, a.ID, alice.ID, account.Disabled); err != nil {
 		t.Fatalf("SetStatus(disabled): %v", err)
 	}
 	if u, err := e.svc.UserByID(ctx, a.ID, alice.ID); err != nil || u.Status != account.Disabled {
@@ -498,11 +499,11 @@ func TestSetStatusDisable(t *testing.T) {
 	if _, _, err := e.svc.SignIn(ctx, "alice", goodPassword, account.Client{}); !errors.Is(err, account.ErrInvalidCredentials) {
 		t.Errorf("SignIn(disabled) = %v, want ErrInvalidCredentials", err)
 	}
-	if err := e.svc.SetStatus(ctx, a.ID, alice.ID, account.Disabled); err != nil {
+	if err := e.svc.SetStatus(ctx, audit.Operator, a.ID, alice.ID, account.Disabled); err != nil {
 		t.Errorf("SetStatus(disabled) again: %v, want nil", err)
 	}
 
-	if err := e.svc.SetStatus(ctx, a.ID, alice.ID, account.Active); err != nil {
+	if err := e.svc.SetStatus(ctx, audit.Operator, a.ID, alice.ID, account.Active); err != nil {
 		t.Fatalf("SetStatus(active): %v", err)
 	}
 	if _, p, err := e.svc.SignIn(ctx, "alice", goodPassword, account.Client{}); err != nil || p.UserID != alice.ID {
@@ -515,12 +516,12 @@ func TestChangePasswordErrors(t *testing.T) {
 	e := newFastEnv(t)
 	a := e.company(t, "acme")
 	b := e.company(t, "beta")
-	alice, err := e.svc.CreateUser(ctx, a.ID, account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword, MustChangePassword: true})
+	alice, err := e.svc.CreateUser(ctx, audit.Operator, a.ID, account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword, MustChangePassword: true})
 	if err != nil {
 		t.Fatalf("create alice: %v", err)
 	}
 	dave := e.user(t, a.ID, "dave", goodPassword)
-	if err := e.svc.SetStatus(ctx, a.ID, dave.ID, account.Disabled); err != nil {
+	if err := e.svc.SetStatus(ctx, audit.Operator, a.ID, dave.ID, account.Disabled); err != nil {
 		t.Fatalf("disable dave: %v", err)
 	}
 	token := e.session(t, alice)
@@ -546,7 +547,7 @@ func TestChangePasswordErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := e.svc.ChangePassword(ctx, tt.tenantID, tt.userID, tt.current, tt.next)
+			err := e.svc.ChangePassword(ctx, tt.tenantID, tt.userID, tt.current, tt.next, account.Client{})
 			if tt.wantVE != nil {
 				var ve *account.ValidationError
 				if !errors.As(err, &ve) || !maps.Equal(ve.Fields, tt.wantVE) {
@@ -572,7 +573,7 @@ func TestChangePassword(t *testing.T) {
 	ctx := context.Background()
 	e := newFastEnv(t)
 	a := e.company(t, "acme")
-	alice, err := e.svc.CreateUser(ctx, a.ID, account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword, MustChangePassword: true})
+	alice, err := e.svc.CreateUser(ctx, audit.Operator, a.ID, account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword, MustChangePassword: true})
 	if err != nil {
 		t.Fatalf("create alice: %v", err)
 	}
@@ -581,7 +582,7 @@ func TestChangePassword(t *testing.T) {
 	bobToken := e.session(t, bob)
 
 	e.clock.advance(10 * time.Minute)
-	if err := e.svc.ChangePassword(ctx, a.ID, alice.ID, goodPassword, otherPassword); err != nil {
+	if err := e.svc.ChangePassword(ctx, a.ID, alice.ID, goodPassword, otherPassword, account.Client{}); err != nil {
 		t.Fatalf("ChangePassword: %v", err)
 	}
 	u, err := e.svc.UserByID(ctx, a.ID, alice.ID)

@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"context"
+	"github.com/kandidat/kandidat/internal/audit"
 	"testing"
 	"time"
 
@@ -51,7 +52,7 @@ func newEnv(t testing.TB, opts account.Options) *env {
 		t.Fatalf("generate master key: %v", err)
 	}
 	k := keys.New(d, m)
-	e := &env{db: d, keys: k, tenants: tenant.NewService(d, k), svc: account.NewService(d, opts), clock: &clock{t: start}}
+	e := &env{db: d, keys: k, tenants: tenant.NewService(d, k, audit.NewLog(d, nil, audit.DefaultRules)), svc: account.NewService(d, audit.NewLog(d, nil, audit.DefaultRules), opts), clock: &clock{t: start}}
 	e.svc.SetClock(e.clock.now)
 	return e
 }
@@ -65,7 +66,7 @@ func newFastEnv(t testing.TB) *env {
 // company creates a company with the slug.
 func (e *env) company(t testing.TB, slug string) *tenant.Tenant {
 	t.Helper()
-	c, err := e.tenants.Create(context.Background(), tenant.CreateInput{Slug: slug, Name: "Company " + slug})
+	c, err := e.tenants.Create(context.Background(), audit.Operator, tenant.CreateInput{Slug: slug, Name: "Company " + slug})
 	if err != nil {
 		t.Fatalf("create company %s: %v", slug, err)
 	}
@@ -75,7 +76,7 @@ func (e *env) company(t testing.TB, slug string) *tenant.Tenant {
 // user creates an active user with the login and password in a company.
 func (e *env) user(t testing.TB, tenantID, login, password string) *account.User {
 	t.Helper()
-	u, err := e.svc.CreateUser(context.Background(), tenantID, account.CreateUserInput{
+	u, err := e.svc.CreateUser(context.Background(), audit.Operator, tenantID, account.CreateUserInput{
 		Login: login, DisplayName: "User " + login, Password: password,
 	})
 	if err != nil {

@@ -9,9 +9,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 	"unicode/utf8"
 
+	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -61,22 +63,20 @@ func HashToken(token string) string {
 
 // SignIn checks a login and password and starts a session. It answers
 // ErrInvalidCredentials, after the same work, whether the login is unknown,
-// the password wrong or the account disabled.
+// the password wrong or the account disabled; the security log records
+// which it was.
 func (s *Service) SignIn(ctx context.Context, login, password string, c Client) (token string, p *Principal, err error) {
 	login = NormalizeLogin(login)
-	// Bounds generous enough for every login and password CreateUser
-	// accepts (100 and 128 characters, in any encoding form), tight enough
-	// that nobody makes us hash megabytes.
 	if len(password) > maxPasswordBytes || !utf8.ValidString(login) || len(login) > 4*maxLoginRunes {
 		s.hasher.Burn(ctx, "")
-		return "", nil, ErrInvalidCredentials
+		return "", nil, s.failSignIn(ctx, "", "", "unknown_login", c)
 	}
 	var tenantID, userID, hash, status string
 	err = s.db.Read.QueryRowContext(ctx, `SELECT tenant_id, id, password_hash, status FROM users WHERE login = $1`, login).
 		Scan(&tenantID, &userID, &hash, &status)
 	if errors.Is(err, sql.ErrNoRows) {
 		s.hasher.Burn(ctx, password)
-		return "", nil, ErrInvalidCredentials
+		return "", nil, s.failSignIn(ctx, "", "", "unknown_login", c)
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("look up login: %w", err)
@@ -85,15 +85,30 @@ func (s *Service) SignIn(ctx context.Context, login, password string, c Client) 
 	if err != nil && !errors.Is(err, ErrUnsupportedHash) {
 		return "", nil, err
 	}
-	if !ok || status != string(Active) {
-		return "", nil, ErrInvalidCredentials
+	switch {
+	case !ok:
+		return "", nil, s.failSignIn(ctx, tenantID, userID, "wrong_password", c)
+	case status != string(Active):
+		return "", nil, s.failSignIn(ctx, tenantID, userID, "disabled_account", c)
 	}
+	var newHash string
 	if rehash {
-		if newHash, err := s.hasher.Hash(ctx, password); err == nil {
-			_, _ = s.db.Write.ExecContext(ctx, `UPDATE users SET password_hash = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, userID, newHash)
+		if newHash, err = s.hasher.Hash(ctx, password); err != nil {
+			return "", nil, err
 		}
 	}
-	token, err = s.StartSession(ctx, tenantID, userID, c)
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if newHash != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, userID, newHash); err != nil {
+				return fmt.Errorf("re-hash password: %w", err)
+			}
+		}
+		if token, err = s.startSession(ctx, tx, tenantID, userID, c); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.SignInSucceeded, Actor: audit.User(userID),
+			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: map[string]string{"ip": ipDetail(c.IP), "method": "password"}})
+	})
 	if err != nil {
 		return "", nil, err
 	}
@@ -101,11 +116,45 @@ func (s *Service) SignIn(ctx context.Context, login, password string, c Client) 
 	return token, p, err
 }
 
+// failSignIn records a failed sign-in in the security log of the user's
+// company (or of the installation for an unknown login) and returns
+// ErrInvalidCredentials, or the error of writing the record.
+func (s *Service) failSignIn(ctx context.Context, tenantID, userID, reason string, c Client) error {
+	e := audit.Event{TenantID: tenantID, Action: audit.SignInFailed, Actor: audit.Anonymous,
+		Details: map[string]string{"ip": ipDetail(c.IP), "reason": reason}}
+	if userID != "" {
+		e.Objects = []audit.Ref{{Kind: "user", ID: userID}}
+	}
+	if err := s.db.InTx(ctx, func(tx *sql.Tx) error { return s.audit.Record(ctx, tx, e) }); err != nil {
+		return err
+	}
+	return ErrInvalidCredentials
+}
+
+// ipDetail returns a client address fit for the trail, or "".
+func ipDetail(ip string) string {
+	if a, err := netip.ParseAddr(ip); err == nil {
+		return a.Unmap().String()
+	}
+	return ""
+}
+
 // StartSession creates a new session for a user and returns its secret.
+// The callers record why (a password change, the first setup).
 func (s *Service) StartSession(ctx context.Context, tenantID, userID string, c Client) (string, error) {
+	var token string
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		token, err = s.startSession(ctx, tx, tenantID, userID, c)
+		return err
+	})
+	return token, err
+}
+
+func (s *Service) startSession(ctx context.Context, tx *sql.Tx, tenantID, userID string, c Client) (string, error) {
 	token, hash := NewToken()
 	now := s.now()
-	_, err := s.db.Write.ExecContext(ctx, `INSERT INTO sessions (tenant_id, id, token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (tenant_id, id, token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
 		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)`,
 		tenantID, tenant.NewID(), hash, userID, now, now.Add(s.opts.SessionAbsolute), truncate(c.IP, 64), truncate(c.UserAgent, 300))
 	if err != nil {
@@ -165,15 +214,22 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 }
 
 // SignOut ends the session of a secret on the server.
-func (s *Service) SignOut(ctx context.Context, token string) error {
+func (s *Service) SignOut(ctx context.Context, token string, c Client) error {
 	if token == "" {
 		return nil
 	}
-	_, err := s.db.Write.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, HashToken(token))
-	if err != nil {
-		return fmt.Errorf("delete session: %w", err)
-	}
-	return nil
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var tenantID, userID string
+		err := tx.QueryRowContext(ctx, `DELETE FROM sessions WHERE token_hash = $1 RETURNING tenant_id, user_id`, HashToken(token)).Scan(&tenantID, &userID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // already gone
+		}
+		if err != nil {
+			return fmt.Errorf("delete session: %w", err)
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.SignedOut, Actor: audit.User(userID),
+			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: map[string]string{"ip": ipDetail(c.IP)}})
+	})
 }
 
 func deleteSessions(ctx context.Context, tx *sql.Tx, tenantID, userID string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"github.com/kandidat/kandidat/internal/audit"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +50,7 @@ func TestSignInInvalidCredentials(t *testing.T) {
 	c := e.company(t, "acme")
 	e.user(t, c.ID, "alice", goodPassword)
 	dave := e.user(t, c.ID, "dave", goodPassword)
-	if err := e.svc.SetStatus(ctx, c.ID, dave.ID, account.Disabled); err != nil {
+	if err := e.svc.SetStatus(ctx, audit.Operator, c.ID, dave.ID, account.Disabled); err != nil {
 		t.Fatalf("disable dave: %v", err)
 	}
 	eve := e.user(t, c.ID, "eve", goodPassword)
@@ -210,7 +211,7 @@ func TestAuthenticatePrincipal(t *testing.T) {
 	e := newFastEnv(t)
 	c := e.company(t, "acme")
 	e.company(t, "beta")
-	u, err := e.svc.CreateUser(ctx, c.ID, account.CreateUserInput{
+	u, err := e.svc.CreateUser(ctx, audit.Operator, c.ID, account.CreateUserInput{
 		Login: "alice", DisplayName: "Alice Smith", Language: "sv", Role: "recruiter", Password: goodPassword, MustChangePassword: true,
 	})
 	if err != nil {
@@ -466,7 +467,7 @@ func TestSignOut(t *testing.T) {
 	alice := e.user(t, c.ID, "alice", goodPassword)
 	t1, t2 := e.session(t, alice), e.session(t, alice)
 
-	if err := e.svc.SignOut(ctx, t1); err != nil {
+	if err := e.svc.SignOut(ctx, t1, account.Client{}); err != nil {
 		t.Fatalf("SignOut: %v", err)
 	}
 	if e.sessionExists(t, t1) {
@@ -479,7 +480,7 @@ func TestSignOut(t *testing.T) {
 		t.Errorf("the user's other session: Authenticate = %v, want valid", err)
 	}
 	for _, tok := range []string{t1, "", "unknown-token"} {
-		if err := e.svc.SignOut(ctx, tok); err != nil {
+		if err := e.svc.SignOut(ctx, tok, account.Client{}); err != nil {
 			t.Errorf("SignOut(%q) = %v, want nil", tok, err)
 		}
 	}
@@ -557,9 +558,9 @@ func mustAuthenticate(t *testing.T, e *env, token string) {
 func TestSignInRehash(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, account.Options{}) // default argon2 parameters
-	low := account.NewService(e.db, account.Options{Argon2: fastArgon2})
+	low := account.NewService(e.db, audit.NewLog(e.db, nil, audit.DefaultRules), account.Options{Argon2: fastArgon2})
 	c := e.company(t, "acme")
-	alice, err := low.CreateUser(ctx, c.ID, account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword})
+	alice, err := low.CreateUser(ctx, audit.Operator, c.ID, account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword})
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
@@ -619,7 +620,7 @@ func TestCreatedUserCanSignIn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := e.svc.CreateUser(ctx, c.ID, account.CreateUserInput{Login: tt.login, DisplayName: "X", Password: tt.password}); err != nil {
+			if _, err := e.svc.CreateUser(ctx, audit.Operator, c.ID, account.CreateUserInput{Login: tt.login, DisplayName: "X", Password: tt.password}); err != nil {
 				t.Fatalf("CreateUser: %v, want the fixture accepted", err)
 			}
 			if _, _, err := e.svc.SignIn(ctx, tt.login, tt.password, account.Client{}); err != nil {

@@ -6,9 +6,13 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
+
+// setupActor is the operator who follows the one-time setup link.
+var setupActor = audit.Actor{Kind: audit.ActorOperator, ID: "setup-link"}
 
 // NewSetupToken replaces any unused setup token with a new one and returns
 // its secret. The operator opens /setup/{token} to create the first company.
@@ -74,10 +78,11 @@ func (s *Service) Setup(ctx context.Context, tenants *tenant.Service, token stri
 		if n, _ := res.RowsAffected(); n != 1 {
 			return ErrSetupDone
 		}
-		if t, err = tenants.CreateTx(ctx, tx, company); err != nil {
+		company.Via, admin.Via = "setup", "setup"
+		if t, err = tenants.CreateTx(ctx, tx, setupActor, company); err != nil {
 			return err
 		}
-		u, err = s.insertUser(ctx, tx, t.ID, admin, hash)
+		u, err = s.insertUser(ctx, tx, setupActor, t.ID, admin, hash)
 		return err
 	})
 	if err != nil {

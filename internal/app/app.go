@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/config"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/i18n"
@@ -61,15 +62,19 @@ func VersionString() string {
 
 // App is an opened installation.
 type App struct {
-	Config   *config.Config
-	Logger   *slog.Logger
-	DB       *db.DB
-	Master   *keys.MasterKey
-	Keys     *keys.Keyring
-	Tenants  *tenant.Service
-	Accounts *account.Service
-	I18n     *i18n.Bundle
-	Registry *prometheus.Registry
+	Config *config.Config
+	Logger *slog.Logger
+	DB     *db.DB
+	Master *keys.MasterKey
+	Keys   *keys.Keyring
+	Audit  *audit.Log
+	// Signer signs audit checkpoints; nil when its key file is absent (only serve creates it).
+	Signer    *audit.Signer
+	Retention audit.Retention
+	Tenants   *tenant.Service
+	Accounts  *account.Service
+	I18n      *i18n.Bundle
+	Registry  *prometheus.Registry
 }
 
 // NewLogger returns the application log: JSON (or text) on w, at the configured level.
@@ -133,10 +138,48 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 		a.DB.Close()
 		return nil, err
 	}
+	if err := a.openAudit(o); err != nil {
+		a.DB.Close()
+		return nil, err
+	}
 	a.Keys = keys.New(a.DB, a.Master)
-	a.Tenants = tenant.NewService(a.DB, a.Keys)
-	a.Accounts = account.NewService(a.DB, account.Options{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute})
+	a.Tenants = tenant.NewService(a.DB, a.Keys, a.Audit)
+	a.Accounts = account.NewService(a.DB, a.Audit, account.Options{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute})
 	return a, nil
+}
+
+func (a *App) openAudit(o OpenOptions) error {
+	cfg := a.Config
+	a.Retention = audit.Retention{}
+	for track, days := range cfg.AuditRetention {
+		d := time.Duration(days) * 24 * time.Hour
+		if err := audit.CheckRetention(audit.Track(track), d); err != nil {
+			return fmt.Errorf("--audit-retention: %s", strings.TrimPrefix(err.Error(), audit.ErrRetentionTooShort.Error()+": "))
+		}
+		a.Retention[audit.Track(track)] = d
+	}
+	path := cfg.AuditSigningKeyPath()
+	var err error
+	if o.CreateMasterKey {
+		var created bool
+		a.Signer, created, err = audit.LoadOrCreateSigner(path)
+		if created {
+			fmt.Fprintf(o.Out, "A new audit signing key was written to %s; keep a copy with the master key.\n", path)
+		}
+	} else {
+		a.Signer, err = audit.ReadSigner(path)
+		if errors.Is(err, os.ErrNotExist) {
+			a.Signer, err = nil, nil // recording works without it; checkpoints need it
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("--audit-signing-key-file: %v", err)
+	}
+	a.Audit = audit.NewLog(a.DB, a.Signer, audit.Rules{
+		FailedSignIns: cfg.AlertFailedSignIns, FailedSignInWindow: cfg.AlertFailedSignInWindow, MassCount: cfg.AlertMassCount,
+	})
+	a.Audit.SetCheckpointFile(cfg.AuditCheckpointPath())
+	return nil
 }
 
 // ErrSchemaBehind is returned when migrations are pending and were not applied.

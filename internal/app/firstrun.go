@@ -8,6 +8,7 @@ import (
 	"math/big"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -44,16 +45,17 @@ func (a *App) FirstRun(ctx context.Context, demo bool, baseURL string, out io.Wr
 	if err != nil {
 		return err
 	}
-	t, err := a.Tenants.Create(ctx, tenant.CreateInput{
+	actor := audit.System("first-run")
+	t, err := a.Tenants.Create(ctx, actor, tenant.CreateInput{
 		Slug: DemoSlug, Name: "Demo Company", RegistrationNumber: "DEMO-0001", DefaultLanguage: "en",
-		Modules: tenant.Modules,
+		Modules: tenant.Modules, Via: "demo",
 	})
 	if err != nil {
 		return fmt.Errorf("create demo company: %w", err)
 	}
-	u, err := a.Accounts.CreateUser(ctx, t.ID, account.CreateUserInput{
+	u, err := a.Accounts.CreateUser(ctx, actor, t.ID, account.CreateUserInput{
 		Login: DemoLogin, Email: "admin@demo.example", DisplayName: "Demo Administrator",
-		Role: account.RoleAdministrator, Password: password, MustChangePassword: true,
+		Role: account.RoleAdministrator, Password: password, MustChangePassword: true, Via: "demo",
 	})
 	if err != nil {
 		return fmt.Errorf("create demo administrator: %w", err)

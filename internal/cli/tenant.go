@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/config"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -32,7 +33,7 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 				return err
 			}
 			defer a.Close()
-			t, err := a.Tenants.Create(ctx, tenant.CreateInput{Slug: *slug, Name: *name, RegistrationNumber: *reg, DefaultLanguage: *lang, Modules: ms})
+			t, err := a.Tenants.Create(ctx, audit.Operator, tenant.CreateInput{Slug: *slug, Name: *name, RegistrationNumber: *reg, DefaultLanguage: *lang, Modules: ms, Via: "cli"})
 			if err != nil {
 				return tenantError(err)
 			}
@@ -123,7 +124,7 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 				for m := range set {
 					ms = append(ms, m)
 				}
-				if err := a.Tenants.SetModules(ctx, t.ID, ms); err != nil {
+				if err := a.Tenants.SetModules(ctx, audit.Operator, t.ID, ms); err != nil {
 					return tenantError(err)
 				}
 				if t, err = a.Tenants.ByID(ctx, t.ID); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/app"
+	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/config"
 )
 
@@ -33,7 +34,7 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 			if err != nil {
 				return userError(err)
 			}
-			if err := a.Accounts.SetStatus(ctx, u.TenantID, u.ID, st); err != nil {
+			if err := a.Accounts.SetStatus(ctx, audit.Operator, u.TenantID, u.ID, st); err != nil {
 				return userError(err)
 			}
 			fmt.Fprintf(env.Stdout, "user %s is now %s\n", u.Login, st)
@@ -75,9 +76,9 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 			if err != nil {
 				return tenantError(err)
 			}
-			u, err := a.Accounts.CreateUser(ctx, t.ID, account.CreateUserInput{
+			u, err := a.Accounts.CreateUser(ctx, audit.Operator, t.ID, account.CreateUserInput{
 				Login: *login, Email: *email, DisplayName: *name, Language: *lang, Role: *role,
-				Password: password, MustChangePassword: mustChange,
+				Password: password, MustChangePassword: mustChange, Via: "cli",
 			})
 			if err != nil {
 				return userError(err)

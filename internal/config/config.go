@@ -27,6 +27,15 @@ type Config struct {
 	LogFormat        string
 	DBConnectRetries int
 
+	// Audit trail.
+	AuditSigningKeyFile     string
+	AuditCheckpointFile     string
+	AuditCheckpointInterval time.Duration
+	AuditRetention          map[string]int // track -> days, above the minimums
+	AlertFailedSignIns      int
+	AlertFailedSignInWindow time.Duration
+	AlertMassCount          int
+
 	// Server settings.
 	Addr             string
 	BaseURL          string
@@ -84,6 +93,9 @@ var settings = []setting{
 	{"log-level", "debug, info, warn or error", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.LogLevel) }},
 	{"log-format", "json or text", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.LogFormat) }},
 	{"db-connect-retries", "attempts to reach PostgreSQL at start-up, one second apart", Installation, false, func(c *Config) flag.Value { return (*intValue)(&c.DBConnectRetries) }},
+	{"audit-signing-key-file", "Ed25519 key that signs audit checkpoints (default: audit-signing.key beside the master key)", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.AuditSigningKeyFile) }},
+	{"audit-checkpoint-file", "file the signed audit checkpoints are exported to (default: audit-checkpoints.jsonl beside the master key)", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.AuditCheckpointFile) }},
+	{"audit-retention", "audit retention per track in days above the minimums, e.g. security=365,history=730", Installation, false, func(c *Config) flag.Value { return (*retentionValue)(&c.AuditRetention) }},
 
 	{"addr", "address to listen on", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.Addr) }},
 	{"base-url", "public URL of this installation, e.g. https://jobs.example.com", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.BaseURL) }},
@@ -104,6 +116,10 @@ var settings = []setting{
 	{"session-idle-timeout", "sign out after this long without activity", Server, false, func(c *Config) flag.Value { return (*durationValue)(&c.SessionIdle) }},
 	{"session-absolute-timeout", "sign out this long after sign-in, active or not", Server, false, func(c *Config) flag.Value { return (*durationValue)(&c.SessionAbsolute) }},
 	{"shutdown-timeout", "time given to in-flight requests at shutdown", Server, false, func(c *Config) flag.Value { return (*durationValue)(&c.ShutdownTimeout) }},
+	{"audit-checkpoint-interval", "how often the audit chains' heads are signed and exported", Server, false, func(c *Config) flag.Value { return (*durationValue)(&c.AuditCheckpointInterval) }},
+	{"alert-failed-sign-ins", "failed sign-ins in a company within the window that raise an alert (0: off)", Installation, false, func(c *Config) flag.Value { return (*intValue)(&c.AlertFailedSignIns) }},
+	{"alert-failed-sign-in-window", "window of the failed sign-in alert", Installation, false, func(c *Config) flag.Value { return (*durationValue)(&c.AlertFailedSignInWindow) }},
+	{"alert-mass-count", "records in one export or erasure that raise an alert (0: off)", Installation, false, func(c *Config) flag.Value { return (*intValue)(&c.AlertMassCount) }},
 
 	{"smtp-host", "SMTP server for outgoing email", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPHost) }},
 	{"smtp-port", "SMTP port", Server, false, func(c *Config) flag.Value { return (*intValue)(&c.SMTPPort) }},
@@ -116,17 +132,21 @@ var settings = []setting{
 // Default returns the configuration before flags and environment.
 func Default() Config {
 	return Config{
-		DataDir:          "./kandidat-data",
-		LogLevel:         "info",
-		LogFormat:        "json",
-		DBConnectRetries: 10,
-		Addr:             "127.0.0.1:8080",
-		MaxBodyBytes:     1 << 20,
-		SessionIdle:      30 * time.Minute,
-		SessionAbsolute:  12 * time.Hour,
-		ShutdownTimeout:  20 * time.Second,
-		SMTPPort:         587,
-		SMTPTLS:          "starttls",
+		DataDir:                 "./kandidat-data",
+		LogLevel:                "info",
+		LogFormat:               "json",
+		DBConnectRetries:        10,
+		AuditCheckpointInterval: time.Hour,
+		AlertFailedSignIns:      10,
+		AlertFailedSignInWindow: 10 * time.Minute,
+		AlertMassCount:          500,
+		Addr:                    "127.0.0.1:8080",
+		MaxBodyBytes:            1 << 20,
+		SessionIdle:             30 * time.Minute,
+		SessionAbsolute:         12 * time.Hour,
+		ShutdownTimeout:         20 * time.Second,
+		SMTPPort:                587,
+		SMTPTLS:                 "starttls",
 	}
 }
 
@@ -224,6 +244,15 @@ func (c *Config) Validate(scope Scope) error {
 	if c.DBConnectRetries < 1 || c.DBConnectRetries > 600 {
 		return fmt.Errorf("--db-connect-retries: %d is out of range 1..600", c.DBConnectRetries)
 	}
+	if c.AlertFailedSignIns < 0 {
+		return errors.New("--alert-failed-sign-ins: must not be negative")
+	}
+	if c.AlertFailedSignInWindow < time.Minute || c.AlertFailedSignInWindow > 24*time.Hour {
+		return fmt.Errorf("--alert-failed-sign-in-window: %s is outside 1m..24h", c.AlertFailedSignInWindow)
+	}
+	if c.AlertMassCount < 0 {
+		return errors.New("--alert-mass-count: must not be negative")
+	}
 	if scope < Server {
 		return nil
 	}
@@ -301,6 +330,9 @@ func (c *Config) Validate(scope Scope) error {
 	if c.SessionAbsolute > 30*24*time.Hour {
 		return fmt.Errorf("--session-absolute-timeout: %s is longer than 30 days", c.SessionAbsolute)
 	}
+	if c.AuditCheckpointInterval < time.Minute || c.AuditCheckpointInterval > 24*time.Hour {
+		return fmt.Errorf("--audit-checkpoint-interval: %s is outside 1m..24h", c.AuditCheckpointInterval)
+	}
 	if c.ShutdownTimeout < 0 {
 		return errors.New("--shutdown-timeout: must not be negative")
 	}
@@ -352,6 +384,22 @@ func (c *Config) MasterKeyPath() string {
 		return c.MasterKeyFile
 	}
 	return filepath.Join(c.DataDir, "master.key")
+}
+
+// AuditSigningKeyPath returns the audit signing key file, beside the master key by default.
+func (c *Config) AuditSigningKeyPath() string {
+	if c.AuditSigningKeyFile != "" {
+		return c.AuditSigningKeyFile
+	}
+	return filepath.Join(filepath.Dir(c.MasterKeyPath()), "audit-signing.key")
+}
+
+// AuditCheckpointPath returns the file checkpoints are exported to.
+func (c *Config) AuditCheckpointPath() string {
+	if c.AuditCheckpointFile != "" {
+		return c.AuditCheckpointFile
+	}
+	return filepath.Join(filepath.Dir(c.MasterKeyPath()), "audit-checkpoints.jsonl")
 }
 
 // CheckDataDir creates the data directory when absent and checks that it is writable.

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -87,6 +88,42 @@ func (v *prefixesValue) Set(s string) error {
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
 		out = append(out, p.Masked())
+	}
+	*v = out
+	return nil
+}
+
+// retentionValue parses "track=days,track=days". Tracks and minimums are
+// checked by the audit package when the log opens.
+type retentionValue map[string]int
+
+func (v *retentionValue) String() string {
+	var parts []string
+	for k, d := range *v {
+		parts = append(parts, k+"="+strconv.Itoa(d))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+func (v *retentionValue) Set(s string) error {
+	out := map[string]int{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		track, days, ok := strings.Cut(part, "=")
+		n, err := strconv.Atoi(strings.TrimSpace(days))
+		if !ok || err != nil || n <= 0 || n > 36500 {
+			return fmt.Errorf("%q is not track=days (e.g. security=365)", part)
+		}
+		switch track = strings.TrimSpace(track); track {
+		case "history", "business", "security", "gdpr", "consent", "admin":
+		default:
+			return fmt.Errorf("%q: unknown track (history, business, security, gdpr, consent, admin)", track)
+		}
+		out[track] = n
 	}
 	*v = out
 	return nil

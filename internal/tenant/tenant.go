@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
 )
 
@@ -79,13 +80,14 @@ type KeyCreator interface {
 
 // Service holds the rules about companies.
 type Service struct {
-	db   *db.DB
-	keys KeyCreator
+	db    *db.DB
+	keys  KeyCreator
+	audit *audit.Log
 }
 
 // NewService returns a Service.
-func NewService(d *db.DB, keys KeyCreator) *Service {
-	return &Service{db: d, keys: keys}
+func NewService(d *db.DB, keys KeyCreator, log *audit.Log) *Service {
+	return &Service{db: d, keys: keys, audit: log}
 }
 
 // CreateInput is what it takes to create a company.
@@ -95,6 +97,8 @@ type CreateInput struct {
 	RegistrationNumber string
 	DefaultLanguage    string
 	Modules            []Module // nil means DefaultModules
+	// Via says how the company came to be, for the trail: setup, cli or demo.
+	Via string
 }
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -150,11 +154,11 @@ func hasControl(s string) bool {
 }
 
 // Create creates a company with its data key.
-func (s *Service) Create(ctx context.Context, in CreateInput) (*Tenant, error) {
+func (s *Service) Create(ctx context.Context, actor audit.Actor, in CreateInput) (*Tenant, error) {
 	var t *Tenant
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		t, err = s.CreateTx(ctx, tx, in)
+		t, err = s.CreateTx(ctx, tx, actor, in)
 		return err
 	})
 	return t, err
@@ -167,7 +171,7 @@ const insertModule = `INSERT INTO tenant_modules (tenant_id, module, enabled_at)
 
 // CreateTx creates a company inside the caller's transaction, so that a
 // company and its first administrator are created together or not at all.
-func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, in CreateInput) (*Tenant, error) {
+func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, actor audit.Actor, in CreateInput) (*Tenant, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
@@ -190,7 +194,24 @@ func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, in CreateInput) (*Te
 	if err := s.keys.CreateTenantKey(ctx, tx, t.ID); err != nil {
 		return nil, fmt.Errorf("create data key: %w", err)
 	}
+	via := in.Via
+	if via == "" {
+		via = "cli"
+	}
+	if err := s.audit.Record(ctx, tx, audit.Event{TenantID: t.ID, Action: audit.TenantCreated, Actor: actor,
+		Objects: []audit.Ref{{Kind: "tenant", ID: t.ID}},
+		Details: map[string]string{"via": via, "modules": moduleCSV(t.Modules), "language": t.DefaultLanguage}}); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+func moduleCSV(ms []Module) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = string(m)
+	}
+	return strings.Join(parts, ",")
 }
 
 func sortModules(ms []Module) []Module {
@@ -296,7 +317,7 @@ func (s *Service) Count(ctx context.Context) (int, error) {
 }
 
 // SetModules sets exactly the enabled modules of a company.
-func (s *Service) SetModules(ctx context.Context, tenantID string, modules []Module) error {
+func (s *Service) SetModules(ctx context.Context, actor audit.Actor, tenantID string, modules []Module) error {
 	for _, m := range modules {
 		if !slices.Contains(Modules, m) {
 			return &ValidationError{Fields: map[string]string{"modules": "error.module"}}
@@ -314,12 +335,14 @@ func (s *Service) SetModules(ctx context.Context, tenantID string, modules []Mod
 			return err
 		}
 		now := db.Now()
-		for _, m := range sortModules(modules) {
+		modules = sortModules(modules)
+		for _, m := range modules {
 			if _, err := tx.ExecContext(ctx, insertModule, tenantID, string(m), now); err != nil {
 				return fmt.Errorf("enable module %s: %w", m, err)
 			}
 		}
-		return nil
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ModulesChanged, Actor: actor,
+			Objects: []audit.Ref{{Kind: "tenant", ID: tenantID}}, Details: map[string]string{"modules": moduleCSV(modules)}})
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"github.com/kandidat/kandidat/internal/audit"
 	"maps"
 	"slices"
 	"strings"
@@ -32,12 +33,12 @@ func newEnv(t testing.TB) *env {
 		t.Fatalf("generate master key: %v", err)
 	}
 	k := keys.New(d, m)
-	return &env{db: d, keys: k, svc: tenant.NewService(d, k)}
+	return &env{db: d, keys: k, svc: tenant.NewService(d, k, audit.NewLog(d, nil, audit.DefaultRules))}
 }
 
 func (e *env) create(t testing.TB, in tenant.CreateInput) *tenant.Tenant {
 	t.Helper()
-	c, err := e.svc.Create(context.Background(), in)
+	c, err := e.svc.Create(context.Background(), audit.Operator, in)
 	if err != nil {
 		t.Fatalf("Create(%+v): %v", in, err)
 	}
@@ -239,7 +240,7 @@ func TestCreateValidation(t *testing.T) {
 			in := tenant.CreateInput{Slug: "company-" + string(rune('a'+i%26)) + strings.Repeat("z", i/26), Name: "Company", DefaultLanguage: "en"}
 			tt.mutate(&in)
 			before := e.count(t, `SELECT count(*) FROM tenants`)
-			c, err := e.svc.Create(ctx, in)
+			c, err := e.svc.Create(ctx, audit.Operator, in)
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("Create: %v, want success", err)
@@ -300,7 +301,7 @@ func TestCreateConflict(t *testing.T) {
 	e.create(t, tenant.CreateInput{Slug: "acme", Name: "Acme"})
 	for _, slug := range []string{"acme", "ACME", " Acme "} {
 		t.Run(slug, func(t *testing.T) {
-			c, err := e.svc.Create(ctx, tenant.CreateInput{Slug: slug, Name: "Another Acme"})
+			c, err := e.svc.Create(ctx, audit.Operator, tenant.CreateInput{Slug: slug, Name: "Another Acme"})
 			if !errors.Is(err, tenant.ErrConflict) {
 				t.Errorf("err = %v, want ErrConflict", err)
 			}
@@ -434,7 +435,7 @@ func TestCount(t *testing.T) {
 			t.Errorf("Count = %d, want %d", n, i)
 		}
 	}
-	if _, err := e.svc.Create(ctx, tenant.CreateInput{Slug: "a", Name: "again"}); !errors.Is(err, tenant.ErrConflict) {
+	if _, err := e.svc.Create(ctx, audit.Operator, tenant.CreateInput{Slug: "a", Name: "again"}); !errors.Is(err, tenant.ErrConflict) {
 		t.Fatalf("duplicate Create = %v, want ErrConflict", err)
 	}
 	if n, err := e.svc.Count(ctx); err != nil || n != 3 {
@@ -462,7 +463,7 @@ func TestSetModules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := e.svc.SetModules(ctx, acme.ID, tt.set); err != nil {
+			if err := e.svc.SetModules(ctx, audit.Operator, acme.ID, tt.set); err != nil {
 				t.Fatalf("SetModules(%v): %v", tt.set, err)
 			}
 			got, err := e.svc.ByID(ctx, acme.ID)
@@ -501,7 +502,7 @@ func TestSetModulesErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := e.svc.SetModules(ctx, tt.tenantID, tt.set)
+			err := e.svc.SetModules(ctx, audit.Operator, tt.tenantID, tt.set)
 			if tt.wantVE {
 				var ve *tenant.ValidationError
 				if !errors.As(err, &ve) || !maps.Equal(ve.Fields, map[string]string{"modules": "error.module"}) {
@@ -611,8 +612,8 @@ func TestCreateKeyInSameTransaction(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := dbtest.Open(t)
 			kc := &keyCreator{err: tt.err}
-			svc := tenant.NewService(d, kc)
-			c, err := svc.Create(ctx, tenant.CreateInput{Slug: "acme", Name: "Acme"})
+			svc := tenant.NewService(d, kc, audit.NewLog(d, nil, audit.DefaultRules))
+			c, err := svc.Create(ctx, audit.Operator, tenant.CreateInput{Slug: "acme", Name: "Acme"})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Create = %v, want %v", err, tt.wantErr)
 			}
@@ -641,7 +642,7 @@ func TestCreateTxRollsBack(t *testing.T) {
 	e := newEnv(t)
 	errLater := errors.New("a later step failed")
 	err := e.db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := e.svc.CreateTx(ctx, tx, tenant.CreateInput{Slug: "acme", Name: "Acme"}); err != nil {
+		if _, err := e.svc.CreateTx(ctx, tx, audit.Operator, tenant.CreateInput{Slug: "acme", Name: "Acme"}); err != nil {
 			return err
 		}
 		return errLater

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -66,7 +67,8 @@ func (s *Server) initState(next http.Handler) http.Handler {
 		st := &state{requestID: hex.EncodeToString(b), nonce: randomString(18), lang: "en"}
 		st.clientIP, st.https = s.clientInfo(r)
 		w.Header().Set("X-Request-Id", st.requestID)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+		ctx := audit.WithRequestID(context.WithValue(r.Context(), stateKey{}, st), st.requestID)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -82,8 +82,7 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Logger.Info("first company created", "tenant_id", t.ID, "user_id", u.ID)
-	st := stateOf(r)
-	token, err := s.Accounts.StartSession(r.Context(), t.ID, u.ID, account.Client{IP: st.clientIP, UserAgent: r.UserAgent()})
+	token, err := s.Accounts.StartSession(r.Context(), t.ID, u.ID, client(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -30,7 +30,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	st := stateOf(r)
 	login, password := r.PostForm.Get("login"), r.PostForm.Get("password")
-	token, p, err := s.Accounts.SignIn(r.Context(), login, password, account.Client{IP: st.clientIP, UserAgent: r.UserAgent()})
+	token, p, err := s.Accounts.SignIn(r.Context(), login, password, client(r))
 	if errors.Is(err, account.ErrInvalidCredentials) {
 		pg := s.newPage(r, "signin.title")
 		pg.Errors[""] = "signin.failed"
@@ -44,7 +44,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	// A new session id at every sign-in; the one the browser had, if any, ends.
 	if st.token != "" {
-		_ = s.Accounts.SignOut(r.Context(), st.token)
+		_ = s.Accounts.SignOut(r.Context(), st.token, client(r))
 	}
 	setSessionCookie(w, token)
 	if p.MustChangePassword {
@@ -55,7 +55,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
-	if err := s.Accounts.SignOut(r.Context(), stateOf(r).token); err != nil {
+	if err := s.Accounts.SignOut(r.Context(), stateOf(r).token, client(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -81,7 +81,7 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "password", pg)
 		return
 	}
-	err := s.Accounts.ChangePassword(r.Context(), p.TenantID, p.UserID, current, next)
+	err := s.Accounts.ChangePassword(r.Context(), p.TenantID, p.UserID, current, next, client(r))
 	if errors.Is(err, account.ErrWrongPassword) {
 		pg.Errors["current_password"] = "error.current_password"
 		s.render(w, r, http.StatusUnprocessableEntity, "password", pg)
@@ -97,11 +97,16 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Every session ended with the change; this browser gets a fresh one.
-	token, err := s.Accounts.StartSession(r.Context(), p.TenantID, p.UserID, account.Client{IP: st.clientIP, UserAgent: r.UserAgent()})
+	token, err := s.Accounts.StartSession(r.Context(), p.TenantID, p.UserID, client(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	setSessionCookie(w, token)
 	http.Redirect(w, r, "/dashboard?changed=1", http.StatusSeeOther)
+}
+
+// client describes the browser of a request for the services.
+func client(r *http.Request) account.Client {
+	return account.Client{IP: stateOf(r).clientIP, UserAgent: r.UserAgent()}
 }

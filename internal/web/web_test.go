@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"github.com/kandidat/kandidat/internal/audit"
 	"io"
 	"log/slog"
 	"net/http"
@@ -41,8 +42,8 @@ func newFixture(t testing.TB, opts Options) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t}
-	f.tenants = tenant.NewService(d, keys.New(d, mk))
-	f.accounts = account.NewService(d, account.Options{Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
+	f.tenants = tenant.NewService(d, keys.New(d, mk), audit.NewLog(d, nil, audit.DefaultRules))
+	f.accounts = account.NewService(d, audit.NewLog(d, nil, audit.DefaultRules), account.Options{Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
 	bundle, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +57,7 @@ func newFixture(t testing.TB, opts Options) *fixture {
 		t.Fatal(err)
 	}
 	f.h = f.srv.Handler()
-	f.company, err = f.tenants.Create(context.Background(), tenant.CreateInput{Slug: "acme", Name: "ACME Ltd", DefaultLanguage: "en"})
+	f.company, err = f.tenants.Create(context.Background(), audit.Operator, tenant.CreateInput{Slug: "acme", Name: "ACME Ltd", DefaultLanguage: "en"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func newFixture(t testing.TB, opts Options) *fixture {
 
 func (f *fixture) user(login string, mustChange bool) *account.User {
 	f.t.Helper()
-	u, err := f.accounts.CreateUser(context.Background(), f.company.ID, account.CreateUserInput{
+	u, err := f.accounts.CreateUser(context.Background(), audit.Operator, f.company.ID, account.CreateUserInput{
 		Login: login, DisplayName: "Ada " + login, Password: testPassword, MustChangePassword: mustChange,
 	})
 	if err != nil {
@@ -182,7 +183,7 @@ func TestWrongPasswordSetsNoCookie(t *testing.T) {
 func TestSameAnswerForUnknownAndDisabledUsers(t *testing.T) {
 	f := newFixture(t, Options{})
 	u := f.user("ada", false)
-	if err := f.accounts.SetStatus(context.Background(), f.company.ID, u.ID, account.Disabled); err != nil {
+	if err := f.accounts.SetStatus(context.Background(), audit.Operator, f.company.ID, u.ID, account.Disabled); err != nil {
 		t.Fatal(err)
 	}
 	norm := func(s string) string { return regexp.MustCompile(`nonce-[^']+|value="[^"]*"`).ReplaceAllString(s, "") }
@@ -426,7 +427,7 @@ func TestModuleGate(t *testing.T) {
 	if rec := get(); rec.Code != http.StatusNotFound {
 		t.Fatalf("module off: %d, want 404", rec.Code)
 	}
-	if err := f.tenants.SetModules(context.Background(), f.company.ID, []tenant.Module{tenant.Whistleblowing}); err != nil {
+	if err := f.tenants.SetModules(context.Background(), audit.Operator, f.company.ID, []tenant.Module{tenant.Whistleblowing}); err != nil {
 		t.Fatal(err)
 	}
 	if rec := get(); rec.Code != http.StatusOK || rec.Body.String() != "reports" {
