@@ -229,7 +229,7 @@ func (a *App) Ready(ctx context.Context) error {
 // Web builds the web layer.
 func (a *App) Web() (*web.Server, error) {
 	return web.New(web.Deps{
-		Accounts: a.Accounts, Tenants: a.Tenants, I18n: a.I18n, Logger: a.Logger, Ready: a.Ready, Registry: a.Registry,
+		Accounts: a.Accounts, Tenants: a.Tenants, Audit: a.Audit, I18n: a.I18n, Logger: a.Logger, Ready: a.Ready, Registry: a.Registry,
 	}, web.Options{
 		TLS: a.Config.TLS(), TrustedProxies: a.Config.TrustedProxies, MaxBodyBytes: a.Config.MaxBodyBytes,
 		MetricsToken: a.Config.MetricsToken, Version: VersionString(),

@@ -346,3 +346,9 @@ func (l *Log) head(ctx context.Context, tx *sql.Tx, tenantID string, track Track
 	}
 	return seq, hash, nil
 }
+
+// RecordStandalone records an event that is a change of its own (a read
+// worth noting, such as an export) in a transaction of its own.
+func (l *Log) RecordStandalone(ctx context.Context, e Event) error {
+	return l.db.InTx(ctx, func(tx *sql.Tx) error { return l.Record(ctx, tx, e) })
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -40,7 +41,7 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 		return nil
 	})
 	// Keys in Go string literals of the packages that produce messages.
-	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard|profile)\.[a-z0-9_.]+)"`)
+	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard|profile|audit|alert)\.[a-z0-9_.]+)"`)
 	for _, dir := range []string{".", "../account", "../tenant"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		for _, f := range files {
@@ -64,6 +65,18 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 		used = append(used, "language."+l)
 	}
 	used = append(used, "role."+account.RoleAdministrator)
+	for a := range audit.Catalogue {
+		used = append(used, "action."+string(a))
+	}
+	for _, tr := range audit.Tracks {
+		used = append(used, "track."+string(tr))
+	}
+	for _, k := range audit.ActorKinds {
+		used = append(used, "actor."+string(k))
+	}
+	for _, r := range audit.AllRules {
+		used = append(used, "alert.rule."+string(r))
+	}
 	if len(used) < 40 {
 		t.Fatalf("found only %d keys in use; the scan is broken", len(used))
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/netip"
+	"regexp"
 	"testing"
 )
 
@@ -15,4 +16,12 @@ func mustPrefixes(t testing.TB, s ...string) []netip.Prefix {
 		out = append(out, pp)
 	}
 	return out
+}
+
+func regexpFind(s, pattern string) string {
+	m := regexp.MustCompile(pattern).FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	return m[1]
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"sort"
 
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/i18n"
@@ -115,3 +116,5 @@ func fieldErrors(err error) (map[string]string, bool) {
 	}
 	return nil, false
 }
+
+func sortStrings(s []string) { sort.Strings(s) }

@@ -32,6 +32,12 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /profile", s.staff(s.handleProfileForm))
 	mux.Handle("POST /profile", s.staff(s.handleProfile))
 
+	// Audit trail and alerts (administrators).
+	mux.Handle("GET /audit", s.administrator(s.handleAudit))
+	mux.Handle("GET /audit/security", s.administrator(s.handleSecurityLog))
+	mux.Handle("GET /audit/export/{format}", s.administrator(s.handleAuditExport))
+	mux.Handle("POST /alerts/{id}/acknowledge", s.administrator(s.handleAlertAcknowledge))
+
 	// Everything else: a translated 404.
 	mux.HandleFunc("/", s.handleNotFound)
 	return mux

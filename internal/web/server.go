@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -46,6 +47,7 @@ type Options struct {
 type Deps struct {
 	Accounts *account.Service
 	Tenants  *tenant.Service
+	Audit    *audit.Log
 	I18n     *i18n.Bundle
 	Logger   *slog.Logger
 	// Ready reports whether the application can serve: database reachable, schema current.

@@ -4,10 +4,12 @@ import (
 	"net/http"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 type dashboardData struct {
+	Alerts   []audit.Alert
 	User     *account.User
 	Modules  []tenant.Module
 	Changed  bool
@@ -26,7 +28,14 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	var alerts []audit.Alert
+	if st.principal.Role == account.RoleAdministrator {
+		if alerts, err = s.Audit.OpenAlerts(r.Context(), st.principal.TenantID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	pg := s.newPage(r, "dashboard.title")
-	pg.Data = dashboardData{User: u, Modules: st.tenant.Modules, Changed: r.URL.Query().Get("changed") == "1", AllUsers: len(users)}
+	pg.Data = dashboardData{Alerts: alerts, User: u, Modules: st.tenant.Modules, Changed: r.URL.Query().Get("changed") == "1", AllUsers: len(users)}
 	s.render(w, r, http.StatusOK, "dashboard", pg)
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/keys"
@@ -28,6 +29,8 @@ type fixture struct {
 	h        http.Handler
 	accounts *account.Service
 	tenants  *tenant.Service
+	audit    *audit.Log
+	db       *db.DB
 	company  *tenant.Tenant
 	ready    error
 }
@@ -42,14 +45,16 @@ func newFixture(t testing.TB, opts Options) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t}
-	f.tenants = tenant.NewService(d, keys.New(d, mk), audit.NewLog(d, nil, audit.DefaultRules))
-	f.accounts = account.NewService(d, audit.NewLog(d, nil, audit.DefaultRules), account.Options{Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
+	f.audit = audit.NewLog(d, nil, audit.DefaultRules)
+	f.db = d
+	f.tenants = tenant.NewService(d, keys.New(d, mk), f.audit)
+	f.accounts = account.NewService(d, f.audit, account.Options{Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
 	bundle, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.srv, err = New(Deps{
-		Accounts: f.accounts, Tenants: f.tenants, I18n: bundle,
+		Accounts: f.accounts, Tenants: f.tenants, Audit: f.audit, I18n: bundle,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Ready:  func(context.Context) error { return f.ready },
 	}, opts)

@@ -1,0 +1,251 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kandidat/kandidat/internal/app"
+	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/config"
+)
+
+func runAudit(ctx context.Context, env *Env, args []string) error {
+	return subcommand(env, "audit", args, map[string]func([]string) error{
+		"verify": func(args []string) error {
+			f := newFlags(env, "audit verify", "audit verify [--tenant SLUG|ID] [--checkpoints FILE] [flags]", config.Installation)
+			ref := f.String("tenant", "", "only this company (default: every company and the installation)")
+			file := f.String("checkpoints", "", "exported checkpoints to check against (default: --audit-checkpoint-file)")
+			if err := f.parse(args); err != nil {
+				return err
+			}
+			a, err := f.open(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if a.Signer == nil {
+				return fmt.Errorf("--audit-signing-key-file: no signing key at %s; verification needs the key that signed the checkpoints", f.cfg.AuditSigningKeyPath())
+			}
+			var tenantID *string
+			if *ref != "" {
+				t, err := a.Tenants.ByRef(ctx, *ref)
+				if err != nil {
+					return tenantError(err)
+				}
+				tenantID = &t.ID
+			}
+			path := *file
+			if path == "" {
+				path = f.cfg.AuditCheckpointPath()
+			}
+			extra, err := audit.ReadCheckpointFile(path)
+			if err != nil {
+				return fmt.Errorf("--checkpoints: %v", err)
+			}
+			res, err := a.Audit.Verify(ctx, tenantID, a.Signer.PublicKey(), extra)
+			if err != nil {
+				return err
+			}
+			rate := float64(res.Records) / max(res.Duration.Seconds(), 1e-9)
+			fmt.Fprintf(env.Stdout, "verified %d chains, %d records, %d checkpoints in %s (%.0f records/s)\n",
+				res.Chains, res.Records, res.Checkpoints, res.Duration.Round(time.Millisecond), rate)
+			if len(res.Problems) == 0 {
+				fmt.Fprintln(env.Stdout, "the audit trail is intact")
+				return nil
+			}
+			for _, p := range res.Problems {
+				fmt.Fprintf(env.Stdout, "BROKEN %s\n", p)
+			}
+			return fmt.Errorf("%d chains are broken", len(res.Problems))
+		},
+		"export": func(args []string) error {
+			f := newFlags(env, "audit export", "audit export --tenant SLUG|ID [--track T] [--since 2026-01-02] [--format csv|json] [--output FILE] [flags]", config.Installation)
+			ref := f.String("tenant", "", "company slug or id; \"-\" for installation-level records")
+			track := f.String("track", "", "history, business, security, gdpr, consent or admin (default: all)")
+			action := f.String("action", "", "only this action, e.g. auth.sign_in_failed")
+			actor := f.String("actor", "", "only records by this actor id")
+			object := f.String("object", "", "only records about this object id")
+			since := f.String("since", "", "from this date or time (2026-01-02 or RFC 3339)")
+			until := f.String("until", "", "before this date or time")
+			format := f.String("format", "csv", "csv or json")
+			output := f.String("output", "", "file to write (default: standard output)")
+			if err := f.parse(args); err != nil {
+				return err
+			}
+			filter := audit.Filter{Track: audit.Track(*track), Action: audit.Action(*action), ActorID: *actor, ObjectID: *object}
+			var err error
+			if filter.From, err = parseWhen(*since); err != nil {
+				return fmt.Errorf("--since: %v", err)
+			}
+			if filter.To, err = parseWhen(*until); err != nil {
+				return fmt.Errorf("--until: %v", err)
+			}
+			if *track != "" && !validTrack(*track) {
+				return fmt.Errorf("--track: %q is not one of history, business, security, gdpr, consent, admin", *track)
+			}
+			if *format != "csv" && *format != "json" {
+				return fmt.Errorf("--format: %q is not csv or json", *format)
+			}
+			a, err := f.open(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			tenantID := ""
+			if *ref != "-" {
+				t, err := a.Tenants.ByRef(ctx, *ref)
+				if err != nil {
+					return tenantError(err)
+				}
+				tenantID = t.ID
+			}
+			var w io.Writer = env.Stdout
+			if *output != "" {
+				file, err := os.OpenFile(*output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+				if err != nil {
+					return fmt.Errorf("--output: %v", err)
+				}
+				defer file.Close()
+				w = file
+			}
+			bw := bufio.NewWriter(w)
+			n, err := a.Audit.Export(ctx, tenantID, filter, *format, bw)
+			if err != nil {
+				return err
+			}
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+			if err := recordExport(ctx, a, tenantID, *format, n, *track); err != nil {
+				return err
+			}
+			if *output != "" {
+				fmt.Fprintf(env.Stderr, "exported %d records to %s\n", n, *output)
+			}
+			return nil
+		},
+		"checkpoint": func(args []string) error {
+			f := newFlags(env, "audit checkpoint", "audit checkpoint [flags]  (sign and export every chain's head now)", config.Installation)
+			if err := f.parse(args); err != nil {
+				return err
+			}
+			a, err := f.open(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if a.Signer == nil {
+				return fmt.Errorf("--audit-signing-key-file: no signing key at %s (kandidat serve creates it)", f.cfg.AuditSigningKeyPath())
+			}
+			cps, err := a.Audit.Checkpoint(ctx, "manual")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "signed %d checkpoints; exported to %s\n", len(cps), f.cfg.AuditCheckpointPath())
+			return nil
+		},
+		"prune": func(args []string) error {
+			f := newFlags(env, "audit prune", "audit prune [flags]  (delete records past their retention, keeping the chains verifiable)", config.Installation)
+			batch := f.Int("batch", 1000, "records per transaction")
+			if err := f.parse(args); err != nil {
+				return err
+			}
+			a, err := f.open(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if a.Signer == nil {
+				return fmt.Errorf("--audit-signing-key-file: no signing key at %s (kandidat serve creates it)", f.cfg.AuditSigningKeyPath())
+			}
+			n, err := a.Audit.Prune(ctx, a.Retention, *batch)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "pruned %d records\n", n)
+			return nil
+		},
+		"retention": func(args []string) error {
+			f := newFlags(env, "audit retention", "audit retention --tenant SLUG|ID [--set track=days,...] [flags]", config.Installation)
+			ref := f.String("tenant", "", "company slug or id")
+			set := f.String("set", "", "new retention per track in days, e.g. security=365,history=730")
+			if err := f.parse(args); err != nil {
+				return err
+			}
+			a, err := f.open(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			t, err := a.Tenants.ByRef(ctx, *ref)
+			if err != nil {
+				return tenantError(err)
+			}
+			if *set != "" {
+				for _, part := range strings.Split(*set, ",") {
+					track, days, ok := strings.Cut(strings.TrimSpace(part), "=")
+					n, err := strconv.Atoi(days)
+					if !ok || err != nil || !validTrack(track) {
+						return fmt.Errorf("--set: %q is not track=days", part)
+					}
+					if err := a.Audit.SetRetention(ctx, t.ID, audit.Track(track), n); err != nil {
+						return fmt.Errorf("--set: %s", strings.TrimPrefix(err.Error(), audit.ErrRetentionTooShort.Error()+": "))
+					}
+				}
+			}
+			ret, err := a.Audit.RetentionOf(ctx, t.ID, a.Retention)
+			if err != nil {
+				return err
+			}
+			var tracks []string
+			for tr := range ret {
+				tracks = append(tracks, string(tr))
+			}
+			sort.Strings(tracks)
+			for _, tr := range tracks {
+				fmt.Fprintf(env.Stdout, "%-9s %5d days (minimum %d)\n", tr, int(ret[audit.Track(tr)].Hours()/24), int(audit.MinRetention[audit.Track(tr)].Hours()/24))
+			}
+			return nil
+		},
+	}, "verify|export|checkpoint|prune|retention [flags]")
+}
+
+func validTrack(s string) bool {
+	for _, t := range audit.Tracks {
+		if string(t) == s {
+			return true
+		}
+	}
+	return false
+}
+
+func parseWhen(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return time.Time{}, errors.New("give a date like 2026-01-02 or a time like 2026-01-02T15:04:05Z")
+	}
+	return t, nil
+}
+
+// recordExport notes in the security log that an operator exported the trail.
+func recordExport(ctx context.Context, a *app.App, tenantID, format string, n int, track string) error {
+	return a.DB.InTx(ctx, func(tx *sql.Tx) error {
+		return a.Audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.AuditExported, Actor: audit.Operator,
+			Details: map[string]string{"format": format, "count": strconv.Itoa(n), "track": track}})
+	})
+}

@@ -1,0 +1,196 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/audit"
+)
+
+// auditFilter reads the trail filters from the query string. Bad values
+// become field errors shown beside the form, not a failed page.
+func auditFilter(q url.Values) (audit.Filter, map[string]string) {
+	f := audit.Filter{
+		Track: audit.Track(q.Get("track")), ActorID: q.Get("actor"), Action: audit.Action(q.Get("action")),
+		ObjectID: q.Get("object"), After: q.Get("after"), Limit: 50,
+	}
+	errs := map[string]string{}
+	if f.Track != "" && !validTrack(f.Track) {
+		errs["track"] = "error.audit_track"
+		f.Track = ""
+	}
+	if f.Action != "" {
+		if _, ok := audit.Catalogue[f.Action]; !ok {
+			errs["action"] = "error.audit_action"
+			f.Action = ""
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+		add  time.Duration
+	}{{"from", &f.From, 0}, {"to", &f.To, 24 * time.Hour}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse("2006-01-02", v)
+			if err != nil {
+				errs[p.name] = "error.date"
+				continue
+			}
+			*p.dst = t.Add(p.add)
+		}
+	}
+	return f, errs
+}
+
+func validTrack(t audit.Track) bool {
+	for _, tr := range audit.Tracks {
+		if tr == t {
+			return true
+		}
+	}
+	return false
+}
+
+type auditRow struct {
+	Record    audit.Record
+	ActorName string
+}
+
+type auditData struct {
+	Rows     []auditRow
+	Next     string
+	Query    url.Values
+	Tracks   []audit.Track
+	Actions  []string
+	Security bool
+}
+
+// administrator lets only a company's administrators through; the roles
+// module turns this into the "view audit" permission.
+func (s *Server) administrator(h http.HandlerFunc) http.Handler {
+	return s.staff(func(w http.ResponseWriter, r *http.Request) {
+		if stateOf(r).principal.Role != account.RoleAdministrator {
+			s.renderError(w, r, http.StatusForbidden)
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
+	s.renderAudit(w, r, false)
+}
+
+func (s *Server) handleSecurityLog(w http.ResponseWriter, r *http.Request) {
+	s.renderAudit(w, r, true)
+}
+
+func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, security bool) {
+	st := stateOf(r)
+	q := r.URL.Query()
+	if security {
+		q.Set("track", string(audit.Security))
+	}
+	f, errs := auditFilter(q)
+	recs, next, err := s.Audit.List(r.Context(), st.principal.TenantID, f)
+	if errors.Is(err, audit.ErrInvalidEvent) {
+		errs["after"] = "error.audit_cursor"
+		f.After = ""
+		recs, next, err = s.Audit.List(r.Context(), st.principal.TenantID, f)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	names, err := s.userNames(r, st.principal.TenantID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	data := auditData{Next: next, Query: q, Tracks: audit.Tracks, Security: security}
+	for a := range audit.Catalogue {
+		data.Actions = append(data.Actions, string(a))
+	}
+	sortStrings(data.Actions)
+	for _, rec := range recs {
+		row := auditRow{Record: rec}
+		if rec.Actor.Kind == audit.ActorUser {
+			row.ActorName = names[rec.Actor.ID]
+		}
+		data.Rows = append(data.Rows, row)
+	}
+	title := "audit.title"
+	if security {
+		title = "audit.security_title"
+	}
+	pg := s.newPage(r, title)
+	pg.Errors = errs
+	pg.Data = data
+	for _, k := range []string{"track", "actor", "action", "object", "from", "to"} {
+		pg.Form[k] = q.Get(k)
+	}
+	s.render(w, r, http.StatusOK, "audit", pg)
+}
+
+// userNames maps the company's user ids to display names: the trail holds
+// ids only, and names are looked up when it is shown.
+func (s *Server) userNames(r *http.Request, tenantID string) (map[string]string, error) {
+	users, err := s.Accounts.ListUsers(r.Context(), tenantID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(users))
+	for _, u := range users {
+		out[u.ID] = u.DisplayName
+	}
+	return out, nil
+}
+
+func (s *Server) handleAuditExport(w http.ResponseWriter, r *http.Request) {
+	st := stateOf(r)
+	format := r.PathValue("format")
+	if format != "csv" && format != "json" {
+		s.renderError(w, r, http.StatusNotFound)
+		return
+	}
+	f, errs := auditFilter(r.URL.Query())
+	if len(errs) > 0 {
+		s.renderError(w, r, http.StatusBadRequest)
+		return
+	}
+	name := "kandidat-audit-" + time.Now().UTC().Format("20060102-150405") + "." + format
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	n, err := s.Audit.Export(r.Context(), st.principal.TenantID, f, format, w)
+	if err != nil {
+		s.Logger.Error("audit export", "request_id", st.requestID, "error", err.Error())
+		return
+	}
+	if err := s.Audit.RecordStandalone(r.Context(), audit.Event{TenantID: st.principal.TenantID, Action: audit.AuditExported,
+		Actor: audit.User(st.principal.UserID), Details: map[string]string{"format": format, "count": strconv.Itoa(n), "track": string(f.Track)}}); err != nil {
+		s.Logger.Error("record audit export", "request_id", st.requestID, "error", err.Error())
+	}
+}
+
+func (s *Server) handleAlertAcknowledge(w http.ResponseWriter, r *http.Request) {
+	st := stateOf(r)
+	err := s.Audit.Acknowledge(r.Context(), audit.User(st.principal.UserID), st.principal.TenantID, r.PathValue("id"))
+	if errors.Is(err, audit.ErrNotFound) {
+		s.renderError(w, r, http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+}
