@@ -5,11 +5,13 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -21,7 +23,9 @@ import (
 	"github.com/kandidat/kandidat/internal/config"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/i18n"
+	"github.com/kandidat/kandidat/internal/jobs"
 	"github.com/kandidat/kandidat/internal/keys"
+	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/tenant"
 	"github.com/kandidat/kandidat/internal/web"
 )
@@ -75,6 +79,8 @@ type App struct {
 	Accounts  *account.Service
 	I18n      *i18n.Bundle
 	Registry  *prometheus.Registry
+	// SMTPRootCAs replaces the system roots for the SMTP server (tests).
+	SMTPRootCAs *x509.CertPool
 }
 
 // NewLogger returns the application log: JSON (or text) on w, at the configured level.
@@ -234,6 +240,32 @@ func (a *App) Web() (*web.Server, error) {
 		TLS: a.Config.TLS(), TrustedProxies: a.Config.TrustedProxies, MaxBodyBytes: a.Config.MaxBodyBytes,
 		MetricsToken: a.Config.MetricsToken, Version: VersionString(),
 	})
+}
+
+// Mailer returns the configured mail sender: SMTP, or without an SMTP host
+// the outbox directory in the data directory, where a developer reads the
+// messages as .eml files.
+func (a *App) Mailer() notify.Mailer {
+	cfg := a.Config
+	if cfg.SMTPHost == "" {
+		return notify.NewOutbox(filepath.Join(cfg.DataDir, "outbox"), "kandidat@localhost")
+	}
+	return notify.NewSMTP(notify.SMTPConfig{
+		Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
+		From: cfg.SMTPFrom, TLS: cfg.SMTPTLS, Timeout: 30 * time.Second, RootCAs: a.SMTPRootCAs,
+	})
+}
+
+// Jobs builds the background job runner.
+func (a *App) Jobs(baseURL string) (*jobs.Runner, error) {
+	r := &jobs.Runner{
+		DB: a.DB, Audit: a.Audit, Accounts: a.Accounts, Tenants: a.Tenants, Mailer: a.Mailer(), I18n: a.I18n,
+		Logger: a.Logger, BaseURL: baseURL, Retention: a.Retention, CheckpointEvery: a.Config.AuditCheckpointInterval,
+	}
+	if err := r.Register(a.Registry); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // Close closes the database.

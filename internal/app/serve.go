@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
@@ -29,6 +30,8 @@ type ServeOptions struct {
 	Ready func(baseURL string)
 	// ACMEHTTPClient replaces the client that talks to the ACME server (tests with Pebble).
 	ACMEHTTPClient *http.Client
+	// AlertInterval replaces how often new audit alerts are announced (tests).
+	AlertInterval time.Duration
 }
 
 // Serve runs the server until ctx ends, then shuts down gracefully:
@@ -99,6 +102,18 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		listeners = append(listeners, aln)
 	}
 
+	runner, err := a.Jobs(baseURL)
+	if err != nil {
+		for _, l := range listeners {
+			l.Close()
+		}
+		return err
+	}
+	runner.AlertEvery = o.AlertInterval
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	jobsDone := make(chan struct{})
+	go func() { runner.Run(jobsCtx); close(jobsDone) }()
+
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() {
@@ -133,6 +148,8 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 			srv.Close()
 		}
 	}
+	stopJobs()
+	<-jobsDone
 	a.Logger.Info("stopped")
 	return serveErr
 }

@@ -21,7 +21,6 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -180,12 +179,11 @@ var GenesisHash = strings.Repeat("0", 64)
 // timeFormat is the canonical time: UTC, fixed width, microseconds.
 const timeFormat = "2006-01-02T15:04:05.000000Z"
 
-// canonical encodes the hashed fields of r: a version tag, then each field
-// length-prefixed, objects in their order, details sorted by key. The
+// canonical appends to buf the hashed fields of r: a version tag, then each
+// field length-prefixed, objects in their order, details sorted by key. The
 // sequence number is not hashed: the chain of hashes, not the numbering,
 // fixes the order, so a renumbered record shows as a broken link.
-func canonical(r *Record) []byte {
-	buf := make([]byte, 0, 256)
+func canonical(buf []byte, r *Record) []byte {
 	buf = append(buf, "kandidat-audit/v1"...)
 	put := func(s string) {
 		buf = binary.AppendUvarint(buf, uint64(len(s)))
@@ -194,7 +192,10 @@ func canonical(r *Record) []byte {
 	put(r.TenantID)
 	put(string(r.Track))
 	put(r.ID)
-	put(r.Time.UTC().Format(timeFormat))
+	var tb [32]byte
+	ts := r.Time.UTC().AppendFormat(tb[:0], timeFormat)
+	buf = binary.AppendUvarint(buf, uint64(len(ts)))
+	buf = append(buf, ts...)
 	put(string(r.Actor.Kind))
 	put(r.Actor.ID)
 	put(string(r.Action))
@@ -204,11 +205,12 @@ func canonical(r *Record) []byte {
 		put(o.ID)
 	}
 	put(r.RequestID)
-	keys := make([]string, 0, len(r.Details))
+	var kb [8]string
+	keys := kb[:0]
 	for k := range r.Details {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	buf = binary.AppendUvarint(buf, uint64(len(keys)))
 	for _, k := range keys {
 		put(k)
@@ -217,16 +219,24 @@ func canonical(r *Record) []byte {
 	return buf
 }
 
-// ComputeHash returns the hash of r given its predecessor's hash.
+// ComputeHash returns the hash of r given its predecessor's hash:
+// SHA-256 over the predecessor's 32 bytes and r's canonical encoding.
 func ComputeHash(prevHash string, r *Record) string {
-	h := sha256.New()
-	prev, err := hex.DecodeString(prevHash)
-	if err != nil || len(prev) != sha256.Size {
-		prev = []byte(prevHash) // a malformed stored value still hashes, and breaks the chain visibly
+	var stack [512]byte
+	buf := stack[:0]
+	var prev [sha256.Size]byte
+	if len(prevHash) == 2*sha256.Size {
+		if _, err := hex.Decode(prev[:], []byte(prevHash)); err == nil {
+			buf = append(buf, prev[:]...)
+		} else {
+			buf = append(buf, prevHash...) // a malformed stored value still hashes, and breaks the chain visibly
+		}
+	} else {
+		buf = append(buf, prevHash...)
 	}
-	h.Write(prev)
-	h.Write(canonical(r))
-	return hex.EncodeToString(h.Sum(nil))
+	buf = canonical(buf, r)
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:])
 }
 
 // Log writes and reads the trail.
@@ -236,11 +246,56 @@ type Log struct {
 	signer         *Signer
 	checkpointFile string
 	now            func() time.Time
+
+	stmts *statements // nil: unprepared
+}
+
+// statements are prepared once on the write pool: appending a record is the
+// hottest write path, and preparing each statement anew costs more than
+// running it.
+type statements struct {
+	head, insert, ref *sql.Stmt
+}
+
+const selectHead = `SELECT seq, hash FROM audit_records WHERE tenant_id = $1 AND track = $2 ORDER BY seq DESC LIMIT 1`
+
+const insertRef = `INSERT INTO audit_refs (tenant_id, object_kind, object_id, track, seq) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`
+
+// prepare prepares the statements on the write pool. It must run outside
+// any transaction (SQLite has one write connection, which a transaction
+// holds); when it fails, for example before the migrations ran, records are
+// written with unprepared statements.
+func (l *Log) prepare() {
+	ctx := context.Background()
+	var st statements
+	var err error
+	if st.head, err = l.db.Write.PrepareContext(ctx, selectHead); err != nil {
+		return
+	}
+	if st.insert, err = l.db.Write.PrepareContext(ctx, insertRecord); err != nil {
+		return
+	}
+	if st.ref, err = l.db.Write.PrepareContext(ctx, insertRef); err != nil {
+		return
+	}
+	l.stmts = &st
+}
+
+func execStmt(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query string, args ...any) error {
+	var err error
+	if st != nil {
+		_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	} else {
+		_, err = tx.ExecContext(ctx, query, args...)
+	}
+	return err
 }
 
 // NewLog returns a Log. signer may be nil for read-only use.
 func NewLog(d *db.DB, signer *Signer, rules Rules) *Log {
-	return &Log{db: d, signer: signer, rules: rules, now: db.Now}
+	l := &Log{db: d, signer: signer, rules: rules, now: db.Now}
+	l.prepare()
+	return l
 }
 
 // SetClock replaces the clock, for tests.
@@ -282,7 +337,11 @@ func (l *Log) record(ctx context.Context, tx *sql.Tx, e Event) (*Record, error) 
 	if len(r.RequestID) > 64 || !utf8Safe(r.RequestID) {
 		r.RequestID = ""
 	}
-	seq, prev, err := l.head(ctx, tx, r.TenantID, r.Track)
+	st := l.stmts
+	if st == nil {
+		st = &statements{}
+	}
+	seq, prev, err := l.head(ctx, tx, st, r.TenantID, r.Track)
 	if err != nil {
 		return nil, err
 	}
@@ -290,13 +349,12 @@ func (l *Log) record(ctx context.Context, tx *sql.Tx, e Event) (*Record, error) 
 	r.Hash = ComputeHash(prev, r)
 	objects, _ := json.Marshal(r.Objects)
 	details, _ := json.Marshal(r.Details)
-	if _, err := tx.ExecContext(ctx, insertRecord, r.TenantID, string(r.Track), r.Seq, r.ID, r.Time, string(r.Actor.Kind), r.Actor.ID,
+	if err := execStmt(ctx, tx, st.insert, insertRecord, r.TenantID, string(r.Track), r.Seq, r.ID, r.Time, string(r.Actor.Kind), r.Actor.ID,
 		string(r.Action), string(objects), r.RequestID, string(details), r.PrevHash, r.Hash); err != nil {
 		return nil, fmt.Errorf("write audit record: %w", db.MapError(err))
 	}
 	for _, o := range r.Objects {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_refs (tenant_id, object_kind, object_id, track, seq) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT DO NOTHING`, r.TenantID, o.Kind, o.ID, string(r.Track), r.Seq); err != nil {
+		if err := execStmt(ctx, tx, st.ref, insertRef, r.TenantID, o.Kind, o.ID, string(r.Track), r.Seq); err != nil {
 			return nil, fmt.Errorf("write audit reference: %w", err)
 		}
 	}
@@ -321,7 +379,7 @@ func utf8Safe(s string) bool {
 // chain for this transaction. On SQLite the write transaction already holds
 // the database's one write lock; on PostgreSQL a transaction-scoped advisory
 // lock per chain serialises writers of the same chain only.
-func (l *Log) head(ctx context.Context, tx *sql.Tx, tenantID string, track Track) (int64, string, error) {
+func (l *Log) head(ctx context.Context, tx *sql.Tx, st *statements, tenantID string, track Track) (int64, string, error) {
 	if l.db.Engine == db.Postgres {
 		h := fnv.New64a()
 		h.Write([]byte(tenantID + "|" + string(track)))
@@ -331,8 +389,13 @@ func (l *Log) head(ctx context.Context, tx *sql.Tx, tenantID string, track Track
 	}
 	var seq int64
 	var hash string
-	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_records WHERE tenant_id = $1 AND track = $2 ORDER BY seq DESC LIMIT 1`,
-		tenantID, string(track)).Scan(&seq, &hash)
+	var row *sql.Row
+	if st.head != nil {
+		row = tx.StmtContext(ctx, st.head).QueryRowContext(ctx, tenantID, string(track))
+	} else {
+		row = tx.QueryRowContext(ctx, selectHead, tenantID, string(track))
+	}
+	err := row.Scan(&seq, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		// An empty chain continues from its last checkpoint (after pruning) or from genesis.
 		err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_checkpoints WHERE tenant_id = $1 AND track = $2 ORDER BY seq DESC LIMIT 1`,

@@ -1,0 +1,216 @@
+// Package jobs runs Kandidat's background work: announcing audit alerts to
+// the companies' administrators, signing audit checkpoints, pruning audit
+// records past their retention and expired sessions. Each job runs on one
+// instance at a time: on PostgreSQL a session advisory lock elects the
+// instance; SQLite serves one machine.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/i18n"
+	"github.com/kandidat/kandidat/internal/notify"
+	"github.com/kandidat/kandidat/internal/tenant"
+)
+
+// Runner runs the periodic jobs.
+type Runner struct {
+	DB        *db.DB
+	Audit     *audit.Log
+	Accounts  *account.Service
+	Tenants   *tenant.Service
+	Mailer    notify.Mailer
+	I18n      *i18n.Bundle
+	Logger    *slog.Logger
+	BaseURL   string
+	Retention audit.Retention
+	// CheckpointEvery is the interval of audit checkpoints.
+	CheckpointEvery time.Duration
+	// AlertEvery is how often new alerts are looked for (default 10s).
+	AlertEvery time.Duration
+
+	alerts *prometheus.CounterVec
+	runs   *prometheus.CounterVec
+}
+
+// Register adds the runner's metrics to reg.
+func (r *Runner) Register(reg prometheus.Registerer) error {
+	r.alerts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kandidat_audit_alerts_total", Help: "Audit alerts raised, by rule, counted when announced.",
+	}, []string{"rule"})
+	r.runs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kandidat_job_runs_total", Help: "Background job runs by job and result.",
+	}, []string{"job", "result"})
+	for _, rule := range audit.AllRules {
+		r.alerts.WithLabelValues(string(rule)) // expose zeros, so rate() works from the start
+	}
+	for _, c := range []prometheus.Collector{r.alerts, r.runs} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type job struct {
+	name  string
+	every time.Duration
+	run   func(ctx context.Context) error
+}
+
+// Run runs every job on its schedule until ctx ends.
+func (r *Runner) Run(ctx context.Context) {
+	every := r.CheckpointEvery
+	if every <= 0 {
+		every = time.Hour
+	}
+	alertEvery := r.AlertEvery
+	if alertEvery <= 0 {
+		alertEvery = 10 * time.Second
+	}
+	jobs := []job{
+		{"audit.alerts", alertEvery, func(ctx context.Context) error { _, err := r.NotifyAlerts(ctx); return err }},
+		{"audit.checkpoint", every, func(ctx context.Context) error { _, err := r.Audit.Checkpoint(ctx, "periodic"); return err }},
+		{"audit.prune", 24 * time.Hour, func(ctx context.Context) error { _, err := r.Audit.Prune(ctx, r.Retention, 1000); return err }},
+		{"sessions.prune", time.Hour, func(ctx context.Context) error { _, err := r.Accounts.PruneSessions(ctx); return err }},
+	}
+	done := make(chan struct{})
+	for _, j := range jobs {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			// The first run comes soon after start, staggered, then on schedule.
+			timer := time.NewTimer(min(j.every, 5*time.Second))
+			defer timer.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-timer.C:
+				}
+				r.runOnce(ctx, j)
+				timer.Reset(j.every)
+			}
+		}()
+	}
+	for range jobs {
+		<-done
+	}
+}
+
+func (r *Runner) runOnce(ctx context.Context, j job) {
+	err := r.exclusive(ctx, j.name, j.run)
+	result := "ok"
+	switch {
+	case errors.Is(err, errNotLeader):
+		result = "skipped"
+	case err != nil && ctx.Err() == nil:
+		result = "error"
+		r.Logger.Error("job failed", "job", j.name, "error", err.Error())
+	}
+	if r.runs != nil {
+		r.runs.WithLabelValues(j.name, result).Inc()
+	}
+}
+
+var errNotLeader = errors.New("another instance runs this job")
+
+// exclusive runs fn while holding the job's lock, so one instance runs it.
+func (r *Runner) exclusive(ctx context.Context, name string, fn func(context.Context) error) error {
+	if r.DB.Engine != db.Postgres {
+		return fn(ctx)
+	}
+	conn, err := r.DB.Write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	h := fnv.New64a()
+	h.Write([]byte("kandidat-job|" + name))
+	key := int64(h.Sum64())
+	var got bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil {
+		return err
+	}
+	if !got {
+		return errNotLeader
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key)
+	return fn(ctx)
+}
+
+// NotifyAlerts announces new alerts: by email to each active administrator
+// of the company with an address (in their language), in the metrics, and
+// in the log. It returns how many alerts it announced.
+func (r *Runner) NotifyAlerts(ctx context.Context) (int, error) {
+	alerts, err := r.Audit.PendingNotifications(ctx, 100)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, a := range alerts {
+		if err := r.announce(ctx, a); err != nil {
+			return n, fmt.Errorf("announce alert %s: %w", a.ID, err)
+		}
+		if err := r.Audit.MarkNotified(ctx, a.TenantID, a.ID); err != nil {
+			return n, err
+		}
+		if r.alerts != nil {
+			r.alerts.WithLabelValues(string(a.Rule)).Inc()
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (r *Runner) announce(ctx context.Context, a audit.Alert) error {
+	r.Logger.Warn("audit alert", "tenant_id", a.TenantID, "alert_id", a.ID, "rule", string(a.Rule), "count", a.Count)
+	if a.TenantID == "" {
+		return nil // installation-level: the operator sees the metric and the log
+	}
+	t, err := r.Tenants.ByID(ctx, a.TenantID)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	users, err := r.Accounts.ListUsers(ctx, a.TenantID)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if u.Role != account.RoleAdministrator || u.Status != account.Active || u.Email == "" {
+			continue
+		}
+		lang := r.I18n.Pick(u.Language, "", t.DefaultLanguage)
+		text := r.I18n.T(lang, "alert.email.body",
+			"company", t.Name, "alert", r.I18n.T(lang, "alert.rule."+string(a.Rule), "count", a.Count),
+			"time", a.CreatedAt.UTC().Format("2006-01-02 15:04"), "url", strings.TrimSuffix(r.BaseURL, "/")+"/audit/security")
+		err := r.Mailer.Send(ctx, notify.Message{
+			To:      []string{u.Email},
+			Subject: r.I18n.T(lang, "alert.email.subject", "company", t.Name),
+			Text:    text,
+			Headers: map[string]string{"Auto-Submitted": "auto-generated"},
+		})
+		if err != nil {
+			if notify.IsPermanent(err) {
+				// A bad address must not block every other alert; the log says so, by id.
+				r.Logger.Error("alert email refused", "tenant_id", a.TenantID, "user_id", u.ID, "error", err.Error())
+				continue
+			}
+			return err
+		}
+	}
+	return nil
+}
