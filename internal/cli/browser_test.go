@@ -210,3 +210,69 @@ func TestBrowserLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserAuditTrail: an administrator sees the alert raised by the demo
+// set-up on the dashboard, acknowledges it, reads the security log with
+// their sign-in in it, filters it, and exports it.
+func TestBrowserAuditTrail(t *testing.T) {
+	ctx := browser(t)
+	base, password := startDemo(t)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/signin"),
+		chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#must-change")),
+		chromedp.SendKeys(chromedp.CSS("#current_password"), password),
+		chromedp.SendKeys(chromedp.CSS("#new_password"), "my-own-Secret-2026"),
+		chromedp.SendKeys(chromedp.CSS("#confirm_password"), "my-own-Secret-2026"),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#alerts")),
+	)
+	if err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	if got := text(t, ctx, "#alerts"); !strings.Contains(got, "A new administrator was added") {
+		t.Fatalf("alerts: %q", got)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#alerts form button")),
+		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
+	)
+	if err != nil {
+		t.Fatalf("acknowledge: %v", err)
+	}
+	if html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main"))); strings.Contains(html, `id="alerts"`) {
+		t.Fatal("the acknowledged alert is still on the dashboard")
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(base+"/audit/security"),
+		chromedp.WaitVisible(chromedp.CSS("#audit-table")),
+	)
+	if err != nil {
+		t.Fatalf("security log: %v", err)
+	}
+	table := text(t, ctx, "#audit-table")
+	for _, want := range []string{"Signed in", "Password changed", "Alert acknowledged", "Demo Administrator"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("security log lacks %q", want)
+		}
+	}
+	// Filter by action with the keyboard-usable form.
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS("#action"), "auth.password_changed"),
+		chromedp.Click(chromedp.CSS(".filters button")),
+		chromedp.WaitVisible(chromedp.CSS("#audit-table")),
+	)
+	if err != nil {
+		t.Fatalf("filter: %v", err)
+	}
+	table = text(t, ctx, "#audit-table")
+	if !strings.Contains(table, "Password changed") || strings.Contains(table, "Signed in") {
+		t.Fatalf("filtered table:\n%s", table)
+	}
+	href, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#export-csv"), "href"))
+	if err != nil || !strings.Contains(href.Value, "action=auth.password_changed") {
+		t.Fatalf("export link %q (%v) does not keep the filter", href.Value, err)
+	}
+}

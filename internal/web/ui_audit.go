@@ -61,12 +61,12 @@ type auditRow struct {
 }
 
 type auditData struct {
-	Rows     []auditRow
-	Next     string
-	Query    url.Values
-	Tracks   []audit.Track
-	Actions  []string
-	Security bool
+	Rows                []auditRow
+	NextURL             string
+	ExportCSV, ExportJS string
+	Tracks              []audit.Track
+	Actions             []string
+	Security            bool
 }
 
 // administrator lets only a company's administrators through; the roles
@@ -111,7 +111,23 @@ func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, security bo
 		s.fail(w, r, err)
 		return
 	}
-	data := auditData{Next: next, Query: q, Tracks: audit.Tracks, Security: security}
+	data := auditData{Tracks: audit.Tracks, Security: security}
+	filters := url.Values{}
+	for _, k := range []string{"track", "actor", "action", "object", "from", "to"} {
+		if v := q.Get(k); v != "" {
+			filters.Set(k, v)
+		}
+	}
+	data.ExportCSV = "/audit/export/csv?" + filters.Encode()
+	data.ExportJS = "/audit/export/json?" + filters.Encode()
+	if next != "" {
+		page := url.Values{}
+		for k, v := range filters {
+			page[k] = v
+		}
+		page.Set("after", next)
+		data.NextURL = r.URL.Path + "?" + page.Encode()
+	}
 	for a := range audit.Catalogue {
 		data.Actions = append(data.Actions, string(a))
 	}
