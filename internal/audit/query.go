@@ -86,8 +86,8 @@ FROM audit_records a WHERE a.tenant_id = $1`)
 			return nil, "", err
 		}
 		r.Track, r.Actor.Kind, r.Action = Track(track), ActorKind(actorKind), Action(action)
-		_ = json.Unmarshal([]byte(objects), &r.Objects)
-		_ = json.Unmarshal([]byte(details), &r.Details)
+		r.Objects, _ = decodeObjects(objects)
+		r.Details, _ = decodeDetails(details)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -138,8 +137,10 @@ func (l *Log) verifyChain(ctx context.Context, c chain, cps map[int64]Checkpoint
 		}
 		n++
 		r.Actor.Kind, r.Action = ActorKind(actorKind), Action(action)
-		r.Objects, r.Details = nil, nil
-		if json.Unmarshal([]byte(objects), &r.Objects) != nil || json.Unmarshal([]byte(details), &r.Details) != nil {
+		var err1, err2 error
+		r.Objects, err1 = decodeObjects(objects)
+		r.Details, err2 = decodeDetails(details)
+		if err1 != nil || err2 != nil {
 			return n, problem(r.Seq, Changed, "the record's objects or details are not readable"), nil
 		}
 		if first && r.Seq > 1 {
