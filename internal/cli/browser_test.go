@@ -237,6 +237,7 @@ func TestBrowserAuditTrail(t *testing.T) {
 	}
 	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("#alerts form button")),
+		chromedp.WaitNotPresent(chromedp.CSS("#alerts")),
 		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
 	)
 	if err != nil {
@@ -262,10 +263,13 @@ func TestBrowserAuditTrail(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.SetValue(chromedp.CSS("#action"), "auth.password_changed"),
 		chromedp.Click(chromedp.CSS(".filters button")),
-		chromedp.WaitVisible(chromedp.CSS("#audit-table")),
 	)
 	if err != nil {
 		t.Fatalf("filter: %v", err)
+	}
+	waitLocation(t, ctx, "action=auth.password_changed")
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#audit-table"))); err != nil {
+		t.Fatalf("filtered page: %v", err)
 	}
 	table = text(t, ctx, "#audit-table")
 	if !strings.Contains(table, "Password changed") || strings.Contains(table, "Signed in") {
@@ -274,5 +278,25 @@ func TestBrowserAuditTrail(t *testing.T) {
 	href, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#export-csv"), "href"))
 	if err != nil || !strings.Contains(href.Value, "action=auth.password_changed") {
 		t.Fatalf("export link %q (%v) does not keep the filter", href.Value, err)
+	}
+}
+
+// waitLocation waits until the page's address contains want: a click that
+// submits a form returns before the next page has loaded.
+func waitLocation(t *testing.T, ctx context.Context, want string) {
+	t.Helper()
+	for {
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil {
+			t.Fatalf("waiting for %q: %v", want, err)
+		}
+		if strings.Contains(loc, want) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the page never reached an address with %q (last %s)", want, loc)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
