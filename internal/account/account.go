@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -21,6 +22,8 @@ import (
 
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/i18n"
+	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -88,15 +91,30 @@ type Options struct {
 	SessionAbsolute time.Duration
 	Argon2          Argon2Params
 	HashConcurrency int
+	// MaxFailures consecutive wrong passwords lock password sign-in for LockDuration.
+	MaxFailures  int
+	LockDuration time.Duration
+	// Queue receives the emails the service sends (unlock links); nil sends none.
+	Queue *notify.Queue
+	// I18n translates those emails.
+	I18n *i18n.Bundle
+	// BaseURL starts the links in emails.
+	BaseURL string
+	// ThrottleBase is the first delay of the sign-in throttle (default 250 ms).
+	ThrottleBase time.Duration
 }
 
 // Service holds the rules about users, passwords and sessions.
 type Service struct {
-	db     *db.DB
-	audit  *audit.Log
-	hasher *Hasher
-	opts   Options
-	now    func() time.Time
+	db       *db.DB
+	audit    *audit.Log
+	hasher   *Hasher
+	opts     Options
+	now      func() time.Time
+	throttle *throttle
+	queue    *notify.Queue
+	i18n     *i18n.Bundle
+	base     atomic.Value // string
 }
 
 // NewService returns a Service. Every change it makes is recorded in log,
@@ -111,8 +129,25 @@ func NewService(d *db.DB, log *audit.Log, opts Options) *Service {
 	if opts.Argon2 == (Argon2Params{}) {
 		opts.Argon2 = DefaultArgon2
 	}
-	return &Service{db: d, audit: log, hasher: NewHasher(opts.Argon2, opts.HashConcurrency), opts: opts, now: db.Now}
+	if opts.MaxFailures <= 0 {
+		opts.MaxFailures = DefaultMaxFailures
+	}
+	if opts.LockDuration <= 0 {
+		opts.LockDuration = DefaultLockDuration
+	}
+	s := &Service{db: d, audit: log, hasher: NewHasher(opts.Argon2, opts.HashConcurrency), opts: opts, now: db.Now,
+		throttle: newThrottle(opts.ThrottleBase), queue: opts.Queue, i18n: opts.I18n}
+	if s.i18n == nil {
+		s.i18n, _ = i18n.Load()
+	}
+	s.base.Store(opts.BaseURL)
+	return s
 }
+
+// SetBaseURL sets the start of links in emails, once the server knows its address.
+func (s *Service) SetBaseURL(u string) { s.base.Store(u) }
+
+func (s *Service) baseURL() string { return s.base.Load().(string) }
 
 // SetClock replaces the clock, for tests of expiry.
 func (s *Service) SetClock(now func() time.Time) { s.now = func() time.Time { return db.Time(now()) } }
@@ -145,7 +180,7 @@ func NormalizeLogin(login string) string {
 	return strings.ToLower(norm.NFC.String(strings.TrimSpace(login)))
 }
 
-func (in *CreateUserInput) validate() error {
+func (in *CreateUserInput) validate(p Profile, company string) error {
 	f := map[string]string{}
 	in.Login = NormalizeLogin(in.Login)
 	in.Email = strings.TrimSpace(in.Email)
@@ -168,13 +203,33 @@ func (in *CreateUserInput) validate() error {
 	if in.Role == "" {
 		in.Role = RoleAdministrator
 	}
-	if msg := CheckPassword(in.Password, in.Login); msg != "" {
+	if msg := CheckPasswordPolicy(p, in.Password, PasswordContext{Login: in.Login, Email: in.Email, Company: company}); msg != "" {
 		f["password"] = msg
 	}
 	if len(f) > 0 {
 		return &ValidationError{Fields: f}
 	}
 	return nil
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// policy returns a company's password profile and name.
+func policy(ctx context.Context, q queryer, tenantID string) (Profile, string, error) {
+	var name, settings string
+	err := q.QueryRowContext(ctx, `SELECT name, settings FROM tenants WHERE id = $1`, tenantID).Scan(&name, &settings)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", tenant.ErrNotFound
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read password policy: %w", err)
+	}
+	if tenant.ParseSettings(settings).PasswordProfile == string(Strict) {
+		return Strict, name, nil
+	}
+	return Standard, name, nil
 }
 
 func hasControl(s string) bool {
@@ -188,7 +243,11 @@ func hasControl(s string) bool {
 
 // CreateUser creates a user in a company on behalf of actor.
 func (s *Service) CreateUser(ctx context.Context, actor audit.Actor, tenantID string, in CreateUserInput) (*User, error) {
-	if err := in.validate(); err != nil {
+	p, company, err := policy(ctx, s.db.Read, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.validate(p, company); err != nil {
 		return nil, err
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
@@ -206,7 +265,11 @@ func (s *Service) CreateUser(ctx context.Context, actor audit.Actor, tenantID st
 // CreateUserTx validates and creates a user inside the caller's
 // transaction, so a user can be created together with other changes.
 func (s *Service) CreateUserTx(ctx context.Context, tx *sql.Tx, actor audit.Actor, tenantID string, in CreateUserInput) (*User, error) {
-	if err := in.validate(); err != nil {
+	p, company, err := policy(ctx, tx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.validate(p, company); err != nil {
 		return nil, err
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
@@ -217,7 +280,7 @@ func (s *Service) CreateUserTx(ctx context.Context, tx *sql.Tx, actor audit.Acto
 }
 
 // ValidateUser checks a user input without creating anything.
-func ValidateUser(in CreateUserInput) error { return in.validate() }
+func ValidateUser(in CreateUserInput) error { return in.validate(Standard, "") }
 
 const insertUser = `INSERT INTO users (tenant_id, id, login, email, display_name, language, role, status,
 	must_change_password, password_hash, password_changed_at, created_at, updated_at)
@@ -330,10 +393,10 @@ func (s *Service) SetStatus(ctx context.Context, actor audit.Actor, tenantID, us
 // ends all the user's sessions and clears the must-change flag. The caller
 // starts a fresh session afterwards.
 func (s *Service) ChangePassword(ctx context.Context, tenantID, userID, current, next string, c Client) error {
-	var hash, login string
+	var hash, login, email string
 	var forced bool
-	err := s.db.Read.QueryRowContext(ctx, `SELECT password_hash, login, must_change_password FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'active'`,
-		tenantID, userID).Scan(&hash, &login, &forced)
+	err := s.db.Read.QueryRowContext(ctx, `SELECT password_hash, login, email, must_change_password FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'active'`,
+		tenantID, userID).Scan(&hash, &login, &email, &forced)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -347,7 +410,11 @@ func (s *Service) ChangePassword(ctx context.Context, tenantID, userID, current,
 	if !ok {
 		return ErrWrongPassword
 	}
-	if msg := CheckPassword(next, login); msg != "" {
+	p, company, err := policy(ctx, s.db.Read, tenantID)
+	if err != nil {
+		return err
+	}
+	if msg := CheckPasswordPolicy(p, next, PasswordContext{Login: login, Email: email, Company: company}); msg != "" {
 		return &ValidationError{Fields: map[string]string{"new_password": msg}}
 	}
 	if next == current {

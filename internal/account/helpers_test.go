@@ -60,7 +60,7 @@ func newEnv(t testing.TB, opts account.Options) *env {
 // newFastEnv returns an env with cheap password hashing.
 func newFastEnv(t testing.TB) *env {
 	t.Helper()
-	return newEnv(t, account.Options{Argon2: fastArgon2})
+	return newEnv(t, account.Options{Argon2: fastArgon2, ThrottleBase: time.Millisecond})
 }
 
 // company creates a company with the slug.

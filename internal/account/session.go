@@ -71,11 +71,17 @@ func (s *Service) SignIn(ctx context.Context, login, password string, c Client) 
 		s.hasher.Burn(ctx, "")
 		return "", nil, s.failSignIn(ctx, "", "", "unknown_login", c)
 	}
+	keys := throttleKeys(ipDetail(c.IP), login)
+	if err := s.wait(ctx, keys); err != nil {
+		return "", nil, err
+	}
 	var tenantID, userID, hash, status string
-	err = s.db.Read.QueryRowContext(ctx, `SELECT tenant_id, id, password_hash, status FROM users WHERE login = $1`, login).
-		Scan(&tenantID, &userID, &hash, &status)
+	var lockedUntil sql.NullTime
+	err = s.db.Read.QueryRowContext(ctx, `SELECT tenant_id, id, password_hash, status, locked_until FROM users WHERE login = $1`, login).
+		Scan(&tenantID, &userID, &hash, &status, &lockedUntil)
 	if errors.Is(err, sql.ErrNoRows) {
 		s.hasher.Burn(ctx, password)
+		s.throttle.fail(time.Now(), keys...)
 		return "", nil, s.failSignIn(ctx, "", "", "unknown_login", c)
 	}
 	if err != nil {
@@ -85,12 +91,18 @@ func (s *Service) SignIn(ctx context.Context, login, password string, c Client) 
 	if err != nil && !errors.Is(err, ErrUnsupportedHash) {
 		return "", nil, err
 	}
+	// A locked account answers exactly like a wrong password, after the same work.
 	switch {
+	case lockedUntil.Valid && s.now().Before(lockedUntil.Time):
+		s.throttle.fail(time.Now(), keys...)
+		return "", nil, s.failSignIn(ctx, tenantID, userID, "locked", c)
 	case !ok:
-		return "", nil, s.failSignIn(ctx, tenantID, userID, "wrong_password", c)
+		s.throttle.fail(time.Now(), keys...)
+		return "", nil, s.wrongPassword(ctx, tenantID, userID, c)
 	case status != string(Active):
 		return "", nil, s.failSignIn(ctx, tenantID, userID, "disabled_account", c)
 	}
+	s.throttle.forget(keys[0])
 	var newHash string
 	if rehash {
 		if newHash, err = s.hasher.Hash(ctx, password); err != nil {
@@ -102,6 +114,10 @@ func (s *Service) SignIn(ctx context.Context, login, password string, c Client) 
 			if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, userID, newHash); err != nil {
 				return fmt.Errorf("re-hash password: %w", err)
 			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE tenant_id = $1 AND id = $2
+			AND (failed_attempts <> 0 OR locked_until IS NOT NULL)`, tenantID, userID); err != nil {
+			return fmt.Errorf("reset failures: %w", err)
 		}
 		if token, err = s.startSession(ctx, tx, tenantID, userID, c); err != nil {
 			return err
@@ -247,4 +263,65 @@ func (s *Service) PruneSessions(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("prune sessions: %w", err)
 	}
 	return res.RowsAffected()
+}
+
+// SessionInfo describes one of a user's sessions, for the user to recognise.
+type SessionInfo struct {
+	ID         string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	IP         string
+	UserAgent  string
+}
+
+// ListSessions returns a user's live sessions, most recently used first.
+func (s *Service) ListSessions(ctx context.Context, tenantID, userID string) ([]SessionInfo, error) {
+	now := s.now()
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, created_at, last_seen_at, ip, user_agent FROM sessions
+		WHERE tenant_id = $1 AND user_id = $2 AND expires_at > $3 AND last_seen_at > $4 ORDER BY last_seen_at DESC`,
+		tenantID, userID, now, now.Add(-s.opts.SessionIdle))
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []SessionInfo
+	for rows.Next() {
+		var si SessionInfo
+		if err := rows.Scan(&si.ID, &si.CreatedAt, &si.LastSeenAt, &si.IP, &si.UserAgent); err != nil {
+			return nil, err
+		}
+		out = append(out, si)
+	}
+	return out, rows.Err()
+}
+
+// RevokeSession ends one of the principal's own sessions. Another user's
+// session, or an unknown id, is ErrNotFound.
+func (s *Service) RevokeSession(ctx context.Context, p *Principal, sessionID string, c Client) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND id = $3`, p.TenantID, p.UserID, sessionID)
+		if err != nil {
+			return fmt.Errorf("revoke session: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: p.TenantID, Action: audit.SessionRevoked, Actor: audit.User(p.UserID),
+			Objects: []audit.Ref{{Kind: "user", ID: p.UserID}, {Kind: "session", ID: sessionID}}, Details: map[string]string{"ip": ipDetail(c.IP), "scope": "one"}})
+	})
+}
+
+// RevokeOtherSessions ends every session of the principal but the current one.
+func (s *Service) RevokeOtherSessions(ctx context.Context, p *Principal, c Client) (int64, error) {
+	var n int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND id <> $3`, p.TenantID, p.UserID, p.SessionID)
+		if err != nil {
+			return fmt.Errorf("revoke sessions: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: p.TenantID, Action: audit.SessionRevoked, Actor: audit.User(p.UserID),
+			Objects: []audit.Ref{{Kind: "user", ID: p.UserID}}, Details: map[string]string{"ip": ipDetail(c.IP), "scope": "others"}})
+	})
+	return n, err
 }

@@ -52,7 +52,7 @@ func (s *Service) Setup(ctx context.Context, tenants *tenant.Service, token stri
 			fields[k] = v
 		}
 	}
-	if err := admin.validate(); err != nil {
+	if err := admin.validate(Standard, company.Name); err != nil {
 		var ve *ValidationError
 		if !errors.As(err, &ve) {
 			return nil, nil, err

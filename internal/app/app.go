@@ -77,8 +77,10 @@ type App struct {
 	Retention audit.Retention
 	Tenants   *tenant.Service
 	Accounts  *account.Service
-	I18n      *i18n.Bundle
-	Registry  *prometheus.Registry
+	// Queue holds outgoing email until the jobs runner delivers it.
+	Queue    *notify.Queue
+	I18n     *i18n.Bundle
+	Registry *prometheus.Registry
 	// SMTPRootCAs replaces the system roots for the SMTP server (tests).
 	SMTPRootCAs *x509.CertPool
 }
@@ -150,7 +152,9 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 	}
 	a.Keys = keys.New(a.DB, a.Master)
 	a.Tenants = tenant.NewService(a.DB, a.Keys, a.Audit)
-	a.Accounts = account.NewService(a.DB, a.Audit, account.Options{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute})
+	a.Queue = notify.NewQueue(a.DB)
+	a.Accounts = account.NewService(a.DB, a.Audit, account.Options{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
+		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/")})
 	return a, nil
 }
 
@@ -259,7 +263,7 @@ func (a *App) Mailer() notify.Mailer {
 // Jobs builds the background job runner.
 func (a *App) Jobs(baseURL string) (*jobs.Runner, error) {
 	r := &jobs.Runner{
-		DB: a.DB, Audit: a.Audit, Accounts: a.Accounts, Tenants: a.Tenants, Mailer: a.Mailer(), I18n: a.I18n,
+		DB: a.DB, Audit: a.Audit, Accounts: a.Accounts, Tenants: a.Tenants, Mailer: a.Mailer(), Queue: a.Queue, I18n: a.I18n,
 		Logger: a.Logger, BaseURL: baseURL, Retention: a.Retention, CheckpointEvery: a.Config.AuditCheckpointInterval,
 	}
 	if err := r.Register(a.Registry); err != nil {

@@ -70,6 +70,9 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		}
 		baseURL = scheme + "://" + host
 	}
+	if cfg.BaseURL == "" {
+		a.Accounts.SetBaseURL(baseURL)
+	}
 	if err := a.FirstRun(ctx, cfg.Demo, baseURL, o.Out); err != nil {
 		ln.Close()
 		return err

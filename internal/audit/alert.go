@@ -24,10 +24,12 @@ const (
 	RuleDisabledSignIn Rule = "disabled_account_sign_in"
 	// RuleMassActivity: an export or erasure touched many records at once.
 	RuleMassActivity Rule = "mass_activity"
+	// RuleAccountLocked: repeated failures locked an account.
+	RuleAccountLocked Rule = "account_locked"
 )
 
 // AllRules lists the rules.
-var AllRules = []Rule{RuleFailedSignInBurst, RuleNewAdministrator, RuleDisabledSignIn, RuleMassActivity}
+var AllRules = []Rule{RuleFailedSignInBurst, RuleNewAdministrator, RuleDisabledSignIn, RuleMassActivity, RuleAccountLocked}
 
 func ruleNames() []string {
 	var out []string
@@ -96,6 +98,8 @@ func (l *Log) evaluate(ctx context.Context, tx *sql.Tx, r *Record) error {
 		if r.Details["role"] == "administrator" {
 			return l.raise(ctx, tx, r, RuleNewAdministrator, 1)
 		}
+	case AccountLocked:
+		return l.raise(ctx, tx, r, RuleAccountLocked, 1)
 	default:
 		if Catalogue[r.Action].Mass && l.rules.MassCount > 0 {
 			if n, err := strconv.ParseInt(r.Details["count"], 10, 64); err == nil && n >= int64(l.rules.MassCount) {

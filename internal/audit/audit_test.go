@@ -339,6 +339,7 @@ func TestAlerts(t *testing.T) {
 	f.record("t1", audit.Event{Action: audit.SignInFailed, Actor: audit.User("u1"), Details: map[string]string{"reason": "disabled_account"}})
 	f.record("t1", audit.Event{Action: audit.UserCreated, Actor: audit.User("u1"), Details: map[string]string{"role": "administrator"}})
 	f.record("t1", audit.Event{Action: audit.AuditExported, Actor: audit.User("u1"), Details: map[string]string{"count": "5000", "format": "csv"}})
+	f.record("t1", audit.Event{Action: audit.AccountLocked, Actor: audit.System("account.lockout"), Details: map[string]string{"failures": "5"}})
 	alerts, _ = f.log.OpenAlerts(ctx, "t1")
 	rules := map[audit.Rule]bool{}
 	for _, a := range alerts {
@@ -350,8 +351,8 @@ func TestAlerts(t *testing.T) {
 		}
 	}
 	pending, _ := f.log.PendingNotifications(ctx, 100)
-	if len(pending) != 4 {
-		t.Fatalf("%d pending notifications, want 4", len(pending))
+	if len(pending) != 5 {
+		t.Fatalf("%d pending notifications, want 5", len(pending))
 	}
 	if err := f.log.Acknowledge(ctx, audit.User("u1"), "t1", alerts[0].ID); err != nil {
 		t.Fatal(err)
@@ -359,8 +360,8 @@ func TestAlerts(t *testing.T) {
 	if err := f.log.Acknowledge(ctx, audit.User("u1"), "t2", alerts[1].ID); !errors.Is(err, audit.ErrNotFound) {
 		t.Fatalf("another company's alert: %v, want ErrNotFound", err)
 	}
-	if after, _ := f.log.OpenAlerts(ctx, "t1"); len(after) != 3 {
-		t.Fatalf("%d open alerts after acknowledging one, want 3", len(after))
+	if after, _ := f.log.OpenAlerts(ctx, "t1"); len(after) != 4 {
+		t.Fatalf("%d open alerts after acknowledging one, want 4", len(after))
 	}
 	if res := f.verify(nil); len(res.Problems) != 0 {
 		t.Fatal(res.Problems)

@@ -42,6 +42,14 @@ const (
 	AuditPruned       Action = "audit.pruned"
 	AlertRaised       Action = "alert.raised"
 	AlertAcknowledged Action = "alert.acknowledged"
+	// TenantSettingsChanged: a company's settings, e.g. its password profile.
+	TenantSettingsChanged Action = "tenant.settings_changed"
+	// AccountLocked: repeated failures locked password sign-in for an account.
+	AccountLocked Action = "auth.account_locked"
+	// AccountUnlocked: the lock was lifted before it expired.
+	AccountUnlocked Action = "auth.account_unlocked"
+	// SessionRevoked: a user ended sessions of theirs from another.
+	SessionRevoked Action = "auth.session_revoked"
 )
 
 // DetailKind is the type of a detail value. There is deliberately no free
@@ -90,12 +98,16 @@ var (
 var Catalogue = map[Action]Spec{
 	SignInSucceeded: {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"password"}}}},
 	SignInFailed: {Track: Security, Details: []Detail{ipDetail,
-		{Name: "reason", Kind: Enum, Values: []string{"unknown_login", "wrong_password", "disabled_account"}}}},
+		{Name: "reason", Kind: Enum, Values: []string{"unknown_login", "wrong_password", "disabled_account", "locked", "throttled"}}}},
 	SignedOut:       {Track: Security, Details: []Detail{ipDetail}},
 	PasswordChanged: {Track: Security, Details: []Detail{ipDetail, {Name: "forced", Kind: Bool}}},
 	TenantCreated: {Track: Admin, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo"}},
 		{Name: "modules", Kind: EnumList, Values: moduleValues}, {Name: "language", Kind: Enum, Values: languageValues}}},
-	ModulesChanged: {Track: Admin, Details: []Detail{{Name: "modules", Kind: EnumList, Values: moduleValues}}},
+	ModulesChanged:        {Track: Admin, Details: []Detail{{Name: "modules", Kind: EnumList, Values: moduleValues}}},
+	TenantSettingsChanged: {Track: Admin, Details: []Detail{{Name: "password_profile", Kind: Enum, Values: []string{"standard", "strict"}}}},
+	AccountLocked:         {Track: Security, Details: []Detail{ipDetail, {Name: "failures", Kind: Int}, {Name: "until", Kind: ID}}},
+	AccountUnlocked:       {Track: Security, Details: []Detail{ipDetail, {Name: "via", Kind: Enum, Values: []string{"email_link", "operator"}}}},
+	SessionRevoked:        {Track: Security, Details: []Detail{ipDetail, {Name: "scope", Kind: Enum, Values: []string{"one", "others"}}}},
 	UserCreated: {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}, {Name: "must_change_password", Kind: Bool},
 		{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo", "web"}}}},
 	UserDisabled:   {Track: Admin},

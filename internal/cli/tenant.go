@@ -84,6 +84,33 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 				t.ID, t.Slug, t.Name, t.RegistrationNumber, t.DefaultLanguage, moduleList(t.Modules), len(users), t.CreatedAt.Format("2006-01-02 15:04:05 MST"))
 			return nil
 		},
+		"settings": func(args []string) error {
+			f := newFlags(env, "tenant settings", "tenant settings --tenant SLUG|ID [--password-profile standard|strict] [flags]", config.Installation)
+			ref := f.String("tenant", "", "company slug or id")
+			profile := f.String("password-profile", "", "standard (8-128 characters, two character classes) or strict (at least 15 characters)")
+			if err := f.parse(args); err != nil {
+				return err
+			}
+			a, err := f.open(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			t, err := a.Tenants.ByRef(ctx, *ref)
+			if err != nil {
+				return tenantError(err)
+			}
+			if *profile != "" {
+				settings := t.Settings
+				settings.PasswordProfile = *profile
+				if err := a.Tenants.SetSettings(ctx, audit.Operator, t.ID, settings); err != nil {
+					return tenantError(err)
+				}
+				t.Settings = settings
+			}
+			fmt.Fprintf(env.Stdout, "password profile: %s\n", t.Settings.PasswordProfile)
+			return nil
+		},
 		"modules": func(args []string) error {
 			f := newFlags(env, "tenant modules", "tenant modules --tenant SLUG|ID [--enable m1,m2] [--disable m3] [flags]", config.Installation)
 			ref := f.String("tenant", "", "company slug or id")
@@ -140,7 +167,7 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 			}
 			return nil
 		},
-	}, "create|list|show|modules [flags]")
+	}, "create|list|show|modules|settings [flags]")
 }
 
 func moduleList(ms []tenant.Module) string {
@@ -156,20 +183,25 @@ func moduleList(ms []tenant.Module) string {
 
 // fieldMessages are the command line's words for validation message keys.
 var fieldMessages = map[string]string{
-	"error.slug_format":             "use 1 to 63 lower-case letters, digits and hyphens, not starting or ending with a hyphen",
-	"error.slug_reserved":           "this short name is reserved",
-	"error.company_name":            "give a name of at most 200 characters",
-	"error.registration_number":     "at most 50 characters",
-	"error.language":                "one of en, sv, nb, sk, cs",
-	"error.module":                  "unknown module",
-	"error.login_format":            "use 3 to 100 letters, digits or . _ @ + -",
-	"error.email_format":            "not a valid email address",
-	"error.display_name":            "give a name of at most 200 characters",
-	"error.password_short":          "at least 8 characters",
-	"error.password_long":           "at most 128 characters",
-	"error.password_classes":        "use at least two of letters, digits, other characters",
-	"error.password_contains_login": "must not contain the login",
-	"error.password_invalid":        "contains characters that cannot be used",
+	"error.slug_format":               "use 1 to 63 lower-case letters, digits and hyphens, not starting or ending with a hyphen",
+	"error.slug_reserved":             "this short name is reserved",
+	"error.company_name":              "give a name of at most 200 characters",
+	"error.registration_number":       "at most 50 characters",
+	"error.language":                  "one of en, sv, nb, sk, cs",
+	"error.module":                    "unknown module",
+	"error.password_profile":          "standard or strict",
+	"error.password_common":           "too common a password",
+	"error.password_trivial":          "a simple sequence or repetition",
+	"error.password_contains_company": "must not contain the company name",
+	"error.password_short_strict":     "at least 15 characters",
+	"error.login_format":              "use 3 to 100 letters, digits or . _ @ + -",
+	"error.email_format":              "not a valid email address",
+	"error.display_name":              "give a name of at most 200 characters",
+	"error.password_short":            "at least 8 characters",
+	"error.password_long":             "at most 128 characters",
+	"error.password_classes":          "use at least two of letters, digits, other characters",
+	"error.password_contains_login":   "must not contain the login",
+	"error.password_invalid":          "contains characters that cannot be used",
 }
 
 func describeFields(fields map[string]string, flagOf map[string]string) error {
@@ -193,7 +225,7 @@ func tenantError(err error) error {
 	var ve *tenant.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		return describeFields(ve.Fields, map[string]string{"default_language": "language"})
+		return describeFields(ve.Fields, map[string]string{"default_language": "language", "password_profile": "password-profile"})
 	case errors.Is(err, tenant.ErrNotFound):
 		return errors.New("--tenant: no company with this slug or id; see kandidat tenant list")
 	case errors.Is(err, tenant.ErrConflict):

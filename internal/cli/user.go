@@ -119,9 +119,30 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 			}
 			return tw.Flush()
 		},
+		"unlock": func(args []string) error {
+			f := newFlags(env, "user unlock", "user unlock --login LOGIN [flags]  (lift a lockout after failed sign-ins)", config.Installation)
+			login := f.String("login", "", "the user's login")
+			if err := f.parse(args); err != nil {
+				return err
+			}
+			a, err := f.open(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			u, err := a.Accounts.UserByAnyLogin(ctx, *login)
+			if err != nil {
+				return userError(err)
+			}
+			if err := a.Accounts.UnlockByOperator(ctx, u.TenantID, u.ID); err != nil {
+				return userError(err)
+			}
+			fmt.Fprintf(env.Stdout, "user %s can sign in with a password again\n", u.Login)
+			return nil
+		},
 		"disable": setStatus("disable", account.Disabled),
 		"enable":  setStatus("enable", account.Active),
-	}, "create|list|disable|enable [flags]")
+	}, "create|list|disable|enable|unlock [flags]")
 }
 
 func userError(err error) error {

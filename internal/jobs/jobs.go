@@ -26,11 +26,13 @@ import (
 
 // Runner runs the periodic jobs.
 type Runner struct {
-	DB        *db.DB
-	Audit     *audit.Log
-	Accounts  *account.Service
-	Tenants   *tenant.Service
-	Mailer    notify.Mailer
+	DB       *db.DB
+	Audit    *audit.Log
+	Accounts *account.Service
+	Tenants  *tenant.Service
+	Mailer   notify.Mailer
+	// Queue is the outgoing email the services wrote; delivered with Mailer.
+	Queue     *notify.Queue
 	I18n      *i18n.Bundle
 	Logger    *slog.Logger
 	BaseURL   string
@@ -84,6 +86,7 @@ func (r *Runner) Run(ctx context.Context) {
 		{"audit.checkpoint", every, func(ctx context.Context) error { _, err := r.Audit.Checkpoint(ctx, "periodic"); return err }},
 		{"audit.prune", 24 * time.Hour, func(ctx context.Context) error { _, err := r.Audit.Prune(ctx, r.Retention, 1000); return err }},
 		{"sessions.prune", time.Hour, func(ctx context.Context) error { _, err := r.Accounts.PruneSessions(ctx); return err }},
+		{"email.deliver", alertEvery, func(ctx context.Context) error { _, err := r.DeliverEmail(ctx); return err }},
 	}
 	done := make(chan struct{})
 	for _, j := range jobs {
@@ -213,4 +216,24 @@ func (r *Runner) announce(ctx context.Context, a audit.Alert) error {
 		}
 	}
 	return nil
+}
+
+// DeliverEmail sends the queued email, returning how many were sent.
+func (r *Runner) DeliverEmail(ctx context.Context) (int, error) {
+	if r.Queue == nil {
+		return 0, nil
+	}
+	results, err := r.Queue.Deliver(ctx, r.Mailer, 50)
+	sent := 0
+	for _, d := range results {
+		switch {
+		case d.Err == nil:
+			sent++
+		case d.Dropped:
+			r.Logger.Error("email dropped", "tenant_id", d.TenantID, "email_id", d.ID, "error", d.Err.Error())
+		default:
+			r.Logger.Warn("email delivery failed; will retry", "tenant_id", d.TenantID, "email_id", d.ID, "error", d.Err.Error())
+		}
+	}
+	return sent, err
 }

@@ -5,6 +5,7 @@ package tenant
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -47,7 +48,46 @@ type Tenant struct {
 	RegistrationNumber string
 	DefaultLanguage    string
 	Modules            []Module
+	Settings           Settings
 	CreatedAt          time.Time
+}
+
+// Settings are a company's preferences, stored as JSON.
+type Settings struct {
+	// PasswordProfile is "standard" (the default) or "strict".
+	PasswordProfile string `json:"password_profile,omitempty"`
+}
+
+// PasswordProfiles are the allowed values of Settings.PasswordProfile.
+var PasswordProfiles = []string{"standard", "strict"}
+
+// ParseSettings reads stored settings; unreadable settings are the defaults.
+func ParseSettings(s string) Settings {
+	var out Settings
+	_ = json.Unmarshal([]byte(s), &out)
+	if !slices.Contains(PasswordProfiles, out.PasswordProfile) {
+		out.PasswordProfile = "standard"
+	}
+	return out
+}
+
+// SetSettings replaces a company's settings on behalf of actor.
+func (s *Service) SetSettings(ctx context.Context, actor audit.Actor, tenantID string, in Settings) error {
+	if !slices.Contains(PasswordProfiles, in.PasswordProfile) {
+		return &ValidationError{Fields: map[string]string{"password_profile": "error.password_profile"}}
+	}
+	b, _ := json.Marshal(in)
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tenants SET settings = $2, updated_at = $3 WHERE id = $1`, tenantID, string(b), db.Now())
+		if err != nil {
+			return fmt.Errorf("update settings: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.TenantSettingsChanged, Actor: actor,
+			Objects: []audit.Ref{{Kind: "tenant", ID: tenantID}}, Details: map[string]string{"password_profile": in.PasswordProfile}})
+	})
 }
 
 // Enabled reports whether module m is on for the company.
@@ -229,7 +269,7 @@ func NewID() string {
 	return uuid.Must(uuid.NewV7()).String()
 }
 
-const selectTenant = `SELECT id, slug, name, registration_number, default_language, created_at FROM tenants`
+const selectTenant = `SELECT id, slug, name, registration_number, default_language, settings, created_at FROM tenants`
 
 // ByID returns a company by id.
 func (s *Service) ByID(ctx context.Context, id string) (*Tenant, error) {
@@ -252,7 +292,9 @@ func (s *Service) ByRef(ctx context.Context, ref string) (*Tenant, error) {
 
 func (s *Service) one(ctx context.Context, q string, arg string) (*Tenant, error) {
 	var t Tenant
-	err := s.db.Read.QueryRowContext(ctx, q, arg).Scan(&t.ID, &t.Slug, &t.Name, &t.RegistrationNumber, &t.DefaultLanguage, &t.CreatedAt)
+	var settings string
+	err := s.db.Read.QueryRowContext(ctx, q, arg).Scan(&t.ID, &t.Slug, &t.Name, &t.RegistrationNumber, &t.DefaultLanguage, &settings, &t.CreatedAt)
+	t.Settings = ParseSettings(settings)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -291,10 +333,12 @@ func (s *Service) List(ctx context.Context) ([]*Tenant, error) {
 	var out []*Tenant
 	for rows.Next() {
 		var t Tenant
-		if err := rows.Scan(&t.ID, &t.Slug, &t.Name, &t.RegistrationNumber, &t.DefaultLanguage, &t.CreatedAt); err != nil {
+		var settings string
+		if err := rows.Scan(&t.ID, &t.Slug, &t.Name, &t.RegistrationNumber, &t.DefaultLanguage, &settings, &t.CreatedAt); err != nil {
 			rows.Close()
 			return nil, err
 		}
+		t.Settings = ParseSettings(settings)
 		out = append(out, &t)
 	}
 	rows.Close()

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -118,3 +119,7 @@ func fieldErrors(err error) (map[string]string, bool) {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+func sortRecords(recs []audit.Record) {
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Time.After(recs[j].Time) })
+}

@@ -24,6 +24,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /signin", s.handleSignInForm)
 	mux.HandleFunc("POST /signin", s.handleSignIn)
 	mux.Handle("POST /signout", s.signedIn(s.handleSignOut))
+	mux.HandleFunc("GET /unlock/{token}", s.handleUnlockForm)
+	mux.HandleFunc("POST /unlock/{token}", s.handleUnlock)
 	mux.Handle("GET /password", s.signedIn(s.handlePasswordForm))
 	mux.Handle("POST /password", s.signedIn(s.handlePasswordChange))
 
@@ -31,6 +33,9 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /dashboard", s.staff(s.handleDashboard))
 	mux.Handle("GET /profile", s.staff(s.handleProfileForm))
 	mux.Handle("POST /profile", s.staff(s.handleProfile))
+	mux.Handle("GET /account/security", s.staff(s.handleSecurity))
+	mux.Handle("POST /account/sessions/{id}/revoke", s.staff(s.handleSessionRevoke))
+	mux.Handle("POST /account/sessions/revoke-others", s.staff(s.handleSessionsRevokeOthers))
 
 	// Audit trail and alerts (administrators).
 	mux.Handle("GET /audit", s.administrator(s.handleAudit))

@@ -118,6 +118,7 @@ type fieldArgs struct {
 }
 
 var templateFuncs = template.FuncMap{
+	"browser": browserName,
 	"args": func(p *page, name, typ, autocomplete string) fieldArgs {
 		return fieldArgs{P: p, Name: name, Type: typ, Autocomplete: autocomplete}
 	},

@@ -1,0 +1,126 @@
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/kandidat/kandidat/internal/db"
+)
+
+// Queue holds outgoing email in the database, written in the transaction of
+// the change that causes it (a lockout, an invitation), and delivered by a
+// background job after commit: a rolled-back change sends nothing, and a
+// slow mail server never slows a request. A message is deleted once sent,
+// so the queue keeps no copy of anyone's mail.
+type Queue struct {
+	db  *db.DB
+	now func() time.Time
+}
+
+// NewQueue returns the queue in d.
+func NewQueue(d *db.DB) *Queue { return &Queue{db: d, now: db.Now} }
+
+// MaxAttempts is how often a message is tried before it is dropped.
+const MaxAttempts = 12
+
+// Enqueue adds m to the queue inside tx. The message is checked now, so a
+// bad one fails the change that wanted to send it.
+func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, tenantID string, m Message) error {
+	if _, err := Compose("kandidat@localhost", m, q.now()); err != nil {
+		return err
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	id := make([]byte, 16)
+	rand.Read(id)
+	now := q.now()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO email_queue (tenant_id, id, message, created_at, next_try_at) VALUES ($1, $2, $3, $4, $4)`,
+		tenantID, hex.EncodeToString(id), string(b), now); err != nil {
+		return fmt.Errorf("queue email: %w", err)
+	}
+	return nil
+}
+
+// Delivered reports one delivery attempt, for the caller's log and metrics.
+type Delivered struct {
+	TenantID, ID string
+	Err          error // nil when sent
+	Dropped      bool  // refused for good, or out of attempts
+}
+
+// Deliver sends up to limit due messages with m. Each message is claimed
+// first (its next try moved ahead), so two instances never send it twice.
+func (q *Queue) Deliver(ctx context.Context, m Mailer, limit int) ([]Delivered, error) {
+	rows, err := q.db.Read.QueryContext(ctx, `SELECT tenant_id, id, message, attempts, next_try_at FROM email_queue
+		WHERE next_try_at <= $1 ORDER BY next_try_at LIMIT $2`, q.now(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read email queue: %w", err)
+	}
+	type item struct {
+		tenantID, id, message string
+		attempts              int
+		due                   time.Time
+	}
+	var items []item
+	for rows.Next() {
+		var it item
+		if err := rows.Scan(&it.tenantID, &it.id, &it.message, &it.attempts, &it.due); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []Delivered
+	for _, it := range items {
+		res, err := q.db.Write.ExecContext(ctx, `UPDATE email_queue SET next_try_at = $4 WHERE tenant_id = $1 AND id = $2 AND next_try_at = $3`,
+			it.tenantID, it.id, it.due, q.now().Add(10*time.Minute))
+		if err != nil {
+			return out, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue // another instance has it
+		}
+		var msg Message
+		d := Delivered{TenantID: it.tenantID, ID: it.id}
+		if err := json.Unmarshal([]byte(it.message), &msg); err != nil {
+			d.Err, d.Dropped = err, true
+		} else {
+			d.Err = m.Send(ctx, msg)
+		}
+		attempts := it.attempts + 1
+		switch {
+		case d.Err == nil, d.Dropped, IsPermanent(d.Err), attempts >= MaxAttempts:
+			d.Dropped = d.Err != nil
+			_, err = q.db.Write.ExecContext(ctx, `DELETE FROM email_queue WHERE tenant_id = $1 AND id = $2`, it.tenantID, it.id)
+		default:
+			// Back off: 1, 2, 4 … minutes, at most an hour.
+			wait := min(time.Duration(1<<min(attempts-1, 6))*time.Minute, time.Hour)
+			_, err = q.db.Write.ExecContext(ctx, `UPDATE email_queue SET attempts = $3, next_try_at = $4, last_error = $5 WHERE tenant_id = $1 AND id = $2`,
+				it.tenantID, it.id, attempts, q.now().Add(wait), truncateError(d.Err))
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func truncateError(err error) string {
+	s := err.Error()
+	if len(s) > 300 {
+		s = s[:300]
+	}
+	return s
+}
