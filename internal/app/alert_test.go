@@ -7,11 +7,15 @@ import (
 	stdlog "log"
 	"log/slog"
 	"mime"
+	"mime/quotedprintable"
 	"net"
 	"net/http"
 	"net/mail"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,3 +108,105 @@ func TestAlertEmailOverSMTP(t *testing.T) {
 }
 
 func quietLogger(w io.Writer) *stdlog.Logger { return stdlog.New(w, "", 0) }
+
+// TestLockoutEmailAndUnlock: five wrong passwords lock the demo
+// administrator; the unlock email arrives over SMTP; its link, opened and
+// confirmed, lets the right password in again.
+func TestLockoutEmailAndUnlock(t *testing.T) {
+	got := make(chan []byte, 16)
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{got: got}, nil }))
+	srv.Domain = "localhost"
+	srv.ErrorLog = quietLogger(io.Discard)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	cfg := testConfig(t)
+	cfg.Addr = "127.0.0.1:0"
+	cfg.Demo = true
+	cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPTLS, cfg.SMTPFrom = "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, "none", "kandidat@example.com"
+	var out syncWriter
+	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), OpenOptions{Migrate: true, CreateMasterKey: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- a.Serve(ctx, ServeOptions{Out: &out, Ready: func(u string) { ready <- u }, AlertInterval: 100 * time.Millisecond})
+	}()
+	defer func() { cancel(); <-done; a.Close() }()
+	base := <-ready
+	password := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(out.String())[1]
+	signIn := func(pw string) int {
+		req, _ := http.NewRequest("POST", base+"/signin", strings.NewReader(url.Values{"login": {"admin"}, "password": {pw}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for i := 0; i < 5; i++ {
+		if code := signIn("wrong-password-" + strconv.Itoa(i)); code != http.StatusUnauthorized {
+			t.Fatalf("wrong password: %d", code)
+		}
+	}
+	if code := signIn(password); code != http.StatusUnauthorized {
+		t.Fatalf("locked account with the right password: %d, want 401", code)
+	}
+	var link string
+	deadline := time.After(30 * time.Second)
+	for link == "" {
+		select {
+		case raw := <-got:
+			msg, _ := mail.ReadMessage(bytes.NewReader(raw))
+			body, _ := io.ReadAll(quotedprintable.NewReader(msg.Body))
+			if m := regexp.MustCompile(regexp.QuoteMeta(base) + `/unlock/[A-Za-z0-9_-]+`).FindString(string(body)); m != "" {
+				link = m
+			}
+		case <-deadline:
+			t.Fatal("no unlock email within 30 s")
+		}
+	}
+	res, err := http.Get(link)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("unlock page: %v %v", res, err)
+	}
+	res.Body.Close()
+	req, _ := http.NewRequest("POST", link, nil)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("unlock: %v %v", res, err)
+	}
+	res.Body.Close()
+	if code := signIn(password); code != http.StatusSeeOther {
+		t.Fatalf("after unlocking, the right password: %d, want 303", code)
+	}
+}
+
+// syncWriter collects what Serve prints, safely across goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}

@@ -1,0 +1,79 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestSecurityPageSessions(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.user("ada", false)
+	f.user("bob", false)
+	laptop := f.signIn("ada", testPassword)
+	phone := f.signIn("ada", testPassword)
+	bobs := f.signIn("bob", testPassword)
+	res := f.do(request{method: "GET", path: "/account/security", cookie: laptop})
+	b := body(t, res)
+	if res.StatusCode != http.StatusOK || strings.Count(b, "/revoke\"") != 2 || !strings.Contains(b, "This browser") {
+		t.Fatalf("security page: %d, sessions listed %d", res.StatusCode, strings.Count(b, "/revoke\""))
+	}
+	if !strings.Contains(b, "Signed in") {
+		t.Error("recent sign-ins missing")
+	}
+	ada, _ := f.accounts.Authenticate(context.Background(), phone)
+	bob, _ := f.accounts.Authenticate(context.Background(), bobs)
+	// Another user's session is not ours to end.
+	if res := f.do(request{method: "POST", path: "/account/sessions/" + bob.SessionID + "/revoke", cookie: laptop, form: url.Values{}}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("revoking another user's session: %d, want 404", res.StatusCode)
+	}
+	if _, err := f.accounts.Authenticate(context.Background(), bobs); err != nil {
+		t.Fatal("another user's session ended")
+	}
+	res = f.do(request{method: "POST", path: "/account/sessions/" + ada.SessionID + "/revoke", cookie: laptop, form: url.Values{}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", res.StatusCode)
+	}
+	if _, err := f.accounts.Authenticate(context.Background(), phone); err == nil {
+		t.Fatal("the revoked session still works")
+	}
+	if _, err := f.accounts.Authenticate(context.Background(), laptop); err != nil {
+		t.Fatal("revoking the phone ended the laptop's session")
+	}
+	tablet := f.signIn("ada", testPassword)
+	f.do(request{method: "POST", path: "/account/sessions/revoke-others", cookie: laptop, form: url.Values{}})
+	if _, err := f.accounts.Authenticate(context.Background(), tablet); err == nil {
+		t.Fatal("revoke-others left a session")
+	}
+	if _, err := f.accounts.Authenticate(context.Background(), laptop); err != nil {
+		t.Fatal("revoke-others ended the current session")
+	}
+}
+
+func TestUnlockPages(t *testing.T) {
+	f := newFixture(t, Options{})
+	if res := f.do(request{method: "GET", path: "/unlock/not-a-token"}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown link: %d, want 404", res.StatusCode)
+	}
+	if res := f.do(request{method: "POST", path: "/unlock/not-a-token", form: url.Values{}}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown link, posted: %d, want 404", res.StatusCode)
+	}
+}
+
+func TestWeakPasswordMessages(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.user("ada", true)
+	tok := f.signIn("ada", testPassword)
+	for pw, want := range map[string]string{
+		"Password123!":     "too common",
+		"a1a1a1a1a1":       "simple sequence or repetition",
+		"ACME Ltd rocks 1": "company",
+	} {
+		res := f.do(request{method: "POST", path: "/password", cookie: tok, form: url.Values{"current_password": {testPassword}, "new_password": {pw}, "confirm_password": {pw}}})
+		if b := body(t, res); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(b, want) {
+			t.Errorf("%q: %d, want 422 saying %q", pw, res.StatusCode, want)
+		}
+	}
+}
