@@ -279,6 +279,38 @@ func (s *Service) CreateUserTx(ctx context.Context, tx *sql.Tx, actor audit.Acto
 	return s.insertUser(ctx, tx, actor, tenantID, in, hash)
 }
 
+// ImportUser creates a user whose password hash comes from another system
+// (argon2id, PBKDF2-HMAC-SHA256 or bcrypt, within bounds); it is replaced by
+// argon2id at the user's first successful sign-in.
+func (s *Service) ImportUser(ctx context.Context, actor audit.Actor, tenantID string, in CreateUserInput, hash string) (*User, error) {
+	if err := CheckImportedHash(hash); err != nil {
+		return nil, &ValidationError{Fields: map[string]string{"password_hash": "error.password_hash"}}
+	}
+	p, company, err := policy(ctx, s.db.Read, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	in.Password = "imported-Placeholder-7" // the hash stands in for the password; the policy checks the other fields
+	in.MustChangePassword = false
+	if err := in.validate(p, company); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			delete(ve.Fields, "password")
+			if len(ve.Fields) > 0 {
+				return nil, ve
+			}
+		} else {
+			return nil, err
+		}
+	}
+	var u *User
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		u, err = s.insertUser(ctx, tx, actor, tenantID, in, hash)
+		return err
+	})
+	return u, err
+}
+
 // ValidateUser checks a user input without creating anything.
 func ValidateUser(in CreateUserInput) error { return in.validate(Standard, "") }
 

@@ -94,6 +94,11 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 	defer h.release()
 	p, salt, want, err := parseArgon2(encoded)
 	if err != nil {
+		if legacyKind(encoded) != "" {
+			// Imported from another system: verify at its cost, then replace.
+			ok, err := verifyLegacy(password, encoded)
+			return ok, ok, err
+		}
 		return false, false, err
 	}
 	got := argon2.IDKey([]byte(norm.NFC.String(password)), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))

@@ -371,3 +371,23 @@ func TestServeWithoutDemoPrintsSetupLink(t *testing.T) {
 		t.Fatal("the setup token reached the log")
 	}
 }
+
+func TestUserImportWithHash(t *testing.T) {
+	inst := installation(t)
+	with := func(args ...string) []string { return append(args, inst...) }
+	run(t, nil, with("migrate", "up")...)
+	writeKey(t, filepath.Join(inst[1], "master.key"))
+	run(t, nil, with("tenant", "create", "--slug", "acme", "--name", "ACME")...)
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), with("user", "create", "--tenant", "acme", "--login", "legacy", "--name", "Legacy", "--password-hash-stdin"), &Env{
+		Stdin: strings.NewReader("$2y$10$/bWA5sMphwWEnGJsBKj8COeeUrXFZWd.0V9W6kP7qLiSbT6dxIXCK\n"), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+	if code != 0 || !strings.Contains(out.String(), "imported user legacy") {
+		t.Fatalf("import: %d %s %s", code, out.String(), errb.String())
+	}
+	errb.Reset()
+	code = Run(context.Background(), with("user", "create", "--tenant", "acme", "--login", "weak", "--name", "Weak", "--password-hash-stdin"), &Env{
+		Stdin: strings.NewReader("$2a$04$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy\n"), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+	if code != 1 || !strings.Contains(errb.String(), "--password-hash-stdin:") {
+		t.Fatalf("weak import: %d %s", code, errb.String())
+	}
+}

@@ -51,10 +51,31 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 			lang := f.String("language", "", "language of the user (empty: the browser's)")
 			role := f.String("role", account.RoleAdministrator, "role")
 			fromStdin := f.Bool("password-stdin", false, "read the password from standard input instead of generating a one-time password")
+			hashStdin := f.Bool("password-hash-stdin", false, "read a password hash imported from another system (argon2id, PBKDF2-HMAC-SHA256, bcrypt) from standard input; it is replaced by argon2id at the first sign-in")
 			if err := f.parse(args); err != nil {
 				return err
 			}
 			password, mustChange := "", true
+			if *hashStdin {
+				line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
+				hash := strings.TrimSpace(line)
+				a, err := f.open(ctx, false)
+				if err != nil {
+					return err
+				}
+				defer a.Close()
+				t, err := a.Tenants.ByRef(ctx, *ref)
+				if err != nil {
+					return tenantError(err)
+				}
+				u, err := a.Accounts.ImportUser(ctx, audit.Operator, t.ID, account.CreateUserInput{
+					Login: *login, Email: *email, DisplayName: *name, Language: *lang, Role: *role, Via: "cli"}, hash)
+				if err != nil {
+					return userError(err)
+				}
+				fmt.Fprintf(env.Stdout, "imported user %s in %s, id %s\n", u.Login, t.Slug, u.ID)
+				return nil
+			}
 			if *fromStdin {
 				line, err := bufio.NewReader(env.Stdin).ReadString('\n')
 				if err != nil && line == "" {
@@ -149,7 +170,7 @@ func userError(err error) error {
 	var ve *account.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		return describeFields(ve.Fields, map[string]string{"display_name": "name", "password": "password-stdin"})
+		return describeFields(ve.Fields, map[string]string{"display_name": "name", "password": "password-stdin", "password_hash": "password-hash-stdin"})
 	case errors.Is(err, account.ErrLoginTaken):
 		return errors.New("--login: this login is already in use")
 	case errors.Is(err, account.ErrNotFound):
