@@ -48,6 +48,10 @@ const (
 	AccountLocked Action = "auth.account_locked"
 	// AccountUnlocked: the lock was lifted before it expired.
 	AccountUnlocked Action = "auth.account_unlocked"
+	// PasswordResetRequested: a reset link was emailed to the account's owner.
+	PasswordResetRequested Action = "auth.password_reset_requested"
+	// PasswordReset: the password was set through a reset link.
+	PasswordReset Action = "auth.password_reset"
 	// SessionRevoked: a user ended sessions of theirs from another.
 	SessionRevoked Action = "auth.session_revoked"
 )
@@ -103,11 +107,13 @@ var Catalogue = map[Action]Spec{
 	PasswordChanged: {Track: Security, Details: []Detail{ipDetail, {Name: "forced", Kind: Bool}}},
 	TenantCreated: {Track: Admin, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo"}},
 		{Name: "modules", Kind: EnumList, Values: moduleValues}, {Name: "language", Kind: Enum, Values: languageValues}}},
-	ModulesChanged:        {Track: Admin, Details: []Detail{{Name: "modules", Kind: EnumList, Values: moduleValues}}},
-	TenantSettingsChanged: {Track: Admin, Details: []Detail{{Name: "password_profile", Kind: Enum, Values: []string{"standard", "strict"}}}},
-	AccountLocked:         {Track: Security, Details: []Detail{ipDetail, {Name: "failures", Kind: Int}, {Name: "until", Kind: ID}}},
-	AccountUnlocked:       {Track: Security, Details: []Detail{ipDetail, {Name: "via", Kind: Enum, Values: []string{"email_link", "operator"}}}},
-	SessionRevoked:        {Track: Security, Details: []Detail{ipDetail, {Name: "scope", Kind: Enum, Values: []string{"one", "others"}}}},
+	ModulesChanged:         {Track: Admin, Details: []Detail{{Name: "modules", Kind: EnumList, Values: moduleValues}}},
+	TenantSettingsChanged:  {Track: Admin, Details: []Detail{{Name: "password_profile", Kind: Enum, Values: []string{"standard", "strict"}}}},
+	AccountLocked:          {Track: Security, Details: []Detail{ipDetail, {Name: "failures", Kind: Int}, {Name: "until", Kind: ID}}},
+	AccountUnlocked:        {Track: Security, Details: []Detail{ipDetail, {Name: "via", Kind: Enum, Values: []string{"email_link", "operator"}}}},
+	PasswordResetRequested: {Track: Security, Details: []Detail{ipDetail}},
+	PasswordReset:          {Track: Security, Details: []Detail{ipDetail}},
+	SessionRevoked:         {Track: Security, Details: []Detail{ipDetail, {Name: "scope", Kind: Enum, Values: []string{"one", "others"}}}},
 	UserCreated: {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}, {Name: "must_change_password", Kind: Bool},
 		{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo", "web"}}}},
 	UserDisabled:   {Track: Admin},

@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"mime/quotedprintable"
+	"net/mail"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -47,12 +52,20 @@ func browser(t *testing.T) context.Context {
 // the one-time password it printed.
 func startDemo(t *testing.T) (base, password string) {
 	t.Helper()
+	return startDemoIn(t, t.TempDir())
+}
+
+// startDemoIn is startDemo with the data directory given.
+func startDemoIn(t *testing.T, dataDir string) (base, password string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb syncBuffer
 	ready := make(chan string, 1)
 	done := make(chan int, 1)
+	args := installation(t)
+	args[1] = dataDir
 	go func() {
-		done <- Run(ctx, append([]string{"serve", "--demo", "--addr", "127.0.0.1:0"}, installation(t)...), &Env{
+		done <- Run(ctx, append([]string{"serve", "--demo", "--addr", "127.0.0.1:0"}, args...), &Env{
 			Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Ready: func(u string) { ready <- u },
 		})
 	}()
@@ -299,4 +312,74 @@ func waitLocation(t *testing.T, ctx context.Context, want string) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// TestBrowserPasswordReset: from the sign-in page, ask for a reset link; it
+// arrives (here in the development outbox); follow it, choose a new
+// password, sign in with it.
+func TestBrowserPasswordReset(t *testing.T) {
+	ctx := browser(t)
+	dataDir := t.TempDir()
+	base, _ := startDemoIn(t, dataDir)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/signin"),
+		chromedp.Click(chromedp.CSS("#forgot-link")),
+		chromedp.WaitVisible(chromedp.CSS("#identifier")),
+		chromedp.SendKeys(chromedp.CSS("#identifier"), "admin@demo.example"),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#forgot-sent")),
+	)
+	if err != nil {
+		t.Fatalf("request a link: %v", err)
+	}
+	link := waitForLink(t, filepath.Join(dataDir, "outbox"), regexp.MustCompile(regexp.QuoteMeta(base)+`/password/reset/[A-Za-z0-9_-]+`))
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.CSS("#new_password")),
+		chromedp.SendKeys(chromedp.CSS("#new_password"), "reset-Secret-2026"),
+		chromedp.SendKeys(chromedp.CSS("#confirm_password"), "reset-Secret-2026"),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#reset-done")),
+		chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "reset-Secret-2026"),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
+	)
+	if err != nil {
+		t.Fatalf("reset and sign in: %v", err)
+	}
+	// The link works once.
+	if err := chromedp.Do(ctx, chromedp.Navigate(link)); err != nil {
+		t.Fatal(err)
+	}
+	if h1 := text(t, ctx, "h1"); !strings.Contains(h1, "Page not found") {
+		t.Fatalf("second visit of the link: %q, want the 404 page", h1)
+	}
+}
+
+// waitForLink waits for an email in the outbox directory holding a link
+// that pattern matches, and returns the link.
+func waitForLink(t *testing.T, dir string, pattern *regexp.Regexp) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+		for _, f := range files {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			msg, err := mail.ReadMessage(bytes.NewReader(raw))
+			if err != nil {
+				continue
+			}
+			body, _ := io.ReadAll(quotedprintable.NewReader(msg.Body))
+			if m := pattern.FindString(string(body)); m != "" {
+				return m
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no email with a link like %s in %s", pattern, dir)
+	return ""
 }

@@ -86,7 +86,7 @@ func (r *Runner) Run(ctx context.Context) {
 		{"audit.checkpoint", every, func(ctx context.Context) error { _, err := r.Audit.Checkpoint(ctx, "periodic"); return err }},
 		{"audit.prune", 24 * time.Hour, func(ctx context.Context) error { _, err := r.Audit.Prune(ctx, r.Retention, 1000); return err }},
 		{"sessions.prune", time.Hour, func(ctx context.Context) error { _, err := r.Accounts.PruneSessions(ctx); return err }},
-		{"email.deliver", alertEvery, func(ctx context.Context) error { _, err := r.DeliverEmail(ctx); return err }},
+		{"email.deliver", min(alertEvery, 2*time.Second), func(ctx context.Context) error { _, err := r.DeliverEmail(ctx); return err }},
 	}
 	done := make(chan struct{})
 	for _, j := range jobs {

@@ -20,7 +20,9 @@ func (s *Server) handleSignInForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "signin", s.newPage(r, "signin.title"))
+	pg := s.newPage(r, "signin.title")
+	pg.Data = r.URL.Query().Get("reset") == "1"
+	s.render(w, r, http.StatusOK, "signin", pg)
 }
 
 func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
