@@ -184,7 +184,7 @@ apt_install() {
 install_phase() {
 	local t0 pkgs=() notes=() state=ok
 	t0=$(now_ms)
-	banner install "PostgreSQL and Chromium when missing"
+	banner install "PostgreSQL, Chromium, oathtool, htpasswd, openssl when missing"
 	if want postgres && [ -z "$(pg_bindir)" ]; then
 		pkgs+=(postgresql)
 	fi
@@ -196,6 +196,13 @@ install_phase() {
 		elif [ -z "$CHROMIUM" ]; then
 			pkgs+=(chromium)
 		fi
+	fi
+	# Independent tools the tests check Kandidat against: oathtool (TOTP),
+	# htpasswd (bcrypt hashes) and openssl (PBKDF2 hashes).
+	if want sqlite || want postgres; then
+		command -v oathtool >/dev/null 2>&1 || pkgs+=(oathtool)
+		command -v htpasswd >/dev/null 2>&1 || pkgs+=(apache2-utils)
+		command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
 	fi
 	if [ ${#pkgs[@]} -gt 0 ]; then
 		apt_install "${pkgs[@]}" || state=FAIL

@@ -102,6 +102,8 @@ type Options struct {
 	BaseURL string
 	// ThrottleBase is the first delay of the sign-in throttle (default 250 ms).
 	ThrottleBase time.Duration
+	// Cipher encrypts second-factor secrets with the company's data key.
+	Cipher FieldCipher
 }
 
 // Service holds the rules about users, passwords and sessions.
@@ -114,6 +116,7 @@ type Service struct {
 	throttle *throttle
 	queue    *notify.Queue
 	i18n     *i18n.Bundle
+	cipher   FieldCipher
 	base     atomic.Value // string
 }
 
@@ -136,7 +139,7 @@ func NewService(d *db.DB, log *audit.Log, opts Options) *Service {
 		opts.LockDuration = DefaultLockDuration
 	}
 	s := &Service{db: d, audit: log, hasher: NewHasher(opts.Argon2, opts.HashConcurrency), opts: opts, now: db.Now,
-		throttle: newThrottle(opts.ThrottleBase), queue: opts.Queue, i18n: opts.I18n}
+		throttle: newThrottle(opts.ThrottleBase), queue: opts.Queue, i18n: opts.I18n, cipher: opts.Cipher}
 	if s.i18n == nil {
 		s.i18n, _ = i18n.Load()
 	}

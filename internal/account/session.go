@@ -36,6 +36,10 @@ type Principal struct {
 	DisplayName        string
 	Language           string
 	MustChangePassword bool
+	// MFAPending: the password was right, the second step is still due.
+	MFAPending bool
+	// HasMFA: the user has a second factor.
+	HasMFA bool
 }
 
 // Client describes the browser signing in; it is kept with the session so
@@ -77,8 +81,9 @@ func (s *Service) SignIn(ctx context.Context, login, password string, c Client) 
 	}
 	var tenantID, userID, hash, status string
 	var lockedUntil sql.NullTime
-	err = s.db.Read.QueryRowContext(ctx, `SELECT tenant_id, id, password_hash, status, locked_until FROM users WHERE login = $1`, login).
-		Scan(&tenantID, &userID, &hash, &status, &lockedUntil)
+	var hasMFA bool
+	err = s.db.Read.QueryRowContext(ctx, `SELECT tenant_id, id, password_hash, status, locked_until, totp_secret IS NOT NULL FROM users WHERE login = $1`, login).
+		Scan(&tenantID, &userID, &hash, &status, &lockedUntil, &hasMFA)
 	if errors.Is(err, sql.ErrNoRows) {
 		s.hasher.Burn(ctx, password)
 		s.throttle.fail(time.Now(), keys...)
@@ -119,7 +124,7 @@ func (s *Service) SignIn(ctx context.Context, login, password string, c Client) 
 			AND (failed_attempts <> 0 OR locked_until IS NOT NULL)`, tenantID, userID); err != nil {
 			return fmt.Errorf("reset failures: %w", err)
 		}
-		if token, err = s.startSession(ctx, tx, tenantID, userID, c); err != nil {
+		if token, err = s.startSessionStage(ctx, tx, tenantID, userID, c, hasMFA); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.SignInSucceeded, Actor: audit.User(userID),
@@ -168,11 +173,21 @@ func (s *Service) StartSession(ctx context.Context, tenantID, userID string, c C
 }
 
 func (s *Service) startSession(ctx context.Context, tx *sql.Tx, tenantID, userID string, c Client) (string, error) {
+	return s.startSessionStage(ctx, tx, tenantID, userID, c, false)
+}
+
+// startSessionStage starts a session; a pending one only allows the second
+// step of sign-in, and lives at most a few minutes.
+func (s *Service) startSessionStage(ctx context.Context, tx *sql.Tx, tenantID, userID string, c Client, mfaPending bool) (string, error) {
 	token, hash := NewToken()
 	now := s.now()
-	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (tenant_id, id, token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
-		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)`,
-		tenantID, tenant.NewID(), hash, userID, now, now.Add(s.opts.SessionAbsolute), truncate(c.IP, 64), truncate(c.UserAgent, 300))
+	expires := now.Add(s.opts.SessionAbsolute)
+	if mfaPending {
+		expires = now.Add(10 * time.Minute)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (tenant_id, id, token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent, mfa_pending)
+		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)`,
+		tenantID, tenant.NewID(), hash, userID, now, expires, truncate(c.IP, 64), truncate(c.UserAgent, 300), mfaPending)
 	if err != nil {
 		return "", fmt.Errorf("create session: %w", err)
 	}
@@ -191,7 +206,7 @@ func truncate(s string, n int) string {
 }
 
 const selectPrincipal = `SELECT s.tenant_id, s.id, s.user_id, s.last_seen_at, s.expires_at, u.role, u.display_name, u.language,
-	u.must_change_password, u.status
+	u.must_change_password, u.status, s.mfa_pending, u.totp_secret IS NOT NULL
 FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
 WHERE s.token_hash = $1`
 
@@ -209,7 +224,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	var lastSeen, expires time.Time
 	var status string
 	err := s.db.Read.QueryRowContext(ctx, selectPrincipal, hash).Scan(&p.TenantID, &p.SessionID, &p.UserID, &lastSeen, &expires,
-		&p.Role, &p.DisplayName, &p.Language, &p.MustChangePassword, &status)
+		&p.Role, &p.DisplayName, &p.Language, &p.MustChangePassword, &status, &p.MFAPending, &p.HasMFA)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoSession
 	}

@@ -154,7 +154,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 	a.Tenants = tenant.NewService(a.DB, a.Keys, a.Audit)
 	a.Queue = notify.NewQueue(a.DB)
 	a.Accounts = account.NewService(a.DB, a.Audit, account.Options{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
-		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/")})
+		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Cipher: a.Keys})
 	return a, nil
 }
 

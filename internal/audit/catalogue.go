@@ -52,6 +52,12 @@ const (
 	PasswordResetRequested Action = "auth.password_reset_requested"
 	// PasswordReset: the password was set through a reset link.
 	PasswordReset Action = "auth.password_reset"
+	// MFAEnabled, MFADisabled: a second factor was turned on or off.
+	MFAEnabled  Action = "auth.mfa_enabled"
+	MFADisabled Action = "auth.mfa_disabled"
+	// MFASucceeded, MFAFailed: the second step of a sign-in.
+	MFASucceeded Action = "auth.mfa_succeeded"
+	MFAFailed    Action = "auth.mfa_failed"
 	// SessionRevoked: a user ended sessions of theirs from another.
 	SessionRevoked Action = "auth.session_revoked"
 )
@@ -108,10 +114,14 @@ var Catalogue = map[Action]Spec{
 	TenantCreated: {Track: Admin, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo"}},
 		{Name: "modules", Kind: EnumList, Values: moduleValues}, {Name: "language", Kind: Enum, Values: languageValues}}},
 	ModulesChanged:         {Track: Admin, Details: []Detail{{Name: "modules", Kind: EnumList, Values: moduleValues}}},
-	TenantSettingsChanged:  {Track: Admin, Details: []Detail{{Name: "password_profile", Kind: Enum, Values: []string{"standard", "strict"}}}},
+	TenantSettingsChanged:  {Track: Admin, Details: []Detail{{Name: "password_profile", Kind: Enum, Values: []string{"standard", "strict"}}, {Name: "require_mfa", Kind: Bool}}},
 	AccountLocked:          {Track: Security, Details: []Detail{ipDetail, {Name: "failures", Kind: Int}, {Name: "until", Kind: ID}}},
 	AccountUnlocked:        {Track: Security, Details: []Detail{ipDetail, {Name: "via", Kind: Enum, Values: []string{"email_link", "operator"}}}},
 	PasswordResetRequested: {Track: Security, Details: []Detail{ipDetail}},
+	MFAEnabled:             {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"totp"}}}},
+	MFADisabled:            {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"totp"}}}},
+	MFASucceeded:           {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"totp", "recovery_code"}}}},
+	MFAFailed:              {Track: Security, Details: []Detail{ipDetail, {Name: "failures", Kind: Int}}},
 	PasswordReset:          {Track: Security, Details: []Detail{ipDetail}},
 	SessionRevoked:         {Track: Security, Details: []Detail{ipDetail, {Name: "scope", Kind: Enum, Values: []string{"one", "others"}}}},
 	UserCreated: {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}, {Name: "must_change_password", Kind: Bool},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
 )
 
 // ChromiumEnv names the variable that enables the browser tests.
@@ -382,4 +383,86 @@ func waitForLink(t *testing.T, dir string, pattern *regexp.Regexp) string {
 	}
 	t.Fatalf("no email with a link like %s in %s", pattern, dir)
 	return ""
+}
+
+// TestBrowserTOTP: enrol an authenticator from the QR page, sign out, sign
+// in with password and TOTP code, then with a recovery code.
+func TestBrowserTOTP(t *testing.T) {
+	ctx := browser(t)
+	base, password := startDemo(t)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/signin"),
+		chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#must-change")),
+		chromedp.SendKeys(chromedp.CSS("#current_password"), password),
+		chromedp.SendKeys(chromedp.CSS("#new_password"), "my-own-Secret-2026"),
+		chromedp.SendKeys(chromedp.CSS("#confirm_password"), "my-own-Secret-2026"),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
+		chromedp.Navigate(base+"/account/mfa"),
+		chromedp.Click(chromedp.CSS("#mfa-begin")),
+		chromedp.WaitVisible(chromedp.CSS("#totp-qr")),
+	)
+	if err != nil {
+		t.Fatalf("enrolment page: %v", err)
+	}
+	// The QR code is an image the browser decoded.
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector("#totp-qr").naturalWidth`))
+	if err != nil || width < 100 {
+		t.Fatalf("QR image width %v (%v)", width, err)
+	}
+	secret := text(t, ctx, "#totp-secret")
+	now, _ := totp.GenerateCode(secret, time.Now())
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#code"), now),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-codes")),
+	)
+	if err != nil {
+		t.Fatalf("confirm: %v", err)
+	}
+	codes := strings.Fields(text(t, ctx, "#recovery-codes"))
+	if len(codes) != 10 {
+		t.Fatalf("recovery codes %v", codes)
+	}
+	signInWith := func(second string) {
+		t.Helper()
+		err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS("header form button")),
+			chromedp.WaitVisible(chromedp.CSS("#login")),
+			chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
+			chromedp.SendKeys(chromedp.CSS("#password"), "my-own-Secret-2026"),
+			chromedp.Click(chromedp.CSS("button.primary")),
+			chromedp.WaitVisible(chromedp.CSS("#code")),
+		)
+		if err != nil {
+			t.Fatalf("password step: %v", err)
+		}
+		// Nothing but the second step is reachable yet.
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/dashboard"), chromedp.WaitVisible(chromedp.CSS("#code"))); err != nil {
+			t.Fatalf("dashboard before the second step: %v", err)
+		}
+		err = chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.CSS("#code"), second),
+			chromedp.Click(chromedp.CSS("button.primary")),
+			chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
+		)
+		if err != nil {
+			t.Fatalf("second step with %q: %v", second, err)
+		}
+	}
+	// A code of the next time step: the enrolment's code cannot be replayed.
+	signInWith(mustCode(t, secret, time.Now().Add(30*time.Second)))
+	signInWith(codes[0])
+}
+
+func mustCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCode(secret, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -88,6 +89,7 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 			f := newFlags(env, "tenant settings", "tenant settings --tenant SLUG|ID [--password-profile standard|strict] [flags]", config.Installation)
 			ref := f.String("tenant", "", "company slug or id")
 			profile := f.String("password-profile", "", "standard (8-128 characters, two character classes) or strict (at least 15 characters)")
+			requireMFA := f.String("require-mfa", "", "true: every user must set up two-factor sign-in; false: each user chooses")
 			if err := f.parse(args); err != nil {
 				return err
 			}
@@ -100,15 +102,24 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 			if err != nil {
 				return tenantError(err)
 			}
-			if *profile != "" {
+			if *profile != "" || *requireMFA != "" {
 				settings := t.Settings
-				settings.PasswordProfile = *profile
+				if *profile != "" {
+					settings.PasswordProfile = *profile
+				}
+				if *requireMFA != "" {
+					b, err := strconv.ParseBool(*requireMFA)
+					if err != nil {
+						return fmt.Errorf("--require-mfa: %q is not true or false", *requireMFA)
+					}
+					settings.RequireMFA = b
+				}
 				if err := a.Tenants.SetSettings(ctx, audit.Operator, t.ID, settings); err != nil {
 					return tenantError(err)
 				}
 				t.Settings = settings
 			}
-			fmt.Fprintf(env.Stdout, "password profile: %s\n", t.Settings.PasswordProfile)
+			fmt.Fprintf(env.Stdout, "password profile: %s\nrequire two-factor sign-in: %v\n", t.Settings.PasswordProfile, t.Settings.RequireMFA)
 			return nil
 		},
 		"modules": func(args []string) error {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -56,6 +57,8 @@ type Tenant struct {
 type Settings struct {
 	// PasswordProfile is "standard" (the default) or "strict".
 	PasswordProfile string `json:"password_profile,omitempty"`
+	// RequireMFA sends every user without a second factor to enrol one.
+	RequireMFA bool `json:"require_mfa,omitempty"`
 }
 
 // PasswordProfiles are the allowed values of Settings.PasswordProfile.
@@ -86,7 +89,7 @@ func (s *Service) SetSettings(ctx context.Context, actor audit.Actor, tenantID s
 			return ErrNotFound
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.TenantSettingsChanged, Actor: actor,
-			Objects: []audit.Ref{{Kind: "tenant", ID: tenantID}}, Details: map[string]string{"password_profile": in.PasswordProfile}})
+			Objects: []audit.Ref{{Kind: "tenant", ID: tenantID}}, Details: map[string]string{"password_profile": in.PasswordProfile, "require_mfa": strconv.FormatBool(in.RequireMFA)}})
 	})
 }
 

@@ -297,6 +297,11 @@ func (s *Server) signedIn(h http.HandlerFunc) http.Handler {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
+		// Until the second step is done, the session reaches only that step.
+		if stateOf(r).principal.MFAPending && r.URL.Path != "/signin/mfa" && r.URL.Path != "/signout" {
+			http.Redirect(w, r, "/signin/mfa", http.StatusSeeOther)
+			return
+		}
 		h(w, r)
 	})
 }
@@ -305,8 +310,14 @@ func (s *Server) signedIn(h http.HandlerFunc) http.Handler {
 // it is changed, every staff page sends the user to /password.
 func (s *Server) staff(h http.HandlerFunc) http.Handler {
 	return s.signedIn(func(w http.ResponseWriter, r *http.Request) {
-		if stateOf(r).principal.MustChangePassword {
+		st := stateOf(r)
+		if st.principal.MustChangePassword {
 			http.Redirect(w, r, "/password", http.StatusSeeOther)
+			return
+		}
+		// A company that requires two-factor sign-in sends users without one to enrol.
+		if st.tenant.Settings.RequireMFA && !st.principal.HasMFA && !strings.HasPrefix(r.URL.Path, "/account/mfa") {
+			http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
 			return
 		}
 		h(w, r)

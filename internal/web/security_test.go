@@ -2,6 +2,9 @@ package web
 
 import (
 	"context"
+
+	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/tenant"
 	"net/http"
 	"net/url"
 	"strings"
@@ -75,5 +78,26 @@ func TestWeakPasswordMessages(t *testing.T) {
 		if b := body(t, res); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(b, want) {
 			t.Errorf("%q: %d, want 422 saying %q", pw, res.StatusCode, want)
 		}
+	}
+}
+
+func TestCompanyRequiresMFA(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.user("ada", false)
+	if err := f.tenants.SetSettings(context.Background(), audit.Operator, f.company.ID, tenant.Settings{PasswordProfile: "standard", RequireMFA: true}); err != nil {
+		t.Fatal(err)
+	}
+	tok := f.signIn("ada", testPassword)
+	res := f.do(request{method: "GET", path: "/dashboard", cookie: tok})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account/mfa" {
+		t.Fatalf("dashboard without MFA in a company requiring it: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	b := body(t, f.do(request{method: "GET", path: "/account/mfa", cookie: tok}))
+	if !strings.Contains(b, `id="mfa-required"`) {
+		t.Fatal("the enrolment page does not say MFA is required")
+	}
+	res = f.do(request{method: "POST", path: "/account/mfa/totp", cookie: tok, form: url.Values{}})
+	if b := body(t, res); res.StatusCode != http.StatusOK || !strings.Contains(b, `src="data:image/png;base64,`) {
+		t.Fatalf("enrolment: %d, QR image missing", res.StatusCode)
 	}
 }

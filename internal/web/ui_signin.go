@@ -49,11 +49,14 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		_ = s.Accounts.SignOut(r.Context(), st.token, client(r))
 	}
 	setSessionCookie(w, token)
-	if p.MustChangePassword {
+	switch {
+	case p.MFAPending:
+		http.Redirect(w, r, "/signin/mfa", http.StatusSeeOther)
+	case p.MustChangePassword:
 		http.Redirect(w, r, "/password", http.StatusSeeOther)
-		return
+	default:
+		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 	}
-	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 }
 
 func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {

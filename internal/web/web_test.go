@@ -47,8 +47,9 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	f := &fixture{t: t}
 	f.audit = audit.NewLog(d, nil, audit.DefaultRules)
 	f.db = d
-	f.tenants = tenant.NewService(d, keys.New(d, mk), f.audit)
-	f.accounts = account.NewService(d, f.audit, account.Options{Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
+	kr := keys.New(d, mk)
+	f.tenants = tenant.NewService(d, kr, f.audit)
+	f.accounts = account.NewService(d, f.audit, account.Options{Cipher: kr, ThrottleBase: time.Millisecond, Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
 	bundle, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)

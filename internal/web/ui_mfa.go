@@ -1,0 +1,138 @@
+package web
+
+import (
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"net/http"
+
+	"github.com/kandidat/kandidat/internal/account"
+)
+
+func (s *Server) handleMFAForm(w http.ResponseWriter, r *http.Request) {
+	if !stateOf(r).principal.MFAPending {
+		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "mfa", s.newPage(r, "mfa.title"))
+}
+
+// handleMFA completes the second step of sign-in.
+func (s *Server) handleMFA(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st := stateOf(r)
+	token, err := s.Accounts.VerifySecondFactor(r.Context(), st.token, r.PostForm.Get("code"), client(r))
+	if errors.Is(err, account.ErrInvalidCode) {
+		pg := s.newPage(r, "mfa.title")
+		pg.Errors["code"] = "error.mfa_code"
+		s.render(w, r, http.StatusUnauthorized, "mfa", pg)
+		return
+	}
+	if errors.Is(err, account.ErrNoSession) {
+		clearSessionCookie(w)
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	setSessionCookie(w, token)
+	if st.principal.MustChangePassword {
+		http.Redirect(w, r, "/password", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+}
+
+type mfaData struct {
+	Enabled   bool
+	CodesLeft int
+	QR        template.URL
+	Secret    string
+	Codes     []string
+	Required  bool
+}
+
+func (s *Server) handleMFASettings(w http.ResponseWriter, r *http.Request) {
+	p := stateOf(r).principal
+	left, err := s.Accounts.RecoveryCodesLeft(r.Context(), p.TenantID, p.UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg := s.newPage(r, "mfa.settings_title")
+	pg.Data = mfaData{Enabled: p.HasMFA, CodesLeft: left, Required: stateOf(r).tenant.Settings.RequireMFA}
+	s.render(w, r, http.StatusOK, "mfa_settings", pg)
+}
+
+func (s *Server) handleTOTPBegin(w http.ResponseWriter, r *http.Request) {
+	p := stateOf(r).principal
+	en, err := s.Accounts.BeginTOTP(r.Context(), p)
+	if errors.Is(err, account.ErrMFAEnabled) {
+		http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg := s.newPage(r, "mfa.enrol_title")
+	// The image is generated here from the secret; no user input reaches it.
+	pg.Data = mfaData{QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(en.QRPNG)), Secret: en.Secret}
+	s.render(w, r, http.StatusOK, "mfa_enrol", pg)
+}
+
+func (s *Server) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := stateOf(r).principal
+	codes, err := s.Accounts.ConfirmTOTP(r.Context(), p, r.PostForm.Get("code"), client(r))
+	switch {
+	case errors.Is(err, account.ErrInvalidCode):
+		pg := s.newPage(r, "mfa.enrol_title")
+		pg.Errors["code"] = "error.mfa_code"
+		pg.Data = mfaData{}
+		s.render(w, r, http.StatusUnprocessableEntity, "mfa_enrol", pg)
+		return
+	case errors.Is(err, account.ErrNoPendingEnrolment):
+		http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	pg := s.newPage(r, "mfa.codes_title")
+	pg.Data = mfaData{Enabled: true, Codes: codes}
+	s.render(w, r, http.StatusOK, "mfa_settings", pg)
+}
+
+func (s *Server) handleTOTPDisable(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st := stateOf(r)
+	if st.tenant.Settings.RequireMFA {
+		s.renderError(w, r, http.StatusForbidden)
+		return
+	}
+	err := s.Accounts.DisableTOTP(r.Context(), st.principal, r.PostForm.Get("code"), client(r))
+	if errors.Is(err, account.ErrInvalidCode) {
+		pg := s.newPage(r, "mfa.settings_title")
+		pg.Errors["code"] = "error.mfa_code"
+		pg.Data = mfaData{Enabled: true}
+		s.render(w, r, http.StatusUnprocessableEntity, "mfa_settings", pg)
+		return
+	}
+	if err != nil && !errors.Is(err, account.ErrNoPendingEnrolment) {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
+}
