@@ -58,6 +58,9 @@ const (
 	// MFASucceeded, MFAFailed: the second step of a sign-in.
 	MFASucceeded Action = "auth.mfa_succeeded"
 	MFAFailed    Action = "auth.mfa_failed"
+	// UserInvited, InvitationAccepted: a colleague was invited by email and joined.
+	UserInvited        Action = "user.invited"
+	InvitationAccepted Action = "user.invitation_accepted"
 	// SessionRevoked: a user ended sessions of theirs from another.
 	SessionRevoked Action = "auth.session_revoked"
 )
@@ -118,6 +121,8 @@ var Catalogue = map[Action]Spec{
 	AccountLocked:          {Track: Security, Details: []Detail{ipDetail, {Name: "failures", Kind: Int}, {Name: "until", Kind: ID}}},
 	AccountUnlocked:        {Track: Security, Details: []Detail{ipDetail, {Name: "via", Kind: Enum, Values: []string{"email_link", "operator"}}}},
 	PasswordResetRequested: {Track: Security, Details: []Detail{ipDetail}},
+	UserInvited:            {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}}},
+	InvitationAccepted:     {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}}},
 	MFAEnabled:             {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"totp"}}}},
 	MFADisabled:            {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"totp"}}}},
 	MFASucceeded:           {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"totp", "recovery_code"}}}},

@@ -41,7 +41,7 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 		return nil
 	})
 	// Keys in Go string literals of the packages that produce messages.
-	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard|profile|audit|alert|unlock|security|forgot|reset|mfa)\.[a-z0-9_.]+)"`)
+	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard|profile|audit|alert|unlock|security|forgot|reset|mfa|users|invite)\.[a-z0-9_.]+)"`)
 	for _, dir := range []string{".", "../account", "../tenant"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		for _, f := range files {
@@ -64,7 +64,12 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 	for _, l := range i18n.Languages {
 		used = append(used, "language."+l)
 	}
-	used = append(used, "role."+account.RoleAdministrator)
+	for _, r := range account.Roles {
+		used = append(used, "role."+r)
+	}
+	for _, st := range []account.Status{account.Active, account.Disabled, account.Invited} {
+		used = append(used, "status."+string(st))
+	}
 	for a := range audit.Catalogue {
 		used = append(used, "action."+string(a))
 	}

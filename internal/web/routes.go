@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/kandidat/kandidat/internal/account"
+)
 
 // routes lists every route of the application in one place.
 func (s *Server) routes() *http.ServeMux {
@@ -46,6 +50,14 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /account/mfa/totp/disable", s.staff(s.handleTOTPDisable))
 	mux.Handle("POST /account/sessions/{id}/revoke", s.staff(s.handleSessionRevoke))
 	mux.Handle("POST /account/sessions/revoke-others", s.staff(s.handleSessionsRevokeOthers))
+
+	// Users of the company (administrators) and invitations.
+	mux.Handle("GET /users", s.administrator(s.handleUsers))
+	mux.Handle("POST /users/invite", s.administrator(s.handleInvite))
+	mux.Handle("POST /users/{id}/disable", s.administrator(s.handleUserStatus(account.Disabled)))
+	mux.Handle("POST /users/{id}/enable", s.administrator(s.handleUserStatus(account.Active)))
+	mux.HandleFunc("GET /invite/{token}", s.handleInviteForm)
+	mux.HandleFunc("POST /invite/{token}", s.handleInviteAccept)
 
 	// Audit trail and alerts (administrators).
 	mux.Handle("GET /audit", s.administrator(s.handleAudit))

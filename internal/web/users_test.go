@@ -1,0 +1,81 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/notify"
+)
+
+func TestInviteAColleague(t *testing.T) {
+	f := newFixture(t, Options{})
+	// A service with the email queue, as in production.
+	f.accounts = account.NewService(f.db, f.audit, account.Options{Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1},
+		Queue: notify.NewQueue(f.db), BaseURL: "https://jobs.example"})
+	f.srv.Accounts = f.accounts
+	f.h = f.srv.Handler()
+	admin := f.user("ada", false)
+	tok := f.signIn("ada", testPassword)
+	res := f.do(request{method: "POST", path: "/users/invite", cookie: tok, form: url.Values{"email": {"bob"}, "display_name": {"Bob"}, "role": {"recruiter"}}})
+	if b := body(t, res); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(b, "valid email") {
+		t.Fatalf("bad email: %d", res.StatusCode)
+	}
+	res = f.do(request{method: "POST", path: "/users/invite", cookie: tok, form: url.Values{"email": {"bob@acme.example"}, "display_name": {"<b>Bob</b>"}, "role": {"recruiter"}}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("invite: %d", res.StatusCode)
+	}
+	b := body(t, f.do(request{method: "GET", path: "/users", cookie: tok}))
+	if !strings.Contains(b, "&lt;b&gt;Bob&lt;/b&gt;") || strings.Contains(b, "<b>Bob</b>") || !strings.Contains(b, "Invited") {
+		t.Fatal("the users page does not list the invited colleague safely escaped")
+	}
+	var raw string
+	if err := f.db.Read.QueryRow(`SELECT message FROM email_queue`).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	var msg notify.Message
+	json.Unmarshal([]byte(raw), &msg)
+	i := strings.Index(msg.Text, "https://jobs.example/invite/")
+	if i < 0 {
+		t.Fatalf("invitation email: %q", msg.Text)
+	}
+	path := strings.Fields(msg.Text[i+len("https://jobs.example"):])[0]
+	if res := f.do(request{method: "GET", path: path}); res.StatusCode != http.StatusOK {
+		t.Fatalf("invitation page: %d", res.StatusCode)
+	}
+	res = f.do(request{method: "POST", path: path, form: url.Values{"new_password": {"a good Pass phrase 1"}, "confirm_password": {"a good Pass phrase 1"}}})
+	if res.StatusCode != http.StatusSeeOther || sessionCookie(res) == nil {
+		t.Fatalf("accept: %d", res.StatusCode)
+	}
+	bob := sessionCookie(res).Value
+	if res := f.do(request{method: "GET", path: "/dashboard", cookie: bob}); res.StatusCode != http.StatusOK {
+		t.Fatalf("the new colleague's dashboard: %d", res.StatusCode)
+	}
+	// A recruiter is no administrator.
+	if res := f.do(request{method: "GET", path: "/users", cookie: bob}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("users page as a recruiter: %d, want 403", res.StatusCode)
+	}
+	// Nobody disables themselves; an administrator disables another.
+	if res := f.do(request{method: "POST", path: "/users/" + admin.ID + "/disable", cookie: tok, form: url.Values{}}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("disabling oneself: %d, want 403", res.StatusCode)
+	}
+	p, _ := f.accounts.Authenticate(context.Background(), bob)
+	if res := f.do(request{method: "POST", path: "/users/" + p.UserID + "/disable", cookie: tok, form: url.Values{}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disable: %d", res.StatusCode)
+	}
+	if _, err := f.accounts.Authenticate(context.Background(), bob); err == nil {
+		t.Fatal("the disabled user's session survived")
+	}
+	if res := f.do(request{method: "POST", path: "/users/no-such-user/enable", cookie: tok, form: url.Values{}}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown user: %d, want 404", res.StatusCode)
+	}
+	recs, _, _ := f.audit.List(context.Background(), f.company.ID, audit.Filter{Action: audit.UserInvited})
+	if len(recs) != 1 || recs[0].Actor.ID != admin.ID {
+		t.Fatalf("invitation records: %+v", recs)
+	}
+}
