@@ -466,3 +466,56 @@ func mustCode(t *testing.T, secret string, at time.Time) string {
 	}
 	return c
 }
+
+// TestBrowserInvitation: an administrator invites a colleague; the
+// colleague follows the emailed link, chooses a password and lands on the
+// dashboard of the company.
+func TestBrowserInvitation(t *testing.T) {
+	ctx := browser(t)
+	dataDir := t.TempDir()
+	base, password := startDemoIn(t, dataDir)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/signin"),
+		chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#must-change")),
+		chromedp.SendKeys(chromedp.CSS("#current_password"), password),
+		chromedp.SendKeys(chromedp.CSS("#new_password"), "my-own-Secret-2026"),
+		chromedp.SendKeys(chromedp.CSS("#confirm_password"), "my-own-Secret-2026"),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#users-link")),
+		chromedp.Click(chromedp.CSS("#users-link")),
+		chromedp.WaitVisible(chromedp.CSS("#invite-form")),
+		chromedp.SendKeys(chromedp.CSS("#display_name"), "Berit Nilsson"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "berit@demo.example"),
+		chromedp.SetValue(chromedp.CSS("#role"), "recruiter"),
+		chromedp.SetValue(chromedp.CSS("#language"), "sv"),
+		chromedp.Click(chromedp.CSS("#invite-form button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#invite-sent")),
+		chromedp.Click(chromedp.CSS("header form button")),
+		chromedp.WaitVisible(chromedp.CSS("#login")),
+	)
+	if err != nil {
+		t.Fatalf("invite: %v", err)
+	}
+	link := waitForLink(t, filepath.Join(dataDir, "outbox"), regexp.MustCompile(regexp.QuoteMeta(base)+`/invite/[A-Za-z0-9_-]+`))
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.CSS("#new_password")),
+		chromedp.SendKeys(chromedp.CSS("#new_password"), "Kaffe och bullar 7"),
+		chromedp.SendKeys(chromedp.CSS("#confirm_password"), "Kaffe och bullar 7"),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
+	)
+	if err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	// Berit chose Swedish at the invitation: the dashboard speaks it.
+	if got := text(t, ctx, "#dashboard-title"); !strings.Contains(got, "Berit Nilsson") {
+		t.Fatalf("dashboard title %q", got)
+	}
+	if lang, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`)); err != nil || lang != "sv" {
+		t.Fatalf("page language %q (%v), want sv", lang, err)
+	}
+}
