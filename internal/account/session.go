@@ -40,6 +40,8 @@ type Principal struct {
 	MFAPending bool
 	// HasMFA: the user has a second factor.
 	HasMFA bool
+	// AuthenticatedAt is when the user last proved who they are in this session.
+	AuthenticatedAt time.Time
 }
 
 // Client describes the browser signing in; it is kept with the session so
@@ -185,8 +187,8 @@ func (s *Service) startSessionStage(ctx context.Context, tx *sql.Tx, tenantID, u
 	if mfaPending {
 		expires = now.Add(10 * time.Minute)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (tenant_id, id, token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent, mfa_pending)
-		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (tenant_id, id, token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent, mfa_pending, authenticated_at)
+		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $5)`,
 		tenantID, tenant.NewID(), hash, userID, now, expires, truncate(c.IP, 64), truncate(c.UserAgent, 300), mfaPending)
 	if err != nil {
 		return "", fmt.Errorf("create session: %w", err)
@@ -206,7 +208,7 @@ func truncate(s string, n int) string {
 }
 
 const selectPrincipal = `SELECT s.tenant_id, s.id, s.user_id, s.last_seen_at, s.expires_at, u.role, u.display_name, u.language,
-	u.must_change_password, u.status, s.mfa_pending, u.totp_secret IS NOT NULL
+	u.must_change_password, u.status, s.mfa_pending, u.totp_secret IS NOT NULL, s.authenticated_at, s.created_at
 FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
 WHERE s.token_hash = $1`
 
@@ -221,10 +223,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	}
 	hash := HashToken(token)
 	var p Principal
-	var lastSeen, expires time.Time
+	var lastSeen, expires, created time.Time
+	var authenticated sql.NullTime
 	var status string
 	err := s.db.Read.QueryRowContext(ctx, selectPrincipal, hash).Scan(&p.TenantID, &p.SessionID, &p.UserID, &lastSeen, &expires,
-		&p.Role, &p.DisplayName, &p.Language, &p.MustChangePassword, &status, &p.MFAPending, &p.HasMFA)
+		&p.Role, &p.DisplayName, &p.Language, &p.MustChangePassword, &status, &p.MFAPending, &p.HasMFA, &authenticated, &created)
+	// Sessions from before re-authentication existed count from their start.
+	p.AuthenticatedAt = created.UTC()
+	if authenticated.Valid {
+		p.AuthenticatedAt = authenticated.Time.UTC()
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoSession
 	}
@@ -339,4 +347,41 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p *Principal, c Clien
 			Objects: []audit.Ref{{Kind: "user", ID: p.UserID}}, Details: map[string]string{"ip": ipDetail(c.IP), "scope": "others"}})
 	})
 	return n, err
+}
+
+// ReauthWindow is how long a proof of identity lets a session change
+// sensitive settings (second factor, later API tokens) without asking again.
+const ReauthWindow = 10 * time.Minute
+
+// RecentlyAuthenticated reports whether p proved who they are within ReauthWindow.
+func (s *Service) RecentlyAuthenticated(p *Principal) bool {
+	return s.now().Sub(p.AuthenticatedAt) < ReauthWindow
+}
+
+// Reauthenticate checks the principal's password again and marks the
+// session as freshly authenticated. A wrong password counts towards the
+// lockout like any other.
+func (s *Service) Reauthenticate(ctx context.Context, p *Principal, password string, c Client) error {
+	var hash string
+	if err := s.db.Read.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'active'`,
+		p.TenantID, p.UserID).Scan(&hash); err != nil {
+		return ErrNoSession
+	}
+	ok, _, err := s.hasher.Verify(ctx, password, hash)
+	if err != nil && !errors.Is(err, ErrUnsupportedHash) {
+		return err
+	}
+	if !ok {
+		if err := s.wrongPassword(ctx, p.TenantID, p.UserID, c); !errors.Is(err, ErrInvalidCredentials) {
+			return err
+		}
+		return ErrWrongPassword
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET authenticated_at = $3 WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.SessionID, s.now()); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: p.TenantID, Action: audit.Reauthenticated, Actor: audit.User(p.UserID),
+			Objects: []audit.Ref{{Kind: "user", ID: p.UserID}}, Details: map[string]string{"ip": ipDetail(c.IP)}})
+	})
 }

@@ -231,7 +231,7 @@ func TestAuthenticatePrincipal(t *testing.T) {
 	}
 	want := account.Principal{
 		TenantID: c.ID, UserID: u.ID, SessionID: sessionID, Role: "recruiter",
-		DisplayName: "Alice Smith", Language: "sv", MustChangePassword: true,
+		DisplayName: "Alice Smith", Language: "sv", MustChangePassword: true, AuthenticatedAt: e.clock.now(),
 	}
 	if *p != want {
 		t.Errorf("Authenticate = %+v, want %+v", *p, want)

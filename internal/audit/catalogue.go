@@ -61,6 +61,8 @@ const (
 	// UserInvited, InvitationAccepted: a colleague was invited by email and joined.
 	UserInvited        Action = "user.invited"
 	InvitationAccepted Action = "user.invitation_accepted"
+	// Reauthenticated: a user proved their password again for a sensitive setting.
+	Reauthenticated Action = "auth.reauthenticated"
 	// SessionRevoked: a user ended sessions of theirs from another.
 	SessionRevoked Action = "auth.session_revoked"
 )
@@ -121,6 +123,7 @@ var Catalogue = map[Action]Spec{
 	AccountLocked:          {Track: Security, Details: []Detail{ipDetail, {Name: "failures", Kind: Int}, {Name: "until", Kind: ID}}},
 	AccountUnlocked:        {Track: Security, Details: []Detail{ipDetail, {Name: "via", Kind: Enum, Values: []string{"email_link", "operator"}}}},
 	PasswordResetRequested: {Track: Security, Details: []Detail{ipDetail}},
+	Reauthenticated:        {Track: Security, Details: []Detail{ipDetail}},
 	UserInvited:            {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}}},
 	InvitationAccepted:     {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}}},
 	MFAEnabled:             {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"totp"}}}},

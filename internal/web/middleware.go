@@ -316,7 +316,7 @@ func (s *Server) staff(h http.HandlerFunc) http.Handler {
 			return
 		}
 		// A company that requires two-factor sign-in sends users without one to enrol.
-		if st.tenant.Settings.RequireMFA && !st.principal.HasMFA && !strings.HasPrefix(r.URL.Path, "/account/mfa") {
+		if st.tenant.Settings.RequireMFA && !st.principal.HasMFA && !strings.HasPrefix(r.URL.Path, "/account/mfa") && r.URL.Path != "/reauth" {
 			http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
 			return
 		}

@@ -44,10 +44,13 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /profile", s.staff(s.handleProfileForm))
 	mux.Handle("POST /profile", s.staff(s.handleProfile))
 	mux.Handle("GET /account/security", s.staff(s.handleSecurity))
-	mux.Handle("GET /account/mfa", s.staff(s.handleMFASettings))
-	mux.Handle("POST /account/mfa/totp", s.staff(s.handleTOTPBegin))
-	mux.Handle("POST /account/mfa/totp/confirm", s.staff(s.handleTOTPConfirm))
-	mux.Handle("POST /account/mfa/totp/disable", s.staff(s.handleTOTPDisable))
+	// Sensitive settings ask for the password again after ten minutes.
+	mux.Handle("GET /reauth", s.staff(s.handleReauthForm))
+	mux.Handle("POST /reauth", s.staff(s.handleReauth))
+	mux.Handle("GET /account/mfa", s.recentAuth("/account/mfa", s.handleMFASettings))
+	mux.Handle("POST /account/mfa/totp", s.recentAuth("/account/mfa", s.handleTOTPBegin))
+	mux.Handle("POST /account/mfa/totp/confirm", s.recentAuth("/account/mfa", s.handleTOTPConfirm))
+	mux.Handle("POST /account/mfa/totp/disable", s.recentAuth("/account/mfa", s.handleTOTPDisable))
 	mux.Handle("POST /account/sessions/{id}/revoke", s.staff(s.handleSessionRevoke))
 	mux.Handle("POST /account/sessions/revoke-others", s.staff(s.handleSessionsRevokeOthers))
 

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSecurityPageSessions(t *testing.T) {
@@ -99,5 +100,30 @@ func TestCompanyRequiresMFA(t *testing.T) {
 	res = f.do(request{method: "POST", path: "/account/mfa/totp", cookie: tok, form: url.Values{}})
 	if b := body(t, res); res.StatusCode != http.StatusOK || !strings.Contains(b, `src="data:image/png;base64,`) {
 		t.Fatalf("enrolment: %d, QR image missing", res.StatusCode)
+	}
+}
+
+func TestSensitiveSettingsAskForThePasswordAgain(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.user("ada", false)
+	tok := f.signIn("ada", testPassword)
+	if res := f.do(request{method: "GET", path: "/account/mfa", cookie: tok}); res.StatusCode != http.StatusOK {
+		t.Fatalf("right after sign-in: %d, want 200", res.StatusCode)
+	}
+	start := time.Now()
+	f.accounts.SetClock(func() time.Time { return start.Add(11 * time.Minute) })
+	res := f.do(request{method: "POST", path: "/account/mfa/totp", cookie: tok, form: url.Values{}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/reauth?next=%2Faccount%2Fmfa" {
+		t.Fatalf("eleven minutes later: %d to %q, want the re-authentication page", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res := f.do(request{method: "POST", path: "/reauth", cookie: tok, form: url.Values{"password": {"wrong-pass-1"}, "next": {"/account/mfa"}}}); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d, want 401", res.StatusCode)
+	}
+	res = f.do(request{method: "POST", path: "/reauth", cookie: tok, form: url.Values{"password": {testPassword}, "next": {"https://evil.example/"}}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
+		t.Fatalf("re-authentication: %d to %q, want a local redirect", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res := f.do(request{method: "GET", path: "/account/mfa", cookie: tok}); res.StatusCode != http.StatusOK {
+		t.Fatalf("after re-authenticating: %d, want 200", res.StatusCode)
 	}
 }
