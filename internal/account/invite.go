@@ -164,3 +164,57 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string, c Cl
 	}
 	return session, nil
 }
+
+// ErrLastAdministrator is returned when a change would leave the company
+// without an active administrator.
+var ErrLastAdministrator = errors.New("the company would have no administrator left")
+
+// SetRole gives a user another role, on behalf of actor; handing the
+// administrator role to a colleague and then taking it from oneself is how
+// the administrator right is transferred. The company always keeps one
+// active administrator. The user's sessions end (a privilege change gets a
+// new session); when actor changes their own role, the new session's
+// secret is returned.
+func (s *Service) SetRole(ctx context.Context, actor *Principal, userID, role string, c Client) (string, error) {
+	if !slices.Contains(Roles, role) {
+		return "", &ValidationError{Fields: map[string]string{"role": "error.role"}}
+	}
+	var token string
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var previous string
+		err := tx.QueryRowContext(ctx, `SELECT role FROM users WHERE tenant_id = $1 AND id = $2`, actor.TenantID, userID).Scan(&previous)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if previous == role {
+			return nil
+		}
+		if previous == RoleAdministrator {
+			var others int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1 AND id <> $2 AND role = $3 AND status = 'active'`,
+				actor.TenantID, userID, RoleAdministrator).Scan(&others); err != nil {
+				return err
+			}
+			if others == 0 {
+				return ErrLastAdministrator
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`, actor.TenantID, userID, role, s.now()); err != nil {
+			return err
+		}
+		if err := deleteSessions(ctx, tx, actor.TenantID, userID); err != nil {
+			return err
+		}
+		if userID == actor.UserID {
+			if token, err = s.startSession(ctx, tx, actor.TenantID, userID, c); err != nil {
+				return err
+			}
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: actor.TenantID, Action: audit.UserRoleChanged, Actor: audit.User(actor.UserID),
+			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: map[string]string{"role": role, "previous_role": previous}})
+	})
+	return token, err
+}

@@ -94,7 +94,7 @@ func (l *Log) evaluate(ctx context.Context, tx *sql.Tx, r *Record) error {
 		if open == 0 {
 			return l.raise(ctx, tx, r, RuleFailedSignInBurst, n)
 		}
-	case UserCreated, UserInvited:
+	case UserCreated, UserInvited, UserRoleChanged:
 		if r.Details["role"] == "administrator" {
 			return l.raise(ctx, tx, r, RuleNewAdministrator, 1)
 		}

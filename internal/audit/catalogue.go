@@ -63,6 +63,8 @@ const (
 	InvitationAccepted Action = "user.invitation_accepted"
 	// Reauthenticated: a user proved their password again for a sensitive setting.
 	Reauthenticated Action = "auth.reauthenticated"
+	// UserRoleChanged: a user was given another role (e.g. the administrator right).
+	UserRoleChanged Action = "user.role_changed"
 	// SessionRevoked: a user ended sessions of theirs from another.
 	SessionRevoked Action = "auth.session_revoked"
 )
@@ -125,6 +127,7 @@ var Catalogue = map[Action]Spec{
 	PasswordResetRequested: {Track: Security, Details: []Detail{ipDetail}},
 	Reauthenticated:        {Track: Security, Details: []Detail{ipDetail}},
 	UserInvited:            {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}}},
+	UserRoleChanged:        {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}, {Name: "previous_role", Kind: ID}}},
 	InvitationAccepted:     {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}}},
 	MFAEnabled:             {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"totp"}}}},
 	MFADisabled:            {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"totp"}}}},

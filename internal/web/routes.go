@@ -59,6 +59,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /users/invite", s.administrator(s.handleInvite))
 	mux.Handle("POST /users/{id}/disable", s.administrator(s.handleUserStatus(account.Disabled)))
 	mux.Handle("POST /users/{id}/enable", s.administrator(s.handleUserStatus(account.Active)))
+	mux.Handle("POST /users/{id}/role", s.administrator(s.handleUserRole))
 	mux.HandleFunc("GET /invite/{token}", s.handleInviteForm)
 	mux.HandleFunc("POST /invite/{token}", s.handleInviteAccept)
 

@@ -119,3 +119,39 @@ func (s *Server) handleInviteAccept(w http.ResponseWriter, r *http.Request) {
 	setSessionCookie(w, token)
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 }
+
+func (s *Server) handleUserRole(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := stateOf(r).principal
+	token, err := s.Accounts.SetRole(r.Context(), p, r.PathValue("id"), r.PostForm.Get("role"), client(r))
+	switch {
+	case errors.Is(err, account.ErrNotFound):
+		s.renderError(w, r, http.StatusNotFound)
+		return
+	case errors.Is(err, account.ErrLastAdministrator):
+		pg := s.newPage(r, "users.title")
+		pg.Errors[""] = "error.last_administrator"
+		s.renderUsers(w, r, http.StatusConflict, pg)
+		return
+	}
+	if fields, ok := fieldErrors(err); ok {
+		pg := s.newPage(r, "users.title")
+		pg.Errors = fields
+		s.renderUsers(w, r, http.StatusUnprocessableEntity, pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if token != "" {
+		// The administrator changed their own role: a new session for the new privilege.
+		setSessionCookie(w, token)
+		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/users", http.StatusSeeOther)
+}

@@ -79,3 +79,49 @@ func TestInviteAColleague(t *testing.T) {
 		t.Fatalf("invitation records: %+v", recs)
 	}
 }
+
+func TestTransferOfTheAdministratorRight(t *testing.T) {
+	f := newFixture(t, Options{})
+	ada := f.user("ada", false)
+	f.user("bob", false)
+	tok := f.signIn("ada", testPassword)
+	bobTok := f.signIn("bob", testPassword)
+	bob, _ := f.accounts.Authenticate(context.Background(), bobTok)
+	// Bob is made a recruiter: his sessions end (a privilege change), Ada stays the only administrator.
+	if res := f.do(request{method: "POST", path: "/users/" + bob.UserID + "/role", cookie: tok, form: url.Values{"role": {"recruiter"}}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("make bob a recruiter: %d", res.StatusCode)
+	}
+	if _, err := f.accounts.Authenticate(context.Background(), bobTok); err == nil {
+		t.Fatal("bob's session survived his role change")
+	}
+	// The last administrator cannot step down.
+	res := f.do(request{method: "POST", path: "/users/" + ada.ID + "/role", cookie: tok, form: url.Values{"role": {"recruiter"}}})
+	if b := body(t, res); res.StatusCode != http.StatusConflict || !strings.Contains(b, "at least one active administrator") {
+		t.Fatalf("last administrator steps down: %d", res.StatusCode)
+	}
+	if res := f.do(request{method: "POST", path: "/users/" + bob.UserID + "/role", cookie: tok, form: url.Values{"role": {"emperor"}}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("unknown role: %d, want 422", res.StatusCode)
+	}
+	// Transfer: Bob becomes administrator, then Ada steps down and gets a new session.
+	f.do(request{method: "POST", path: "/users/" + bob.UserID + "/role", cookie: tok, form: url.Values{"role": {"administrator"}}})
+	res = f.do(request{method: "POST", path: "/users/" + ada.ID + "/role", cookie: tok, form: url.Values{"role": {"hr_manager"}}})
+	fresh := sessionCookie(res)
+	if res.StatusCode != http.StatusSeeOther || fresh == nil || fresh.Value == tok {
+		t.Fatalf("ada steps down: %d, new session %v", res.StatusCode, fresh)
+	}
+	if res := f.do(request{method: "GET", path: "/users", cookie: fresh.Value}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("ada after stepping down: %d, want 403", res.StatusCode)
+	}
+	recs, _, _ := f.audit.List(context.Background(), f.company.ID, audit.Filter{Action: audit.UserRoleChanged})
+	if len(recs) != 3 {
+		t.Fatalf("%d role change records, want 3", len(recs))
+	}
+	alerts, _ := f.audit.OpenAlerts(context.Background(), f.company.ID)
+	found := false
+	for _, a := range alerts {
+		found = found || (a.Rule == audit.RuleNewAdministrator && a.RecordTrack == audit.Admin)
+	}
+	if !found {
+		t.Fatal("making bob administrator raised no alert")
+	}
+}
