@@ -242,8 +242,16 @@ func (a *App) Web() (*web.Server, error) {
 		Accounts: a.Accounts, Tenants: a.Tenants, Audit: a.Audit, I18n: a.I18n, Logger: a.Logger, Ready: a.Ready, Registry: a.Registry,
 	}, web.Options{
 		TLS: a.Config.TLS(), TrustedProxies: a.Config.TrustedProxies, MaxBodyBytes: a.Config.MaxBodyBytes,
-		MetricsToken: a.Config.MetricsToken, Version: VersionString(),
+		MetricsToken: a.Config.MetricsToken, Version: VersionString(), OutboxDir: a.devOutbox(),
 	})
+}
+
+// devOutbox is the outbox directory shown at /dev/outbox in development mode.
+func (a *App) devOutbox() string {
+	if !a.Config.Dev || a.Config.SMTPHost != "" {
+		return ""
+	}
+	return filepath.Join(a.Config.DataDir, "outbox")
 }
 
 // Mailer returns the configured mail sender: SMTP, or without an SMTP host

@@ -127,6 +127,14 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 	}
 	a.Logger.Info("listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "version", VersionString())
 	fmt.Fprintf(o.Out, "Kandidat %s is running at %s\n", VersionString(), baseURL)
+	if cfg.SMTPHost == "" {
+		where := filepath.Join(cfg.DataDir, "outbox")
+		if cfg.Dev {
+			fmt.Fprintf(o.Out, "Emails are not sent: they are written to %s and shown at %s/dev/outbox (set --smtp-host to send them).\n", where, baseURL)
+		} else {
+			fmt.Fprintf(o.Out, "Emails are not sent: they are written to %s (set --smtp-host to send them).\n", where)
+		}
+	}
 	if o.Ready != nil {
 		o.Ready(baseURL)
 	}

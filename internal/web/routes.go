@@ -69,6 +69,9 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /audit/export/{format}", s.administrator(s.handleAuditExport))
 	mux.Handle("POST /alerts/{id}/acknowledge", s.administrator(s.handleAlertAcknowledge))
 
+	// Development: the emails that would have been sent (--dev only, loopback only).
+	mux.HandleFunc("GET /dev/outbox", s.handleDevOutbox)
+
 	// Everything else: a translated 404.
 	mux.HandleFunc("/", s.handleNotFound)
 	return mux

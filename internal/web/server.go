@@ -41,6 +41,8 @@ type Options struct {
 	// MetricsToken, when set, opens /metrics on the main handler to bearers of it.
 	MetricsToken string
 	Version      string
+	// OutboxDir, set in development mode, is shown at /dev/outbox.
+	OutboxDir string
 }
 
 // Deps are the services the web layer calls.

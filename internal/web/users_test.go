@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -123,5 +124,32 @@ func TestTransferOfTheAdministratorRight(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("making bob administrator raised no alert")
+	}
+}
+
+func TestDevOutbox(t *testing.T) {
+	dir := t.TempDir()
+	closed := newFixture(t, Options{})
+	if res := closed.do(request{method: "GET", path: "/dev/outbox"}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("outbox outside development mode: %d, want 404", res.StatusCode)
+	}
+	f := newFixture(t, Options{OutboxDir: dir})
+	box := notify.NewOutbox(dir, "kandidat@localhost")
+	if err := box.Send(context.Background(), notify.Message{To: []string{"ada@acme.example"}, Subject: "Välkommen <script>", Text: "Hej!\nLänk: https://x.example/"}); err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "/dev/outbox", nil)
+	req.RemoteAddr = "127.0.0.1:5555"
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	b := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(b, "Välkommen &lt;script&gt;") || !strings.Contains(b, "Länk: https://x.example/") {
+		t.Fatalf("outbox: %d\n%s", rec.Code, b)
+	}
+	req.RemoteAddr = "203.0.113.5:5555"
+	rec = httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("outbox from another machine: %d, want 404", rec.Code)
 	}
 }
