@@ -236,6 +236,15 @@ func (s *Service) VerifySecondFactor(ctx context.Context, token, code string, c 
 			}
 		}
 		if method == "" {
+			ok, err := s.spendEmailCode(ctx, tx, p.TenantID, p.UserID, "mfa_email", code)
+			if err != nil {
+				return err
+			}
+			if ok {
+				method = "email"
+			}
+		}
+		if method == "" {
 			failed = true // the failure is counted and committed
 			return s.secondFactorFailed(ctx, tx, p, c)
 		}

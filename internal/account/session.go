@@ -83,9 +83,9 @@ func (s *Service) SignIn(ctx context.Context, login, password string, c Client) 
 	}
 	var tenantID, userID, hash, status string
 	var lockedUntil sql.NullTime
-	var hasMFA bool
-	err = s.db.Read.QueryRowContext(ctx, `SELECT tenant_id, id, password_hash, status, locked_until, totp_secret IS NOT NULL FROM users WHERE login = $1`, login).
-		Scan(&tenantID, &userID, &hash, &status, &lockedUntil, &hasMFA)
+	var hasTOTP, emailMFA bool
+	err = s.db.Read.QueryRowContext(ctx, `SELECT tenant_id, id, password_hash, status, locked_until, totp_secret IS NOT NULL, mfa_email FROM users WHERE login = $1`, login).
+		Scan(&tenantID, &userID, &hash, &status, &lockedUntil, &hasTOTP, &emailMFA)
 	if errors.Is(err, sql.ErrNoRows) {
 		s.hasher.Burn(ctx, password)
 		s.throttle.fail(time.Now(), keys...)
@@ -126,8 +126,14 @@ func (s *Service) SignIn(ctx context.Context, login, password string, c Client) 
 			AND (failed_attempts <> 0 OR locked_until IS NOT NULL)`, tenantID, userID); err != nil {
 			return fmt.Errorf("reset failures: %w", err)
 		}
-		if token, err = s.startSessionStage(ctx, tx, tenantID, userID, c, hasMFA); err != nil {
+		if token, err = s.startSessionStage(ctx, tx, tenantID, userID, c, hasTOTP || emailMFA); err != nil {
 			return err
+		}
+		if emailMFA && !hasTOTP {
+			// The second step's code goes to the account's address now.
+			if err := s.sendEmailCode(ctx, tx, tenantID, userID, "mfa_email"); err != nil {
+				return err
+			}
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.SignInSucceeded, Actor: audit.User(userID),
 			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: map[string]string{"ip": ipDetail(c.IP), "method": "password"}})
@@ -208,7 +214,7 @@ func truncate(s string, n int) string {
 }
 
 const selectPrincipal = `SELECT s.tenant_id, s.id, s.user_id, s.last_seen_at, s.expires_at, u.role, u.display_name, u.language,
-	u.must_change_password, u.status, s.mfa_pending, u.totp_secret IS NOT NULL, s.authenticated_at, s.created_at
+	u.must_change_password, u.status, s.mfa_pending, (u.totp_secret IS NOT NULL OR u.mfa_email), s.authenticated_at, s.created_at
 FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
 WHERE s.token_hash = $1`
 

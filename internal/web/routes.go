@@ -51,6 +51,9 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /account/mfa/totp", s.recentAuth("/account/mfa", s.handleTOTPBegin))
 	mux.Handle("POST /account/mfa/totp/confirm", s.recentAuth("/account/mfa", s.handleTOTPConfirm))
 	mux.Handle("POST /account/mfa/totp/disable", s.recentAuth("/account/mfa", s.handleTOTPDisable))
+	mux.Handle("POST /account/mfa/email", s.recentAuth("/account/mfa", s.handleEmailMFABegin))
+	mux.Handle("POST /account/mfa/email/confirm", s.recentAuth("/account/mfa", s.handleEmailMFAConfirm))
+	mux.Handle("POST /account/mfa/email/disable", s.recentAuth("/account/mfa", s.handleEmailMFADisable))
 	mux.Handle("POST /account/sessions/{id}/revoke", s.staff(s.handleSessionRevoke))
 	mux.Handle("POST /account/sessions/revoke-others", s.staff(s.handleSessionsRevokeOthers))
 

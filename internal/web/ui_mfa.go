@@ -50,6 +50,9 @@ func (s *Server) handleMFA(w http.ResponseWriter, r *http.Request) {
 
 type mfaData struct {
 	Enabled   bool
+	EmailOn   bool
+	Strict    bool
+	EmailSent bool
 	CodesLeft int
 	QR        template.URL
 	Secret    string
@@ -64,9 +67,72 @@ func (s *Server) handleMFASettings(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	emailOn, err := s.Accounts.EmailMFAEnabled(r.Context(), p.TenantID, p.UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st := stateOf(r)
 	pg := s.newPage(r, "mfa.settings_title")
-	pg.Data = mfaData{Enabled: p.HasMFA, CodesLeft: left, Required: stateOf(r).tenant.Settings.RequireMFA}
+	pg.Data = mfaData{Enabled: p.HasMFA, EmailOn: emailOn, CodesLeft: left, Required: st.tenant.Settings.RequireMFA,
+		Strict: st.tenant.Settings.PasswordProfile == "strict"}
 	s.render(w, r, http.StatusOK, "mfa_settings", pg)
+}
+
+func (s *Server) handleEmailMFABegin(w http.ResponseWriter, r *http.Request) {
+	err := s.Accounts.BeginEmailMFA(r.Context(), stateOf(r).principal)
+	switch {
+	case errors.Is(err, account.ErrFactorNotAllowed):
+		s.renderError(w, r, http.StatusForbidden)
+		return
+	case errors.Is(err, account.ErrNoEmail):
+		pg := s.newPage(r, "mfa.settings_title")
+		pg.Errors[""] = "error.mfa_no_email"
+		pg.Data = mfaData{}
+		s.render(w, r, http.StatusUnprocessableEntity, "mfa_settings", pg)
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	pg := s.newPage(r, "mfa.enrol_title")
+	pg.Data = mfaData{EmailSent: true}
+	s.render(w, r, http.StatusOK, "mfa_enrol", pg)
+}
+
+func (s *Server) handleEmailMFAConfirm(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	codes, err := s.Accounts.ConfirmEmailMFA(r.Context(), stateOf(r).principal, r.PostForm.Get("code"), client(r))
+	if errors.Is(err, account.ErrInvalidCode) {
+		pg := s.newPage(r, "mfa.enrol_title")
+		pg.Errors["code"] = "error.mfa_code"
+		pg.Data = mfaData{EmailSent: true}
+		s.render(w, r, http.StatusUnprocessableEntity, "mfa_enrol", pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg := s.newPage(r, "mfa.codes_title")
+	pg.Data = mfaData{Enabled: true, Codes: codes}
+	s.render(w, r, http.StatusOK, "mfa_settings", pg)
+}
+
+func (s *Server) handleEmailMFADisable(w http.ResponseWriter, r *http.Request) {
+	st := stateOf(r)
+	if st.tenant.Settings.RequireMFA && !st.principal.HasMFA {
+		s.renderError(w, r, http.StatusForbidden)
+		return
+	}
+	if err := s.Accounts.DisableEmailMFA(r.Context(), st.principal, client(r)); err != nil && !errors.Is(err, account.ErrNoPendingEnrolment) {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
 }
 
 func (s *Server) handleTOTPBegin(w http.ResponseWriter, r *http.Request) {
