@@ -40,6 +40,8 @@ type Principal struct {
 	MFAPending bool
 	// HasMFA: the user has a second factor.
 	HasMFA bool
+	// HasPasskey: the user has a passkey or security key (WebAuthn).
+	HasPasskey bool
 	// AuthenticatedAt is when the user last proved who they are in this session.
 	AuthenticatedAt time.Time
 }
@@ -83,9 +85,10 @@ func (s *Service) SignIn(ctx context.Context, login, password string, c Client) 
 	}
 	var tenantID, userID, hash, status string
 	var lockedUntil sql.NullTime
-	var hasTOTP, emailMFA bool
-	err = s.db.Read.QueryRowContext(ctx, `SELECT tenant_id, id, password_hash, status, locked_until, totp_secret IS NOT NULL, mfa_email FROM users WHERE login = $1`, login).
-		Scan(&tenantID, &userID, &hash, &status, &lockedUntil, &hasTOTP, &emailMFA)
+	var hasTOTP, emailMFA, hasPasskey bool
+	err = s.db.Read.QueryRowContext(ctx, `SELECT tenant_id, id, password_hash, status, locked_until, totp_secret IS NOT NULL, mfa_email,
+		EXISTS (SELECT 1 FROM webauthn_credentials w WHERE w.tenant_id = users.tenant_id AND w.user_id = users.id) FROM users WHERE login = $1`, login).
+		Scan(&tenantID, &userID, &hash, &status, &lockedUntil, &hasTOTP, &emailMFA, &hasPasskey)
 	if errors.Is(err, sql.ErrNoRows) {
 		s.hasher.Burn(ctx, password)
 		s.throttle.fail(time.Now(), keys...)
@@ -126,10 +129,10 @@ func (s *Service) SignIn(ctx context.Context, login, password string, c Client) 
 			AND (failed_attempts <> 0 OR locked_until IS NOT NULL)`, tenantID, userID); err != nil {
 			return fmt.Errorf("reset failures: %w", err)
 		}
-		if token, err = s.startSessionStage(ctx, tx, tenantID, userID, c, hasTOTP || emailMFA); err != nil {
+		if token, err = s.startSessionStage(ctx, tx, tenantID, userID, c, hasTOTP || emailMFA || hasPasskey); err != nil {
 			return err
 		}
-		if emailMFA && !hasTOTP {
+		if emailMFA && !hasTOTP && !hasPasskey {
 			// The second step's code goes to the account's address now.
 			if err := s.sendEmailCode(ctx, tx, tenantID, userID, "mfa_email"); err != nil {
 				return err
@@ -214,7 +217,8 @@ func truncate(s string, n int) string {
 }
 
 const selectPrincipal = `SELECT s.tenant_id, s.id, s.user_id, s.last_seen_at, s.expires_at, u.role, u.display_name, u.language,
-	u.must_change_password, u.status, s.mfa_pending, (u.totp_secret IS NOT NULL OR u.mfa_email), s.authenticated_at, s.created_at
+	u.must_change_password, u.status, s.mfa_pending, (u.totp_secret IS NOT NULL OR u.mfa_email), EXISTS (SELECT 1 FROM webauthn_credentials w WHERE w.tenant_id = u.tenant_id AND w.user_id = u.id),
+	s.authenticated_at, s.created_at
 FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
 WHERE s.token_hash = $1`
 
@@ -233,7 +237,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	var authenticated sql.NullTime
 	var status string
 	err := s.db.Read.QueryRowContext(ctx, selectPrincipal, hash).Scan(&p.TenantID, &p.SessionID, &p.UserID, &lastSeen, &expires,
-		&p.Role, &p.DisplayName, &p.Language, &p.MustChangePassword, &status, &p.MFAPending, &p.HasMFA, &authenticated, &created)
+		&p.Role, &p.DisplayName, &p.Language, &p.MustChangePassword, &status, &p.MFAPending, &p.HasMFA, &p.HasPasskey, &authenticated, &created)
+	p.HasMFA = p.HasMFA || p.HasPasskey
 	// Sessions from before re-authentication existed count from their start.
 	p.AuthenticatedAt = created.UTC()
 	if authenticated.Valid {

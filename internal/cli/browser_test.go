@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	cdpwebauthn "github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 )
@@ -517,5 +518,55 @@ func TestBrowserInvitation(t *testing.T) {
 	}
 	if lang, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`)); err != nil || lang != "sv" {
 		t.Fatalf("page language %q (%v), want sv", lang, err)
+	}
+}
+
+// TestBrowserPasskey: register a passkey with Chromium's virtual
+// authenticator, sign out, and pass the second step with it.
+func TestBrowserPasskey(t *testing.T) {
+	ctx := browser(t)
+	base, password := startDemo(t)
+	// WebAuthn needs a host name, not an address: localhost is a secure context.
+	base = strings.Replace(base, "127.0.0.1", "localhost", 1)
+	if _, err := chromedp.Call(ctx, cdpwebauthn.Enable, cdpwebauthn.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, cdpwebauthn.AddVirtualAuthenticator, cdpwebauthn.AddVirtualAuthenticatorParams{Options: &cdpwebauthn.VirtualAuthenticatorOptions{
+		Protocol: cdpwebauthn.AuthenticatorProtocolCtap2, Transport: cdpwebauthn.AuthenticatorTransportInternal,
+		HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/signin"),
+		chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#must-change")),
+		chromedp.SendKeys(chromedp.CSS("#current_password"), password),
+		chromedp.SendKeys(chromedp.CSS("#new_password"), "my-own-Secret-2026"),
+		chromedp.SendKeys(chromedp.CSS("#confirm_password"), "my-own-Secret-2026"),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
+		chromedp.Navigate(base+"/account/mfa"),
+		chromedp.WaitVisible(chromedp.CSS("#passkey-register")),
+		chromedp.Click(chromedp.CSS("#passkey-register")),
+		chromedp.WaitVisible(chromedp.CSS("#mfa-on")),
+	)
+	if err != nil {
+		t.Fatalf("register a passkey: %v", err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("header form button")),
+		chromedp.WaitVisible(chromedp.CSS("#login")),
+		chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "my-own-Secret-2026"),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#passkey-signin")),
+		chromedp.Click(chromedp.CSS("#passkey-signin")),
+		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
+	)
+	if err != nil {
+		t.Fatalf("sign in with the passkey: %v", err)
 	}
 }

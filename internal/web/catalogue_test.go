@@ -41,7 +41,7 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 		return nil
 	})
 	// Keys in Go string literals of the packages that produce messages.
-	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard|profile|audit|alert|unlock|security|forgot|reset|mfa|users|invite|reauth|outbox)\.[a-z0-9_.]+)"`)
+	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard|profile|audit|alert|unlock|security|forgot|reset|mfa|users|invite|reauth|outbox|passkey)\.[a-z0-9_.]+)"`)
 	for _, dir := range []string{".", "../account", "../tenant"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		for _, f := range files {

@@ -298,7 +298,7 @@ func (s *Server) signedIn(h http.HandlerFunc) http.Handler {
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		// Until the second step is done, the session reaches only that step.
-		if stateOf(r).principal.MFAPending && r.URL.Path != "/signin/mfa" && r.URL.Path != "/signout" {
+		if stateOf(r).principal.MFAPending && !strings.HasPrefix(r.URL.Path, "/signin/mfa") && r.URL.Path != "/signout" {
 			http.Redirect(w, r, "/signin/mfa", http.StatusSeeOther)
 			return
 		}
@@ -316,7 +316,9 @@ func (s *Server) staff(h http.HandlerFunc) http.Handler {
 			return
 		}
 		// A company that requires two-factor sign-in sends users without one to enrol.
-		if st.tenant.Settings.RequireMFA && !st.principal.HasMFA && !strings.HasPrefix(r.URL.Path, "/account/mfa") && r.URL.Path != "/reauth" {
+		// The strict profile (ASVS L3) requires a passkey or security key of administrators.
+		needKey := st.tenant.Settings.PasswordProfile == "strict" && st.principal.Role == account.RoleAdministrator && !st.principal.HasPasskey
+		if (needKey || st.tenant.Settings.RequireMFA && !st.principal.HasMFA) && !strings.HasPrefix(r.URL.Path, "/account/mfa") && r.URL.Path != "/reauth" {
 			http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
 			return
 		}

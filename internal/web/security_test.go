@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 
+	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/tenant"
 	"net/http"
@@ -125,5 +126,25 @@ func TestSensitiveSettingsAskForThePasswordAgain(t *testing.T) {
 	}
 	if res := f.do(request{method: "GET", path: "/account/mfa", cookie: tok}); res.StatusCode != http.StatusOK {
 		t.Fatalf("after re-authenticating: %d, want 200", res.StatusCode)
+	}
+}
+
+func TestStrictProfileRequiresAKeyOfAdministrators(t *testing.T) {
+	f := newFixture(t, Options{})
+	if _, err := f.accounts.CreateUser(context.Background(), audit.Operator, f.company.ID, account.CreateUserInput{
+		Login: "ada", DisplayName: "Ada", Password: "a long strict passphrase"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.tenants.SetSettings(context.Background(), audit.Operator, f.company.ID, tenant.Settings{PasswordProfile: "strict"}); err != nil {
+		t.Fatal(err)
+	}
+	tok := f.signIn("ada", "a long strict passphrase")
+	res := f.do(request{method: "GET", path: "/dashboard", cookie: tok})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account/mfa" {
+		t.Fatalf("administrator without a key under the strict profile: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	b := body(t, f.do(request{method: "GET", path: "/account/mfa", cookie: tok}))
+	if !strings.Contains(b, `id="passkey-required"`) || strings.Contains(b, `id="mfa-email-begin"`) {
+		t.Fatal("the page must ask for a key and offer no email codes under the strict profile")
 	}
 }

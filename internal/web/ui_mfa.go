@@ -53,11 +53,13 @@ type mfaData struct {
 	EmailOn   bool
 	Strict    bool
 	EmailSent bool
-	CodesLeft int
-	QR        template.URL
-	Secret    string
-	Codes     []string
-	Required  bool
+	// KeyRequired: the strict profile requires a passkey of this administrator.
+	KeyRequired bool
+	CodesLeft   int
+	QR          template.URL
+	Secret      string
+	Codes       []string
+	Required    bool
 }
 
 func (s *Server) handleMFASettings(w http.ResponseWriter, r *http.Request) {
@@ -74,8 +76,9 @@ func (s *Server) handleMFASettings(w http.ResponseWriter, r *http.Request) {
 	}
 	st := stateOf(r)
 	pg := s.newPage(r, "mfa.settings_title")
+	strict := st.tenant.Settings.PasswordProfile == "strict"
 	pg.Data = mfaData{Enabled: p.HasMFA, EmailOn: emailOn, CodesLeft: left, Required: st.tenant.Settings.RequireMFA,
-		Strict: st.tenant.Settings.PasswordProfile == "strict"}
+		Strict: strict, KeyRequired: strict && p.Role == account.RoleAdministrator && !p.HasPasskey}
 	s.render(w, r, http.StatusOK, "mfa_settings", pg)
 }
 
