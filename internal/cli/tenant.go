@@ -90,6 +90,7 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 			ref := f.String("tenant", "", "company slug or id")
 			profile := f.String("password-profile", "", "standard (8-128 characters, two character classes) or strict (at least 15 characters)")
 			requireMFA := f.String("require-mfa", "", "true: every user must set up two-factor sign-in; false: each user chooses")
+			requireRoles := f.String("require-mfa-roles", "", "roles that must set up two-factor sign-in, comma-separated (e.g. administrator,hr_manager); \"-\" for none")
 			if err := f.parse(args); err != nil {
 				return err
 			}
@@ -102,7 +103,7 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 			if err != nil {
 				return tenantError(err)
 			}
-			if *profile != "" || *requireMFA != "" {
+			if *profile != "" || *requireMFA != "" || *requireRoles != "" {
 				settings := t.Settings
 				if *profile != "" {
 					settings.PasswordProfile = *profile
@@ -114,12 +115,21 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 					}
 					settings.RequireMFA = b
 				}
+				if *requireRoles != "" {
+					settings.RequireMFARoles = nil
+					for _, r := range strings.Split(*requireRoles, ",") {
+						if r = strings.TrimSpace(r); r != "" && r != "-" {
+							settings.RequireMFARoles = append(settings.RequireMFARoles, r)
+						}
+					}
+				}
 				if err := a.Tenants.SetSettings(ctx, audit.Operator, t.ID, settings); err != nil {
 					return tenantError(err)
 				}
 				t.Settings = settings
 			}
-			fmt.Fprintf(env.Stdout, "password profile: %s\nrequire two-factor sign-in: %v\n", t.Settings.PasswordProfile, t.Settings.RequireMFA)
+			fmt.Fprintf(env.Stdout, "password profile: %s\nrequire two-factor sign-in: %v\nrequire it of roles: %s\n", t.Settings.PasswordProfile,
+				t.Settings.RequireMFA, strings.Join(t.Settings.RequireMFARoles, ","))
 			return nil
 		},
 		"modules": func(args []string) error {

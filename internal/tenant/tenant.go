@@ -59,6 +59,13 @@ type Settings struct {
 	PasswordProfile string `json:"password_profile,omitempty"`
 	// RequireMFA sends every user without a second factor to enrol one.
 	RequireMFA bool `json:"require_mfa,omitempty"`
+	// RequireMFARoles does the same for users of these roles only.
+	RequireMFARoles []string `json:"require_mfa_roles,omitempty"`
+}
+
+// MFARequiredFor reports whether the company requires a second factor of a role.
+func (s Settings) MFARequiredFor(role string) bool {
+	return s.RequireMFA || slices.Contains(s.RequireMFARoles, role)
 }
 
 // PasswordProfiles are the allowed values of Settings.PasswordProfile.
@@ -78,6 +85,11 @@ func ParseSettings(s string) Settings {
 func (s *Service) SetSettings(ctx context.Context, actor audit.Actor, tenantID string, in Settings) error {
 	if !slices.Contains(PasswordProfiles, in.PasswordProfile) {
 		return &ValidationError{Fields: map[string]string{"password_profile": "error.password_profile"}}
+	}
+	for _, r := range in.RequireMFARoles {
+		if !idPattern.MatchString(r) {
+			return &ValidationError{Fields: map[string]string{"require_mfa_roles": "error.role"}}
+		}
 	}
 	b, _ := json.Marshal(in)
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -143,6 +155,8 @@ type CreateInput struct {
 	// Via says how the company came to be, for the trail: setup, cli or demo.
 	Via string
 }
+
+var idPattern = regexp.MustCompile(`^[a-z0-9_]{1,50}$`)
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 

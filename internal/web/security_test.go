@@ -148,3 +148,21 @@ func TestStrictProfileRequiresAKeyOfAdministrators(t *testing.T) {
 		t.Fatal("the page must ask for a key and offer no email codes under the strict profile")
 	}
 }
+
+func TestMFARequiredForChosenRoles(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.user("ada", false) // administrator
+	if _, err := f.accounts.CreateUser(context.Background(), audit.Operator, f.company.ID, account.CreateUserInput{
+		Login: "rec", DisplayName: "Rec", Password: testPassword, Role: "recruiter"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.tenants.SetSettings(context.Background(), audit.Operator, f.company.ID, tenant.Settings{PasswordProfile: "standard", RequireMFARoles: []string{"administrator"}}); err != nil {
+		t.Fatal(err)
+	}
+	if res := f.do(request{method: "GET", path: "/dashboard", cookie: f.signIn("ada", testPassword)}); res.Header.Get("Location") != "/account/mfa" {
+		t.Fatalf("administrator: %d to %q, want the enrolment page", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res := f.do(request{method: "GET", path: "/dashboard", cookie: f.signIn("rec", testPassword)}); res.StatusCode != http.StatusOK {
+		t.Fatalf("recruiter: %d, want the dashboard", res.StatusCode)
+	}
+}

@@ -77,7 +77,7 @@ func (s *Server) handleMFASettings(w http.ResponseWriter, r *http.Request) {
 	st := stateOf(r)
 	pg := s.newPage(r, "mfa.settings_title")
 	strict := st.tenant.Settings.PasswordProfile == "strict"
-	pg.Data = mfaData{Enabled: p.HasMFA, EmailOn: emailOn, CodesLeft: left, Required: st.tenant.Settings.RequireMFA,
+	pg.Data = mfaData{Enabled: p.HasMFA, EmailOn: emailOn, CodesLeft: left, Required: st.tenant.Settings.MFARequiredFor(p.Role),
 		Strict: strict, KeyRequired: strict && p.Role == account.RoleAdministrator && !p.HasPasskey}
 	s.render(w, r, http.StatusOK, "mfa_settings", pg)
 }
@@ -127,7 +127,7 @@ func (s *Server) handleEmailMFAConfirm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleEmailMFADisable(w http.ResponseWriter, r *http.Request) {
 	st := stateOf(r)
-	if st.tenant.Settings.RequireMFA && !st.principal.HasMFA {
+	if st.tenant.Settings.MFARequiredFor(st.principal.Role) {
 		s.renderError(w, r, http.StatusForbidden)
 		return
 	}
@@ -187,7 +187,7 @@ func (s *Server) handleTOTPDisable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := stateOf(r)
-	if st.tenant.Settings.RequireMFA {
+	if st.tenant.Settings.MFARequiredFor(st.principal.Role) {
 		s.renderError(w, r, http.StatusForbidden)
 		return
 	}
