@@ -236,12 +236,15 @@ func (s *Service) VerifySecondFactor(ctx context.Context, token, code string, c 
 			}
 		}
 		if method == "" {
-			ok, err := s.spendEmailCode(ctx, tx, p.TenantID, p.UserID, "mfa_email", code)
-			if err != nil {
-				return err
-			}
-			if ok {
-				method = "email"
+			for _, channel := range []string{"email", "sms"} {
+				ok, err := s.spendEmailCode(ctx, tx, p.TenantID, p.UserID, "mfa_"+channel, code)
+				if err != nil {
+					return err
+				}
+				if ok {
+					method = channel
+					break
+				}
 			}
 		}
 		if method == "" {

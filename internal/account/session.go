@@ -85,10 +85,11 @@ func (s *Service) SignIn(ctx context.Context, login, password string, c Client) 
 	}
 	var tenantID, userID, hash, status string
 	var lockedUntil sql.NullTime
-	var hasTOTP, emailMFA, hasPasskey bool
-	err = s.db.Read.QueryRowContext(ctx, `SELECT tenant_id, id, password_hash, status, locked_until, totp_secret IS NOT NULL, mfa_email,
+	var hasTOTP, emailMFA, smsMFA, hasPasskey bool
+	var phone string
+	err = s.db.Read.QueryRowContext(ctx, `SELECT tenant_id, id, password_hash, status, locked_until, totp_secret IS NOT NULL, mfa_email, mfa_sms, phone,
 		EXISTS (SELECT 1 FROM webauthn_credentials w WHERE w.tenant_id = users.tenant_id AND w.user_id = users.id) FROM users WHERE login = $1`, login).
-		Scan(&tenantID, &userID, &hash, &status, &lockedUntil, &hasTOTP, &emailMFA, &hasPasskey)
+		Scan(&tenantID, &userID, &hash, &status, &lockedUntil, &hasTOTP, &emailMFA, &smsMFA, &phone, &hasPasskey)
 	if errors.Is(err, sql.ErrNoRows) {
 		s.hasher.Burn(ctx, password)
 		s.throttle.fail(time.Now(), keys...)
@@ -129,13 +130,20 @@ func (s *Service) SignIn(ctx context.Context, login, password string, c Client) 
 			AND (failed_attempts <> 0 OR locked_until IS NOT NULL)`, tenantID, userID); err != nil {
 			return fmt.Errorf("reset failures: %w", err)
 		}
-		if token, err = s.startSessionStage(ctx, tx, tenantID, userID, c, hasTOTP || emailMFA || hasPasskey); err != nil {
+		if token, err = s.startSessionStage(ctx, tx, tenantID, userID, c, hasTOTP || emailMFA || smsMFA || hasPasskey); err != nil {
 			return err
 		}
-		if emailMFA && !hasTOTP && !hasPasskey {
-			// The second step's code goes to the account's address now.
-			if err := s.sendEmailCode(ctx, tx, tenantID, userID, "mfa_email"); err != nil {
-				return err
+		// Without an app or a key, the second step's code is sent now.
+		if !hasTOTP && !hasPasskey {
+			switch {
+			case smsMFA && phone != "":
+				if err := s.sendSMSCode(ctx, tx, tenantID, userID, "mfa_sms", phone); err != nil {
+					return err
+				}
+			case emailMFA:
+				if err := s.sendEmailCode(ctx, tx, tenantID, userID, "mfa_email"); err != nil {
+					return err
+				}
 			}
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.SignInSucceeded, Actor: audit.User(userID),
@@ -217,7 +225,7 @@ func truncate(s string, n int) string {
 }
 
 const selectPrincipal = `SELECT s.tenant_id, s.id, s.user_id, s.last_seen_at, s.expires_at, u.role, u.display_name, u.language,
-	u.must_change_password, u.status, s.mfa_pending, (u.totp_secret IS NOT NULL OR u.mfa_email), EXISTS (SELECT 1 FROM webauthn_credentials w WHERE w.tenant_id = u.tenant_id AND w.user_id = u.id),
+	u.must_change_password, u.status, s.mfa_pending, (u.totp_secret IS NOT NULL OR u.mfa_email OR u.mfa_sms), EXISTS (SELECT 1 FROM webauthn_credentials w WHERE w.tenant_id = u.tenant_id AND w.user_id = u.id),
 	s.authenticated_at, s.created_at
 FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
 WHERE s.token_hash = $1`

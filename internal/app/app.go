@@ -268,10 +268,19 @@ func (a *App) Mailer() notify.Mailer {
 	})
 }
 
+// SMS returns the text message sender: the HTTP gateway, or the outbox
+// directory in development.
+func (a *App) SMS() notify.SMSSender {
+	if a.Config.SMSGatewayURL == "" {
+		return notify.NewSMSOutbox(filepath.Join(a.Config.DataDir, "outbox"))
+	}
+	return &notify.SMSGateway{URL: a.Config.SMSGatewayURL, Token: a.Config.SMSGatewayToken}
+}
+
 // Jobs builds the background job runner.
 func (a *App) Jobs(baseURL string) (*jobs.Runner, error) {
 	r := &jobs.Runner{
-		DB: a.DB, Audit: a.Audit, Accounts: a.Accounts, Tenants: a.Tenants, Mailer: a.Mailer(), Queue: a.Queue, I18n: a.I18n,
+		DB: a.DB, Audit: a.Audit, Accounts: a.Accounts, Tenants: a.Tenants, Mailer: a.Mailer(), Queue: a.Queue, SMS: a.SMS(), I18n: a.I18n,
 		Logger: a.Logger, BaseURL: baseURL, Retention: a.Retention, CheckpointEvery: a.Config.AuditCheckpointInterval,
 	}
 	if err := r.Register(a.Registry); err != nil {

@@ -64,6 +64,10 @@ type Config struct {
 	SMTPPassword string
 	SMTPFrom     string
 	SMTPTLS      string
+
+	// Text messages (second-factor codes).
+	SMSGatewayURL   string
+	SMSGatewayToken string
 }
 
 // Scope says which group of settings a subcommand takes.
@@ -127,6 +131,8 @@ var settings = []setting{
 	{"smtp-password", "SMTP password", Server, true, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPPassword) }},
 	{"smtp-from", "sender address of outgoing email", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPFrom) }},
 	{"smtp-tls", "starttls, tls or none (none only for a server on loopback)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPTLS) }},
+	{"sms-gateway-url", "HTTP gateway for text messages: receives POST {\"to\",\"text\"} as JSON (empty: messages go to the outbox directory)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMSGatewayURL) }},
+	{"sms-gateway-token", "bearer token for the SMS gateway", Server, true, func(c *Config) flag.Value { return (*stringValue)(&c.SMSGatewayToken) }},
 }
 
 // Default returns the configuration before flags and environment.
@@ -335,6 +341,12 @@ func (c *Config) Validate(scope Scope) error {
 	}
 	if c.ShutdownTimeout < 0 {
 		return errors.New("--shutdown-timeout: must not be negative")
+	}
+	if c.SMSGatewayURL != "" {
+		u, err := url.Parse(c.SMSGatewayURL)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+			return errors.New("--sms-gateway-url: use an https:// URL (http:// only for a gateway on this machine)")
+		}
 	}
 	if c.SMTPHost != "" {
 		if c.SMTPPort < 1 || c.SMTPPort > 65535 {

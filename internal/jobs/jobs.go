@@ -31,8 +31,9 @@ type Runner struct {
 	Accounts *account.Service
 	Tenants  *tenant.Service
 	Mailer   notify.Mailer
-	// Queue is the outgoing email the services wrote; delivered with Mailer.
+	// Queue is the outgoing email and SMS the services wrote; delivered with Mailer and SMS.
 	Queue     *notify.Queue
+	SMS       notify.SMSSender
 	I18n      *i18n.Bundle
 	Logger    *slog.Logger
 	BaseURL   string
@@ -223,7 +224,7 @@ func (r *Runner) DeliverEmail(ctx context.Context) (int, error) {
 	if r.Queue == nil {
 		return 0, nil
 	}
-	results, err := r.Queue.Deliver(ctx, r.Mailer, 50)
+	results, err := r.Queue.Deliver(ctx, r.Mailer, r.SMS, 50)
 	sent := 0
 	for _, d := range results {
 		switch {

@@ -79,7 +79,7 @@ func IsPermanent(err error) bool {
 	if errors.As(err, &re) {
 		return re.permanent()
 	}
-	return false
+	return isPermanentOther(err)
 }
 
 // replyError is a negative reply of the SMTP server to one command.

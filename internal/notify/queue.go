@@ -28,13 +28,31 @@ func NewQueue(d *db.DB) *Queue { return &Queue{db: d, now: db.Now} }
 // MaxAttempts is how often a message is tried before it is dropped.
 const MaxAttempts = 12
 
+// queued is a row of the queue: an email, or a text message when SMSTo is set.
+type queued struct {
+	Message
+	SMSTo string `json:"sms_to,omitempty"`
+}
+
+// EnqueueSMS adds a text message to the queue inside tx.
+func (q *Queue) EnqueueSMS(ctx context.Context, tx *sql.Tx, tenantID, to, text string) error {
+	if _, ok := NormalizePhone(to); !ok || text == "" {
+		return fmt.Errorf("%w: bad phone number or text", ErrInvalidMessage)
+	}
+	return q.insert(ctx, tx, tenantID, queued{Message: Message{Text: text}, SMSTo: to})
+}
+
 // Enqueue adds m to the queue inside tx. The message is checked now, so a
 // bad one fails the change that wanted to send it.
 func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, tenantID string, m Message) error {
 	if _, err := Compose("kandidat@localhost", m, q.now()); err != nil {
 		return err
 	}
-	b, err := json.Marshal(m)
+	return q.insert(ctx, tx, tenantID, queued{Message: m})
+}
+
+func (q *Queue) insert(ctx context.Context, tx *sql.Tx, tenantID string, item queued) error {
+	b, err := json.Marshal(item)
 	if err != nil {
 		return err
 	}
@@ -55,9 +73,9 @@ type Delivered struct {
 	Dropped      bool  // refused for good, or out of attempts
 }
 
-// Deliver sends up to limit due messages with m. Each message is claimed
+// Deliver sends up to limit due messages: emails with m, text messages with sms. Each message is claimed
 // first (its next try moved ahead), so two instances never send it twice.
-func (q *Queue) Deliver(ctx context.Context, m Mailer, limit int) ([]Delivered, error) {
+func (q *Queue) Deliver(ctx context.Context, m Mailer, sms SMSSender, limit int) ([]Delivered, error) {
 	rows, err := q.db.Read.QueryContext(ctx, `SELECT tenant_id, id, message, attempts, next_try_at FROM email_queue
 		WHERE next_try_at <= $1 ORDER BY next_try_at LIMIT $2`, q.now(), limit)
 	if err != nil {
@@ -91,12 +109,17 @@ func (q *Queue) Deliver(ctx context.Context, m Mailer, limit int) ([]Delivered, 
 		if n, _ := res.RowsAffected(); n == 0 {
 			continue // another instance has it
 		}
-		var msg Message
+		var msg queued
 		d := Delivered{TenantID: it.tenantID, ID: it.id}
-		if err := json.Unmarshal([]byte(it.message), &msg); err != nil {
+		switch err := json.Unmarshal([]byte(it.message), &msg); {
+		case err != nil:
 			d.Err, d.Dropped = err, true
-		} else {
-			d.Err = m.Send(ctx, msg)
+		case msg.SMSTo != "" && sms == nil:
+			d.Err = fmt.Errorf("no SMS sender configured")
+		case msg.SMSTo != "":
+			d.Err = sms.SendSMS(ctx, msg.SMSTo, msg.Text)
+		default:
+			d.Err = m.Send(ctx, msg.Message)
 		}
 		attempts := it.attempts + 1
 		switch {

@@ -53,6 +53,8 @@ type mfaData struct {
 	EmailOn   bool
 	Strict    bool
 	EmailSent bool
+	SMSOn     bool
+	SMSSent   bool
 	// KeyRequired: the strict profile requires a passkey of this administrator.
 	KeyRequired bool
 	CodesLeft   int
@@ -76,8 +78,13 @@ func (s *Server) handleMFASettings(w http.ResponseWriter, r *http.Request) {
 	}
 	st := stateOf(r)
 	pg := s.newPage(r, "mfa.settings_title")
+	smsOn, err := s.Accounts.SMSMFAEnabled(r.Context(), p.TenantID, p.UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	strict := st.tenant.Settings.PasswordProfile == "strict"
-	pg.Data = mfaData{Enabled: p.HasMFA, EmailOn: emailOn, CodesLeft: left, Required: st.tenant.Settings.MFARequiredFor(p.Role),
+	pg.Data = mfaData{Enabled: p.HasMFA, EmailOn: emailOn, SMSOn: smsOn, CodesLeft: left, Required: st.tenant.Settings.MFARequiredFor(p.Role),
 		Strict: strict, KeyRequired: strict && p.Role == account.RoleAdministrator && !p.HasPasskey}
 	s.render(w, r, http.StatusOK, "mfa_settings", pg)
 }
@@ -200,6 +207,68 @@ func (s *Server) handleTOTPDisable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil && !errors.Is(err, account.ErrNoPendingEnrolment) {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
+}
+
+func (s *Server) handleSMSMFABegin(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	err := s.Accounts.BeginSMSMFA(r.Context(), stateOf(r).principal, r.PostForm.Get("phone"))
+	if errors.Is(err, account.ErrFactorNotAllowed) {
+		s.renderError(w, r, http.StatusForbidden)
+		return
+	}
+	if fields, ok := fieldErrors(err); ok {
+		pg := s.newPage(r, "mfa.settings_title")
+		pg.Errors = fields
+		pg.Form["phone"] = r.PostForm.Get("phone")
+		pg.Data = mfaData{}
+		s.render(w, r, http.StatusUnprocessableEntity, "mfa_settings", pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg := s.newPage(r, "mfa.enrol_title")
+	pg.Data = mfaData{SMSSent: true}
+	s.render(w, r, http.StatusOK, "mfa_enrol", pg)
+}
+
+func (s *Server) handleSMSMFAConfirm(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	codes, err := s.Accounts.ConfirmSMSMFA(r.Context(), stateOf(r).principal, r.PostForm.Get("code"), client(r))
+	if errors.Is(err, account.ErrInvalidCode) {
+		pg := s.newPage(r, "mfa.enrol_title")
+		pg.Errors["code"] = "error.mfa_code"
+		pg.Data = mfaData{SMSSent: true}
+		s.render(w, r, http.StatusUnprocessableEntity, "mfa_enrol", pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg := s.newPage(r, "mfa.codes_title")
+	pg.Data = mfaData{Enabled: true, Codes: codes}
+	s.render(w, r, http.StatusOK, "mfa_settings", pg)
+}
+
+func (s *Server) handleSMSMFADisable(w http.ResponseWriter, r *http.Request) {
+	st := stateOf(r)
+	if st.tenant.Settings.MFARequiredFor(st.principal.Role) {
+		s.renderError(w, r, http.StatusForbidden)
+		return
+	}
+	if err := s.Accounts.DisableSMSMFA(r.Context(), st.principal, client(r)); err != nil && !errors.Is(err, account.ErrNoPendingEnrolment) {
 		s.fail(w, r, err)
 		return
 	}

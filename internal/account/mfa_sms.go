@@ -1,0 +1,125 @@
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"math/big"
+	"strconv"
+
+	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/notify"
+	"github.com/kandidat/kandidat/internal/tenant"
+)
+
+// sendSMSCode texts a fresh six-digit code for purpose to phone; older
+// unused codes of the purpose die.
+func (s *Service) sendSMSCode(ctx context.Context, tx *sql.Tx, tenantID, userID, purpose, phone string) error {
+	if s.queue == nil {
+		return fmt.Errorf("codes by SMS need the message queue")
+	}
+	var lang, companyLang, company string
+	if err := tx.QueryRowContext(ctx, `SELECT u.language, t.default_language, t.name FROM users u JOIN tenants t ON t.id = u.tenant_id
+		WHERE u.tenant_id = $1 AND u.id = $2`, tenantID, userID).Scan(&lang, &companyLang, &company); err != nil {
+		return err
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return err
+	}
+	code := fmt.Sprintf("%06d", n.Int64())
+	now := s.now()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM account_tokens WHERE tenant_id = $1 AND user_id = $2 AND purpose = $3 AND used_at IS NULL`,
+		tenantID, userID, purpose); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO account_tokens (tenant_id, id, user_id, purpose, token_hash, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenantID, tenant.NewID(), userID, purpose, emailCodeHash(userID, code), now, now.Add(emailCodeValidity)); err != nil {
+		return fmt.Errorf("store sms code: %w", err)
+	}
+	lang = s.i18n.Pick(lang, "", companyLang)
+	return s.queue.EnqueueSMS(ctx, tx, tenantID, phone, s.i18n.T(lang, "mfa.sms.text", "code", code, "company", company,
+		"minutes", strconv.Itoa(int(emailCodeValidity.Minutes()))))
+}
+
+// BeginSMSMFA texts a code to phone; entering it turns on codes by SMS for
+// that number.
+func (s *Service) BeginSMSMFA(ctx context.Context, p *Principal, phone string) error {
+	prof, _, err := policy(ctx, s.db.Read, p.TenantID)
+	if err != nil {
+		return err
+	}
+	if prof == Strict {
+		return ErrFactorNotAllowed
+	}
+	number, ok := notify.NormalizePhone(phone)
+	if !ok {
+		return &ValidationError{Fields: map[string]string{"phone": "error.phone_format"}}
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET phone_pending = $3 WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.UserID, number); err != nil {
+			return err
+		}
+		return s.sendSMSCode(ctx, tx, p.TenantID, p.UserID, "mfa_sms_enrol", number)
+	})
+}
+
+// ConfirmSMSMFA turns on codes by SMS when code is the one just texted, and
+// returns ten recovery codes, shown once.
+func (s *Service) ConfirmSMSMFA(ctx context.Context, p *Principal, code string, c Client) ([]string, error) {
+	codes := make([]string, recoveryCodeCount)
+	for i := range codes {
+		codes[i] = newRecoveryCode()
+	}
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		ok, err := s.spendEmailCode(ctx, tx, p.TenantID, p.UserID, "mfa_sms_enrol", code)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrInvalidCode
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET mfa_sms = TRUE, phone = phone_pending, phone_pending = '', mfa_failed_attempts = 0
+			WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.UserID); err != nil {
+			return err
+		}
+		if err := s.replaceRecoveryCodes(ctx, tx, p, codes); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND id <> $3`, p.TenantID, p.UserID, p.SessionID); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: p.TenantID, Action: audit.MFAEnabled, Actor: audit.User(p.UserID),
+			Objects: []audit.Ref{{Kind: "user", ID: p.UserID}}, Details: map[string]string{"ip": ipDetail(c.IP), "method": "sms"}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// DisableSMSMFA turns codes by SMS off and forgets the number.
+func (s *Service) DisableSMSMFA(ctx context.Context, p *Principal, c Client) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET mfa_sms = FALSE, phone = '' WHERE tenant_id = $1 AND id = $2 AND mfa_sms`, p.TenantID, p.UserID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNoPendingEnrolment
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND id <> $3`, p.TenantID, p.UserID, p.SessionID); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: p.TenantID, Action: audit.MFADisabled, Actor: audit.User(p.UserID),
+			Objects: []audit.Ref{{Kind: "user", ID: p.UserID}}, Details: map[string]string{"ip": ipDetail(c.IP), "method": "sms"}})
+	})
+}
+
+// SMSMFAEnabled reports whether a user signs in with codes by SMS.
+func (s *Service) SMSMFAEnabled(ctx context.Context, tenantID, userID string) (bool, error) {
+	var on bool
+	err := s.db.Read.QueryRowContext(ctx, `SELECT mfa_sms FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, userID).Scan(&on)
+	return on, err
+}
