@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -196,4 +197,29 @@ func FuzzCheckPasswordPolicy(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestThrottlePerAddress: from the third failure, attempts from the same
+// address wait before their password is even checked; other addresses do not.
+func TestThrottlePerAddress(t *testing.T) {
+	ctx := context.Background()
+	e := newFastEnv(t)
+	const base = 150 * time.Millisecond
+	e.svc = account.NewService(e.db, audit.NewLog(e.db, nil, audit.DefaultRules), account.Options{Argon2: fastArgon2, ThrottleBase: base})
+	e.svc.SetClock(e.clock.now)
+	c := e.company(t, "acme")
+	e.user(t, c.ID, "alice", goodPassword)
+	attacker := account.Client{IP: "203.0.113.66"}
+	for i := 0; i < 3; i++ {
+		e.svc.SignIn(ctx, "nobody-"+strconv.Itoa(i), "x", attacker)
+	}
+	t0 := time.Now()
+	e.svc.SignIn(ctx, "alice", otherPassword, attacker)
+	if waited := time.Since(t0); waited < base {
+		t.Fatalf("fourth failure from one address answered after %v, want at least %v", waited, base)
+	}
+	// The right password from another address is not held back, and succeeds.
+	if _, _, err := e.svc.SignIn(ctx, "alice", goodPassword, account.Client{IP: "198.51.100.2"}); err != nil {
+		t.Fatalf("another address: %v", err)
+	}
 }
