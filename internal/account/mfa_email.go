@@ -95,19 +95,27 @@ func (s *Service) BeginEmailMFA(ctx context.Context, p *Principal) error {
 // ConfirmEmailMFA turns on codes by email when code is the one just sent,
 // and returns ten recovery codes, shown once.
 func (s *Service) ConfirmEmailMFA(ctx context.Context, p *Principal, code string, c Client) ([]string, error) {
+	return s.enableCodeFactor(ctx, p, code, "mfa_email_enrol", `UPDATE users SET mfa_email = TRUE, mfa_failed_attempts = 0
+		WHERE tenant_id = $1 AND id = $2`, "email", c)
+}
+
+// enableCodeFactor spends an enrolment code of purpose and, when it
+// matches, runs enable (with tenant and user id as $1 and $2), issues ten
+// recovery codes, ends the user's other sessions and records the change.
+func (s *Service) enableCodeFactor(ctx context.Context, p *Principal, code, purpose, enable, method string, c Client) ([]string, error) {
 	codes := make([]string, recoveryCodeCount)
 	for i := range codes {
 		codes[i] = newRecoveryCode()
 	}
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		ok, err := s.spendEmailCode(ctx, tx, p.TenantID, p.UserID, "mfa_email_enrol", code)
+		ok, err := s.spendEmailCode(ctx, tx, p.TenantID, p.UserID, purpose, code)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return ErrInvalidCode
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET mfa_email = TRUE, mfa_failed_attempts = 0 WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.UserID); err != nil {
+		if _, err := tx.ExecContext(ctx, enable, p.TenantID, p.UserID); err != nil {
 			return err
 		}
 		if err := s.replaceRecoveryCodes(ctx, tx, p, codes); err != nil {
@@ -117,7 +125,7 @@ func (s *Service) ConfirmEmailMFA(ctx context.Context, p *Principal, code string
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: p.TenantID, Action: audit.MFAEnabled, Actor: audit.User(p.UserID),
-			Objects: []audit.Ref{{Kind: "user", ID: p.UserID}}, Details: map[string]string{"ip": ipDetail(c.IP), "method": "email"}})
+			Objects: []audit.Ref{{Kind: "user", ID: p.UserID}}, Details: map[string]string{"ip": ipDetail(c.IP), "method": method}})
 	})
 	if err != nil {
 		return nil, err
@@ -128,22 +136,36 @@ func (s *Service) ConfirmEmailMFA(ctx context.Context, p *Principal, code string
 // DisableEmailMFA turns codes by email off (the route asks for the password
 // first); recovery codes go and other sessions end.
 func (s *Service) DisableEmailMFA(ctx context.Context, p *Principal, c Client) error {
+	return s.disableCodeFactor(ctx, p, `UPDATE users SET mfa_email = FALSE WHERE tenant_id = $1 AND id = $2 AND mfa_email`, "email", c)
+}
+
+// disableCodeFactor runs disable (which must match no row when the factor
+// is off), ends the user's other sessions and records the change. Recovery
+// codes go when no other factor remains.
+func (s *Service) disableCodeFactor(ctx context.Context, p *Principal, disable, method string, c Client) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET mfa_email = FALSE WHERE tenant_id = $1 AND id = $2 AND mfa_email`, p.TenantID, p.UserID)
+		res, err := tx.ExecContext(ctx, disable, p.TenantID, p.UserID)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNoPendingEnrolment
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE tenant_id = $1 AND user_id = $2`, p.TenantID, p.UserID); err != nil {
+		var others bool
+		if err := tx.QueryRowContext(ctx, `SELECT totp_secret IS NOT NULL OR mfa_email OR mfa_sms OR EXISTS (SELECT 1 FROM webauthn_credentials w
+			WHERE w.tenant_id = users.tenant_id AND w.user_id = users.id) FROM users WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.UserID).Scan(&others); err != nil {
 			return err
+		}
+		if !others {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE tenant_id = $1 AND user_id = $2`, p.TenantID, p.UserID); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND id <> $3`, p.TenantID, p.UserID, p.SessionID); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: p.TenantID, Action: audit.MFADisabled, Actor: audit.User(p.UserID),
-			Objects: []audit.Ref{{Kind: "user", ID: p.UserID}}, Details: map[string]string{"ip": ipDetail(c.IP), "method": "email"}})
+			Objects: []audit.Ref{{Kind: "user", ID: p.UserID}}, Details: map[string]string{"ip": ipDetail(c.IP), "method": method}})
 	})
 }
 

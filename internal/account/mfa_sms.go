@@ -8,7 +8,6 @@ import (
 	"math/big"
 	"strconv"
 
-	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -68,53 +67,13 @@ func (s *Service) BeginSMSMFA(ctx context.Context, p *Principal, phone string) e
 // ConfirmSMSMFA turns on codes by SMS when code is the one just texted, and
 // returns ten recovery codes, shown once.
 func (s *Service) ConfirmSMSMFA(ctx context.Context, p *Principal, code string, c Client) ([]string, error) {
-	codes := make([]string, recoveryCodeCount)
-	for i := range codes {
-		codes[i] = newRecoveryCode()
-	}
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		ok, err := s.spendEmailCode(ctx, tx, p.TenantID, p.UserID, "mfa_sms_enrol", code)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return ErrInvalidCode
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET mfa_sms = TRUE, phone = phone_pending, phone_pending = '', mfa_failed_attempts = 0
-			WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.UserID); err != nil {
-			return err
-		}
-		if err := s.replaceRecoveryCodes(ctx, tx, p, codes); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND id <> $3`, p.TenantID, p.UserID, p.SessionID); err != nil {
-			return err
-		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: p.TenantID, Action: audit.MFAEnabled, Actor: audit.User(p.UserID),
-			Objects: []audit.Ref{{Kind: "user", ID: p.UserID}}, Details: map[string]string{"ip": ipDetail(c.IP), "method": "sms"}})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return codes, nil
+	return s.enableCodeFactor(ctx, p, code, "mfa_sms_enrol", `UPDATE users SET mfa_sms = TRUE, phone = phone_pending, phone_pending = '',
+		mfa_failed_attempts = 0 WHERE tenant_id = $1 AND id = $2`, "sms", c)
 }
 
 // DisableSMSMFA turns codes by SMS off and forgets the number.
 func (s *Service) DisableSMSMFA(ctx context.Context, p *Principal, c Client) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET mfa_sms = FALSE, phone = '' WHERE tenant_id = $1 AND id = $2 AND mfa_sms`, p.TenantID, p.UserID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNoPendingEnrolment
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND id <> $3`, p.TenantID, p.UserID, p.SessionID); err != nil {
-			return err
-		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: p.TenantID, Action: audit.MFADisabled, Actor: audit.User(p.UserID),
-			Objects: []audit.Ref{{Kind: "user", ID: p.UserID}}, Details: map[string]string{"ip": ipDetail(c.IP), "method": "sms"}})
-	})
+	return s.disableCodeFactor(ctx, p, `UPDATE users SET mfa_sms = FALSE, phone = '' WHERE tenant_id = $1 AND id = $2 AND mfa_sms`, "sms", c)
 }
 
 // SMSMFAEnabled reports whether a user signs in with codes by SMS.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"html/template"
@@ -110,41 +111,6 @@ func (s *Server) handleEmailMFABegin(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "mfa_enrol", pg)
 }
 
-func (s *Server) handleEmailMFAConfirm(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	codes, err := s.Accounts.ConfirmEmailMFA(r.Context(), stateOf(r).principal, r.PostForm.Get("code"), client(r))
-	if errors.Is(err, account.ErrInvalidCode) {
-		pg := s.newPage(r, "mfa.enrol_title")
-		pg.Errors["code"] = "error.mfa_code"
-		pg.Data = mfaData{EmailSent: true}
-		s.render(w, r, http.StatusUnprocessableEntity, "mfa_enrol", pg)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	pg := s.newPage(r, "mfa.codes_title")
-	pg.Data = mfaData{Enabled: true, Codes: codes}
-	s.render(w, r, http.StatusOK, "mfa_settings", pg)
-}
-
-func (s *Server) handleEmailMFADisable(w http.ResponseWriter, r *http.Request) {
-	st := stateOf(r)
-	if st.tenant.Settings.MFARequiredFor(st.principal.Role) {
-		s.renderError(w, r, http.StatusForbidden)
-		return
-	}
-	if err := s.Accounts.DisableEmailMFA(r.Context(), st.principal, client(r)); err != nil && !errors.Is(err, account.ErrNoPendingEnrolment) {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
-}
-
 func (s *Server) handleTOTPBegin(w http.ResponseWriter, r *http.Request) {
 	p := stateOf(r).principal
 	en, err := s.Accounts.BeginTOTP(r.Context(), p)
@@ -240,37 +206,45 @@ func (s *Server) handleSMSMFABegin(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "mfa_enrol", pg)
 }
 
-func (s *Server) handleSMSMFAConfirm(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, err)
-		return
+// handleCodeFactorConfirm turns on a factor whose enrolment code was just
+// sent (by email or SMS) and shows the recovery codes once.
+func (s *Server) handleCodeFactorConfirm(confirm func(context.Context, *account.Principal, string, account.Client) ([]string, error), sent mfaData) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		codes, err := confirm(r.Context(), stateOf(r).principal, r.PostForm.Get("code"), client(r))
+		if errors.Is(err, account.ErrInvalidCode) {
+			pg := s.newPage(r, "mfa.enrol_title")
+			pg.Errors["code"] = "error.mfa_code"
+			pg.Data = sent
+			s.render(w, r, http.StatusUnprocessableEntity, "mfa_enrol", pg)
+			return
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		pg := s.newPage(r, "mfa.codes_title")
+		pg.Data = mfaData{Enabled: true, Codes: codes}
+		s.render(w, r, http.StatusOK, "mfa_settings", pg)
 	}
-	codes, err := s.Accounts.ConfirmSMSMFA(r.Context(), stateOf(r).principal, r.PostForm.Get("code"), client(r))
-	if errors.Is(err, account.ErrInvalidCode) {
-		pg := s.newPage(r, "mfa.enrol_title")
-		pg.Errors["code"] = "error.mfa_code"
-		pg.Data = mfaData{SMSSent: true}
-		s.render(w, r, http.StatusUnprocessableEntity, "mfa_enrol", pg)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	pg := s.newPage(r, "mfa.codes_title")
-	pg.Data = mfaData{Enabled: true, Codes: codes}
-	s.render(w, r, http.StatusOK, "mfa_settings", pg)
 }
 
-func (s *Server) handleSMSMFADisable(w http.ResponseWriter, r *http.Request) {
-	st := stateOf(r)
-	if st.tenant.Settings.MFARequiredFor(st.principal.Role) {
-		s.renderError(w, r, http.StatusForbidden)
-		return
+// handleCodeFactorDisable turns a code factor off, unless the company
+// requires a second factor of the user.
+func (s *Server) handleCodeFactorDisable(disable func(context.Context, *account.Principal, account.Client) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		if st.tenant.Settings.MFARequiredFor(st.principal.Role) {
+			s.renderError(w, r, http.StatusForbidden)
+			return
+		}
+		if err := disable(r.Context(), st.principal, client(r)); err != nil && !errors.Is(err, account.ErrNoPendingEnrolment) {
+			s.fail(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
 	}
-	if err := s.Accounts.DisableSMSMFA(r.Context(), st.principal, client(r)); err != nil && !errors.Is(err, account.ErrNoPendingEnrolment) {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
 }

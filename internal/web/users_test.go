@@ -153,3 +153,46 @@ func TestDevOutbox(t *testing.T) {
 		t.Fatalf("outbox from another machine: %d, want 404", rec.Code)
 	}
 }
+
+func TestEmailAndSMSCodeFactorsThroughTheWeb(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.accounts = account.NewService(f.db, f.audit, account.Options{Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1},
+		Queue: notify.NewQueue(f.db), BaseURL: "https://jobs.example"})
+	f.srv.Accounts = f.accounts
+	f.h = f.srv.Handler()
+	if _, err := f.accounts.CreateUser(context.Background(), audit.Operator, f.company.ID, account.CreateUserInput{
+		Login: "ada", Email: "ada@acme.example", DisplayName: "Ada", Password: testPassword}); err != nil {
+		t.Fatal(err)
+	}
+	tok := f.signIn("ada", testPassword)
+	newestCode := func() string {
+		var raw string
+		f.db.Read.QueryRow(`SELECT message FROM email_queue ORDER BY created_at DESC, id DESC LIMIT 1`).Scan(&raw)
+		return regexpFind(raw, `\b(\d{6})\b`)
+	}
+	for _, tt := range []struct{ begin, confirm, disable, onMarker string }{
+		{"/account/mfa/email", "/account/mfa/email/confirm", "/account/mfa/email/disable", `id="mfa-email-on"`},
+		{"/account/mfa/sms", "/account/mfa/sms/confirm", "/account/mfa/sms/disable", `id="mfa-sms-on"`},
+	} {
+		form := url.Values{"phone": {"+46 70 123 45 67"}}
+		if res := f.do(request{method: "POST", path: tt.begin, cookie: tok, form: form}); res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", tt.begin, res.StatusCode)
+		}
+		if res := f.do(request{method: "POST", path: tt.confirm, cookie: tok, form: url.Values{"code": {"not-it"}}}); res.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("%s with a wrong code: %d, want 422", tt.confirm, res.StatusCode)
+		}
+		res := f.do(request{method: "POST", path: tt.confirm, cookie: tok, form: url.Values{"code": {newestCode()}}})
+		if b := body(t, res); res.StatusCode != http.StatusOK || !strings.Contains(b, `id="recovery-codes"`) {
+			t.Fatalf("%s: %d, recovery codes not shown", tt.confirm, res.StatusCode)
+		}
+		if b := body(t, f.do(request{method: "GET", path: "/account/mfa", cookie: tok})); !strings.Contains(b, tt.onMarker) {
+			t.Fatalf("after %s the settings page does not say it is on", tt.confirm)
+		}
+		if res := f.do(request{method: "POST", path: tt.disable, cookie: tok, form: url.Values{}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s: %d", tt.disable, res.StatusCode)
+		}
+	}
+	if res := f.do(request{method: "POST", path: "/account/mfa/sms", cookie: tok, form: url.Values{"phone": {"0701234567"}}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("phone without country code: %d, want 422", res.StatusCode)
+	}
+}
