@@ -233,15 +233,7 @@ func TestBrowserAuditTrail(t *testing.T) {
 	ctx := browser(t)
 	base, password := startDemo(t)
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/signin"),
-		chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
-		chromedp.SendKeys(chromedp.CSS("#password"), password),
-		chromedp.Click(chromedp.CSS("button.primary")),
-		chromedp.WaitVisible(chromedp.CSS("#must-change")),
-		chromedp.SendKeys(chromedp.CSS("#current_password"), password),
-		chromedp.SendKeys(chromedp.CSS("#new_password"), "my-own-Secret-2026"),
-		chromedp.SendKeys(chromedp.CSS("#confirm_password"), "my-own-Secret-2026"),
-		chromedp.Click(chromedp.CSS("button.primary")),
+		firstSignIn(base, password),
 		chromedp.WaitVisible(chromedp.CSS("#alerts")),
 	)
 	if err != nil {
@@ -392,15 +384,7 @@ func TestBrowserTOTP(t *testing.T) {
 	ctx := browser(t)
 	base, password := startDemo(t)
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/signin"),
-		chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
-		chromedp.SendKeys(chromedp.CSS("#password"), password),
-		chromedp.Click(chromedp.CSS("button.primary")),
-		chromedp.WaitVisible(chromedp.CSS("#must-change")),
-		chromedp.SendKeys(chromedp.CSS("#current_password"), password),
-		chromedp.SendKeys(chromedp.CSS("#new_password"), "my-own-Secret-2026"),
-		chromedp.SendKeys(chromedp.CSS("#confirm_password"), "my-own-Secret-2026"),
-		chromedp.Click(chromedp.CSS("button.primary")),
+		firstSignIn(base, password),
 		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
 		chromedp.Navigate(base+"/account/mfa"),
 		chromedp.Click(chromedp.CSS("#mfa-begin")),
@@ -476,15 +460,7 @@ func TestBrowserInvitation(t *testing.T) {
 	dataDir := t.TempDir()
 	base, password := startDemoIn(t, dataDir)
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/signin"),
-		chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
-		chromedp.SendKeys(chromedp.CSS("#password"), password),
-		chromedp.Click(chromedp.CSS("button.primary")),
-		chromedp.WaitVisible(chromedp.CSS("#must-change")),
-		chromedp.SendKeys(chromedp.CSS("#current_password"), password),
-		chromedp.SendKeys(chromedp.CSS("#new_password"), "my-own-Secret-2026"),
-		chromedp.SendKeys(chromedp.CSS("#confirm_password"), "my-own-Secret-2026"),
-		chromedp.Click(chromedp.CSS("button.primary")),
+		firstSignIn(base, password),
 		chromedp.WaitVisible(chromedp.CSS("#users-link")),
 		chromedp.Click(chromedp.CSS("#users-link")),
 		chromedp.WaitVisible(chromedp.CSS("#invite-form")),
@@ -538,15 +514,7 @@ func TestBrowserPasskey(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/signin"),
-		chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
-		chromedp.SendKeys(chromedp.CSS("#password"), password),
-		chromedp.Click(chromedp.CSS("button.primary")),
-		chromedp.WaitVisible(chromedp.CSS("#must-change")),
-		chromedp.SendKeys(chromedp.CSS("#current_password"), password),
-		chromedp.SendKeys(chromedp.CSS("#new_password"), "my-own-Secret-2026"),
-		chromedp.SendKeys(chromedp.CSS("#confirm_password"), "my-own-Secret-2026"),
-		chromedp.Click(chromedp.CSS("button.primary")),
+		firstSignIn(base, password),
 		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
 		chromedp.Navigate(base+"/account/mfa"),
 		chromedp.WaitVisible(chromedp.CSS("#passkey-register")),
@@ -569,4 +537,23 @@ func TestBrowserPasskey(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sign in with the passkey: %v", err)
 	}
+}
+
+// demoPassword is what the browser tests choose at the demo's first sign-in.
+const demoPassword = "my-own-Secret-2026"
+
+// firstSignIn signs in as the demo administrator with the printed one-time
+// password and chooses demoPassword, as the forced change demands.
+func firstSignIn(base, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/signin"),
+		chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#must-change")),
+		chromedp.SendKeys(chromedp.CSS("#current_password"), password),
+		chromedp.SendKeys(chromedp.CSS("#new_password"), demoPassword),
+		chromedp.SendKeys(chromedp.CSS("#confirm_password"), demoPassword),
+		chromedp.Click(chromedp.CSS("button.primary")),
+	)
 }
