@@ -24,10 +24,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 			f := newFlags(env, "audit verify", "audit verify [--tenant SLUG|ID] [--checkpoints FILE] [flags]", config.Installation)
 			ref := f.String("tenant", "", "only this company (default: every company and the installation)")
 			file := f.String("checkpoints", "", "exported checkpoints to check against (default: --audit-checkpoint-file)")
-			if err := f.parse(args); err != nil {
-				return err
-			}
-			a, err := f.open(ctx, false)
+			a, err := f.parseOpen(ctx, args)
 			if err != nil {
 				return err
 			}
@@ -135,10 +132,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 		},
 		"checkpoint": func(args []string) error {
 			f := newFlags(env, "audit checkpoint", "audit checkpoint [flags]  (sign and export every chain's head now)", config.Installation)
-			if err := f.parse(args); err != nil {
-				return err
-			}
-			a, err := f.open(ctx, false)
+			a, err := f.parseOpen(ctx, args)
 			if err != nil {
 				return err
 			}
@@ -156,10 +150,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 		"prune": func(args []string) error {
 			f := newFlags(env, "audit prune", "audit prune [flags]  (delete records past their retention, keeping the chains verifiable)", config.Installation)
 			batch := f.Int("batch", 1000, "records per transaction")
-			if err := f.parse(args); err != nil {
-				return err
-			}
-			a, err := f.open(ctx, false)
+			a, err := f.parseOpen(ctx, args)
 			if err != nil {
 				return err
 			}
@@ -178,10 +169,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 			f := newFlags(env, "audit retention", "audit retention --tenant SLUG|ID [--set track=days,...] [flags]", config.Installation)
 			ref := f.String("tenant", "", "company slug or id")
 			set := f.String("set", "", "new retention per track in days, e.g. security=365,history=730")
-			if err := f.parse(args); err != nil {
-				return err
-			}
-			a, err := f.open(ctx, false)
+			a, err := f.parseOpen(ctx, args)
 			if err != nil {
 				return err
 			}

@@ -198,6 +198,15 @@ func (f *flags) parse(args []string) error {
 	return f.cfg.Validate(f.scope)
 }
 
+// parseOpen parses args and opens the installation: the start of most
+// commands. The caller closes the App.
+func (f *flags) parseOpen(ctx context.Context, args []string) (*app.App, error) {
+	if err := f.parse(args); err != nil {
+		return nil, err
+	}
+	return f.open(ctx, false)
+}
+
 // open opens the installation for a command that works on it.
 func (f *flags) open(ctx context.Context, migrate bool) (*app.App, error) {
 	logger := app.NewLogger(f.cfg, f.env.Stderr)

@@ -14,10 +14,7 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 	return subcommand(env, "keys", args, map[string]func([]string) error{
 		"status": func(args []string) error {
 			f := newFlags(env, "keys status", "keys status [flags]", config.Installation)
-			if err := f.parse(args); err != nil {
-				return err
-			}
-			a, err := f.open(ctx, false)
+			a, err := f.parseOpen(ctx, args)
 			if err != nil {
 				return err
 			}
@@ -37,10 +34,7 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 		"rotate": func(args []string) error {
 			f := newFlags(env, "keys rotate", "keys rotate [--tenant SLUG|ID] [flags]  (new primary data key; old data stays readable)", config.Installation)
 			ref := f.String("tenant", "", "only this company (default: every company)")
-			if err := f.parse(args); err != nil {
-				return err
-			}
-			a, err := f.open(ctx, false)
+			a, err := f.parseOpen(ctx, args)
 			if err != nil {
 				return err
 			}

@@ -43,10 +43,7 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 		},
 		"list": func(args []string) error {
 			f := newFlags(env, "tenant list", "tenant list [flags]", config.Installation)
-			if err := f.parse(args); err != nil {
-				return err
-			}
-			a, err := f.open(ctx, false)
+			a, err := f.parseOpen(ctx, args)
 			if err != nil {
 				return err
 			}
@@ -65,10 +62,7 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 		"show": func(args []string) error {
 			f := newFlags(env, "tenant show", "tenant show --tenant SLUG|ID [flags]", config.Installation)
 			ref := f.String("tenant", "", "company slug or id")
-			if err := f.parse(args); err != nil {
-				return err
-			}
-			a, err := f.open(ctx, false)
+			a, err := f.parseOpen(ctx, args)
 			if err != nil {
 				return err
 			}
@@ -91,10 +85,7 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 			profile := f.String("password-profile", "", "standard (8-128 characters, two character classes) or strict (at least 15 characters)")
 			requireMFA := f.String("require-mfa", "", "true: every user must set up two-factor sign-in; false: each user chooses")
 			requireRoles := f.String("require-mfa-roles", "", "roles that must set up two-factor sign-in, comma-separated (e.g. administrator,hr_manager); \"-\" for none")
-			if err := f.parse(args); err != nil {
-				return err
-			}
-			a, err := f.open(ctx, false)
+			a, err := f.parseOpen(ctx, args)
 			if err != nil {
 				return err
 			}

@@ -22,10 +22,7 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		return func(args []string) error {
 			f := newFlags(env, "user "+action, "user "+action+" --login LOGIN [flags]", config.Installation)
 			login := f.String("login", "", "the user's login")
-			if err := f.parse(args); err != nil {
-				return err
-			}
-			a, err := f.open(ctx, false)
+			a, err := f.parseOpen(ctx, args)
 			if err != nil {
 				return err
 			}
@@ -113,10 +110,7 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		"list": func(args []string) error {
 			f := newFlags(env, "user list", "user list --tenant SLUG|ID [flags]", config.Installation)
 			ref := f.String("tenant", "", "company slug or id")
-			if err := f.parse(args); err != nil {
-				return err
-			}
-			a, err := f.open(ctx, false)
+			a, err := f.parseOpen(ctx, args)
 			if err != nil {
 				return err
 			}
@@ -143,10 +137,7 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		"unlock": func(args []string) error {
 			f := newFlags(env, "user unlock", "user unlock --login LOGIN [flags]  (lift a lockout after failed sign-ins)", config.Installation)
 			login := f.String("login", "", "the user's login")
-			if err := f.parse(args); err != nil {
-				return err
-			}
-			a, err := f.open(ctx, false)
+			a, err := f.parseOpen(ctx, args)
 			if err != nil {
 				return err
 			}
