@@ -6,9 +6,28 @@ import (
 	"github.com/kandidat/kandidat/internal/account"
 )
 
+// router is a ServeMux that remembers its patterns, so tests can walk
+// every route (the tenant-isolation test fails on a route it does not know).
+type router struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (r *router) Handle(pattern string, h http.Handler) {
+	r.patterns = append(r.patterns, pattern)
+	r.ServeMux.Handle(pattern, h)
+}
+
+func (r *router) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	r.Handle(pattern, http.HandlerFunc(h))
+}
+
+// RoutePatterns lists the pattern of every route, in registration order.
+func (s *Server) RoutePatterns() []string { return s.routes().patterns }
+
 // routes lists every route of the application in one place.
-func (s *Server) routes() *http.ServeMux {
-	mux := http.NewServeMux()
+func (s *Server) routes() *router {
+	mux := &router{ServeMux: http.NewServeMux()}
 
 	// Operations.
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
