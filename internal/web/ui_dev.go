@@ -23,7 +23,9 @@ type outboxMessage struct {
 // requests from this machine.
 func (s *Server) handleDevOutbox(w http.ResponseWriter, r *http.Request) {
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
-	if s.opts.OutboxDir == "" || !isLoopbackHost(host) {
+	// A request relayed by a proxy on this machine is not from this machine.
+	forwarded := r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != ""
+	if s.opts.OutboxDir == "" || !isLoopbackHost(host) || forwarded {
 		s.renderError(w, r, http.StatusNotFound)
 		return
 	}

@@ -152,6 +152,13 @@ func TestDevOutbox(t *testing.T) {
 	if rec.Code != http.StatusNotFound {
 		t.Fatalf("outbox from another machine: %d, want 404", rec.Code)
 	}
+	req.RemoteAddr = "127.0.0.1:5555"
+	req.Header.Set("X-Forwarded-For", "203.0.113.5")
+	rec = httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("outbox through a local proxy: %d, want 404", rec.Code)
+	}
 }
 
 func TestEmailAndSMSCodeFactorsThroughTheWeb(t *testing.T) {
