@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
@@ -194,7 +195,7 @@ func (r *Runner) announce(ctx context.Context, a audit.Alert) error {
 		return err
 	}
 	for _, u := range users {
-		if u.Role != account.RoleAdministrator || u.Status != account.Active || u.Email == "" {
+		if !access.Allowed(u.Role, access.ViewAudit) || u.Status != account.Active || u.Email == "" {
 			continue
 		}
 		lang := r.I18n.Pick(u.Language, "", t.DefaultLanguage)

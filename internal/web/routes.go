@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 )
 
@@ -83,20 +84,20 @@ func (s *Server) routes() *router {
 	mux.Handle("POST /account/sessions/{id}/revoke", s.staff(s.handleSessionRevoke))
 	mux.Handle("POST /account/sessions/revoke-others", s.staff(s.handleSessionsRevokeOthers))
 
-	// Users of the company (administrators) and invitations.
-	mux.Handle("GET /users", s.administrator(s.handleUsers))
-	mux.Handle("POST /users/invite", s.administrator(s.handleInvite))
-	mux.Handle("POST /users/{id}/disable", s.administrator(s.handleUserStatus(account.Disabled)))
-	mux.Handle("POST /users/{id}/enable", s.administrator(s.handleUserStatus(account.Active)))
-	mux.Handle("POST /users/{id}/role", s.administrator(s.handleUserRole))
+	// Users of the company and invitations.
+	mux.Handle("GET /users", s.permitted(access.ManageUsers, s.handleUsers))
+	mux.Handle("POST /users/invite", s.permitted(access.ManageUsers, s.handleInvite))
+	mux.Handle("POST /users/{id}/disable", s.permitted(access.ManageUsers, s.handleUserStatus(account.Disabled)))
+	mux.Handle("POST /users/{id}/enable", s.permitted(access.ManageUsers, s.handleUserStatus(account.Active)))
+	mux.Handle("POST /users/{id}/role", s.permitted(access.ManageUsers, s.handleUserRole))
 	mux.HandleFunc("GET /invite/{token}", s.handleInviteForm)
 	mux.HandleFunc("POST /invite/{token}", s.handleInviteAccept)
 
-	// Audit trail and alerts (administrators).
-	mux.Handle("GET /audit", s.administrator(s.handleAudit))
-	mux.Handle("GET /audit/security", s.administrator(s.handleSecurityLog))
-	mux.Handle("GET /audit/export/{format}", s.administrator(s.handleAuditExport))
-	mux.Handle("POST /alerts/{id}/acknowledge", s.administrator(s.handleAlertAcknowledge))
+	// Audit trail and alerts.
+	mux.Handle("GET /audit", s.permitted(access.ViewAudit, s.handleAudit))
+	mux.Handle("GET /audit/security", s.permitted(access.ViewAudit, s.handleSecurityLog))
+	mux.Handle("GET /audit/export/{format}", s.permitted(access.ViewAudit, s.handleAuditExport))
+	mux.Handle("POST /alerts/{id}/acknowledge", s.permitted(access.ViewAudit, s.handleAlertAcknowledge))
 
 	// Development: the emails that would have been sent (--dev only, loopback only).
 	mux.HandleFunc("GET /dev/outbox", s.handleDevOutbox)

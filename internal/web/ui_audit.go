@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 )
 
@@ -69,11 +69,11 @@ type auditData struct {
 	Security            bool
 }
 
-// administrator lets only a company's administrators through; the roles
-// module turns this into the "view audit" permission.
-func (s *Server) administrator(h http.HandlerFunc) http.Handler {
+// permitted lets through only users whose role allows perm; others, who
+// know the page exists, get 403.
+func (s *Server) permitted(perm access.Permission, h http.HandlerFunc) http.Handler {
 	return s.staff(func(w http.ResponseWriter, r *http.Request) {
-		if stateOf(r).principal.Role != account.RoleAdministrator {
+		if !access.Allowed(stateOf(r).principal.Role, perm) {
 			s.renderError(w, r, http.StatusForbidden)
 			return
 		}

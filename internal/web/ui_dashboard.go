@@ -3,17 +3,20 @@ package web
 import (
 	"net/http"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 type dashboardData struct {
-	Alerts   []audit.Alert
-	User     *account.User
-	Modules  []tenant.Module
-	Changed  bool
-	AllUsers int
+	Alerts         []audit.Alert
+	CanManageUsers bool
+	CanViewAudit   bool
+	User           *account.User
+	Modules        []tenant.Module
+	Changed        bool
+	AllUsers       int
 }
 
 func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
@@ -29,13 +32,14 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var alerts []audit.Alert
-	if st.principal.Role == account.RoleAdministrator {
+	if access.Allowed(st.principal.Role, access.ViewAudit) {
 		if alerts, err = s.Audit.OpenAlerts(r.Context(), st.principal.TenantID); err != nil {
 			s.fail(w, r, err)
 			return
 		}
 	}
 	pg := s.newPage(r, "dashboard.title")
-	pg.Data = dashboardData{Alerts: alerts, User: u, Modules: st.tenant.Modules, Changed: r.URL.Query().Get("changed") == "1", AllUsers: len(users)}
+	pg.Data = dashboardData{Alerts: alerts, CanManageUsers: access.Allowed(st.principal.Role, access.ManageUsers),
+		CanViewAudit: access.Allowed(st.principal.Role, access.ViewAudit), User: u, Modules: st.tenant.Modules, Changed: r.URL.Query().Get("changed") == "1", AllUsers: len(users)}
 	s.render(w, r, http.StatusOK, "dashboard", pg)
 }
