@@ -82,11 +82,10 @@ func (s *Service) Invite(ctx context.Context, actor audit.Actor, tenantID string
 			VALUES ($1, $2, $3, 'invite', $4, $5, $6)`, tenantID, tenant.NewID(), u.ID, hash, now, now.Add(inviteValidity)); err != nil {
 			return err
 		}
-		var company, companyLang string
-		if err := tx.QueryRowContext(ctx, `SELECT name, default_language FROM tenants WHERE id = $1`, tenantID).Scan(&company, &companyLang); err != nil {
+		lang, company, err := s.recipient(ctx, tx, tenantID, in.Language)
+		if err != nil {
 			return err
 		}
-		lang := s.i18n.Pick(in.Language, "", companyLang)
 		link := strings.TrimSuffix(s.baseURL(), "/") + "/invite/" + token
 		if err := s.queue.Enqueue(ctx, tx, tenantID, notify.Message{
 			To:      []string{u.Email},

@@ -167,11 +167,10 @@ func (s *Service) mailUnlockLink(ctx context.Context, tx *sql.Tx, tenantID, user
 		VALUES ($1, $2, $3, 'unlock', $4, $5, $6)`, tenantID, tenant.NewID(), userID, hash, now, now.Add(unlockValidity)); err != nil {
 		return fmt.Errorf("create unlock token: %w", err)
 	}
-	var company, companyLang string
-	if err := tx.QueryRowContext(ctx, `SELECT name, default_language FROM tenants WHERE id = $1`, tenantID).Scan(&company, &companyLang); err != nil {
+	lang, company, err := s.recipient(ctx, tx, tenantID, lang)
+	if err != nil {
 		return err
 	}
-	lang = s.i18n.Pick(lang, "", companyLang)
 	link := strings.TrimSuffix(s.baseURL(), "/") + "/unlock/" + token
 	return s.queue.Enqueue(ctx, tx, tenantID, notify.Message{
 		To:      []string{email},

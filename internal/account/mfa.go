@@ -237,7 +237,7 @@ func (s *Service) VerifySecondFactor(ctx context.Context, token, code string, c 
 		}
 		if method == "" {
 			for _, channel := range []string{"email", "sms"} {
-				ok, err := s.spendEmailCode(ctx, tx, p.TenantID, p.UserID, "mfa_"+channel, code)
+				ok, err := s.spendCode(ctx, tx, p.TenantID, p.UserID, "mfa_"+channel, code)
 				if err != nil {
 					return err
 				}

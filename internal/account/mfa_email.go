@@ -2,81 +2,44 @@ package account
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
-	"fmt"
-	"math/big"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/notify"
-	"github.com/kandidat/kandidat/internal/tenant"
 )
 
-// emailCodeValidity is how long a code sent by email works.
-const emailCodeValidity = 10 * time.Minute
-
 // ErrFactorNotAllowed is returned when the company's policy forbids a factor
-// (the strict profile allows authenticator apps only).
+// (the strict profile allows authenticator apps and passkeys only).
 var ErrFactorNotAllowed = errors.New("this second factor is not allowed by the company's policy")
 
 // ErrNoEmail is returned when a factor by email is asked of a user without an address.
 var ErrNoEmail = errors.New("the account has no email address")
 
-func emailCodeHash(userID, code string) string {
-	return HashToken("kandidat-mfa-email/v1|" + userID + "|" + strings.TrimSpace(code))
-}
-
-// sendEmailCode emails the user a fresh six-digit code for purpose; older
-// unused codes of the purpose die.
+// sendEmailCode emails the user a fresh six-digit code for purpose.
 func (s *Service) sendEmailCode(ctx context.Context, tx *sql.Tx, tenantID, userID, purpose string) error {
-	var email, lang, company, companyLang string
-	if err := tx.QueryRowContext(ctx, `SELECT u.email, u.language, t.name, t.default_language FROM users u JOIN tenants t ON t.id = u.tenant_id
-		WHERE u.tenant_id = $1 AND u.id = $2`, tenantID, userID).Scan(&email, &lang, &company, &companyLang); err != nil {
+	var email, userLang string
+	if err := tx.QueryRowContext(ctx, `SELECT email, language FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, userID).Scan(&email, &userLang); err != nil {
 		return err
 	}
 	if email == "" || s.queue == nil {
 		return ErrNoEmail
 	}
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	code, err := s.issueCode(ctx, tx, tenantID, userID, purpose)
 	if err != nil {
 		return err
 	}
-	code := fmt.Sprintf("%06d", n.Int64())
-	now := s.now()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM account_tokens WHERE tenant_id = $1 AND user_id = $2 AND purpose = $3 AND used_at IS NULL`,
-		tenantID, userID, purpose); err != nil {
+	lang, company, err := s.recipient(ctx, tx, tenantID, userLang)
+	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO account_tokens (tenant_id, id, user_id, purpose, token_hash, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenantID, tenant.NewID(), userID, purpose, emailCodeHash(userID, code), now, now.Add(emailCodeValidity)); err != nil {
-		return fmt.Errorf("store email code: %w", err)
-	}
-	lang = s.i18n.Pick(lang, "", companyLang)
 	return s.queue.Enqueue(ctx, tx, tenantID, notify.Message{
 		To:      []string{email},
 		Subject: s.i18n.T(lang, "mfa.email.subject", "code", code),
-		Text:    s.i18n.T(lang, "mfa.email.body", "code", code, "company", company, "minutes", strconv.Itoa(int(emailCodeValidity.Minutes()))),
+		Text:    s.i18n.T(lang, "mfa.email.body", "code", code, "company", company, "minutes", strconv.Itoa(int(codeValidity.Minutes()))),
 		Headers: map[string]string{"Auto-Submitted": "auto-generated"},
 	})
-}
-
-// spendEmailCode marks a matching unused, unexpired code of purpose used.
-func (s *Service) spendEmailCode(ctx context.Context, tx *sql.Tx, tenantID, userID, purpose, code string) (bool, error) {
-	code = strings.TrimSpace(code)
-	if len(code) != 6 {
-		return false, nil
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE account_tokens SET used_at = $5 WHERE tenant_id = $1 AND user_id = $2 AND purpose = $3 AND token_hash = $4
-		AND used_at IS NULL AND expires_at > $5`, tenantID, userID, purpose, emailCodeHash(userID, code), s.now())
-	if err != nil {
-		return false, err
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
 }
 
 // BeginEmailMFA emails the principal a code that turns on two-factor
@@ -108,7 +71,7 @@ func (s *Service) enableCodeFactor(ctx context.Context, p *Principal, code, purp
 		codes[i] = newRecoveryCode()
 	}
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		ok, err := s.spendEmailCode(ctx, tx, p.TenantID, p.UserID, purpose, code)
+		ok, err := s.spendCode(ctx, tx, p.TenantID, p.UserID, purpose, code)
 		if err != nil {
 			return err
 		}

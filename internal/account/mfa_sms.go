@@ -2,44 +2,32 @@ package account
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"fmt"
-	"math/big"
 	"strconv"
 
 	"github.com/kandidat/kandidat/internal/notify"
-	"github.com/kandidat/kandidat/internal/tenant"
 )
 
-// sendSMSCode texts a fresh six-digit code for purpose to phone; older
-// unused codes of the purpose die.
+// sendSMSCode texts a fresh six-digit code for purpose to phone.
 func (s *Service) sendSMSCode(ctx context.Context, tx *sql.Tx, tenantID, userID, purpose, phone string) error {
 	if s.queue == nil {
 		return fmt.Errorf("codes by SMS need the message queue")
 	}
-	var lang, companyLang, company string
-	if err := tx.QueryRowContext(ctx, `SELECT u.language, t.default_language, t.name FROM users u JOIN tenants t ON t.id = u.tenant_id
-		WHERE u.tenant_id = $1 AND u.id = $2`, tenantID, userID).Scan(&lang, &companyLang, &company); err != nil {
+	var userLang string
+	if err := tx.QueryRowContext(ctx, `SELECT language FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, userID).Scan(&userLang); err != nil {
 		return err
 	}
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	code, err := s.issueCode(ctx, tx, tenantID, userID, purpose)
 	if err != nil {
 		return err
 	}
-	code := fmt.Sprintf("%06d", n.Int64())
-	now := s.now()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM account_tokens WHERE tenant_id = $1 AND user_id = $2 AND purpose = $3 AND used_at IS NULL`,
-		tenantID, userID, purpose); err != nil {
+	lang, company, err := s.recipient(ctx, tx, tenantID, userLang)
+	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO account_tokens (tenant_id, id, user_id, purpose, token_hash, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenantID, tenant.NewID(), userID, purpose, emailCodeHash(userID, code), now, now.Add(emailCodeValidity)); err != nil {
-		return fmt.Errorf("store sms code: %w", err)
-	}
-	lang = s.i18n.Pick(lang, "", companyLang)
 	return s.queue.EnqueueSMS(ctx, tx, tenantID, phone, s.i18n.T(lang, "mfa.sms.text", "code", code, "company", company,
-		"minutes", strconv.Itoa(int(emailCodeValidity.Minutes()))))
+		"minutes", strconv.Itoa(int(codeValidity.Minutes()))))
 }
 
 // BeginSMSMFA texts a code to phone; entering it turns on codes by SMS for

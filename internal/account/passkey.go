@@ -239,10 +239,3 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
-
-// Passkeys counts a user's registered passkeys and security keys.
-func (s *Service) Passkeys(ctx context.Context, tenantID, userID string) (int, error) {
-	var n int
-	err := s.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM webauthn_credentials WHERE tenant_id = $1 AND user_id = $2`, tenantID, userID).Scan(&n)
-	return n, err
-}

@@ -58,11 +58,10 @@ func (s *Service) RequestPasswordReset(ctx context.Context, identifier string, c
 				VALUES ($1, $2, $3, 'reset', $4, $5, $6)`, t.tenantID, tenant.NewID(), t.userID, hash, now, now.Add(resetValidity)); err != nil {
 				return fmt.Errorf("create reset token: %w", err)
 			}
-			var company, companyLang string
-			if err := tx.QueryRowContext(ctx, `SELECT name, default_language FROM tenants WHERE id = $1`, t.tenantID).Scan(&company, &companyLang); err != nil {
+			lang, company, err := s.recipient(ctx, tx, t.tenantID, t.lang)
+			if err != nil {
 				return err
 			}
-			lang := s.i18n.Pick(t.lang, "", companyLang)
 			link := strings.TrimSuffix(s.baseURL(), "/") + "/password/reset/" + token
 			if err := s.queue.Enqueue(ctx, tx, t.tenantID, notify.Message{
 				To:      []string{t.email},

@@ -242,7 +242,7 @@ func (a *App) Web() (*web.Server, error) {
 		Accounts: a.Accounts, Tenants: a.Tenants, Audit: a.Audit, I18n: a.I18n, Logger: a.Logger, Ready: a.Ready, Registry: a.Registry,
 	}, web.Options{
 		TLS: a.Config.TLS(), TrustedProxies: a.Config.TrustedProxies, MaxBodyBytes: a.Config.MaxBodyBytes,
-		MetricsToken: a.Config.MetricsToken, Version: VersionString(), OutboxDir: a.devOutbox(),
+		MetricsToken: a.Config.MetricsToken, OutboxDir: a.devOutbox(),
 	})
 }
 

@@ -40,7 +40,6 @@ type Options struct {
 	MaxBodyBytes   int64
 	// MetricsToken, when set, opens /metrics on the main handler to bearers of it.
 	MetricsToken string
-	Version      string
 	// OutboxDir, set in development mode, is shown at /dev/outbox.
 	OutboxDir string
 }
