@@ -2,10 +2,8 @@ package app
 
 import (
 	"bytes"
-	"context"
 	"io"
 	stdlog "log"
-	"log/slog"
 	"mime"
 	"mime/quotedprintable"
 	"net"
@@ -41,37 +39,9 @@ func (s *smtpSession) Data(r io.Reader) error {
 // TestAlertEmailOverSMTP: a burst of failed sign-ins raises an alert that
 // reaches the company's administrator through a real SMTP exchange.
 func TestAlertEmailOverSMTP(t *testing.T) {
-	got := make(chan []byte, 16)
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{got: got}, nil }))
-	srv.Domain = "localhost"
-	srv.ErrorLog = quietLogger(io.Discard)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Close()
-
-	cfg := testConfig(t)
-	cfg.Addr = "127.0.0.1:0"
-	cfg.Demo = true
-	cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPTLS, cfg.SMTPFrom = "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, "none", "kandidat@example.com"
+	cfg, got := demoWithSMTP(t)
 	cfg.AlertFailedSignIns = 3
-	if err := cfg.Validate(config.Server); err != nil {
-		t.Fatal(err)
-	}
-	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), OpenOptions{Migrate: true, CreateMasterKey: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- a.Serve(ctx, ServeOptions{Ready: func(u string) { ready <- u }, AlertInterval: 100 * time.Millisecond})
-	}()
-	defer func() { cancel(); <-done; a.Close() }()
-	base := <-ready
+	base := serveApp(t, cfg, ServeOptions{AlertInterval: 100 * time.Millisecond})
 	for i := 0; i < 3; i++ {
 		req, _ := http.NewRequest("POST", base+"/signin", strings.NewReader(url.Values{"login": {"admin"}, "password": {"wrong-password-1"}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -109,10 +79,10 @@ func TestAlertEmailOverSMTP(t *testing.T) {
 
 func quietLogger(w io.Writer) *stdlog.Logger { return stdlog.New(w, "", 0) }
 
-// TestLockoutEmailAndUnlock: five wrong passwords lock the demo
-// administrator; the unlock email arrives over SMTP; its link, opened and
-// confirmed, lets the right password in again.
-func TestLockoutEmailAndUnlock(t *testing.T) {
+// demoWithSMTP starts an SMTP server on loopback and returns a demo
+// configuration sending to it, and the channel of the messages it receives.
+func demoWithSMTP(t *testing.T) (*config.Config, <-chan []byte) {
+	t.Helper()
 	got := make(chan []byte, 16)
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{got: got}, nil }))
 	srv.Domain = "localhost"
@@ -122,25 +92,21 @@ func TestLockoutEmailAndUnlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	defer srv.Close()
-
+	t.Cleanup(func() { srv.Close() })
 	cfg := testConfig(t)
 	cfg.Addr = "127.0.0.1:0"
 	cfg.Demo = true
 	cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPTLS, cfg.SMTPFrom = "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, "none", "kandidat@example.com"
+	return cfg, got
+}
+
+// TestLockoutEmailAndUnlock: five wrong passwords lock the demo
+// administrator; the unlock email arrives over SMTP; its link, opened and
+// confirmed, lets the right password in again.
+func TestLockoutEmailAndUnlock(t *testing.T) {
+	cfg, got := demoWithSMTP(t)
 	var out syncWriter
-	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), OpenOptions{Migrate: true, CreateMasterKey: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- a.Serve(ctx, ServeOptions{Out: &out, Ready: func(u string) { ready <- u }, AlertInterval: 100 * time.Millisecond})
-	}()
-	defer func() { cancel(); <-done; a.Close() }()
-	base := <-ready
+	base := serveApp(t, cfg, ServeOptions{Out: &out, AlertInterval: 100 * time.Millisecond})
 	password := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(out.String())[1]
 	signIn := func(pw string) int {
 		req, _ := http.NewRequest("POST", base+"/signin", strings.NewReader(url.Values{"login": {"admin"}, "password": {pw}}.Encode()))

@@ -43,8 +43,9 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// serveApp opens an installation with cfg and serves it until the test ends.
-func serveApp(t *testing.T, cfg *config.Config, acmeClient *http.Client) string {
+// serveApp opens an installation with cfg and serves it with o until the
+// test ends, and returns its base URL.
+func serveApp(t *testing.T, cfg *config.Config, o ServeOptions) string {
 	t.Helper()
 	if err := cfg.Validate(config.Server); err != nil {
 		t.Fatalf("configuration: %v", err)
@@ -57,9 +58,8 @@ func serveApp(t *testing.T, cfg *config.Config, acmeClient *http.Client) string 
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- a.Serve(ctx, ServeOptions{Ready: func(u string) { ready <- u }, ACMEHTTPClient: acmeClient})
-	}()
+	o.Ready = func(u string) { ready <- u }
+	go func() { done <- a.Serve(ctx, o) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done
@@ -126,7 +126,7 @@ func TestACMEWithPebble(t *testing.T) {
 	cfg.ACMEDirectoryURL = pebble.URL + wfe.DirectoryPath
 	cfg.HTTPRedirectAddr = "127.0.0.1:" + strconv.Itoa(redirectPort)
 	cfg.Demo = true
-	base := serveApp(t, cfg, pebble.Client())
+	base := serveApp(t, cfg, ServeOptions{ACMEHTTPClient: pebble.Client()})
 	if want := "https://" + domain + ":" + strconv.Itoa(tlsPort); base != want {
 		t.Fatalf("base URL %q, want %q", base, want)
 	}
@@ -204,7 +204,7 @@ func TestTLSFromFiles(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Addr = "127.0.0.1:0"
 	cfg.TLSCert, cfg.TLSKey = certFile, keyFile
-	base := serveApp(t, cfg, nil)
+	base := serveApp(t, cfg, ServeOptions{})
 	if !strings.HasPrefix(base, "https://127.0.0.1:") {
 		t.Fatalf("base URL %q, want https", base)
 	}
