@@ -169,15 +169,11 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 			f := newFlags(env, "audit retention", "audit retention --tenant SLUG|ID [--set track=days,...] [flags]", config.Installation)
 			ref := f.String("tenant", "", "company slug or id")
 			set := f.String("set", "", "new retention per track in days, e.g. security=365,history=730")
-			a, err := f.parseOpen(ctx, args)
+			a, t, err := f.openCompany(ctx, args, ref)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			t, err := a.Tenants.ByRef(ctx, *ref)
-			if err != nil {
-				return tenantError(err)
-			}
 			if *set != "" {
 				for _, part := range strings.Split(*set, ",") {
 					track, days, ok := strings.Cut(strings.TrimSpace(part), "=")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/app"
 	"github.com/kandidat/kandidat/internal/config"
+	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 // Env is what a command may touch of the outside world.
@@ -205,6 +206,22 @@ func (f *flags) parseOpen(ctx context.Context, args []string) (*app.App, error) 
 		return nil, err
 	}
 	return f.open(ctx, false)
+}
+
+// openCompany parses args, opens the installation and finds the company of
+// --tenant (a slug or id), read through ref once the flags are parsed. The
+// caller closes the App.
+func (f *flags) openCompany(ctx context.Context, args []string, ref *string) (*app.App, *tenant.Tenant, error) {
+	a, err := f.parseOpen(ctx, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := a.Tenants.ByRef(ctx, *ref)
+	if err != nil {
+		a.Close()
+		return nil, nil, tenantError(err)
+	}
+	return a, t, nil
 }
 
 // open opens the installation for a command that works on it.

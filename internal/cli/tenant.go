@@ -62,15 +62,11 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 		"show": func(args []string) error {
 			f := newFlags(env, "tenant show", "tenant show --tenant SLUG|ID [flags]", config.Installation)
 			ref := f.String("tenant", "", "company slug or id")
-			a, err := f.parseOpen(ctx, args)
+			a, t, err := f.openCompany(ctx, args, ref)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			t, err := a.Tenants.ByRef(ctx, *ref)
-			if err != nil {
-				return tenantError(err)
-			}
 			users, err := a.Accounts.ListUsers(ctx, t.ID)
 			if err != nil {
 				return err
@@ -85,15 +81,11 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 			profile := f.String("password-profile", "", "standard (8-128 characters, two character classes) or strict (at least 15 characters)")
 			requireMFA := f.String("require-mfa", "", "true: every user must set up two-factor sign-in; false: each user chooses")
 			requireRoles := f.String("require-mfa-roles", "", "roles that must set up two-factor sign-in, comma-separated (e.g. administrator,hr_manager); \"-\" for none")
-			a, err := f.parseOpen(ctx, args)
+			a, t, err := f.openCompany(ctx, args, ref)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			t, err := a.Tenants.ByRef(ctx, *ref)
-			if err != nil {
-				return tenantError(err)
-			}
 			if *profile != "" || *requireMFA != "" || *requireRoles != "" {
 				settings := t.Settings
 				if *profile != "" {

@@ -110,15 +110,11 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		"list": func(args []string) error {
 			f := newFlags(env, "user list", "user list --tenant SLUG|ID [flags]", config.Installation)
 			ref := f.String("tenant", "", "company slug or id")
-			a, err := f.parseOpen(ctx, args)
+			a, t, err := f.openCompany(ctx, args, ref)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			t, err := a.Tenants.ByRef(ctx, *ref)
-			if err != nil {
-				return tenantError(err)
-			}
 			users, err := a.Accounts.ListUsers(ctx, t.ID)
 			if err != nil {
 				return err
