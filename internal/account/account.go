@@ -514,3 +514,10 @@ func (s *Service) updateProfile(ctx context.Context, tx *sql.Tx, tenantID, userI
 	return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ProfileChanged, Actor: audit.User(userID),
 		Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: map[string]string{"language": in.Language}})
 }
+
+// CountUsers returns the number of users of a company.
+func (s *Service) CountUsers(ctx context.Context, tenantID string) (int, error) {
+	var n int
+	err := s.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1`, tenantID).Scan(&n)
+	return n, err
+}

@@ -67,12 +67,12 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 				return err
 			}
 			defer a.Close()
-			users, err := a.Accounts.ListUsers(ctx, t.ID)
+			users, err := a.Accounts.CountUsers(ctx, t.ID)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "id:                  %s\nslug:                %s\nname:                %s\nregistration number: %s\ndefault language:    %s\nmodules:             %s\nusers:               %d\ncreated:             %s\n",
-				t.ID, t.Slug, t.Name, t.RegistrationNumber, t.DefaultLanguage, moduleList(t.Modules), len(users), t.CreatedAt.Format("2006-01-02 15:04:05 MST"))
+				t.ID, t.Slug, t.Name, t.RegistrationNumber, t.DefaultLanguage, moduleList(t.Modules), users, t.CreatedAt.Format("2006-01-02 15:04:05 MST"))
 			return nil
 		},
 		"settings": func(args []string) error {

@@ -26,7 +26,7 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	users, err := s.Accounts.ListUsers(r.Context(), st.principal.TenantID)
+	users, err := s.Accounts.CountUsers(r.Context(), st.principal.TenantID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -40,6 +40,6 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	pg := s.newPage(r, "dashboard.title")
 	pg.Data = dashboardData{Alerts: alerts, CanManageUsers: access.Allowed(st.principal.Role, access.ManageUsers),
-		CanViewAudit: access.Allowed(st.principal.Role, access.ViewAudit), User: u, Modules: st.tenant.Modules, Changed: r.URL.Query().Get("changed") == "1", AllUsers: len(users)}
+		CanViewAudit: access.Allowed(st.principal.Role, access.ViewAudit), User: u, Modules: st.tenant.Modules, Changed: r.URL.Query().Get("changed") == "1", AllUsers: users}
 	s.render(w, r, http.StatusOK, "dashboard", pg)
 }
