@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/i18n"
@@ -36,19 +37,22 @@ const (
 	Disabled Status = "disabled"
 )
 
-// RoleAdministrator is the role of a company's first user. The roles module
-// turns roles into permission sets; until then an administrator can do all.
-const RoleAdministrator = "administrator"
+// RoleAdministrator is the role of a company's first user.
+const RoleAdministrator = access.Administrator
 
 // User is a person who signs in to the staff application of one company.
 type User struct {
-	TenantID           string
-	ID                 string
-	Login              string
-	Email              string
-	DisplayName        string
-	Language           string
-	Role               string
+	TenantID    string
+	ID          string
+	Login       string
+	Email       string
+	DisplayName string
+	Language    string
+	Role        string
+	// OptionalRights are an HR manager's rights on top of the role.
+	OptionalRights access.Set
+	// Perms is the user's resolved permission set.
+	Perms              access.Set
 	Status             Status
 	MustChangePassword bool
 	PasswordChangedAt  time.Time
@@ -322,6 +326,9 @@ const insertUser = `INSERT INTO users (tenant_id, id, login, email, display_name
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)`
 
 func (s *Service) insertUser(ctx context.Context, tx *sql.Tx, actor audit.Actor, tenantID string, in CreateUserInput, hash string) (*User, error) {
+	if _, err := roleSet(ctx, tx, tenantID, in.Role); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	u := &User{
 		TenantID: tenantID, ID: tenant.NewID(), Login: in.Login, Email: in.Email, DisplayName: in.DisplayName,
@@ -353,13 +360,16 @@ func (s *Service) insertUser(ctx context.Context, tx *sql.Tx, actor audit.Actor,
 }
 
 const selectUser = `SELECT tenant_id, id, login, email, display_name, language, role, status, must_change_password,
-	password_changed_at, created_at FROM users`
+	password_changed_at, created_at, extra_permissions,
+	COALESCE((SELECT r.permissions FROM roles r WHERE r.tenant_id = users.tenant_id AND r.id = users.role), '') FROM users`
 
 func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
-	var status string
+	var status, extra, custom string
 	err := row.Scan(&u.TenantID, &u.ID, &u.Login, &u.Email, &u.DisplayName, &u.Language, &u.Role, &status,
-		&u.MustChangePassword, &u.PasswordChangedAt, &u.CreatedAt)
+		&u.MustChangePassword, &u.PasswordChangedAt, &u.CreatedAt, &extra, &custom)
+	u.OptionalRights = access.Decode(extra)
+	u.Perms = access.Resolve(u.Role, custom, extra)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

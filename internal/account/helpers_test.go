@@ -95,6 +95,16 @@ func (e *env) session(t testing.TB, u *account.User) string {
 	return token
 }
 
+// principal is the principal of a user, without a session.
+func (e *env) principal(t testing.TB, u *account.User) *account.Principal {
+	t.Helper()
+	p, err := e.svc.Principal(context.Background(), u.TenantID, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // count returns the single integer a query answers.
 func (e *env) count(t testing.TB, query string, args ...any) int {
 	t.Helper()

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/notify"
@@ -20,10 +21,6 @@ import (
 
 // Invited is the status of a user who has not yet accepted an invitation.
 const Invited Status = "invited"
-
-// Roles a user can be given. The roles module turns each into a permission
-// set; until then the administrator pages check for RoleAdministrator.
-var Roles = []string{RoleAdministrator, "hr_manager", "recruiter", "recruiter_without_credits", "line_manager", "case_handler"}
 
 // inviteValidity is how long an invitation link works.
 const inviteValidity = 72 * time.Hour
@@ -39,7 +36,11 @@ type InviteInput struct {
 // Invite creates a user in the invited state, whose login is their email
 // address, and emails them a single-use link (72 hours) to choose a
 // password. The user cannot sign in before accepting.
-func (s *Service) Invite(ctx context.Context, actor audit.Actor, tenantID string, in InviteInput) (*User, error) {
+//
+// The actor must be allowed to give the role (access.CanAssign); it is a
+// predefined role or a custom role of the company.
+func (s *Service) Invite(ctx context.Context, actor *Principal, in InviteInput) (*User, error) {
+	tenantID := actor.TenantID
 	in.Email = strings.TrimSpace(in.Email)
 	in.DisplayName = strings.TrimSpace(in.DisplayName)
 	f := map[string]string{}
@@ -48,9 +49,6 @@ func (s *Service) Invite(ctx context.Context, actor audit.Actor, tenantID string
 	}
 	if in.DisplayName == "" || !utf8.ValidString(in.DisplayName) || utf8.RuneCountInString(in.DisplayName) > 200 || hasControl(in.DisplayName) {
 		f["display_name"] = "error.display_name"
-	}
-	if !slices.Contains(Roles, in.Role) {
-		f["role"] = "error.role"
 	}
 	if in.Language != "" && !slices.Contains(tenant.Languages, in.Language) {
 		f["language"] = "error.language"
@@ -65,6 +63,13 @@ func (s *Service) Invite(ctx context.Context, actor audit.Actor, tenantID string
 	u := &User{TenantID: tenantID, ID: tenant.NewID(), Login: NormalizeLogin(in.Email), Email: in.Email, DisplayName: in.DisplayName,
 		Language: in.Language, Role: in.Role, Status: Invited, PasswordChangedAt: now, CreatedAt: now}
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		set, err := roleSet(ctx, tx, tenantID, in.Role)
+		if err != nil {
+			return err
+		}
+		if !access.CanAssign(actor.Perms, set) {
+			return ErrForbidden
+		}
 		// No password yet: the empty hash never verifies.
 		if _, err := tx.ExecContext(ctx, insertUser, u.TenantID, u.ID, u.Login, u.Email, u.DisplayName, u.Language, u.Role,
 			string(u.Status), false, "", now); err != nil {
@@ -95,7 +100,7 @@ func (s *Service) Invite(ctx context.Context, actor audit.Actor, tenantID string
 		}); err != nil {
 			return err
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.UserInvited, Actor: actor,
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.UserInvited, Actor: audit.User(actor.UserID),
 			Objects: []audit.Ref{{Kind: "user", ID: u.ID}}, Details: map[string]string{"role": u.Role}})
 	})
 	if err != nil {
@@ -174,19 +179,24 @@ var ErrLastAdministrator = errors.New("the company would have no administrator l
 // active administrator. The user's sessions end (a privilege change gets a
 // new session); when actor changes their own role, the new session's
 // secret is returned.
+//
+// The actor must be allowed to give the new role and to take away the
+// current one (access.CanAssign): nobody hands out, or takes from a
+// colleague, more than they hold themselves. Optional rights are kept
+// only by an HR manager.
 func (s *Service) SetRole(ctx context.Context, actor *Principal, userID, role string, c Client) (string, error) {
-	if !slices.Contains(Roles, role) {
-		return "", &ValidationError{Fields: map[string]string{"role": "error.role"}}
-	}
 	var token string
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var previous string
-		err := tx.QueryRowContext(ctx, `SELECT role FROM users WHERE tenant_id = $1 AND id = $2`, actor.TenantID, userID).Scan(&previous)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		previous, current, err := userSet(ctx, tx, actor.TenantID, userID)
 		if err != nil {
 			return err
+		}
+		next, err := roleSet(ctx, tx, actor.TenantID, role)
+		if err != nil {
+			return err
+		}
+		if !access.CanAssign(actor.Perms, next) || !access.CanAssign(actor.Perms, current) {
+			return ErrForbidden
 		}
 		if previous == role {
 			return nil
@@ -201,7 +211,8 @@ func (s *Service) SetRole(ctx context.Context, actor *Principal, userID, role st
 				return ErrLastAdministrator
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`, actor.TenantID, userID, role, s.now()); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $3, extra_permissions = CASE WHEN $3 = 'hr_manager' THEN extra_permissions ELSE '' END, updated_at = $4
+			WHERE tenant_id = $1 AND id = $2`, actor.TenantID, userID, role, s.now()); err != nil {
 			return err
 		}
 		if err := deleteSessions(ctx, tx, actor.TenantID, userID); err != nil {

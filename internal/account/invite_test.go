@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/account"
-	"github.com/kandidat/kandidat/internal/audit"
 )
 
 func TestInvitation(t *testing.T) {
@@ -19,18 +18,18 @@ func TestInvitation(t *testing.T) {
 		{Email: "bob@acme.example", DisplayName: "", Role: "recruiter"},
 		{Email: "bob@acme.example", DisplayName: "Bob", Role: "emperor"},
 	} {
-		if _, err := e.svc.Invite(ctx, audit.User(admin.ID), admin.TenantID, in); !errors.As(err, &ve) {
+		if _, err := e.svc.Invite(ctx, e.principal(t, admin), in); !errors.As(err, &ve) {
 			t.Errorf("invite %+v: %v, want a ValidationError", in, err)
 		}
 	}
-	u, err := e.svc.Invite(ctx, audit.User(admin.ID), admin.TenantID, account.InviteInput{Email: "Bob@Acme.example", DisplayName: "Bob", Role: "recruiter"})
+	u, err := e.svc.Invite(ctx, e.principal(t, admin), account.InviteInput{Email: "Bob@Acme.example", DisplayName: "Bob", Role: "recruiter"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if u.Status != account.Invited || u.Login != "bob@acme.example" {
 		t.Fatalf("invited user %+v", u)
 	}
-	if _, err := e.svc.Invite(ctx, audit.User(admin.ID), admin.TenantID, account.InviteInput{Email: "bob@acme.example", DisplayName: "Bob 2", Role: "recruiter"}); !errors.Is(err, account.ErrLoginTaken) {
+	if _, err := e.svc.Invite(ctx, e.principal(t, admin), account.InviteInput{Email: "bob@acme.example", DisplayName: "Bob 2", Role: "recruiter"}); !errors.Is(err, account.ErrLoginTaken) {
 		t.Fatalf("second invitation: %v, want ErrLoginTaken", err)
 	}
 	// No sign-in before accepting.
@@ -62,7 +61,7 @@ func TestInvitation(t *testing.T) {
 func TestInvitationExpires(t *testing.T) {
 	ctx := context.Background()
 	e, admin := lockoutEnv(t)
-	if _, err := e.svc.Invite(ctx, audit.User(admin.ID), admin.TenantID, account.InviteInput{Email: "carol@acme.example", DisplayName: "Carol", Role: "line_manager"}); err != nil {
+	if _, err := e.svc.Invite(ctx, e.principal(t, admin), account.InviteInput{Email: "carol@acme.example", DisplayName: "Carol", Role: "line_manager"}); err != nil {
 		t.Fatal(err)
 	}
 	token := queuedLink(t, e, "/invite/")

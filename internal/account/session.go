@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -44,6 +45,17 @@ type Principal struct {
 	HasPasskey bool
 	// AuthenticatedAt is when the user last proved who they are in this session.
 	AuthenticatedAt time.Time
+	// Perms is the user's permission set, read afresh with every request, so
+	// a change of role or of a custom role applies on the next one.
+	Perms access.Set
+}
+
+// Can reports whether the principal holds permission p.
+func (p *Principal) Can(perm access.Permission) bool { return p != nil && p.Perms.Has(perm) }
+
+// Actor is the principal as the access policy sees it.
+func (p *Principal) Actor() access.Actor {
+	return access.Actor{TenantID: p.TenantID, UserID: p.UserID, Perms: p.Perms}
 }
 
 // Client describes the browser signing in; it is kept with the session so
@@ -226,8 +238,9 @@ func truncate(s string, n int) string {
 
 const selectPrincipal = `SELECT s.tenant_id, s.id, s.user_id, s.last_seen_at, s.expires_at, u.role, u.display_name, u.language,
 	u.must_change_password, u.status, s.mfa_pending, (u.totp_secret IS NOT NULL OR u.mfa_email OR u.mfa_sms), EXISTS (SELECT 1 FROM webauthn_credentials w WHERE w.tenant_id = u.tenant_id AND w.user_id = u.id),
-	s.authenticated_at, s.created_at
+	s.authenticated_at, s.created_at, u.extra_permissions, COALESCE(r.permissions, '')
 FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
+LEFT JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role
 WHERE s.token_hash = $1`
 
 // lastSeenGranularity limits the writes that keep a session alive to one a minute.
@@ -243,9 +256,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	var p Principal
 	var lastSeen, expires, created time.Time
 	var authenticated sql.NullTime
-	var status string
+	var status, extra, custom string
 	err := s.db.Read.QueryRowContext(ctx, selectPrincipal, hash).Scan(&p.TenantID, &p.SessionID, &p.UserID, &lastSeen, &expires,
-		&p.Role, &p.DisplayName, &p.Language, &p.MustChangePassword, &status, &p.MFAPending, &p.HasMFA, &p.HasPasskey, &authenticated, &created)
+		&p.Role, &p.DisplayName, &p.Language, &p.MustChangePassword, &status, &p.MFAPending, &p.HasMFA, &p.HasPasskey, &authenticated, &created,
+		&extra, &custom)
+	p.Perms = access.Resolve(p.Role, custom, extra)
 	p.HasMFA = p.HasMFA || p.HasPasskey
 	// Sessions from before re-authentication existed count from their start.
 	p.AuthenticatedAt = created.UTC()

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 )
 
@@ -232,6 +233,7 @@ func TestAuthenticatePrincipal(t *testing.T) {
 	want := account.Principal{
 		TenantID: c.ID, UserID: u.ID, SessionID: sessionID, Role: "recruiter",
 		DisplayName: "Alice Smith", Language: "sv", MustChangePassword: true, AuthenticatedAt: e.clock.now(),
+		Perms: access.RoleSet(access.Recruiter),
 	}
 	if *p != want {
 		t.Errorf("Authenticate = %+v, want %+v", *p, want)

@@ -21,11 +21,13 @@ import (
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/config"
+	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/jobs"
 	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/notify"
+	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 	"github.com/kandidat/kandidat/internal/web"
 )
@@ -77,6 +79,8 @@ type App struct {
 	Retention audit.Retention
 	Tenants   *tenant.Service
 	Accounts  *account.Service
+	Credits   *credit.Service
+	Recruit   *recruit.Service
 	// Queue holds outgoing email until the jobs runner delivers it.
 	Queue    *notify.Queue
 	I18n     *i18n.Bundle
@@ -152,6 +156,8 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 	}
 	a.Keys = keys.New(a.DB, a.Master)
 	a.Tenants = tenant.NewService(a.DB, a.Keys, a.Audit)
+	a.Credits = credit.NewService(a.DB, a.Audit)
+	a.Recruit = recruit.NewService(a.DB, a.Audit, a.Credits, a.Tenants)
 	a.Queue = notify.NewQueue(a.DB)
 	a.Accounts = account.NewService(a.DB, a.Audit, account.Options{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
 		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Cipher: a.Keys})
@@ -239,7 +245,7 @@ func (a *App) Ready(ctx context.Context) error {
 // Web builds the web layer.
 func (a *App) Web() (*web.Server, error) {
 	return web.New(web.Deps{
-		Accounts: a.Accounts, Tenants: a.Tenants, Audit: a.Audit, I18n: a.I18n, Logger: a.Logger, Ready: a.Ready, Registry: a.Registry,
+		Accounts: a.Accounts, Tenants: a.Tenants, Audit: a.Audit, Recruit: a.Recruit, Credits: a.Credits, I18n: a.I18n, Logger: a.Logger, Ready: a.Ready, Registry: a.Registry,
 	}, web.Options{
 		TLS: a.Config.TLS(), TrustedProxies: a.Config.TrustedProxies, MaxBodyBytes: a.Config.MaxBodyBytes,
 		MetricsToken: a.Config.MetricsToken, OutboxDir: a.devOutbox(),

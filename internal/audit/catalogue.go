@@ -1,5 +1,7 @@
 package audit
 
+import "github.com/kandidat/kandidat/internal/access"
+
 // Track is one layer of the trail, with its own chain and retention.
 type Track string
 
@@ -67,6 +69,30 @@ const (
 	UserRoleChanged Action = "user.role_changed"
 	// SessionRevoked: a user ended sessions of theirs from another.
 	SessionRevoked Action = "auth.session_revoked"
+	// RoleCreated, RoleChanged, RoleDeleted: a company's custom roles.
+	RoleCreated Action = "role.created"
+	RoleChanged Action = "role.changed"
+	RoleDeleted Action = "role.deleted"
+	// UserRightsChanged: an HR manager's optional rights were changed.
+	UserRightsChanged Action = "user.rights_changed"
+	// AccessDecided: an authorization decision on sensitive data (reading a
+	// candidate's application, and every denial on a position or application).
+	AccessDecided Action = "access.decided"
+	// CreditsGranted, CreditsSpent, CreditsRefunded: the company's credit ledger.
+	CreditsGranted  Action = "credits.granted"
+	CreditsSpent    Action = "credits.spent"
+	CreditsRefunded Action = "credits.refunded"
+	// PositionCreated, PositionChanged, PositionShared, PositionPublished,
+	// PositionClosed: a position's life.
+	PositionCreated   Action = "position.created"
+	PositionChanged   Action = "position.changed"
+	PositionShared    Action = "position.shared"
+	PositionPublished Action = "position.published"
+	PositionClosed    Action = "position.closed"
+	// ApplicationCreated, StageChanged, ApplicationCommented: an application's life.
+	ApplicationCreated   Action = "application.created"
+	StageChanged         Action = "application.stage_changed"
+	ApplicationCommented Action = "application.commented"
 )
 
 // DetailKind is the type of a detail value. There is deliberately no free
@@ -146,7 +172,38 @@ var Catalogue = map[Action]Spec{
 		{Name: "through_seq", Kind: Int}}},
 	AlertRaised:       {Track: Security, Details: []Detail{{Name: "rule", Kind: Enum, Values: ruleNames()}, {Name: "count", Kind: Int}}},
 	AlertAcknowledged: {Track: Security, Details: []Detail{{Name: "rule", Kind: Enum, Values: ruleNames()}}},
+	RoleCreated:       {Track: Admin, Details: []Detail{permissionsDetail}},
+	RoleChanged:       {Track: Admin, Details: []Detail{permissionsDetail}},
+	RoleDeleted:       {Track: Admin},
+	UserRightsChanged: {Track: Admin, Details: []Detail{{Name: "rights", Kind: EnumList, Values: access.Names()}}},
+	AccessDecided: {Track: Security, Details: []Detail{{Name: "permission", Kind: Enum, Values: access.Names()},
+		{Name: "decision", Kind: Enum, Values: []string{"allow", "forbidden", "hidden"}}}},
+	CreditsGranted:    {Track: Business, Details: creditDetails},
+	CreditsSpent:      {Track: Business, Details: creditDetails},
+	CreditsRefunded:   {Track: Business, Details: creditDetails},
+	PositionCreated:   {Track: History},
+	PositionChanged:   {Track: History},
+	PositionShared:    {Track: History, Details: []Detail{{Name: "members", Kind: Int}}},
+	PositionPublished: {Track: History, Details: []Detail{{Name: "credits", Kind: Int}, {Name: "first", Kind: Bool}}},
+	PositionClosed:    {Track: History},
+	ApplicationCreated: {Track: History, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"staff", "career_page", "demo"}},
+		{Name: "stage", Kind: Enum, Values: stageValues}}},
+	StageChanged:         {Track: History, Details: []Detail{{Name: "stage", Kind: Enum, Values: stageValues}, {Name: "previous_stage", Kind: Enum, Values: stageValues}}},
+	ApplicationCommented: {Track: History},
 }
+
+var (
+	permissionsDetail = Detail{Name: "permissions", Kind: EnumList, Values: access.Names()}
+	creditDetails     = []Detail{{Name: "amount", Kind: Int}, {Name: "balance", Kind: Int},
+		{Name: "reason", Kind: Enum, Values: []string{"purchase", "correction", "publication", "refund"}}}
+	stageValues = func() []string {
+		out := make([]string, len(access.StageKinds))
+		for i, k := range access.StageKinds {
+			out[i] = string(k)
+		}
+		return out
+	}()
+)
 
 // ActorKind says what kind of actor acted.
 type ActorKind string

@@ -195,7 +195,7 @@ func (r *Runner) announce(ctx context.Context, a audit.Alert) error {
 		return err
 	}
 	for _, u := range users {
-		if !access.Allowed(u.Role, access.ViewAudit) || u.Status != account.Active || u.Email == "" {
+		if !u.Perms.Has(access.ViewAudit) || u.Status != account.Active || u.Email == "" {
 			continue
 		}
 		lang := r.I18n.Pick(u.Language, "", t.DefaultLanguage)

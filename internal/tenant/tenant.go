@@ -61,6 +61,35 @@ type Settings struct {
 	RequireMFA bool `json:"require_mfa,omitempty"`
 	// RequireMFARoles does the same for users of these roles only.
 	RequireMFARoles []string `json:"require_mfa_roles,omitempty"`
+	// FreePublications is how many positions a month are published to the
+	// career page free of charge (nil: DefaultFreePublications).
+	FreePublications *int `json:"free_publications,omitempty"`
+	// PublicationCost is the credits a publication beyond the free
+	// allowance costs (nil: DefaultPublicationCost).
+	PublicationCost *int `json:"publication_cost,omitempty"`
+}
+
+// Defaults of the publication allowance.
+const (
+	DefaultFreePublications = 3
+	DefaultPublicationCost  = 1
+	maxAllowance            = 100_000
+)
+
+// FreePublicationsPerMonth is the company's free allowance of publications a month.
+func (s Settings) FreePublicationsPerMonth() int {
+	if s.FreePublications == nil {
+		return DefaultFreePublications
+	}
+	return *s.FreePublications
+}
+
+// PublicationCredits is what one publication beyond the allowance costs.
+func (s Settings) PublicationCredits() int {
+	if s.PublicationCost == nil {
+		return DefaultPublicationCost
+	}
+	return *s.PublicationCost
 }
 
 // MFARequiredFor reports whether the company requires a second factor of a role.
@@ -90,6 +119,12 @@ func (s *Service) SetSettings(ctx context.Context, actor audit.Actor, tenantID s
 		if !idPattern.MatchString(r) {
 			return &ValidationError{Fields: map[string]string{"require_mfa_roles": "error.role"}}
 		}
+	}
+	if n := in.FreePublications; n != nil && (*n < 0 || *n > maxAllowance) {
+		return &ValidationError{Fields: map[string]string{"free_publications": "error.allowance"}}
+	}
+	if n := in.PublicationCost; n != nil && (*n < 0 || *n > maxAllowance) {
+		return &ValidationError{Fields: map[string]string{"publication_cost": "error.allowance"}}
 	}
 	b, _ := json.Marshal(in)
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {

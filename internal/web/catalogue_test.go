@@ -9,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/credit"
+	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/tenant"
@@ -41,8 +44,8 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 		return nil
 	})
 	// Keys in Go string literals of the packages that produce messages.
-	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard|profile|audit|alert|unlock|security|forgot|reset|mfa|users|invite|reauth|outbox|passkey)\.[a-z0-9_.]+)"`)
-	for _, dir := range []string{".", "../account", "../tenant"} {
+	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard|profile|audit|alert|unlock|security|forgot|reset|mfa|users|invite|reauth|outbox|passkey|roles|positions|position|application|pool|credits|stage|permission)\.[a-z0-9_.]+)"`)
+	for _, dir := range []string{".", "../account", "../tenant", "../recruit", "../credit"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		for _, f := range files {
 			if strings.HasSuffix(f, "_test.go") {
@@ -64,8 +67,26 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 	for _, l := range i18n.Languages {
 		used = append(used, "language."+l)
 	}
-	for _, r := range account.Roles {
+	for _, r := range access.Roles {
 		used = append(used, "role."+r)
+	}
+	for _, p := range access.Permissions {
+		used = append(used, "permission."+p.Name())
+	}
+	for _, k := range access.StageKinds {
+		used = append(used, "stage."+string(k))
+	}
+	for _, st := range []string{recruit.Draft, recruit.Published, recruit.Closed, recruit.Archived} {
+		used = append(used, "position.status."+st)
+	}
+	for _, k := range []string{credit.Grant, credit.Spend, credit.Refund} {
+		used = append(used, "credits.kind."+k)
+	}
+	for _, r := range append(slices.Clone(credit.GrantReasons), credit.ReasonPublication, "refund") {
+		used = append(used, "credits.reason."+r)
+	}
+	for _, k := range []audit.ActorKind{audit.ActorOperator, audit.ActorSystem} {
+		used = append(used, "credits.actor."+string(k))
 	}
 	for _, st := range []account.Status{account.Active, account.Disabled, account.Invited} {
 		used = append(used, "status."+string(st))

@@ -8,8 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/credit"
+	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -19,10 +22,25 @@ import (
 // carries anything of B. A route added without a case here fails the test.
 func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	f := newFixture(t, Options{})
-	f.user("ada", false)
+	ctx := context.Background()
+	// Ada of company A holds every permission there (a custom role), so no
+	// permission check hides a leak across companies.
+	aAdmin := f.user("ada-admin", false)
+	aAdminP, err := f.accounts.Principal(ctx, f.company.ID, aAdmin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (Handling whistleblowing cases would first require a second factor.)
+	all := slices.DeleteFunc(access.Names(), func(n string) bool { return n == access.HandleCases.Name() })
+	everything, err := f.accounts.SaveRole(ctx, aAdminP, "", account.RoleInput{Name: "Everything", Permissions: all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.accounts.CreateUser(ctx, audit.Operator, f.company.ID, account.CreateUserInput{Login: "ada", DisplayName: "Ada", Password: testPassword, Role: everything.ID}); err != nil {
+		t.Fatal(err)
+	}
 	tok := f.signIn("ada", testPassword)
 
-	ctx := context.Background()
 	b, err := f.tenants.Create(ctx, audit.Operator, tenant.CreateInput{Slug: "beta", Name: "Beta Industries Secretname", DefaultLanguage: "en"})
 	if err != nil {
 		t.Fatal(err)
@@ -40,12 +58,51 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	if len(bAlerts) == 0 {
 		t.Fatal("company B has no alert to aim at")
 	}
-	secrets := []string{"Beta Industries Secretname", "bertil-secretlogin", "Bertil Secretperson", bUser.ID, bAlerts[0].ID, bPrincipal.SessionID, b.ID}
+	// Company B's recruitment: a role, a position, a candidate with a comment, a paid publication.
+	bRole, err := f.accounts.SaveRole(ctx, bPrincipal, "", account.RoleInput{Name: "Beta Secretrole", Permissions: access.Names()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bHR, err := f.accounts.CreateUser(ctx, audit.Operator, b.ID, account.CreateUserInput{Login: "beta-hr", DisplayName: "Beta HR", Password: testPassword, Role: bRole.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bActor := access.Actor{TenantID: b.ID, UserID: bHR.ID, Perms: access.Decode(strings.Join(access.Names(), ","))}
+	bPos, err := f.recruit.CreatePosition(ctx, bActor, recruit.PositionInput{Title: "Secretposition Title", Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bApp, err := f.recruit.AddCandidate(ctx, bActor, bPos.ID, recruit.CandidateInput{Name: "Bcandidate Secretname", Email: "secret.candidate@beta.example"}, access.StageInterview, recruit.ViaStaff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bComment, err := f.recruit.AddComment(ctx, bActor, bApp.ID, "Secret comment body")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.credits.GrantAsOperator(ctx, b.ID, credit.GrantInput{Amount: 5, Reason: "purchase", Note: "Secret credit note"}); err != nil {
+		t.Fatal(err)
+	}
+	zero := 0
+	if err := f.tenants.SetSettings(ctx, audit.Operator, b.ID, tenant.Settings{PasswordProfile: "standard", FreePublications: &zero}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.recruit.Publish(ctx, bActor, bPos.ID); err != nil {
+		t.Fatal(err)
+	}
+	bLedger, err := f.credits.Ledger(ctx, bActor, 10)
+	if err != nil || len(bLedger) != 2 {
+		t.Fatalf("company B's ledger: %v %v", bLedger, err)
+	}
+	secrets := []string{"Beta Industries Secretname", "bertil-secretlogin", "Bertil Secretperson", bUser.ID, bAlerts[0].ID, bPrincipal.SessionID, b.ID,
+		"Beta Secretrole", bRole.ID, "Secretposition Title", bPos.ID, "Bcandidate Secretname", "secret.candidate@beta.example", bApp.ID,
+		bApp.Candidate.ID, "Secret comment body", bComment.ID, "Secret credit note", bLedger[0].ID, bLedger[1].ID}
 
 	// Per pattern: the values for its wildcards, and whether it names an
 	// object of the company (then 404 is the only answer).
 	ids := map[string][]string{
-		"id":     {bUser.ID, bAlerts[0].ID, bPrincipal.SessionID, "00000000-0000-0000-0000-000000000000", "not-an-id", "%2e%2e", strings.Repeat("x", 300)},
+		"id": {bUser.ID, bAlerts[0].ID, bPrincipal.SessionID, bRole.ID, bPos.ID, bApp.ID, bApp.Candidate.ID, bComment.ID, bLedger[0].ID, bLedger[1].ID,
+			"00000000-0000-0000-0000-000000000000", "not-an-id", "%2e%2e", strings.Repeat("x", 300)},
 		"token":  {"not-a-token", strings.Repeat("A", 43)},
 		"format": {"csv", "json", "xml"},
 		"lang":   {"sv", "xx"},
@@ -55,6 +112,10 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"POST /alerts/{id}/acknowledge": true, "POST /account/sessions/{id}/revoke": true,
 		"GET /setup/{token}": true, "POST /setup/{token}": true, "GET /password/reset/{token}": true, "POST /password/reset/{token}": true,
 		"GET /unlock/{token}": true, "POST /unlock/{token}": true, "GET /invite/{token}": true, "POST /invite/{token}": true,
+		"POST /users/{id}/rights": true, "GET /roles/{id}": true, "POST /roles/{id}": true, "POST /roles/{id}/delete": true,
+		"POST /credits/{id}/refund": true, "GET /positions/{id}": true, "POST /positions/{id}": true, "POST /positions/{id}/share": true,
+		"POST /positions/{id}/publish": true, "POST /positions/{id}/close": true, "POST /positions/{id}/applications": true,
+		"GET /applications/{id}": true, "POST /applications/{id}/stage": true, "POST /applications/{id}/comments": true,
 	}
 	// Routes without wildcards, and what each may answer (they name no object of B).
 	plain := map[string]bool{}
@@ -67,6 +128,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"POST /account/mfa/sms/disable", "POST /account/mfa/webauthn/begin", "POST /account/mfa/webauthn/finish", "POST /account/mfa/email/confirm",
 		"POST /account/mfa/email/disable", "POST /account/sessions/revoke-others", "GET /users", "POST /users/invite",
 		"GET /audit", "GET /audit/security", "GET /dev/outbox", "/",
+		"GET /roles", "POST /roles", "GET /credits", "POST /credits/grant", "GET /positions", "POST /positions", "GET /pool",
 	} {
 		plain[p] = true
 	}
@@ -120,7 +182,9 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		for _, p := range paths {
 			var form url.Values
 			if method == "POST" {
-				form = url.Values{"role": {"recruiter"}, "code": {"123456"}, "display_name": {"Ada"}, "email": {"new@acme.example"}}
+				form = url.Values{"role": {"recruiter"}, "code": {"123456"}, "display_name": {"Ada"}, "email": {"new@acme.example"},
+					"title": {"A title"}, "language": {"en"}, "name": {"A name"}, "body": {"A comment"}, "stage": {"hired"},
+					"member": {bUser.ID, bHR.ID}, "permission": {"positions.view"}, "right": {"users.manage"}, "amount": {"3"}, "reason": {"purchase"}}
 			}
 			res := f.do(request{method: method, path: p, cookie: tok, form: form})
 			body := body(t, res)
@@ -128,6 +192,11 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 				// The path itself may be echoed (e.g. in the language links); that is the caller's own input.
 				if strings.Contains(body, secret) && !strings.Contains(p, secret) {
 					t.Errorf("%s %s as company A shows %q of company B", method, p, secret)
+				}
+			}
+			if pattern == "GET /positions" || pattern == "GET /roles" || pattern == "GET /credits" || pattern == "GET /pool" || pattern == "GET /users" {
+				if res.StatusCode != http.StatusOK {
+					t.Errorf("%s as company A's user: %d, want 200 (the walk must reach the handlers)", p, res.StatusCode)
 				}
 			}
 			if objectRoutes[pattern] && res.StatusCode != http.StatusNotFound {
@@ -144,5 +213,20 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	}
 	if open, _ := f.audit.OpenAlerts(ctx, b.ID); len(open) != len(bAlerts) {
 		t.Fatal("company B's alert was acknowledged from company A")
+	}
+	if p, err := f.recruit.Position(ctx, bActor, bPos.ID); err != nil || p.Title != "Secretposition Title" || p.Status != recruit.Published || len(p.Members) != 0 {
+		t.Fatalf("company B's position was changed from company A: %+v %v", p, err)
+	}
+	if app, err := f.recruit.Application(ctx, bActor, bApp.ID); err != nil || app.Stage != access.StageInterview {
+		t.Fatalf("company B's application was changed from company A: %+v %v", app, err)
+	}
+	if cs, _ := f.recruit.Comments(ctx, bActor, bApp.ID); len(cs) != 1 {
+		t.Fatalf("company B's application got comments from company A: %d", len(cs))
+	}
+	if r, err := f.accounts.RoleByID(ctx, b.ID, bRole.ID); err != nil || r.Name != "Beta Secretrole" {
+		t.Fatalf("company B's role was changed from company A: %+v %v", r, err)
+	}
+	if bal, _ := f.credits.Balance(ctx, b.ID); bal != 4 {
+		t.Fatalf("company B's balance is %d, want 4", bal)
 	}
 }

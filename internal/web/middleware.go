@@ -317,8 +317,10 @@ func (s *Server) staff(h http.HandlerFunc) http.Handler {
 		}
 		// A company that requires two-factor sign-in sends users without one to enrol.
 		// The strict profile (ASVS L3) requires a passkey or security key of administrators.
-		needKey := st.tenant.Settings.PasswordProfile == "strict" && st.principal.Role == account.RoleAdministrator && !st.principal.HasPasskey
-		if (needKey || st.tenant.Settings.MFARequiredFor(st.principal.Role) && !st.principal.HasMFA) && !strings.HasPrefix(r.URL.Path, "/account/mfa") && r.URL.Path != "/reauth" {
+		// Handling whistleblowing cases always requires one.
+		needKey := st.tenant.Settings.PasswordProfile == "strict" && st.principal.Perms.Privileged() && !st.principal.HasPasskey
+		needMFA := st.tenant.Settings.MFARequiredFor(st.principal.Role) || st.principal.Perms.RequiresMFA()
+		if (needKey || needMFA && !st.principal.HasMFA) && !strings.HasPrefix(r.URL.Path, "/account/mfa") && r.URL.Path != "/reauth" {
 			http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
 			return
 		}

@@ -6,9 +6,12 @@ import (
 	"net/http"
 	"sort"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/i18n"
+	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -29,6 +32,13 @@ type page struct {
 
 // T translates a message key into the page's language.
 func (p *page) T(key string, args ...any) string { return p.i18n.T(p.Lang, key, args...) }
+
+// Can reports whether the signed-in user holds the permission named, for
+// showing links and controls; the services decide again on every action.
+func (p *page) Can(name string) bool {
+	perm, ok := access.Parse(name)
+	return ok && p.Principal.Can(perm)
+}
 
 // Languages lists the languages for selection lists.
 func (p *page) Languages() []string { return i18n.Languages }
@@ -91,8 +101,10 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 // become status codes.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
-	case errors.Is(err, account.ErrNotFound), errors.Is(err, tenant.ErrNotFound):
+	case errors.Is(err, account.ErrNotFound), errors.Is(err, tenant.ErrNotFound), errors.Is(err, recruit.ErrNotFound), errors.Is(err, credit.ErrNotFound):
 		s.renderError(w, r, http.StatusNotFound)
+	case errors.Is(err, account.ErrForbidden), errors.Is(err, recruit.ErrForbidden), errors.Is(err, credit.ErrForbidden):
+		s.renderError(w, r, http.StatusForbidden)
 	case errors.Is(err, account.ErrNoSession):
 		s.renderError(w, r, http.StatusUnauthorized)
 	default:
@@ -114,6 +126,14 @@ func fieldErrors(err error) (map[string]string, bool) {
 	var te *tenant.ValidationError
 	if errors.As(err, &te) {
 		return te.Fields, true
+	}
+	var re *recruit.ValidationError
+	if errors.As(err, &re) {
+		return re.Fields, true
+	}
+	var ce *credit.ValidationError
+	if errors.As(err, &ce) {
+		return ce.Fields, true
 	}
 	return nil, false
 }

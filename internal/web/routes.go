@@ -5,6 +5,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 // router is a ServeMux that remembers its patterns, so tests can walk
@@ -90,8 +91,40 @@ func (s *Server) routes() *router {
 	mux.Handle("POST /users/{id}/disable", s.permitted(access.ManageUsers, s.handleUserStatus(account.Disabled)))
 	mux.Handle("POST /users/{id}/enable", s.permitted(access.ManageUsers, s.handleUserStatus(account.Active)))
 	mux.Handle("POST /users/{id}/role", s.permitted(access.ManageUsers, s.handleUserRole))
+	mux.Handle("POST /users/{id}/rights", s.permitted(access.ManageUsers, s.handleUserRights))
 	mux.HandleFunc("GET /invite/{token}", s.handleInviteForm)
 	mux.HandleFunc("POST /invite/{token}", s.handleInviteAccept)
+
+	// Custom roles and the permission matrix.
+	mux.Handle("GET /roles", s.permitted(access.ManageRoles, s.handleRoles))
+	mux.Handle("POST /roles", s.permitted(access.ManageRoles, s.handleRoleSave))
+	mux.Handle("GET /roles/{id}", s.permitted(access.ManageRoles, s.handleRole))
+	mux.Handle("POST /roles/{id}", s.permitted(access.ManageRoles, s.handleRoleSave))
+	mux.Handle("POST /roles/{id}/delete", s.permitted(access.ManageRoles, s.handleRoleDelete))
+
+	// Credits.
+	mux.Handle("GET /credits", s.permitted(access.ManageCredits, s.handleCredits))
+	mux.Handle("POST /credits/grant", s.permitted(access.ManageCredits, s.handleCreditGrant))
+	mux.Handle("POST /credits/{id}/refund", s.permitted(access.ManageCredits, s.handleCreditRefund))
+
+	// Recruitment: positions, applications, the shared pool. The recruit
+	// service decides on every object; the pages exist only when the
+	// company has the recruitment module.
+	module := func(h http.HandlerFunc) http.HandlerFunc { return s.requireModule(tenant.Recruitment, h).ServeHTTP }
+	recruitment := func(h http.HandlerFunc) http.Handler { return s.staff(module(h)) }
+	recruitmentFor := func(p access.Permission, h http.HandlerFunc) http.Handler { return s.permitted(p, module(h)) }
+	mux.Handle("GET /positions", recruitmentFor(access.ViewPositions, s.handlePositions))
+	mux.Handle("POST /positions", recruitmentFor(access.CreatePositions, s.handlePositionCreate))
+	mux.Handle("GET /positions/{id}", recruitment(s.handlePosition))
+	mux.Handle("POST /positions/{id}", recruitment(s.handlePositionEdit))
+	mux.Handle("POST /positions/{id}/share", recruitment(s.handlePositionShare))
+	mux.Handle("POST /positions/{id}/publish", recruitment(s.handlePositionPublish))
+	mux.Handle("POST /positions/{id}/close", recruitment(s.handlePositionClose))
+	mux.Handle("POST /positions/{id}/applications", recruitment(s.handleCandidateAdd))
+	mux.Handle("GET /applications/{id}", recruitment(s.handleApplication))
+	mux.Handle("POST /applications/{id}/stage", recruitment(s.handleStageMove))
+	mux.Handle("POST /applications/{id}/comments", recruitment(s.handleComment))
+	mux.Handle("GET /pool", recruitmentFor(access.ViewSharedPool, s.handlePool))
 
 	// Audit trail and alerts.
 	mux.Handle("GET /audit", s.permitted(access.ViewAudit, s.handleAudit))

@@ -20,7 +20,9 @@ import (
 
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/i18n"
+	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -49,6 +51,8 @@ type Deps struct {
 	Accounts *account.Service
 	Tenants  *tenant.Service
 	Audit    *audit.Log
+	Recruit  *recruit.Service
+	Credits  *credit.Service
 	I18n     *i18n.Bundle
 	Logger   *slog.Logger
 	// Ready reports whether the application can serve: database reachable, schema current.

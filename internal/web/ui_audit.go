@@ -73,7 +73,7 @@ type auditData struct {
 // know the page exists, get 403.
 func (s *Server) permitted(perm access.Permission, h http.HandlerFunc) http.Handler {
 	return s.staff(func(w http.ResponseWriter, r *http.Request) {
-		if !access.Allowed(stateOf(r).principal.Role, perm) {
+		if !stateOf(r).principal.Can(perm) {
 			s.renderError(w, r, http.StatusForbidden)
 			return
 		}
@@ -106,7 +106,7 @@ func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, security bo
 		s.fail(w, r, err)
 		return
 	}
-	names, err := s.userNames(r, st.principal.TenantID)
+	names, _, err := s.userNames(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -150,20 +150,6 @@ func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, security bo
 		pg.Form[k] = q.Get(k)
 	}
 	s.render(w, r, http.StatusOK, "audit", pg)
-}
-
-// userNames maps the company's user ids to display names: the trail holds
-// ids only, and names are looked up when it is shown.
-func (s *Server) userNames(r *http.Request, tenantID string) (map[string]string, error) {
-	users, err := s.Accounts.ListUsers(r.Context(), tenantID)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(users))
-	for _, u := range users {
-		out[u.ID] = u.DisplayName
-	}
-	return out, nil
 }
 
 func (s *Server) handleAuditExport(w http.ResponseWriter, r *http.Request) {

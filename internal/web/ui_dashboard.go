@@ -17,6 +17,7 @@ type dashboardData struct {
 	Modules        []tenant.Module
 	Changed        bool
 	AllUsers       int
+	RoleLabel      string
 }
 
 func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
@@ -32,14 +33,20 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var alerts []audit.Alert
-	if access.Allowed(st.principal.Role, access.ViewAudit) {
+	if st.principal.Can(access.ViewAudit) {
 		if alerts, err = s.Audit.OpenAlerts(r.Context(), st.principal.TenantID); err != nil {
 			s.fail(w, r, err)
 			return
 		}
 	}
 	pg := s.newPage(r, "dashboard.title")
-	pg.Data = dashboardData{Alerts: alerts, CanManageUsers: access.Allowed(st.principal.Role, access.ManageUsers),
-		CanViewAudit: access.Allowed(st.principal.Role, access.ViewAudit), User: u, Modules: st.tenant.Modules, Changed: r.URL.Query().Get("changed") == "1", AllUsers: users}
+	label := pg.T("role." + u.Role)
+	if !access.Predefined(u.Role) {
+		if role, err := s.Accounts.RoleByID(r.Context(), u.TenantID, u.Role); err == nil {
+			label = role.Name
+		}
+	}
+	pg.Data = dashboardData{Alerts: alerts, CanManageUsers: st.principal.Can(access.ManageUsers),
+		CanViewAudit: st.principal.Can(access.ViewAudit), User: u, Modules: st.tenant.Modules, Changed: r.URL.Query().Get("changed") == "1", AllUsers: users, RoleLabel: label}
 	s.render(w, r, http.StatusOK, "dashboard", pg)
 }

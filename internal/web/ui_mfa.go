@@ -86,7 +86,7 @@ func (s *Server) handleMFASettings(w http.ResponseWriter, r *http.Request) {
 	}
 	strict := st.tenant.Settings.PasswordProfile == "strict"
 	pg.Data = mfaData{Enabled: p.HasMFA, EmailOn: emailOn, SMSOn: smsOn, CodesLeft: left, Required: st.tenant.Settings.MFARequiredFor(p.Role),
-		Strict: strict, KeyRequired: strict && p.Role == account.RoleAdministrator && !p.HasPasskey}
+		Strict: strict, KeyRequired: strict && p.Perms.Privileged() && !p.HasPasskey}
 	s.render(w, r, http.StatusOK, "mfa_settings", pg)
 }
 

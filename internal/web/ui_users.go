@@ -4,15 +4,53 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 )
 
 type usersData struct {
-	Users   []*account.User
-	Roles   []string
-	Invited bool
-	Self    string
+	Users []*account.User
+	// Roles are the roles one may give: the predefined ones, then the company's custom roles.
+	Roles          []roleOption
+	OptionalRights []access.Permission
+	Invited        bool
+	Self           string
+}
+
+type roleOption struct {
+	Value, Label string
+}
+
+// roleOptions lists the predefined roles (translated) and the company's
+// custom roles, and a label for every role value.
+func (s *Server) roleOptions(r *http.Request, pg *page) ([]roleOption, map[string]string, error) {
+	custom, err := s.Accounts.ListRoles(r.Context(), stateOf(r).principal.TenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	labels := map[string]string{}
+	var out []roleOption
+	for _, role := range access.Roles {
+		labels[role] = pg.T("role." + role)
+		out = append(out, roleOption{Value: role, Label: labels[role]})
+	}
+	for _, c := range custom {
+		labels[c.ID] = c.Name
+		out = append(out, roleOption{Value: c.ID, Label: c.Name})
+	}
+	return out, labels, nil
+}
+
+// RoleLabel is the display name of a role value on this page: a predefined
+// role's translation or a custom role's name.
+func (d usersData) RoleLabel(role string) string {
+	for _, o := range d.Roles {
+		if o.Value == role {
+			return o.Label
+		}
+	}
+	return role
 }
 
 func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
@@ -26,7 +64,12 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 		s.fail(w, r, err)
 		return
 	}
-	pg.Data = usersData{Users: users, Roles: account.Roles, Invited: r.URL.Query().Get("invited") == "1", Self: p.UserID}
+	roles, _, err := s.roleOptions(r, pg)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg.Data = usersData{Users: users, Roles: roles, OptionalRights: access.OptionalRights, Invited: r.URL.Query().Get("invited") == "1", Self: p.UserID}
 	s.render(w, r, status, "users", pg)
 }
 
@@ -38,9 +81,14 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
 	p := stateOf(r).principal
 	in := account.InviteInput{Email: r.PostForm.Get("email"), DisplayName: r.PostForm.Get("display_name"),
 		Role: r.PostForm.Get("role"), Language: r.PostForm.Get("language")}
-	_, err := s.Accounts.Invite(r.Context(), audit.User(p.UserID), p.TenantID, in)
+	_, err := s.Accounts.Invite(r.Context(), p, in)
 	pg := s.newPage(r, "users.title")
 	pg.Form["email"], pg.Form["display_name"], pg.Form["role"], pg.Form["language"] = in.Email, in.DisplayName, in.Role, in.Language
+	if errors.Is(err, account.ErrForbidden) {
+		pg.Errors["role"] = "error.role_beyond_rights"
+		s.renderUsers(w, r, http.StatusForbidden, pg)
+		return
+	}
 	if fields, ok := fieldErrors(err); ok {
 		pg.Errors = fields
 		s.renderUsers(w, r, http.StatusUnprocessableEntity, pg)
@@ -131,6 +179,11 @@ func (s *Server) handleUserRole(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, account.ErrNotFound):
 		s.renderError(w, r, http.StatusNotFound)
 		return
+	case errors.Is(err, account.ErrForbidden):
+		pg := s.newPage(r, "users.title")
+		pg.Errors[""] = "error.role_beyond_rights"
+		s.renderUsers(w, r, http.StatusForbidden, pg)
+		return
 	case errors.Is(err, account.ErrLastAdministrator):
 		pg := s.newPage(r, "users.title")
 		pg.Errors[""] = "error.last_administrator"
@@ -151,6 +204,38 @@ func (s *Server) handleUserRole(w http.ResponseWriter, r *http.Request) {
 		// The administrator changed their own role: a new session for the new privilege.
 		setSessionCookie(w, token)
 		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/users", http.StatusSeeOther)
+}
+
+// handleUserRights sets an HR manager's optional rights.
+func (s *Server) handleUserRights(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := stateOf(r).principal
+	err := s.Accounts.SetOptionalRights(r.Context(), p, r.PathValue("id"), r.PostForm["right"])
+	pg := s.newPage(r, "users.title")
+	switch {
+	case errors.Is(err, account.ErrForbidden):
+		pg.Errors[""] = "error.role_beyond_rights"
+		s.renderUsers(w, r, http.StatusForbidden, pg)
+		return
+	case errors.Is(err, account.ErrNotFound):
+		s.renderError(w, r, http.StatusNotFound)
+		return
+	}
+	if fields, ok := fieldErrors(err); ok {
+		for _, m := range fields {
+			pg.Errors[""] = m
+		}
+		s.renderUsers(w, r, http.StatusUnprocessableEntity, pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/users", http.StatusSeeOther)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/credit"
+	"github.com/kandidat/kandidat/internal/recruit"
 	"io"
 	"log/slog"
 	"net/http"
@@ -30,6 +32,8 @@ type fixture struct {
 	accounts *account.Service
 	tenants  *tenant.Service
 	audit    *audit.Log
+	credits  *credit.Service
+	recruit  *recruit.Service
 	db       *db.DB
 	company  *tenant.Tenant
 	ready    error
@@ -54,8 +58,10 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.credits = credit.NewService(d, f.audit)
+	f.recruit = recruit.NewService(d, f.audit, f.credits, f.tenants)
 	f.srv, err = New(Deps{
-		Accounts: f.accounts, Tenants: f.tenants, Audit: f.audit, I18n: bundle,
+		Accounts: f.accounts, Tenants: f.tenants, Audit: f.audit, I18n: bundle, Recruit: f.recruit, Credits: f.credits,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Ready:  func(context.Context) error { return f.ready },
 	}, opts)

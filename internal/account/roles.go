@@ -1,0 +1,278 @@
+package account
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/tenant"
+)
+
+// Role is a custom role: a named permission set a company defines.
+type Role struct {
+	TenantID    string
+	ID          string
+	Name        string
+	Permissions access.Set
+	// Users is how many users hold the role.
+	Users int
+}
+
+// Errors of roles.
+var (
+	// ErrForbidden is returned when the actor may not do what they asked.
+	ErrForbidden = errors.New("not permitted")
+	// ErrRoleInUse is returned when a custom role to delete is still held by users.
+	ErrRoleInUse = errors.New("the role is held by users")
+)
+
+// roleSet returns the permission set of role in a company without optional
+// rights: a predefined role's, or a custom role's of that company. Any
+// other role is a validation error.
+func roleSet(ctx context.Context, q queryer, tenantID, role string) (access.Set, error) {
+	if access.Predefined(role) {
+		return access.RoleSet(role), nil
+	}
+	if !idPattern(role) {
+		return 0, &ValidationError{Fields: map[string]string{"role": "error.role"}}
+	}
+	var perms string
+	err := q.QueryRowContext(ctx, `SELECT permissions FROM roles WHERE tenant_id = $1 AND id = $2`, tenantID, role).Scan(&perms)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, &ValidationError{Fields: map[string]string{"role": "error.role"}}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read role: %w", err)
+	}
+	return access.Decode(perms), nil
+}
+
+func idPattern(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// userSet is the current permission set of a user, with optional rights.
+func userSet(ctx context.Context, q queryer, tenantID, userID string) (role string, set access.Set, err error) {
+	var extra, custom string
+	err = q.QueryRowContext(ctx, `SELECT u.role, u.extra_permissions, COALESCE(r.permissions, '')
+		FROM users u LEFT JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role
+		WHERE u.tenant_id = $1 AND u.id = $2`, tenantID, userID).Scan(&role, &extra, &custom)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, ErrNotFound
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("read user's role: %w", err)
+	}
+	return role, access.Resolve(role, custom, extra), nil
+}
+
+// Principal returns the principal of a user without a session, e.g. for a
+// command-line action or a background job acting for them.
+func (s *Service) Principal(ctx context.Context, tenantID, userID string) (*Principal, error) {
+	u, err := s.UserByID(ctx, tenantID, userID)
+	if err != nil {
+		return nil, err
+	}
+	_, set, err := userSet(ctx, s.db.Read, tenantID, userID)
+	if err != nil {
+		return nil, err
+	}
+	return &Principal{TenantID: tenantID, UserID: userID, Role: u.Role, DisplayName: u.DisplayName, Language: u.Language, Perms: set}, nil
+}
+
+// RoleInput is a custom role as a company user defines it.
+type RoleInput struct {
+	Name        string
+	Permissions []string
+}
+
+func (in *RoleInput) validate() (access.Set, error) {
+	f := map[string]string{}
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" || !utf8.ValidString(in.Name) || utf8.RuneCountInString(in.Name) > 80 || hasControl(in.Name) {
+		f["name"] = "error.role_name"
+	}
+	var set access.Set
+	for _, n := range in.Permissions {
+		p, ok := access.Parse(n)
+		if !ok {
+			f["permissions"] = "error.permission"
+			continue
+		}
+		set |= access.Of(p)
+	}
+	if set == 0 && f["permissions"] == "" {
+		f["permissions"] = "error.permissions_empty"
+	}
+	if len(f) > 0 {
+		return 0, &ValidationError{Fields: f}
+	}
+	return set, nil
+}
+
+// ListRoles returns a company's custom roles by name, with how many users hold each.
+func (s *Service) ListRoles(ctx context.Context, tenantID string) ([]*Role, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT r.id, r.name, r.permissions,
+		(SELECT count(*) FROM users u WHERE u.tenant_id = r.tenant_id AND u.role = r.id)
+		FROM roles r WHERE r.tenant_id = $1 ORDER BY r.name`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list roles: %w", err)
+	}
+	defer rows.Close()
+	var out []*Role
+	for rows.Next() {
+		r := &Role{TenantID: tenantID}
+		var perms string
+		if err := rows.Scan(&r.ID, &r.Name, &perms, &r.Users); err != nil {
+			return nil, err
+		}
+		r.Permissions = access.Decode(perms)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// RoleByID returns a custom role of the company.
+func (s *Service) RoleByID(ctx context.Context, tenantID, id string) (*Role, error) {
+	if !idPattern(id) {
+		return nil, ErrNotFound
+	}
+	r := &Role{TenantID: tenantID, ID: id}
+	var perms string
+	err := s.db.Read.QueryRowContext(ctx, `SELECT name, permissions, (SELECT count(*) FROM users u WHERE u.tenant_id = $1 AND u.role = $2)
+		FROM roles WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&r.Name, &perms, &r.Users)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read role: %w", err)
+	}
+	r.Permissions = access.Decode(perms)
+	return r, nil
+}
+
+// SaveRole creates a custom role (id "") or changes one. Only a holder of
+// ManageRoles may; the change applies to every holder on their next
+// request, since permissions are read with the session.
+func (s *Service) SaveRole(ctx context.Context, actor *Principal, id string, in RoleInput) (*Role, error) {
+	if !actor.Can(access.ManageRoles) {
+		return nil, ErrForbidden
+	}
+	set, err := in.validate()
+	if err != nil {
+		return nil, err
+	}
+	r := &Role{TenantID: actor.TenantID, ID: id, Name: in.Name, Permissions: set}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		action := audit.RoleChanged
+		if id == "" {
+			r.ID = tenant.NewID()
+			action = audit.RoleCreated
+			_, err = tx.ExecContext(ctx, `INSERT INTO roles (tenant_id, id, name, permissions, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
+				r.TenantID, r.ID, r.Name, set.Encode(), now)
+		} else {
+			var res sql.Result
+			res, err = tx.ExecContext(ctx, `UPDATE roles SET name = $3, permissions = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
+				r.TenantID, r.ID, r.Name, set.Encode(), now)
+			if err == nil {
+				if n, _ := res.RowsAffected(); n == 0 {
+					return ErrNotFound
+				}
+			}
+		}
+		if err != nil {
+			if errors.Is(db.MapError(err), db.ErrUniqueViolation) {
+				return &ValidationError{Fields: map[string]string{"name": "error.role_name_taken"}}
+			}
+			return fmt.Errorf("save role: %w", err)
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: r.TenantID, Action: action, Actor: audit.User(actor.UserID),
+			Objects: []audit.Ref{{Kind: "role", ID: r.ID}}, Details: map[string]string{"permissions": set.Encode()}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// DeleteRole deletes a custom role no user holds.
+func (s *Service) DeleteRole(ctx context.Context, actor *Principal, id string) error {
+	if !actor.Can(access.ManageRoles) {
+		return ErrForbidden
+	}
+	if !idPattern(id) {
+		return ErrNotFound
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var users int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1 AND role = $2`, actor.TenantID, id).Scan(&users); err != nil {
+			return err
+		}
+		if users > 0 {
+			return ErrRoleInUse
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM roles WHERE tenant_id = $1 AND id = $2`, actor.TenantID, id)
+		if err != nil {
+			return fmt.Errorf("delete role: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: actor.TenantID, Action: audit.RoleDeleted, Actor: audit.User(actor.UserID),
+			Objects: []audit.Ref{{Kind: "role", ID: id}}})
+	})
+}
+
+// SetOptionalRights gives an HR manager a combination of the optional
+// rights (access.OptionalRights), replacing the previous ones. The actor
+// must be allowed to assign the resulting set; the user's sessions end,
+// as for any privilege change.
+func (s *Service) SetOptionalRights(ctx context.Context, actor *Principal, userID string, rights []string) error {
+	var set access.Set
+	for _, n := range rights {
+		p, ok := access.Parse(n)
+		if !ok || !slices.Contains(access.OptionalRights, p) {
+			return &ValidationError{Fields: map[string]string{"rights": "error.permission"}}
+		}
+		set |= access.Of(p)
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		role, current, err := userSet(ctx, tx, actor.TenantID, userID)
+		if err != nil {
+			return err
+		}
+		if role != access.HRManager {
+			return &ValidationError{Fields: map[string]string{"rights": "error.rights_hr_only"}}
+		}
+		if !access.CanAssign(actor.Perms, current) || !access.CanAssign(actor.Perms, access.RoleSet(role)|set) {
+			return ErrForbidden
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET extra_permissions = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
+			actor.TenantID, userID, set.Encode(), s.now()); err != nil {
+			return err
+		}
+		if userID != actor.UserID {
+			if err := deleteSessions(ctx, tx, actor.TenantID, userID); err != nil {
+				return err
+			}
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: actor.TenantID, Action: audit.UserRightsChanged, Actor: audit.User(actor.UserID),
+			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: map[string]string{"rights": set.Encode()}})
+	})
+}

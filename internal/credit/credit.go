@@ -1,0 +1,310 @@
+// Package credit keeps a company's credit balance and its append-only
+// ledger: grants (credits bought or corrected), spendings (paid actions
+// such as publishing a position beyond the free allowance) and refunds.
+// A paid action spends inside its own transaction, so the action and the
+// debit stand or fall together; the balance never goes below zero.
+package credit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/tenant"
+)
+
+// Kinds of ledger entries.
+const (
+	Grant  = "grant"
+	Spend  = "spend"
+	Refund = "refund"
+)
+
+// GrantReasons are the reasons of grants.
+var GrantReasons = []string{"purchase", "correction"}
+
+// ReasonPublication is the reason of a spending on publishing a position
+// beyond the free allowance; later paid actions add theirs.
+const ReasonPublication = "publication"
+
+// MaxGrant bounds one grant, against typing errors.
+const MaxGrant = 1_000_000
+
+// Errors of this package.
+var (
+	// ErrInsufficient: the balance does not cover a paid action.
+	ErrInsufficient = errors.New("not enough credits")
+	// ErrForbidden: the actor may not administer or spend credits.
+	ErrForbidden = errors.New("not permitted")
+	// ErrNotFound: no such ledger entry in the company.
+	ErrNotFound = errors.New("ledger entry not found")
+	// ErrNotRefundable: the entry is not a spending, or was refunded already.
+	ErrNotRefundable = errors.New("entry cannot be refunded")
+)
+
+// ValidationError names the fields of a bad input and a message key for each.
+type ValidationError struct{ Fields map[string]string }
+
+func (e *ValidationError) Error() string { return fmt.Sprintf("invalid credit input: %v", e.Fields) }
+
+// Entry is one line of the ledger.
+type Entry struct {
+	ID           string
+	Kind         string
+	Amount       int64
+	BalanceAfter int64
+	Reason       string
+	Note         string
+	ActorKind    string
+	ActorID      string
+	ObjectKind   string
+	ObjectID     string
+	RefundOf     string
+	Refunded     bool
+	CreatedAt    time.Time
+}
+
+// Service keeps the ledger.
+type Service struct {
+	db    *db.DB
+	audit *audit.Log
+	now   func() time.Time
+}
+
+// NewService returns the credit service.
+func NewService(d *db.DB, log *audit.Log) *Service {
+	return &Service{db: d, audit: log, now: db.Now}
+}
+
+// SetClock replaces the time source (tests).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// Balance is the company's current balance.
+func (s *Service) Balance(ctx context.Context, tenantID string) (int64, error) {
+	var b int64
+	err := s.db.Read.QueryRowContext(ctx, `SELECT balance FROM credit_accounts WHERE tenant_id = $1`, tenantID).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read balance: %w", err)
+	}
+	return b, nil
+}
+
+// Ledger returns the newest entries of the company's ledger, at most limit,
+// to a holder of ManageCredits.
+func (s *Service) Ledger(ctx context.Context, a access.Actor, limit int) ([]Entry, error) {
+	if !a.Can(access.ManageCredits) {
+		return nil, ErrForbidden
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT l.id, l.kind, l.amount, l.balance_after, l.reason, l.note, l.actor_kind, l.actor_id,
+		l.object_kind, l.object_id, COALESCE(l.refund_of, ''), EXISTS (SELECT 1 FROM credit_ledger r WHERE r.tenant_id = l.tenant_id AND r.refund_of = l.id), l.created_at
+		FROM credit_ledger l WHERE l.tenant_id = $1 ORDER BY l.created_at DESC, l.id DESC LIMIT $2`, a.TenantID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read ledger: %w", err)
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var e Entry
+		if err := rows.Scan(&e.ID, &e.Kind, &e.Amount, &e.BalanceAfter, &e.Reason, &e.Note, &e.ActorKind, &e.ActorID,
+			&e.ObjectKind, &e.ObjectID, &e.RefundOf, &e.Refunded, &e.CreatedAt); err != nil {
+			return nil, err
+		}
+		e.CreatedAt = e.CreatedAt.UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// GrantInput is a grant of credits.
+type GrantInput struct {
+	Amount int64
+	Reason string
+	Note   string
+}
+
+func (in *GrantInput) validate() error {
+	f := map[string]string{}
+	in.Note = strings.TrimSpace(in.Note)
+	if in.Amount <= 0 || in.Amount > MaxGrant {
+		f["amount"] = "error.credit_amount"
+	}
+	if !slices.Contains(GrantReasons, in.Reason) {
+		f["reason"] = "error.credit_reason"
+	}
+	if !utf8.ValidString(in.Note) || utf8.RuneCountInString(in.Note) > 200 || strings.ContainsFunc(in.Note, func(r rune) bool { return r < 0x20 }) {
+		f["note"] = "error.credit_note"
+	}
+	if len(f) > 0 {
+		return &ValidationError{Fields: f}
+	}
+	return nil
+}
+
+// Grant adds credits to the company of a holder of ManageCredits.
+func (s *Service) Grant(ctx context.Context, a access.Actor, in GrantInput) (*Entry, error) {
+	if !a.Can(access.ManageCredits) {
+		return nil, ErrForbidden
+	}
+	return s.grant(ctx, a.TenantID, audit.User(a.UserID), in)
+}
+
+// GrantAsOperator adds credits on behalf of the instance operator (the command line).
+func (s *Service) GrantAsOperator(ctx context.Context, tenantID string, in GrantInput) (*Entry, error) {
+	return s.grant(ctx, tenantID, audit.Operator, in)
+}
+
+func (s *Service) grant(ctx context.Context, tenantID string, by audit.Actor, in GrantInput) (*Entry, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	var e *Entry
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.open(ctx, tx, tenantID); err != nil {
+			return err
+		}
+		var balance int64
+		if err := tx.QueryRowContext(ctx, `UPDATE credit_accounts SET balance = balance + $2, updated_at = $3 WHERE tenant_id = $1 RETURNING balance`,
+			tenantID, in.Amount, s.now()).Scan(&balance); err != nil {
+			return fmt.Errorf("credit balance: %w", err)
+		}
+		var err error
+		e, err = s.append(ctx, tx, tenantID, by, Entry{Kind: Grant, Amount: in.Amount, BalanceAfter: balance, Reason: in.Reason, Note: in.Note}, audit.CreditsGranted)
+		return err
+	})
+	return e, err
+}
+
+// open makes sure the company has an account row; the row is also what
+// serialises concurrent spendings of one company (Lock).
+func (s *Service) open(ctx context.Context, tx *sql.Tx, tenantID string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO credit_accounts (tenant_id, balance, updated_at) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING`,
+		tenantID, s.now())
+	if err != nil {
+		if errors.Is(db.MapError(err), db.ErrForeignKeyViolation) {
+			return tenant.ErrNotFound
+		}
+		return fmt.Errorf("open credit account: %w", err)
+	}
+	return nil
+}
+
+// Lock takes the company's credit account for the rest of tx, so that a
+// decision that depends on earlier paid actions (the free allowance) is
+// not raced by a concurrent one. On SQLite the single writer already
+// serialises transactions.
+func (s *Service) Lock(ctx context.Context, tx *sql.Tx, tenantID string) error {
+	if err := s.open(ctx, tx, tenantID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE credit_accounts SET updated_at = updated_at WHERE tenant_id = $1`, tenantID); err != nil {
+		return fmt.Errorf("lock credit account: %w", err)
+	}
+	return nil
+}
+
+// SpendTx debits amount for a paid action inside the caller's transaction:
+// reason names the action and object the thing paid for. The actor must
+// hold SpendCredits; a balance that does not cover it is ErrInsufficient
+// and the caller's transaction should roll back.
+func (s *Service) SpendTx(ctx context.Context, tx *sql.Tx, a access.Actor, amount int64, reason string, object audit.Ref) (*Entry, error) {
+	if !a.Can(access.SpendCredits) {
+		return nil, ErrForbidden
+	}
+	if amount <= 0 {
+		return nil, fmt.Errorf("spend %d credits: amount must be positive", amount)
+	}
+	if err := s.open(ctx, tx, a.TenantID); err != nil {
+		return nil, err
+	}
+	var balance int64
+	err := tx.QueryRowContext(ctx, `UPDATE credit_accounts SET balance = balance - $2, updated_at = $3 WHERE tenant_id = $1 AND balance >= $2 RETURNING balance`,
+		a.TenantID, amount, s.now()).Scan(&balance)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrInsufficient
+	}
+	if err != nil {
+		return nil, fmt.Errorf("debit credits: %w", err)
+	}
+	return s.append(ctx, tx, a.TenantID, audit.User(a.UserID), Entry{Kind: Spend, Amount: amount, BalanceAfter: balance, Reason: reason,
+		ObjectKind: object.Kind, ObjectID: object.ID}, audit.CreditsSpent)
+}
+
+// Refund returns the credits of a spending to the company, once.
+func (s *Service) Refund(ctx context.Context, a access.Actor, entryID, note string) (*Entry, error) {
+	if !a.Can(access.ManageCredits) {
+		return nil, ErrForbidden
+	}
+	in := GrantInput{Amount: 1, Reason: "correction", Note: note}
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	var e *Entry
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var kind, objectKind, objectID string
+		var amount int64
+		var refunded bool
+		err := tx.QueryRowContext(ctx, `SELECT kind, amount, object_kind, object_id,
+			EXISTS (SELECT 1 FROM credit_ledger r WHERE r.tenant_id = l.tenant_id AND r.refund_of = l.id)
+			FROM credit_ledger l WHERE l.tenant_id = $1 AND l.id = $2`, a.TenantID, entryID).Scan(&kind, &amount, &objectKind, &objectID, &refunded)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("read ledger entry: %w", err)
+		}
+		if kind != Spend || refunded {
+			return ErrNotRefundable
+		}
+		var balance int64
+		if err := tx.QueryRowContext(ctx, `UPDATE credit_accounts SET balance = balance + $2, updated_at = $3 WHERE tenant_id = $1 RETURNING balance`,
+			a.TenantID, amount, s.now()).Scan(&balance); err != nil {
+			return fmt.Errorf("credit balance: %w", err)
+		}
+		e, err = s.append(ctx, tx, a.TenantID, audit.User(a.UserID), Entry{Kind: Refund, Amount: amount, BalanceAfter: balance, Reason: "refund",
+			Note: in.Note, ObjectKind: objectKind, ObjectID: objectID, RefundOf: entryID}, audit.CreditsRefunded)
+		if errors.Is(db.MapError(err), db.ErrUniqueViolation) {
+			return ErrNotRefundable
+		}
+		return err
+	})
+	return e, err
+}
+
+func (s *Service) append(ctx context.Context, tx *sql.Tx, tenantID string, by audit.Actor, e Entry, action audit.Action) (*Entry, error) {
+	e.ID = tenant.NewID()
+	e.CreatedAt = s.now().UTC()
+	e.ActorKind, e.ActorID = string(by.Kind), by.ID
+	var refundOf any
+	if e.RefundOf != "" {
+		refundOf = e.RefundOf
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO credit_ledger (tenant_id, id, kind, amount, balance_after, reason, note, actor_kind, actor_id,
+		object_kind, object_id, refund_of, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		tenantID, e.ID, e.Kind, e.Amount, e.BalanceAfter, e.Reason, e.Note, e.ActorKind, e.ActorID, e.ObjectKind, e.ObjectID, refundOf, e.CreatedAt); err != nil {
+		return nil, fmt.Errorf("append to ledger: %w", err)
+	}
+	objects := []audit.Ref{{Kind: "credit_entry", ID: e.ID}}
+	if e.ObjectID != "" {
+		objects = append(objects, audit.Ref{Kind: e.ObjectKind, ID: e.ObjectID})
+	}
+	reason := e.Reason
+	if err := s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: action, Actor: by, Objects: objects,
+		Details: map[string]string{"amount": fmt.Sprint(e.Amount), "balance": fmt.Sprint(e.BalanceAfter), "reason": reason}}); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}

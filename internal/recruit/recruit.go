@@ -1,0 +1,832 @@
+// Package recruit holds positions, candidates, applications and their
+// comments: the recruitment process. Every method takes the acting user
+// (access.Actor), asks the access policy before reading or writing, and
+// writes its change and its audit record in one transaction. An object the
+// actor may not know exists is ErrNotFound; one they see but may not act on
+// is ErrForbidden; either denial is written to the security log.
+package recruit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/credit"
+	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/tenant"
+)
+
+// Errors of this package.
+var (
+	// ErrNotFound: no such object in the actor's company, or one they may not know exists.
+	ErrNotFound = errors.New("not found")
+	// ErrForbidden: the actor sees the object but may not do this to it.
+	ErrForbidden = errors.New("not permitted")
+	// ErrState: the object is not in a state that allows the action (e.g. publishing a closed position twice).
+	ErrState = errors.New("not possible in this state")
+)
+
+// ValidationError names the fields of a bad input and a message key for each.
+type ValidationError struct{ Fields map[string]string }
+
+func (e *ValidationError) Error() string { return fmt.Sprintf("invalid input: %v", e.Fields) }
+
+// Position statuses.
+const (
+	Draft     = "draft"
+	Published = "published"
+	Closed    = "closed"
+	Archived  = "archived"
+)
+
+// Position is a job position.
+type Position struct {
+	TenantID         string
+	ID               string
+	Title            string
+	Department       string
+	Location         string
+	Language         string
+	Status           string
+	OwnerID          string
+	Members          []string
+	FirstPublishedAt *time.Time
+	PublishedAt      *time.Time
+	CreatedAt        time.Time
+	// Counts are the position's applications per stage kind.
+	Counts map[access.StageKind]int
+}
+
+func (p *Position) policy() access.Position {
+	return access.Position{TenantID: p.TenantID, OwnerID: p.OwnerID, Members: p.Members}
+}
+
+// Total is the number of applications to the position.
+func (p *Position) Total() int {
+	n := 0
+	for _, c := range p.Counts {
+		n += c
+	}
+	return n
+}
+
+// Candidate is a person who applied to the company.
+type Candidate struct {
+	TenantID string
+	ID       string
+	Name     string
+	Email    string
+	Phone    string
+}
+
+// Application links a candidate to a position, at a stage of its pipeline.
+type Application struct {
+	TenantID  string
+	ID        string
+	Stage     access.StageKind
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Position  *Position
+	Candidate *Candidate
+}
+
+// Comment is a remark of a colleague on an application.
+type Comment struct {
+	ID        string
+	AuthorID  string
+	Body      string
+	CreatedAt time.Time
+}
+
+// Service runs the recruitment process.
+type Service struct {
+	db      *db.DB
+	audit   *audit.Log
+	credits *credit.Service
+	tenants *tenant.Service
+	now     func() time.Time
+}
+
+// NewService returns the recruitment service.
+func NewService(d *db.DB, log *audit.Log, credits *credit.Service, tenants *tenant.Service) *Service {
+	return &Service{db: d, audit: log, credits: credits, tenants: tenants, now: db.Now}
+}
+
+// SetClock replaces the time source (tests).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// denied is a policy denial on its way out of a method; finish writes it
+// to the security log once the method's transaction is over (on SQLite a
+// second write transaction inside the first would wait for ever).
+type denied struct {
+	perm     access.Permission
+	decision access.Decision
+	object   audit.Ref
+}
+
+func (d *denied) Error() string { return "denied: " + d.perm.Name() + " on " + d.object.Kind }
+
+// finish turns a denial into ErrNotFound or ErrForbidden after writing it
+// to the security log; other errors pass.
+func (s *Service) finish(ctx context.Context, a access.Actor, err error) error {
+	var d *denied
+	if !errors.As(err, &d) {
+		return err
+	}
+	out := ErrNotFound
+	if d.decision == access.Forbidden {
+		out = ErrForbidden
+	}
+	if rerr := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{d.object}, Details: map[string]string{"permission": d.perm.Name(), "decision": d.decision.String()}})
+	}); rerr != nil {
+		return rerr
+	}
+	return out
+}
+
+// validID reports whether s can be an id at all; anything else is not found
+// without a query.
+func validID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanText trims a one-line text and checks it: valid UTF-8, no control
+// characters, at most max characters, and not empty when required.
+func cleanText(v string, max int, required bool) (string, bool) {
+	v = strings.TrimSpace(norm.NFC.String(v))
+	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > max || (required && v == "") {
+		return v, false
+	}
+	return v, !strings.ContainsFunc(v, unicode.IsControl)
+}
+
+// PositionInput is what a recruiter gives for a position.
+type PositionInput struct {
+	Title      string
+	Department string
+	Location   string
+	Language   string
+}
+
+func (in *PositionInput) validate() error {
+	f := map[string]string{}
+	var ok bool
+	if in.Title, ok = cleanText(in.Title, 200, true); !ok {
+		f["title"] = "error.position_title"
+	}
+	if in.Department, ok = cleanText(in.Department, 200, false); !ok {
+		f["department"] = "error.text_field"
+	}
+	if in.Location, ok = cleanText(in.Location, 200, false); !ok {
+		f["location"] = "error.text_field"
+	}
+	if !slices.Contains(tenant.Languages, in.Language) {
+		f["language"] = "error.language"
+	}
+	if len(f) > 0 {
+		return &ValidationError{Fields: f}
+	}
+	return nil
+}
+
+// CreatePosition creates a draft position owned by the actor.
+func (s *Service) CreatePosition(ctx context.Context, a access.Actor, in PositionInput) (*Position, error) {
+	if !a.Can(access.CreatePositions) {
+		return nil, ErrForbidden
+	}
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	p := &Position{TenantID: a.TenantID, ID: tenant.NewID(), Title: in.Title, Department: in.Department, Location: in.Location,
+		Language: in.Language, Status: Draft, OwnerID: a.UserID, CreatedAt: now, Counts: map[access.StageKind]int{}}
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO positions (tenant_id, id, title, department, location, language, status, owner_id, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`, p.TenantID, p.ID, p.Title, p.Department, p.Location, p.Language, p.Status, p.OwnerID, now); err != nil {
+			return fmt.Errorf("insert position: %w", err)
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionCreated, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "position", ID: p.ID}}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+const selectPosition = `SELECT tenant_id, id, title, department, location, language, status, owner_id, first_published_at, published_at, created_at FROM positions`
+
+type rowScanner interface{ Scan(...any) error }
+
+func scanPosition(row rowScanner) (*Position, error) {
+	p := &Position{Counts: map[access.StageKind]int{}}
+	var first, published sql.NullTime
+	if err := row.Scan(&p.TenantID, &p.ID, &p.Title, &p.Department, &p.Location, &p.Language, &p.Status, &p.OwnerID, &first, &published, &p.CreatedAt); err != nil {
+		return nil, err
+	}
+	p.CreatedAt = p.CreatedAt.UTC()
+	if first.Valid {
+		t := first.Time.UTC()
+		p.FirstPublishedAt = &t
+	}
+	if published.Valid {
+		t := published.Time.UTC()
+		p.PublishedAt = &t
+	}
+	return p, nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// loadPosition reads a position with its members, or ErrNotFound.
+func loadPosition(ctx context.Context, q querier, tenantID, id string) (*Position, error) {
+	if !validID(id) {
+		return nil, ErrNotFound
+	}
+	p, err := scanPosition(q.QueryRowContext(ctx, selectPosition+` WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read position: %w", err)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT user_id FROM position_members WHERE tenant_id = $1 AND position_id = $2 ORDER BY user_id`, tenantID, id)
+	if err != nil {
+		return nil, fmt.Errorf("read position members: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, err
+		}
+		p.Members = append(p.Members, u)
+	}
+	return p, rows.Err()
+}
+
+// authorizePosition loads a position and decides perm on it.
+func (s *Service) authorizePosition(ctx context.Context, q querier, a access.Actor, perm access.Permission, id string) (*Position, error) {
+	p, err := loadPosition(ctx, q, a.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if d := access.DecidePosition(a, perm, p.policy()); d != access.Allow {
+		return nil, &denied{perm: perm, decision: d, object: audit.Ref{Kind: "position", ID: id}}
+	}
+	return p, nil
+}
+
+// Position returns a position the actor may see, with its counts per stage.
+func (s *Service) Position(ctx context.Context, a access.Actor, id string) (*Position, error) {
+	p, err := s.authorizePosition(ctx, s.db.Read, a, access.ViewPositions, id)
+	if err != nil {
+		return nil, s.finish(ctx, a, err)
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT stage, count(*) FROM applications WHERE tenant_id = $1 AND position_id = $2 GROUP BY stage`, a.TenantID, id)
+	if err != nil {
+		return nil, fmt.Errorf("count applications: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		p.Counts[access.StageKind(k)] = n
+	}
+	return p, rows.Err()
+}
+
+// Positions lists the positions the actor may see, newest first, with
+// their counts per stage. The query narrows by the same rule the policy
+// states, and every row is checked by the policy as well.
+func (s *Service) Positions(ctx context.Context, a access.Actor) ([]*Position, error) {
+	if !a.Can(access.ViewPositions) {
+		return nil, nil
+	}
+	rows, err := s.db.Read.QueryContext(ctx, selectPosition+` p WHERE p.tenant_id = $1 AND ($2 OR p.owner_id = $3
+		OR EXISTS (SELECT 1 FROM position_members m WHERE m.tenant_id = p.tenant_id AND m.position_id = p.id AND m.user_id = $3))
+		ORDER BY p.created_at DESC, p.id DESC`, a.TenantID, a.Can(access.AllPositions), a.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("list positions: %w", err)
+	}
+	var out []*Position
+	byID := map[string]*Position{}
+	for rows.Next() {
+		p, err := scanPosition(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, p)
+		byID[p.ID] = p
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.fillMembers(ctx, a.TenantID, byID); err != nil {
+		return nil, err
+	}
+	out = slices.DeleteFunc(out, func(p *Position) bool {
+		return access.DecidePosition(a, access.ViewPositions, p.policy()) != access.Allow
+	})
+	crows, err := s.db.Read.QueryContext(ctx, `SELECT position_id, stage, count(*) FROM applications WHERE tenant_id = $1 GROUP BY position_id, stage`, a.TenantID)
+	if err != nil {
+		return nil, fmt.Errorf("count applications: %w", err)
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var id, k string
+		var n int
+		if err := crows.Scan(&id, &k, &n); err != nil {
+			return nil, err
+		}
+		if p := byID[id]; p != nil {
+			p.Counts[access.StageKind(k)] = n
+		}
+	}
+	return out, crows.Err()
+}
+
+// fillMembers reads the members of the positions in byID.
+func (s *Service) fillMembers(ctx context.Context, tenantID string, byID map[string]*Position) error {
+	if len(byID) == 0 {
+		return nil
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT position_id, user_id FROM position_members WHERE tenant_id = $1`, tenantID)
+	if err != nil {
+		return fmt.Errorf("read position members: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid, uid string
+		if err := rows.Scan(&pid, &uid); err != nil {
+			return err
+		}
+		if p := byID[pid]; p != nil {
+			p.Members = append(p.Members, uid)
+		}
+	}
+	return rows.Err()
+}
+
+// EditPosition changes a position's title, department, location and language.
+func (s *Service) EditPosition(ctx context.Context, a access.Actor, id string, in PositionInput) error {
+	if err := in.validate(); err != nil {
+		return err
+	}
+	return s.finish(ctx, a, s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.authorizePosition(ctx, tx, a, access.EditPositions, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE positions SET title = $3, department = $4, location = $5, language = $6, updated_at = $7
+			WHERE tenant_id = $1 AND id = $2`, a.TenantID, id, in.Title, in.Department, in.Location, in.Language, s.now()); err != nil {
+			return fmt.Errorf("update position: %w", err)
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionChanged, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "position", ID: id}}})
+	}))
+}
+
+// SharePosition sets the colleagues (line managers, typically) a position
+// is shared with; each must be an active user of the company.
+func (s *Service) SharePosition(ctx context.Context, a access.Actor, id string, members []string) error {
+	slices.Sort(members)
+	members = slices.Compact(members)
+	if len(members) > 100 {
+		return &ValidationError{Fields: map[string]string{"members": "error.members"}}
+	}
+	return s.finish(ctx, a, s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.authorizePosition(ctx, tx, a, access.EditPositions, id); err != nil {
+			return err
+		}
+		for _, m := range members {
+			var n int
+			if !validID(m) {
+				return &ValidationError{Fields: map[string]string{"members": "error.members"}}
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'active'`, a.TenantID, m).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return &ValidationError{Fields: map[string]string{"members": "error.members"}}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM position_members WHERE tenant_id = $1 AND position_id = $2`, a.TenantID, id); err != nil {
+			return err
+		}
+		for _, m := range members {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO position_members (tenant_id, position_id, user_id) VALUES ($1, $2, $3)`, a.TenantID, id, m); err != nil {
+				return fmt.Errorf("share position: %w", err)
+			}
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionShared, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "position", ID: id}}, Details: map[string]string{"members": fmt.Sprint(len(members))}})
+	}))
+}
+
+// Publication tells what publishing a position cost.
+type Publication struct {
+	// Credits spent; 0 within the free allowance or for a position published before.
+	Credits int
+	// FreeLeft is what remains of this month's free allowance.
+	FreeLeft int
+}
+
+// Publish puts a position on the career page. The first publication of a
+// position counts against the company's free allowance of the calendar
+// month (UTC); beyond it, it costs credits, debited in the same
+// transaction (credit.ErrInsufficient when the balance does not cover it,
+// credit.ErrForbidden for a user who may not spend credits). Reopening a
+// closed position is free.
+func (s *Service) Publish(ctx context.Context, a access.Actor, id string) (*Publication, error) {
+	t, err := s.tenants.ByID(ctx, a.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	var pub Publication
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		p, err := s.authorizePosition(ctx, tx, a, access.PublishPositions, id)
+		if err != nil {
+			return err
+		}
+		if p.Status == Published || p.Status == Archived {
+			return ErrState
+		}
+		now := s.now().UTC()
+		first := p.FirstPublishedAt == nil
+		if first {
+			// One company's publications are decided one at a time.
+			if err := s.credits.Lock(ctx, tx, a.TenantID); err != nil {
+				return err
+			}
+			month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+			var used int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM positions WHERE tenant_id = $1 AND first_published_at >= $2`, a.TenantID, month).Scan(&used); err != nil {
+				return err
+			}
+			free := t.Settings.FreePublicationsPerMonth()
+			if used >= free && t.Settings.PublicationCredits() > 0 {
+				pub.Credits = t.Settings.PublicationCredits()
+				if _, err := s.credits.SpendTx(ctx, tx, a, int64(pub.Credits), credit.ReasonPublication, audit.Ref{Kind: "position", ID: id}); err != nil {
+					return err
+				}
+			}
+			pub.FreeLeft = max(0, free-used-1)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE positions SET status = $3, published_at = $4, first_published_at = COALESCE(first_published_at, $4), updated_at = $4
+			WHERE tenant_id = $1 AND id = $2`, a.TenantID, id, Published, now); err != nil {
+			return fmt.Errorf("publish position: %w", err)
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionPublished, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "position", ID: id}}, Details: map[string]string{"credits": fmt.Sprint(pub.Credits), "first": fmt.Sprint(first)}})
+	})
+	if err != nil {
+		return nil, s.finish(ctx, a, err)
+	}
+	return &pub, nil
+}
+
+// Close takes a published position off the career page.
+func (s *Service) Close(ctx context.Context, a access.Actor, id string) error {
+	return s.finish(ctx, a, s.db.InTx(ctx, func(tx *sql.Tx) error {
+		p, err := s.authorizePosition(ctx, tx, a, access.PublishPositions, id)
+		if err != nil {
+			return err
+		}
+		if p.Status != Published {
+			return ErrState
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE positions SET status = $3, published_at = NULL, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
+			a.TenantID, id, Closed, s.now()); err != nil {
+			return fmt.Errorf("close position: %w", err)
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionClosed, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "position", ID: id}}})
+	}))
+}
+
+// CandidateInput is a candidate's contact details.
+type CandidateInput struct {
+	Name  string
+	Email string
+	Phone string
+}
+
+// NormalizeEmail is the stored form of a candidate's email, by which a
+// candidate is unique in a company.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(norm.NFC.String(strings.TrimSpace(email)))
+}
+
+func (in *CandidateInput) validate() error {
+	f := map[string]string{}
+	var ok bool
+	if in.Name, ok = cleanText(in.Name, 200, true); !ok {
+		f["name"] = "error.candidate_name"
+	}
+	in.Email = NormalizeEmail(in.Email)
+	if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > 254 {
+		f["email"] = "error.email_format"
+	}
+	if in.Phone, ok = cleanText(in.Phone, 40, false); !ok || strings.ContainsFunc(in.Phone, func(r rune) bool {
+		return !(r >= '0' && r <= '9' || strings.ContainsRune("+ ()-./", r))
+	}) {
+		f["phone"] = "error.phone"
+	}
+	if len(f) > 0 {
+		return &ValidationError{Fields: f}
+	}
+	return nil
+}
+
+// Via says how an application arrived, for the trail.
+type Via string
+
+// Ways in.
+const (
+	ViaStaff      Via = "staff"
+	ViaCareerPage Via = "career_page"
+	ViaDemo       Via = "demo"
+)
+
+// AddCandidate records an application of a candidate to a position on the
+// actor's behalf (the career page arrives with the recruitment module). A
+// candidate is one per normalised email and company: a second application
+// of the same person joins the existing candidate; applying twice to the
+// same position returns the existing application.
+func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID string, in CandidateInput, stage access.StageKind, via Via) (*Application, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(access.StageKinds, stage) {
+		return nil, &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
+	}
+	var app *Application
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		p, err := s.authorizePosition(ctx, tx, a, access.AddCandidates, positionID)
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		c := &Candidate{TenantID: a.TenantID, ID: tenant.NewID(), Name: in.Name, Email: in.Email, Phone: in.Phone}
+		err = tx.QueryRowContext(ctx, `SELECT id, name, phone FROM candidates WHERE tenant_id = $1 AND email = $2`, a.TenantID, in.Email).Scan(&c.ID, &c.Name, &c.Phone)
+		if errors.Is(err, sql.ErrNoRows) {
+			_, err = tx.ExecContext(ctx, `INSERT INTO candidates (tenant_id, id, name, email, phone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)`,
+				c.TenantID, c.ID, c.Name, c.Email, c.Phone, now)
+		}
+		if err != nil {
+			return fmt.Errorf("candidate: %w", err)
+		}
+		app = &Application{TenantID: a.TenantID, ID: tenant.NewID(), Stage: stage, CreatedAt: now, UpdatedAt: now, Position: p, Candidate: c}
+		var existing string
+		err = tx.QueryRowContext(ctx, `SELECT id FROM applications WHERE tenant_id = $1 AND position_id = $2 AND candidate_id = $3`, a.TenantID, p.ID, c.ID).Scan(&existing)
+		if err == nil {
+			app.ID = existing
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO applications (tenant_id, id, position_id, candidate_id, stage, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $6)`, a.TenantID, app.ID, p.ID, c.ID, string(stage), now); err != nil {
+			return fmt.Errorf("insert application: %w", err)
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationCreated, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "application", ID: app.ID}, {Kind: "candidate", ID: c.ID}, {Kind: "position", ID: p.ID}},
+			Details: map[string]string{"via": string(via), "stage": string(stage)}})
+	})
+	if err != nil {
+		return nil, s.finish(ctx, a, err)
+	}
+	return app, nil
+}
+
+const selectApplication = `SELECT a.tenant_id, a.id, a.stage, a.created_at, a.updated_at, a.position_id, p.title, p.status, p.owner_id,
+	c.id, c.name, c.email, c.phone
+	FROM applications a JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id
+	JOIN candidates c ON c.tenant_id = a.tenant_id AND c.id = a.candidate_id`
+
+func scanApplication(row rowScanner) (*Application, error) {
+	a := &Application{Position: &Position{}, Candidate: &Candidate{}}
+	var stage string
+	if err := row.Scan(&a.TenantID, &a.ID, &stage, &a.CreatedAt, &a.UpdatedAt, &a.Position.ID, &a.Position.Title, &a.Position.Status, &a.Position.OwnerID,
+		&a.Candidate.ID, &a.Candidate.Name, &a.Candidate.Email, &a.Candidate.Phone); err != nil {
+		return nil, err
+	}
+	a.Stage = access.StageKind(stage)
+	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	a.Position.TenantID, a.Candidate.TenantID = a.TenantID, a.TenantID
+	return a, nil
+}
+
+func (app *Application) policy() access.Application {
+	return access.Application{Position: app.Position.policy(), Stage: app.Stage}
+}
+
+// authorizeApplication loads an application and decides perm on it.
+func (s *Service) authorizeApplication(ctx context.Context, q querier, a access.Actor, perm access.Permission, id string) (*Application, error) {
+	if !validID(id) {
+		return nil, ErrNotFound
+	}
+	app, err := scanApplication(q.QueryRowContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.id = $2`, a.TenantID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read application: %w", err)
+	}
+	if app.Position, err = loadPosition(ctx, q, a.TenantID, app.Position.ID); err != nil {
+		return nil, err
+	}
+	if d := access.DecideApplication(a, perm, app.policy()); d != access.Allow {
+		return nil, &denied{perm: perm, decision: d, object: audit.Ref{Kind: "application", ID: id}}
+	}
+	return app, nil
+}
+
+// Application returns an application the actor may see, through its
+// position or the shared pool. Reading a candidate's application is
+// written to the security log.
+func (s *Service) Application(ctx context.Context, a access.Actor, id string) (*Application, error) {
+	app, err := s.authorizeApplication(ctx, s.db.Read, a, access.ViewApplications, id)
+	if err != nil {
+		return nil, s.finish(ctx, a, err)
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "application", ID: id}, {Kind: "candidate", ID: app.Candidate.ID}},
+			Details: map[string]string{"permission": access.ViewApplications.Name(), "decision": access.Allow.String()}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return app, nil
+}
+
+// Decide tells whether the actor may take action p on an application they
+// can see, for showing or hiding controls; the action itself decides again.
+func Decide(a access.Actor, p access.Permission, app *Application) bool {
+	return access.DecideApplication(a, p, app.policy()) == access.Allow
+}
+
+// DecideOnPosition does the same for a position.
+func DecideOnPosition(a access.Actor, p access.Permission, pos *Position) bool {
+	return access.DecidePosition(a, p, pos.policy()) == access.Allow
+}
+
+// Applications lists the applications to a position, in pipeline order
+// and then by arrival.
+func (s *Service) Applications(ctx context.Context, a access.Actor, positionID string) ([]*Application, error) {
+	p, err := s.authorizePosition(ctx, s.db.Read, a, access.ViewApplications, positionID)
+	if err != nil {
+		return nil, s.finish(ctx, a, err)
+	}
+	rows, err := s.db.Read.QueryContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.position_id = $2 ORDER BY a.created_at, a.id`, a.TenantID, positionID)
+	if err != nil {
+		return nil, fmt.Errorf("list applications: %w", err)
+	}
+	defer rows.Close()
+	var out []*Application
+	for rows.Next() {
+		app, err := scanApplication(rows)
+		if err != nil {
+			return nil, err
+		}
+		app.Position = p
+		out = append(out, app)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(x, y *Application) int {
+		return slices.Index(access.StageKinds, x.Stage) - slices.Index(access.StageKinds, y.Stage)
+	})
+	return out, nil
+}
+
+// Pool lists the company's shared pool: applications at the pre-selected,
+// interview, offer and hired stages of any position, newest first.
+func (s *Service) Pool(ctx context.Context, a access.Actor) ([]*Application, error) {
+	if !a.Can(access.ViewSharedPool) {
+		return nil, ErrForbidden
+	}
+	rows, err := s.db.Read.QueryContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.stage IN ('preselected', 'interview', 'offer', 'hired')
+		ORDER BY a.updated_at DESC, a.id LIMIT 500`, a.TenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list pool: %w", err)
+	}
+	var out []*Application
+	for rows.Next() {
+		app, err := scanApplication(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, app)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(out, func(app *Application) bool { return !Decide(a, access.ViewApplications, app) }), nil
+}
+
+// MoveStage moves an application to a stage.
+func (s *Service) MoveStage(ctx context.Context, a access.Actor, id string, stage access.StageKind) error {
+	if !slices.Contains(access.StageKinds, stage) {
+		return &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
+	}
+	return s.finish(ctx, a, s.db.InTx(ctx, func(tx *sql.Tx) error {
+		app, err := s.authorizeApplication(ctx, tx, a, access.MoveStage, id)
+		if err != nil {
+			return err
+		}
+		if app.Stage == stage {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET stage = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
+			a.TenantID, id, string(stage), s.now()); err != nil {
+			return fmt.Errorf("move application: %w", err)
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.StageChanged, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "application", ID: id}, {Kind: "candidate", ID: app.Candidate.ID}},
+			Details: map[string]string{"stage": string(stage), "previous_stage": string(app.Stage)}})
+	}))
+}
+
+// AddComment adds a comment to an application.
+func (s *Service) AddComment(ctx context.Context, a access.Actor, id, body string) (*Comment, error) {
+	body = strings.TrimSpace(norm.NFC.String(body))
+	if body == "" || !utf8.ValidString(body) || utf8.RuneCountInString(body) > 5000 ||
+		strings.ContainsFunc(body, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
+		return nil, &ValidationError{Fields: map[string]string{"body": "error.comment"}}
+	}
+	c := &Comment{ID: tenant.NewID(), AuthorID: a.UserID, Body: body, CreatedAt: s.now().UTC()}
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		app, err := s.authorizeApplication(ctx, tx, a, access.Comment, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO comments (tenant_id, id, application_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			a.TenantID, c.ID, id, a.UserID, body, c.CreatedAt); err != nil {
+			return fmt.Errorf("insert comment: %w", err)
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationCommented, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "application", ID: id}, {Kind: "candidate", ID: app.Candidate.ID}, {Kind: "comment", ID: c.ID}}})
+	})
+	if err != nil {
+		return nil, s.finish(ctx, a, err)
+	}
+	return c, nil
+}
+
+// Comments lists the comments on an application the actor may see, oldest first.
+func (s *Service) Comments(ctx context.Context, a access.Actor, id string) ([]Comment, error) {
+	if _, err := s.authorizeApplication(ctx, s.db.Read, a, access.ViewApplications, id); err != nil {
+		return nil, s.finish(ctx, a, err)
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, author_id, body, created_at FROM comments WHERE tenant_id = $1 AND application_id = $2
+		ORDER BY created_at, id`, a.TenantID, id)
+	if err != nil {
+		return nil, fmt.Errorf("list comments: %w", err)
+	}
+	defer rows.Close()
+	var out []Comment
+	for rows.Next() {
+		var c Comment
+		if err := rows.Scan(&c.ID, &c.AuthorID, &c.Body, &c.CreatedAt); err != nil {
+			return nil, err
+		}
+		c.CreatedAt = c.CreatedAt.UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

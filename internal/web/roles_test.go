@@ -1,0 +1,198 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/recruit"
+)
+
+// roleUser creates a user of the fixture's company with a role and signs them in.
+func (f *fixture) roleUser(login, role string) (*account.User, string) {
+	f.t.Helper()
+	u, err := f.accounts.CreateUser(context.Background(), audit.Operator, f.company.ID, account.CreateUserInput{
+		Login: login, DisplayName: "Name " + login, Password: testPassword, Role: role})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return u, f.signIn(login, testPassword)
+}
+
+func (f *fixture) actor(u *account.User) access.Actor {
+	f.t.Helper()
+	p, err := f.accounts.Principal(context.Background(), u.TenantID, u.ID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return p.Actor()
+}
+
+// TestCustomRoleChangeAppliesOnNextRequest: an administrator defines a
+// custom role through the role editor; its holder's very next request
+// after an edit of the role obeys the new permission set.
+func TestCustomRoleChangeAppliesOnNextRequest(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.user("root", false)
+	admin := f.signIn("root", testPassword)
+	res := f.do(request{method: "POST", path: "/roles", cookie: admin, form: url.Values{"name": {"Reviewers"}, "permission": {"positions.view", "positions.all", "applications.view"}}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create role: %d %s", res.StatusCode, body(t, res))
+	}
+	roles, _ := f.accounts.ListRoles(context.Background(), f.company.ID)
+	if len(roles) != 1 {
+		t.Fatalf("roles: %v", roles)
+	}
+	page := body(t, f.do(request{method: "GET", path: "/roles", cookie: admin}))
+	if !strings.Contains(page, "Reviewers") || !strings.Contains(page, "permission-matrix") {
+		t.Fatal("the matrix does not show the new role")
+	}
+	_, tok := f.roleUser("rita", roles[0].ID)
+	if res := f.do(request{method: "GET", path: "/positions", cookie: tok}); res.StatusCode != http.StatusOK {
+		t.Fatalf("positions with the role: %d", res.StatusCode)
+	}
+	res = f.do(request{method: "POST", path: "/roles/" + roles[0].ID, cookie: admin, form: url.Values{"name": {"Reviewers"}, "permission": {"applications.comment"}}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit role: %d", res.StatusCode)
+	}
+	// The same session, the next request.
+	if res := f.do(request{method: "GET", path: "/positions", cookie: tok}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("positions after the role lost the permission: %d", res.StatusCode)
+	}
+	// A bad role input is explained on the page.
+	res = f.do(request{method: "POST", path: "/roles", cookie: admin, form: url.Values{"name": {""}}})
+	if b := body(t, res); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(b, "Choose at least one permission") {
+		t.Fatalf("bad role: %d", res.StatusCode)
+	}
+	// Deleting a held role is refused.
+	if res := f.do(request{method: "POST", path: "/roles/" + roles[0].ID + "/delete", cookie: admin}); res.StatusCode != http.StatusConflict {
+		t.Fatalf("delete a held role: %d", res.StatusCode)
+	}
+	// A recruiter reaches none of this.
+	_, rec := f.roleUser("rolf", access.Recruiter)
+	for _, p := range []string{"/roles", "/credits", "/users", "/audit"} {
+		if res := f.do(request{method: "GET", path: p, cookie: rec}); res.StatusCode != http.StatusForbidden {
+			t.Errorf("recruiter GET %s: %d", p, res.StatusCode)
+		}
+	}
+}
+
+// TestLineManagerSeesOnlySharedPositions, through the pages.
+func TestLineManagerSeesOnlySharedPositions(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	rec, recTok := f.roleUser("rolf", access.Recruiter)
+	lm, lmTok := f.roleUser("lina", access.LineManager)
+	ra := f.actor(rec)
+	shared, _ := f.recruit.CreatePosition(ctx, ra, recruit.PositionInput{Title: "Shared Engineer", Language: "en"})
+	hidden, _ := f.recruit.CreatePosition(ctx, ra, recruit.PositionInput{Title: "Hidden Designer", Language: "en"})
+	sApp, err := f.recruit.AddCandidate(ctx, ra, shared.ID, recruit.CandidateInput{Name: "Sara Shared", Email: "sara@example.org"}, access.StageNew, recruit.ViaStaff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hApp, _ := f.recruit.AddCandidate(ctx, ra, hidden.ID, recruit.CandidateInput{Name: "Hugo Hidden", Email: "hugo@example.org"}, access.StageNew, recruit.ViaStaff)
+	// The recruiter shares through the page.
+	res := f.do(request{method: "POST", path: "/positions/" + shared.ID + "/share", cookie: recTok, form: url.Values{"member": {lm.ID}}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("share: %d %s", res.StatusCode, body(t, res))
+	}
+	list := body(t, f.do(request{method: "GET", path: "/positions", cookie: lmTok}))
+	if !strings.Contains(list, "Shared Engineer") || strings.Contains(list, "Hidden Designer") {
+		t.Fatal("the line manager's list is wrong")
+	}
+	pos := body(t, f.do(request{method: "GET", path: "/positions/" + shared.ID, cookie: lmTok}))
+	if !strings.Contains(pos, "Sara Shared") || strings.Contains(pos, "share-form") || strings.Contains(pos, "publish-position") {
+		t.Fatal("the line manager's position page is wrong")
+	}
+	if res := f.do(request{method: "GET", path: "/positions/" + hidden.ID, cookie: lmTok}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("unshared position: %d", res.StatusCode)
+	}
+	if res := f.do(request{method: "GET", path: "/applications/" + hApp.ID, cookie: lmTok}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("unshared candidate: %d", res.StatusCode)
+	}
+	// Comment yes, move no (403: they see the application).
+	res = f.do(request{method: "POST", path: "/applications/" + sApp.ID + "/comments", cookie: lmTok, form: url.Values{"body": {"<script>alert(1)</script> good fit"}}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("comment: %d", res.StatusCode)
+	}
+	card := body(t, f.do(request{method: "GET", path: "/applications/" + sApp.ID, cookie: lmTok}))
+	if strings.Contains(card, "<script>alert(1)") || !strings.Contains(card, "&lt;script&gt;alert(1)&lt;/script&gt; good fit") || strings.Contains(card, "stage-form") {
+		t.Fatal("the comment is not inert, or the line manager is offered to move the stage")
+	}
+	if res := f.do(request{method: "POST", path: "/applications/" + sApp.ID + "/stage", cookie: lmTok, form: url.Values{"stage": {"hired"}}}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("line manager moves a stage: %d", res.StatusCode)
+	}
+	if res := f.do(request{method: "GET", path: "/pool", cookie: lmTok}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("line manager's pool: %d", res.StatusCode)
+	}
+	// The recruiter moves the candidate to the interview stage.
+	res = f.do(request{method: "POST", path: "/applications/" + sApp.ID + "/stage", cookie: recTok, form: url.Values{"stage": {"interview"}}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("move: %d", res.StatusCode)
+	}
+	if res := f.do(request{method: "POST", path: "/applications/" + sApp.ID + "/stage", cookie: recTok, form: url.Values{"stage": {"emperor"}}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("move to an unknown stage: %d", res.StatusCode)
+	}
+}
+
+// TestCreditsPage: a credit administrator adds credits through the page; a
+// publication beyond the allowance spends them; the refund button returns them.
+func TestCreditsPage(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	f.user("root", false)
+	admin := f.signIn("root", testPassword)
+	zero := 0
+	settings := f.company.Settings
+	settings.PasswordProfile, settings.FreePublications = "standard", &zero
+	if err := f.tenants.SetSettings(ctx, audit.Operator, f.company.ID, settings); err != nil {
+		t.Fatal(err)
+	}
+	rec, recTok := f.roleUser("rolf", access.Recruiter)
+	pos, _ := f.recruit.CreatePosition(ctx, f.actor(rec), recruit.PositionInput{Title: "Paid", Language: "en"})
+	res := f.do(request{method: "POST", path: "/positions/" + pos.ID + "/publish", cookie: recTok})
+	if b := body(t, res); res.StatusCode != http.StatusPaymentRequired || !strings.Contains(b, "does not have enough credits") {
+		t.Fatalf("publish without credits: %d", res.StatusCode)
+	}
+	for _, bad := range []url.Values{{"amount": {"-5"}, "reason": {"purchase"}}, {"amount": {"ten"}, "reason": {"purchase"}}, {"amount": {"5"}, "reason": {"gift"}}} {
+		if res := f.do(request{method: "POST", path: "/credits/grant", cookie: admin, form: bad}); res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("grant %v: %d", bad, res.StatusCode)
+		}
+	}
+	res = f.do(request{method: "POST", path: "/credits/grant", cookie: admin, form: url.Values{"amount": {"5"}, "reason": {"purchase"}, "note": {"Invoice 2031-17"}}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("grant: %d %s", res.StatusCode, body(t, res))
+	}
+	if res := f.do(request{method: "POST", path: "/positions/" + pos.ID + "/publish", cookie: recTok}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publish with credits: %d", res.StatusCode)
+	}
+	page := body(t, f.do(request{method: "GET", path: "/credits", cookie: admin}))
+	if !strings.Contains(page, `id="credit-balance">4<`) || !strings.Contains(page, "Invoice 2031-17") || !strings.Contains(page, "Name rolf") {
+		t.Fatal("the credits page does not show the balance, the note or who spent")
+	}
+	ledger, _ := f.credits.Ledger(ctx, f.actor(mustUser(t, f, "root")), 10)
+	res = f.do(request{method: "POST", path: "/credits/" + ledger[0].ID + "/refund", cookie: admin})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("refund: %d", res.StatusCode)
+	}
+	if res := f.do(request{method: "POST", path: "/credits/" + ledger[0].ID + "/refund", cookie: admin}); res.StatusCode != http.StatusConflict {
+		t.Fatalf("second refund: %d", res.StatusCode)
+	}
+	if b, _ := f.credits.Balance(ctx, f.company.ID); b != 5 {
+		t.Fatalf("balance %d", b)
+	}
+}
+
+func mustUser(t *testing.T, f *fixture, login string) *account.User {
+	t.Helper()
+	u, err := f.accounts.UserByLogin(context.Background(), f.company.ID, login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

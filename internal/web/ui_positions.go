@@ -1,0 +1,327 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/credit"
+	"github.com/kandidat/kandidat/internal/recruit"
+)
+
+// The handlers here parse and render; the recruit service decides who may
+// do what (404 for what the user may not know exists, 403 for the rest).
+
+type positionsData struct {
+	Positions []*recruit.Position
+	Stages    []access.StageKind
+	CanCreate bool
+	Names     map[string]string
+}
+
+// userNames maps the company's user ids to display names, for showing owners
+// and authors (the trail and the tables hold ids only).
+func (s *Server) userNames(r *http.Request) (map[string]string, []*account.User, error) {
+	users, err := s.Accounts.ListUsers(r.Context(), stateOf(r).principal.TenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make(map[string]string, len(users))
+	for _, u := range users {
+		names[u.ID] = u.DisplayName
+	}
+	return names, users, nil
+}
+
+func (s *Server) handlePositions(w http.ResponseWriter, r *http.Request) {
+	s.renderPositions(w, r, http.StatusOK, s.newPage(r, "positions.title"))
+}
+
+func (s *Server) renderPositions(w http.ResponseWriter, r *http.Request, status int, pg *page) {
+	p := stateOf(r).principal
+	positions, err := s.Recruit.Positions(r.Context(), p.Actor())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	names, _, err := s.userNames(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if pg.Form["language"] == "" {
+		pg.Form["language"] = stateOf(r).tenant.DefaultLanguage
+	}
+	pg.Data = positionsData{Positions: positions, Stages: access.StageKinds, CanCreate: p.Can(access.CreatePositions), Names: names}
+	s.render(w, r, status, "positions", pg)
+}
+
+func positionInput(r *http.Request) recruit.PositionInput {
+	return recruit.PositionInput{Title: r.PostForm.Get("title"), Department: r.PostForm.Get("department"),
+		Location: r.PostForm.Get("location"), Language: r.PostForm.Get("language")}
+}
+
+func (s *Server) handlePositionCreate(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in := positionInput(r)
+	pos, err := s.Recruit.CreatePosition(r.Context(), stateOf(r).principal.Actor(), in)
+	if fields, ok := fieldErrors(err); ok {
+		pg := s.newPage(r, "positions.title")
+		pg.Errors = fields
+		pg.Form["title"], pg.Form["department"], pg.Form["location"], pg.Form["language"] = in.Title, in.Department, in.Location, in.Language
+		s.renderPositions(w, r, http.StatusUnprocessableEntity, pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/positions/"+pos.ID, http.StatusSeeOther)
+}
+
+type positionData struct {
+	Position     *recruit.Position
+	Applications []*recruit.Application
+	Stages       []access.StageKind
+	ByStage      map[access.StageKind][]*recruit.Application
+	Names        map[string]string
+	// Colleagues the position may be shared with: active users but the owner.
+	Colleagues          []*account.User
+	CanEdit, CanPublish bool
+	CanAdd, CanSeeApps  bool
+}
+
+func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
+	s.renderPosition(w, r, http.StatusOK, s.newPage(r, "positions.title"))
+}
+
+func (s *Server) renderPosition(w http.ResponseWriter, r *http.Request, status int, pg *page) {
+	a := stateOf(r).principal.Actor()
+	pos, err := s.Recruit.Position(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	names, users, err := s.userNames(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := positionData{Position: pos, Stages: access.StageKinds, Names: names, ByStage: map[access.StageKind][]*recruit.Application{},
+		CanEdit: recruit.DecideOnPosition(a, access.EditPositions, pos), CanPublish: recruit.DecideOnPosition(a, access.PublishPositions, pos),
+		CanAdd: recruit.DecideOnPosition(a, access.AddCandidates, pos), CanSeeApps: recruit.DecideOnPosition(a, access.ViewApplications, pos)}
+	if d.CanSeeApps {
+		if d.Applications, err = s.Recruit.Applications(r.Context(), a, pos.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, app := range d.Applications {
+			d.ByStage[app.Stage] = append(d.ByStage[app.Stage], app)
+		}
+	}
+	if d.CanEdit {
+		for _, u := range users {
+			if u.ID != pos.OwnerID && u.Status == account.Active {
+				d.Colleagues = append(d.Colleagues, u)
+			}
+		}
+	}
+	for k, v := range map[string]string{"title": pos.Title, "department": pos.Department, "location": pos.Location, "language": pos.Language} {
+		if _, set := pg.Form[k]; !set {
+			pg.Form[k] = v
+		}
+	}
+	pg.Title = "positions.position"
+	pg.Data = d
+	s.render(w, r, status, "position", pg)
+}
+
+// Member reports whether user id is among the position's members (for the share form).
+func (d positionData) Member(id string) bool { return slices.Contains(d.Position.Members, id) }
+
+func (s *Server) handlePositionEdit(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in := positionInput(r)
+	err := s.Recruit.EditPosition(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), in)
+	if fields, ok := fieldErrors(err); ok {
+		pg := s.newPage(r, "positions.position")
+		pg.Errors = fields
+		pg.Form["title"], pg.Form["department"], pg.Form["location"], pg.Form["language"] = in.Title, in.Department, in.Location, in.Language
+		s.renderPosition(w, r, http.StatusUnprocessableEntity, pg)
+		return
+	}
+	s.afterPositionChange(w, r, err, "")
+}
+
+// afterPositionChange answers a change of a position: back to it, or the error.
+func (s *Server) afterPositionChange(w http.ResponseWriter, r *http.Request, err error, query string) {
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/positions/"+r.PathValue("id")+query, http.StatusSeeOther)
+}
+
+func (s *Server) handlePositionShare(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	err := s.Recruit.SharePosition(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), r.PostForm["member"])
+	if fields, ok := fieldErrors(err); ok {
+		pg := s.newPage(r, "positions.position")
+		pg.Errors = fields
+		s.renderPosition(w, r, http.StatusUnprocessableEntity, pg)
+		return
+	}
+	s.afterPositionChange(w, r, err, "")
+}
+
+func (s *Server) handlePositionPublish(w http.ResponseWriter, r *http.Request) {
+	_, err := s.Recruit.Publish(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"))
+	pg := s.newPage(r, "positions.position")
+	switch {
+	case errors.Is(err, credit.ErrInsufficient):
+		pg.Errors[""] = "error.credits_insufficient"
+		s.renderPosition(w, r, http.StatusPaymentRequired, pg)
+		return
+	case errors.Is(err, credit.ErrForbidden):
+		pg.Errors[""] = "error.credits_not_allowed"
+		s.renderPosition(w, r, http.StatusForbidden, pg)
+		return
+	case errors.Is(err, recruit.ErrState):
+		pg.Errors[""] = "error.position_state"
+		s.renderPosition(w, r, http.StatusConflict, pg)
+		return
+	}
+	s.afterPositionChange(w, r, err, "")
+}
+
+func (s *Server) handlePositionClose(w http.ResponseWriter, r *http.Request) {
+	err := s.Recruit.Close(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"))
+	if errors.Is(err, recruit.ErrState) {
+		pg := s.newPage(r, "positions.position")
+		pg.Errors[""] = "error.position_state"
+		s.renderPosition(w, r, http.StatusConflict, pg)
+		return
+	}
+	s.afterPositionChange(w, r, err, "")
+}
+
+func (s *Server) handleCandidateAdd(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in := recruit.CandidateInput{Name: r.PostForm.Get("name"), Email: r.PostForm.Get("email"), Phone: r.PostForm.Get("phone")}
+	app, err := s.Recruit.AddCandidate(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), in, access.StageNew, recruit.ViaStaff)
+	if fields, ok := fieldErrors(err); ok {
+		pg := s.newPage(r, "positions.position")
+		pg.Errors = fields
+		pg.Form["name"], pg.Form["email"], pg.Form["phone"] = r.PostForm.Get("name"), r.PostForm.Get("email"), r.PostForm.Get("phone")
+		s.renderPosition(w, r, http.StatusUnprocessableEntity, pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/applications/"+app.ID, http.StatusSeeOther)
+}
+
+type applicationData struct {
+	Application *recruit.Application
+	Comments    []recruit.Comment
+	Names       map[string]string
+	Stages      []access.StageKind
+	CanMove     bool
+	CanComment  bool
+}
+
+func (s *Server) handleApplication(w http.ResponseWriter, r *http.Request) {
+	s.renderApplication(w, r, http.StatusOK, s.newPage(r, "application.title"))
+}
+
+func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, status int, pg *page) {
+	a := stateOf(r).principal.Actor()
+	app, err := s.Recruit.Application(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	comments, err := s.Recruit.Comments(r.Context(), a, app.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	names, _, err := s.userNames(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg.Data = applicationData{Application: app, Comments: comments, Names: names, Stages: access.StageKinds,
+		CanMove: recruit.Decide(a, access.MoveStage, app), CanComment: recruit.Decide(a, access.Comment, app)}
+	s.render(w, r, status, "application", pg)
+}
+
+func (s *Server) handleStageMove(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	err := s.Recruit.MoveStage(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), access.StageKind(r.PostForm.Get("stage")))
+	if fields, ok := fieldErrors(err); ok {
+		pg := s.newPage(r, "application.title")
+		pg.Errors = fields
+		s.renderApplication(w, r, http.StatusUnprocessableEntity, pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/applications/"+r.PathValue("id"), http.StatusSeeOther)
+}
+
+func (s *Server) handleComment(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, err := s.Recruit.AddComment(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), r.PostForm.Get("body"))
+	if fields, ok := fieldErrors(err); ok {
+		pg := s.newPage(r, "application.title")
+		pg.Errors = fields
+		pg.Form["body"] = r.PostForm.Get("body")
+		s.renderApplication(w, r, http.StatusUnprocessableEntity, pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/applications/"+r.PathValue("id")+"#comments", http.StatusSeeOther)
+}
+
+type poolData struct {
+	Applications []*recruit.Application
+}
+
+func (s *Server) handlePool(w http.ResponseWriter, r *http.Request) {
+	apps, err := s.Recruit.Pool(r.Context(), stateOf(r).principal.Actor())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg := s.newPage(r, "pool.title")
+	pg.Data = poolData{Applications: apps}
+	s.render(w, r, http.StatusOK, "pool", pg)
+}
