@@ -7,8 +7,11 @@ import (
 	"io"
 	"math/big"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/credit"
+	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -60,9 +63,120 @@ func (a *App) FirstRun(ctx context.Context, demo bool, baseURL string, out io.Wr
 	if err != nil {
 		return fmt.Errorf("create demo administrator: %w", err)
 	}
+	if err := a.seedDemo(ctx, t, password); err != nil {
+		return fmt.Errorf("demo data: %w", err)
+	}
 	a.Logger.Info("demo company created", "tenant_id", t.ID, "user_id", u.ID)
 	fmt.Fprintf(out, "Demo company created. Sign in at %s/signin\n  username: %s\n  password: %s\n  (one-time: you will choose your own password at the first sign-in)\n",
 		baseURL, DemoLogin, password)
+	fmt.Fprintf(out, "  One user per role, with the same one-time password:")
+	for _, d := range demoUsers {
+		fmt.Fprintf(out, " %s (%s)", d.login, d.role)
+	}
+	fmt.Fprintln(out)
+	return nil
+}
+
+// demoUsers are the demo company's users besides the administrator: one
+// per predefined role.
+var demoUsers = []struct {
+	login, name, role string
+	rights            []string
+}{
+	{"hrmanager", "Hana Horváthová", access.HRManager, []string{"statistics.service", "statistics.recruitment", "credits.manage", "users.manage"}},
+	{"recruiter", "Rasmus Lindqvist", access.Recruiter, nil},
+	{"recruiter-nc", "Nora Berg", access.RecruiterWithoutCredits, nil},
+	{"linemanager", "Lukas Novák", access.LineManager, nil},
+	{"casehandler", "Karin Dahl", access.CaseHandler, nil},
+}
+
+// demoCandidates are invented people; the stage is where each stands.
+var demoCandidates = []struct {
+	name, email string
+	stage       access.StageKind
+}{
+	{"Alma Svensson", "alma.svensson@example.org", access.StageNew},
+	{"Bjørn Hansen", "bjorn.hansen@example.org", access.StagePreselected},
+	{"Cecília Kováčová", "cecilia.kovacova@example.org", access.StageInterview},
+	{"David Dvořák", "david.dvorak@example.org", access.StageOffer},
+	{"Eva Johansson", "eva.johansson@example.org", access.StageHired},
+	{"Filip Marek", "filip.marek@example.org", access.StageRejected},
+	{"Greta Nilsson", "greta.nilsson@example.org", access.StageNew},
+	{"Henrik Olsen", "henrik.olsen@example.org", access.StagePreselected},
+	{"Ivana Horváth", "ivana.horvath@example.org", access.StageInterview},
+	{"Jakub Procházka", "jakub.prochazka@example.org", access.StageOffer},
+	{"Klara Berg", "klara.berg@example.org", access.StageHired},
+	{"Leo Strand", "leo.strand@example.org", access.StageRejected},
+}
+
+// seedDemo gives the demo company one user per role, credits, positions
+// (one shared with the line manager, one of the HR manager's whose
+// advanced candidates reach the recruiter through the shared pool) and
+// applications in every stage.
+func (a *App) seedDemo(ctx context.Context, t *tenant.Tenant, password string) error {
+	actor := audit.System("first-run")
+	users := map[string]access.Actor{}
+	for _, d := range demoUsers {
+		u, err := a.Accounts.CreateUser(ctx, actor, t.ID, account.CreateUserInput{Login: d.login, Email: d.login + "@demo.example",
+			DisplayName: d.name, Role: d.role, Password: password, MustChangePassword: true, Via: "demo"})
+		if err != nil {
+			return err
+		}
+		p, err := a.Accounts.Principal(ctx, t.ID, u.ID)
+		if err != nil {
+			return err
+		}
+		if d.rights != nil {
+			admin, err := a.Accounts.UserByLogin(ctx, t.ID, DemoLogin)
+			if err != nil {
+				return err
+			}
+			ap, err := a.Accounts.Principal(ctx, t.ID, admin.ID)
+			if err != nil {
+				return err
+			}
+			if err := a.Accounts.SetOptionalRights(ctx, ap, u.ID, d.rights); err != nil {
+				return err
+			}
+		}
+		users[d.login] = p.Actor()
+	}
+	if _, err := a.Credits.GrantAsOperator(ctx, t.ID, credit.GrantInput{Amount: 20, Reason: "purchase", Note: "Demo credits"}); err != nil {
+		return err
+	}
+	// The candidates each position takes from demoCandidates; the sales
+	// position's two applicants also applied to the backend position.
+	positions := []struct {
+		owner, title, department, location string
+		shared, publish                    bool
+		from, to                           int
+	}{
+		{"recruiter", "Backend Engineer", "Engineering", "Bratislava", true, true, 0, 6},
+		{"hrmanager", "Product Designer", "Design", "Stockholm", false, true, 6, 12},
+		{"recruiter", "Sales Representative", "Sales", "Oslo", false, false, 0, 2},
+	}
+	for _, pd := range positions {
+		by := users[pd.owner]
+		pos, err := a.Recruit.CreatePosition(ctx, by, recruit.PositionInput{Title: pd.title, Department: pd.department, Location: pd.location, Language: "en"})
+		if err != nil {
+			return err
+		}
+		if pd.shared {
+			if err := a.Recruit.SharePosition(ctx, by, pos.ID, []string{users["linemanager"].UserID}); err != nil {
+				return err
+			}
+		}
+		if pd.publish {
+			if _, err := a.Recruit.Publish(ctx, by, pos.ID); err != nil {
+				return err
+			}
+		}
+		for _, c := range demoCandidates[pd.from:pd.to] {
+			if _, err := a.Recruit.AddCandidate(ctx, by, pos.ID, recruit.CandidateInput{Name: c.name, Email: c.email}, c.stage, recruit.ViaDemo); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 

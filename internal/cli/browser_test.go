@@ -545,9 +545,14 @@ const demoPassword = "my-own-Secret-2026"
 // firstSignIn signs in as the demo administrator with the printed one-time
 // password and chooses demoPassword, as the forced change demands.
 func firstSignIn(base, password string) chromedp.Action[chromedp.Void] {
+	return firstSignInAs(base, "admin", password)
+}
+
+// firstSignInAs signs a demo user in with the one-time password and sets demoPassword.
+func firstSignInAs(base, login, password string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
 		chromedp.Navigate(base+"/signin"),
-		chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#login"), login),
 		chromedp.SendKeys(chromedp.CSS("#password"), password),
 		chromedp.Click(chromedp.CSS("button.primary")),
 		chromedp.WaitVisible(chromedp.CSS("#must-change")),
@@ -556,4 +561,64 @@ func firstSignIn(base, password string) chromedp.Action[chromedp.Void] {
 		chromedp.SendKeys(chromedp.CSS("#confirm_password"), demoPassword),
 		chromedp.Click(chromedp.CSS("button.primary")),
 	)
+}
+
+// TestBrowserLineManager: in real Chromium, the demo's line manager signs
+// in, finds only the position shared with them, sees its candidates (and
+// none of other positions), and comments on one; they are offered no stage
+// move, no sharing and no shared pool.
+func TestBrowserLineManager(t *testing.T) {
+	ctx := browser(t)
+	base, password := startDemo(t)
+	err := chromedp.Do(ctx,
+		firstSignInAs(base, "linemanager", password),
+		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
+		chromedp.Click(chromedp.CSS("#nav-positions")),
+		chromedp.WaitVisible(chromedp.CSS("#positions")),
+	)
+	if err != nil {
+		t.Fatalf("sign in and open positions: %v", err)
+	}
+	list := text(t, ctx, "#positions")
+	if !strings.Contains(list, "Backend Engineer") || strings.Contains(list, "Product Designer") || strings.Contains(list, "Sales Representative") {
+		t.Fatalf("the line manager's positions:\n%s", list)
+	}
+	if html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body"))); strings.Contains(html, `id="nav-pool"`) || strings.Contains(html, `id="nav-users"`) {
+		t.Fatal("the line manager is offered the pool or the users page")
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#positions a`)),
+		chromedp.WaitVisible(chromedp.CSS("#pipeline")),
+	)
+	if err != nil {
+		t.Fatalf("open the position: %v", err)
+	}
+	pipeline := text(t, ctx, "#pipeline")
+	for _, want := range []string{"Alma Svensson", "Cecília Kováčová", "Eva Johansson"} {
+		if !strings.Contains(pipeline, want) {
+			t.Errorf("pipeline lacks %s", want)
+		}
+	}
+	if strings.Contains(pipeline, "Greta Nilsson") || strings.Contains(pipeline, "Ivana Horváth") {
+		t.Fatal("the pipeline shows candidates of a position not shared")
+	}
+	if html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main"))); strings.Contains(html, "share-form") || strings.Contains(html, "publish-position") {
+		t.Fatal("the line manager is offered to share or publish")
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.Search(`//a[contains(., "Cecília Kováčová")]`)),
+		chromedp.WaitVisible(chromedp.CSS("#comment-form")),
+		chromedp.SendKeys(chromedp.CSS("#body"), "Strong systems background; let us meet her."),
+		chromedp.Click(chromedp.CSS("#comment-form button")),
+		chromedp.WaitVisible(chromedp.CSS("article.comment")),
+	)
+	if err != nil {
+		t.Fatalf("comment: %v", err)
+	}
+	if c := text(t, ctx, "article.comment"); !strings.Contains(c, "Strong systems background") || !strings.Contains(c, "Lukas Novák") {
+		t.Fatalf("comment shown as %q", c)
+	}
+	if html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main"))); strings.Contains(html, "stage-form") {
+		t.Fatal("the line manager is offered to move the stage")
+	}
 }

@@ -74,6 +74,7 @@ func TestHelpForEveryCommand(t *testing.T) {
 		{"tenant", "create", "--help"}, {"tenant", "list", "--help"}, {"tenant", "show", "--help"}, {"tenant", "modules", "--help"},
 		{"user", "create", "--help"}, {"user", "list", "--help"}, {"user", "disable", "--help"}, {"user", "enable", "--help"},
 		{"keys", "status", "--help"}, {"keys", "rotate", "--help"}, {"keys", "rewrap", "--help"},
+		{"credits", "grant", "--help"}, {"credits", "show", "--help"},
 		{"config", "--help"}, {"version", "--help"}, {"help", "serve"}, {"tenant", "--help"}}
 	for _, args := range cases {
 		r := run(t, nil, args...)
@@ -83,7 +84,7 @@ func TestHelpForEveryCommand(t *testing.T) {
 	}
 	// Every installation command takes the same installation flags as serve.
 	for _, args := range [][]string{{"migrate", "up"}, {"migrate", "status"}, {"tenant", "create"}, {"tenant", "list"}, {"tenant", "show"},
-		{"tenant", "modules"}, {"user", "create"}, {"user", "list"}, {"user", "disable"}, {"keys", "status"}, {"keys", "rotate"}, {"keys", "rewrap"}, {"serve"}} {
+		{"tenant", "modules"}, {"user", "create"}, {"user", "list"}, {"user", "disable"}, {"keys", "status"}, {"keys", "rotate"}, {"keys", "rewrap"}, {"credits", "grant"}, {"credits", "show"}, {"serve"}} {
 		r := run(t, nil, append(args, "--help")...)
 		for _, flag := range []string{"-data-dir", "-database-url", "-master-key-file"} {
 			if !strings.Contains(r.stdout, flag) {
@@ -211,6 +212,19 @@ func TestTenantAndUserCommands(t *testing.T) {
 	}
 	if r := run(t, nil, with("user", "create", "--tenant", "acme", "--login", "ADA", "--name", "Other")...); r.code != 1 || !strings.Contains(r.stderr, "--login: this login is already in use") {
 		t.Fatalf("duplicate login: %d %q", r.code, r.stderr)
+	}
+	if r := run(t, nil, with("user", "create", "--tenant", "acme", "--login", "rex", "--name", "Rex", "--role", "emperor")...); r.code != 1 || !strings.Contains(r.stderr, "--role: Choose one of the offered roles") {
+		t.Fatalf("unknown role: %d %q", r.code, r.stderr)
+	}
+	if r := run(t, nil, with("credits", "grant", "--tenant", "acme", "--amount", "0", "--reason", "gift")...); r.code != 1 ||
+		!strings.Contains(r.stderr, "--amount: Enter a whole number") || !strings.Contains(r.stderr, "--reason:") {
+		t.Fatalf("bad grant: %d %q", r.code, r.stderr)
+	}
+	if r := run(t, nil, with("credits", "grant", "--tenant", "acme", "--amount", "12", "--note", "INV-2031-7")...); r.code != 0 || !strings.Contains(r.stdout, "balance 12") {
+		t.Fatalf("credits grant: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, nil, with("credits", "show", "--tenant", "acme")...); r.code != 0 || !strings.Contains(r.stdout, "balance: 12") || !strings.Contains(r.stdout, "INV-2031-7") {
+		t.Fatalf("credits show: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	if r := run(t, nil, with("user", "list", "--tenant", "acme")...); r.code != 0 || !strings.Contains(r.stdout, "must change password") {
 		t.Fatalf("user list: %d %q", r.code, r.stdout)

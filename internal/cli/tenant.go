@@ -10,6 +10,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/config"
+	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -217,7 +218,7 @@ func describeFields(fields map[string]string, flagOf map[string]string) error {
 		}
 		msg := fieldMessages[key]
 		if msg == "" {
-			msg = key
+			msg = englishMessage(key)
 		}
 		parts = append(parts, "--"+name+": "+msg)
 	}
@@ -236,4 +237,14 @@ func tenantError(err error) error {
 		return errors.New("--slug: another company already uses this short name")
 	}
 	return err
+}
+
+// englishMessage is the English catalogue's text of a message key, the
+// key itself if the catalogue cannot be read.
+func englishMessage(key string) string {
+	b, err := i18n.Load()
+	if err != nil {
+		return key
+	}
+	return b.T("en", key)
 }

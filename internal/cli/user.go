@@ -46,7 +46,7 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 			name := f.String("name", "", "full name")
 			email := f.String("email", "", "email address")
 			lang := f.String("language", "", "language of the user (empty: the browser's)")
-			role := f.String("role", account.RoleAdministrator, "role")
+			role := f.String("role", account.RoleAdministrator, "administrator, hr_manager, recruiter, recruiter_without_credits, line_manager, case_handler, or the id of a custom role")
 			fromStdin := f.Bool("password-stdin", false, "read the password from standard input instead of generating a one-time password")
 			hashStdin := f.Bool("password-hash-stdin", false, "read a password hash imported from another system (argon2id, PBKDF2-HMAC-SHA256, bcrypt) from standard input; it is replaced by argon2id at the first sign-in")
 			if err := f.parse(args); err != nil {

@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/config"
+	"github.com/kandidat/kandidat/internal/credit"
+)
+
+func runCredits(ctx context.Context, env *Env, args []string) error {
+	return subcommand(env, "credits", args, map[string]func([]string) error{
+		"grant": func(args []string) error {
+			f := newFlags(env, "credits grant", "credits grant --tenant SLUG|ID --amount N [--reason purchase|correction] [--note TEXT] [flags]", config.Installation)
+			ref := f.String("tenant", "", "company sign-in name or id (required)")
+			amount := f.Int64("amount", 0, fmt.Sprintf("credits to add, 1 to %d", credit.MaxGrant))
+			reason := f.String("reason", "purchase", "purchase or correction")
+			note := f.String("note", "", "a note for the ledger, e.g. the invoice number (no personal data)")
+			a, t, err := f.openCompany(ctx, args, ref)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			e, err := a.Credits.GrantAsOperator(ctx, t.ID, credit.GrantInput{Amount: *amount, Reason: *reason, Note: *note})
+			var ve *credit.ValidationError
+			if errors.As(err, &ve) {
+				return describeFields(ve.Fields, nil)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "added %d credits to %s; balance %d\n", e.Amount, t.Slug, e.BalanceAfter)
+			return nil
+		},
+		"show": func(args []string) error {
+			f := newFlags(env, "credits show", "credits show --tenant SLUG|ID [--limit N] [flags]  (balance and the newest ledger entries)", config.Installation)
+			ref := f.String("tenant", "", "company sign-in name or id (required)")
+			limit := f.Int("limit", 20, "ledger entries to show, at most 1000")
+			a, t, err := f.openCompany(ctx, args, ref)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			balance, err := a.Credits.Balance(ctx, t.ID)
+			if err != nil {
+				return err
+			}
+			// The operator reads the ledger as the company's credit administration would.
+			ledger, err := a.Credits.Ledger(ctx, access.Actor{TenantID: t.ID, Perms: access.Of(access.ManageCredits)}, *limit)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "balance: %d\n", balance)
+			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TIME\tKIND\tAMOUNT\tBALANCE\tREASON\tBY\tOBJECT\tNOTE")
+			for _, e := range ledger {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s:%s\t%s:%s\t%s\n", e.CreatedAt.Format("2006-01-02 15:04"), e.Kind, e.Amount, e.BalanceAfter,
+					e.Reason, e.ActorKind, e.ActorID, e.ObjectKind, e.ObjectID, e.Note)
+			}
+			return tw.Flush()
+		},
+	}, "credits grant|show [flags]")
+}
