@@ -90,7 +90,9 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 // Balance is the company's current balance.
 func (s *Service) Balance(ctx context.Context, tenantID string) (int64, error) {
 	var b int64
-	err := s.db.Read.QueryRowContext(ctx, `SELECT balance FROM credit_accounts WHERE tenant_id = $1`, tenantID).Scan(&b)
+	err := s.db.ReadTx(db.WithTenant(ctx, tenantID), func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT balance FROM credit_accounts WHERE tenant_id = $1`, tenantID).Scan(&b)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -109,24 +111,27 @@ func (s *Service) Ledger(ctx context.Context, a access.Actor, limit int) ([]Entr
 	if limit <= 0 || limit > 1000 {
 		limit = 200
 	}
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT l.id, l.kind, l.amount, l.balance_after, l.reason, l.note, l.actor_kind, l.actor_id,
-		l.object_kind, l.object_id, COALESCE(l.refund_of, ''), EXISTS (SELECT 1 FROM credit_ledger r WHERE r.tenant_id = l.tenant_id AND r.refund_of = l.id), l.created_at
-		FROM credit_ledger l WHERE l.tenant_id = $1 ORDER BY l.created_at DESC, l.id DESC LIMIT $2`, a.TenantID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read ledger: %w", err)
-	}
-	defer rows.Close()
 	var out []Entry
-	for rows.Next() {
-		var e Entry
-		if err := rows.Scan(&e.ID, &e.Kind, &e.Amount, &e.BalanceAfter, &e.Reason, &e.Note, &e.ActorKind, &e.ActorID,
-			&e.ObjectKind, &e.ObjectID, &e.RefundOf, &e.Refunded, &e.CreatedAt); err != nil {
-			return nil, err
+	err := s.db.ReadTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT l.id, l.kind, l.amount, l.balance_after, l.reason, l.note, l.actor_kind, l.actor_id,
+			l.object_kind, l.object_id, COALESCE(l.refund_of, ''), EXISTS (SELECT 1 FROM credit_ledger r WHERE r.tenant_id = l.tenant_id AND r.refund_of = l.id), l.created_at
+			FROM credit_ledger l WHERE l.tenant_id = $1 ORDER BY l.created_at DESC, l.id DESC LIMIT $2`, a.TenantID, limit)
+		if err != nil {
+			return fmt.Errorf("read ledger: %w", err)
 		}
-		e.CreatedAt = e.CreatedAt.UTC()
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		defer rows.Close()
+		for rows.Next() {
+			var e Entry
+			if err := rows.Scan(&e.ID, &e.Kind, &e.Amount, &e.BalanceAfter, &e.Reason, &e.Note, &e.ActorKind, &e.ActorID,
+				&e.ObjectKind, &e.ObjectID, &e.RefundOf, &e.Refunded, &e.CreatedAt); err != nil {
+				return err
+			}
+			e.CreatedAt = e.CreatedAt.UTC()
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	return out, err
 }
 
 // GrantInput is a grant of credits.
@@ -172,7 +177,7 @@ func (s *Service) grant(ctx context.Context, tenantID string, by audit.Actor, in
 		return nil, err
 	}
 	var e *Entry
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(db.WithTenant(ctx, tenantID), func(tx *sql.Tx) error {
 		if err := s.open(ctx, tx, tenantID); err != nil {
 			return err
 		}
@@ -253,7 +258,7 @@ func (s *Service) Refund(ctx context.Context, a access.Actor, entryID, note stri
 		return nil, err
 	}
 	var e *Entry
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
 		var kind, objectKind, objectID string
 		var amount int64
 		var refunded bool

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,6 +51,51 @@ type DB struct {
 	Read   *sql.DB
 	// Path is the SQLite database file; empty on PostgreSQL.
 	Path string
+	// appRole reports, on PostgreSQL, whether the connections run as the
+	// application role, which does not own the tables (row-level security).
+	appRole atomic.Bool
+}
+
+// AppRole is the PostgreSQL role the application's connections assume
+// once migrations have created it: it may read and write rows, owns no
+// table, and is therefore subject to row-level security (DESIGN §3). The
+// login role of the database URL owns the tables and runs migrations.
+const AppRole = "kandidat_app"
+
+// RunsAsAppRole reports whether the connections run as AppRole (PostgreSQL
+// after migration 0010; false on SQLite, which has no roles).
+func (d *DB) RunsAsAppRole() bool { return d.appRole.Load() }
+
+type tenantScopeKey struct{}
+
+// WithTenant marks ctx as acting inside one company: every transaction
+// begun with it declares the company to PostgreSQL (SET LOCAL), whose
+// row-level security then hides every other company's rows, whatever the
+// statement's own filter says. Store methods still filter by tenant_id
+// explicitly; this is the second line.
+func WithTenant(ctx context.Context, tenantID string) context.Context {
+	if tenantID == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, tenantScopeKey{}, tenantID)
+}
+
+// TenantOf returns the company ctx acts in, if declared.
+func TenantOf(ctx context.Context) (string, bool) {
+	t, ok := ctx.Value(tenantScopeKey{}).(string)
+	return t, ok
+}
+
+// scope declares ctx's company for the rest of tx (PostgreSQL only).
+func (d *DB) scope(ctx context.Context, tx *sql.Tx) error {
+	t, ok := TenantOf(ctx)
+	if !ok || d.Engine != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('kandidat.tenant_id', $1, true)`, t); err != nil {
+		return fmt.Errorf("declare the company of the transaction: %w", err)
+	}
+	return nil
 }
 
 // Options says which database to open.
@@ -157,7 +203,24 @@ func openPostgres(ctx context.Context, opts Options) (*DB, error) {
 	}
 	cfg.RuntimeParams["timezone"] = "UTC"
 	cfg.RuntimeParams["application_name"] = "kandidat"
-	pool := stdlib.OpenDB(*cfg)
+	d := &DB{Engine: Postgres}
+	pool := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
+		// Assume the application role when it exists and the login role may.
+		var member bool
+		err := c.QueryRow(ctx, `SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = $1`, AppRole).Scan(&member)
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && !member {
+			d.appRole.Store(false)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := c.Exec(ctx, `SET ROLE `+AppRole); err != nil {
+			return err
+		}
+		d.appRole.Store(true)
+		return nil
+	}))
 	pool.SetMaxOpenConns(20)
 	pool.SetMaxIdleConns(10)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
@@ -185,7 +248,8 @@ func openPostgres(ctx context.Context, opts Options) (*DB, error) {
 		case <-time.After(delay):
 		}
 	}
-	return &DB{Engine: Postgres, Write: pool, Read: pool}, nil
+	d.Write, d.Read = pool, pool
+	return d, nil
 }
 
 // checkPostgresTLS refuses an unencrypted or unverified connection to a
@@ -246,6 +310,10 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	if err := d.scope(ctx, tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -254,6 +322,25 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", MapError(err))
 	}
 	return nil
+}
+
+// ReadTx runs fn in a read-only transaction on the read pool, declaring
+// ctx's company to PostgreSQL like InTx: reads of sensitive data go
+// through it so that row-level security applies to them too.
+func (d *DB) ReadTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	var opts *sql.TxOptions
+	if d.Engine == Postgres {
+		opts = &sql.TxOptions{ReadOnly: true}
+	}
+	tx, err := d.Read.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin read transaction: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	if err := d.scope(ctx, tx); err != nil {
+		return err
+	}
+	return fn(tx)
 }
 
 // MapError turns driver errors into this package's sentinels, by error code

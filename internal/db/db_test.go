@@ -178,3 +178,85 @@ func TestSQLitePragmas(t *testing.T) {
 		t.Error("reader pool accepted a write; want query_only")
 	}
 }
+
+// TestRowLevelSecurity (PostgreSQL): the application's connections run as
+// a role that owns no table; every company table has a policy; a
+// transaction that declares a company sees and writes only its rows,
+// whatever its statements say.
+func TestRowLevelSecurity(t *testing.T) {
+	d := dbtest.Open(t)
+	if d.Engine != db.Postgres {
+		t.Skip("row-level security is PostgreSQL's; set " + dbtest.PostgresEnv)
+	}
+	ctx := context.Background()
+	var user, owner string
+	if err := d.Read.QueryRowContext(ctx, `SELECT current_user`).Scan(&user); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Read.QueryRowContext(ctx, `SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'positions'`).Scan(&owner); err != nil {
+		t.Fatal(err)
+	}
+	if user != db.AppRole || owner == user || !d.RunsAsAppRole() {
+		t.Fatalf("connections run as %q, tables owned by %q", user, owner)
+	}
+	var unprotected []string
+	rows, err := d.Read.QueryContext(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND c.relkind = 'r' AND NOT c.relrowsecurity
+		AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		unprotected = append(unprotected, n)
+	}
+	rows.Close()
+	if len(unprotected) > 0 {
+		t.Fatalf("company tables without row-level security: %v", unprotected)
+	}
+	now := db.Now()
+	for _, id := range []string{"ta", "tb"} {
+		if _, err := d.Write.ExecContext(ctx, `INSERT INTO tenants (id, slug, name, default_language, created_at, updated_at) VALUES ($1, $1, $1, 'en', $2, $2)`, id, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Write.ExecContext(ctx, `INSERT INTO roles (tenant_id, id, name, permissions, created_at, updated_at) VALUES ($1, $1 || '-role', 'R', '', $2, $2)`, id, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(ctx context.Context) (n int) {
+		t.Helper()
+		if err := d.ReadTx(ctx, func(tx *sql.Tx) error { return tx.QueryRowContext(ctx, `SELECT count(*) FROM roles`).Scan(&n) }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	inA := db.WithTenant(ctx, "ta")
+	if all, a := count(ctx), count(inA); all != 2 || a != 1 {
+		t.Fatalf("unscoped sees %d roles, company A's transaction %d; want 2 and 1", all, a)
+	}
+	err = d.InTx(inA, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(inA, `UPDATE roles SET name = 'changed'`) // no tenant filter: the policy is the filter
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			t.Errorf("an unfiltered update in company A's transaction changed %d rows", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.InTx(inA, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(inA, `INSERT INTO roles (tenant_id, id, name, permissions, created_at, updated_at) VALUES ('tb', 'smuggled', 'S', '', $1, $1)`, now)
+		return err
+	})
+	if err == nil {
+		t.Fatal("company A's transaction wrote a row of company B")
+	}
+	var name string
+	if err := d.Read.QueryRowContext(ctx, `SELECT name FROM roles WHERE tenant_id = 'tb'`).Scan(&name); err != nil || name != "R" {
+		t.Fatalf("company B's role: %q %v", name, err)
+	}
+}

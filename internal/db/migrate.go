@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -123,7 +124,28 @@ func (d *DB) tableExists(ctx context.Context, name string) (bool, error) {
 // Migrate applies the pending migrations, each in its own transaction, and
 // returns their names. It refuses a database whose schema is newer.
 func (d *DB) Migrate(ctx context.Context) ([]string, error) {
-	if _, err := d.Write.ExecContext(ctx, createMigrationsTable); err != nil {
+	// On PostgreSQL, migrations run as the login role that owns the tables,
+	// on a connection of their own that is discarded afterwards; then the
+	// pool's idle connections are dropped, so that every later connection
+	// assumes the application role a migration may just have created.
+	conn, err := d.Write.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migration connection: %w", err)
+	}
+	defer func() {
+		if d.Engine == Postgres {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			d.Write.SetMaxIdleConns(0)
+			d.Write.SetMaxIdleConns(10)
+		}
+		conn.Close()
+	}()
+	if d.Engine == Postgres {
+		if _, err := conn.ExecContext(ctx, `RESET ROLE`); err != nil {
+			return nil, fmt.Errorf("migrate as the owner: %w", err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, createMigrationsTable); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
 	st, err := d.Status(ctx)
@@ -146,7 +168,7 @@ func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 		if !pending[m.Name] {
 			continue
 		}
-		err := d.InTx(ctx, func(tx *sql.Tx) error {
+		err := inConnTx(ctx, conn, func(tx *sql.Tx) error {
 			if d.Engine == Postgres {
 				// Two instances starting together must not both migrate.
 				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7301998)`); err != nil {
@@ -211,4 +233,20 @@ func (d *DB) strings(ctx context.Context, q string, args ...any) ([]string, erro
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// inConnTx runs fn in a transaction on conn.
+func inConnTx(ctx context.Context, conn *sql.Conn, fn func(tx *sql.Tx) error) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", MapError(err))
+	}
+	return nil
 }

@@ -148,7 +148,7 @@ func (s *Service) finish(ctx context.Context, a access.Actor, err error) error {
 	if d.decision == access.Forbidden {
 		out = ErrForbidden
 	}
-	if rerr := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	if rerr := s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{d.object}, Details: map[string]string{"permission": d.perm.Name(), "decision": d.decision.String()}})
 	}); rerr != nil {
@@ -221,7 +221,7 @@ func (s *Service) CreatePosition(ctx context.Context, a access.Actor, in Positio
 	now := s.now().UTC()
 	p := &Position{TenantID: a.TenantID, ID: tenant.NewID(), Title: in.Title, Department: in.Department, Location: in.Location,
 		Language: in.Language, Status: Draft, OwnerID: a.UserID, CreatedAt: now, Counts: map[access.StageKind]int{}}
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO positions (tenant_id, id, title, department, location, language, status, owner_id, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`, p.TenantID, p.ID, p.Title, p.Department, p.Location, p.Language, p.Status, p.OwnerID, now); err != nil {
 			return fmt.Errorf("insert position: %w", err)
@@ -301,13 +301,13 @@ func (s *Service) authorizePosition(ctx context.Context, q querier, a access.Act
 	return p, nil
 }
 
-// Position returns a position the actor may see, with its counts per stage.
-func (s *Service) Position(ctx context.Context, a access.Actor, id string) (*Position, error) {
-	p, err := s.authorizePosition(ctx, s.db.Read, a, access.ViewPositions, id)
+// position is Position inside a read transaction.
+func (s *Service) position(ctx context.Context, q querier, a access.Actor, id string) (*Position, error) {
+	p, err := s.authorizePosition(ctx, q, a, access.ViewPositions, id)
 	if err != nil {
-		return nil, s.finish(ctx, a, err)
+		return nil, err
 	}
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT stage, count(*) FROM applications WHERE tenant_id = $1 AND position_id = $2 GROUP BY stage`, a.TenantID, id)
+	rows, err := q.QueryContext(ctx, `SELECT stage, count(*) FROM applications WHERE tenant_id = $1 AND position_id = $2 GROUP BY stage`, a.TenantID, id)
 	if err != nil {
 		return nil, fmt.Errorf("count applications: %w", err)
 	}
@@ -323,14 +323,12 @@ func (s *Service) Position(ctx context.Context, a access.Actor, id string) (*Pos
 	return p, rows.Err()
 }
 
-// Positions lists the positions the actor may see, newest first, with
-// their counts per stage. The query narrows by the same rule the policy
-// states, and every row is checked by the policy as well.
-func (s *Service) Positions(ctx context.Context, a access.Actor) ([]*Position, error) {
+// positions is Positions inside a read transaction.
+func (s *Service) positions(ctx context.Context, q querier, a access.Actor) ([]*Position, error) {
 	if !a.Can(access.ViewPositions) {
 		return nil, nil
 	}
-	rows, err := s.db.Read.QueryContext(ctx, selectPosition+` p WHERE p.tenant_id = $1 AND ($2 OR p.owner_id = $3
+	rows, err := q.QueryContext(ctx, selectPosition+` p WHERE p.tenant_id = $1 AND ($2 OR p.owner_id = $3
 		OR EXISTS (SELECT 1 FROM position_members m WHERE m.tenant_id = p.tenant_id AND m.position_id = p.id AND m.user_id = $3))
 		ORDER BY p.created_at DESC, p.id DESC`, a.TenantID, a.Can(access.AllPositions), a.UserID)
 	if err != nil {
@@ -351,13 +349,13 @@ func (s *Service) Positions(ctx context.Context, a access.Actor) ([]*Position, e
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.fillMembers(ctx, a.TenantID, byID); err != nil {
+	if err := fillMembers(ctx, q, a.TenantID, byID); err != nil {
 		return nil, err
 	}
 	out = slices.DeleteFunc(out, func(p *Position) bool {
 		return access.DecidePosition(a, access.ViewPositions, p.policy()) != access.Allow
 	})
-	crows, err := s.db.Read.QueryContext(ctx, `SELECT position_id, stage, count(*) FROM applications WHERE tenant_id = $1 GROUP BY position_id, stage`, a.TenantID)
+	crows, err := q.QueryContext(ctx, `SELECT position_id, stage, count(*) FROM applications WHERE tenant_id = $1 GROUP BY position_id, stage`, a.TenantID)
 	if err != nil {
 		return nil, fmt.Errorf("count applications: %w", err)
 	}
@@ -376,11 +374,11 @@ func (s *Service) Positions(ctx context.Context, a access.Actor) ([]*Position, e
 }
 
 // fillMembers reads the members of the positions in byID.
-func (s *Service) fillMembers(ctx context.Context, tenantID string, byID map[string]*Position) error {
+func fillMembers(ctx context.Context, q querier, tenantID string, byID map[string]*Position) error {
 	if len(byID) == 0 {
 		return nil
 	}
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT position_id, user_id FROM position_members WHERE tenant_id = $1`, tenantID)
+	rows, err := q.QueryContext(ctx, `SELECT position_id, user_id FROM position_members WHERE tenant_id = $1`, tenantID)
 	if err != nil {
 		return fmt.Errorf("read position members: %w", err)
 	}
@@ -402,7 +400,7 @@ func (s *Service) EditPosition(ctx context.Context, a access.Actor, id string, i
 	if err := in.validate(); err != nil {
 		return err
 	}
-	return s.finish(ctx, a, s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
 		if _, err := s.authorizePosition(ctx, tx, a, access.EditPositions, id); err != nil {
 			return err
 		}
@@ -423,7 +421,7 @@ func (s *Service) SharePosition(ctx context.Context, a access.Actor, id string, 
 	if len(members) > 100 {
 		return &ValidationError{Fields: map[string]string{"members": "error.members"}}
 	}
-	return s.finish(ctx, a, s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
 		if _, err := s.authorizePosition(ctx, tx, a, access.EditPositions, id); err != nil {
 			return err
 		}
@@ -472,7 +470,7 @@ func (s *Service) Publish(ctx context.Context, a access.Actor, id string) (*Publ
 		return nil, err
 	}
 	var pub Publication
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
 		p, err := s.authorizePosition(ctx, tx, a, access.PublishPositions, id)
 		if err != nil {
 			return err
@@ -516,7 +514,7 @@ func (s *Service) Publish(ctx context.Context, a access.Actor, id string) (*Publ
 
 // Close takes a published position off the career page.
 func (s *Service) Close(ctx context.Context, a access.Actor, id string) error {
-	return s.finish(ctx, a, s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
 		p, err := s.authorizePosition(ctx, tx, a, access.PublishPositions, id)
 		if err != nil {
 			return err
@@ -590,7 +588,7 @@ func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID s
 		return nil, &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
 	}
 	var app *Application
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
 		p, err := s.authorizePosition(ctx, tx, a, access.AddCandidates, positionID)
 		if err != nil {
 			return err
@@ -676,11 +674,15 @@ func (s *Service) authorizeApplication(ctx context.Context, q querier, a access.
 // position or the shared pool. Reading a candidate's application is
 // written to the security log.
 func (s *Service) Application(ctx context.Context, a access.Actor, id string) (*Application, error) {
-	app, err := s.authorizeApplication(ctx, s.db.Read, a, access.ViewApplications, id)
+	var app *Application
+	err := s.read(ctx, a, func(q querier) (err error) {
+		app, err = s.authorizeApplication(ctx, q, a, access.ViewApplications, id)
+		return err
+	})
 	if err != nil {
 		return nil, s.finish(ctx, a, err)
 	}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "application", ID: id}, {Kind: "candidate", ID: app.Candidate.ID}},
 			Details: map[string]string{"permission": access.ViewApplications.Name(), "decision": access.Allow.String()}})
@@ -702,14 +704,13 @@ func DecideOnPosition(a access.Actor, p access.Permission, pos *Position) bool {
 	return access.DecidePosition(a, p, pos.policy()) == access.Allow
 }
 
-// Applications lists the applications to a position, in pipeline order
-// and then by arrival.
-func (s *Service) Applications(ctx context.Context, a access.Actor, positionID string) ([]*Application, error) {
-	p, err := s.authorizePosition(ctx, s.db.Read, a, access.ViewApplications, positionID)
+// applications is Applications inside a read transaction.
+func (s *Service) applications(ctx context.Context, q querier, a access.Actor, positionID string) ([]*Application, error) {
+	p, err := s.authorizePosition(ctx, q, a, access.ViewApplications, positionID)
 	if err != nil {
-		return nil, s.finish(ctx, a, err)
+		return nil, err
 	}
-	rows, err := s.db.Read.QueryContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.position_id = $2 ORDER BY a.created_at, a.id`, a.TenantID, positionID)
+	rows, err := q.QueryContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.position_id = $2 ORDER BY a.created_at, a.id`, a.TenantID, positionID)
 	if err != nil {
 		return nil, fmt.Errorf("list applications: %w", err)
 	}
@@ -732,13 +733,12 @@ func (s *Service) Applications(ctx context.Context, a access.Actor, positionID s
 	return out, nil
 }
 
-// Pool lists the company's shared pool: applications at the pre-selected,
-// interview, offer and hired stages of any position, newest first.
-func (s *Service) Pool(ctx context.Context, a access.Actor) ([]*Application, error) {
+// pool is Pool inside a read transaction.
+func (s *Service) pool(ctx context.Context, q querier, a access.Actor) ([]*Application, error) {
 	if !a.Can(access.ViewSharedPool) {
 		return nil, ErrForbidden
 	}
-	rows, err := s.db.Read.QueryContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.stage IN ('preselected', 'interview', 'offer', 'hired')
+	rows, err := q.QueryContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.stage IN ('preselected', 'interview', 'offer', 'hired')
 		ORDER BY a.updated_at DESC, a.id LIMIT 500`, a.TenantID)
 	if err != nil {
 		return nil, fmt.Errorf("list pool: %w", err)
@@ -764,7 +764,7 @@ func (s *Service) MoveStage(ctx context.Context, a access.Actor, id string, stag
 	if !slices.Contains(access.StageKinds, stage) {
 		return &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
 	}
-	return s.finish(ctx, a, s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
 		app, err := s.authorizeApplication(ctx, tx, a, access.MoveStage, id)
 		if err != nil {
 			return err
@@ -790,7 +790,7 @@ func (s *Service) AddComment(ctx context.Context, a access.Actor, id, body strin
 		return nil, &ValidationError{Fields: map[string]string{"body": "error.comment"}}
 	}
 	c := &Comment{ID: tenant.NewID(), AuthorID: a.UserID, Body: body, CreatedAt: s.now().UTC()}
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
 		app, err := s.authorizeApplication(ctx, tx, a, access.Comment, id)
 		if err != nil {
 			return err
@@ -808,12 +808,12 @@ func (s *Service) AddComment(ctx context.Context, a access.Actor, id, body strin
 	return c, nil
 }
 
-// Comments lists the comments on an application the actor may see, oldest first.
-func (s *Service) Comments(ctx context.Context, a access.Actor, id string) ([]Comment, error) {
-	if _, err := s.authorizeApplication(ctx, s.db.Read, a, access.ViewApplications, id); err != nil {
-		return nil, s.finish(ctx, a, err)
+// comments is Comments inside a read transaction.
+func (s *Service) comments(ctx context.Context, q querier, a access.Actor, id string) ([]Comment, error) {
+	if _, err := s.authorizeApplication(ctx, q, a, access.ViewApplications, id); err != nil {
+		return nil, err
 	}
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, author_id, body, created_at FROM comments WHERE tenant_id = $1 AND application_id = $2
+	rows, err := q.QueryContext(ctx, `SELECT id, author_id, body, created_at FROM comments WHERE tenant_id = $1 AND application_id = $2
 		ORDER BY created_at, id`, a.TenantID, id)
 	if err != nil {
 		return nil, fmt.Errorf("list comments: %w", err)
@@ -829,4 +829,54 @@ func (s *Service) Comments(ctx context.Context, a access.Actor, id string) ([]Co
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// read runs fn in a read transaction declared to be the actor's company,
+// so that PostgreSQL's row-level security applies to every read of
+// candidate data as well.
+func (s *Service) read(ctx context.Context, a access.Actor, fn func(q querier) error) error {
+	return s.db.ReadTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error { return fn(tx) })
+}
+
+// Position returns a position the actor may see, with its counts per stage.
+func (s *Service) Position(ctx context.Context, a access.Actor, id string) (p *Position, err error) {
+	err = s.read(ctx, a, func(q querier) error { p, err = s.position(ctx, q, a, id); return err })
+	if err != nil {
+		return nil, s.finish(ctx, a, err)
+	}
+	return p, nil
+}
+
+// Positions lists the positions the actor may see, newest first, with
+// their counts per stage. The query narrows by the same rule the policy
+// states, and every row is checked by the policy as well.
+func (s *Service) Positions(ctx context.Context, a access.Actor) (ps []*Position, err error) {
+	err = s.read(ctx, a, func(q querier) error { ps, err = s.positions(ctx, q, a); return err })
+	return ps, err
+}
+
+// Applications lists the applications to a position, in pipeline order
+// and then by arrival.
+func (s *Service) Applications(ctx context.Context, a access.Actor, positionID string) (apps []*Application, err error) {
+	err = s.read(ctx, a, func(q querier) error { apps, err = s.applications(ctx, q, a, positionID); return err })
+	if err != nil {
+		return nil, s.finish(ctx, a, err)
+	}
+	return apps, nil
+}
+
+// Pool lists the company's shared pool: applications at the pre-selected,
+// interview, offer and hired stages of any position, newest first.
+func (s *Service) Pool(ctx context.Context, a access.Actor) (apps []*Application, err error) {
+	err = s.read(ctx, a, func(q querier) error { apps, err = s.pool(ctx, q, a); return err })
+	return apps, err
+}
+
+// Comments lists the comments on an application the actor may see, oldest first.
+func (s *Service) Comments(ctx context.Context, a access.Actor, id string) (cs []Comment, err error) {
+	err = s.read(ctx, a, func(q querier) error { cs, err = s.comments(ctx, q, a, id); return err })
+	if err != nil {
+		return nil, s.finish(ctx, a, err)
+	}
+	return cs, nil
 }

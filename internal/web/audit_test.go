@@ -11,6 +11,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/db/dbtest"
 )
 
 func TestSignInEventsReachTheSecurityLog(t *testing.T) {
@@ -147,9 +148,7 @@ func TestAuditFailureRollsBackTheChange(t *testing.T) {
 	f := newFixture(t, Options{})
 	f.user("ada", false)
 	tok := f.signIn("ada", testPassword)
-	if _, err := f.db.Write.Exec(`ALTER TABLE audit_records RENAME TO audit_records_gone`); err != nil {
-		t.Fatal(err)
-	}
+	dbtest.ExecAsOwner(t, f.db, `ALTER TABLE audit_records RENAME TO audit_records_gone`)
 	res := f.do(request{method: "POST", path: "/profile", cookie: tok, form: url.Values{"display_name": {"Changed Name"}, "language": {"sv"}}})
 	if res.StatusCode != http.StatusInternalServerError {
 		t.Fatalf("profile change without a trail: %d, want 500", res.StatusCode)

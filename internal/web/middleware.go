@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -302,7 +303,9 @@ func (s *Server) signedIn(h http.HandlerFunc) http.Handler {
 			http.Redirect(w, r, "/signin/mfa", http.StatusSeeOther)
 			return
 		}
-		h(w, r)
+		// Every transaction of the request declares the company, so that
+		// PostgreSQL's row-level security hides every other company's rows.
+		h(w, r.WithContext(db.WithTenant(r.Context(), stateOf(r).principal.TenantID)))
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"net/url"
 	"os"
@@ -70,4 +71,27 @@ func OpenEmpty(t testing.TB) *db.DB {
 	}
 	t.Cleanup(func() { d.Close() })
 	return d
+}
+
+// ExecAsOwner runs a statement as the owner of the tables (e.g. DDL a test
+// uses to break something): on PostgreSQL the application's connections
+// run as a role that owns nothing.
+func ExecAsOwner(t testing.TB, d *db.DB, query string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := d.Write.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if d.Engine == db.Postgres {
+		// The connection goes away afterwards rather than back to the pool as the owner.
+		defer conn.Raw(func(any) error { return driver.ErrBadConn })
+		if _, err := conn.ExecContext(ctx, `RESET ROLE`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, query); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
 }
