@@ -2,11 +2,11 @@ package account_test
 
 import (
 	"context"
-	"github.com/kandidat/kandidat/internal/audit"
 	"testing"
 	"time"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
 	"github.com/kandidat/kandidat/internal/keys"

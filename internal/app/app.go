@@ -210,6 +210,7 @@ func (a *App) checkSchema(ctx context.Context, migrate bool) error {
 		if len(applied) > 0 {
 			a.Logger.Info("migrations applied", "count", len(applied), "latest", applied[len(applied)-1])
 		}
+		a.warnWithoutRowSecurity(ctx)
 		return nil
 	}
 	st, err := a.DB.Status(ctx)
@@ -222,7 +223,20 @@ func (a *App) checkSchema(ctx context.Context, migrate bool) error {
 	if len(st.Pending) > 0 {
 		return ErrSchemaBehind
 	}
+	a.warnWithoutRowSecurity(ctx)
 	return nil
+}
+
+// warnWithoutRowSecurity tells the operator when PostgreSQL's row-level
+// security cannot apply because the connections run as the tables' owner.
+func (a *App) warnWithoutRowSecurity(ctx context.Context) {
+	if a.DB.Engine != db.Postgres {
+		return
+	}
+	if err := a.DB.Ping(ctx); err == nil && !a.DB.RunsAsAppRole() {
+		a.Logger.Warn("row-level security is inactive: the database connections run as the owner of the tables. " +
+			"Create the role " + db.AppRole + " as docs/decisions/0005-roles-permissions-and-row-level-security.md shows")
+	}
 }
 
 // Ready reports whether the installation can serve requests.

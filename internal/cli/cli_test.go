@@ -216,6 +216,13 @@ func TestTenantAndUserCommands(t *testing.T) {
 	if r := run(t, nil, with("user", "create", "--tenant", "acme", "--login", "rex", "--name", "Rex", "--role", "emperor")...); r.code != 1 || !strings.Contains(r.stderr, "--role: Choose one of the offered roles") {
 		t.Fatalf("unknown role: %d %q", r.code, r.stderr)
 	}
+	if r := run(t, nil, with("tenant", "settings", "--tenant", "acme", "--free-publications", "0", "--publication-cost", "2")...); r.code != 0 ||
+		!strings.Contains(r.stdout, "free publications a month: 0") || !strings.Contains(r.stdout, "publication cost in credits: 2") {
+		t.Fatalf("tenant settings of the allowance: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, nil, with("tenant", "settings", "--tenant", "acme", "--publication-cost", "100001")...); r.code != 1 || !strings.Contains(r.stderr, "--publication-cost:") {
+		t.Fatalf("too high a cost: %d %q", r.code, r.stderr)
+	}
 	if r := run(t, nil, with("credits", "grant", "--tenant", "acme", "--amount", "0", "--reason", "gift")...); r.code != 1 ||
 		!strings.Contains(r.stderr, "--amount: Enter a whole number") || !strings.Contains(r.stderr, "--reason:") {
 		t.Fatalf("bad grant: %d %q", r.code, r.stderr)

@@ -82,13 +82,21 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 			profile := f.String("password-profile", "", "standard (8-128 characters, two character classes) or strict (at least 15 characters)")
 			requireMFA := f.String("require-mfa", "", "true: every user must set up two-factor sign-in; false: each user chooses")
 			requireRoles := f.String("require-mfa-roles", "", "roles that must set up two-factor sign-in, comma-separated (e.g. administrator,hr_manager); \"-\" for none")
+			free := f.Int("free-publications", -1, fmt.Sprintf("positions published free of charge each month (default %d)", tenant.DefaultFreePublications))
+			cost := f.Int("publication-cost", -1, fmt.Sprintf("credits one publication beyond the free allowance costs (default %d)", tenant.DefaultPublicationCost))
 			a, t, err := f.openCompany(ctx, args, ref)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			if *profile != "" || *requireMFA != "" || *requireRoles != "" {
+			if *profile != "" || *requireMFA != "" || *requireRoles != "" || *free >= 0 || *cost >= 0 {
 				settings := t.Settings
+				if *free >= 0 {
+					settings.FreePublications = free
+				}
+				if *cost >= 0 {
+					settings.PublicationCost = cost
+				}
 				if *profile != "" {
 					settings.PasswordProfile = *profile
 				}
@@ -112,8 +120,9 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 				}
 				t.Settings = settings
 			}
-			fmt.Fprintf(env.Stdout, "password profile: %s\nrequire two-factor sign-in: %v\nrequire it of roles: %s\n", t.Settings.PasswordProfile,
-				t.Settings.RequireMFA, strings.Join(t.Settings.RequireMFARoles, ","))
+			fmt.Fprintf(env.Stdout, "password profile: %s\nrequire two-factor sign-in: %v\nrequire it of roles: %s\nfree publications a month: %d\npublication cost in credits: %d\n",
+				t.Settings.PasswordProfile, t.Settings.RequireMFA, strings.Join(t.Settings.RequireMFARoles, ","),
+				t.Settings.FreePublicationsPerMonth(), t.Settings.PublicationCredits())
 			return nil
 		},
 		"modules": func(args []string) error {

@@ -196,3 +196,26 @@ func mustUser(t *testing.T, f *fixture, login string) *account.User {
 	}
 	return u
 }
+
+// TestCaseHandlerMustEnrolASecondFactor: handling whistleblowing cases
+// requires a second factor whatever the company's settings; a denied page
+// goes to the security log.
+func TestCaseHandlerMustEnrolASecondFactor(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, tok := f.roleUser("kim", access.CaseHandler)
+	res := f.do(request{method: "GET", path: "/dashboard", cookie: tok})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account/mfa" {
+		t.Fatalf("case handler without a second factor: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	_, rec := f.roleUser("rolf", access.Recruiter)
+	if res := f.do(request{method: "GET", path: "/dashboard", cookie: rec}); res.StatusCode != http.StatusOK {
+		t.Fatalf("recruiter's dashboard: %d", res.StatusCode)
+	}
+	if res := f.do(request{method: "GET", path: "/audit", cookie: rec}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("recruiter's audit: %d", res.StatusCode)
+	}
+	recs, _, err := f.audit.List(context.Background(), f.company.ID, audit.Filter{Action: audit.AccessDecided})
+	if err != nil || len(recs) != 1 || recs[0].Details["permission"] != "audit.view" || recs[0].Details["decision"] != "forbidden" || recs[0].Track != audit.Security {
+		t.Fatalf("security log: %+v %v", recs, err)
+	}
+}

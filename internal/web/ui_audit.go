@@ -73,7 +73,14 @@ type auditData struct {
 // know the page exists, get 403.
 func (s *Server) permitted(perm access.Permission, h http.HandlerFunc) http.Handler {
 	return s.staff(func(w http.ResponseWriter, r *http.Request) {
-		if !stateOf(r).principal.Can(perm) {
+		if p := stateOf(r).principal; !p.Can(perm) {
+			// The denial goes to the security log, like the services' denials on objects.
+			err := s.Audit.RecordStandalone(r.Context(), audit.Event{TenantID: p.TenantID, Action: audit.AccessDecided, Actor: audit.User(p.UserID),
+				Details: map[string]string{"permission": perm.Name(), "decision": access.Forbidden.String()}})
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
 			s.renderError(w, r, http.StatusForbidden)
 			return
 		}
