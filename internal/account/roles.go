@@ -40,7 +40,7 @@ func roleSet(ctx context.Context, q queryer, tenantID, role string) (access.Set,
 	if access.Predefined(role) {
 		return access.RoleSet(role), nil
 	}
-	if !idPattern(role) {
+	if !tenant.ValidID(role) {
 		return 0, &ValidationError{Fields: map[string]string{"role": "error.role"}}
 	}
 	var perms string
@@ -52,18 +52,6 @@ func roleSet(ctx context.Context, q queryer, tenantID, role string) (access.Set,
 		return 0, fmt.Errorf("read role: %w", err)
 	}
 	return access.Decode(perms), nil
-}
-
-func idPattern(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // userSet is the current permission set of a user, with optional rights.
@@ -149,7 +137,7 @@ func (s *Service) ListRoles(ctx context.Context, tenantID string) ([]*Role, erro
 
 // RoleByID returns a custom role of the company.
 func (s *Service) RoleByID(ctx context.Context, tenantID, id string) (*Role, error) {
-	if !idPattern(id) {
+	if !tenant.ValidID(id) {
 		return nil, ErrNotFound
 	}
 	r := &Role{TenantID: tenantID, ID: id}
@@ -216,7 +204,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor *Principal, id string) e
 	if !actor.Can(access.ManageRoles) {
 		return ErrForbidden
 	}
-	if !idPattern(id) {
+	if !tenant.ValidID(id) {
 		return ErrNotFound
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {

@@ -310,10 +310,16 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := d.scope(ctx, tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
+	return finishTx(tx, func(tx *sql.Tx) error {
+		if err := d.scope(ctx, tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+// finishTx runs fn in tx and commits, or rolls back when fn fails.
+func finishTx(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err

@@ -241,12 +241,5 @@ func inConnTx(ctx context.Context, conn *sql.Conn, fn func(tx *sql.Tx) error) er
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", MapError(err))
-	}
-	return nil
+	return finishTx(tx, fn)
 }

@@ -157,20 +157,6 @@ func (s *Service) finish(ctx context.Context, a access.Actor, err error) error {
 	return out
 }
 
-// validID reports whether s can be an id at all; anything else is not found
-// without a query.
-func validID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // cleanText trims a one-line text and checks it: valid UTF-8, no control
 // characters, at most max characters, and not empty when required.
 func cleanText(v string, max int, required bool) (string, bool) {
@@ -264,7 +250,7 @@ type querier interface {
 
 // loadPosition reads a position with its members, or ErrNotFound.
 func loadPosition(ctx context.Context, q querier, tenantID, id string) (*Position, error) {
-	if !validID(id) {
+	if !tenant.ValidID(id) {
 		return nil, ErrNotFound
 	}
 	p, err := scanPosition(q.QueryRowContext(ctx, selectPosition+` WHERE tenant_id = $1 AND id = $2`, tenantID, id))
@@ -427,7 +413,7 @@ func (s *Service) SharePosition(ctx context.Context, a access.Actor, id string, 
 		}
 		for _, m := range members {
 			var n int
-			if !validID(m) {
+			if !tenant.ValidID(m) {
 				return &ValidationError{Fields: map[string]string{"members": "error.members"}}
 			}
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'active'`, a.TenantID, m).Scan(&n); err != nil {
@@ -651,7 +637,7 @@ func (app *Application) policy() access.Application {
 
 // authorizeApplication loads an application and decides perm on it.
 func (s *Service) authorizeApplication(ctx context.Context, q querier, a access.Actor, perm access.Permission, id string) (*Application, error) {
-	if !validID(id) {
+	if !tenant.ValidID(id) {
 		return nil, ErrNotFound
 	}
 	app, err := scanApplication(q.QueryRowContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.id = $2`, a.TenantID, id))

@@ -191,7 +191,7 @@ type CreateInput struct {
 	Via string
 }
 
-var idPattern = regexp.MustCompile(`^[a-z0-9_]{1,50}$`)
+var idPattern = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 
@@ -314,6 +314,21 @@ func sortModules(ms []Module) []Module {
 		}
 	}
 	return out
+}
+
+// ValidID reports whether s can be an id Kandidat made (NewID): lower-case
+// letters, digits and hyphens, at most 64. Anything else is "not found"
+// without a query.
+func ValidID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // NewID returns a new random, time-ordered identifier (UUIDv7).

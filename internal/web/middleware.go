@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/account"
-	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
