@@ -264,3 +264,36 @@ func (s *Service) SetOptionalRights(ctx context.Context, actor *Principal, userI
 			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: map[string]string{"rights": set.Encode()}})
 	})
 }
+
+// SetUserStatus disables or enables a colleague on behalf of actor, who
+// must manage users and hold every right of the colleague (access.CanAssign).
+// Nobody disables themselves, and the company keeps one active administrator.
+func (s *Service) SetUserStatus(ctx context.Context, actor *Principal, userID string, st Status) error {
+	if !actor.Can(access.ManageUsers) {
+		return ErrForbidden
+	}
+	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+		role, set, err := userSet(ctx, tx, actor.TenantID, userID)
+		if err != nil {
+			return err
+		}
+		if userID == actor.UserID || !access.CanAssign(actor.Perms, set) {
+			return ErrForbidden
+		}
+		if role == RoleAdministrator && st == Disabled {
+			var others int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1 AND id <> $2 AND role = $3 AND status = 'active'`,
+				actor.TenantID, userID, RoleAdministrator).Scan(&others); err != nil {
+				return err
+			}
+			if others == 0 {
+				return ErrLastAdministrator
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.SetStatus(ctx, audit.User(actor.UserID), actor.TenantID, userID, st)
+}

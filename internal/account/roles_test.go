@@ -148,6 +148,29 @@ func TestNobodyGivesMoreThanTheyHold(t *testing.T) {
 	if _, err := e.svc.Invite(ctx, hp, account.InviteInput{Email: "x@acme.example", DisplayName: "X", Role: access.Administrator}); !errors.Is(err, account.ErrForbidden) {
 		t.Fatalf("HR manager invites an administrator: %v", err)
 	}
+	if err := e.svc.SetUserStatus(ctx, hp, admin.ID, account.Disabled); !errors.Is(err, account.ErrForbidden) {
+		t.Fatalf("HR manager disables the administrator: %v", err)
+	}
+	if err := e.svc.SetUserStatus(ctx, hp, hr.ID, account.Disabled); !errors.Is(err, account.ErrForbidden) {
+		t.Fatalf("HR manager disables themselves: %v", err)
+	}
+	if err := e.svc.SetUserStatus(ctx, hp, rec.ID, account.Disabled); err != nil {
+		t.Fatalf("HR manager disables a line manager: %v", err)
+	}
+	if err := e.svc.SetUserStatus(ctx, e.principal(t, rec), hr.ID, account.Disabled); !errors.Is(err, account.ErrForbidden) {
+		t.Fatalf("a line manager disables someone: %v", err)
+	}
+	second := userWithRole(t, e, admin, "otto", access.Administrator)
+	if err := e.svc.SetUserStatus(ctx, e.principal(t, second), admin.ID, account.Disabled); err != nil {
+		t.Fatal(err)
+	}
+	// (ap is the now disabled administrator's principal, as a stale request would carry it.)
+	if err := e.svc.SetUserStatus(ctx, ap, second.ID, account.Disabled); !errors.Is(err, account.ErrLastAdministrator) {
+		t.Fatalf("the last active administrator disabled: %v", err)
+	}
+	if err := e.svc.SetUserStatus(ctx, e.principal(t, second), admin.ID, account.Active); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.svc.SetOptionalRights(ctx, hp, hr.ID, []string{"users.manage", "statistics.service", "credits.manage"}); !errors.Is(err, account.ErrForbidden) {
 		t.Fatalf("HR manager gives themselves credit administration: %v", err)
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
-	"github.com/kandidat/kandidat/internal/audit"
 )
 
 type usersData struct {
@@ -108,15 +107,17 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleUserStatus(status account.Status) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p := stateOf(r).principal
-		id := r.PathValue("id")
-		if id == p.UserID {
-			s.renderError(w, r, http.StatusForbidden) // nobody disables themselves
+		err := s.Accounts.SetUserStatus(r.Context(), stateOf(r).principal, r.PathValue("id"), status)
+		switch {
+		case errors.Is(err, account.ErrForbidden):
+			pg := s.newPage(r, "users.title")
+			pg.Errors[""] = "error.status_beyond_rights"
+			s.renderUsers(w, r, http.StatusForbidden, pg)
 			return
-		}
-		err := s.Accounts.SetStatus(r.Context(), audit.User(p.UserID), p.TenantID, id, status)
-		if errors.Is(err, account.ErrNotFound) {
-			s.renderError(w, r, http.StatusNotFound)
+		case errors.Is(err, account.ErrLastAdministrator):
+			pg := s.newPage(r, "users.title")
+			pg.Errors[""] = "error.last_administrator"
+			s.renderUsers(w, r, http.StatusConflict, pg)
 			return
 		}
 		if err != nil {
