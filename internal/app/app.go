@@ -20,6 +20,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/blob"
 	"github.com/kandidat/kandidat/internal/config"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
@@ -73,7 +74,9 @@ type App struct {
 	DB     *db.DB
 	Master *keys.MasterKey
 	Keys   *keys.Keyring
-	Audit  *audit.Log
+	// Blobs keeps files (CVs, attachments) encrypted, locally or in a bucket.
+	Blobs *blob.Store
+	Audit *audit.Log
 	// Signer signs audit checkpoints; nil when its key file is absent (only serve creates it).
 	Signer    *audit.Signer
 	Retention audit.Retention
@@ -155,6 +158,10 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 		return nil, err
 	}
 	a.Keys = keys.New(a.DB, a.Master)
+	if a.Blobs, err = openBlobs(cfg, a.Keys); err != nil {
+		a.DB.Close()
+		return nil, err
+	}
 	a.Tenants = tenant.NewService(a.DB, a.Keys, a.Audit)
 	a.Credits = credit.NewService(a.DB, a.Audit)
 	a.Recruit = recruit.NewService(a.DB, a.Audit, a.Credits, a.Tenants)
@@ -162,6 +169,31 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 	a.Accounts = account.NewService(a.DB, a.Audit, account.Options{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
 		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Cipher: a.Keys})
 	return a, nil
+}
+
+// openBlobs opens the file store the configuration names: the bucket, or
+// the files directory inside the data directory.
+func openBlobs(cfg *config.Config, k *keys.Keyring) (*blob.Store, error) {
+	var backend blob.Backend
+	if cfg.S3Bucket != "" {
+		b, err := blob.NewS3(blob.S3Options{Endpoint: cfg.S3Endpoint, Region: cfg.S3Region, Bucket: cfg.S3Bucket, Prefix: cfg.S3Prefix,
+			AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, PathStyle: cfg.S3PathStyle})
+		if err != nil {
+			return nil, fmt.Errorf("--s3-bucket: %w", err)
+		}
+		backend = b
+	} else {
+		d, err := blob.NewDir(cfg.FilesDir())
+		if err != nil {
+			return nil, fmt.Errorf("--data-dir: %w", err)
+		}
+		backend = d
+	}
+	tmp := filepath.Join(cfg.DataDir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, fmt.Errorf("--data-dir: %w", err)
+	}
+	return blob.New(backend, k, tmp), nil
 }
 
 func (a *App) openAudit(o OpenOptions) error {

@@ -68,7 +68,19 @@ type Config struct {
 	// Text messages (second-factor codes).
 	SMSGatewayURL   string
 	SMSGatewayToken string
+
+	// File storage: a local directory (the default) or an S3-compatible bucket.
+	S3Endpoint  string
+	S3Region    string
+	S3Bucket    string
+	S3Prefix    string
+	S3AccessKey string
+	S3SecretKey string
+	S3PathStyle bool
 }
+
+// FilesDir is the local directory of encrypted files when no bucket is set.
+func (c *Config) FilesDir() string { return filepath.Join(c.DataDir, "files") }
 
 // Scope says which group of settings a subcommand takes.
 type Scope int
@@ -133,6 +145,14 @@ var settings = []setting{
 	{"smtp-tls", "starttls, tls or none (none only for a server on loopback)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPTLS) }},
 	{"sms-gateway-url", "HTTP gateway for text messages: receives POST {\"to\",\"text\"} as JSON (empty: messages go to the outbox directory)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMSGatewayURL) }},
 	{"sms-gateway-token", "bearer token for the SMS gateway", Server, true, func(c *Config) flag.Value { return (*stringValue)(&c.SMSGatewayToken) }},
+
+	{"s3-bucket", "keep the encrypted files in this S3-compatible bucket (empty: in the files directory of the data directory)", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3Bucket) }},
+	{"s3-endpoint", "base URL of the S3 service, e.g. https://s3.eu-north-1.amazonaws.com", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3Endpoint) }},
+	{"s3-region", "region of the bucket", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3Region) }},
+	{"s3-prefix", "prefix of every object name in the bucket", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3Prefix) }},
+	{"s3-access-key", "access key id for the bucket", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3AccessKey) }},
+	{"s3-secret-key", "secret access key for the bucket", Installation, true, func(c *Config) flag.Value { return (*stringValue)(&c.S3SecretKey) }},
+	{"s3-path-style", "address the bucket in the URL path (most S3-compatible servers want it)", Installation, false, func(c *Config) flag.Value { return (*boolValue)(&c.S3PathStyle) }},
 }
 
 // Default returns the configuration before flags and environment.
@@ -346,6 +366,15 @@ func (c *Config) Validate(scope Scope) error {
 		u, err := url.Parse(c.SMSGatewayURL)
 		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
 			return errors.New("--sms-gateway-url: use an https:// URL (http:// only for a gateway on this machine)")
+		}
+	}
+	if c.S3Bucket != "" {
+		u, err := url.Parse(c.S3Endpoint)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+			return errors.New("--s3-endpoint: use an https:// URL (http:// only for a server on this machine)")
+		}
+		if c.S3AccessKey == "" || c.S3SecretKey == "" {
+			return errors.New("--s3-access-key, --s3-secret-key: the bucket needs both")
 		}
 	}
 	if c.SMTPHost != "" {
