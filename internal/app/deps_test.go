@@ -14,7 +14,7 @@ func layer(pkg string) string {
 	switch name {
 	case "cli", "app", "web", "jobs", "config", "i18n":
 		return name
-	case "db", "keys", "blob", "notify":
+	case "db", "keys", "blob", "notify", "filetype":
 		return "infra"
 	}
 	return "domain"
@@ -66,7 +66,7 @@ func TestDependencyDirection(t *testing.T) {
 }
 
 func TestLayerOfKnownPackages(t *testing.T) {
-	for pkg, want := range map[string]string{"db": "infra", "keys": "infra", "account": "domain", "tenant": "domain", "web": "web", "cli": "cli", "db/dbtest": "infra"} {
+	for pkg, want := range map[string]string{"db": "infra", "keys": "infra", "blob": "infra", "filetype": "infra", "access": "domain", "account": "domain", "tenant": "domain", "web": "web", "cli": "cli", "db/dbtest": "infra"} {
 		if got := layer(module + pkg); got != want {
 			t.Errorf("layer(%s) = %s, want %s", pkg, got, want)
 		}
