@@ -166,6 +166,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 	a.Credits = credit.NewService(a.DB, a.Audit)
 	a.Recruit = recruit.NewService(a.DB, a.Audit, a.Credits, a.Tenants)
 	a.Queue = notify.NewQueue(a.DB)
+	a.Recruit.SetCareer(recruit.CareerOptions{Blobs: a.Blobs, Queue: a.Queue, I18n: a.I18n})
 	a.Accounts = account.NewService(a.DB, a.Audit, account.Options{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
 		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Cipher: a.Keys})
 	return a, nil

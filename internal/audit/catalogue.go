@@ -93,6 +93,8 @@ const (
 	ApplicationCreated   Action = "application.created"
 	StageChanged         Action = "application.stage_changed"
 	ApplicationCommented Action = "application.commented"
+	// ConsentRecorded: a candidate's choice on a consent, with the version of its text.
+	ConsentRecorded Action = "consent.recorded"
 )
 
 // DetailKind is the type of a detail value. There is deliberately no free
@@ -190,6 +192,8 @@ var Catalogue = map[Action]Spec{
 		{Name: "stage", Kind: Enum, Values: stageValues}}},
 	StageChanged:         {Track: History, Details: []Detail{{Name: "stage", Kind: Enum, Values: stageValues}, {Name: "previous_stage", Kind: Enum, Values: stageValues}}},
 	ApplicationCommented: {Track: History},
+	ConsentRecorded: {Track: Consent, Details: []Detail{{Name: "purpose", Kind: Enum, Values: []string{"talent_pool"}},
+		{Name: "granted", Kind: Bool}, {Name: "text_version", Kind: ID}}},
 }
 
 var (

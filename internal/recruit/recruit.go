@@ -58,6 +58,7 @@ type Position struct {
 	Department       string
 	Location         string
 	Language         string
+	Description      string
 	Status           string
 	OwnerID          string
 	Members          []string
@@ -95,6 +96,9 @@ type Application struct {
 	TenantID  string
 	ID        string
 	Stage     access.StageKind
+	// Source is the channel the application came through; CoverLetter the candidate's text.
+	Source      string
+	CoverLetter string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	Position  *Position
@@ -115,6 +119,7 @@ type Service struct {
 	audit   *audit.Log
 	credits *credit.Service
 	tenants *tenant.Service
+	career  CareerOptions
 	now     func() time.Time
 }
 
@@ -173,7 +178,12 @@ type PositionInput struct {
 	Department string
 	Location   string
 	Language   string
+	// Description is the ad's text: paragraphs of plain text, shown escaped.
+	Description string
 }
+
+// MaxDescription is the longest description of a position, in characters.
+const MaxDescription = 20000
 
 func (in *PositionInput) validate() error {
 	f := map[string]string{}
@@ -189,6 +199,11 @@ func (in *PositionInput) validate() error {
 	}
 	if !slices.Contains(tenant.Languages, in.Language) {
 		f["language"] = "error.language"
+	}
+	in.Description = strings.TrimSpace(norm.NFC.String(in.Description))
+	if !utf8.ValidString(in.Description) || utf8.RuneCountInString(in.Description) > MaxDescription ||
+		strings.ContainsFunc(in.Description, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
+		f["description"] = "error.description"
 	}
 	if len(f) > 0 {
 		return &ValidationError{Fields: f}
@@ -206,10 +221,10 @@ func (s *Service) CreatePosition(ctx context.Context, a access.Actor, in Positio
 	}
 	now := s.now().UTC()
 	p := &Position{TenantID: a.TenantID, ID: tenant.NewID(), Title: in.Title, Department: in.Department, Location: in.Location,
-		Language: in.Language, Status: Draft, OwnerID: a.UserID, CreatedAt: now, Counts: map[access.StageKind]int{}}
+		Language: in.Language, Description: in.Description, Status: Draft, OwnerID: a.UserID, CreatedAt: now, Counts: map[access.StageKind]int{}}
 	err := s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO positions (tenant_id, id, title, department, location, language, status, owner_id, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`, p.TenantID, p.ID, p.Title, p.Department, p.Location, p.Language, p.Status, p.OwnerID, now); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO positions (tenant_id, id, title, department, location, language, description, status, owner_id, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`, p.TenantID, p.ID, p.Title, p.Department, p.Location, p.Language, p.Description, p.Status, p.OwnerID, now); err != nil {
 			return fmt.Errorf("insert position: %w", err)
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionCreated, Actor: audit.User(a.UserID),
@@ -221,14 +236,14 @@ func (s *Service) CreatePosition(ctx context.Context, a access.Actor, in Positio
 	return p, nil
 }
 
-const selectPosition = `SELECT tenant_id, id, title, department, location, language, status, owner_id, first_published_at, published_at, created_at FROM positions`
+const selectPosition = `SELECT tenant_id, id, title, department, location, language, description, status, owner_id, first_published_at, published_at, created_at FROM positions`
 
 type rowScanner interface{ Scan(...any) error }
 
 func scanPosition(row rowScanner) (*Position, error) {
 	p := &Position{Counts: map[access.StageKind]int{}}
 	var first, published sql.NullTime
-	if err := row.Scan(&p.TenantID, &p.ID, &p.Title, &p.Department, &p.Location, &p.Language, &p.Status, &p.OwnerID, &first, &published, &p.CreatedAt); err != nil {
+	if err := row.Scan(&p.TenantID, &p.ID, &p.Title, &p.Department, &p.Location, &p.Language, &p.Description, &p.Status, &p.OwnerID, &first, &published, &p.CreatedAt); err != nil {
 		return nil, err
 	}
 	p.CreatedAt = p.CreatedAt.UTC()
@@ -390,8 +405,8 @@ func (s *Service) EditPosition(ctx context.Context, a access.Actor, id string, i
 		if _, err := s.authorizePosition(ctx, tx, a, access.EditPositions, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE positions SET title = $3, department = $4, location = $5, language = $6, updated_at = $7
-			WHERE tenant_id = $1 AND id = $2`, a.TenantID, id, in.Title, in.Department, in.Location, in.Language, s.now()); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE positions SET title = $3, department = $4, location = $5, language = $6, description = $7, updated_at = $8
+			WHERE tenant_id = $1 AND id = $2`, a.TenantID, id, in.Title, in.Department, in.Location, in.Language, in.Description, s.now()); err != nil {
 			return fmt.Errorf("update position: %w", err)
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionChanged, Actor: audit.User(a.UserID),
@@ -613,7 +628,7 @@ func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID s
 	return app, nil
 }
 
-const selectApplication = `SELECT a.tenant_id, a.id, a.stage, a.created_at, a.updated_at, a.position_id, p.title, p.status, p.owner_id,
+const selectApplication = `SELECT a.tenant_id, a.id, a.stage, a.source, a.cover_letter, a.created_at, a.updated_at, a.position_id, p.title, p.status, p.owner_id,
 	c.id, c.name, c.email, c.phone
 	FROM applications a JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id
 	JOIN candidates c ON c.tenant_id = a.tenant_id AND c.id = a.candidate_id`
@@ -621,7 +636,7 @@ const selectApplication = `SELECT a.tenant_id, a.id, a.stage, a.created_at, a.up
 func scanApplication(row rowScanner) (*Application, error) {
 	a := &Application{Position: &Position{}, Candidate: &Candidate{}}
 	var stage string
-	if err := row.Scan(&a.TenantID, &a.ID, &stage, &a.CreatedAt, &a.UpdatedAt, &a.Position.ID, &a.Position.Title, &a.Position.Status, &a.Position.OwnerID,
+	if err := row.Scan(&a.TenantID, &a.ID, &stage, &a.Source, &a.CoverLetter, &a.CreatedAt, &a.UpdatedAt, &a.Position.ID, &a.Position.Title, &a.Position.Status, &a.Position.OwnerID,
 		&a.Candidate.ID, &a.Candidate.Name, &a.Candidate.Email, &a.Candidate.Phone); err != nil {
 		return nil, err
 	}

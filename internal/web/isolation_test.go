@@ -90,22 +90,39 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	if _, err := f.recruit.Publish(ctx, bActor, bPos.ID); err != nil {
 		t.Fatal(err)
 	}
+	// A candidate applies on B's career page with a CV; then B closes the position.
+	bApplied, err := f.recruit.Apply(ctx, b.ID, bPos.ID, recruit.ApplyInput{Name: "Bapplicant Secretname", Email: "secret.applicant@beta.example",
+		CV: &recruit.Upload{Name: "secret-cv.pdf", Data: []byte("%PDF-1.7\nSecret CV body\n%%EOF\n")}, SubmissionID: tenant.NewID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bDocs, err := f.recruit.Documents(ctx, bActor, bApplied.ID)
+	if err != nil || len(bDocs) != 1 {
+		t.Fatalf("company B's documents: %v %v", bDocs, err)
+	}
+	if err := f.recruit.Close(ctx, bActor, bPos.ID); err != nil {
+		t.Fatal(err)
+	}
 	bLedger, err := f.credits.Ledger(ctx, bActor, 10)
 	if err != nil || len(bLedger) != 2 {
 		t.Fatalf("company B's ledger: %v %v", bLedger, err)
 	}
 	secrets := []string{"Beta Industries Secretname", "bertil-secretlogin", "Bertil Secretperson", bUser.ID, bAlerts[0].ID, bPrincipal.SessionID, b.ID,
 		"Beta Secretrole", bRole.ID, "Secretposition Title", bPos.ID, "Bcandidate Secretname", "secret.candidate@beta.example", bApp.ID,
-		bApp.Candidate.ID, "Secret comment body", bComment.ID, "Secret credit note", bLedger[0].ID, bLedger[1].ID}
+		bApp.Candidate.ID, "Secret comment body", bComment.ID, "Secret credit note", bLedger[0].ID, bLedger[1].ID,
+		"Bapplicant Secretname", "secret.applicant@beta.example", bApplied.ID, bDocs[0].ID, "secret-cv.pdf", "Secret CV body"}
 
 	// Per pattern: the values for its wildcards, and whether it names an
 	// object of the company (then 404 is the only answer).
 	ids := map[string][]string{
 		"id": {bUser.ID, bAlerts[0].ID, bPrincipal.SessionID, bRole.ID, bPos.ID, bApp.ID, bApp.Candidate.ID, bComment.ID, bLedger[0].ID, bLedger[1].ID,
+			bApplied.ID, bDocs[0].ID,
 			"00000000-0000-0000-0000-000000000000", "not-an-id", "%2e%2e", strings.Repeat("x", 300)},
-		"token":  {"not-a-token", strings.Repeat("A", 43)},
-		"format": {"csv", "json", "xml"},
-		"lang":   {"sv", "xx"},
+		"token":    {"not-a-token", strings.Repeat("A", 43)},
+		"format":   {"csv", "json", "xml"},
+		"company":  {"beta", "acme", "nope"},
+		"position": {bPos.ID, "00000000-0000-0000-0000-000000000000", "not-an-id", strings.Repeat("x", 300)},
+		"lang":     {"sv", "xx"},
 	}
 	objectRoutes := map[string]bool{
 		"POST /users/{id}/disable": true, "POST /users/{id}/enable": true, "POST /users/{id}/role": true,
@@ -116,6 +133,8 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"POST /credits/{id}/refund": true, "GET /positions/{id}": true, "POST /positions/{id}": true, "POST /positions/{id}/share": true,
 		"POST /positions/{id}/publish": true, "POST /positions/{id}/close": true, "POST /positions/{id}/applications": true,
 		"GET /applications/{id}": true, "POST /applications/{id}/stage": true, "POST /applications/{id}/comments": true,
+		"GET /documents/{id}": true, "GET /careers/{company}/{position}": true, "POST /careers/{company}/{position}": true,
+		"GET /careers/{company}/{position}/thanks": true,
 	}
 	// Routes without wildcards, and what each may answer (they name no object of B).
 	plain := map[string]bool{}
@@ -166,14 +185,24 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 			}
 			paths = []string{p}
 		case strings.Contains(path, "{"):
-			name := path[strings.Index(path, "{")+1 : strings.Index(path, "}")]
-			vals, known := ids[name]
-			if !known {
-				t.Errorf("route %q: no isolation case for {%s}", pattern, name)
-				continue
-			}
-			for _, v := range vals {
-				paths = append(paths, strings.Replace(path, "{"+name+"}", url.PathEscape(v), 1))
+			// Every combination of the values of every wildcard.
+			paths = []string{path}
+			for strings.Contains(paths[0], "{") {
+				cur := paths[0]
+				name := cur[strings.Index(cur, "{")+1 : strings.Index(cur, "}")]
+				vals, known := ids[name]
+				if !known {
+					t.Errorf("route %q: no isolation case for {%s}", pattern, name)
+					paths = nil
+					break
+				}
+				var next []string
+				for _, p := range paths {
+					for _, v := range vals {
+						next = append(next, strings.Replace(p, "{"+name+"}", url.PathEscape(v), 1))
+					}
+				}
+				paths = next
 			}
 		default:
 			t.Errorf("route %q has no tenant-isolation case: add it to this test", pattern)
@@ -189,6 +218,10 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 			res := f.do(request{method: method, path: p, cookie: tok, form: form})
 			body := body(t, res)
 			for _, secret := range secrets {
+				// The career page is public and names its company.
+				if strings.HasPrefix(p, "/careers/beta") && secret == "Beta Industries Secretname" {
+					continue
+				}
 				// The path itself may be echoed (e.g. in the language links); that is the caller's own input.
 				if strings.Contains(body, secret) && !strings.Contains(p, secret) {
 					t.Errorf("%s %s as company A shows %q of company B", method, p, secret)
@@ -214,7 +247,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	if open, _ := f.audit.OpenAlerts(ctx, b.ID); len(open) != len(bAlerts) {
 		t.Fatal("company B's alert was acknowledged from company A")
 	}
-	if p, err := f.recruit.Position(ctx, bActor, bPos.ID); err != nil || p.Title != "Secretposition Title" || p.Status != recruit.Published || len(p.Members) != 0 {
+	if p, err := f.recruit.Position(ctx, bActor, bPos.ID); err != nil || p.Title != "Secretposition Title" || p.Status != recruit.Closed || len(p.Members) != 0 {
 		t.Fatalf("company B's position was changed from company A: %+v %v", p, err)
 	}
 	if app, err := f.recruit.Application(ctx, bActor, bApp.ID); err != nil || app.Stage != access.StageInterview {

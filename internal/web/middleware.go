@@ -217,11 +217,15 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.opts.MaxBodyBytes {
+		limit := s.opts.MaxBodyBytes
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/careers/") {
+			limit = max(limit, MaxUploadBytes) // applications carry documents
+		}
+		if r.ContentLength > limit {
 			s.renderError(w, r, http.StatusRequestEntityTooLarge)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -126,6 +126,13 @@ func (s *Server) routes() *router {
 	mux.Handle("POST /applications/{id}/comments", recruitment(s.handleComment))
 	mux.Handle("GET /pool", recruitmentFor(access.ViewSharedPool, s.handlePool))
 
+	// The public career page of each company.
+	mux.HandleFunc("GET /careers/{company}", s.handleCareers)
+	mux.HandleFunc("GET /careers/{company}/{position}", s.handleCareerPosition)
+	mux.HandleFunc("POST /careers/{company}/{position}", s.handleApply)
+	mux.HandleFunc("GET /careers/{company}/{position}/thanks", s.handleApplyThanks)
+	mux.Handle("GET /documents/{id}", recruitment(s.handleDocument))
+
 	// Audit trail and alerts.
 	mux.Handle("GET /audit", s.permitted(access.ViewAudit, s.handleAudit))
 	mux.Handle("GET /audit/security", s.permitted(access.ViewAudit, s.handleSecurityLog))

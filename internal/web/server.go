@@ -69,6 +69,8 @@ type Server struct {
 	static   fs.FS
 	metrics  *httpMetrics
 	draining atomic.Bool
+	// applyLimit bounds applications per address and company on the career page.
+	applyLimit *applyLimit
 }
 
 // New parses every template (failing fast on an error) and returns a Server.
@@ -79,7 +81,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
-	s := &Server{Deps: deps, opts: opts}
+	s := &Server{Deps: deps, opts: opts, applyLimit: &applyLimit{now: time.Now}}
 	var err error
 	if s.pages, err = parseTemplates(); err != nil {
 		return nil, err
@@ -127,6 +129,18 @@ var templateFuncs = template.FuncMap{
 	"args": func(p *page, name, typ, autocomplete string) fieldArgs {
 		return fieldArgs{P: p, Name: name, Type: typ, Autocomplete: autocomplete}
 	},
+	"filesize": fileSize,
+}
+
+// fileSize writes a byte count for people: 850 B, 12 kB, 3.4 MB.
+func fileSize(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprintf("%d B", n)
+	case n < 1000*1000:
+		return fmt.Sprintf("%d kB", (n+500)/1000)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 }
 
 // Drain makes /readyz fail, so a load balancer stops sending new requests

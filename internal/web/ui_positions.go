@@ -60,7 +60,7 @@ func (s *Server) renderPositions(w http.ResponseWriter, r *http.Request, status 
 
 func positionInput(r *http.Request) recruit.PositionInput {
 	return recruit.PositionInput{Title: r.PostForm.Get("title"), Department: r.PostForm.Get("department"),
-		Location: r.PostForm.Get("location"), Language: r.PostForm.Get("language")}
+		Location: r.PostForm.Get("location"), Language: r.PostForm.Get("language"), Description: r.PostForm.Get("description")}
 }
 
 func (s *Server) handlePositionCreate(w http.ResponseWriter, r *http.Request) {
@@ -74,6 +74,7 @@ func (s *Server) handlePositionCreate(w http.ResponseWriter, r *http.Request) {
 		pg := s.newPage(r, "positions.title")
 		pg.Errors = fields
 		pg.Form["title"], pg.Form["department"], pg.Form["location"], pg.Form["language"] = in.Title, in.Department, in.Location, in.Language
+		pg.Form["description"] = in.Description
 		s.renderPositions(w, r, http.StatusUnprocessableEntity, pg)
 		return
 	}
@@ -131,7 +132,8 @@ func (s *Server) renderPosition(w http.ResponseWriter, r *http.Request, status i
 			}
 		}
 	}
-	for k, v := range map[string]string{"title": pos.Title, "department": pos.Department, "location": pos.Location, "language": pos.Language} {
+	for k, v := range map[string]string{"title": pos.Title, "department": pos.Department, "location": pos.Location, "language": pos.Language,
+		"description": pos.Description} {
 		if _, set := pg.Form[k]; !set {
 			pg.Form[k] = v
 		}
@@ -155,6 +157,7 @@ func (s *Server) handlePositionEdit(w http.ResponseWriter, r *http.Request) {
 		pg := s.newPage(r, "positions.position")
 		pg.Errors = fields
 		pg.Form["title"], pg.Form["department"], pg.Form["location"], pg.Form["language"] = in.Title, in.Department, in.Location, in.Language
+		pg.Form["description"] = in.Description
 		s.renderPosition(w, r, http.StatusUnprocessableEntity, pg)
 		return
 	}
@@ -239,6 +242,7 @@ func (s *Server) handleCandidateAdd(w http.ResponseWriter, r *http.Request) {
 
 type applicationData struct {
 	Application *recruit.Application
+	Documents   []recruit.Document
 	Comments    []recruit.Comment
 	Names       map[string]string
 	Stages      []access.StageKind
@@ -262,12 +266,17 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 		s.fail(w, r, err)
 		return
 	}
+	docs, err := s.Recruit.Documents(r.Context(), a, app.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	names, _, err := s.userNames(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	pg.Data = applicationData{Application: app, Comments: comments, Names: names, Stages: access.StageKinds,
+	pg.Data = applicationData{Application: app, Documents: docs, Comments: comments, Names: names, Stages: access.StageKinds,
 		CanMove: recruit.Decide(a, access.MoveStage, app), CanComment: recruit.Decide(a, access.Comment, app)}
 	s.render(w, r, status, "application", pg)
 }

@@ -3,24 +3,27 @@ package web
 import (
 	"context"
 	"errors"
-	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/credit"
-	"github.com/kandidat/kandidat/internal/recruit"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/blob"
+	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/keys"
+	"github.com/kandidat/kandidat/internal/notify"
+	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -34,6 +37,8 @@ type fixture struct {
 	audit    *audit.Log
 	credits  *credit.Service
 	recruit  *recruit.Service
+	blobs    *blob.Store
+	queue    *notify.Queue
 	db       *db.DB
 	company  *tenant.Tenant
 	ready    error
@@ -58,8 +63,16 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	f.credits = credit.NewService(d, f.audit)
 	f.recruit = recruit.NewService(d, f.audit, f.credits, f.tenants)
+	files, err := blob.NewDir(filepath.Join(t.TempDir(), "files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.queue = notify.NewQueue(d)
+	f.blobs = blob.New(files, kr, t.TempDir())
+	f.recruit.SetCareer(recruit.CareerOptions{Blobs: f.blobs, Queue: f.queue, I18n: bundle})
 	f.srv, err = New(Deps{
 		Accounts: f.accounts, Tenants: f.tenants, Audit: f.audit, I18n: bundle, Recruit: f.recruit, Credits: f.credits,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
@@ -92,6 +105,9 @@ type request struct {
 	form         url.Values
 	cookie       string
 	header       map[string]string
+	// body and contentType send a raw body (e.g. multipart) instead of form.
+	body        io.Reader
+	contentType string
 }
 
 func (f *fixture) do(r request) *http.Response {
@@ -100,9 +116,15 @@ func (f *fixture) do(r request) *http.Response {
 	if r.form != nil {
 		body = strings.NewReader(r.form.Encode())
 	}
+	if r.body != nil {
+		body = r.body
+	}
 	req := httptest.NewRequest(r.method, "http://127.0.0.1:8080"+r.path, body)
-	if r.form != nil {
+	if r.form != nil || r.body != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if r.contentType != "" {
+			req.Header.Set("Content-Type", r.contentType)
+		}
 		req.Header.Set("Origin", "http://127.0.0.1:8080")
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
 	}

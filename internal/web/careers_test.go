@@ -1,0 +1,287 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"html"
+	"image"
+	"image/jpeg"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/recruit"
+)
+
+const testPDF = "%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+// multipartForm builds an application form: fields, then files as
+// field name -> (file name, content).
+func multipartForm(t *testing.T, fields map[string]string, files ...[3]string) (io.Reader, string) {
+	t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for k, v := range fields {
+		w.WriteField(k, v)
+	}
+	for _, f := range files {
+		fw, err := w.CreateFormFile(f[0], f[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write([]byte(f[2]))
+	}
+	w.Close()
+	return &b, w.FormDataContentType()
+}
+
+// photoWithGPS is a JPEG carrying an EXIF segment with a location.
+func photoWithGPS(t *testing.T) string {
+	t.Helper()
+	var j bytes.Buffer
+	if err := jpeg.Encode(&j, image.NewGray(image.Rect(0, 0, 4, 4)), nil); err != nil {
+		t.Fatal(err)
+	}
+	payload := "Exif\x00\x00GPS 48.1486N 17.1077E"
+	seg := []byte{0xFF, 0xE1, 0, 0}
+	binary.BigEndian.PutUint16(seg[2:], uint16(len(payload)+2))
+	out := append([]byte{}, j.Bytes()[:2]...)
+	out = append(out, seg...)
+	out = append(out, payload...)
+	return string(append(out, j.Bytes()[2:]...))
+}
+
+// publishedPosition creates and publishes a position of the fixture's company.
+func (f *fixture) publishedPosition(t *testing.T, title string) (*recruit.Position, access.Actor) {
+	t.Helper()
+	rec, _ := f.roleUser("rolf", access.Recruiter)
+	a := f.actor(rec)
+	pos, err := f.recruit.CreatePosition(context.Background(), a, recruit.PositionInput{Title: title, Language: "sv",
+		Description: "We build things.\n\nYou <b>like</b> Go."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.recruit.Publish(context.Background(), a, pos.ID); err != nil {
+		t.Fatal(err)
+	}
+	return pos, a
+}
+
+func (f *fixture) queued(t *testing.T) int {
+	t.Helper()
+	var n int
+	if err := f.db.Read.QueryRow(`SELECT count(*) FROM email_queue`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestCareerPageApplication(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	pos, rec := f.publishedPosition(t, "Backend Engineer")
+	draft, _ := f.recruit.CreatePosition(ctx, rec, recruit.PositionInput{Title: "Secret Draft", Language: "en"})
+
+	list := body(t, f.do(request{method: "GET", path: "/careers/acme?source=linkedin"}))
+	if !strings.Contains(list, "Backend Engineer") || strings.Contains(list, "Secret Draft") || !strings.Contains(list, "?source=linkedin") {
+		t.Fatal("the career page lists the wrong positions or loses the source")
+	}
+	if res := f.do(request{method: "GET", path: "/careers/acme/" + draft.ID}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("a draft on the career page: %d", res.StatusCode)
+	}
+	if res := f.do(request{method: "GET", path: "/careers/nope"}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown company: %d", res.StatusCode)
+	}
+	detail := body(t, f.do(request{method: "GET", path: "/careers/acme/" + pos.ID + "?source=linkedin"}))
+	for _, want := range []string{`lang="sv"`, "processing-notice", `name="submission_id"`, `value="linkedin"`, "You &lt;b&gt;like&lt;/b&gt; Go."} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("the ad page lacks %q", want)
+		}
+	}
+
+	fields := map[string]string{"name": "Eva <script>alert(1)</script> Svensson", "email": "Eva@Example.org", "phone": "+46 70 123 45 67",
+		"cover_letter": "I <b>love</b> Go.", "talent_pool": "yes", "submission_id": "0190f0e2-0000-7000-8000-00000000form", "source": "linkedin"}
+	send := func(fields map[string]string, files ...[3]string) *http.Response {
+		b, ct := multipartForm(t, fields, files...)
+		return f.do(request{method: "POST", path: "/careers/acme/" + pos.ID, body: b, contentType: ct})
+	}
+	res := send(fields, [3]string{"cv", "eva-cv.pdf", testPDF}, [3]string{"attachments", "photo.jpg", photoWithGPS(t)})
+	if res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(res.Header.Get("Location"), "/thanks") {
+		t.Fatalf("apply: %d %s", res.StatusCode, body(t, res))
+	}
+	thanks := body(t, f.do(request{method: "GET", path: res.Header.Get("Location")}))
+	if !strings.Contains(thanks, "Backend Engineer") {
+		t.Fatal("the thank-you page does not name the position")
+	}
+	// The same form again (double click): one application.
+	if res := send(fields, [3]string{"cv", "eva-cv.pdf", testPDF}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("repeated submission: %d", res.StatusCode)
+	}
+	apps, err := f.recruit.Applications(ctx, rec, pos.ID)
+	if err != nil || len(apps) != 1 {
+		t.Fatalf("applications: %d %v", len(apps), err)
+	}
+	app := apps[0]
+	if app.Source != "linkedin" || app.Candidate.Email != "eva@example.org" || app.Stage != access.StageNew {
+		t.Fatalf("application %+v %+v", app, app.Candidate)
+	}
+	docs, err := f.recruit.Documents(ctx, rec, app.ID)
+	if err != nil || len(docs) != 2 || docs[0].Kind != "cv" || docs[0].FileName != "eva-cv.pdf" {
+		t.Fatalf("documents: %+v %v", docs, err)
+	}
+	if n := f.queued(t); n != 1 {
+		t.Fatalf("%d emails queued, want the one confirmation", n)
+	}
+	var granted bool
+	var version string
+	if err := f.db.Read.QueryRow(`SELECT granted, text_version FROM consents WHERE candidate_id = $1`, app.Candidate.ID).Scan(&granted, &version); err != nil || !granted || version != recruit.TalentPoolConsentVersion {
+		t.Fatalf("consent: %v %q %v", granted, version, err)
+	}
+	// The recruiter's card: inert hostile text, the documents; the photo lost its location.
+	_, tok := f.roleUserSession(t, "rolf")
+	card := body(t, f.do(request{method: "GET", path: "/applications/" + app.ID, cookie: tok}))
+	if strings.Contains(card, "<script>alert(1)") || !strings.Contains(card, "&lt;script&gt;") || !strings.Contains(card, "I &lt;b&gt;love&lt;/b&gt; Go.") {
+		t.Fatal("hostile text is not inert on the card")
+	}
+	if !strings.Contains(card, "/documents/"+docs[0].ID) || !strings.Contains(card, "eva-cv.pdf") {
+		t.Fatal("the card does not list the documents")
+	}
+	res = f.do(request{method: "GET", path: "/documents/" + docs[1].ID, cookie: tok})
+	photo := body(t, res)
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment") ||
+		res.Header.Get("Content-Type") != "image/jpeg" || !strings.Contains(res.Header.Get("Content-Security-Policy"), "sandbox") {
+		t.Fatalf("download: %d %v", res.StatusCode, res.Header)
+	}
+	if strings.Contains(photo, "GPS") || !strings.HasPrefix(photo, "\xFF\xD8") {
+		t.Fatal("the photo kept its EXIF location")
+	}
+	if res := f.do(request{method: "GET", path: "/documents/" + docs[0].ID, cookie: tok}); body(t, res) != testPDF {
+		t.Fatal("the CV does not come back as sent")
+	}
+	// A line manager the position is not shared with finds nothing.
+	_, lmTok := f.roleUser("lina", access.LineManager)
+	if res := f.do(request{method: "GET", path: "/documents/" + docs[0].ID, cookie: lmTok}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("download by a line manager without the position: %d", res.StatusCode)
+	}
+}
+
+// roleUserSession signs an existing user in again.
+func (f *fixture) roleUserSession(t *testing.T, login string) (string, string) {
+	t.Helper()
+	return login, f.signIn(login, testPassword)
+}
+
+func TestCareerPageRefusesBadInput(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	pos, rec := f.publishedPosition(t, "Designer")
+	send := func(fields map[string]string, files ...[3]string) (*http.Response, string) {
+		b, ct := multipartForm(t, fields, files...)
+		res := f.do(request{method: "POST", path: "/careers/acme/" + pos.ID, body: b, contentType: ct})
+		return res, body(t, res)
+	}
+	ok := map[string]string{"name": "Ola Nordmann", "email": "ola@example.org", "submission_id": ""}
+	// An executable named .pdf, a damaged PDF, no CV: explained in the ad's language (Swedish).
+	for _, tc := range []struct {
+		name, file, content, want string
+	}{
+		{"disguised executable", "cv.pdf", "MZ\x90\x00\x03\x00\x00\x00\x04\x00", "error.file_type"},
+		{"truncated PDF", "cv.pdf", "%PDF-1.7\n1 0 obj", "error.file_damaged"},
+	} {
+		res, b := send(ok, [3]string{"cv", tc.file, tc.content})
+		want := html.EscapeString(f.srv.I18n.T("sv", tc.want))
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(b, want) {
+			t.Errorf("%s: %d, message missing %q", tc.name, res.StatusCode, tc.want)
+		}
+	}
+	if res, _ := send(ok); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("no CV: %d", res.StatusCode)
+	}
+	// A document over 10 MB: 413 with the field's message; the form keeps what was typed.
+	big := "%PDF-1.7\n" + strings.Repeat("x", recruit.MaxFileBytes)
+	res, b := send(ok, [3]string{"cv", "big.pdf", big})
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(b, "10 MB") || !strings.Contains(b, "Ola Nordmann") {
+		t.Errorf("oversized document: %d", res.StatusCode)
+	}
+	// A request announcing more than the whole limit is refused before it is read.
+	req := request{method: "POST", path: "/careers/acme/" + pos.ID, body: strings.NewReader("x"), contentType: "multipart/form-data; boundary=x",
+		header: map[string]string{"Content-Length": "999999999"}}
+	if res := f.doLength(req, MaxUploadBytes+1); res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("announced oversize: %d", res.StatusCode)
+	}
+	// Not multipart at all.
+	if res := f.do(request{method: "POST", path: "/careers/acme/" + pos.ID, form: url.Values{"name": {"x"}}}); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("url-encoded form: %d", res.StatusCode)
+	}
+	// The honeypot: thanked, nothing kept.
+	hp := map[string]string{"name": "Bot", "email": "bot@example.org", "website": "http://spam.example"}
+	if res, _ := send(hp, [3]string{"cv", "cv.pdf", testPDF}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("honeypot: %d", res.StatusCode)
+	}
+	if apps, _ := f.recruit.Applications(ctx, rec, pos.ID); len(apps) != 0 {
+		t.Fatalf("%d applications after refused submissions", len(apps))
+	}
+}
+
+// TestCareerPageRateLimit: five applications from one address to one
+// company, then 429 until time passes.
+func TestCareerPageRateLimit(t *testing.T) {
+	f := newFixture(t, Options{})
+	pos, _ := f.publishedPosition(t, "Designer")
+	now := time.Now()
+	f.srv.applyLimit.now = func() time.Time { return now }
+	send := func(fields map[string]string, files ...[3]string) (*http.Response, string) {
+		b, ct := multipartForm(t, fields, files...)
+		res := f.do(request{method: "POST", path: "/careers/acme/" + pos.ID, body: b, contentType: ct})
+		return res, body(t, res)
+	}
+	// Five applications from one address, then 429.
+	for i := range applyBurst + 1 {
+		fields := map[string]string{"name": "Person", "email": "p" + string(rune('a'+i)) + "@example.org"}
+		res, _ := send(fields, [3]string{"cv", "cv.pdf", testPDF})
+		want := http.StatusSeeOther
+		if i == applyBurst {
+			want = http.StatusTooManyRequests
+		}
+		if res.StatusCode != want {
+			t.Fatalf("application %d from one address: %d, want %d", i+1, res.StatusCode, want)
+		}
+	}
+	now = now.Add(applyEvery)
+	if res, _ := send(map[string]string{"name": "Later", "email": "later@example.org"}, [3]string{"cv", "cv.pdf", testPDF}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after a while: %d", res.StatusCode)
+	}
+}
+
+// doLength is do with an announced Content-Length.
+func (f *fixture) doLength(r request, length int64) *http.Response {
+	f.t.Helper()
+	req, _ := http.NewRequest(r.method, "http://127.0.0.1:8080"+r.path, r.body)
+	req.ContentLength = length
+	req.Header.Set("Content-Type", r.contentType)
+	req.RemoteAddr = "192.0.2.1:1234"
+	w := &responseRecorder{header: http.Header{}}
+	f.h.ServeHTTP(w, req)
+	return &http.Response{StatusCode: w.code, Header: w.header, Body: io.NopCloser(&w.body)}
+}
+
+type responseRecorder struct {
+	header http.Header
+	body   bytes.Buffer
+	code   int
+}
+
+func (r *responseRecorder) Header() http.Header { return r.header }
+func (r *responseRecorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	return r.body.Write(b)
+}
+func (r *responseRecorder) WriteHeader(code int) { r.code = code }

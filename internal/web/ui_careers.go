@@ -1,0 +1,309 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kandidat/kandidat/internal/blob"
+	"github.com/kandidat/kandidat/internal/recruit"
+	"github.com/kandidat/kandidat/internal/tenant"
+)
+
+// MaxUploadBytes bounds a whole application form with its documents; a
+// larger request is refused with 413 before it is read.
+const MaxUploadBytes = 3*recruit.MaxFileBytes + 1<<20
+
+// applyLimit allows each address a few applications to one company in a
+// while: enough for a person, too few for a spammer.
+type applyLimit struct {
+	mu      sync.Mutex
+	buckets map[string]*bucket
+	now     func() time.Time
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+const (
+	applyBurst = 5
+	applyEvery = 2 * time.Minute // one more application per address and company every two minutes
+)
+
+func (l *applyLimit) allow(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if l.buckets == nil || len(l.buckets) > 100_000 {
+		l.buckets = map[string]*bucket{} // forget everyone rather than grow without bound
+	}
+	b := l.buckets[key]
+	if b == nil {
+		b = &bucket{tokens: applyBurst, at: now}
+		l.buckets[key] = b
+	}
+	b.tokens = min(applyBurst, b.tokens+now.Sub(b.at).Seconds()/applyEvery.Seconds())
+	b.at = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+type careersData struct {
+	Company   *tenant.Tenant
+	Positions []recruit.PublicPosition
+	Position  *recruit.PublicPosition
+	// SubmissionID makes a repeated submission of the form one application.
+	SubmissionID   string
+	Source         string
+	ConsentVersion string
+	Paragraphs     []string
+	MaxFileMB      int
+}
+
+// careerCompany finds the company of a career page: by its sign-in name,
+// with the recruitment module on.
+func (s *Server) careerCompany(w http.ResponseWriter, r *http.Request) *tenant.Tenant {
+	t, err := s.Tenants.BySlug(r.Context(), r.PathValue("company"))
+	if errors.Is(err, tenant.ErrNotFound) || err == nil && !t.Enabled(tenant.Recruitment) {
+		s.renderError(w, r, http.StatusNotFound)
+		return nil
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return nil
+	}
+	return t
+}
+
+func (s *Server) handleCareers(w http.ResponseWriter, r *http.Request) {
+	t := s.careerCompany(w, r)
+	if t == nil {
+		return
+	}
+	positions, err := s.Recruit.PublishedPositions(r.Context(), t.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg := s.newPage(r, "career.title")
+	pg.Tenant = t
+	pg.Data = careersData{Company: t, Positions: positions, Source: sourceOf(r)}
+	s.render(w, r, http.StatusOK, "careers", pg)
+}
+
+// sourceOf names the channel a visitor came from: ?source=, or the host of
+// a referring site other than this one.
+func sourceOf(r *http.Request) string {
+	if s := r.URL.Query().Get("source"); s != "" {
+		return s
+	}
+	if s := r.FormValue("source"); s != "" {
+		return s
+	}
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host != "" && ref.Host != r.Host {
+		return strings.TrimPrefix(ref.Hostname(), "www.")
+	}
+	return ""
+}
+
+func (s *Server) handleCareerPosition(w http.ResponseWriter, r *http.Request) {
+	s.renderCareerPosition(w, r, http.StatusOK, nil)
+}
+
+func (s *Server) renderCareerPosition(w http.ResponseWriter, r *http.Request, status int, pg *page) {
+	t := s.careerCompany(w, r)
+	if t == nil {
+		return
+	}
+	pos, err := s.Recruit.PublishedPosition(r.Context(), t.ID, r.PathValue("position"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if pg == nil {
+		pg = s.newPage(r, "career.title")
+		pg.Form["submission_id"] = tenant.NewID()
+	}
+	// The ad is shown in its own language.
+	pg.Lang = pos.Language
+	pg.Tenant = t
+	pg.Title = "career.apply_title"
+	source := pg.Form["source"]
+	if source == "" {
+		source = sourceOf(r)
+	}
+	pg.Data = careersData{Company: t, Position: pos, SubmissionID: pg.Form["submission_id"], Source: source,
+		ConsentVersion: recruit.TalentPoolConsentVersion, Paragraphs: paragraphs(pos.Description), MaxFileMB: recruit.MaxFileBytes >> 20}
+	s.render(w, r, status, "career", pg)
+}
+
+// paragraphs splits a plain-text description at blank lines.
+func paragraphs(text string) []string {
+	var out []string
+	for _, p := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// handleApply reads the multipart form as a stream: each document at most
+// recruit.MaxFileBytes, the whole request at most MaxUploadBytes.
+func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
+	t := s.careerCompany(w, r)
+	if t == nil {
+		return
+	}
+	if _, err := s.Recruit.PublishedPosition(r.Context(), t.ID, r.PathValue("position")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if r.ContentLength > MaxUploadBytes {
+		s.renderError(w, r, http.StatusRequestEntityTooLarge)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxUploadBytes)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		s.renderError(w, r, http.StatusBadRequest)
+		return
+	}
+	form := map[string]string{}
+	var in recruit.ApplyInput
+	tooLarge := ""
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			s.renderError(w, r, http.StatusRequestEntityTooLarge)
+			return
+		}
+		if err != nil {
+			s.renderError(w, r, http.StatusBadRequest)
+			return
+		}
+		name := part.FormName()
+		if part.FileName() != "" || name == "cv" || name == "attachments" {
+			data, err := io.ReadAll(io.LimitReader(part, recruit.MaxFileBytes+1))
+			if errors.As(err, &maxErr) {
+				s.renderError(w, r, http.StatusRequestEntityTooLarge)
+				return
+			}
+			if err != nil {
+				s.renderError(w, r, http.StatusBadRequest)
+				return
+			}
+			if len(data) > recruit.MaxFileBytes {
+				tooLarge = name
+				_, _ = io.Copy(io.Discard, part)
+				continue
+			}
+			if len(data) == 0 {
+				continue
+			}
+			u := recruit.Upload{Name: part.FileName(), Data: data}
+			if name == "cv" && in.CV == nil {
+				in.CV = &u
+			} else {
+				in.Attachments = append(in.Attachments, u)
+			}
+			continue
+		}
+		v, err := io.ReadAll(io.LimitReader(part, 64<<10))
+		if err != nil {
+			s.renderError(w, r, http.StatusBadRequest)
+			return
+		}
+		form[name] = string(v)
+	}
+	pg := s.newPage(r, "career.title")
+	for _, k := range []string{"name", "email", "phone", "cover_letter", "submission_id", "source"} {
+		pg.Form[k] = form[k]
+	}
+	if tooLarge != "" {
+		pg.Errors[tooLarge] = "error.file_too_large"
+		s.renderCareerPosition(w, r, http.StatusRequestEntityTooLarge, pg)
+		return
+	}
+	// A filled honeypot is a robot: it is thanked, and nothing is kept.
+	if form["website"] != "" {
+		s.thank(w, r, t)
+		return
+	}
+	if !s.applyLimit.allow(stateOf(r).clientIP + "|" + t.ID) {
+		s.renderError(w, r, http.StatusTooManyRequests)
+		return
+	}
+	in.Name, in.Email, in.Phone, in.CoverLetter = form["name"], form["email"], form["phone"], form["cover_letter"]
+	in.TalentPool = form["talent_pool"] == "yes"
+	in.SubmissionID, in.Source, in.Language = form["submission_id"], form["source"], stateOf(r).lang
+	_, err = s.Recruit.Apply(r.Context(), t.ID, r.PathValue("position"), in)
+	if fields, ok := fieldErrors(err); ok {
+		pg.Errors = fields
+		s.renderCareerPosition(w, r, http.StatusUnprocessableEntity, pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.thank(w, r, t)
+}
+
+func (s *Server) thank(w http.ResponseWriter, r *http.Request, t *tenant.Tenant) {
+	http.Redirect(w, r, "/careers/"+t.Slug+"/"+r.PathValue("position")+"/thanks", http.StatusSeeOther)
+}
+
+func (s *Server) handleApplyThanks(w http.ResponseWriter, r *http.Request) {
+	t := s.careerCompany(w, r)
+	if t == nil {
+		return
+	}
+	pos, err := s.Recruit.PublishedPosition(r.Context(), t.ID, r.PathValue("position"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg := s.newPage(r, "career.thanks_title")
+	pg.Lang, pg.Tenant = pos.Language, t
+	pg.Data = careersData{Company: t, Position: pos}
+	s.render(w, r, http.StatusOK, "career_thanks", pg)
+}
+
+// handleDocument serves a candidate's document to a colleague who may see
+// the application, always as a download: the browser never renders it in
+// this site's origin.
+func (s *Server) handleDocument(w http.ResponseWriter, r *http.Request) {
+	doc, rc, err := s.Recruit.OpenDocument(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer rc.Close()
+	// Read it whole first: a document that does not authenticate is an error, not a partial download.
+	data, err := io.ReadAll(rc)
+	if errors.Is(err, blob.ErrTampered) || err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", doc.Type.ContentType())
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": doc.FileName}))
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Cache-Control", "private, no-store")
+	w.Write(data)
+}
