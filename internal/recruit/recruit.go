@@ -93,16 +93,16 @@ type Candidate struct {
 
 // Application links a candidate to a position, at a stage of its pipeline.
 type Application struct {
-	TenantID  string
-	ID        string
-	Stage     access.StageKind
+	TenantID string
+	ID       string
+	Stage    access.StageKind
 	// Source is the channel the application came through; CoverLetter the candidate's text.
 	Source      string
 	CoverLetter string
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	Position  *Position
-	Candidate *Candidate
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Position    *Position
+	Candidate   *Candidate
 }
 
 // Comment is a remark of a colleague on an application.
