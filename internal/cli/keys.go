@@ -59,7 +59,12 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 				if err := a.Keys.Rotate(ctx, id); err != nil {
 					return fmt.Errorf("rotate data key of %s: %w", id, err)
 				}
-				fmt.Fprintf(env.Stdout, "rotated data key of %s\n", id)
+				// The documents' own keys move to the new data key; the files stay as they are.
+				n, err := a.Recruit.RewrapDocuments(ctx, id)
+				if err != nil {
+					return fmt.Errorf("re-wrap the document keys of %s: %w", id, err)
+				}
+				fmt.Fprintf(env.Stdout, "rotated data key of %s; re-wrapped %d document keys\n", id, n)
 			}
 			return nil
 		},

@@ -471,3 +471,56 @@ func (s *Service) OpenDocument(ctx context.Context, a access.Actor, id string) (
 	}
 	return &d, rc, nil
 }
+
+// RewrapDocuments re-encrypts the keys of a company's documents with its
+// current primary data key (after keys.Rotate), in batches; the stored
+// files are not touched. It returns how many keys it re-wrapped.
+func (s *Service) RewrapDocuments(ctx context.Context, tenantID string) (int, error) {
+	ctx = db.WithTenant(ctx, tenantID)
+	n, after := 0, ""
+	for {
+		type doc struct {
+			id  string
+			key []byte
+		}
+		var batch []doc
+		err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+			rows, err := tx.QueryContext(ctx, `SELECT id, object_key FROM documents WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT 200`, tenantID, after)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var d doc
+				if err := rows.Scan(&d.id, &d.key); err != nil {
+					return err
+				}
+				batch = append(batch, d)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return n, fmt.Errorf("read document keys: %w", err)
+		}
+		if len(batch) == 0 {
+			return n, nil
+		}
+		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+			for _, d := range batch {
+				key, err := s.career.Blobs.Rewrap(ctx, tenantID, d.id, d.key)
+				if err != nil {
+					return fmt.Errorf("document %s: %w", d.id, err)
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE documents SET object_key = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, d.id, key); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		n += len(batch)
+		after = batch[len(batch)-1].id
+	}
+}

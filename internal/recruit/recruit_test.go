@@ -3,6 +3,9 @@ package recruit_test
 import (
 	"context"
 	"errors"
+	"io"
+	"io/fs"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -10,10 +13,13 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/blob"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
+	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/keys"
+	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -25,6 +31,7 @@ type env struct {
 	accounts *account.Service
 	credits  *credit.Service
 	svc      *recruit.Service
+	keys     *keys.Keyring
 	tenantID string
 	users    map[string]access.Actor
 }
@@ -41,11 +48,21 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	log := audit.NewLog(d, nil, audit.DefaultRules)
-	e := &env{db: d, log: log, tenants: tenant.NewService(d, keys.New(d, m), log),
+	kr := keys.New(d, m)
+	e := &env{db: d, log: log, tenants: tenant.NewService(d, kr, log), keys: kr,
 		accounts: account.NewService(d, log, account.Options{Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}}),
 		users:    map[string]access.Actor{}}
 	e.credits = credit.NewService(d, log)
 	e.svc = recruit.NewService(d, log, e.credits, e.tenants)
+	files, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc.SetCareer(recruit.CareerOptions{Blobs: blob.New(files, kr, t.TempDir()), Queue: notify.NewQueue(d), I18n: bundle})
 	c, err := e.tenants.Create(ctx, audit.Operator, tenant.CreateInput{Slug: "acme", Name: "Acme", DefaultLanguage: "en"})
 	if err != nil {
 		t.Fatal(err)
@@ -325,5 +342,100 @@ func TestPublishingSpendsCredits(t *testing.T) {
 	}
 	if _, err := e.credits.Grant(ctx, rec, credit.GrantInput{Amount: 1, Reason: "purchase"}); !errors.Is(err, credit.ErrForbidden) {
 		t.Fatalf("a recruiter grants credits: %v", err)
+	}
+}
+
+// TestDocumentsSurviveKeyRotation: after the company's data key rotates,
+// re-wrapping the documents' keys keeps every document readable, and a
+// failure to store nothing half-made.
+func TestDocumentsSurviveKeyRotation(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	pos := e.position(t, access.HRManager, "Engineer")
+	if _, err := e.svc.Publish(ctx, e.users[access.HRManager], pos.ID); err != nil {
+		t.Fatal(err)
+	}
+	cv := "%PDF-1.7\nMy CV\n%%EOF\n"
+	app, err := e.svc.Apply(ctx, e.tenantID, pos.ID, recruit.ApplyInput{Name: "Ann", Email: "ann@example.org", CV: &recruit.Upload{Name: "cv.pdf", Data: []byte(cv)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr := e.users[access.HRManager]
+	docs, err := e.svc.Documents(ctx, hr, app.ID)
+	if err != nil || len(docs) != 1 {
+		t.Fatalf("documents: %v %v", docs, err)
+	}
+	if err := e.keys.Rotate(ctx, e.tenantID); err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.svc.RewrapDocuments(ctx, e.tenantID)
+	if err != nil || n != 1 {
+		t.Fatalf("re-wrapped %d: %v", n, err)
+	}
+	_, rc, err := e.svc.OpenDocument(ctx, hr, docs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || string(got) != cv {
+		t.Fatalf("after rotation: %q %v", got, err)
+	}
+	// An application to a position that is not published is not found.
+	draft := e.position(t, access.HRManager, "Draft")
+	if _, err := e.svc.Apply(ctx, e.tenantID, draft.ID, recruit.ApplyInput{Name: "Ann", Email: "ann@example.org", CV: &recruit.Upload{Name: "cv.pdf", Data: []byte(cv)}}); !errors.Is(err, recruit.ErrNotFound) {
+		t.Fatalf("applying to a draft: %v", err)
+	}
+}
+
+// brokenStore is a file store whose writes fail after the first.
+type brokenStore struct {
+	blob.Backend
+	puts int
+}
+
+func (b *brokenStore) Put(ctx context.Context, name string, r io.ReadSeeker, size int64) error {
+	b.puts++
+	if b.puts > 1 {
+		return errors.New("disk full")
+	}
+	return b.Backend.Put(ctx, name, r, size)
+}
+
+// TestFailedStorageLeavesNothing: when a document cannot be stored, there
+// is no application, no candidate, and the documents stored before it are
+// removed again.
+func TestFailedStorageLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	pos := e.position(t, access.HRManager, "Engineer")
+	if _, err := e.svc.Publish(ctx, e.users[access.HRManager], pos.ID); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files, _ := blob.NewDir(dir)
+	broken := &brokenStore{Backend: files}
+	bundle, _ := i18n.Load()
+	e.svc.SetCareer(recruit.CareerOptions{Blobs: blob.New(broken, e.keys, t.TempDir()), Queue: notify.NewQueue(e.db), I18n: bundle})
+	pdf := []byte("%PDF-1.7\nx\n%%EOF\n")
+	_, err := e.svc.Apply(ctx, e.tenantID, pos.ID, recruit.ApplyInput{Name: "Ann", Email: "ann@example.org",
+		CV: &recruit.Upload{Name: "cv.pdf", Data: pdf}, Attachments: []recruit.Upload{{Name: "b.pdf", Data: pdf}}})
+	if err == nil {
+		t.Fatal("an application whose document could not be stored was accepted")
+	}
+	var n int
+	e.db.Read.QueryRow(`SELECT (SELECT count(*) FROM applications) + (SELECT count(*) FROM candidates) + (SELECT count(*) FROM documents)`).Scan(&n)
+	if n != 0 {
+		t.Fatalf("%d rows left behind", n)
+	}
+	var left []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			left = append(left, p)
+		}
+		return nil
+	})
+	if len(left) != 0 {
+		t.Fatalf("files left behind: %v", left)
 	}
 }
