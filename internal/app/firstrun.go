@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
@@ -147,17 +150,22 @@ func (a *App) seedDemo(ctx context.Context, t *tenant.Tenant, password string) e
 	// The candidates each position takes from demoCandidates; the sales
 	// position's two applicants also applied to the backend position.
 	positions := []struct {
-		owner, title, department, location string
-		shared, publish                    bool
-		from, to                           int
+		owner, title, department, location, description string
+		shared, publish                                 bool
+		from, to                                        int
 	}{
-		{"recruiter", "Backend Engineer", "Engineering", "Bratislava", true, true, 0, 6},
-		{"hrmanager", "Product Designer", "Design", "Stockholm", false, true, 6, 12},
-		{"recruiter", "Sales Representative", "Sales", "Oslo", false, false, 0, 2},
+		{"recruiter", "Backend Engineer", "Engineering", "Bratislava",
+			"We build the services behind our products in Go and PostgreSQL.\n\nYou design APIs, review code and care about the people whose data we hold.",
+			true, true, 0, 6},
+		{"hrmanager", "Product Designer", "Design", "Stockholm",
+			"You shape how our customers work, from research to the last pixel.\n\nYou work with engineers every day.",
+			false, true, 6, 12},
+		{"recruiter", "Sales Representative", "Sales", "Oslo", "You help companies in Norway find what they need.", false, false, 0, 2},
 	}
 	for _, pd := range positions {
 		by := users[pd.owner]
-		pos, err := a.Recruit.CreatePosition(ctx, by, recruit.PositionInput{Title: pd.title, Department: pd.department, Location: pd.location, Language: "en"})
+		pos, err := a.Recruit.CreatePosition(ctx, by, recruit.PositionInput{Title: pd.title, Department: pd.department, Location: pd.location,
+			Language: "en", Description: pd.description})
 		if err != nil {
 			return err
 		}
@@ -172,7 +180,19 @@ func (a *App) seedDemo(ctx context.Context, t *tenant.Tenant, password string) e
 			}
 		}
 		for _, c := range demoCandidates[pd.from:pd.to] {
-			if _, err := a.Recruit.AddCandidate(ctx, by, pos.ID, recruit.CandidateInput{Name: c.name, Email: c.email}, c.stage, recruit.ViaDemo); err != nil {
+			if !pd.publish {
+				if _, err := a.Recruit.AddCandidate(ctx, by, pos.ID, recruit.CandidateInput{Name: c.name, Email: c.email}, c.stage, recruit.ViaDemo); err != nil {
+					return err
+				}
+				continue
+			}
+			// Through the career page, with a generated CV, then on to their stage.
+			app, err := a.Recruit.Apply(ctx, t.ID, pos.ID, recruit.ApplyInput{Name: c.name, Email: c.email, Source: "demo",
+				CV: &recruit.Upload{Name: strings.ReplaceAll(c.name, " ", "-") + "-CV.pdf", Data: DemoCV(c.name, pd.title)}})
+			if err != nil {
+				return err
+			}
+			if err := a.Recruit.MoveStage(ctx, by, app.ID, c.stage); err != nil {
 				return err
 			}
 		}
@@ -201,4 +221,43 @@ func InitialPassword() (string, error) {
 		return InitialPassword() // no digit drawn: rare, draw again
 	}
 	return string(out), nil
+}
+
+// DemoCV returns a small valid PDF: a one-page CV for an invented person.
+func DemoCV(name, position string) []byte {
+	text := func(s string) string { // PDF string literal
+		return strings.NewReplacer(`\`, `\\`, "(", `\(`, ")", `\)`).Replace(s)
+	}
+	ascii := func(s string) string { // the standard font has no accents
+		return strings.Map(func(r rune) rune {
+			if r < 128 {
+				return r
+			}
+			return '?'
+		}, norm.NFD.String(s))
+	}
+	content := fmt.Sprintf("BT /F1 20 Tf 72 760 Td (%s) Tj /F1 12 Tf 0 -28 Td (Curriculum vitae - application for %s) Tj "+
+		"0 -20 Td (Experience: eight years in the field; references on request.) Tj ET", text(ascii(name)), text(ascii(position)))
+	content = strings.ReplaceAll(content, "?", "")
+	objects := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
+	}
+	var b strings.Builder
+	b.WriteString("%PDF-1.4\n")
+	offsets := make([]int, len(objects))
+	for i, o := range objects {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objects)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objects)+1, xref)
+	return []byte(b.String())
 }

@@ -17,6 +17,8 @@ import (
 	cdpwebauthn "github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/kandidat/kandidat/internal/app"
 )
 
 // ChromiumEnv names the variable that enables the browser tests.
@@ -620,5 +622,73 @@ func TestBrowserLineManager(t *testing.T) {
 	}
 	if html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main"))); strings.Contains(html, "stage-form") {
 		t.Fatal("the line manager is offered to move the stage")
+	}
+}
+
+// TestBrowserCareerApplication: in real Chromium, a candidate applies on
+// the demo company's career page with a PDF CV and gets a confirmation
+// email; the recruiter finds the application with its CV and moves it to
+// the interview stage.
+func TestBrowserCareerApplication(t *testing.T) {
+	ctx := browser(t)
+	dataDir := t.TempDir()
+	base, password := startDemoIn(t, dataDir)
+	cv := filepath.Join(t.TempDir(), "Jana-Novakova-CV.pdf")
+	if err := os.WriteFile(cv, app.DemoCV("Jana Novakova", "Backend Engineer"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/careers/demo?source=jobboard"),
+		chromedp.WaitVisible(chromedp.CSS("#career-positions")),
+		chromedp.Click(chromedp.Search(`//a[contains(., "Backend Engineer")]`)),
+		chromedp.WaitVisible(chromedp.CSS("#apply-form")),
+		chromedp.SendKeys(chromedp.CSS("#name"), "Jana Nováková"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "jana.novakova@example.org"),
+		chromedp.SetUploadFiles(chromedp.CSS("#cv"), []string{cv}),
+		chromedp.SendKeys(chromedp.CSS("#cover_letter"), "I would love to build this with you."),
+		chromedp.Click(chromedp.CSS("#talent_pool")),
+		chromedp.Click(chromedp.CSS("#apply-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#thanks-title")),
+	)
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if got := text(t, ctx, "#thanks-text"); !strings.Contains(got, "Backend Engineer") {
+		t.Fatalf("thank-you page: %q", got)
+	}
+	waitForLink(t, filepath.Join(dataDir, "outbox"), regexp.MustCompile(`(?s)Jana Nováková.*Backend Engineer`))
+	err = chromedp.Do(ctx,
+		firstSignInAs(base, "recruiter", password),
+		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
+		chromedp.Click(chromedp.CSS("#nav-positions")),
+		chromedp.WaitVisible(chromedp.CSS("#positions")),
+		chromedp.Click(chromedp.Search(`//a[contains(., "Backend Engineer")]`)),
+		chromedp.WaitVisible(chromedp.CSS("#pipeline")),
+		chromedp.Click(chromedp.Search(`//a[contains(., "Jana Nováková")]`)),
+		chromedp.WaitVisible(chromedp.CSS("#documents")),
+	)
+	if err != nil {
+		t.Fatalf("recruiter finds the application: %v", err)
+	}
+	if docs := text(t, ctx, "#documents"); !strings.Contains(docs, "Jana-Novakova-CV.pdf") {
+		t.Fatalf("documents: %q", docs)
+	}
+	if src := text(t, ctx, "#application-source"); src != "jobboard" {
+		t.Fatalf("source: %q", src)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS("#stage"), "interview"),
+		chromedp.Click(chromedp.CSS("#stage-form button")),
+	)
+	if err != nil {
+		t.Fatalf("move: %v", err)
+	}
+	for i := 0; ; i++ {
+		if got := text(t, ctx, "#application-stage"); got == "Interview" {
+			break
+		} else if i > 50 {
+			t.Fatalf("stage after the move: %q", got)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
