@@ -1,11 +1,17 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/recruit"
@@ -77,4 +83,82 @@ func BenchmarkPositionPageAsLineManager(b *testing.B) {
 			b.Fatalf("status %d", w.Code)
 		}
 	}
+}
+
+// BenchmarkCareerApplication measures applications through the career
+// page, each with a 200 KB PDF: multipart parsing, the content check,
+// encryption into the file store and the transaction with its audit
+// records and confirmation email. Run in parallel on every core.
+func BenchmarkCareerApplication(b *testing.B) {
+	f := newFixture(b, Options{})
+	rec, _ := f.roleUser("rolf", access.Recruiter)
+	ra := f.actor(rec)
+	pos, err := f.recruit.CreatePosition(context.Background(), ra, recruit.PositionInput{Title: "Engineer", Language: "en"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := f.recruit.Publish(context.Background(), ra, pos.ID); err != nil {
+		b.Fatal(err)
+	}
+	var clock atomic.Int64
+	f.srv.applyLimit.now = func() time.Time { return time.Unix(clock.Add(3600), 0) } // the limiter is not what is measured
+	pdf := "%PDF-1.7\n" + strings.Repeat("0123456789abcdef", 200<<10/16) + "\n%%EOF\n"
+	var n atomic.Int64
+	b.SetBytes(int64(len(pdf)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			var body bytes.Buffer
+			w := multipart.NewWriter(&body)
+			w.WriteField("name", "Candidate")
+			w.WriteField("email", fmt.Sprintf("c%d@example.org", i))
+			fw, _ := w.CreateFormFile("cv", "cv.pdf")
+			fw.Write([]byte(pdf))
+			w.Close()
+			req := httptest.NewRequest("POST", "http://127.0.0.1:8080/careers/acme/"+pos.ID, &body)
+			req.Header.Set("Content-Type", w.FormDataContentType())
+			rec := httptest.NewRecorder()
+			f.h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusSeeOther {
+				b.Errorf("status %d", rec.Code)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "applications/s")
+}
+
+// BenchmarkPipelineBoard measures the position page (the pipeline board)
+// of a position with 2,000 applications, as its recruiter sees it.
+func BenchmarkPipelineBoard(b *testing.B) {
+	f := newFixture(b, Options{})
+	ctx := context.Background()
+	rec, tok := f.roleUser("rolf", access.Recruiter)
+	ra := f.actor(rec)
+	pos, err := f.recruit.CreatePosition(ctx, ra, recruit.PositionInput{Title: "Engineer", Language: "en"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 2000 {
+		if _, err := f.recruit.AddCandidate(ctx, ra, pos.ID, recruit.CandidateInput{Name: fmt.Sprintf("Candidate %d", i),
+			Email: fmt.Sprintf("c%d@example.org", i)}, access.StageKinds[i%len(access.StageKinds)], recruit.ViaStaff); err != nil {
+			b.Fatal(err)
+		}
+	}
+	req := httptest.NewRequest("GET", "http://127.0.0.1:8080/positions/"+pos.ID, nil)
+	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: tok})
+	var times []time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		w := httptest.NewRecorder()
+		f.h.ServeHTTP(w, req)
+		times = append(times, time.Since(start))
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+	slices.Sort(times)
+	b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "p95-ms")
 }

@@ -10,8 +10,10 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,7 +60,7 @@ func photoWithGPS(t *testing.T) string {
 }
 
 // publishedPosition creates and publishes a position of the fixture's company.
-func (f *fixture) publishedPosition(t *testing.T, title string) (*recruit.Position, access.Actor) {
+func (f *fixture) publishedPosition(t testing.TB, title string) (*recruit.Position, access.Actor) {
 	t.Helper()
 	rec, _ := f.roleUser("rolf", access.Recruiter)
 	a := f.actor(rec)
@@ -285,3 +287,77 @@ func (r *responseRecorder) Write(b []byte) (int, error) {
 	return r.body.Write(b)
 }
 func (r *responseRecorder) WriteHeader(code int) { r.code = code }
+
+// TestApplicationFormBadBodies sends malformed bodies to the application
+// form: the server answers each without an internal error.
+func TestApplicationFormBadBodies(t *testing.T) {
+	fx := newFixture(t, Options{})
+	pos, _ := fx.publishedPosition(t, "Fuzzed")
+	var clock atomic.Int64
+	fx.srv.applyLimit.now = func() time.Time { return time.Unix(clock.Add(3600), 0) } // not the limiter under test
+	for _, raw := range applicationSeeds() {
+		req := httptest.NewRequest("POST", "http://127.0.0.1:8080/careers/acme/"+pos.ID, bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary="+fuzzBoundary)
+		rec := httptest.NewRecorder()
+		fx.h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("status %d for %q", rec.Code, raw)
+		}
+	}
+}
+
+const fuzzBoundary = "kandidatfuzzboundary"
+
+func applicationSeeds() [][]byte {
+	valid := func(fields map[string]string, file string) []byte {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		w.SetBoundary(fuzzBoundary)
+		for k, v := range fields {
+			w.WriteField(k, v)
+		}
+		fw, _ := w.CreateFormFile("cv", "cv.pdf")
+		fw.Write([]byte(file))
+		w.Close()
+		return b.Bytes()
+	}
+	return [][]byte{
+		valid(map[string]string{"name": "Ann", "email": "ann@example.org"}, testPDF),
+		valid(map[string]string{"name": "\xff\xfe", "email": "x"}, "MZ"),
+		valid(map[string]string{"name": "Ann", "email": "ann@example.org", "cover_letter": strings.Repeat("é", 20000)}, "%PDF-1.7\n"),
+		[]byte("--" + fuzzBoundary + "\r\nContent-Disposition: form-data; name=\"cv\"; filename=\"../../x.pdf\"\r\n\r\n%PDF-1.4\n%%EOF\r\n--" + fuzzBoundary + "--\r\n"),
+		[]byte("--" + fuzzBoundary + "\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nAnn"),
+		[]byte("garbage"),
+	}
+}
+
+// FuzzReadApplication: any body is read without a panic, and what it
+// yields respects the limits.
+func FuzzReadApplication(f *testing.F) {
+	for _, s := range applicationSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		form, in, _, err := readApplication(multipart.NewReader(bytes.NewReader(raw), fuzzBoundary))
+		if err != nil {
+			return
+		}
+		if len(form) > 50 {
+			t.Fatalf("%d fields", len(form))
+		}
+		for _, v := range form {
+			if len(v) > 64<<10 {
+				t.Fatal("a field over 64 KB")
+			}
+		}
+		uploads := in.Attachments
+		if in.CV != nil {
+			uploads = append(uploads, *in.CV)
+		}
+		for _, u := range uploads {
+			if len(u.Data) == 0 || len(u.Data) > recruit.MaxFileBytes {
+				t.Fatalf("upload of %d bytes", len(u.Data))
+			}
+		}
+	})
+}

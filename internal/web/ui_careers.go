@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -179,56 +180,15 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest)
 		return
 	}
-	form := map[string]string{}
-	var in recruit.ApplyInput
-	tooLarge := ""
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			s.renderError(w, r, http.StatusRequestEntityTooLarge)
-			return
-		}
-		if err != nil {
-			s.renderError(w, r, http.StatusBadRequest)
-			return
-		}
-		name := part.FormName()
-		if part.FileName() != "" || name == "cv" || name == "attachments" {
-			data, err := io.ReadAll(io.LimitReader(part, recruit.MaxFileBytes+1))
-			if errors.As(err, &maxErr) {
-				s.renderError(w, r, http.StatusRequestEntityTooLarge)
-				return
-			}
-			if err != nil {
-				s.renderError(w, r, http.StatusBadRequest)
-				return
-			}
-			if len(data) > recruit.MaxFileBytes {
-				tooLarge = name
-				_, _ = io.Copy(io.Discard, part)
-				continue
-			}
-			if len(data) == 0 {
-				continue
-			}
-			u := recruit.Upload{Name: part.FileName(), Data: data}
-			if name == "cv" && in.CV == nil {
-				in.CV = &u
-			} else {
-				in.Attachments = append(in.Attachments, u)
-			}
-			continue
-		}
-		v, err := io.ReadAll(io.LimitReader(part, 64<<10))
-		if err != nil {
-			s.renderError(w, r, http.StatusBadRequest)
-			return
-		}
-		form[name] = string(v)
+	form, in, tooLarge, err := readApplication(mr)
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		s.renderError(w, r, http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err != nil {
+		s.renderError(w, r, http.StatusBadRequest)
+		return
 	}
 	pg := s.newPage(r, "career.title")
 	for _, k := range []string{"name", "email", "phone", "cover_letter", "submission_id", "source"} {
@@ -283,6 +243,56 @@ func (s *Server) handleApplyThanks(w http.ResponseWriter, r *http.Request) {
 	pg.Data = careersData{Company: t, Position: pos}
 	s.render(w, r, http.StatusOK, "career_thanks", pg)
 }
+
+// readApplication reads the parts of an application form: text fields (at
+// most 64 KB each), the CV and attachments (at most recruit.MaxFileBytes
+// each; a larger one is skipped and named in tooLarge).
+func readApplication(mr *multipart.Reader) (form map[string]string, in recruit.ApplyInput, tooLarge string, err error) {
+	form = map[string]string{}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return form, in, tooLarge, nil
+		}
+		if err != nil {
+			return nil, in, "", err
+		}
+		name := part.FormName()
+		if part.FileName() != "" || name == "cv" || name == "attachments" {
+			data, err := io.ReadAll(io.LimitReader(part, recruit.MaxFileBytes+1))
+			if err != nil {
+				return nil, in, "", err
+			}
+			if len(data) > recruit.MaxFileBytes {
+				tooLarge = name
+				if _, err := io.Copy(io.Discard, part); err != nil {
+					return nil, in, "", err
+				}
+				continue
+			}
+			if len(data) == 0 {
+				continue
+			}
+			u := recruit.Upload{Name: part.FileName(), Data: data}
+			if name == "cv" && in.CV == nil {
+				in.CV = &u
+			} else {
+				in.Attachments = append(in.Attachments, u) // the service refuses too many
+			}
+			continue
+		}
+		if len(form) >= 50 {
+			return nil, in, "", errTooManyParts
+		}
+		v, err := io.ReadAll(io.LimitReader(part, 64<<10))
+		if err != nil {
+			return nil, in, "", err
+		}
+		form[name] = string(v)
+	}
+}
+
+var errTooManyParts = errors.New("too many parts in the form")
 
 // handleDocument serves a candidate's document to a colleague who may see
 // the application, always as a download: the browser never renders it in
