@@ -62,6 +62,9 @@ func TestAlertEmailOverSMTP(t *testing.T) {
 			}
 			subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
 			body, _ := io.ReadAll(msg.Body)
+			if strings.HasSuffix(msg.Header.Get("To"), "@example.org") {
+				continue // the demo candidates' confirmations
+			}
 			if msg.Header.Get("To") != "admin@demo.example" || !strings.Contains(subject, "Demo Company") {
 				t.Fatalf("email to %q about %q", msg.Header.Get("To"), subject)
 			}
