@@ -166,7 +166,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 	a.Credits = credit.NewService(a.DB, a.Audit)
 	a.Recruit = recruit.NewService(a.DB, a.Audit, a.Credits, a.Tenants)
 	a.Queue = notify.NewQueue(a.DB)
-	a.Recruit.SetCareer(recruit.CareerOptions{Blobs: a.Blobs, Queue: a.Queue, I18n: a.I18n})
+	a.Recruit.SetCareer(recruit.CareerOptions{Blobs: a.Blobs, Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/")})
 	a.Accounts = account.NewService(a.DB, a.Audit, account.Options{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
 		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Cipher: a.Keys})
 	return a, nil
@@ -333,7 +333,7 @@ func (a *App) SMS() notify.SMSSender {
 // Jobs builds the background job runner.
 func (a *App) Jobs(baseURL string) (*jobs.Runner, error) {
 	r := &jobs.Runner{
-		DB: a.DB, Audit: a.Audit, Accounts: a.Accounts, Tenants: a.Tenants, Mailer: a.Mailer(), Queue: a.Queue, SMS: a.SMS(), I18n: a.I18n,
+		DB: a.DB, Audit: a.Audit, Accounts: a.Accounts, Tenants: a.Tenants, Recruit: a.Recruit, Mailer: a.Mailer(), Queue: a.Queue, SMS: a.SMS(), I18n: a.I18n,
 		Logger: a.Logger, BaseURL: baseURL, Retention: a.Retention, CheckpointEvery: a.Config.AuditCheckpointInterval,
 	}
 	if err := r.Register(a.Registry); err != nil {

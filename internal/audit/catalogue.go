@@ -95,6 +95,9 @@ const (
 	ApplicationCommented Action = "application.commented"
 	// ConsentRecorded: a candidate's choice on a consent, with the version of its text.
 	ConsentRecorded Action = "consent.recorded"
+	// InterviewScheduled, InterviewAnswered: an invitation to an interview and the candidate's answer.
+	InterviewScheduled Action = "interview.scheduled"
+	InterviewAnswered  Action = "interview.answered"
 )
 
 // DetailKind is the type of a detail value. There is deliberately no free
@@ -192,6 +195,8 @@ var Catalogue = map[Action]Spec{
 		{Name: "stage", Kind: Enum, Values: stageValues}}},
 	StageChanged:         {Track: History, Details: []Detail{{Name: "stage", Kind: Enum, Values: stageValues}, {Name: "previous_stage", Kind: Enum, Values: stageValues}}},
 	ApplicationCommented: {Track: History},
+	InterviewScheduled:   {Track: History, Details: []Detail{{Name: "minutes", Kind: Int}, {Name: "participants", Kind: Int}}},
+	InterviewAnswered:    {Track: History, Details: []Detail{{Name: "answer", Kind: Enum, Values: []string{"accepted", "declined", "new_time_requested"}}}},
 	ConsentRecorded: {Track: Consent, Details: []Detail{{Name: "purpose", Kind: Enum, Values: []string{"talent_pool"}},
 		{Name: "granted", Kind: Bool}, {Name: "text_version", Kind: ID}}},
 }

@@ -627,8 +627,9 @@ func TestBrowserLineManager(t *testing.T) {
 
 // TestBrowserCareerApplication: in real Chromium, a candidate applies on
 // the demo company's career page with a PDF CV and gets a confirmation
-// email; the recruiter finds the application with its CV and moves it to
-// the interview stage.
+// email; the recruiter finds the application with its CV, moves it to the
+// interview stage and invites her; she accepts through the emailed link,
+// and the position shows the accepted interview.
 func TestBrowserCareerApplication(t *testing.T) {
 	ctx := browser(t)
 	dataDir := t.TempDir()
@@ -690,5 +691,45 @@ func TestBrowserCareerApplication(t *testing.T) {
 			t.Fatalf("stage after the move: %q", got)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// The recruiter invites her; she accepts through the emailed link.
+	day := time.Now().AddDate(0, 0, 7).Format("2006-01-02")
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("details summary")),
+		chromedp.WaitVisible(chromedp.CSS("#interview-form")),
+		chromedp.SetValue(chromedp.CSS("#date"), day),
+		chromedp.SetValue(chromedp.CSS("#time"), "14:30"),
+		chromedp.SetValue(chromedp.CSS("#time_zone"), "Europe/Bratislava"),
+		chromedp.SendKeys(chromedp.CSS("#location"), "Demo Company, Bratislava office"),
+		chromedp.Click(chromedp.CSS("#invite-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#invite-sent")),
+	)
+	if err != nil {
+		t.Fatalf("invite: %v", err)
+	}
+	link := waitForLink(t, filepath.Join(dataDir, "outbox"), regexp.MustCompile(`/interview/[A-Za-z0-9_-]{43}`))
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(base+link),
+		chromedp.WaitVisible(chromedp.CSS("#answer-form")),
+		chromedp.Click(chromedp.CSS("#answer-accepted")),
+		chromedp.Click(chromedp.CSS("#answer-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#answer-saved")),
+	)
+	if err != nil {
+		t.Fatalf("the candidate answers: %v", err)
+	}
+	if when := text(t, ctx, "#interview-when"); !strings.Contains(when, day+" 14:30") {
+		t.Fatalf("the candidate sees the time as %q", when)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(base+"/positions"),
+		chromedp.Click(chromedp.Search(`//a[contains(., "Backend Engineer")]`)),
+		chromedp.WaitVisible(chromedp.CSS("#position-interviews")),
+	)
+	if err != nil {
+		t.Fatalf("back to the position: %v", err)
+	}
+	if got := text(t, ctx, "#position-interviews"); !strings.Contains(got, "Jana Nováková") || !strings.Contains(got, "Accepted") {
+		t.Fatalf("the position's interviews: %q", got)
 	}
 }

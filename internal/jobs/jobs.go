@@ -22,6 +22,7 @@ import (
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/notify"
+	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -31,6 +32,7 @@ type Runner struct {
 	Audit    *audit.Log
 	Accounts *account.Service
 	Tenants  *tenant.Service
+	Recruit  *recruit.Service
 	Mailer   notify.Mailer
 	// Queue is the outgoing email and SMS the services wrote; delivered with Mailer and SMS.
 	Queue     *notify.Queue
@@ -89,6 +91,9 @@ func (r *Runner) Run(ctx context.Context) {
 		{"audit.prune", 24 * time.Hour, func(ctx context.Context) error { _, err := r.Audit.Prune(ctx, r.Retention, 1000); return err }},
 		{"sessions.prune", time.Hour, func(ctx context.Context) error { _, err := r.Accounts.PruneSessions(ctx); return err }},
 		{"email.deliver", min(alertEvery, 2*time.Second), func(ctx context.Context) error { _, err := r.DeliverEmail(ctx); return err }},
+	}
+	if r.Recruit != nil {
+		jobs = append(jobs, job{"interviews.remind", 15 * time.Minute, func(ctx context.Context) error { _, err := r.Recruit.SendInterviewReminders(ctx); return err }})
 	}
 	done := make(chan struct{})
 	for _, j := range jobs {

@@ -30,6 +30,8 @@ type CareerOptions struct {
 	Blobs *blob.Store
 	Queue *notify.Queue
 	I18n  *i18n.Bundle
+	// BaseURL is the address links in emails start with (no trailing slash).
+	BaseURL string
 }
 
 // SetCareer gives the service the file store, the email queue and the

@@ -44,7 +44,7 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 		return nil
 	})
 	// Keys in Go string literals of the packages that produce messages.
-	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard|profile|audit|alert|unlock|security|forgot|reset|mfa|users|invite|reauth|outbox|passkey|roles|positions|position|application|pool|credits|stage|permission|career)\.[a-z0-9_.]+)"`)
+	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard|profile|audit|alert|unlock|security|forgot|reset|mfa|users|invite|reauth|outbox|passkey|roles|positions|position|application|pool|credits|stage|permission|career|interview)\.[a-z0-9_.]*[a-z0-9_])"`)
 	for _, dir := range []string{".", "../account", "../tenant", "../recruit", "../credit"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		for _, f := range files {
@@ -72,6 +72,12 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 	}
 	for _, p := range access.Permissions {
 		used = append(used, "permission."+p.Name())
+	}
+	for _, st := range recruit.InterviewStatuses {
+		used = append(used, "interview.status."+st)
+	}
+	for _, st := range []string{recruit.InterviewAccepted, recruit.InterviewDeclined, recruit.InterviewNewTimeAsked} {
+		used = append(used, "interview.choice."+st)
 	}
 	for _, k := range access.StageKinds {
 		used = append(used, "stage."+string(k))

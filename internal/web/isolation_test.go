@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
@@ -80,6 +81,11 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bInterview, err := f.recruit.InviteInterview(ctx, bActor, bApp.ID, recruit.InterviewInput{Date: time.Now().AddDate(0, 0, 3).Format("2006-01-02"),
+		Time: "10:00", TimeZone: "Europe/Oslo", Minutes: 45, Location: "Secret meeting room"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.credits.GrantAsOperator(ctx, b.ID, credit.GrantInput{Amount: 5, Reason: "purchase", Note: "Secret credit note"}); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +116,8 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	secrets := []string{"Beta Industries Secretname", "bertil-secretlogin", "Bertil Secretperson", bUser.ID, bAlerts[0].ID, bPrincipal.SessionID, b.ID,
 		"Beta Secretrole", bRole.ID, "Secretposition Title", bPos.ID, "Bcandidate Secretname", "secret.candidate@beta.example", bApp.ID,
 		bApp.Candidate.ID, "Secret comment body", bComment.ID, "Secret credit note", bLedger[0].ID, bLedger[1].ID,
-		"Bapplicant Secretname", "secret.applicant@beta.example", bApplied.ID, bDocs[0].ID, "secret-cv.pdf", "Secret CV body"}
+		"Bapplicant Secretname", "secret.applicant@beta.example", bApplied.ID, bDocs[0].ID, "secret-cv.pdf", "Secret CV body",
+		bInterview.ID, "Secret meeting room"}
 
 	// Per pattern: the values for its wildcards, and whether it names an
 	// object of the company (then 404 is the only answer).
@@ -134,7 +141,8 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"POST /positions/{id}/publish": true, "POST /positions/{id}/close": true, "POST /positions/{id}/applications": true,
 		"GET /applications/{id}": true, "POST /applications/{id}/stage": true, "POST /applications/{id}/comments": true,
 		"GET /documents/{id}": true, "GET /careers/{company}/{position}": true, "POST /careers/{company}/{position}": true,
-		"GET /careers/{company}/{position}/thanks": true,
+		"GET /careers/{company}/{position}/thanks": true, "POST /applications/{id}/interviews": true,
+		"GET /interview/{token}": true, "POST /interview/{token}": true,
 	}
 	// Routes without wildcards, and what each may answer (they name no object of B).
 	plain := map[string]bool{}

@@ -132,6 +132,10 @@ func (s *Server) routes() *router {
 	mux.HandleFunc("POST /careers/{company}/{position}", s.handleApply)
 	mux.HandleFunc("GET /careers/{company}/{position}/thanks", s.handleApplyThanks)
 	mux.Handle("GET /documents/{id}", recruitment(s.handleDocument))
+	mux.Handle("POST /applications/{id}/interviews", recruitment(s.handleInterviewInvite))
+	// A candidate's answer to an invitation, through the emailed link.
+	mux.HandleFunc("GET /interview/{token}", s.handleInterviewAnswerForm)
+	mux.HandleFunc("POST /interview/{token}", s.handleInterviewAnswer)
 
 	// Audit trail and alerts.
 	mux.Handle("GET /audit", s.permitted(access.ViewAudit, s.handleAudit))

@@ -93,6 +93,7 @@ type positionData struct {
 	Names        map[string]string
 	// Colleagues the position may be shared with: active users but the owner.
 	Colleagues          []*account.User
+	Interviews          []*recruit.Interview
 	CanEdit, CanPublish bool
 	CanAdd, CanSeeApps  bool
 }
@@ -123,6 +124,10 @@ func (s *Server) renderPosition(w http.ResponseWriter, r *http.Request, status i
 		}
 		for _, app := range d.Applications {
 			d.ByStage[app.Stage] = append(d.ByStage[app.Stage], app)
+		}
+		if d.Interviews, err = s.Recruit.PositionInterviews(r.Context(), a, pos.ID); err != nil {
+			s.fail(w, r, err)
+			return
 		}
 	}
 	if d.CanEdit {
@@ -243,6 +248,12 @@ func (s *Server) handleCandidateAdd(w http.ResponseWriter, r *http.Request) {
 type applicationData struct {
 	Application *recruit.Application
 	Documents   []recruit.Document
+	Interviews  []*recruit.Interview
+	// Colleagues who may take part in an interview; TimeZones offered.
+	Colleagues []*account.User
+	TimeZones  []string
+	CanInvite  bool
+	Invited    bool
 	Comments    []recruit.Comment
 	Names       map[string]string
 	Stages      []access.StageKind
@@ -271,12 +282,30 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 		s.fail(w, r, err)
 		return
 	}
-	names, _, err := s.userNames(r)
+	interviews, err := s.Recruit.Interviews(r.Context(), a, app.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	pg.Data = applicationData{Application: app, Documents: docs, Comments: comments, Names: names, Stages: access.StageKinds,
+	names, users, err := s.userNames(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var colleagues []*account.User
+	for _, u := range users {
+		if u.Status == account.Active {
+			colleagues = append(colleagues, u)
+		}
+	}
+	if pg.Form["time_zone"] == "" {
+		pg.Form["time_zone"] = recruit.DefaultTimeZone(stateOf(r).tenant.DefaultLanguage)
+	}
+	if pg.Form["minutes"] == "" {
+		pg.Form["minutes"] = "60"
+	}
+	pg.Data = applicationData{Application: app, Documents: docs, Interviews: interviews, Colleagues: colleagues, TimeZones: recruit.TimeZones,
+		CanInvite: canInvite(a, app), Invited: r.URL.Query().Get("invited") == "1", Comments: comments, Names: names, Stages: access.StageKinds,
 		CanMove: recruit.Decide(a, access.MoveStage, app), CanComment: recruit.Decide(a, access.Comment, app)}
 	s.render(w, r, status, "application", pg)
 }
