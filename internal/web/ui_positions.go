@@ -254,11 +254,11 @@ type applicationData struct {
 	TimeZones  []string
 	CanInvite  bool
 	Invited    bool
-	Comments    []recruit.Comment
-	Names       map[string]string
-	Stages      []access.StageKind
-	CanMove     bool
-	CanComment  bool
+	Comments   []recruit.Comment
+	Names      map[string]string
+	Stages     []access.StageKind
+	CanMove    bool
+	CanComment bool
 }
 
 func (s *Server) handleApplication(w http.ResponseWriter, r *http.Request) {
