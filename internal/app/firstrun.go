@@ -192,7 +192,7 @@ func (a *App) seedDemo(ctx context.Context, t *tenant.Tenant, password string) e
 			if err != nil {
 				return err
 			}
-			if err := a.Recruit.MoveStage(ctx, by, app.ID, c.stage); err != nil {
+			if err := a.Recruit.MoveStage(ctx, by, app.ID, c.stage, "qualifications"); err != nil {
 				return err
 			}
 		}

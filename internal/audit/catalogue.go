@@ -98,6 +98,9 @@ const (
 	// InterviewScheduled, InterviewAnswered: an invitation to an interview and the candidate's answer.
 	InterviewScheduled Action = "interview.scheduled"
 	InterviewAnswered  Action = "interview.answered"
+	// ApplicationRated, ApplicationLabeled: a colleague's rating; a label added or removed.
+	ApplicationRated   Action = "application.rated"
+	ApplicationLabeled Action = "application.labeled"
 )
 
 // DetailKind is the type of a detail value. There is deliberately no free
@@ -193,7 +196,10 @@ var Catalogue = map[Action]Spec{
 	PositionClosed:    {Track: History},
 	ApplicationCreated: {Track: History, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"staff", "career_page", "demo"}},
 		{Name: "stage", Kind: Enum, Values: stageValues}}},
-	StageChanged:         {Track: History, Details: []Detail{{Name: "stage", Kind: Enum, Values: stageValues}, {Name: "previous_stage", Kind: Enum, Values: stageValues}}},
+	StageChanged: {Track: History, Details: []Detail{{Name: "stage", Kind: Enum, Values: stageValues}, {Name: "previous_stage", Kind: Enum, Values: stageValues},
+		{Name: "reason", Kind: Enum, Values: []string{"", "qualifications", "experience", "position_filled", "withdrew", "salary", "other"}}}},
+	ApplicationRated:     {Track: History, Details: []Detail{{Name: "rating", Kind: Enum, Values: []string{"invite", "not_suitable", "later"}}}},
+	ApplicationLabeled:   {Track: History, Details: []Detail{{Name: "added", Kind: Bool}}},
 	ApplicationCommented: {Track: History},
 	InterviewScheduled:   {Track: History, Details: []Detail{{Name: "minutes", Kind: Int}, {Name: "participants", Kind: Int}}},
 	InterviewAnswered:    {Track: History, Details: []Detail{{Name: "answer", Kind: Enum, Values: []string{"accepted", "declined", "new_time_requested"}}}},

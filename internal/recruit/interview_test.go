@@ -151,3 +151,79 @@ func TestCalendarFile(t *testing.T) {
 		t.Errorf("escaping or folding is wrong:\n%s", unfolded)
 	}
 }
+
+// TestCardRatingsLabelsNotesAndHistory: who may rate, label and keep
+// notes; notes are private; rejecting needs a reason; the history lists
+// what happened.
+func TestCardRatingsLabelsNotesAndHistory(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	pos := e.position(t, "recruiter2", "Engineer")
+	lm, owner := e.users[access.LineManager], e.users["recruiter2"]
+	if err := e.svc.SharePosition(ctx, owner, pos.ID, []string{lm.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	app := e.apply(t, "recruiter2", pos.ID, "Rita", "rita@example.org", access.StagePreselected)
+	var ve *recruit.ValidationError
+	if err := e.svc.Rate(ctx, lm, app.ID, "brilliant"); !errors.As(err, &ve) {
+		t.Fatalf("unknown rating: %v", err)
+	}
+	for _, v := range []string{recruit.RateLater, recruit.RateInvite} { // the second replaces the first
+		if err := e.svc.Rate(ctx, lm, app.ID, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.svc.Rate(ctx, e.users[access.Recruiter], app.ID, recruit.RateInvite); !errors.Is(err, recruit.ErrForbidden) {
+		t.Fatalf("a pool recruiter rates: %v", err)
+	}
+	if err := e.svc.AddLabel(ctx, lm, app.ID, "senior"); !errors.Is(err, recruit.ErrForbidden) {
+		t.Fatalf("a line manager labels: %v", err)
+	}
+	for _, l := range []string{"senior", "go", "senior"} {
+		if err := e.svc.AddLabel(ctx, owner, app.ID, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.svc.AddLabel(ctx, owner, app.ID, strings.Repeat("x", 41)); !errors.As(err, &ve) {
+		t.Fatalf("long label: %v", err)
+	}
+	if err := e.svc.RemoveLabel(ctx, owner, app.ID, "go"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.AddNote(ctx, lm, app.ID, "Reminds me of Ada."); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.MoveStage(ctx, owner, app.ID, access.StageRejected, ""); !errors.As(err, &ve) || ve.Fields["reason"] == "" {
+		t.Fatalf("rejecting without a reason: %v", err)
+	}
+	if err := e.svc.MoveStage(ctx, owner, app.ID, access.StageRejected, "position_filled"); err != nil {
+		t.Fatal(err)
+	}
+	lmCard, err := e.svc.Card(ctx, lm, app.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lmCard.Ratings) != 1 || lmCard.Ratings[0].Value != recruit.RateInvite || len(lmCard.Notes) != 1 || strings.Join(lmCard.Labels, ",") != "senior" {
+		t.Fatalf("line manager's card: %+v", lmCard)
+	}
+	ownerCard, err := e.svc.Card(ctx, owner, app.ID)
+	if err != nil || len(ownerCard.Notes) != 0 {
+		t.Fatalf("the owner sees another's private note: %+v %v", ownerCard, err)
+	}
+	var actions []string
+	for _, r := range ownerCard.History {
+		actions = append(actions, string(r.Action))
+	}
+	got := strings.Join(actions, " ")
+	for _, want := range []string{"application.stage_changed", "application.labeled", "application.rated", "application.created"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("history lacks %s: %s", want, got)
+		}
+	}
+	if a, _ := e.svc.Application(ctx, owner, app.ID); a.RejectionReason != "position_filled" {
+		t.Fatalf("rejection reason %q", a.RejectionReason)
+	}
+	if _, err := e.svc.Card(ctx, e.users["foreign"], app.ID); !errors.Is(err, recruit.ErrNotFound) {
+		t.Fatalf("another company's card: %v", err)
+	}
+}

@@ -96,6 +96,8 @@ type Application struct {
 	TenantID string
 	ID       string
 	Stage    access.StageKind
+	// RejectionReason is one of RejectionReasons when the stage is rejected.
+	RejectionReason string
 	// Source is the channel the application came through; CoverLetter the candidate's text.
 	Source      string
 	CoverLetter string
@@ -628,7 +630,7 @@ func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID s
 	return app, nil
 }
 
-const selectApplication = `SELECT a.tenant_id, a.id, a.stage, a.source, a.cover_letter, a.created_at, a.updated_at, a.position_id, p.title, p.status, p.owner_id,
+const selectApplication = `SELECT a.tenant_id, a.id, a.stage, a.rejection_reason, a.source, a.cover_letter, a.created_at, a.updated_at, a.position_id, p.title, p.status, p.owner_id,
 	c.id, c.name, c.email, c.phone
 	FROM applications a JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id
 	JOIN candidates c ON c.tenant_id = a.tenant_id AND c.id = a.candidate_id`
@@ -636,7 +638,7 @@ const selectApplication = `SELECT a.tenant_id, a.id, a.stage, a.source, a.cover_
 func scanApplication(row rowScanner) (*Application, error) {
 	a := &Application{Position: &Position{}, Candidate: &Candidate{}}
 	var stage string
-	if err := row.Scan(&a.TenantID, &a.ID, &stage, &a.Source, &a.CoverLetter, &a.CreatedAt, &a.UpdatedAt, &a.Position.ID, &a.Position.Title, &a.Position.Status, &a.Position.OwnerID,
+	if err := row.Scan(&a.TenantID, &a.ID, &stage, &a.RejectionReason, &a.Source, &a.CoverLetter, &a.CreatedAt, &a.UpdatedAt, &a.Position.ID, &a.Position.Title, &a.Position.Status, &a.Position.OwnerID,
 		&a.Candidate.ID, &a.Candidate.Name, &a.Candidate.Email, &a.Candidate.Phone); err != nil {
 		return nil, err
 	}
@@ -760,10 +762,16 @@ func (s *Service) pool(ctx context.Context, q querier, a access.Actor) ([]*Appli
 	return slices.DeleteFunc(out, func(app *Application) bool { return !Decide(a, access.ViewApplications, app) }), nil
 }
 
-// MoveStage moves an application to a stage.
-func (s *Service) MoveStage(ctx context.Context, a access.Actor, id string, stage access.StageKind) error {
+// MoveStage moves an application to a stage; moving it to rejected needs
+// one of RejectionReasons.
+func (s *Service) MoveStage(ctx context.Context, a access.Actor, id string, stage access.StageKind, reason string) error {
 	if !slices.Contains(access.StageKinds, stage) {
 		return &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
+	}
+	if stage != access.StageRejected {
+		reason = ""
+	} else if !slices.Contains(RejectionReasons, reason) {
+		return &ValidationError{Fields: map[string]string{"reason": "error.rejection_reason"}}
 	}
 	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
 		app, err := s.authorizeApplication(ctx, tx, a, access.MoveStage, id)
@@ -773,13 +781,13 @@ func (s *Service) MoveStage(ctx context.Context, a access.Actor, id string, stag
 		if app.Stage == stage {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE applications SET stage = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
-			a.TenantID, id, string(stage), s.now()); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET stage = $3, rejection_reason = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
+			a.TenantID, id, string(stage), reason, s.now()); err != nil {
 			return fmt.Errorf("move application: %w", err)
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.StageChanged, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "application", ID: id}, {Kind: "candidate", ID: app.Candidate.ID}},
-			Details: map[string]string{"stage": string(stage), "previous_stage": string(app.Stage)}})
+			Details: map[string]string{"stage": string(stage), "previous_stage": string(app.Stage), "reason": reason}})
 	}))
 }
 

@@ -418,3 +418,53 @@ func TestInterviewThroughThePages(t *testing.T) {
 		t.Fatalf("unknown link: %d", res.StatusCode)
 	}
 }
+
+// TestCardThroughThePages: ratings, labels, private notes, a rejection
+// with its reason and the history, through the candidate card.
+func TestCardThroughThePages(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	pos, rec := f.publishedPosition(t, "Engineer")
+	lm, lmTok := f.roleUser("lina", access.LineManager)
+	if err := f.recruit.SharePosition(ctx, rec, pos.ID, []string{lm.ID}); err != nil {
+		t.Fatal(err)
+	}
+	_, recTok := f.roleUserSession(t, "rolf")
+	app, err := f.recruit.AddCandidate(ctx, rec, pos.ID, recruit.CandidateInput{Name: "Rita", Email: "rita@example.org"}, access.StageNew, recruit.ViaStaff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(tok, path string, form url.Values) int {
+		return f.do(request{method: "POST", path: "/applications/" + app.ID + path, cookie: tok, form: form}).StatusCode
+	}
+	if c := post(lmTok, "/rating", url.Values{"rating": {"not_suitable"}}); c != http.StatusSeeOther {
+		t.Fatalf("rate: %d", c)
+	}
+	if c := post(lmTok, "/labels", url.Values{"label": {"x"}}); c != http.StatusForbidden {
+		t.Fatalf("line manager labels: %d", c)
+	}
+	if c := post(recTok, "/labels", url.Values{"label": {"<b>remote</b>"}}); c != http.StatusSeeOther {
+		t.Fatalf("label: %d", c)
+	}
+	if c := post(lmTok, "/notes", url.Values{"note_body": {"Private thought"}}); c != http.StatusSeeOther {
+		t.Fatalf("note: %d", c)
+	}
+	if c := post(recTok, "/stage", url.Values{"stage": {"rejected"}}); c != http.StatusUnprocessableEntity {
+		t.Fatalf("rejection without a reason: %d", c)
+	}
+	if c := post(recTok, "/stage", url.Values{"stage": {"rejected"}, "reason": {"salary"}}); c != http.StatusSeeOther {
+		t.Fatalf("rejection: %d", c)
+	}
+	recCard := body(t, f.do(request{method: "GET", path: "/applications/" + app.ID, cookie: recTok}))
+	for _, want := range []string{"Not suitable", "&lt;b&gt;remote&lt;/b&gt;", "Salary expectations do not match", "history-list", "Label changed", "Candidate rated"} {
+		if !strings.Contains(recCard, want) {
+			t.Errorf("the recruiter's card lacks %q", want)
+		}
+	}
+	if strings.Contains(recCard, "Private thought") {
+		t.Fatal("the recruiter sees the line manager's private note")
+	}
+	if lmCard := body(t, f.do(request{method: "GET", path: "/applications/" + app.ID, cookie: lmTok})); !strings.Contains(lmCard, "Private thought") {
+		t.Fatal("the line manager does not see their own note")
+	}
+}

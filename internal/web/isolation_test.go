@@ -142,6 +142,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"GET /applications/{id}": true, "POST /applications/{id}/stage": true, "POST /applications/{id}/comments": true,
 		"GET /documents/{id}": true, "GET /careers/{company}/{position}": true, "POST /careers/{company}/{position}": true,
 		"GET /careers/{company}/{position}/thanks": true, "POST /applications/{id}/interviews": true,
+		"POST /applications/{id}/rating": true, "POST /applications/{id}/labels": true, "POST /applications/{id}/notes": true,
 		"GET /interview/{token}": true, "POST /interview/{token}": true,
 	}
 	// Routes without wildcards, and what each may answer (they name no object of B).
@@ -221,7 +222,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 			if method == "POST" {
 				form = url.Values{"role": {"recruiter"}, "code": {"123456"}, "display_name": {"Ada"}, "email": {"new@acme.example"},
 					"title": {"A title"}, "language": {"en"}, "name": {"A name"}, "body": {"A comment"}, "stage": {"hired"},
-					"member": {bUser.ID, bHR.ID}, "permission": {"positions.view"}, "right": {"users.manage"}, "amount": {"3"}, "reason": {"purchase"}}
+					"member": {bUser.ID, bHR.ID}, "permission": {"positions.view"}, "rating": {"invite"}, "label": {"x"}, "note_body": {"n"}, "right": {"users.manage"}, "amount": {"3"}, "reason": {"purchase"}}
 			}
 			res := f.do(request{method: method, path: p, cookie: tok, form: form})
 			body := body(t, res)

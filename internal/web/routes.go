@@ -133,6 +133,9 @@ func (s *Server) routes() *router {
 	mux.HandleFunc("GET /careers/{company}/{position}/thanks", s.handleApplyThanks)
 	mux.Handle("GET /documents/{id}", recruitment(s.handleDocument))
 	mux.Handle("POST /applications/{id}/interviews", recruitment(s.handleInterviewInvite))
+	mux.Handle("POST /applications/{id}/rating", recruitment(s.handleRate))
+	mux.Handle("POST /applications/{id}/labels", recruitment(s.handleLabel))
+	mux.Handle("POST /applications/{id}/notes", recruitment(s.handleNote))
 	// A candidate's answer to an invitation, through the emailed link.
 	mux.HandleFunc("GET /interview/{token}", s.handleInterviewAnswerForm)
 	mux.HandleFunc("POST /interview/{token}", s.handleInterviewAnswer)

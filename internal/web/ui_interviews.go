@@ -88,3 +88,51 @@ func (s *Server) handleInterviewAnswer(w http.ResponseWriter, r *http.Request) {
 func canInvite(a access.Actor, app *recruit.Application) bool {
 	return recruit.Decide(a, access.InviteInterview, app)
 }
+
+// handleRate sets the user's rating of an application.
+func (s *Server) handleRate(w http.ResponseWriter, r *http.Request) {
+	s.cardChange(w, r, "#ratings", func(a access.Actor, id string) error {
+		return s.Recruit.Rate(r.Context(), a, id, r.PostForm.Get("rating"))
+	})
+}
+
+// handleLabel adds (or with remove=1 removes) a label.
+func (s *Server) handleLabel(w http.ResponseWriter, r *http.Request) {
+	s.cardChange(w, r, "#labels", func(a access.Actor, id string) error {
+		if r.PostForm.Get("remove") == "1" {
+			return s.Recruit.RemoveLabel(r.Context(), a, id, r.PostForm.Get("label"))
+		}
+		return s.Recruit.AddLabel(r.Context(), a, id, r.PostForm.Get("label"))
+	})
+}
+
+// handleNote keeps a private note.
+func (s *Server) handleNote(w http.ResponseWriter, r *http.Request) {
+	s.cardChange(w, r, "#notes", func(a access.Actor, id string) error {
+		return s.Recruit.AddNote(r.Context(), a, id, r.PostForm.Get("note_body"))
+	})
+}
+
+// cardChange runs a change on an application from its card and returns to
+// the card: the section on success, the card with the messages otherwise.
+func (s *Server) cardChange(w http.ResponseWriter, r *http.Request, anchor string, change func(a access.Actor, id string) error) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	err := change(stateOf(r).principal.Actor(), r.PathValue("id"))
+	if fields, ok := fieldErrors(err); ok {
+		pg := s.newPage(r, "application.title")
+		pg.Errors = fields
+		for _, k := range []string{"label", "note_body"} {
+			pg.Form[k] = r.PostForm.Get(k)
+		}
+		s.renderApplication(w, r, http.StatusUnprocessableEntity, pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/applications/"+r.PathValue("id")+anchor, http.StatusSeeOther)
+}

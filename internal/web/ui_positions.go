@@ -254,6 +254,11 @@ type applicationData struct {
 	TimeZones  []string
 	CanInvite  bool
 	Invited    bool
+	// Card holds ratings, labels, the user's private notes and the history.
+	Card             *recruit.CardDetails
+	RatingValues     []string
+	RejectionReasons []string
+	CanRate          bool
 	Comments   []recruit.Comment
 	Names      map[string]string
 	Stages     []access.StageKind
@@ -287,6 +292,11 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 		s.fail(w, r, err)
 		return
 	}
+	card, err := s.Recruit.Card(r.Context(), a, app.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	names, users, err := s.userNames(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -305,7 +315,8 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 		pg.Form["minutes"] = "60"
 	}
 	pg.Data = applicationData{Application: app, Documents: docs, Interviews: interviews, Colleagues: colleagues, TimeZones: recruit.TimeZones,
-		CanInvite: canInvite(a, app), Invited: r.URL.Query().Get("invited") == "1", Comments: comments, Names: names, Stages: access.StageKinds,
+		CanInvite: canInvite(a, app), Invited: r.URL.Query().Get("invited") == "1", Card: card, RatingValues: recruit.RatingValues,
+		RejectionReasons: recruit.RejectionReasons, CanRate: recruit.Decide(a, access.Rate, app), Comments: comments, Names: names, Stages: access.StageKinds,
 		CanMove: recruit.Decide(a, access.MoveStage, app), CanComment: recruit.Decide(a, access.Comment, app)}
 	s.render(w, r, status, "application", pg)
 }
@@ -315,7 +326,7 @@ func (s *Server) handleStageMove(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	err := s.Recruit.MoveStage(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), access.StageKind(r.PostForm.Get("stage")))
+	err := s.Recruit.MoveStage(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), access.StageKind(r.PostForm.Get("stage")), r.PostForm.Get("reason"))
 	if fields, ok := fieldErrors(err); ok {
 		pg := s.newPage(r, "application.title")
 		pg.Errors = fields

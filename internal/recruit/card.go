@@ -1,0 +1,197 @@
+package recruit
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/tenant"
+)
+
+// RejectionReasons are the reasons an application can be rejected for.
+var RejectionReasons = []string{"qualifications", "experience", "position_filled", "withdrew", "salary", "other"}
+
+// Ratings colleagues give an application (Teamio's line-manager ratings).
+const (
+	RateInvite      = "invite"
+	RateNotSuitable = "not_suitable"
+	RateLater       = "later"
+)
+
+// RatingValues lists them.
+var RatingValues = []string{RateInvite, RateNotSuitable, RateLater}
+
+// Rating is one colleague's rating of an application.
+type Rating struct {
+	UserID string
+	Value  string
+}
+
+// Rate sets the actor's rating of an application (one per colleague).
+func (s *Service) Rate(ctx context.Context, a access.Actor, applicationID, value string) error {
+	if !slices.Contains(RatingValues, value) {
+		return &ValidationError{Fields: map[string]string{"rating": "error.rating"}}
+	}
+	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+		app, err := s.authorizeApplication(ctx, tx, a, access.Rate, applicationID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ratings (tenant_id, application_id, user_id, value, updated_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (tenant_id, application_id, user_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+			a.TenantID, applicationID, a.UserID, value, s.now()); err != nil {
+			return fmt.Errorf("rate: %w", err)
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationRated, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "application", ID: applicationID}, {Kind: "candidate", ID: app.Candidate.ID}},
+			Details: map[string]string{"rating": value}})
+	}))
+}
+
+// cleanLabel checks a label: one line of at most 40 characters.
+func cleanLabel(label string) (string, bool) {
+	label, ok := cleanText(label, 40, true)
+	return label, ok
+}
+
+// AddLabel puts a label on an application; RemoveLabel takes it off. Both
+// need the right to move the application through the pipeline.
+func (s *Service) AddLabel(ctx context.Context, a access.Actor, applicationID, label string) error {
+	return s.label(ctx, a, applicationID, label, true)
+}
+
+// RemoveLabel takes a label off an application.
+func (s *Service) RemoveLabel(ctx context.Context, a access.Actor, applicationID, label string) error {
+	return s.label(ctx, a, applicationID, label, false)
+}
+
+func (s *Service) label(ctx context.Context, a access.Actor, applicationID, label string, add bool) error {
+	label, ok := cleanLabel(label)
+	if !ok {
+		return &ValidationError{Fields: map[string]string{"label": "error.label"}}
+	}
+	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+		app, err := s.authorizeApplication(ctx, tx, a, access.MoveStage, applicationID)
+		if err != nil {
+			return err
+		}
+		var res sql.Result
+		if add {
+			res, err = tx.ExecContext(ctx, `INSERT INTO application_labels (tenant_id, application_id, label, created_at) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (tenant_id, application_id, label) DO NOTHING`, a.TenantID, applicationID, label, s.now())
+		} else {
+			res, err = tx.ExecContext(ctx, `DELETE FROM application_labels WHERE tenant_id = $1 AND application_id = $2 AND label = $3`, a.TenantID, applicationID, label)
+		}
+		if err != nil {
+			return fmt.Errorf("label: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationLabeled, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "application", ID: applicationID}, {Kind: "candidate", ID: app.Candidate.ID}},
+			Details: map[string]string{"added": fmt.Sprint(add)}})
+	}))
+}
+
+// Note is a private note: only its author ever sees it.
+type Note struct {
+	ID        string
+	Body      string
+	CreatedAt time.Time
+}
+
+// AddNote keeps a private note of the actor on an application they see.
+func (s *Service) AddNote(ctx context.Context, a access.Actor, applicationID, body string) error {
+	body = strings.TrimSpace(norm.NFC.String(body))
+	if body == "" || !utf8.ValidString(body) || utf8.RuneCountInString(body) > 5000 ||
+		strings.ContainsFunc(body, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
+		return &ValidationError{Fields: map[string]string{"note_body": "error.comment"}}
+	}
+	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+		if _, err := s.authorizeApplication(ctx, tx, a, access.ViewApplications, applicationID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO private_notes (tenant_id, id, application_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			a.TenantID, tenant.NewID(), applicationID, a.UserID, body, s.now())
+		return err
+	}))
+}
+
+// CardDetails are the parts of a candidate card beyond the application:
+// ratings, labels, the actor's own private notes and the history.
+type CardDetails struct {
+	Ratings []Rating
+	Labels  []string
+	Notes   []Note
+	History []audit.Record
+}
+
+// Card reads the details of an application's card for the actor.
+func (s *Service) Card(ctx context.Context, a access.Actor, applicationID string) (*CardDetails, error) {
+	d := &CardDetails{}
+	err := s.read(ctx, a, func(q querier) error {
+		if _, err := s.authorizeApplication(ctx, q, a, access.ViewApplications, applicationID); err != nil {
+			return err
+		}
+		rows, err := q.QueryContext(ctx, `SELECT user_id, value FROM ratings WHERE tenant_id = $1 AND application_id = $2 ORDER BY updated_at`, a.TenantID, applicationID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var r Rating
+			if err := rows.Scan(&r.UserID, &r.Value); err != nil {
+				rows.Close()
+				return err
+			}
+			d.Ratings = append(d.Ratings, r)
+		}
+		rows.Close()
+		lrows, err := q.QueryContext(ctx, `SELECT label FROM application_labels WHERE tenant_id = $1 AND application_id = $2 ORDER BY label`, a.TenantID, applicationID)
+		if err != nil {
+			return err
+		}
+		for lrows.Next() {
+			var l string
+			if err := lrows.Scan(&l); err != nil {
+				lrows.Close()
+				return err
+			}
+			d.Labels = append(d.Labels, l)
+		}
+		lrows.Close()
+		nrows, err := q.QueryContext(ctx, `SELECT id, body, created_at FROM private_notes WHERE tenant_id = $1 AND application_id = $2 AND author_id = $3
+			ORDER BY created_at, id`, a.TenantID, applicationID, a.UserID)
+		if err != nil {
+			return err
+		}
+		defer nrows.Close()
+		for nrows.Next() {
+			var n Note
+			if err := nrows.Scan(&n.ID, &n.Body, &n.CreatedAt); err != nil {
+				return err
+			}
+			n.CreatedAt = n.CreatedAt.UTC()
+			d.Notes = append(d.Notes, n)
+		}
+		return nrows.Err()
+	})
+	if err != nil {
+		return nil, s.finish(ctx, a, err)
+	}
+	d.History, _, err = s.audit.List(ctx, a.TenantID, audit.Filter{Track: audit.History, ObjectKind: "application", ObjectID: applicationID, Limit: audit.MaxPage})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
