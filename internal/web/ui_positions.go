@@ -259,11 +259,11 @@ type applicationData struct {
 	RatingValues     []string
 	RejectionReasons []string
 	CanRate          bool
-	Comments   []recruit.Comment
-	Names      map[string]string
-	Stages     []access.StageKind
-	CanMove    bool
-	CanComment bool
+	Comments         []recruit.Comment
+	Names            map[string]string
+	Stages           []access.StageKind
+	CanMove          bool
+	CanComment       bool
 }
 
 func (s *Server) handleApplication(w http.ResponseWriter, r *http.Request) {
