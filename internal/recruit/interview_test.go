@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -225,5 +226,63 @@ func TestCardRatingsLabelsNotesAndHistory(t *testing.T) {
 	}
 	if _, err := e.svc.Card(ctx, e.users["foreign"], app.ID); !errors.Is(err, recruit.ErrNotFound) {
 		t.Fatalf("another company's card: %v", err)
+	}
+}
+
+// TestCandidateListAndBulk: the list shows what each role may see, with
+// filters; a bulk action changes what the actor may change and counts the rest.
+func TestCandidateListAndBulk(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	own := e.position(t, access.Recruiter, "Own")
+	other := e.position(t, "recruiter2", "Other")
+	a1 := e.apply(t, access.Recruiter, own.ID, "Anna Alpha", "anna@example.org", access.StageNew)
+	e.apply(t, access.Recruiter, own.ID, "Bert Beta", "bert@example.org", access.StageInterview)
+	c1 := e.apply(t, "recruiter2", other.ID, "Cecil Gamma", "cecil@example.org", access.StageInterview)
+	e.apply(t, "recruiter2", other.ID, "Dora Delta", "dora@example.org", access.StageNew)
+	names := func(apps []*recruit.Application) string {
+		var out []string
+		for _, a := range apps {
+			out = append(out, a.Candidate.Name)
+		}
+		slices.Sort(out)
+		return strings.Join(out, ",")
+	}
+	rec := e.users[access.Recruiter]
+	for _, tc := range []struct {
+		who  string
+		f    recruit.ListFilter
+		want string
+	}{
+		{access.Recruiter, recruit.ListFilter{}, "Anna Alpha,Bert Beta,Cecil Gamma"}, // own, plus the other's pool candidate
+		{access.HRManager, recruit.ListFilter{}, "Anna Alpha,Bert Beta,Cecil Gamma,Dora Delta"},
+		{access.HRManager, recruit.ListFilter{Text: "GAMMA"}, "Cecil Gamma"},
+		{access.HRManager, recruit.ListFilter{Text: "dora@"}, "Dora Delta"},
+		{access.HRManager, recruit.ListFilter{Text: "%"}, ""},
+		{access.HRManager, recruit.ListFilter{Stage: access.StageInterview, PositionID: own.ID}, "Bert Beta"},
+		{access.LineManager, recruit.ListFilter{}, ""},
+		{"foreign", recruit.ListFilter{}, ""},
+	} {
+		got, err := e.svc.ListApplications(ctx, e.users[tc.who], tc.f)
+		if err != nil || names(got) != tc.want {
+			t.Errorf("%s %+v: %q %v, want %q", tc.who, tc.f, names(got), err, tc.want)
+		}
+	}
+	if _, err := e.svc.ListApplications(ctx, e.users[access.CaseHandler], recruit.ListFilter{}); !errors.Is(err, recruit.ErrForbidden) {
+		t.Fatalf("case handler's list: %v", err)
+	}
+	res, err := e.svc.Bulk(ctx, rec, []string{a1.ID, c1.ID, "nope"}, recruit.BulkAction{Kind: "reject", Reason: "other"})
+	if err != nil || res.Done != 1 || res.Refused != 2 {
+		t.Fatalf("bulk reject: %+v %v", res, err)
+	}
+	var ve *recruit.ValidationError
+	if _, err := e.svc.Bulk(ctx, rec, []string{a1.ID}, recruit.BulkAction{Kind: "reject"}); !errors.As(err, &ve) {
+		t.Fatalf("bulk reject without a reason: %v", err)
+	}
+	if _, err := e.svc.Bulk(ctx, rec, nil, recruit.BulkAction{Kind: "label", Label: "x"}); !errors.As(err, &ve) {
+		t.Fatalf("empty selection: %v", err)
+	}
+	if got, _ := e.svc.ListApplications(ctx, rec, recruit.ListFilter{Stage: access.StageRejected}); names(got) != "Anna Alpha" {
+		t.Fatalf("after the bulk rejection: %s", names(got))
 	}
 }

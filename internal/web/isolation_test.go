@@ -156,7 +156,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"POST /account/mfa/sms/disable", "POST /account/mfa/webauthn/begin", "POST /account/mfa/webauthn/finish", "POST /account/mfa/email/confirm",
 		"POST /account/mfa/email/disable", "POST /account/sessions/revoke-others", "GET /users", "POST /users/invite",
 		"GET /audit", "GET /audit/security", "GET /dev/outbox", "/",
-		"GET /roles", "POST /roles", "GET /credits", "POST /credits/grant", "GET /positions", "POST /positions", "GET /pool",
+		"GET /candidates", "POST /candidates/bulk", "GET /roles", "POST /roles", "GET /credits", "POST /credits/grant", "GET /positions", "POST /positions", "GET /pool",
 	} {
 		plain[p] = true
 	}
@@ -222,7 +222,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 			if method == "POST" {
 				form = url.Values{"role": {"recruiter"}, "code": {"123456"}, "display_name": {"Ada"}, "email": {"new@acme.example"},
 					"title": {"A title"}, "language": {"en"}, "name": {"A name"}, "body": {"A comment"}, "stage": {"hired"},
-					"member": {bUser.ID, bHR.ID}, "permission": {"positions.view"}, "rating": {"invite"}, "label": {"x"}, "note_body": {"n"}, "right": {"users.manage"}, "amount": {"3"}, "reason": {"purchase"}}
+					"member": {bUser.ID, bHR.ID}, "permission": {"positions.view"}, "rating": {"invite"}, "label": {"x"}, "note_body": {"n"}, "application": {bApp.ID, bApplied.ID}, "action": {"label"}, "right": {"users.manage"}, "amount": {"3"}, "reason": {"purchase"}}
 			}
 			res := f.do(request{method: method, path: p, cookie: tok, form: form})
 			body := body(t, res)

@@ -125,6 +125,8 @@ func (s *Server) routes() *router {
 	mux.Handle("POST /applications/{id}/stage", recruitment(s.handleStageMove))
 	mux.Handle("POST /applications/{id}/comments", recruitment(s.handleComment))
 	mux.Handle("GET /pool", recruitmentFor(access.ViewSharedPool, s.handlePool))
+	mux.Handle("GET /candidates", recruitment(s.handleCandidates))
+	mux.Handle("POST /candidates/bulk", recruitmentFor(access.MoveStage, s.handleBulk))
 
 	// The public career page of each company.
 	mux.HandleFunc("GET /careers/{company}", s.handleCareers)
