@@ -101,6 +101,8 @@ const (
 	// ApplicationRated, ApplicationLabeled: a colleague's rating; a label added or removed.
 	ApplicationRated   Action = "application.rated"
 	ApplicationLabeled Action = "application.labeled"
+	// TemplateChanged: a company changed (or reset) the wording of an email to candidates.
+	TemplateChanged Action = "template.changed"
 )
 
 // DetailKind is the type of a detail value. There is deliberately no free
@@ -198,8 +200,10 @@ var Catalogue = map[Action]Spec{
 		{Name: "stage", Kind: Enum, Values: stageValues}}},
 	StageChanged: {Track: History, Details: []Detail{{Name: "stage", Kind: Enum, Values: stageValues}, {Name: "previous_stage", Kind: Enum, Values: stageValues},
 		{Name: "reason", Kind: Enum, Values: []string{"", "qualifications", "experience", "position_filled", "withdrew", "salary", "other"}}}},
-	ApplicationRated:     {Track: History, Details: []Detail{{Name: "rating", Kind: Enum, Values: []string{"invite", "not_suitable", "later"}}}},
-	ApplicationLabeled:   {Track: History, Details: []Detail{{Name: "added", Kind: Bool}}},
+	ApplicationRated:   {Track: History, Details: []Detail{{Name: "rating", Kind: Enum, Values: []string{"invite", "not_suitable", "later"}}}},
+	ApplicationLabeled: {Track: History, Details: []Detail{{Name: "added", Kind: Bool}}},
+	TemplateChanged: {Track: Admin, Details: []Detail{{Name: "kind", Kind: Enum, Values: []string{"acknowledgement", "rejection", "invitation"}},
+		{Name: "language", Kind: Enum, Values: languageValues}, {Name: "reset", Kind: Bool}}},
 	ApplicationCommented: {Track: History},
 	InterviewScheduled:   {Track: History, Details: []Detail{{Name: "minutes", Kind: Int}, {Name: "participants", Kind: Int}}},
 	InterviewAnswered:    {Track: History, Details: []Detail{{Name: "answer", Kind: Enum, Values: []string{"accepted", "declined", "new_time_requested"}}}},

@@ -233,6 +233,12 @@ func (r *Runner) DeliverEmail(ctx context.Context) (int, error) {
 	results, err := r.Queue.Deliver(ctx, r.Mailer, r.SMS, 50)
 	sent := 0
 	for _, d := range results {
+		if r.Recruit != nil {
+			// The candidate card shows how each email to the candidate went.
+			if merr := r.Recruit.MessageDelivered(ctx, d.TenantID, d.ID, d.Err == nil, d.Dropped); merr != nil {
+				r.Logger.Warn("message status not recorded", "tenant_id", d.TenantID, "email_id", d.ID, "error", merr.Error())
+			}
+		}
 		switch {
 		case d.Err == nil:
 			sent++

@@ -45,25 +45,38 @@ func (q *Queue) EnqueueSMS(ctx context.Context, tx *sql.Tx, tenantID, to, text s
 // Enqueue adds m to the queue inside tx. The message is checked now, so a
 // bad one fails the change that wanted to send it.
 func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, tenantID string, m Message) error {
+	_, err := q.EnqueueID(ctx, tx, tenantID, m)
+	return err
+}
+
+// EnqueueID is Enqueue, returning the queued message's id (which Deliver
+// reports back, so the sender can follow the delivery).
+func (q *Queue) EnqueueID(ctx context.Context, tx *sql.Tx, tenantID string, m Message) (string, error) {
 	if _, err := Compose("kandidat@localhost", m, q.now()); err != nil {
-		return err
+		return "", err
 	}
-	return q.insert(ctx, tx, tenantID, queued{Message: m})
+	return q.insertID(ctx, tx, tenantID, queued{Message: m})
 }
 
 func (q *Queue) insert(ctx context.Context, tx *sql.Tx, tenantID string, item queued) error {
+	_, err := q.insertID(ctx, tx, tenantID, item)
+	return err
+}
+
+func (q *Queue) insertID(ctx context.Context, tx *sql.Tx, tenantID string, item queued) (string, error) {
 	b, err := json.Marshal(item)
 	if err != nil {
-		return err
+		return "", err
 	}
-	id := make([]byte, 16)
-	rand.Read(id)
+	raw := make([]byte, 16)
+	rand.Read(raw)
+	id := hex.EncodeToString(raw)
 	now := q.now()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO email_queue (tenant_id, id, message, created_at, next_try_at) VALUES ($1, $2, $3, $4, $4)`,
-		tenantID, hex.EncodeToString(id), string(b), now); err != nil {
-		return fmt.Errorf("queue email: %w", err)
+		tenantID, id, string(b), now); err != nil {
+		return "", fmt.Errorf("queue email: %w", err)
 	}
-	return nil
+	return id, nil
 }
 
 // Delivered reports one delivery attempt, for the caller's log and metrics.

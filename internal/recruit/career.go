@@ -332,11 +332,8 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 			return err
 		}
 		lang := s.career.I18n.Pick(pos.Language, "", t.DefaultLanguage)
-		return s.career.Queue.Enqueue(ctx, tx, tenantID, notify.Message{
-			To:      []string{c.Email},
-			Subject: s.career.I18n.T(lang, "career.email.subject", "position", pos.Title, "company", t.Name),
-			Text:    s.career.I18n.T(lang, "career.email.body", "name", c.Name, "position", pos.Title, "company", t.Name),
-		})
+		return s.sendToCandidate(ctx, tx, tenantID, app.ID, TemplateAcknowledgement, lang, c.Email,
+			map[string]string{"name": c.Name, "position": pos.Title, "company": t.Name}, "", nil)
 	})
 	if errors.Is(err, errDuplicateSubmission) {
 		// Two copies of one form raced: the other one won.

@@ -196,20 +196,13 @@ func (s *Service) InviteInterview(ctx context.Context, a access.Actor, applicati
 			place = strings.TrimSpace(place + " " + in.VideoLink)
 		}
 		link := s.career.BaseURL + "/interview/" + token
-		text := s.career.I18n.T(lang, "interview.email.body", "name", app.Candidate.Name, "position", app.Position.Title, "company", company,
-			"when", when, "minutes", fmt.Sprint(in.Minutes), "place", place, "url", link)
-		if in.Note != "" {
-			text += "\n\n" + in.Note
-		}
 		ics := Event{UID: iv.ID + "@kandidat", Start: start, End: start.Add(iv.Duration), Stamp: now,
-			Summary:  s.career.I18n.T(lang, "interview.email.subject", "position", app.Position.Title, "company", company),
+			Summary:  app.Position.Title + " – " + company,
 			Location: in.Location, URL: in.VideoLink, Description: in.Note, Attendee: app.Candidate.Email}
-		if err := s.career.Queue.Enqueue(ctx, tx, a.TenantID, notify.Message{
-			To:          []string{app.Candidate.Email},
-			Subject:     ics.Summary,
-			Text:        text,
-			Attachments: []notify.Attachment{{Name: "invitation.ics", ContentType: "text/calendar; method=REQUEST; charset=utf-8", Data: ics.ICS()}},
-		}); err != nil {
+		vars := map[string]string{"name": app.Candidate.Name, "position": app.Position.Title, "company": company,
+			"when": when, "minutes": fmt.Sprint(in.Minutes), "place": place, "url": link}
+		if err := s.sendToCandidate(ctx, tx, a.TenantID, applicationID, TemplateInvitation, lang, app.Candidate.Email, vars, in.Note,
+			[]notify.Attachment{{Name: "invitation.ics", ContentType: "text/calendar; method=REQUEST; charset=utf-8", Data: ics.ICS()}}); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.InterviewScheduled, Actor: audit.User(a.UserID),

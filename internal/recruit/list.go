@@ -116,6 +116,8 @@ type BulkAction struct {
 	Stage  access.StageKind
 	Reason string
 	Label  string
+	// Notify sends the rejection email with a rejection.
+	Notify bool
 }
 
 // BulkResult says how a bulk action went.
@@ -141,7 +143,7 @@ func (s *Service) Bulk(ctx context.Context, a access.Actor, ids []string, act Bu
 		case "move":
 			err = s.MoveStage(ctx, a, id, act.Stage, "")
 		case "reject":
-			err = s.MoveStage(ctx, a, id, access.StageRejected, act.Reason)
+			err = s.MoveStageNotify(ctx, a, id, access.StageRejected, act.Reason, act.Notify)
 		case "label":
 			err = s.AddLabel(ctx, a, id, act.Label)
 		default:

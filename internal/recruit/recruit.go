@@ -765,6 +765,13 @@ func (s *Service) pool(ctx context.Context, q querier, a access.Actor) ([]*Appli
 // MoveStage moves an application to a stage; moving it to rejected needs
 // one of RejectionReasons.
 func (s *Service) MoveStage(ctx context.Context, a access.Actor, id string, stage access.StageKind, reason string) error {
+	return s.MoveStageNotify(ctx, a, id, stage, reason, false)
+}
+
+// MoveStageNotify is MoveStage that, when rejecting with notify, also
+// sends the candidate the company's rejection email in the ad's language
+// (queued in the same transaction and kept in the communication history).
+func (s *Service) MoveStageNotify(ctx context.Context, a access.Actor, id string, stage access.StageKind, reason string, notify bool) error {
 	if !slices.Contains(access.StageKinds, stage) {
 		return &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
 	}
@@ -784,6 +791,17 @@ func (s *Service) MoveStage(ctx context.Context, a access.Actor, id string, stag
 		if _, err := tx.ExecContext(ctx, `UPDATE applications SET stage = $3, rejection_reason = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
 			a.TenantID, id, string(stage), reason, s.now()); err != nil {
 			return fmt.Errorf("move application: %w", err)
+		}
+		if notify && stage == access.StageRejected {
+			var lang, company, companyLang string
+			if err := tx.QueryRowContext(ctx, `SELECT p.language, t.name, t.default_language FROM positions p JOIN tenants t ON t.id = p.tenant_id
+				WHERE p.tenant_id = $1 AND p.id = $2`, a.TenantID, app.Position.ID).Scan(&lang, &company, &companyLang); err != nil {
+				return err
+			}
+			if err := s.sendToCandidate(ctx, tx, a.TenantID, id, TemplateRejection, s.career.I18n.Pick(lang, "", companyLang), app.Candidate.Email,
+				map[string]string{"name": app.Candidate.Name, "position": app.Position.Title, "company": company}, "", nil); err != nil {
+				return err
+			}
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.StageChanged, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "application", ID: id}, {Kind: "candidate", ID: app.Candidate.ID}},

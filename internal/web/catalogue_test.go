@@ -44,7 +44,7 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 		return nil
 	})
 	// Keys in Go string literals of the packages that produce messages.
-	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard|profile|audit|alert|unlock|security|forgot|reset|mfa|users|invite|reauth|outbox|passkey|roles|positions|position|application|pool|credits|stage|permission|career|interview|rating|label|note|history|rejection|candidates)\.[a-z0-9_.]*[a-z0-9_])"`)
+	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard|profile|audit|alert|unlock|security|forgot|reset|mfa|users|invite|reauth|outbox|passkey|roles|positions|position|application|pool|credits|stage|permission|career|interview|rating|label|note|history|rejection|candidates|templates|messages)\.[a-z0-9_.]*[a-z0-9_])"`)
 	for _, dir := range []string{".", "../account", "../tenant", "../recruit", "../credit"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		for _, f := range files {
@@ -75,6 +75,12 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 	}
 	for _, r := range recruit.RejectionReasons {
 		used = append(used, "rejection."+r)
+	}
+	for _, k := range recruit.TemplateKinds {
+		used = append(used, "templates.kind."+k)
+	}
+	for _, st := range []string{"queued", "retrying", "sent", "failed"} {
+		used = append(used, "messages.status."+st)
 	}
 	for _, r := range recruit.RatingValues {
 		used = append(used, "rating."+r)

@@ -156,7 +156,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"POST /account/mfa/sms/disable", "POST /account/mfa/webauthn/begin", "POST /account/mfa/webauthn/finish", "POST /account/mfa/email/confirm",
 		"POST /account/mfa/email/disable", "POST /account/sessions/revoke-others", "GET /users", "POST /users/invite",
 		"GET /audit", "GET /audit/security", "GET /dev/outbox", "/",
-		"GET /candidates", "POST /candidates/bulk", "GET /roles", "POST /roles", "GET /credits", "POST /credits/grant", "GET /positions", "POST /positions", "GET /pool",
+		"GET /candidates", "POST /candidates/bulk", "GET /settings/templates", "POST /settings/templates", "GET /roles", "POST /roles", "GET /credits", "POST /credits/grant", "GET /positions", "POST /positions", "GET /pool",
 	} {
 		plain[p] = true
 	}

@@ -126,6 +126,8 @@ func (s *Server) routes() *router {
 	mux.Handle("POST /applications/{id}/comments", recruitment(s.handleComment))
 	mux.Handle("GET /pool", recruitmentFor(access.ViewSharedPool, s.handlePool))
 	mux.Handle("GET /candidates", recruitment(s.handleCandidates))
+	mux.Handle("GET /settings/templates", recruitmentFor(access.CompanyProfile, s.handleTemplates))
+	mux.Handle("POST /settings/templates", recruitmentFor(access.CompanyProfile, s.handleTemplateSave))
 	mux.Handle("POST /candidates/bulk", recruitmentFor(access.MoveStage, s.handleBulk))
 
 	// The public career page of each company.

@@ -70,7 +70,8 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	act := recruit.BulkAction{Kind: f.Get("action"), Stage: access.StageKind(f.Get("stage")), Reason: f.Get("reason"), Label: f.Get("label")}
+	act := recruit.BulkAction{Kind: f.Get("action"), Stage: access.StageKind(f.Get("stage")), Reason: f.Get("reason"), Label: f.Get("label"),
+		Notify: f.Get("notify") == "yes"}
 	res, err := s.Recruit.Bulk(r.Context(), stateOf(r).principal.Actor(), f["application"], act)
 	back := url.Values{}
 	for _, k := range listFilterKeys {

@@ -249,6 +249,7 @@ type applicationData struct {
 	Application *recruit.Application
 	Documents   []recruit.Document
 	Interviews  []*recruit.Interview
+	Messages    []recruit.Message
 	// Colleagues who may take part in an interview; TimeZones offered.
 	Colleagues []*account.User
 	TimeZones  []string
@@ -297,6 +298,11 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 		s.fail(w, r, err)
 		return
 	}
+	messages, err := s.Recruit.Messages(r.Context(), a, app.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	names, users, err := s.userNames(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -314,7 +320,7 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 	if pg.Form["minutes"] == "" {
 		pg.Form["minutes"] = "60"
 	}
-	pg.Data = applicationData{Application: app, Documents: docs, Interviews: interviews, Colleagues: colleagues, TimeZones: recruit.TimeZones,
+	pg.Data = applicationData{Application: app, Documents: docs, Interviews: interviews, Messages: messages, Colleagues: colleagues, TimeZones: recruit.TimeZones,
 		CanInvite: canInvite(a, app), Invited: r.URL.Query().Get("invited") == "1", Card: card, RatingValues: recruit.RatingValues,
 		RejectionReasons: recruit.RejectionReasons, CanRate: recruit.Decide(a, access.Rate, app), Comments: comments, Names: names, Stages: access.StageKinds,
 		CanMove: recruit.Decide(a, access.MoveStage, app), CanComment: recruit.Decide(a, access.Comment, app)}
@@ -326,7 +332,8 @@ func (s *Server) handleStageMove(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	err := s.Recruit.MoveStage(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), access.StageKind(r.PostForm.Get("stage")), r.PostForm.Get("reason"))
+	err := s.Recruit.MoveStageNotify(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), access.StageKind(r.PostForm.Get("stage")),
+		r.PostForm.Get("reason"), r.PostForm.Get("notify") == "yes")
 	if fields, ok := fieldErrors(err); ok {
 		pg := s.newPage(r, "application.title")
 		pg.Errors = fields

@@ -1,0 +1,31 @@
+-- A company's own wording of the emails to candidates (per kind and
+-- language; the catalogue's text when there is none), and the emails sent
+-- to each application's candidate, with how their delivery went.
+
+CREATE TABLE email_templates (
+	tenant_id  TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+	kind       TEXT NOT NULL,
+	language   TEXT NOT NULL,
+	subject    TEXT NOT NULL,
+	body       TEXT NOT NULL,
+	updated_at TIMESTAMP NOT NULL,
+	PRIMARY KEY (tenant_id, kind, language)
+);
+
+CREATE TABLE messages (
+	tenant_id      TEXT NOT NULL,
+	id             TEXT NOT NULL,
+	application_id TEXT NOT NULL,
+	kind           TEXT NOT NULL,
+	subject        TEXT NOT NULL,
+	body           TEXT NOT NULL,
+	queue_id       TEXT NOT NULL,
+	-- queued, retrying, sent or failed
+	status         TEXT NOT NULL,
+	created_at     TIMESTAMP NOT NULL,
+	updated_at     TIMESTAMP NOT NULL,
+	PRIMARY KEY (tenant_id, id),
+	FOREIGN KEY (tenant_id, application_id) REFERENCES applications (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX messages_application ON messages (tenant_id, application_id, created_at);
+CREATE INDEX messages_queue ON messages (tenant_id, queue_id);

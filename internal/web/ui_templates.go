@@ -1,0 +1,50 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/kandidat/kandidat/internal/recruit"
+)
+
+type templatesData struct {
+	Templates []recruit.Template
+	Variables map[string][]string
+	Saved     bool
+}
+
+// handleTemplates shows the company's emails to candidates, each kind in
+// each language, for editing.
+func (s *Server) handleTemplates(w http.ResponseWriter, r *http.Request) {
+	s.renderTemplates(w, r, http.StatusOK, s.newPage(r, "templates.title"))
+}
+
+func (s *Server) renderTemplates(w http.ResponseWriter, r *http.Request, status int, pg *page) {
+	list, err := s.Recruit.Templates(r.Context(), stateOf(r).principal.Actor())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg.Data = templatesData{Templates: list, Variables: recruit.TemplateVariables, Saved: r.URL.Query().Get("saved") == "1"}
+	s.render(w, r, status, "templates", pg)
+}
+
+func (s *Server) handleTemplateSave(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := r.PostForm
+	err := s.Recruit.SaveTemplate(r.Context(), stateOf(r).principal.Actor(), f.Get("kind"), f.Get("language"), f.Get("subject"), f.Get("body"))
+	if fields, ok := fieldErrors(err); ok {
+		pg := s.newPage(r, "templates.title")
+		pg.Errors = fields
+		pg.Form["kind"], pg.Form["language"], pg.Form["subject"], pg.Form["body"] = f.Get("kind"), f.Get("language"), f.Get("subject"), f.Get("body")
+		s.renderTemplates(w, r, http.StatusUnprocessableEntity, pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/settings/templates?saved=1", http.StatusSeeOther)
+}
