@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/big"
 	"strings"
+	"time"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -194,6 +195,20 @@ func (a *App) seedDemo(ctx context.Context, t *tenant.Tenant, password string) e
 			}
 			if err := a.Recruit.MoveStage(ctx, by, app.ID, c.stage, "qualifications"); err != nil {
 				return err
+			}
+			if c.stage == access.StageInterview && pd.shared {
+				// An interview next week with the line manager, their rating and a label.
+				if _, err := a.Recruit.InviteInterview(ctx, by, app.ID, recruit.InterviewInput{Date: time.Now().AddDate(0, 0, 7).Format("2006-01-02"),
+					Time: "10:00", TimeZone: "Europe/Bratislava", Minutes: 60, Location: "Demo Company, Bratislava office",
+					Participants: []string{users["linemanager"].UserID}}); err != nil {
+					return err
+				}
+				if err := a.Recruit.Rate(ctx, users["linemanager"], app.ID, recruit.RateInvite); err != nil {
+					return err
+				}
+				if err := a.Recruit.AddLabel(ctx, by, app.ID, "shortlist"); err != nil {
+					return err
+				}
 			}
 		}
 	}
