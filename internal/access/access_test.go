@@ -176,6 +176,11 @@ func TestSharedPoolStages(t *testing.T) {
 func TestDenyByDefault(t *testing.T) {
 	pos := Position{TenantID: "", OwnerID: ""}
 	all := Actor{Perms: ^Set(0)}
+	mine := Position{TenantID: "t1", OwnerID: "me", Members: []string{"lm"}}
+	if DecidePosition(Actor{TenantID: "t1", UserID: "me", Perms: RoleSet(Recruiter)}, MoveStage, mine) != Allow ||
+		DecidePosition(Actor{TenantID: "t1", UserID: "lm", Perms: RoleSet(LineManager)}, MoveStage, mine) != Forbidden {
+		t.Error("moving on the board: the owner may, the line manager may not")
+	}
 	if DecidePosition(all, ViewPositions, pos) != Hidden || DecideApplication(all, ViewApplications, Application{Position: pos}) != Hidden {
 		t.Error("an actor without a company sees an object without one")
 	}

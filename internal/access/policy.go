@@ -88,7 +88,8 @@ func (a Actor) manages(o Position) bool {
 
 // DecidePosition decides action p on position o. Actions: ViewPositions,
 // EditPositions, PublishPositions, ViewApplications (the position's
-// pipeline) and AddCandidates.
+// pipeline), AddCandidates and MoveStage (moving the position's
+// applications through its pipeline).
 func DecidePosition(a Actor, p Permission, o Position) Decision {
 	if !a.sees(o) {
 		return Hidden
@@ -100,7 +101,7 @@ func DecidePosition(a Actor, p Permission, o Position) Decision {
 		if a.Perms.Has(ViewApplications) {
 			return Allow
 		}
-	case EditPositions, PublishPositions, AddCandidates:
+	case EditPositions, PublishPositions, AddCandidates, MoveStage:
 		if a.Perms.Has(p) && a.manages(o) {
 			return Allow
 		}

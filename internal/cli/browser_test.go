@@ -735,3 +735,53 @@ func TestBrowserCareerApplication(t *testing.T) {
 		t.Fatalf("the position's interviews: %q", got)
 	}
 }
+
+// TestBrowserBoardDragAndDrop: in real Chromium, the recruiter drags a
+// candidate from New to Offer on the pipeline board; the move is saved
+// (it is still there after a reload).
+func TestBrowserBoardDragAndDrop(t *testing.T) {
+	ctx := browser(t)
+	base, password := startDemo(t)
+	err := chromedp.Do(ctx,
+		firstSignInAs(base, "recruiter", password),
+		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
+		chromedp.Navigate(base+"/positions"),
+		chromedp.Click(chromedp.Search(`//a[contains(., "Backend Engineer")]`)),
+		chromedp.WaitVisible(chromedp.CSS("#pipeline[data-board]")),
+	)
+	if err != nil {
+		t.Fatalf("open the board: %v", err)
+	}
+	// The drag as the browser delivers it to the page: dragstart, dragover, drop.
+	const drag = `(() => {
+		const item = [...document.querySelectorAll('[data-stage="new"] li')].find(li => li.textContent.includes("Alma Svensson"));
+		const target = document.querySelector('[data-stage="offer"]');
+		const dt = new DataTransfer();
+		item.dispatchEvent(new DragEvent("dragstart", {bubbles: true, dataTransfer: dt}));
+		target.dispatchEvent(new DragEvent("dragover", {bubbles: true, cancelable: true, dataTransfer: dt}));
+		target.dispatchEvent(new DragEvent("drop", {bubbles: true, cancelable: true, dataTransfer: dt}));
+		item.dispatchEvent(new DragEvent("dragend", {bubbles: true, dataTransfer: dt}));
+		return true;
+	})()`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](drag)); err != nil {
+		t.Fatalf("drag: %v", err)
+	}
+	for i := 0; ; i++ {
+		if got := text(t, ctx, `[data-stage="offer"]`); strings.Contains(got, "Alma Svensson") {
+			break
+		} else if i > 50 {
+			t.Fatalf("offer column after the drop: %q", got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	err = chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#pipeline")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, ctx, `[data-stage="offer"]`); !strings.Contains(got, "Alma Svensson") {
+		t.Fatalf("after a reload the offer column is %q", got)
+	}
+	if got := text(t, ctx, `[data-stage="new"]`); strings.Contains(got, "Alma Svensson") {
+		t.Fatal("the candidate is still in New")
+	}
+}

@@ -530,3 +530,33 @@ func TestTemplatesPage(t *testing.T) {
 		t.Fatal("the card does not show the rejection email")
 	}
 }
+
+// TestBoardMoves: the owner's board offers a move form on each card (the
+// keyboard and no-script way); a move from it returns to the board; the
+// line manager's board offers none.
+func TestBoardMoves(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	pos, rec := f.publishedPosition(t, "Engineer")
+	lm, lmTok := f.roleUser("lina", access.LineManager)
+	_, recTok := f.roleUserSession(t, "rolf")
+	if err := f.recruit.SharePosition(ctx, rec, pos.ID, []string{lm.ID}); err != nil {
+		t.Fatal(err)
+	}
+	app, _ := f.recruit.AddCandidate(ctx, rec, pos.ID, recruit.CandidateInput{Name: "Rita", Email: "rita@example.org"}, access.StageNew, recruit.ViaStaff)
+	board := body(t, f.do(request{method: "GET", path: "/positions/" + pos.ID, cookie: recTok}))
+	if !strings.Contains(board, `id="move-`+app.ID+`"`) || !strings.Contains(board, "/static/board.js") || !strings.Contains(board, `draggable="true"`) {
+		t.Fatal("the owner's board has no move form")
+	}
+	if lmBoard := body(t, f.do(request{method: "GET", path: "/positions/" + pos.ID, cookie: lmTok})); strings.Contains(lmBoard, "move-"+app.ID) || strings.Contains(lmBoard, "board.js") {
+		t.Fatal("the line manager's board offers moves")
+	}
+	res := f.do(request{method: "POST", path: "/applications/" + app.ID + "/stage", cookie: recTok,
+		form: url.Values{"stage": {"offer"}, "back": {"board"}, "position": {pos.ID}}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/positions/"+pos.ID+"#pipeline" {
+		t.Fatalf("move from the board: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if a, _ := f.recruit.Application(ctx, rec, app.ID); a.Stage != access.StageOffer {
+		t.Fatalf("stage %s", a.Stage)
+	}
+}

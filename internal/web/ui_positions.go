@@ -96,6 +96,8 @@ type positionData struct {
 	Interviews          []*recruit.Interview
 	CanEdit, CanPublish bool
 	CanAdd, CanSeeApps  bool
+	// CanMove: the user moves this position's candidates on the board.
+	CanMove bool
 }
 
 func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
@@ -116,7 +118,8 @@ func (s *Server) renderPosition(w http.ResponseWriter, r *http.Request, status i
 	}
 	d := positionData{Position: pos, Stages: access.StageKinds, Names: names, ByStage: map[access.StageKind][]*recruit.Application{},
 		CanEdit: recruit.DecideOnPosition(a, access.EditPositions, pos), CanPublish: recruit.DecideOnPosition(a, access.PublishPositions, pos),
-		CanAdd: recruit.DecideOnPosition(a, access.AddCandidates, pos), CanSeeApps: recruit.DecideOnPosition(a, access.ViewApplications, pos)}
+		CanAdd: recruit.DecideOnPosition(a, access.AddCandidates, pos), CanSeeApps: recruit.DecideOnPosition(a, access.ViewApplications, pos),
+		CanMove: recruit.DecideOnPosition(a, access.MoveStage, pos)}
 	if d.CanSeeApps {
 		if d.Applications, err = s.Recruit.Applications(r.Context(), a, pos.ID); err != nil {
 			s.fail(w, r, err)
@@ -342,6 +345,11 @@ func (s *Server) handleStageMove(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if back := r.PostForm.Get("back"); back == "board" {
+		// From the board (a form or its script): back to the position.
+		http.Redirect(w, r, "/positions/"+r.PostForm.Get("position")+"#pipeline", http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/applications/"+r.PathValue("id"), http.StatusSeeOther)
