@@ -66,7 +66,7 @@ func (f *fixture) publishedPosition(t testing.TB, title string) (*recruit.Positi
 	rec, _ := f.roleUser("rolf", access.Recruiter)
 	a := f.actor(rec)
 	pos, err := f.recruit.CreatePosition(context.Background(), a, recruit.PositionInput{Title: title, Language: "sv",
-		Description: "We build things.\n\nYou <b>like</b> Go."})
+		Description: "We build things.\n\nYou <b>like</b> **Go** <script>alert(1)</script>."})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,10 +102,13 @@ func TestCareerPageApplication(t *testing.T) {
 		t.Fatalf("unknown company: %d", res.StatusCode)
 	}
 	detail := body(t, f.do(request{method: "GET", path: "/careers/acme/" + pos.ID + "?source=linkedin"}))
-	for _, want := range []string{`lang="sv"`, "processing-notice", `name="submission_id"`, `value="linkedin"`, "You &lt;b&gt;like&lt;/b&gt; Go."} {
+	for _, want := range []string{`lang="sv"`, "processing-notice", `name="submission_id"`, `value="linkedin"`, "<strong>Go</strong>"} {
 		if !strings.Contains(detail, want) {
 			t.Errorf("the ad page lacks %q", want)
 		}
+	}
+	if strings.Contains(detail, "<b>like</b>") || strings.Contains(detail, "alert(1)</script>") {
+		t.Error("raw HTML of the ad reached the page")
 	}
 
 	fields := map[string]string{"name": "Eva <script>alert(1)</script> Svensson", "email": "Eva@Example.org", "phone": "+46 70 123 45 67",

@@ -130,6 +130,7 @@ var templateFuncs = template.FuncMap{
 		return fieldArgs{P: p, Name: name, Type: typ, Autocomplete: autocomplete}
 	},
 	"filesize": fileSize,
+	"markdown": renderMarkdown,
 }
 
 // fileSize writes a byte count for people: 850 B, 12 kB, 3.4 MB.

@@ -67,7 +67,6 @@ type careersData struct {
 	SubmissionID   string
 	Source         string
 	ConsentVersion string
-	Paragraphs     []string
 	MaxFileMB      int
 }
 
@@ -144,20 +143,10 @@ func (s *Server) renderCareerPosition(w http.ResponseWriter, r *http.Request, st
 		source = sourceOf(r)
 	}
 	pg.Data = careersData{Company: t, Position: pos, SubmissionID: pg.Form["submission_id"], Source: source,
-		ConsentVersion: recruit.TalentPoolConsentVersion, Paragraphs: paragraphs(pos.Description), MaxFileMB: recruit.MaxFileBytes >> 20}
+		ConsentVersion: recruit.TalentPoolConsentVersion, MaxFileMB: recruit.MaxFileBytes >> 20}
 	s.render(w, r, status, "career", pg)
 }
 
-// paragraphs splits a plain-text description at blank lines.
-func paragraphs(text string) []string {
-	var out []string
-	for _, p := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
 
 // handleApply reads the multipart form as a stream: each document at most
 // recruit.MaxFileBytes, the whole request at most MaxUploadBytes.
