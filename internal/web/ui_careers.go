@@ -147,7 +147,6 @@ func (s *Server) renderCareerPosition(w http.ResponseWriter, r *http.Request, st
 	s.render(w, r, status, "career", pg)
 }
 
-
 // handleApply reads the multipart form as a stream: each document at most
 // recruit.MaxFileBytes, the whole request at most MaxUploadBytes.
 func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
