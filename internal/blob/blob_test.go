@@ -6,6 +6,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net/http/httptest"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	tinkpb "github.com/tink-crypto/tink-go/v2/proto/tink_go_proto"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/blob"
@@ -153,8 +156,18 @@ func TestRoundTripRotationAndTampering(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if bytes.Equal(rewrapped, obj.Key) || bytes.Equal(rewrapped[:5], obj.Key[:5]) {
-				t.Fatal("re-wrapping did not use the new data key")
+			infos, err := e.keys.Tenants(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var primary uint32
+			for _, i := range infos {
+				if i.TenantID == acme {
+					primary = i.PrimaryKeyID
+				}
+			}
+			if got, old := wrappingKeyID(t, rewrapped), wrappingKeyID(t, obj.Key); got != primary || old == primary {
+				t.Fatalf("re-wrapped with key %d (before: %d), want the new primary %d", got, old, primary)
 			}
 			for _, k := range [][]byte{obj.Key, rewrapped} {
 				if got, err := store.ReadAll(ctx, acme, "0190f0e2-0000-7000-8000-00000000cv01", k); err != nil || !bytes.Equal(got, plain) {
@@ -273,4 +286,15 @@ func BenchmarkEncryptStream(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// wrappingKeyID is the id of the company key that encrypted an object's
+// keyset: the 4 bytes after the version byte of Tink's output prefix.
+func wrappingKeyID(t *testing.T, wrapped []byte) uint32 {
+	t.Helper()
+	var ek tinkpb.EncryptedKeyset
+	if err := proto.Unmarshal(wrapped, &ek); err != nil || len(ek.GetEncryptedKeyset()) < 5 {
+		t.Fatalf("not an encrypted keyset: %v", err)
+	}
+	return binary.BigEndian.Uint32(ek.GetEncryptedKeyset()[1:5])
 }
