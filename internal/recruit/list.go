@@ -163,3 +163,35 @@ func (s *Service) Bulk(ctx context.Context, a access.Actor, ids []string, act Bu
 	}
 	return res, nil
 }
+
+// OtherApplications lists the candidate's other applications to the
+// company that the actor may see (a person applies to several positions).
+func (s *Service) OtherApplications(ctx context.Context, a access.Actor, app *Application) ([]*Application, error) {
+	var out []*Application
+	err := s.read(ctx, a, func(q querier) error {
+		rows, err := q.QueryContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.candidate_id = $2 AND a.id <> $3 ORDER BY a.created_at DESC`,
+			a.TenantID, app.Candidate.ID, app.ID)
+		if err != nil {
+			return fmt.Errorf("list the candidate's applications: %w", err)
+		}
+		byPosition := map[string]*Position{}
+		for rows.Next() {
+			other, err := scanApplication(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, other)
+			byPosition[other.Position.ID] = other.Position
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return fillMembers(ctx, q, a.TenantID, byPosition)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(out, func(o *Application) bool { return !Decide(a, access.ViewApplications, o) }), nil
+}

@@ -241,6 +241,13 @@ func TestOneCandidatePerEmail(t *testing.T) {
 	if a1.Candidate.ID != a2.Candidate.ID || a3.ID != a1.ID {
 		t.Fatalf("candidates %s %s, applications %s %s", a1.Candidate.ID, a2.Candidate.ID, a1.ID, a3.ID)
 	}
+	others, err := e.svc.OtherApplications(context.Background(), e.users[access.HRManager], a1)
+	if err != nil || len(others) != 1 || others[0].ID != a2.ID {
+		t.Fatalf("the candidate's other applications: %v %v", others, err)
+	}
+	if others, _ := e.svc.OtherApplications(context.Background(), e.users[access.LineManager], a1); len(others) != 0 {
+		t.Fatalf("a line manager sees applications of positions not shared: %v", others)
+	}
 	var ve *recruit.ValidationError
 	for _, in := range []recruit.CandidateInput{{Name: "", Email: "x@example.org"}, {Name: "X", Email: "no"}, {Name: "X\x07", Email: "x@example.org"},
 		{Name: "X", Email: "x@example.org", Phone: "call me"}, {Name: string([]byte{0xff}), Email: "x@example.org"}} {

@@ -170,6 +170,18 @@ func TestCareerPageApplication(t *testing.T) {
 	if res := f.do(request{method: "GET", path: "/documents/" + docs[0].ID, cookie: tok}); body(t, res) != testPDF {
 		t.Fatal("the CV does not come back as sent")
 	}
+	// The PDF is previewed inside the card, framed by this site only; a photo has no preview.
+	res = f.do(request{method: "GET", path: "/documents/" + docs[0].ID + "/preview", cookie: tok})
+	if b := body(t, res); res.StatusCode != http.StatusOK || b != testPDF || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "inline") ||
+		res.Header.Get("Content-Security-Policy") != "frame-ancestors 'self'" || res.Header.Get("X-Frame-Options") != "SAMEORIGIN" {
+		t.Fatalf("preview: %d %v", res.StatusCode, res.Header)
+	}
+	if !strings.Contains(card, `/documents/`+docs[0].ID+`/preview`) {
+		t.Fatal("the card does not preview the PDF")
+	}
+	if res := f.do(request{method: "GET", path: "/documents/" + docs[1].ID + "/preview", cookie: tok}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("preview of a photo: %d", res.StatusCode)
+	}
 	// A line manager the position is not shared with finds nothing.
 	_, lmTok := f.roleUser("lina", access.LineManager)
 	if res := f.do(request{method: "GET", path: "/documents/" + docs[0].ID, cookie: lmTok}); res.StatusCode != http.StatusNotFound {

@@ -140,7 +140,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"POST /credits/{id}/refund": true, "GET /positions/{id}": true, "POST /positions/{id}": true, "POST /positions/{id}/share": true,
 		"POST /positions/{id}/publish": true, "POST /positions/{id}/close": true, "POST /positions/{id}/applications": true,
 		"GET /applications/{id}": true, "POST /applications/{id}/stage": true, "POST /applications/{id}/comments": true,
-		"GET /documents/{id}": true, "GET /careers/{company}/{position}": true, "POST /careers/{company}/{position}": true,
+		"GET /documents/{id}": true, "GET /documents/{id}/preview": true, "GET /careers/{company}/{position}": true, "POST /careers/{company}/{position}": true,
 		"GET /careers/{company}/{position}/thanks": true, "POST /applications/{id}/interviews": true,
 		"POST /applications/{id}/rating": true, "POST /applications/{id}/labels": true, "POST /applications/{id}/notes": true,
 		"GET /interview/{token}": true, "POST /interview/{token}": true,

@@ -136,6 +136,7 @@ func (s *Server) routes() *router {
 	mux.HandleFunc("POST /careers/{company}/{position}", s.handleApply)
 	mux.HandleFunc("GET /careers/{company}/{position}/thanks", s.handleApplyThanks)
 	mux.Handle("GET /documents/{id}", recruitment(s.handleDocument))
+	mux.Handle("GET /documents/{id}/preview", recruitment(s.handleDocumentPreview))
 	mux.Handle("POST /applications/{id}/interviews", recruitment(s.handleInterviewInvite))
 	mux.Handle("POST /applications/{id}/rating", recruitment(s.handleRate))
 	mux.Handle("POST /applications/{id}/labels", recruitment(s.handleLabel))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/blob"
+	"github.com/kandidat/kandidat/internal/filetype"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -302,6 +303,34 @@ func (s *Server) handleDocument(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", doc.Type.ContentType())
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": doc.FileName}))
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Cache-Control", "private, no-store")
+	w.Write(data)
+}
+
+// handleDocumentPreview shows a PDF inside the candidate card, in this
+// site's frame only; other types have no preview (they are downloads).
+func (s *Server) handleDocumentPreview(w http.ResponseWriter, r *http.Request) {
+	doc, rc, err := s.Recruit.OpenDocument(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer rc.Close()
+	if doc.Type != filetype.PDF {
+		s.renderError(w, r, http.StatusNotFound)
+		return
+	}
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/pdf")
+	h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": doc.FileName}))
+	// Framed by the card, nowhere else; the PDF viewer runs apart from this origin.
+	h.Set("Content-Security-Policy", "frame-ancestors 'self'")
+	h.Set("X-Frame-Options", "SAMEORIGIN")
 	h.Set("Cache-Control", "private, no-store")
 	w.Write(data)
 }
