@@ -103,6 +103,8 @@ const (
 	ApplicationLabeled Action = "application.labeled"
 	// TemplateChanged: a company changed (or reset) the wording of an email to candidates.
 	TemplateChanged Action = "template.changed"
+	// TaskChanged: a task on an application was added, done or reopened.
+	TaskChanged Action = "task.changed"
 )
 
 // DetailKind is the type of a detail value. There is deliberately no free
@@ -202,6 +204,7 @@ var Catalogue = map[Action]Spec{
 		{Name: "reason", Kind: Enum, Values: []string{"", "qualifications", "experience", "position_filled", "withdrew", "salary", "other"}}}},
 	ApplicationRated:   {Track: History, Details: []Detail{{Name: "rating", Kind: Enum, Values: []string{"invite", "not_suitable", "later"}}}},
 	ApplicationLabeled: {Track: History, Details: []Detail{{Name: "added", Kind: Bool}}},
+	TaskChanged:        {Track: History, Details: []Detail{{Name: "done", Kind: Bool}}},
 	TemplateChanged: {Track: Admin, Details: []Detail{{Name: "kind", Kind: Enum, Values: []string{"acknowledgement", "rejection", "invitation"}},
 		{Name: "language", Kind: Enum, Values: languageValues}, {Name: "reset", Kind: Bool}}},
 	ApplicationCommented: {Track: History},

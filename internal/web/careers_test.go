@@ -482,6 +482,22 @@ func TestCardThroughThePages(t *testing.T) {
 	if lmCard := body(t, f.do(request{method: "GET", path: "/applications/" + app.ID, cookie: lmTok})); !strings.Contains(lmCard, "Private thought") {
 		t.Fatal("the line manager does not see their own note")
 	}
+	// A task for the line manager, on their dashboard until done.
+	if c := post(recTok, "/tasks", url.Values{"task_title": {"Call references"}, "due_on": {"2031-06-01"}, "assignee": {lm.ID}}); c != http.StatusSeeOther {
+		t.Fatalf("task: %d", c)
+	}
+	dash := body(t, f.do(request{method: "GET", path: "/dashboard", cookie: lmTok}))
+	if !strings.Contains(dash, `id="my-tasks"`) || !strings.Contains(dash, "Call references") {
+		t.Fatal("the task is not on the assignee's dashboard")
+	}
+	tasks, _ := f.recruit.Tasks(ctx, f.actor(lm), app.ID)
+	res := f.do(request{method: "POST", path: "/tasks/" + tasks[0].ID + "/done", cookie: lmTok, form: url.Values{"done": {"1"}, "application": {app.ID}}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/applications/"+app.ID+"#tasks" {
+		t.Fatalf("done: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if dash := body(t, f.do(request{method: "GET", path: "/dashboard", cookie: lmTok})); strings.Contains(dash, "Call references") {
+		t.Fatal("a done task is still on the dashboard")
+	}
 }
 
 // TestCandidateListPage: the list with a filter, and a bulk label.

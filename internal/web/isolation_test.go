@@ -143,6 +143,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"GET /documents/{id}": true, "GET /documents/{id}/preview": true, "GET /careers/{company}/{position}": true, "POST /careers/{company}/{position}": true,
 		"GET /careers/{company}/{position}/thanks": true, "POST /applications/{id}/interviews": true,
 		"POST /applications/{id}/rating": true, "POST /applications/{id}/labels": true, "POST /applications/{id}/notes": true,
+		"POST /applications/{id}/tasks": true, "POST /tasks/{id}/done": true,
 		"GET /interview/{token}": true, "POST /interview/{token}": true,
 	}
 	// Routes without wildcards, and what each may answer (they name no object of B).
@@ -222,7 +223,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 			if method == "POST" {
 				form = url.Values{"role": {"recruiter"}, "code": {"123456"}, "display_name": {"Ada"}, "email": {"new@acme.example"},
 					"title": {"A title"}, "language": {"en"}, "name": {"A name"}, "body": {"A comment"}, "stage": {"hired"},
-					"member": {bUser.ID, bHR.ID}, "permission": {"positions.view"}, "rating": {"invite"}, "label": {"x"}, "note_body": {"n"}, "application": {bApp.ID, bApplied.ID}, "action": {"label"}, "right": {"users.manage"}, "amount": {"3"}, "reason": {"purchase"}}
+					"member": {bUser.ID, bHR.ID}, "permission": {"positions.view"}, "rating": {"invite"}, "label": {"x"}, "note_body": {"n"}, "task_title": {"t"}, "done": {"1"}, "application": {bApp.ID, bApplied.ID}, "action": {"label"}, "right": {"users.manage"}, "amount": {"3"}, "reason": {"purchase"}}
 			}
 			res := f.do(request{method: method, path: p, cookie: tok, form: form})
 			body := body(t, res)

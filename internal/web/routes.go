@@ -141,6 +141,8 @@ func (s *Server) routes() *router {
 	mux.Handle("POST /applications/{id}/rating", recruitment(s.handleRate))
 	mux.Handle("POST /applications/{id}/labels", recruitment(s.handleLabel))
 	mux.Handle("POST /applications/{id}/notes", recruitment(s.handleNote))
+	mux.Handle("POST /applications/{id}/tasks", recruitment(s.handleTaskAdd))
+	mux.Handle("POST /tasks/{id}/done", recruitment(s.handleTaskDone))
 	// A candidate's answer to an invitation, through the emailed link.
 	mux.HandleFunc("GET /interview/{token}", s.handleInterviewAnswerForm)
 	mux.HandleFunc("POST /interview/{token}", s.handleInterviewAnswer)

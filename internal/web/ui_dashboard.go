@@ -6,6 +6,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -18,6 +19,7 @@ type dashboardData struct {
 	Changed        bool
 	AllUsers       int
 	RoleLabel      string
+	Tasks          []recruit.Task
 }
 
 func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
@@ -39,6 +41,13 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	var tasks []recruit.Task
+	if st.tenant.Enabled(tenant.Recruitment) && st.principal.Can(access.ViewApplications) {
+		if tasks, err = s.Recruit.MyTasks(r.Context(), st.principal.Actor()); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	pg := s.newPage(r, "dashboard.title")
 	label := pg.T("role." + u.Role)
 	if !access.Predefined(u.Role) {
@@ -47,6 +56,6 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	pg.Data = dashboardData{Alerts: alerts, CanManageUsers: st.principal.Can(access.ManageUsers),
-		CanViewAudit: st.principal.Can(access.ViewAudit), User: u, Modules: st.tenant.Modules, Changed: r.URL.Query().Get("changed") == "1", AllUsers: users, RoleLabel: label}
+		CanViewAudit: st.principal.Can(access.ViewAudit), User: u, Modules: st.tenant.Modules, Changed: r.URL.Query().Get("changed") == "1", AllUsers: users, RoleLabel: label, Tasks: tasks}
 	s.render(w, r, http.StatusOK, "dashboard", pg)
 }

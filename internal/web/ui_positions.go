@@ -255,6 +255,7 @@ type applicationData struct {
 	Messages    []recruit.Message
 	// Others are the candidate's other applications the user may see.
 	Others []*recruit.Application
+	Tasks  []recruit.Task
 	// Colleagues who may take part in an interview; TimeZones offered.
 	Colleagues []*account.User
 	TimeZones  []string
@@ -313,6 +314,11 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 		s.fail(w, r, err)
 		return
 	}
+	tasks, err := s.Recruit.Tasks(r.Context(), a, app.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	names, users, err := s.userNames(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -330,7 +336,7 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 	if pg.Form["minutes"] == "" {
 		pg.Form["minutes"] = "60"
 	}
-	pg.Data = applicationData{Application: app, Documents: docs, Interviews: interviews, Messages: messages, Others: others, Colleagues: colleagues, TimeZones: recruit.TimeZones,
+	pg.Data = applicationData{Application: app, Documents: docs, Interviews: interviews, Messages: messages, Others: others, Tasks: tasks, Colleagues: colleagues, TimeZones: recruit.TimeZones,
 		CanInvite: canInvite(a, app), Invited: r.URL.Query().Get("invited") == "1", Card: card, RatingValues: recruit.RatingValues,
 		RejectionReasons: recruit.RejectionReasons, CanRate: recruit.Decide(a, access.Rate, app), Comments: comments, Names: names, Stages: access.StageKinds,
 		CanMove: recruit.Decide(a, access.MoveStage, app), CanComment: recruit.Decide(a, access.Comment, app)}
