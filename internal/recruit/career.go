@@ -301,8 +301,10 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 			app.ID = existing
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
-		} else if _, err := tx.ExecContext(ctx, `INSERT INTO applications (tenant_id, id, position_id, candidate_id, stage, source, cover_letter, submission_id, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`, tenantID, app.ID, pos.ID, c.ID, string(access.StageNew), in.Source, in.CoverLetter, in.SubmissionID, now); err != nil {
+		} else if stageID, err := stageOfKind(ctx, tx, tenantID, pos.ID, access.StageNew); err != nil {
+			return err
+		} else if _, err := tx.ExecContext(ctx, `INSERT INTO applications (tenant_id, id, position_id, candidate_id, stage, stage_id, source, cover_letter, submission_id, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`, tenantID, app.ID, pos.ID, c.ID, string(access.StageNew), stageID, in.Source, in.CoverLetter, in.SubmissionID, now); err != nil {
 			if errors.Is(db.MapError(err), db.ErrUniqueViolation) {
 				return errDuplicateSubmission
 			}

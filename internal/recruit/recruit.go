@@ -65,6 +65,8 @@ type Position struct {
 	FirstPublishedAt *time.Time
 	PublishedAt      *time.Time
 	CreatedAt        time.Time
+	// Stages is the pipeline (read by Position only).
+	Stages []Stage
 	// Counts are the position's applications per stage kind.
 	Counts map[access.StageKind]int
 }
@@ -96,6 +98,9 @@ type Application struct {
 	TenantID string
 	ID       string
 	Stage    access.StageKind
+	// StageID is the stage of the position's pipeline; StageName its name ("" for a standard stage).
+	StageID   string
+	StageName string
 	// RejectionReason is one of RejectionReasons when the stage is rejected.
 	RejectionReason string
 	// Source is the channel the application came through; CoverLetter the candidate's text.
@@ -229,6 +234,9 @@ func (s *Service) CreatePosition(ctx context.Context, a access.Actor, in Positio
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`, p.TenantID, p.ID, p.Title, p.Department, p.Location, p.Language, p.Description, p.Status, p.OwnerID, now); err != nil {
 			return fmt.Errorf("insert position: %w", err)
 		}
+		if err := createStages(ctx, tx, a.TenantID, p.ID); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionCreated, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "position", ID: p.ID}}})
 	})
@@ -308,6 +316,9 @@ func (s *Service) authorizePosition(ctx context.Context, q querier, a access.Act
 func (s *Service) position(ctx context.Context, q querier, a access.Actor, id string) (*Position, error) {
 	p, err := s.authorizePosition(ctx, q, a, access.ViewPositions, id)
 	if err != nil {
+		return nil, err
+	}
+	if p.Stages, err = positionStages(ctx, q, a.TenantID, id); err != nil {
 		return nil, err
 	}
 	rows, err := q.QueryContext(ctx, `SELECT stage, count(*) FROM applications WHERE tenant_id = $1 AND position_id = $2 GROUP BY stage`, a.TenantID, id)
@@ -616,8 +627,13 @@ func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID s
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO applications (tenant_id, id, position_id, candidate_id, stage, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $6)`, a.TenantID, app.ID, p.ID, c.ID, string(stage), now); err != nil {
+		stageID, err := stageOfKind(ctx, tx, a.TenantID, p.ID, stage)
+		if err != nil {
+			return err
+		}
+		app.StageID = stageID
+		if _, err := tx.ExecContext(ctx, `INSERT INTO applications (tenant_id, id, position_id, candidate_id, stage, stage_id, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, a.TenantID, app.ID, p.ID, c.ID, string(stage), stageID, now); err != nil {
 			return fmt.Errorf("insert application: %w", err)
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationCreated, Actor: audit.User(a.UserID),
@@ -630,15 +646,16 @@ func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID s
 	return app, nil
 }
 
-const selectApplication = `SELECT a.tenant_id, a.id, a.stage, a.rejection_reason, a.source, a.cover_letter, a.created_at, a.updated_at, a.position_id, p.title, p.status, p.owner_id,
+const selectApplication = `SELECT a.tenant_id, a.id, a.stage, a.stage_id, COALESCE(ps.name, ''), a.rejection_reason, a.source, a.cover_letter, a.created_at, a.updated_at, a.position_id, p.title, p.status, p.owner_id,
 	c.id, c.name, c.email, c.phone
 	FROM applications a JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id
-	JOIN candidates c ON c.tenant_id = a.tenant_id AND c.id = a.candidate_id`
+	JOIN candidates c ON c.tenant_id = a.tenant_id AND c.id = a.candidate_id
+	LEFT JOIN position_stages ps ON ps.tenant_id = a.tenant_id AND ps.id = a.stage_id`
 
 func scanApplication(row rowScanner) (*Application, error) {
 	a := &Application{Position: &Position{}, Candidate: &Candidate{}}
 	var stage string
-	if err := row.Scan(&a.TenantID, &a.ID, &stage, &a.RejectionReason, &a.Source, &a.CoverLetter, &a.CreatedAt, &a.UpdatedAt, &a.Position.ID, &a.Position.Title, &a.Position.Status, &a.Position.OwnerID,
+	if err := row.Scan(&a.TenantID, &a.ID, &stage, &a.StageID, &a.StageName, &a.RejectionReason, &a.Source, &a.CoverLetter, &a.CreatedAt, &a.UpdatedAt, &a.Position.ID, &a.Position.Title, &a.Position.Status, &a.Position.OwnerID,
 		&a.Candidate.ID, &a.Candidate.Name, &a.Candidate.Email, &a.Candidate.Phone); err != nil {
 		return nil, err
 	}
@@ -762,8 +779,8 @@ func (s *Service) pool(ctx context.Context, q querier, a access.Actor) ([]*Appli
 	return slices.DeleteFunc(out, func(app *Application) bool { return !Decide(a, access.ViewApplications, app) }), nil
 }
 
-// MoveStage moves an application to a stage; moving it to rejected needs
-// one of RejectionReasons.
+// MoveStage moves an application to the first stage of a kind in its
+// position's pipeline; moving it to rejected needs one of RejectionReasons.
 func (s *Service) MoveStage(ctx context.Context, a access.Actor, id string, stage access.StageKind, reason string) error {
 	return s.MoveStageNotify(ctx, a, id, stage, reason, false)
 }
@@ -775,24 +792,52 @@ func (s *Service) MoveStageNotify(ctx context.Context, a access.Actor, id string
 	if !slices.Contains(access.StageKinds, stage) {
 		return &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
 	}
-	if stage != access.StageRejected {
-		reason = ""
-	} else if !slices.Contains(RejectionReasons, reason) {
-		return &ValidationError{Fields: map[string]string{"reason": "error.rejection_reason"}}
+	return s.move(ctx, a, id, stage, "", reason, notify)
+}
+
+// MoveToStage moves an application to a given stage of its position's pipeline.
+func (s *Service) MoveToStage(ctx context.Context, a access.Actor, id, stageID, reason string, notify bool) error {
+	if !tenant.ValidID(stageID) {
+		return &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
 	}
+	return s.move(ctx, a, id, "", stageID, reason, notify)
+}
+
+func (s *Service) move(ctx context.Context, a access.Actor, id string, kind access.StageKind, stageID, reason string, notify bool) error {
 	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
 		app, err := s.authorizeApplication(ctx, tx, a, access.MoveStage, id)
 		if err != nil {
 			return err
 		}
-		if app.Stage == stage {
+		if stageID == "" {
+			if stageID, err = stageOfKind(ctx, tx, a.TenantID, app.Position.ID, kind); err != nil {
+				return err
+			}
+		} else {
+			var k string
+			err := tx.QueryRowContext(ctx, `SELECT kind FROM position_stages WHERE tenant_id = $1 AND id = $2 AND position_id = $3`,
+				a.TenantID, stageID, app.Position.ID).Scan(&k)
+			if errors.Is(err, sql.ErrNoRows) {
+				return &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
+			}
+			if err != nil {
+				return err
+			}
+			kind = access.StageKind(k)
+		}
+		if kind != access.StageRejected {
+			reason = ""
+		} else if !slices.Contains(RejectionReasons, reason) {
+			return &ValidationError{Fields: map[string]string{"reason": "error.rejection_reason"}}
+		}
+		if app.StageID == stageID {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE applications SET stage = $3, rejection_reason = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
-			a.TenantID, id, string(stage), reason, s.now()); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET stage = $3, stage_id = $4, rejection_reason = $5, updated_at = $6 WHERE tenant_id = $1 AND id = $2`,
+			a.TenantID, id, string(kind), stageID, reason, s.now()); err != nil {
 			return fmt.Errorf("move application: %w", err)
 		}
-		if notify && stage == access.StageRejected {
+		if notify && kind == access.StageRejected {
 			var lang, company, companyLang string
 			if err := tx.QueryRowContext(ctx, `SELECT p.language, t.name, t.default_language FROM positions p JOIN tenants t ON t.id = p.tenant_id
 				WHERE p.tenant_id = $1 AND p.id = $2`, a.TenantID, app.Position.ID).Scan(&lang, &company, &companyLang); err != nil {
@@ -805,7 +850,7 @@ func (s *Service) MoveStageNotify(ctx context.Context, a access.Actor, id string
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.StageChanged, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "application", ID: id}, {Kind: "candidate", ID: app.Candidate.ID}},
-			Details: map[string]string{"stage": string(stage), "previous_stage": string(app.Stage), "reason": reason}})
+			Details: map[string]string{"stage": string(kind), "previous_stage": string(app.Stage), "reason": reason}})
 	}))
 }
 

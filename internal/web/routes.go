@@ -118,6 +118,7 @@ func (s *Server) routes() *router {
 	mux.Handle("GET /positions/{id}", recruitment(s.handlePosition))
 	mux.Handle("POST /positions/{id}", recruitment(s.handlePositionEdit))
 	mux.Handle("POST /positions/{id}/share", recruitment(s.handlePositionShare))
+	mux.Handle("POST /positions/{id}/stages", recruitment(s.handlePositionStages))
 	mux.Handle("POST /positions/{id}/publish", recruitment(s.handlePositionPublish))
 	mux.Handle("POST /positions/{id}/close", recruitment(s.handlePositionClose))
 	mux.Handle("POST /positions/{id}/applications", recruitment(s.handleCandidateAdd))
@@ -128,6 +129,8 @@ func (s *Server) routes() *router {
 	mux.Handle("GET /candidates", recruitment(s.handleCandidates))
 	mux.Handle("GET /settings/templates", recruitmentFor(access.CompanyProfile, s.handleTemplates))
 	mux.Handle("POST /settings/templates", recruitmentFor(access.CompanyProfile, s.handleTemplateSave))
+	mux.Handle("GET /settings/stages", recruitmentFor(access.CompanyProfile, s.handleStageTemplate))
+	mux.Handle("POST /settings/stages", recruitmentFor(access.CompanyProfile, s.handleStageTemplateSave))
 	mux.Handle("POST /candidates/bulk", recruitmentFor(access.MoveStage, s.handleBulk))
 
 	// The public career page of each company.

@@ -3,7 +3,10 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
@@ -89,7 +92,7 @@ type positionData struct {
 	Position     *recruit.Position
 	Applications []*recruit.Application
 	Stages       []access.StageKind
-	ByStage      map[access.StageKind][]*recruit.Application
+	ByStage      map[string][]*recruit.Application
 	Names        map[string]string
 	// Colleagues the position may be shared with: active users but the owner.
 	Colleagues          []*account.User
@@ -116,7 +119,7 @@ func (s *Server) renderPosition(w http.ResponseWriter, r *http.Request, status i
 		s.fail(w, r, err)
 		return
 	}
-	d := positionData{Position: pos, Stages: access.StageKinds, Names: names, ByStage: map[access.StageKind][]*recruit.Application{},
+	d := positionData{Position: pos, Stages: access.StageKinds, Names: names, ByStage: map[string][]*recruit.Application{},
 		CanEdit: recruit.DecideOnPosition(a, access.EditPositions, pos), CanPublish: recruit.DecideOnPosition(a, access.PublishPositions, pos),
 		CanAdd: recruit.DecideOnPosition(a, access.AddCandidates, pos), CanSeeApps: recruit.DecideOnPosition(a, access.ViewApplications, pos),
 		CanMove: recruit.DecideOnPosition(a, access.MoveStage, pos)}
@@ -126,7 +129,7 @@ func (s *Server) renderPosition(w http.ResponseWriter, r *http.Request, status i
 			return
 		}
 		for _, app := range d.Applications {
-			d.ByStage[app.Stage] = append(d.ByStage[app.Stage], app)
+			d.ByStage[app.StageID] = append(d.ByStage[app.StageID], app)
 		}
 		if d.Interviews, err = s.Recruit.PositionInterviews(r.Context(), a, pos.ID); err != nil {
 			s.fail(w, r, err)
@@ -256,6 +259,8 @@ type applicationData struct {
 	// Others are the candidate's other applications the user may see.
 	Others []*recruit.Application
 	Tasks  []recruit.Task
+	// PositionStages is the pipeline offered for a move (to those who may move).
+	PositionStages []recruit.Stage
 	// Colleagues who may take part in an interview; TimeZones offered.
 	Colleagues []*account.User
 	TimeZones  []string
@@ -319,6 +324,13 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 		s.fail(w, r, err)
 		return
 	}
+	var stages []recruit.Stage
+	if recruit.Decide(a, access.MoveStage, app) {
+		if stages, err = s.Recruit.Stages(r.Context(), a, app.Position.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	names, users, err := s.userNames(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -336,7 +348,7 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 	if pg.Form["minutes"] == "" {
 		pg.Form["minutes"] = "60"
 	}
-	pg.Data = applicationData{Application: app, Documents: docs, Interviews: interviews, Messages: messages, Others: others, Tasks: tasks, Colleagues: colleagues, TimeZones: recruit.TimeZones,
+	pg.Data = applicationData{Application: app, Documents: docs, Interviews: interviews, Messages: messages, Others: others, Tasks: tasks, PositionStages: stages, Colleagues: colleagues, TimeZones: recruit.TimeZones,
 		CanInvite: canInvite(a, app), Invited: r.URL.Query().Get("invited") == "1", Card: card, RatingValues: recruit.RatingValues,
 		RejectionReasons: recruit.RejectionReasons, CanRate: recruit.Decide(a, access.Rate, app), Comments: comments, Names: names, Stages: access.StageKinds,
 		CanMove: recruit.Decide(a, access.MoveStage, app), CanComment: recruit.Decide(a, access.Comment, app)}
@@ -348,8 +360,14 @@ func (s *Server) handleStageMove(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	err := s.Recruit.MoveStageNotify(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), access.StageKind(r.PostForm.Get("stage")),
-		r.PostForm.Get("reason"), r.PostForm.Get("notify") == "yes")
+	a := stateOf(r).principal.Actor()
+	notify := r.PostForm.Get("notify") == "yes"
+	var err error
+	if stageID := r.PostForm.Get("stage_id"); stageID != "" {
+		err = s.Recruit.MoveToStage(r.Context(), a, r.PathValue("id"), stageID, r.PostForm.Get("reason"), notify)
+	} else {
+		err = s.Recruit.MoveStageNotify(r.Context(), a, r.PathValue("id"), access.StageKind(r.PostForm.Get("stage")), r.PostForm.Get("reason"), notify)
+	}
 	if fields, ok := fieldErrors(err); ok {
 		pg := s.newPage(r, "application.title")
 		pg.Errors = fields
@@ -401,4 +419,49 @@ func (s *Server) handlePool(w http.ResponseWriter, r *http.Request) {
 	pg := s.newPage(r, "pool.title")
 	pg.Data = poolData{Applications: apps}
 	s.render(w, r, http.StatusOK, "pool", pg)
+}
+
+// stageEdits reads a pipeline form: rows stage_id, stage_name, stage_kind,
+// stage_order and stage_remove, numbered 0..n; a row with neither id nor
+// name is the empty row for a new stage.
+func stageEdits(f url.Values) []recruit.StageEdit {
+	type row struct {
+		edit  recruit.StageEdit
+		order int
+	}
+	var rows []row
+	for i := 0; i < 40; i++ {
+		n := strconv.Itoa(i)
+		id, name, kind := f.Get("stage_id_"+n), f.Get("stage_name_"+n), f.Get("stage_kind_"+n)
+		if id == "" && strings.TrimSpace(name) == "" || f.Get("stage_remove_"+n) == "1" {
+			continue
+		}
+		order, err := strconv.Atoi(f.Get("stage_order_" + n))
+		if err != nil {
+			order = i + 1
+		}
+		rows = append(rows, row{recruit.StageEdit{ID: id, Name: name, Kind: access.StageKind(kind)}, order})
+	}
+	slices.SortStableFunc(rows, func(a, b row) int { return a.order - b.order })
+	out := make([]recruit.StageEdit, len(rows))
+	for i, r := range rows {
+		out[i] = r.edit
+	}
+	return out
+}
+
+// handlePositionStages saves a position's pipeline.
+func (s *Server) handlePositionStages(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	err := s.Recruit.SetStages(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), stageEdits(r.PostForm))
+	if fields, ok := fieldErrors(err); ok {
+		pg := s.newPage(r, "positions.position")
+		pg.Errors = fields
+		s.renderPosition(w, r, http.StatusUnprocessableEntity, pg)
+		return
+	}
+	s.afterPositionChange(w, r, err, "#stages")
 }

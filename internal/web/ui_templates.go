@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/recruit"
 )
 
@@ -47,4 +48,48 @@ func (s *Server) handleTemplateSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/settings/templates?saved=1", http.StatusSeeOther)
+}
+
+type stageTemplateData struct {
+	Stages []recruit.StageInput
+	Kinds  []access.StageKind
+	Saved  bool
+}
+
+// handleStageTemplate shows the company's pipeline for new positions.
+func (s *Server) handleStageTemplate(w http.ResponseWriter, r *http.Request) {
+	s.renderStageTemplate(w, r, http.StatusOK, s.newPage(r, "stages.template_title"))
+}
+
+func (s *Server) renderStageTemplate(w http.ResponseWriter, r *http.Request, status int, pg *page) {
+	stages, err := s.Recruit.StageTemplate(r.Context(), stateOf(r).principal.Actor())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg.Data = stageTemplateData{Stages: stages, Kinds: access.StageKinds, Saved: r.URL.Query().Get("saved") == "1"}
+	s.render(w, r, status, "stage_template", pg)
+}
+
+func (s *Server) handleStageTemplateSave(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var in []recruit.StageInput
+	for _, e := range stageEdits(r.PostForm) {
+		in = append(in, recruit.StageInput{Name: e.Name, Kind: e.Kind})
+	}
+	err := s.Recruit.SetStageTemplate(r.Context(), stateOf(r).principal.Actor(), in)
+	if fields, ok := fieldErrors(err); ok {
+		pg := s.newPage(r, "stages.template_title")
+		pg.Errors = fields
+		s.renderStageTemplate(w, r, http.StatusUnprocessableEntity, pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/settings/stages?saved=1", http.StatusSeeOther)
 }

@@ -29,14 +29,14 @@
     const item = dragged;
     const stage = column.dataset.stage;
     if (item.closest("[data-stage]") === column) return;
-    if (stage === "rejected") {
+    if (column.dataset.kind === "rejected") {
       window.location.href = "/applications/" + item.dataset.application + "#stage-form";
       return;
     }
     const form = item.querySelector("form.move");
     if (!form) return;
     const data = new FormData(form);
-    data.set("stage", stage);
+    data.set("stage_id", stage);
     const res = await fetch(form.action, { method: "POST", body: new URLSearchParams(data), credentials: "same-origin" });
     if (!res.ok) {
       window.location.reload();
