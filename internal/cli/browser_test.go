@@ -677,25 +677,32 @@ func TestBrowserCareerApplication(t *testing.T) {
 	if src := text(t, ctx, "#application-source"); src != "jobboard" {
 		t.Fatalf("source: %q", src)
 	}
-	err = chromedp.Do(ctx,
-		chromedp.SetValue(chromedp.CSS("#stage"), "interview"),
-		chromedp.Click(chromedp.CSS("#stage-form button")),
-	)
+	// The stages are the position's own: choose "Interview" by its name.
+	const pick = `(() => { const s = document.querySelector("#stage"); s.value = [...s.options].find(o => o.text.trim() === "Interview").value; return true })()`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](pick)); err != nil {
+		t.Fatalf("choose the stage: %v", err)
+	}
+	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#stage-form button")))
 	if err != nil {
 		t.Fatalf("move: %v", err)
 	}
 	for i := 0; ; i++ {
-		if got := text(t, ctx, "#application-stage"); got == "Interview" {
+		// The page reloads after the move: read it without failing in between.
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#application-stage") || {}).textContent || ""`))
+		if strings.TrimSpace(got) == "Interview" {
 			break
 		} else if i > 50 {
 			t.Fatalf("stage after the move: %q", got)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#interview-list"))); err != nil {
+		t.Fatal(err)
+	}
 	// The recruiter invites her; she accepts through the emailed link.
 	day := time.Now().AddDate(0, 0, 7).Format("2006-01-02")
 	err = chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS("details summary")),
+		chromedp.Click(chromedp.CSS("#invite-details summary")),
 		chromedp.WaitVisible(chromedp.CSS("#interview-form")),
 		chromedp.SetValue(chromedp.CSS("#date"), day),
 		chromedp.SetValue(chromedp.CSS("#time"), "14:30"),
@@ -754,8 +761,8 @@ func TestBrowserBoardDragAndDrop(t *testing.T) {
 	}
 	// The drag as the browser delivers it to the page: dragstart, dragover, drop.
 	const drag = `(() => {
-		const item = [...document.querySelectorAll('[data-stage="new"] li')].find(li => li.textContent.includes("Alma Svensson"));
-		const target = document.querySelector('[data-stage="offer"]');
+		const item = [...document.querySelectorAll('[data-kind="new"] li')].find(li => li.textContent.includes("Alma Svensson"));
+		const target = document.querySelector('[data-kind="offer"]');
 		const dt = new DataTransfer();
 		item.dispatchEvent(new DragEvent("dragstart", {bubbles: true, dataTransfer: dt}));
 		target.dispatchEvent(new DragEvent("dragover", {bubbles: true, cancelable: true, dataTransfer: dt}));
@@ -767,7 +774,7 @@ func TestBrowserBoardDragAndDrop(t *testing.T) {
 		t.Fatalf("drag: %v", err)
 	}
 	for i := 0; ; i++ {
-		if got := text(t, ctx, `[data-stage="offer"]`); strings.Contains(got, "Alma Svensson") {
+		if got := text(t, ctx, `[data-kind="offer"]`); strings.Contains(got, "Alma Svensson") {
 			break
 		} else if i > 50 {
 			t.Fatalf("offer column after the drop: %q", got)
@@ -778,10 +785,10 @@ func TestBrowserBoardDragAndDrop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := text(t, ctx, `[data-stage="offer"]`); !strings.Contains(got, "Alma Svensson") {
+	if got := text(t, ctx, `[data-kind="offer"]`); !strings.Contains(got, "Alma Svensson") {
 		t.Fatalf("after a reload the offer column is %q", got)
 	}
-	if got := text(t, ctx, `[data-stage="new"]`); strings.Contains(got, "Alma Svensson") {
+	if got := text(t, ctx, `[data-kind="new"]`); strings.Contains(got, "Alma Svensson") {
 		t.Fatal("the candidate is still in New")
 	}
 }
