@@ -201,7 +201,7 @@ var Catalogue = map[Action]Spec{
 	ApplicationCreated: {Track: History, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"staff", "career_page", "demo"}},
 		{Name: "stage", Kind: Enum, Values: stageValues}}},
 	StageChanged: {Track: History, Details: []Detail{{Name: "stage", Kind: Enum, Values: stageValues}, {Name: "previous_stage", Kind: Enum, Values: stageValues},
-		{Name: "reason", Kind: Enum, Values: []string{"", "qualifications", "experience", "position_filled", "withdrew", "salary", "other"}}}},
+		{Name: "reason", Kind: ID}}},
 	ApplicationRated:   {Track: History, Details: []Detail{{Name: "rating", Kind: Enum, Values: []string{"invite", "not_suitable", "later"}}}},
 	ApplicationLabeled: {Track: History, Details: []Detail{{Name: "added", Kind: Bool}}},
 	TaskChanged:        {Track: History, Details: []Detail{{Name: "done", Kind: Bool}}},

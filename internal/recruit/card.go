@@ -195,3 +195,107 @@ func (s *Service) Card(ctx context.Context, a access.Actor, applicationID string
 	}
 	return d, nil
 }
+
+// Reason is a reason for rejecting an application: a standard one (ID is
+// its code, Name empty: shown translated) or one the company named.
+type Reason struct {
+	ID, Name string
+}
+
+// companyReasons is the company's list of reasons, or the standard ones.
+func companyReasons(ctx context.Context, q querier, tenantID string) ([]Reason, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, name FROM rejection_reasons WHERE tenant_id = $1 ORDER BY ord, id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("read rejection reasons: %w", err)
+	}
+	defer rows.Close()
+	var out []Reason
+	for rows.Next() {
+		var r Reason
+		if err := rows.Scan(&r.ID, &r.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		for _, code := range RejectionReasons {
+			out = append(out, Reason{ID: code})
+		}
+	}
+	return out, nil
+}
+
+// Reasons lists the company's reasons for rejecting.
+func (s *Service) Reasons(ctx context.Context, a access.Actor) (out []Reason, err error) {
+	err = s.read(ctx, a, func(q querier) error {
+		out, err = companyReasons(ctx, q, a.TenantID)
+		return err
+	})
+	return out, err
+}
+
+// SetReasons replaces the company's reasons for rejecting with names, one
+// each (at most 30, 80 characters); a reason keeps its id while its name
+// stays, so past rejections keep theirs. No names: the standard reasons.
+func (s *Service) SetReasons(ctx context.Context, a access.Actor, names []string) error {
+	if !a.Can(access.CompanyProfile) {
+		return ErrForbidden
+	}
+	var clean []string
+	for _, n := range names {
+		n, ok := cleanText(n, 80, false)
+		if !ok {
+			return &ValidationError{Fields: map[string]string{"reasons": "error.reasons"}}
+		}
+		if n != "" && !slices.Contains(clean, n) {
+			clean = append(clean, n)
+		}
+	}
+	if len(clean) > 30 {
+		return &ValidationError{Fields: map[string]string{"reasons": "error.reasons"}}
+	}
+	return s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, name FROM rejection_reasons WHERE tenant_id = $1`, a.TenantID)
+		if err != nil {
+			return err
+		}
+		existing := map[string]string{}
+		for rows.Next() {
+			var id, name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return err
+			}
+			existing[name] = id
+		}
+		rows.Close()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM rejection_reasons WHERE tenant_id = $1`, a.TenantID); err != nil {
+			return err
+		}
+		for i, n := range clean {
+			id := existing[n]
+			if id == "" {
+				id = tenant.NewID()
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO rejection_reasons (tenant_id, id, name, ord) VALUES ($1, $2, $3, $4)`, a.TenantID, id, n, i+1); err != nil {
+				return err
+			}
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TenantSettingsChanged, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "tenant", ID: a.TenantID}}})
+	})
+}
+
+// ReasonLabel finds the reason of id in reasons: its name, or "" for a
+// standard reason (shown translated by its code).
+func ReasonLabel(reasons []Reason, id string) (name string, standard bool) {
+	for _, r := range reasons {
+		if r.ID == id {
+			return r.Name, r.Name == ""
+		}
+	}
+	return "", slices.Contains(RejectionReasons, id)
+}

@@ -81,20 +81,21 @@ type ApplyInput struct {
 
 // PublicPosition is a published position as the career page shows it.
 type PublicPosition struct {
-	ID          string
-	Title       string
-	Department  string
-	Location    string
-	Language    string
-	Description string
-	PublishedAt time.Time
+	ID             string
+	Title          string
+	Department     string
+	Location       string
+	Language       string
+	Description    string
+	EmploymentType string
+	PublishedAt    time.Time
 }
 
 // PublishedPositions lists a company's published positions, newest first.
 func (s *Service) PublishedPositions(ctx context.Context, tenantID string) ([]PublicPosition, error) {
 	var out []PublicPosition
 	err := s.db.ReadTx(db.WithTenant(ctx, tenantID), func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, title, department, location, language, description, published_at FROM positions
+		rows, err := tx.QueryContext(ctx, `SELECT id, title, department, location, language, description, employment_type, published_at FROM positions
 			WHERE tenant_id = $1 AND status = $2 ORDER BY published_at DESC, id`, tenantID, Published)
 		if err != nil {
 			return fmt.Errorf("list published positions: %w", err)
@@ -102,7 +103,7 @@ func (s *Service) PublishedPositions(ctx context.Context, tenantID string) ([]Pu
 		defer rows.Close()
 		for rows.Next() {
 			var p PublicPosition
-			if err := rows.Scan(&p.ID, &p.Title, &p.Department, &p.Location, &p.Language, &p.Description, &p.PublishedAt); err != nil {
+			if err := rows.Scan(&p.ID, &p.Title, &p.Department, &p.Location, &p.Language, &p.Description, &p.EmploymentType, &p.PublishedAt); err != nil {
 				return err
 			}
 			p.PublishedAt = p.PublishedAt.UTC()
@@ -120,9 +121,9 @@ func (s *Service) PublishedPosition(ctx context.Context, tenantID, id string) (*
 	}
 	var p PublicPosition
 	err := s.db.ReadTx(db.WithTenant(ctx, tenantID), func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `SELECT id, title, department, location, language, description, published_at FROM positions
+		return tx.QueryRowContext(ctx, `SELECT id, title, department, location, language, description, employment_type, published_at FROM positions
 			WHERE tenant_id = $1 AND id = $2 AND status = $3`, tenantID, id, Published).
-			Scan(&p.ID, &p.Title, &p.Department, &p.Location, &p.Language, &p.Description, &p.PublishedAt)
+			Scan(&p.ID, &p.Title, &p.Department, &p.Location, &p.Language, &p.Description, &p.EmploymentType, &p.PublishedAt)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound

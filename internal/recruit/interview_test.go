@@ -459,3 +459,66 @@ func TestPipelineStages(t *testing.T) {
 		t.Fatalf("a rejection stage without a reason: %v", err)
 	}
 }
+
+// TestReasonsEmploymentAndArchive: a company's own reasons for rejecting;
+// the employment type of a position; archiving.
+func TestReasonsEmploymentAndArchive(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	hr, rec := e.users[access.HRManager], e.users[access.Recruiter]
+	var ve *recruit.ValidationError
+	if _, err := e.svc.CreatePosition(ctx, rec, recruit.PositionInput{Title: "X", Language: "en", EmploymentType: "slavery"}); !errors.As(err, &ve) {
+		t.Fatalf("unknown employment type: %v", err)
+	}
+	pos, err := e.svc.CreatePosition(ctx, rec, recruit.PositionInput{Title: "Intern", Language: "en", EmploymentType: "internship"})
+	if err != nil || pos.EmploymentType != "internship" {
+		t.Fatalf("position: %+v %v", pos, err)
+	}
+	app := e.apply(t, access.Recruiter, pos.ID, "Ola", "ola@example.org", access.StageNew)
+	if err := e.svc.SetReasons(ctx, rec, []string{"x"}); !errors.Is(err, recruit.ErrForbidden) {
+		t.Fatalf("a recruiter sets the reasons: %v", err)
+	}
+	if err := e.svc.SetReasons(ctx, hr, []string{"Chose another offer", "", "Chose another offer", "No work permit"}); err != nil {
+		t.Fatal(err)
+	}
+	reasons, _ := e.svc.Reasons(ctx, rec)
+	if len(reasons) != 2 || reasons[0].Name != "Chose another offer" {
+		t.Fatalf("reasons: %+v", reasons)
+	}
+	if err := e.svc.MoveStage(ctx, rec, app.ID, access.StageRejected, "salary"); !errors.As(err, &ve) {
+		t.Fatalf("a standard reason the company no longer offers: %v", err)
+	}
+	if err := e.svc.MoveStage(ctx, rec, app.ID, access.StageRejected, reasons[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.svc.Application(ctx, rec, app.ID)
+	if name, _ := recruit.ReasonLabel(reasons, got.RejectionReason); name != "No work permit" {
+		t.Fatalf("rejection reason %q", name)
+	}
+	// Renaming nothing keeps the ids.
+	if err := e.svc.SetReasons(ctx, hr, []string{"No work permit", "Other"}); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := e.svc.Reasons(ctx, rec); again[0].ID != reasons[1].ID {
+		t.Fatal("a kept reason changed its id")
+	}
+	if err := e.svc.SetReasons(ctx, hr, nil); err != nil {
+		t.Fatal(err)
+	}
+	if std, _ := e.svc.Reasons(ctx, rec); len(std) != len(recruit.RejectionReasons) || std[0].Name != "" {
+		t.Fatalf("back to the standard reasons: %+v", std)
+	}
+	// Archive: a draft may be archived, an archived position not published.
+	if err := e.svc.Archive(ctx, e.users[access.LineManager], pos.ID); !errors.Is(err, recruit.ErrNotFound) {
+		t.Fatalf("a line manager archives: %v", err)
+	}
+	if err := e.svc.Archive(ctx, rec, pos.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Publish(ctx, rec, pos.ID); !errors.Is(err, recruit.ErrState) {
+		t.Fatalf("publishing an archived position: %v", err)
+	}
+	if err := e.svc.Archive(ctx, rec, pos.ID); !errors.Is(err, recruit.ErrState) {
+		t.Fatalf("archiving twice: %v", err)
+	}
+}

@@ -59,6 +59,7 @@ type Position struct {
 	Location         string
 	Language         string
 	Description      string
+	EmploymentType   string
 	Status           string
 	OwnerID          string
 	Members          []string
@@ -185,9 +186,14 @@ type PositionInput struct {
 	Department string
 	Location   string
 	Language   string
-	// Description is the ad's text: paragraphs of plain text, shown escaped.
+	// Description is the ad's text, in Markdown.
 	Description string
+	// EmploymentType is one of EmploymentTypes (full_time when empty).
+	EmploymentType string
 }
+
+// EmploymentTypes are the kinds of employment a position may offer.
+var EmploymentTypes = []string{"full_time", "part_time", "contract", "temporary", "internship"}
 
 // MaxDescription is the longest description of a position, in characters.
 const MaxDescription = 20000
@@ -206,6 +212,12 @@ func (in *PositionInput) validate() error {
 	}
 	if !slices.Contains(tenant.Languages, in.Language) {
 		f["language"] = "error.language"
+	}
+	if in.EmploymentType == "" {
+		in.EmploymentType = EmploymentTypes[0]
+	}
+	if !slices.Contains(EmploymentTypes, in.EmploymentType) {
+		f["employment_type"] = "error.employment_type"
 	}
 	in.Description = strings.TrimSpace(norm.NFC.String(in.Description))
 	if !utf8.ValidString(in.Description) || utf8.RuneCountInString(in.Description) > MaxDescription ||
@@ -228,10 +240,10 @@ func (s *Service) CreatePosition(ctx context.Context, a access.Actor, in Positio
 	}
 	now := s.now().UTC()
 	p := &Position{TenantID: a.TenantID, ID: tenant.NewID(), Title: in.Title, Department: in.Department, Location: in.Location,
-		Language: in.Language, Description: in.Description, Status: Draft, OwnerID: a.UserID, CreatedAt: now, Counts: map[access.StageKind]int{}}
+		Language: in.Language, Description: in.Description, EmploymentType: in.EmploymentType, Status: Draft, OwnerID: a.UserID, CreatedAt: now, Counts: map[access.StageKind]int{}}
 	err := s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO positions (tenant_id, id, title, department, location, language, description, status, owner_id, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`, p.TenantID, p.ID, p.Title, p.Department, p.Location, p.Language, p.Description, p.Status, p.OwnerID, now); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO positions (tenant_id, id, title, department, location, language, description, employment_type, status, owner_id, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`, p.TenantID, p.ID, p.Title, p.Department, p.Location, p.Language, p.Description, p.EmploymentType, p.Status, p.OwnerID, now); err != nil {
 			return fmt.Errorf("insert position: %w", err)
 		}
 		if err := createStages(ctx, tx, a.TenantID, p.ID); err != nil {
@@ -246,14 +258,14 @@ func (s *Service) CreatePosition(ctx context.Context, a access.Actor, in Positio
 	return p, nil
 }
 
-const selectPosition = `SELECT tenant_id, id, title, department, location, language, description, status, owner_id, first_published_at, published_at, created_at FROM positions`
+const selectPosition = `SELECT tenant_id, id, title, department, location, language, description, employment_type, status, owner_id, first_published_at, published_at, created_at FROM positions`
 
 type rowScanner interface{ Scan(...any) error }
 
 func scanPosition(row rowScanner) (*Position, error) {
 	p := &Position{Counts: map[access.StageKind]int{}}
 	var first, published sql.NullTime
-	if err := row.Scan(&p.TenantID, &p.ID, &p.Title, &p.Department, &p.Location, &p.Language, &p.Description, &p.Status, &p.OwnerID, &first, &published, &p.CreatedAt); err != nil {
+	if err := row.Scan(&p.TenantID, &p.ID, &p.Title, &p.Department, &p.Location, &p.Language, &p.Description, &p.EmploymentType, &p.Status, &p.OwnerID, &first, &published, &p.CreatedAt); err != nil {
 		return nil, err
 	}
 	p.CreatedAt = p.CreatedAt.UTC()
@@ -418,8 +430,8 @@ func (s *Service) EditPosition(ctx context.Context, a access.Actor, id string, i
 		if _, err := s.authorizePosition(ctx, tx, a, access.EditPositions, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE positions SET title = $3, department = $4, location = $5, language = $6, description = $7, updated_at = $8
-			WHERE tenant_id = $1 AND id = $2`, a.TenantID, id, in.Title, in.Department, in.Location, in.Language, in.Description, s.now()); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE positions SET title = $3, department = $4, location = $5, language = $6, description = $7, employment_type = $8, updated_at = $9
+			WHERE tenant_id = $1 AND id = $2`, a.TenantID, id, in.Title, in.Department, in.Location, in.Language, in.Description, in.EmploymentType, s.now()); err != nil {
 			return fmt.Errorf("update position: %w", err)
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionChanged, Actor: audit.User(a.UserID),
@@ -539,6 +551,25 @@ func (s *Service) Close(ctx context.Context, a access.Actor, id string) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE positions SET status = $3, published_at = NULL, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
 			a.TenantID, id, Closed, s.now()); err != nil {
 			return fmt.Errorf("close position: %w", err)
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionClosed, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "position", ID: id}}})
+	}))
+}
+
+// Archive puts a draft or closed position away: it can no longer be
+// published, and its candidates stay until the privacy rules erase them.
+func (s *Service) Archive(ctx context.Context, a access.Actor, id string) error {
+	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+		p, err := s.authorizePosition(ctx, tx, a, access.PublishPositions, id)
+		if err != nil {
+			return err
+		}
+		if p.Status != Draft && p.Status != Closed {
+			return ErrState
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE positions SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`, a.TenantID, id, Archived, s.now()); err != nil {
+			return fmt.Errorf("archive position: %w", err)
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionClosed, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "position", ID: id}}})
@@ -780,7 +811,7 @@ func (s *Service) pool(ctx context.Context, q querier, a access.Actor) ([]*Appli
 }
 
 // MoveStage moves an application to the first stage of a kind in its
-// position's pipeline; moving it to rejected needs one of RejectionReasons.
+// position's pipeline; moving it to rejected needs one of the company's reasons.
 func (s *Service) MoveStage(ctx context.Context, a access.Actor, id string, stage access.StageKind, reason string) error {
 	return s.MoveStageNotify(ctx, a, id, stage, reason, false)
 }
@@ -827,8 +858,14 @@ func (s *Service) move(ctx context.Context, a access.Actor, id string, kind acce
 		}
 		if kind != access.StageRejected {
 			reason = ""
-		} else if !slices.Contains(RejectionReasons, reason) {
-			return &ValidationError{Fields: map[string]string{"reason": "error.rejection_reason"}}
+		} else {
+			reasons, err := companyReasons(ctx, tx, a.TenantID)
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(reasons, func(r Reason) bool { return r.ID == reason }) {
+				return &ValidationError{Fields: map[string]string{"reason": "error.rejection_reason"}}
+			}
 		}
 		if app.StageID == stageID {
 			return nil
@@ -850,7 +887,7 @@ func (s *Service) move(ctx context.Context, a access.Actor, id string, kind acce
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.StageChanged, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "application", ID: id}, {Kind: "candidate", ID: app.Candidate.ID}},
-			Details: map[string]string{"stage": string(kind), "previous_stage": string(app.Stage), "reason": reason}})
+			Details: stageDetails(kind, app.Stage, reason)})
 	}))
 }
 
@@ -951,4 +988,13 @@ func (s *Service) Comments(ctx context.Context, a access.Actor, id string) (cs [
 		return nil, s.finish(ctx, a, err)
 	}
 	return cs, nil
+}
+
+// stageDetails are the audit details of a move; a reason only with a rejection.
+func stageDetails(kind, previous access.StageKind, reason string) map[string]string {
+	d := map[string]string{"stage": string(kind), "previous_stage": string(previous)}
+	if reason != "" {
+		d["reason"] = reason
+	}
+	return d
 }

@@ -634,3 +634,35 @@ func TestStagesThroughThePages(t *testing.T) {
 		t.Fatal("the board does not show the new stage before the interview")
 	}
 }
+
+// TestReasonsPageAndArchive: the company's reasons, offered on the card;
+// the employment type on the ad; archiving a closed position.
+func TestReasonsPageAndArchive(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	_, hrTok := f.roleUser("hana", access.HRManager)
+	if res := f.do(request{method: "POST", path: "/settings/reasons", cookie: hrTok, form: url.Values{"reasons": {"Chose another offer\r\nNo work permit"}}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save reasons: %d", res.StatusCode)
+	}
+	if page := body(t, f.do(request{method: "GET", path: "/settings/reasons", cookie: hrTok})); !strings.Contains(page, "No work permit") {
+		t.Fatal("the reasons page does not show the reasons")
+	}
+	pos, rec := f.publishedPosition(t, "Engineer")
+	_, recTok := f.roleUserSession(t, "rolf")
+	app, _ := f.recruit.AddCandidate(ctx, rec, pos.ID, recruit.CandidateInput{Name: "Ola", Email: "ola@example.org"}, access.StageNew, recruit.ViaStaff)
+	if card := body(t, f.do(request{method: "GET", path: "/applications/" + app.ID, cookie: recTok})); !strings.Contains(card, "Chose another offer") {
+		t.Fatal("the card does not offer the company's reasons")
+	}
+	if ad := body(t, f.do(request{method: "GET", path: "/careers/acme/" + pos.ID})); !strings.Contains(ad, f.srv.I18n.T("sv", "employment.full_time")) {
+		t.Fatal("the ad does not show the employment type")
+	}
+	if res := f.do(request{method: "POST", path: "/positions/" + pos.ID + "/archive", cookie: recTok}); res.StatusCode != http.StatusConflict {
+		t.Fatalf("archiving a published position: %d", res.StatusCode)
+	}
+	if err := f.recruit.Close(ctx, rec, pos.ID); err != nil {
+		t.Fatal(err)
+	}
+	if res := f.do(request{method: "POST", path: "/positions/" + pos.ID + "/archive", cookie: recTok}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("archive: %d", res.StatusCode)
+	}
+}

@@ -44,7 +44,7 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 		return nil
 	})
 	// Keys in Go string literals of the packages that produce messages.
-	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard|profile|audit|alert|unlock|security|forgot|reset|mfa|users|invite|reauth|outbox|passkey|roles|positions|position|application|pool|credits|stage|permission|career|interview|rating|label|note|history|rejection|candidates|templates|messages|board|task|stages)\.[a-z0-9_.]*[a-z0-9_])"`)
+	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard|profile|audit|alert|unlock|security|forgot|reset|mfa|users|invite|reauth|outbox|passkey|roles|positions|position|application|pool|credits|stage|permission|career|interview|rating|label|note|history|rejection|candidates|templates|messages|board|task|stages|reasons|employment)\.[a-z0-9_.]*[a-z0-9_])"`)
 	for _, dir := range []string{".", "../account", "../tenant", "../recruit", "../credit"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		for _, f := range files {
@@ -72,6 +72,9 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 	}
 	for _, p := range access.Permissions {
 		used = append(used, "permission."+p.Name())
+	}
+	for _, e := range recruit.EmploymentTypes {
+		used = append(used, "employment."+e)
 	}
 	for _, r := range recruit.RejectionReasons {
 		used = append(used, "rejection."+r)

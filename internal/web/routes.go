@@ -121,6 +121,7 @@ func (s *Server) routes() *router {
 	mux.Handle("POST /positions/{id}/stages", recruitment(s.handlePositionStages))
 	mux.Handle("POST /positions/{id}/publish", recruitment(s.handlePositionPublish))
 	mux.Handle("POST /positions/{id}/close", recruitment(s.handlePositionClose))
+	mux.Handle("POST /positions/{id}/archive", recruitment(s.handlePositionArchive))
 	mux.Handle("POST /positions/{id}/applications", recruitment(s.handleCandidateAdd))
 	mux.Handle("GET /applications/{id}", recruitment(s.handleApplication))
 	mux.Handle("POST /applications/{id}/stage", recruitment(s.handleStageMove))
@@ -130,6 +131,8 @@ func (s *Server) routes() *router {
 	mux.Handle("GET /settings/templates", recruitmentFor(access.CompanyProfile, s.handleTemplates))
 	mux.Handle("POST /settings/templates", recruitmentFor(access.CompanyProfile, s.handleTemplateSave))
 	mux.Handle("GET /settings/stages", recruitmentFor(access.CompanyProfile, s.handleStageTemplate))
+	mux.Handle("GET /settings/reasons", recruitmentFor(access.CompanyProfile, s.handleReasons))
+	mux.Handle("POST /settings/reasons", recruitmentFor(access.CompanyProfile, s.handleReasonsSave))
 	mux.Handle("POST /settings/stages", recruitmentFor(access.CompanyProfile, s.handleStageTemplateSave))
 	mux.Handle("POST /candidates/bulk", recruitmentFor(access.MoveStage, s.handleBulk))
 

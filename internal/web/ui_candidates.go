@@ -10,14 +10,14 @@ import (
 )
 
 type candidatesData struct {
-	Applications     []*recruit.Application
-	Positions        []*recruit.Position
-	Stages           []access.StageKind
-	RejectionReasons []string
-	Filter           url.Values
-	Done, Refused    int
-	Full             bool
-	CanMove          bool
+	Applications  []*recruit.Application
+	Positions     []*recruit.Position
+	Stages        []access.StageKind
+	Reasons       []recruit.Reason
+	Filter        url.Values
+	Done, Refused int
+	Full          bool
+	CanMove       bool
 }
 
 var listFilterKeys = []string{"q", "position", "stage", "label", "source"}
@@ -56,9 +56,14 @@ func (s *Server) renderCandidates(w http.ResponseWriter, r *http.Request, status
 		s.fail(w, r, err)
 		return
 	}
+	reasons, err := s.Recruit.Reasons(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	done, _ := strconv.Atoi(q.Get("done"))
 	refused, _ := strconv.Atoi(q.Get("refused"))
-	pg.Data = candidatesData{Applications: apps, Positions: positions, Stages: access.StageKinds, RejectionReasons: recruit.RejectionReasons,
+	pg.Data = candidatesData{Applications: apps, Positions: positions, Stages: access.StageKinds, Reasons: reasons,
 		Filter: filter, Done: done, Refused: refused, Full: len(apps) == recruit.MaxList, CanMove: a.Can(access.MoveStage)}
 	s.render(w, r, status, "candidates", pg)
 }

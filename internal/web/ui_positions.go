@@ -63,7 +63,8 @@ func (s *Server) renderPositions(w http.ResponseWriter, r *http.Request, status 
 
 func positionInput(r *http.Request) recruit.PositionInput {
 	return recruit.PositionInput{Title: r.PostForm.Get("title"), Department: r.PostForm.Get("department"),
-		Location: r.PostForm.Get("location"), Language: r.PostForm.Get("language"), Description: r.PostForm.Get("description")}
+		Location: r.PostForm.Get("location"), Language: r.PostForm.Get("language"), Description: r.PostForm.Get("description"),
+		EmploymentType: r.PostForm.Get("employment_type")}
 }
 
 func (s *Server) handlePositionCreate(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +78,7 @@ func (s *Server) handlePositionCreate(w http.ResponseWriter, r *http.Request) {
 		pg := s.newPage(r, "positions.title")
 		pg.Errors = fields
 		pg.Form["title"], pg.Form["department"], pg.Form["location"], pg.Form["language"] = in.Title, in.Department, in.Location, in.Language
-		pg.Form["description"] = in.Description
+		pg.Form["description"], pg.Form["employment_type"] = in.Description, in.EmploymentType
 		s.renderPositions(w, r, http.StatusUnprocessableEntity, pg)
 		return
 	}
@@ -144,7 +145,7 @@ func (s *Server) renderPosition(w http.ResponseWriter, r *http.Request, status i
 		}
 	}
 	for k, v := range map[string]string{"title": pos.Title, "department": pos.Department, "location": pos.Location, "language": pos.Language,
-		"description": pos.Description} {
+		"description": pos.Description, "employment_type": pos.EmploymentType} {
 		if _, set := pg.Form[k]; !set {
 			pg.Form[k] = v
 		}
@@ -168,7 +169,7 @@ func (s *Server) handlePositionEdit(w http.ResponseWriter, r *http.Request) {
 		pg := s.newPage(r, "positions.position")
 		pg.Errors = fields
 		pg.Form["title"], pg.Form["department"], pg.Form["location"], pg.Form["language"] = in.Title, in.Department, in.Location, in.Language
-		pg.Form["description"] = in.Description
+		pg.Form["description"], pg.Form["employment_type"] = in.Description, in.EmploymentType
 		s.renderPosition(w, r, http.StatusUnprocessableEntity, pg)
 		return
 	}
@@ -267,15 +268,16 @@ type applicationData struct {
 	CanInvite  bool
 	Invited    bool
 	// Card holds ratings, labels, the user's private notes and the history.
-	Card             *recruit.CardDetails
-	RatingValues     []string
-	RejectionReasons []string
-	CanRate          bool
-	Comments         []recruit.Comment
-	Names            map[string]string
-	Stages           []access.StageKind
-	CanMove          bool
-	CanComment       bool
+	Card          *recruit.CardDetails
+	RatingValues  []string
+	Reasons       []recruit.Reason
+	RejectionName string
+	CanRate       bool
+	Comments      []recruit.Comment
+	Names         map[string]string
+	Stages        []access.StageKind
+	CanMove       bool
+	CanComment    bool
 }
 
 func (s *Server) handleApplication(w http.ResponseWriter, r *http.Request) {
@@ -324,6 +326,12 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 		s.fail(w, r, err)
 		return
 	}
+	reasons, err := s.Recruit.Reasons(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rejectionName, _ := recruit.ReasonLabel(reasons, app.RejectionReason)
 	var stages []recruit.Stage
 	if recruit.Decide(a, access.MoveStage, app) {
 		if stages, err = s.Recruit.Stages(r.Context(), a, app.Position.ID); err != nil {
@@ -350,7 +358,7 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 	}
 	pg.Data = applicationData{Application: app, Documents: docs, Interviews: interviews, Messages: messages, Others: others, Tasks: tasks, PositionStages: stages, Colleagues: colleagues, TimeZones: recruit.TimeZones,
 		CanInvite: canInvite(a, app), Invited: r.URL.Query().Get("invited") == "1", Card: card, RatingValues: recruit.RatingValues,
-		RejectionReasons: recruit.RejectionReasons, CanRate: recruit.Decide(a, access.Rate, app), Comments: comments, Names: names, Stages: access.StageKinds,
+		Reasons: reasons, RejectionName: rejectionName, CanRate: recruit.Decide(a, access.Rate, app), Comments: comments, Names: names, Stages: access.StageKinds,
 		CanMove: recruit.Decide(a, access.MoveStage, app), CanComment: recruit.Decide(a, access.Comment, app)}
 	s.render(w, r, status, "application", pg)
 }
@@ -465,3 +473,19 @@ func (s *Server) handlePositionStages(w http.ResponseWriter, r *http.Request) {
 	}
 	s.afterPositionChange(w, r, err, "#stages")
 }
+
+func (s *Server) handlePositionArchive(w http.ResponseWriter, r *http.Request) {
+	err := s.Recruit.Archive(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"))
+	if errors.Is(err, recruit.ErrState) {
+		pg := s.newPage(r, "positions.position")
+		pg.Errors[""] = "error.position_state"
+		s.renderPosition(w, r, http.StatusConflict, pg)
+		return
+	}
+	s.afterPositionChange(w, r, err, "")
+}
+
+// PositionData helpers for templates.
+
+// EmploymentTypes lists the kinds of employment for the position form.
+func (p *page) EmploymentTypes() []string { return recruit.EmploymentTypes }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/recruit"
@@ -92,4 +93,50 @@ func (s *Server) handleStageTemplateSave(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	http.Redirect(w, r, "/settings/stages?saved=1", http.StatusSeeOther)
+}
+
+type reasonsData struct {
+	Text  string
+	Saved bool
+}
+
+// handleReasons shows the company's reasons for rejecting, one a line.
+func (s *Server) handleReasons(w http.ResponseWriter, r *http.Request) {
+	reasons, err := s.Recruit.Reasons(r.Context(), stateOf(r).principal.Actor())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg := s.newPage(r, "reasons.title")
+	var lines []string
+	for _, x := range reasons {
+		if x.Name == "" {
+			lines = append(lines, pg.T("rejection."+x.ID))
+		} else {
+			lines = append(lines, x.Name)
+		}
+	}
+	pg.Data = reasonsData{Text: strings.Join(lines, "\n"), Saved: r.URL.Query().Get("saved") == "1"}
+	s.render(w, r, http.StatusOK, "reasons", pg)
+}
+
+func (s *Server) handleReasonsSave(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	text := r.PostForm.Get("reasons")
+	err := s.Recruit.SetReasons(r.Context(), stateOf(r).principal.Actor(), strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n"))
+	if fields, ok := fieldErrors(err); ok {
+		pg := s.newPage(r, "reasons.title")
+		pg.Errors = fields
+		pg.Data = reasonsData{Text: text}
+		s.render(w, r, http.StatusUnprocessableEntity, "reasons", pg)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/settings/reasons?saved=1", http.StatusSeeOther)
 }
