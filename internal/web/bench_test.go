@@ -162,3 +162,42 @@ func BenchmarkPipelineBoard(b *testing.B) {
 	slices.Sort(times)
 	b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "p95-ms")
 }
+
+// BenchmarkCandidateCard measures the candidate card of an application
+// with a document, an interview, comments, ratings, labels and a task.
+func BenchmarkCandidateCard(b *testing.B) {
+	f := newFixture(b, Options{})
+	ctx := context.Background()
+	rec, tok := f.roleUser("rolf", access.Recruiter)
+	ra := f.actor(rec)
+	pos, _ := f.recruit.CreatePosition(ctx, ra, recruit.PositionInput{Title: "Engineer", Language: "en"})
+	if _, err := f.recruit.Publish(ctx, ra, pos.ID); err != nil {
+		b.Fatal(err)
+	}
+	app, err := f.recruit.Apply(ctx, f.company.ID, pos.ID, recruit.ApplyInput{Name: "Ann", Email: "ann@example.org",
+		CV: &recruit.Upload{Name: "cv.pdf", Data: []byte("%PDF-1.7\nx\n%%EOF\n")}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 5 {
+		f.recruit.AddComment(ctx, ra, app.ID, fmt.Sprintf("Comment %d", i))
+	}
+	f.recruit.Rate(ctx, ra, app.ID, recruit.RateInvite)
+	f.recruit.AddLabel(ctx, ra, app.ID, "senior")
+	f.recruit.AddTask(ctx, ra, app.ID, recruit.TaskInput{Title: "Call"})
+	if _, err := f.recruit.InviteInterview(ctx, ra, app.ID, recruit.InterviewInput{Date: time.Now().AddDate(0, 0, 3).Format("2006-01-02"),
+		Time: "10:00", TimeZone: "Europe/Oslo", Minutes: 30, Location: "Office"}); err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "http://127.0.0.1:8080/applications/"+app.ID, nil)
+	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: tok})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		f.h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}
