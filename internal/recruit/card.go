@@ -138,62 +138,74 @@ type CardDetails struct {
 }
 
 // Card reads the details of an application's card for the actor.
-func (s *Service) Card(ctx context.Context, a access.Actor, applicationID string) (*CardDetails, error) {
-	d := &CardDetails{}
-	err := s.read(ctx, a, func(q querier) error {
+func (s *Service) Card(ctx context.Context, a access.Actor, applicationID string) (d *CardDetails, err error) {
+	err = s.read(ctx, a, func(q querier) error {
 		if _, err := s.authorizeApplication(ctx, q, a, access.ViewApplications, applicationID); err != nil {
 			return err
 		}
-		rows, err := q.QueryContext(ctx, `SELECT user_id, value FROM ratings WHERE tenant_id = $1 AND application_id = $2 ORDER BY updated_at`, a.TenantID, applicationID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var r Rating
-			if err := rows.Scan(&r.UserID, &r.Value); err != nil {
-				rows.Close()
-				return err
-			}
-			d.Ratings = append(d.Ratings, r)
-		}
-		rows.Close()
-		lrows, err := q.QueryContext(ctx, `SELECT label FROM application_labels WHERE tenant_id = $1 AND application_id = $2 ORDER BY label`, a.TenantID, applicationID)
-		if err != nil {
-			return err
-		}
-		for lrows.Next() {
-			var l string
-			if err := lrows.Scan(&l); err != nil {
-				lrows.Close()
-				return err
-			}
-			d.Labels = append(d.Labels, l)
-		}
-		lrows.Close()
-		nrows, err := q.QueryContext(ctx, `SELECT id, body, created_at FROM private_notes WHERE tenant_id = $1 AND application_id = $2 AND author_id = $3
-			ORDER BY created_at, id`, a.TenantID, applicationID, a.UserID)
-		if err != nil {
-			return err
-		}
-		defer nrows.Close()
-		for nrows.Next() {
-			var n Note
-			if err := nrows.Scan(&n.ID, &n.Body, &n.CreatedAt); err != nil {
-				return err
-			}
-			n.CreatedAt = n.CreatedAt.UTC()
-			d.Notes = append(d.Notes, n)
-		}
-		return nrows.Err()
+		d, err = cardDetails(ctx, q, a.TenantID, applicationID, a.UserID)
+		return err
 	})
 	if err != nil {
 		return nil, s.finish(ctx, a, err)
 	}
-	d.History, _, err = s.audit.List(ctx, a.TenantID, audit.Filter{Track: audit.History, ObjectKind: "application", ObjectID: applicationID, Limit: audit.MaxPage})
-	if err != nil {
+	if d.History, err = s.history(ctx, a.TenantID, applicationID); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// history lists the history track's records of an application, newest first.
+func (s *Service) history(ctx context.Context, tenantID, applicationID string) ([]audit.Record, error) {
+	recs, _, err := s.audit.List(ctx, tenantID, audit.Filter{Track: audit.History, ObjectKind: "application", ObjectID: applicationID, Limit: audit.MaxPage})
+	return recs, err
+}
+
+// cardDetails reads an application's ratings, labels and the private
+// notes of userID.
+func cardDetails(ctx context.Context, q querier, tenantID, applicationID, userID string) (*CardDetails, error) {
+	d := &CardDetails{}
+	rows, err := q.QueryContext(ctx, `SELECT user_id, value FROM ratings WHERE tenant_id = $1 AND application_id = $2 ORDER BY updated_at`, tenantID, applicationID)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var r Rating
+		if err := rows.Scan(&r.UserID, &r.Value); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		d.Ratings = append(d.Ratings, r)
+	}
+	rows.Close()
+	lrows, err := q.QueryContext(ctx, `SELECT label FROM application_labels WHERE tenant_id = $1 AND application_id = $2 ORDER BY label`, tenantID, applicationID)
+	if err != nil {
+		return nil, err
+	}
+	for lrows.Next() {
+		var l string
+		if err := lrows.Scan(&l); err != nil {
+			lrows.Close()
+			return nil, err
+		}
+		d.Labels = append(d.Labels, l)
+	}
+	lrows.Close()
+	nrows, err := q.QueryContext(ctx, `SELECT id, body, created_at FROM private_notes WHERE tenant_id = $1 AND application_id = $2 AND author_id = $3
+		ORDER BY created_at, id`, tenantID, applicationID, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer nrows.Close()
+	for nrows.Next() {
+		var n Note
+		if err := nrows.Scan(&n.ID, &n.Body, &n.CreatedAt); err != nil {
+			return nil, err
+		}
+		n.CreatedAt = n.CreatedAt.UTC()
+		d.Notes = append(d.Notes, n)
+	}
+	return d, nrows.Err()
 }
 
 // Reason is a reason for rejecting an application: a standard one (ID is

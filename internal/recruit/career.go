@@ -407,27 +407,34 @@ func (s *Service) Documents(ctx context.Context, a access.Actor, applicationID s
 		if _, err := s.authorizeApplication(ctx, q, a, access.ViewApplications, applicationID); err != nil {
 			return err
 		}
-		rows, err := q.QueryContext(ctx, `SELECT id, kind, file_name, file_type, size, created_at FROM documents
-			WHERE tenant_id = $1 AND application_id = $2 ORDER BY kind DESC, created_at, id`, a.TenantID, applicationID)
-		if err != nil {
-			return fmt.Errorf("list documents: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var d Document
-			var t string
-			if err := rows.Scan(&d.ID, &d.Kind, &d.FileName, &t, &d.Size, &d.CreatedAt); err != nil {
-				return err
-			}
-			d.Type, d.CreatedAt = filetype.Type(t), d.CreatedAt.UTC()
-			docs = append(docs, d)
-		}
-		return rows.Err()
+		docs, err = listDocuments(ctx, q, a.TenantID, applicationID)
+		return err
 	})
 	if err != nil {
 		return nil, s.finish(ctx, a, err)
 	}
 	return docs, nil
+}
+
+// listDocuments reads an application's documents, the CV first.
+func listDocuments(ctx context.Context, q querier, tenantID, applicationID string) ([]Document, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, kind, file_name, file_type, size, created_at FROM documents
+		WHERE tenant_id = $1 AND application_id = $2 ORDER BY kind DESC, created_at, id`, tenantID, applicationID)
+	if err != nil {
+		return nil, fmt.Errorf("list documents: %w", err)
+	}
+	defer rows.Close()
+	var docs []Document
+	for rows.Next() {
+		var d Document
+		var t string
+		if err := rows.Scan(&d.ID, &d.Kind, &d.FileName, &t, &d.Size, &d.CreatedAt); err != nil {
+			return nil, err
+		}
+		d.Type, d.CreatedAt = filetype.Type(t), d.CreatedAt.UTC()
+		docs = append(docs, d)
+	}
+	return docs, rows.Err()
 }
 
 // OpenDocument returns a document the actor may see, and a reader of its

@@ -227,6 +227,16 @@ func TestCardRatingsLabelsNotesAndHistory(t *testing.T) {
 	if _, err := e.svc.Card(ctx, e.users["foreign"], app.ID); !errors.Is(err, recruit.ErrNotFound) {
 		t.Fatalf("another company's card: %v", err)
 	}
+	view, err := e.svc.CardView(ctx, lm, app.ID)
+	if err != nil || len(view.Details.Notes) != 1 || len(view.Details.Ratings) != 1 || view.Stages != nil || len(view.Reasons) == 0 || len(view.Details.History) == 0 {
+		t.Fatalf("the line manager's card view: %+v %v", view, err)
+	}
+	if view, err := e.svc.CardView(ctx, owner, app.ID); err != nil || len(view.Stages) != len(access.StageKinds) || len(view.Details.Notes) != 0 {
+		t.Fatalf("the owner's card view: %+v %v", view, err)
+	}
+	if _, err := e.svc.CardView(ctx, e.users["foreign"], app.ID); !errors.Is(err, recruit.ErrNotFound) {
+		t.Fatalf("another company's card view: %v", err)
+	}
 }
 
 // TestCandidateListAndBulk: the list shows what each role may see, with

@@ -166,31 +166,38 @@ func (s *Service) Bulk(ctx context.Context, a access.Actor, ids []string, act Bu
 
 // OtherApplications lists the candidate's other applications to the
 // company that the actor may see (a person applies to several positions).
-func (s *Service) OtherApplications(ctx context.Context, a access.Actor, app *Application) ([]*Application, error) {
-	var out []*Application
-	err := s.read(ctx, a, func(q querier) error {
-		rows, err := q.QueryContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.candidate_id = $2 AND a.id <> $3 ORDER BY a.created_at DESC`,
-			a.TenantID, app.Candidate.ID, app.ID)
-		if err != nil {
-			return fmt.Errorf("list the candidate's applications: %w", err)
-		}
-		byPosition := map[string]*Position{}
-		for rows.Next() {
-			other, err := scanApplication(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, other)
-			byPosition[other.Position.ID] = other.Position
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		return fillMembers(ctx, q, a.TenantID, byPosition)
+func (s *Service) OtherApplications(ctx context.Context, a access.Actor, app *Application) (out []*Application, err error) {
+	err = s.read(ctx, a, func(q querier) error {
+		out, err = otherApplications(ctx, q, a, app)
+		return err
 	})
+	return out, err
+}
+
+// otherApplications reads the candidate's other applications and keeps the
+// ones a may see.
+func otherApplications(ctx context.Context, q querier, a access.Actor, app *Application) ([]*Application, error) {
+	rows, err := q.QueryContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.candidate_id = $2 AND a.id <> $3 ORDER BY a.created_at DESC`,
+		a.TenantID, app.Candidate.ID, app.ID)
 	if err != nil {
+		return nil, fmt.Errorf("list the candidate's applications: %w", err)
+	}
+	var out []*Application
+	byPosition := map[string]*Position{}
+	for rows.Next() {
+		other, err := scanApplication(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, other)
+		byPosition[other.Position.ID] = other.Position
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := fillMembers(ctx, q, a.TenantID, byPosition); err != nil {
 		return nil, err
 	}
 	return slices.DeleteFunc(out, func(o *Application) bool { return !Decide(a, access.ViewApplications, o) }), nil

@@ -922,8 +922,13 @@ func (s *Service) comments(ctx context.Context, q querier, a access.Actor, id st
 	if _, err := s.authorizeApplication(ctx, q, a, access.ViewApplications, id); err != nil {
 		return nil, err
 	}
+	return listComments(ctx, q, a.TenantID, id)
+}
+
+// listComments reads an application's comments, oldest first.
+func listComments(ctx context.Context, q querier, tenantID, id string) ([]Comment, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, author_id, body, created_at FROM comments WHERE tenant_id = $1 AND application_id = $2
-		ORDER BY created_at, id`, a.TenantID, id)
+		ORDER BY created_at, id`, tenantID, id)
 	if err != nil {
 		return nil, fmt.Errorf("list comments: %w", err)
 	}

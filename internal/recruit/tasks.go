@@ -127,17 +127,22 @@ func (s *Service) Tasks(ctx context.Context, a access.Actor, applicationID strin
 		if _, err := s.authorizeApplication(ctx, q, a, access.ViewApplications, applicationID); err != nil {
 			return err
 		}
-		rows, err := q.QueryContext(ctx, selectTask+` WHERE t.tenant_id = $1 AND t.application_id = $2 ORDER BY t.done, t.due_on, t.created_at`, a.TenantID, applicationID)
-		if err != nil {
-			return err
-		}
-		out, err = scanTasks(rows)
+		out, err = listTasks(ctx, q, a.TenantID, applicationID)
 		return err
 	})
 	if err != nil {
 		return nil, s.finish(ctx, a, err)
 	}
 	return out, nil
+}
+
+// listTasks reads an application's tasks, open ones first.
+func listTasks(ctx context.Context, q querier, tenantID, applicationID string) ([]Task, error) {
+	rows, err := q.QueryContext(ctx, selectTask+` WHERE t.tenant_id = $1 AND t.application_id = $2 ORDER BY t.done, t.due_on, t.created_at`, tenantID, applicationID)
+	if err != nil {
+		return nil, err
+	}
+	return scanTasks(rows)
 }
 
 // MyTasks lists the open tasks assigned to the actor, of applications they

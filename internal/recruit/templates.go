@@ -210,24 +210,31 @@ func (s *Service) Messages(ctx context.Context, a access.Actor, applicationID st
 		if _, err := s.authorizeApplication(ctx, q, a, access.ViewApplications, applicationID); err != nil {
 			return err
 		}
-		rows, err := q.QueryContext(ctx, `SELECT id, kind, subject, body, status, created_at FROM messages WHERE tenant_id = $1 AND application_id = $2
-			ORDER BY created_at, id`, a.TenantID, applicationID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var m Message
-			if err := rows.Scan(&m.ID, &m.Kind, &m.Subject, &m.Body, &m.Status, &m.CreatedAt); err != nil {
-				return err
-			}
-			m.CreatedAt = m.CreatedAt.UTC()
-			out = append(out, m)
-		}
-		return rows.Err()
+		out, err = listMessages(ctx, q, a.TenantID, applicationID)
+		return err
 	})
 	if err != nil {
 		return nil, s.finish(ctx, a, err)
 	}
 	return out, nil
+}
+
+// listMessages reads the emails sent to an application's candidate, oldest first.
+func listMessages(ctx context.Context, q querier, tenantID, applicationID string) ([]Message, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, kind, subject, body, status, created_at FROM messages WHERE tenant_id = $1 AND application_id = $2
+		ORDER BY created_at, id`, tenantID, applicationID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		var m Message
+		if err := rows.Scan(&m.ID, &m.Kind, &m.Subject, &m.Body, &m.Status, &m.CreatedAt); err != nil {
+			return nil, err
+		}
+		m.CreatedAt = m.CreatedAt.UTC()
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }

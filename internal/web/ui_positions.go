@@ -286,59 +286,13 @@ func (s *Server) handleApplication(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, status int, pg *page) {
 	a := stateOf(r).principal.Actor()
-	app, err := s.Recruit.Application(r.Context(), a, r.PathValue("id"))
+	v, err := s.Recruit.CardView(r.Context(), a, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	comments, err := s.Recruit.Comments(r.Context(), a, app.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	docs, err := s.Recruit.Documents(r.Context(), a, app.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	interviews, err := s.Recruit.Interviews(r.Context(), a, app.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	card, err := s.Recruit.Card(r.Context(), a, app.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	messages, err := s.Recruit.Messages(r.Context(), a, app.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	others, err := s.Recruit.OtherApplications(r.Context(), a, app)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	tasks, err := s.Recruit.Tasks(r.Context(), a, app.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	reasons, err := s.Recruit.Reasons(r.Context(), a)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	rejectionName, _ := recruit.ReasonLabel(reasons, app.RejectionReason)
-	var stages []recruit.Stage
-	if recruit.Decide(a, access.MoveStage, app) {
-		if stages, err = s.Recruit.Stages(r.Context(), a, app.Position.ID); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
+	app := v.Application
+	rejectionName, _ := recruit.ReasonLabel(v.Reasons, app.RejectionReason)
 	names, users, err := s.userNames(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -356,10 +310,11 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 	if pg.Form["minutes"] == "" {
 		pg.Form["minutes"] = "60"
 	}
-	pg.Data = applicationData{Application: app, Documents: docs, Interviews: interviews, Messages: messages, Others: others, Tasks: tasks, PositionStages: stages, Colleagues: colleagues, TimeZones: recruit.TimeZones,
-		CanInvite: canInvite(a, app), Invited: r.URL.Query().Get("invited") == "1", Card: card, RatingValues: recruit.RatingValues,
-		Reasons: reasons, RejectionName: rejectionName, CanRate: recruit.Decide(a, access.Rate, app), Comments: comments, Names: names, Stages: access.StageKinds,
-		CanMove: recruit.Decide(a, access.MoveStage, app), CanComment: recruit.Decide(a, access.Comment, app)}
+	pg.Data = applicationData{Application: app, Documents: v.Documents, Interviews: v.Interviews, Messages: v.Messages, Others: v.Others,
+		Tasks: v.Tasks, PositionStages: v.Stages, Colleagues: colleagues, TimeZones: recruit.TimeZones,
+		CanInvite: canInvite(a, app), Invited: r.URL.Query().Get("invited") == "1", Card: v.Details, RatingValues: recruit.RatingValues,
+		Reasons: v.Reasons, RejectionName: rejectionName, CanRate: recruit.Decide(a, access.Rate, app), Comments: v.Comments, Names: names,
+		Stages: access.StageKinds, CanMove: recruit.Decide(a, access.MoveStage, app), CanComment: recruit.Decide(a, access.Comment, app)}
 	s.render(w, r, status, "application", pg)
 }
 
