@@ -394,6 +394,19 @@ func TestTasks(t *testing.T) {
 	if err := e.svc.SetTaskDone(ctx, e.users["foreign"], mine0(t, e, owner, app.ID), false); !errors.Is(err, recruit.ErrNotFound) {
 		t.Fatalf("another company reopens the task: %v", err)
 	}
+	// A task on an application the assignee may no longer see is not listed.
+	if err := e.svc.AddTask(ctx, owner, app.ID, recruit.TaskInput{Title: "Second call", AssigneeID: lm.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	if mine, _ := e.svc.MyTasks(ctx, lm); len(mine) != 1 {
+		t.Fatalf("open tasks before unsharing: %d", len(mine))
+	}
+	if err := e.svc.SharePosition(ctx, owner, pos.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if mine, err := e.svc.MyTasks(ctx, lm); err != nil || len(mine) != 0 {
+		t.Fatalf("tasks of a position no longer shared: %+v %v", mine, err)
+	}
 }
 
 func mine0(t *testing.T, e *env, a access.Actor, appID string) string {

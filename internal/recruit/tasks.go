@@ -25,6 +25,10 @@ type Task struct {
 	// For the dashboard: whose application it is about.
 	CandidateName string
 	PositionTitle string
+	// What the policy needs to decide whether the task's application is visible.
+	stage      access.StageKind
+	positionID string
+	ownerID    string
 }
 
 // TaskInput is a new task.
@@ -103,7 +107,7 @@ func (s *Service) SetTaskDone(ctx context.Context, a access.Actor, taskID string
 	}))
 }
 
-const selectTask = `SELECT t.id, t.application_id, t.title, t.due_on, t.assignee_id, t.done, c.name, p.title
+const selectTask = `SELECT t.id, t.application_id, t.title, t.due_on, t.assignee_id, t.done, c.name, p.title, a.stage, p.id, p.owner_id
 	FROM tasks t JOIN applications a ON a.tenant_id = t.tenant_id AND a.id = t.application_id
 	JOIN candidates c ON c.tenant_id = a.tenant_id AND c.id = a.candidate_id
 	JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id`
@@ -113,9 +117,12 @@ func scanTasks(rows *sql.Rows) ([]Task, error) {
 	var out []Task
 	for rows.Next() {
 		var t Task
-		if err := rows.Scan(&t.ID, &t.ApplicationID, &t.Title, &t.DueOn, &t.AssigneeID, &t.Done, &t.CandidateName, &t.PositionTitle); err != nil {
+		var stage string
+		if err := rows.Scan(&t.ID, &t.ApplicationID, &t.Title, &t.DueOn, &t.AssigneeID, &t.Done, &t.CandidateName, &t.PositionTitle,
+			&stage, &t.positionID, &t.ownerID); err != nil {
 			return nil, err
 		}
+		t.stage = access.StageKind(stage)
 		out = append(out, t)
 	}
 	return out, rows.Err()
@@ -159,8 +166,17 @@ func (s *Service) MyTasks(ctx context.Context, a access.Actor) ([]Task, error) {
 		if err != nil {
 			return err
 		}
+		// The policy decides in memory, with the positions' members read once.
+		positions := map[string]*Position{}
 		for _, t := range all {
-			if _, err := s.authorizeApplication(ctx, q, a, access.ViewApplications, t.ApplicationID); err == nil {
+			positions[t.positionID] = &Position{TenantID: a.TenantID, ID: t.positionID, OwnerID: t.ownerID}
+		}
+		if err := fillMembers(ctx, q, a.TenantID, positions); err != nil {
+			return err
+		}
+		for _, t := range all {
+			app := access.Application{Position: positions[t.positionID].policy(), Stage: t.stage}
+			if access.DecideApplication(a, access.ViewApplications, app) == access.Allow {
 				out = append(out, t)
 			}
 		}
