@@ -599,13 +599,13 @@ func TestStagesThroughThePages(t *testing.T) {
 	f := newFixture(t, Options{})
 	ctx := context.Background()
 	_, hrTok := f.roleUser("hana", access.HRManager)
-	tmpl := url.Values{"stage_id_0": {"t0"}, "stage_name_0": {"Inbox"}, "stage_kind_0": {"new"}, "stage_order_0": {"0"},
-		"stage_id_1": {"t1"}, "stage_kind_1": {"interview"}, "stage_order_1": {"1"},
-		"stage_id_2": {"t2"}, "stage_kind_2": {"rejected"}, "stage_order_2": {"2"}}
+	tmpl := url.Values{"stage_keep_0": {"1"}, "stage_name_0": {"Inbox"}, "stage_kind_0": {"new"}, "stage_order_0": {"0"},
+		"stage_keep_1": {"1"}, "stage_kind_1": {"interview"}, "stage_order_1": {"1"},
+		"stage_keep_2": {"1"}, "stage_kind_2": {"rejected"}, "stage_order_2": {"2"}}
 	if res := f.do(request{method: "POST", path: "/settings/stages", cookie: hrTok, form: tmpl}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("template: %d %s", res.StatusCode, body(t, res))
 	}
-	bad := url.Values{"stage_id_0": {"t0"}, "stage_kind_0": {"interview"}, "stage_id_1": {"t1"}, "stage_kind_1": {"hired"}}
+	bad := url.Values{"stage_keep_0": {"1"}, "stage_kind_0": {"interview"}, "stage_keep_1": {"1"}, "stage_kind_1": {"hired"}}
 	if res := f.do(request{method: "POST", path: "/settings/stages", cookie: hrTok, form: bad}); res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("template without new and rejected: %d", res.StatusCode)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -176,13 +177,25 @@ func (s *Server) handlePositionEdit(w http.ResponseWriter, r *http.Request) {
 	s.afterPositionChange(w, r, err, "")
 }
 
-// afterPositionChange answers a change of a position: back to it, or the error.
+// afterPositionChange answers a change of a position: back to it; the
+// position with the messages for bad input (422) or a change its state
+// does not allow (409); or the error.
 func (s *Server) afterPositionChange(w http.ResponseWriter, r *http.Request, err error, query string) {
-	if err != nil {
+	fields, invalid := fieldErrors(err)
+	switch {
+	case invalid:
+		pg := s.newPage(r, "positions.position")
+		pg.Errors = fields
+		s.renderPosition(w, r, http.StatusUnprocessableEntity, pg)
+	case errors.Is(err, recruit.ErrState):
+		pg := s.newPage(r, "positions.position")
+		pg.Errors[""] = "error.position_state"
+		s.renderPosition(w, r, http.StatusConflict, pg)
+	case err != nil:
 		s.fail(w, r, err)
-		return
+	default:
+		http.Redirect(w, r, "/positions/"+r.PathValue("id")+query, http.StatusSeeOther)
 	}
-	http.Redirect(w, r, "/positions/"+r.PathValue("id")+query, http.StatusSeeOther)
 }
 
 func (s *Server) handlePositionShare(w http.ResponseWriter, r *http.Request) {
@@ -191,12 +204,6 @@ func (s *Server) handlePositionShare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.Recruit.SharePosition(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), r.PostForm["member"])
-	if fields, ok := fieldErrors(err); ok {
-		pg := s.newPage(r, "positions.position")
-		pg.Errors = fields
-		s.renderPosition(w, r, http.StatusUnprocessableEntity, pg)
-		return
-	}
 	s.afterPositionChange(w, r, err, "")
 }
 
@@ -212,23 +219,15 @@ func (s *Server) handlePositionPublish(w http.ResponseWriter, r *http.Request) {
 		pg.Errors[""] = "error.credits_not_allowed"
 		s.renderPosition(w, r, http.StatusForbidden, pg)
 		return
-	case errors.Is(err, recruit.ErrState):
-		pg.Errors[""] = "error.position_state"
-		s.renderPosition(w, r, http.StatusConflict, pg)
-		return
 	}
 	s.afterPositionChange(w, r, err, "")
 }
 
-func (s *Server) handlePositionClose(w http.ResponseWriter, r *http.Request) {
-	err := s.Recruit.Close(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"))
-	if errors.Is(err, recruit.ErrState) {
-		pg := s.newPage(r, "positions.position")
-		pg.Errors[""] = "error.position_state"
-		s.renderPosition(w, r, http.StatusConflict, pg)
-		return
+// handlePositionStatus runs a change of a position's status (close, archive).
+func (s *Server) handlePositionStatus(change func(ctx context.Context, a access.Actor, id string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.afterPositionChange(w, r, change(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id")), "")
 	}
-	s.afterPositionChange(w, r, err, "")
 }
 
 func (s *Server) handleCandidateAdd(w http.ResponseWriter, r *http.Request) {
@@ -385,8 +384,8 @@ func (s *Server) handlePool(w http.ResponseWriter, r *http.Request) {
 }
 
 // stageEdits reads a pipeline form: rows stage_id, stage_name, stage_kind,
-// stage_order and stage_remove, numbered 0..n; a row with neither id nor
-// name is the empty row for a new stage.
+// stage_order, stage_keep and stage_remove, numbered 0..n; a row with no
+// id, no name and no stage_keep is the empty row for a new stage.
 func stageEdits(f url.Values) []recruit.StageEdit {
 	type row struct {
 		edit  recruit.StageEdit
@@ -396,7 +395,7 @@ func stageEdits(f url.Values) []recruit.StageEdit {
 	for i := 0; i < 40; i++ {
 		n := strconv.Itoa(i)
 		id, name, kind := f.Get("stage_id_"+n), f.Get("stage_name_"+n), f.Get("stage_kind_"+n)
-		if id == "" && strings.TrimSpace(name) == "" || f.Get("stage_remove_"+n) == "1" {
+		if id == "" && strings.TrimSpace(name) == "" && f.Get("stage_keep_"+n) != "1" || f.Get("stage_remove_"+n) == "1" {
 			continue
 		}
 		order, err := strconv.Atoi(f.Get("stage_order_" + n))
@@ -420,24 +419,7 @@ func (s *Server) handlePositionStages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.Recruit.SetStages(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), stageEdits(r.PostForm))
-	if fields, ok := fieldErrors(err); ok {
-		pg := s.newPage(r, "positions.position")
-		pg.Errors = fields
-		s.renderPosition(w, r, http.StatusUnprocessableEntity, pg)
-		return
-	}
 	s.afterPositionChange(w, r, err, "#stages")
-}
-
-func (s *Server) handlePositionArchive(w http.ResponseWriter, r *http.Request) {
-	err := s.Recruit.Archive(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"))
-	if errors.Is(err, recruit.ErrState) {
-		pg := s.newPage(r, "positions.position")
-		pg.Errors[""] = "error.position_state"
-		s.renderPosition(w, r, http.StatusConflict, pg)
-		return
-	}
-	s.afterPositionChange(w, r, err, "")
 }
 
 // PositionData helpers for templates.
