@@ -1,7 +1,7 @@
 # Thin aliases: plain `go test ./...` always works on its own.
 # docs/testing.md describes the test suite.
 
-.PHONY: test test-sqlite bench run lint fmt
+.PHONY: test test-sqlite bench bench-pages run lint fmt
 
 # Everything CI runs: lint, the suite on SQLite and on PostgreSQL, the browser
 # tests. Installs PostgreSQL and Chromium when missing.
@@ -14,6 +14,11 @@ test-sqlite:
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
+
+# The page benchmark on seeded data: seed, serve, time each staff page with
+# kandidat bench (SCALE=medium, CLIENTS=1,8, ENGINE=postgres DATABASE_URL=...).
+bench-pages:
+	bash scripts/bench-pages.sh
 
 run:
 	go run ./cmd/kandidat serve --demo

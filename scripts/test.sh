@@ -152,6 +152,7 @@ pg_bindir() {
 }
 
 CHROMIUM=""
+TOOL_VARS=() # set by install_phase for the suites
 find_chromium() {
 	if [ -n "${KANDIDAT_TEST_CHROMIUM:-}" ]; then
 		[ -x "$KANDIDAT_TEST_CHROMIUM" ] && CHROMIUM=$KANDIDAT_TEST_CHROMIUM
@@ -184,7 +185,7 @@ apt_install() {
 install_phase() {
 	local t0 pkgs=() notes=() state=ok
 	t0=$(now_ms)
-	banner install "PostgreSQL, Chromium, oathtool, htpasswd, openssl when missing"
+	banner install "PostgreSQL, Chromium, oathtool, htpasswd, openssl, pdftotext, docx2txt when missing"
 	if want postgres && [ -z "$(pg_bindir)" ]; then
 		pkgs+=(postgresql)
 	fi
@@ -198,11 +199,16 @@ install_phase() {
 		fi
 	fi
 	# Independent tools the tests check Kandidat against: oathtool (TOTP),
-	# htpasswd (bcrypt hashes) and openssl (PBKDF2 hashes).
+	# htpasswd (bcrypt hashes), openssl (PBKDF2 hashes), pdftotext and
+	# docx2txt (generated PDF and DOCX files). Once installed here, the
+	# suites require them: a document test fails instead of skipping.
 	if want sqlite || want postgres; then
 		command -v oathtool >/dev/null 2>&1 || pkgs+=(oathtool)
 		command -v htpasswd >/dev/null 2>&1 || pkgs+=(apache2-utils)
 		command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
+		command -v pdftotext >/dev/null 2>&1 || pkgs+=(poppler-utils)
+		command -v docx2txt >/dev/null 2>&1 || pkgs+=(docx2txt)
+		TOOL_VARS=(KANDIDAT_TEST_REQUIRE_TOOLS=1)
 	fi
 	if [ ${#pkgs[@]} -gt 0 ]; then
 		apt_install "${pkgs[@]}" || state=FAIL
@@ -485,12 +491,12 @@ if want lint; then
 	fi
 fi
 if want sqlite; then
-	suite test-sqlite "go test -count=1 ./... on SQLite" -- -count=1 ./...
+	suite test-sqlite "go test -count=1 ./... on SQLite" "${TOOL_VARS[@]}" -- -count=1 ./...
 fi
 if want postgres; then
 	if [ -n "$PG_URL" ]; then
 		suite test-postgres "go test -count=1 ./... on PostgreSQL" \
-			"KANDIDAT_TEST_POSTGRES_URL=$PG_URL" -- -count=1 ./...
+			"KANDIDAT_TEST_POSTGRES_URL=$PG_URL" "${TOOL_VARS[@]}" -- -count=1 ./...
 	else
 		record test-postgres FAIL 0 "not run: no PostgreSQL server"
 	fi

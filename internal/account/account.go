@@ -171,6 +171,8 @@ type CreateUserInput struct {
 	MustChangePassword bool
 	// Via says how the user was created, for the trail: setup, cli, demo or web.
 	Via string
+	// ID is normally empty (a new random id); `kandidat seed` gives its own.
+	ID string
 }
 
 // maxLoginRunes is the longest login, in characters.
@@ -330,8 +332,14 @@ func (s *Service) insertUser(ctx context.Context, tx *sql.Tx, actor audit.Actor,
 		return nil, err
 	}
 	now := s.now()
+	id := in.ID
+	if id == "" {
+		id = tenant.NewID()
+	} else if !tenant.ValidID(id) {
+		return nil, fmt.Errorf("user id %q is not valid", id)
+	}
 	u := &User{
-		TenantID: tenantID, ID: tenant.NewID(), Login: in.Login, Email: in.Email, DisplayName: in.DisplayName,
+		TenantID: tenantID, ID: id, Login: in.Login, Email: in.Email, DisplayName: in.DisplayName,
 		Language: in.Language, Role: in.Role, Status: Active, MustChangePassword: in.MustChangePassword,
 		PasswordChangedAt: now, CreatedAt: now,
 	}
@@ -406,6 +414,70 @@ func (s *Service) ListUsers(ctx context.Context, tenantID string) ([]*User, erro
 		out = append(out, u)
 	}
 	return out, rows.Err()
+}
+
+// ErrBadCursor is returned for a page cursor this package did not make, or
+// one naming a user the company no longer has; the caller shows the first
+// page instead.
+var ErrBadCursor = errors.New("bad page cursor")
+
+// ListUsersPage returns at most limit users of a company in the order of
+// ListUsers (display name, login, id), starting after the cursor after
+// ("" for the first page), and the cursor of the next page ("" on the last
+// page). The cursor is the last row's user id and nothing else, so no name
+// or email ends up in a URL: the next page reads that user's sort key
+// again, in the same transaction as the page. Users added or removed
+// meanwhile neither repeat nor skip a row of the walk; a cursor whose user
+// is gone (or was never the company's) is ErrBadCursor.
+func (s *Service) ListUsersPage(ctx context.Context, tenantID, after string, limit int) ([]*User, string, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	if after != "" && !tenant.ValidID(after) {
+		return nil, "", ErrBadCursor // never reaches the database
+	}
+	q := selectUser + ` WHERE tenant_id = $1`
+	args := []any{tenantID}
+	if after != "" {
+		q += ` AND (display_name, login, id) > ($2, $3, $4)`
+	}
+	q += ` ORDER BY display_name, login, id LIMIT ` + strconv.Itoa(limit+1)
+	var out []*User
+	err := s.db.ReadTx(db.WithTenant(ctx, tenantID), func(tx *sql.Tx) error {
+		if after != "" {
+			var name, login string
+			err := tx.QueryRowContext(ctx, `SELECT display_name, login FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, after).Scan(&name, &login)
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrBadCursor
+			}
+			if err != nil {
+				return fmt.Errorf("read the users page cursor: %w", err)
+			}
+			args = append(args, name, login, after)
+		}
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("list users: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, u)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
 }
 
 // SetStatus disables or re-enables a user on behalf of actor. Disabling

@@ -16,6 +16,7 @@ import (
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/recruit"
+	"github.com/kandidat/kandidat/internal/seed"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -69,6 +70,15 @@ func (a *App) FirstRun(ctx context.Context, demo bool, baseURL string, out io.Wr
 	}
 	if err := a.seedDemo(ctx, t, password); err != nil {
 		return fmt.Errorf("demo data: %w", err)
+	}
+	// Then two years of synthetic history: a company with a real pool.
+	small, _ := seed.ScaleByName("small")
+	if _, err := seed.Run(ctx, seed.Deps{DB: a.DB, Tenants: a.Tenants, Accounts: a.Accounts, Recruit: a.Recruit, Credits: a.Credits, Audit: a.Audit},
+		seed.Options{Scale: small, Seed: 1, Into: t}); err != nil {
+		return fmt.Errorf("demo history: %w", err)
+	}
+	if err := a.DB.Analyze(ctx); err != nil {
+		return err
 	}
 	a.Logger.Info("demo company created", "tenant_id", t.ID, "user_id", u.ID)
 	fmt.Fprintf(out, "Demo company created. Sign in at %s/signin\n  username: %s\n  password: %s\n  (one-time: you will choose your own password at the first sign-in)\n",

@@ -14,7 +14,6 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -117,7 +116,7 @@ func (e *Event) Validate() error {
 		return fmt.Errorf("%w: tenant id", ErrInvalidEvent)
 	}
 	for _, o := range e.Objects {
-		if !idPattern.MatchString(o.Kind) || !idPattern.MatchString(o.ID) {
+		if !slices.Contains(ObjectKinds, o.Kind) || !idPattern.MatchString(o.ID) {
 			return fmt.Errorf("%w: object %q/%q", ErrInvalidEvent, o.Kind, o.ID)
 		}
 	}
@@ -281,6 +280,15 @@ func (l *Log) prepare() {
 	l.stmts = &st
 }
 
+// head returns the kept head of a chain, if the batch has it.
+func (b *Batch) head(key string) (chainHead, bool) {
+	if b == nil {
+		return chainHead{}, false
+	}
+	h, ok := b.heads[key]
+	return h, ok
+}
+
 func execStmt(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query string, args ...any) error {
 	var err error
 	if st != nil {
@@ -315,7 +323,49 @@ func (l *Log) Record(ctx context.Context, tx *sql.Tx, e Event) error {
 	return err
 }
 
+// Batch appends many records inside one transaction (an import, the
+// seed): it reads the head of each chain once, then keeps it, and runs its
+// statements prepared on the transaction. The transaction holds every
+// chain it writes (SQLite's one writer; PostgreSQL's advisory lock per
+// chain, taken at the first record), so the kept heads stay true.
+type Batch struct {
+	l     *Log
+	tx    *sql.Tx
+	heads map[string]chainHead
+	st    *statements
+}
+
+type chainHead struct {
+	seq  int64
+	hash string
+}
+
+// Batch starts a batch of records in tx.
+func (l *Log) Batch(tx *sql.Tx) *Batch {
+	return &Batch{l: l, tx: tx, heads: map[string]chainHead{}}
+}
+
+// Record appends e, as Log.Record does.
+func (b *Batch) Record(ctx context.Context, e Event) error {
+	if b.st == nil {
+		b.st = &statements{}
+		var err error
+		if b.st.insert, err = b.tx.PrepareContext(ctx, insertRecord); err != nil {
+			return err
+		}
+		if b.st.ref, err = b.tx.PrepareContext(ctx, insertRef); err != nil {
+			return err
+		}
+	}
+	_, err := b.l.write(ctx, b.tx, e, b)
+	return err
+}
+
 func (l *Log) record(ctx context.Context, tx *sql.Tx, e Event) (*Record, error) {
+	return l.write(ctx, tx, e, nil)
+}
+
+func (l *Log) write(ctx context.Context, tx *sql.Tx, e Event, batch *Batch) (*Record, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
@@ -341,22 +391,40 @@ func (l *Log) record(ctx context.Context, tx *sql.Tx, e Event) (*Record, error) 
 	if st == nil {
 		st = &statements{}
 	}
-	seq, prev, err := l.head(ctx, tx, st, r.TenantID, r.Track)
-	if err != nil {
-		return nil, err
+	var seq int64
+	var prev string
+	key := r.TenantID + "|" + string(r.Track)
+	if h, ok := batch.head(key); ok {
+		seq, prev = h.seq, h.hash
+	} else {
+		var err error
+		if seq, prev, err = l.head(ctx, tx, st, r.TenantID, r.Track); err != nil {
+			return nil, err
+		}
+	}
+	exec := func(stmt *sql.Stmt, query string, args ...any) error { return execStmt(ctx, tx, stmt, query, args...) }
+	if batch != nil {
+		st = batch.st
+		// Prepared on the transaction itself: run as they are.
+		exec = func(stmt *sql.Stmt, _ string, args ...any) error {
+			_, err := stmt.ExecContext(ctx, args...)
+			return err
+		}
 	}
 	r.Seq, r.PrevHash = seq+1, prev
 	r.Hash = ComputeHash(prev, r)
-	objects, _ := json.Marshal(r.Objects)
-	details, _ := json.Marshal(r.Details)
-	if err := execStmt(ctx, tx, st.insert, insertRecord, r.TenantID, string(r.Track), r.Seq, r.ID, r.Time, string(r.Actor.Kind), r.Actor.ID,
-		string(r.Action), string(objects), r.RequestID, string(details), r.PrevHash, r.Hash); err != nil {
+	objects, details := encodeObjects(r.Objects), encodeDetails(r.Details)
+	if err := exec(st.insert, insertRecord, r.TenantID, string(r.Track), r.Seq, r.ID, r.Time, string(r.Actor.Kind), r.Actor.ID,
+		string(r.Action), objects, r.RequestID, details, r.PrevHash, r.Hash); err != nil {
 		return nil, fmt.Errorf("write audit record: %w", db.MapError(err))
 	}
 	for _, o := range r.Objects {
-		if err := execStmt(ctx, tx, st.ref, insertRef, r.TenantID, o.Kind, o.ID, string(r.Track), r.Seq); err != nil {
+		if err := exec(st.ref, insertRef, r.TenantID, o.Kind, o.ID, string(r.Track), r.Seq); err != nil {
 			return nil, fmt.Errorf("write audit reference: %w", err)
 		}
+	}
+	if batch != nil {
+		batch.heads[key] = chainHead{r.Seq, r.Hash}
 	}
 	if e.Action != AlertRaised && e.Action != AlertAcknowledged {
 		if err := l.evaluate(ctx, tx, r); err != nil {

@@ -280,6 +280,17 @@ func TestPruneKeepsChainVerifiable(t *testing.T) {
 	if len(res.Problems) != 0 {
 		t.Fatalf("after pruning: %v", res.Problems)
 	}
+	// The pruned records' references went with them; the kept ones' stay.
+	var gone, kept int
+	if err := f.d.Read.QueryRow(`SELECT count(*) FROM audit_refs WHERE tenant_id = 't1' AND track = 'security' AND seq <= 7`).Scan(&gone); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.d.Read.QueryRow(`SELECT count(*) FROM audit_refs WHERE tenant_id = 't1' AND track = 'security' AND seq > 7`).Scan(&kept); err != nil {
+		t.Fatal(err)
+	}
+	if gone != 0 || kept != 2 {
+		t.Fatalf("references after pruning: %d of pruned records, %d of kept ones; want 0 and 2", gone, kept)
+	}
 	recs, _, _ := f.log.List(context.Background(), "t1", audit.Filter{Track: audit.Security})
 	if len(recs) != 2 || recs[1].Seq != 8 {
 		t.Fatalf("kept %d security records from #%d, want 2 from #8", len(recs), recs[len(recs)-1].Seq)

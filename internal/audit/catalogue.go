@@ -156,7 +156,7 @@ var Catalogue = map[Action]Spec{
 		{Name: "reason", Kind: Enum, Values: []string{"unknown_login", "wrong_password", "disabled_account", "locked", "throttled"}}}},
 	SignedOut:       {Track: Security, Details: []Detail{ipDetail}},
 	PasswordChanged: {Track: Security, Details: []Detail{ipDetail, {Name: "forced", Kind: Bool}}},
-	TenantCreated: {Track: Admin, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo"}},
+	TenantCreated: {Track: Admin, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo", "seed"}},
 		{Name: "modules", Kind: EnumList, Values: moduleValues}, {Name: "language", Kind: Enum, Values: languageValues}}},
 	ModulesChanged:         {Track: Admin, Details: []Detail{{Name: "modules", Kind: EnumList, Values: moduleValues}}},
 	TenantSettingsChanged:  {Track: Admin, Details: []Detail{{Name: "password_profile", Kind: Enum, Values: []string{"standard", "strict"}}, {Name: "require_mfa", Kind: Bool}}},
@@ -174,7 +174,7 @@ var Catalogue = map[Action]Spec{
 	PasswordReset:          {Track: Security, Details: []Detail{ipDetail}},
 	SessionRevoked:         {Track: Security, Details: []Detail{ipDetail, {Name: "scope", Kind: Enum, Values: []string{"one", "others"}}}},
 	UserCreated: {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}, {Name: "must_change_password", Kind: Bool},
-		{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo", "web"}}}},
+		{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo", "web", "seed"}}}},
 	UserDisabled:   {Track: Admin},
 	UserEnabled:    {Track: Admin},
 	ProfileChanged: {Track: Business, Details: []Detail{{Name: "language", Kind: Enum, Values: languageValues}}},
@@ -244,3 +244,9 @@ const (
 
 // ActorKinds lists every actor kind.
 var ActorKinds = []ActorKind{ActorUser, ActorAPIToken, ActorCandidate, ActorReporter, ActorSystem, ActorOperator, ActorAnonymous}
+
+// ObjectKinds are the kinds of object a record may refer to. A closed list:
+// the trail finds an object's records by (kind, id), and a search by id
+// alone looks in each kind.
+var ObjectKinds = []string{"alert", "application", "audit_record", "candidate", "comment", "credit_entry", "document",
+	"interview", "position", "role", "session", "task", "tenant", "user"}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,11 +37,28 @@ func (l *Log) List(ctx context.Context, tenantID string, f Filter) ([]Record, st
 	}
 	q := strings.Builder{}
 	q.WriteString(`SELECT a.tenant_id, a.track, a.seq, a.id, a.occurred_at, a.actor_kind, a.actor_id, a.action, a.objects, a.request_id, a.details, a.prev_hash, a.hash
-FROM audit_records a WHERE a.tenant_id = $1`)
+FROM `)
 	args := []any{tenantID}
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
+	}
+	if f.ObjectID != "" {
+		// One object's records: found by its references' key (kind, id),
+		// never by walking the company's trail.
+		kinds := ObjectKinds
+		if f.ObjectKind != "" {
+			kinds = []string{f.ObjectKind}
+		}
+		in := make([]string, len(kinds))
+		for i, k := range kinds {
+			in[i] = arg(k)
+		}
+		// CROSS JOIN keeps SQLite's join order: references first.
+		q.WriteString("audit_refs r CROSS JOIN audit_records a WHERE r.tenant_id = $1 AND r.object_kind IN (" + strings.Join(in, ", ") +
+			") AND r.object_id = " + arg(f.ObjectID) + " AND a.tenant_id = r.tenant_id AND a.track = r.track AND a.seq = r.seq")
+	} else {
+		q.WriteString("audit_records a WHERE a.tenant_id = $1")
 	}
 	if f.Track != "" {
 		q.WriteString(" AND a.track = " + arg(string(f.Track)))
@@ -57,20 +75,14 @@ FROM audit_records a WHERE a.tenant_id = $1`)
 	if !f.To.IsZero() {
 		q.WriteString(" AND a.occurred_at < " + arg(f.To.UTC()))
 	}
-	if f.ObjectID != "" {
-		q.WriteString(" AND EXISTS (SELECT 1 FROM audit_refs r WHERE r.tenant_id = a.tenant_id AND r.track = a.track AND r.seq = a.seq AND r.object_id = " + arg(f.ObjectID))
-		if f.ObjectKind != "" {
-			q.WriteString(" AND r.object_kind = " + arg(f.ObjectKind))
-		}
-		q.WriteString(")")
-	}
 	if f.After != "" {
 		t, track, seq, err := parseCursor(f.After)
 		if err != nil {
 			return nil, "", fmt.Errorf("%w: bad cursor", ErrInvalidEvent)
 		}
-		ta, tr, sa := arg(t), arg(string(track)), arg(seq)
-		q.WriteString(" AND (a.occurred_at < " + ta + " OR (a.occurred_at = " + ta + " AND (a.track < " + tr + " OR (a.track = " + tr + " AND a.seq < " + sa + "))))")
+		// A row value, so that both engines start the index range
+		// (tenant_id, occurred_at, track, seq) at the cursor.
+		q.WriteString(" AND (a.occurred_at, a.track, a.seq) < (" + arg(t) + ", " + arg(string(track)) + ", " + arg(seq) + ")")
 	}
 	q.WriteString(" ORDER BY a.occurred_at DESC, a.track DESC, a.seq DESC LIMIT " + arg(limit+1))
 	rows, err := l.db.Read.QueryContext(ctx, q.String(), args...)
@@ -106,6 +118,15 @@ func cursor(r Record) string {
 	return strconv.FormatInt(r.Time.UnixMicro(), 10) + "." + string(r.Track) + "." + strconv.FormatInt(r.Seq, 10)
 }
 
+// Bounds of a cursor's time, so that every engine can compare it.
+var (
+	minCursorTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	maxCursorTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).UnixMicro()
+)
+
+// parseCursor reads a cursor, refusing anything cursor did not make, so a
+// value the database would refuse (invalid UTF-8, a year it cannot hold)
+// never reaches it.
 func parseCursor(s string) (time.Time, Track, int64, error) {
 	parts := strings.Split(s, ".")
 	if len(parts) != 3 {
@@ -113,7 +134,7 @@ func parseCursor(s string) (time.Time, Track, int64, error) {
 	}
 	us, err1 := strconv.ParseInt(parts[0], 10, 64)
 	seq, err2 := strconv.ParseInt(parts[2], 10, 64)
-	if err1 != nil || err2 != nil {
+	if err1 != nil || err2 != nil || us < minCursorTime || us > maxCursorTime || !slices.Contains(Tracks, Track(parts[1])) {
 		return time.Time{}, "", 0, fmt.Errorf("bad cursor")
 	}
 	return time.UnixMicro(us).UTC(), Track(parts[1]), seq, nil

@@ -148,6 +148,40 @@ func (l *Log) pruneBatch(ctx context.Context, c chain, cutoff time.Time, batch i
 		if cp != nil {
 			cps = append(cps, *cp)
 		}
+		// The references go first, each by its key (the object and the
+		// record), read from the records' own object lists: references
+		// carry no index by record, to keep the trail small.
+		refs, err := tx.QueryContext(ctx, `SELECT seq, objects FROM audit_records WHERE tenant_id = $1 AND track = $2 AND seq <= $3`, c.tenantID, string(c.track), through)
+		if err != nil {
+			return fmt.Errorf("prune audit references: %w", err)
+		}
+		type ref struct {
+			seq int64
+			obj Ref
+		}
+		var gone []ref
+		for refs.Next() {
+			var seq int64
+			var objects string
+			if err := refs.Scan(&seq, &objects); err != nil {
+				refs.Close()
+				return err
+			}
+			objs, _ := decodeObjects(objects)
+			for _, o := range objs {
+				gone = append(gone, ref{seq, o})
+			}
+		}
+		refs.Close()
+		if err := refs.Err(); err != nil {
+			return err
+		}
+		for _, g := range gone {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM audit_refs WHERE tenant_id = $1 AND object_kind = $2 AND object_id = $3 AND track = $4 AND seq = $5`,
+				c.tenantID, g.obj.Kind, g.obj.ID, string(c.track), g.seq); err != nil {
+				return fmt.Errorf("prune audit references: %w", err)
+			}
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM audit_records WHERE tenant_id = $1 AND track = $2 AND seq <= $3`, c.tenantID, string(c.track), through)
 		if err != nil {
 			return fmt.Errorf("prune audit records: %w", err)

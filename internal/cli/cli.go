@@ -42,6 +42,8 @@ func commands() []command {
 		{"credits", "a company's credits (grant, show)", runCredits},
 		{"audit", "verify, export, checkpoint and prune the audit trail; set retention", runAudit},
 		{"config", "print the effective configuration, secrets masked", runConfig},
+		{"seed", "fill an installation with synthetic data (small, medium, large)", runSeed},
+		{"bench", "time the pages of a running server (p50/p95/p99, req/s)", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

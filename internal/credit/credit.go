@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,6 +49,8 @@ var (
 	ErrNotFound = errors.New("ledger entry not found")
 	// ErrNotRefundable: the entry is not a spending, or was refunded already.
 	ErrNotRefundable = errors.New("entry cannot be refunded")
+	// ErrBadCursor: a page cursor this package did not make.
+	ErrBadCursor = errors.New("bad page cursor")
 )
 
 // ValidationError names the fields of a bad input and a message key for each.
@@ -105,17 +108,42 @@ func (s *Service) Balance(ctx context.Context, tenantID string) (int64, error) {
 // Ledger returns the newest entries of the company's ledger, at most limit,
 // to a holder of ManageCredits.
 func (s *Service) Ledger(ctx context.Context, a access.Actor, limit int) ([]Entry, error) {
-	if !a.Can(access.ManageCredits) {
-		return nil, ErrForbidden
-	}
 	if limit <= 0 || limit > 1000 {
 		limit = 200
 	}
+	out, _, err := s.LedgerPage(ctx, a, "", limit)
+	return out, err
+}
+
+// LedgerPage returns at most limit entries of the company's ledger, newest
+// first (by time, then id), starting after the cursor after ("" for the
+// newest), and the cursor of the next page ("" on the last page), to a
+// holder of ManageCredits. Entries appended meanwhile are newer than the
+// cursor, so a walk neither repeats nor skips one. A cursor this package
+// did not make is ErrBadCursor.
+func (s *Service) LedgerPage(ctx context.Context, a access.Actor, after string, limit int) ([]Entry, string, error) {
+	if !a.Can(access.ManageCredits) {
+		return nil, "", ErrForbidden
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	q := `SELECT l.id, l.kind, l.amount, l.balance_after, l.reason, l.note, l.actor_kind, l.actor_id,
+		l.object_kind, l.object_id, COALESCE(l.refund_of, ''), EXISTS (SELECT 1 FROM credit_ledger r WHERE r.tenant_id = l.tenant_id AND r.refund_of = l.id), l.created_at
+		FROM credit_ledger l WHERE l.tenant_id = $1`
+	args := []any{a.TenantID}
+	if after != "" {
+		at, id, err := parseCursor(after)
+		if err != nil {
+			return nil, "", err
+		}
+		q += ` AND (l.created_at, l.id) < ($2, $3)`
+		args = append(args, at, id)
+	}
+	q += ` ORDER BY l.created_at DESC, l.id DESC LIMIT ` + strconv.Itoa(limit+1)
 	var out []Entry
 	err := s.db.ReadTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT l.id, l.kind, l.amount, l.balance_after, l.reason, l.note, l.actor_kind, l.actor_id,
-			l.object_kind, l.object_id, COALESCE(l.refund_of, ''), EXISTS (SELECT 1 FROM credit_ledger r WHERE r.tenant_id = l.tenant_id AND r.refund_of = l.id), l.created_at
-			FROM credit_ledger l WHERE l.tenant_id = $1 ORDER BY l.created_at DESC, l.id DESC LIMIT $2`, a.TenantID, limit)
+		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("read ledger: %w", err)
 		}
@@ -131,7 +159,68 @@ func (s *Service) Ledger(ctx context.Context, a access.Actor, limit int) ([]Entr
 		}
 		return rows.Err()
 	})
-	return out, err
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = cursor(out[limit-1])
+	}
+	return out, next, nil
+}
+
+// CountLedger returns how many entries the company's ledger holds, to a
+// holder of ManageCredits.
+func (s *Service) CountLedger(ctx context.Context, a access.Actor) (int, error) {
+	if !a.Can(access.ManageCredits) {
+		return 0, ErrForbidden
+	}
+	var n int
+	err := s.db.ReadTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM credit_ledger WHERE tenant_id = $1`, a.TenantID).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count ledger: %w", err)
+	}
+	return n, nil
+}
+
+// cursor is the position of e in the ledger's order: its time in
+// microseconds and its id.
+func cursor(e Entry) string {
+	return strconv.FormatInt(e.CreatedAt.UnixMicro(), 10) + "_" + e.ID
+}
+
+// Bounds of a cursor's time, so that every engine can compare it.
+var (
+	minCursorTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	maxCursorTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).UnixMicro()
+)
+
+// parseCursor reads a cursor, refusing anything cursor did not make, so a
+// value the database would refuse never reaches it.
+func parseCursor(c string) (time.Time, string, error) {
+	us, id, _ := strings.Cut(c, "_")
+	n, err := strconv.ParseInt(us, 10, 64)
+	if err != nil || n < minCursorTime || n > maxCursorTime || !idLike(id) {
+		return time.Time{}, "", ErrBadCursor
+	}
+	return time.UnixMicro(n).UTC(), id, nil
+}
+
+// idLike reports whether s has the form of an id: lower-case letters,
+// digits and hyphens, at most 64.
+func idLike(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // GrantInput is a grant of credits.
@@ -291,7 +380,7 @@ func (s *Service) Refund(ctx context.Context, a access.Actor, entryID, note stri
 
 func (s *Service) append(ctx context.Context, tx *sql.Tx, tenantID string, by audit.Actor, e Entry, action audit.Action) (*Entry, error) {
 	e.ID = tenant.NewID()
-	e.CreatedAt = s.now().UTC()
+	e.CreatedAt = db.Time(s.now()) // as stored: UTC, microseconds, so a cursor names it exactly
 	e.ActorKind, e.ActorID = string(by.Kind), by.ID
 	var refundOf any
 	if e.RefundOf != "" {

@@ -108,6 +108,9 @@ type Options struct {
 	ConnectRetries int
 	// RetryDelay is the pause between two attempts.
 	RetryDelay time.Duration
+	// Trace is for tests: called with every statement run, before it runs
+	// (direct or prepared, with its arguments), on both pools.
+	Trace func(query string, args []any)
 }
 
 // SQLiteFileName is the name of the database file inside the data directory.
@@ -117,7 +120,7 @@ const SQLiteFileName = "kandidat.db"
 // checks that it answers.
 func Open(ctx context.Context, opts Options) (*DB, error) {
 	if opts.URL == "" {
-		return openSQLite(ctx, filepath.Join(opts.DataDir, SQLiteFileName))
+		return openSQLite(ctx, filepath.Join(opts.DataDir, SQLiteFileName), opts.Trace)
 	}
 	u, err := url.Parse(opts.URL)
 	if err != nil {
@@ -131,7 +134,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		if u.Opaque != "" {
 			p = u.Opaque
 		}
-		return openSQLite(ctx, p)
+		return openSQLite(ctx, p, opts.Trace)
 	default:
 		return nil, fmt.Errorf("database URL has unknown scheme %q (use postgres:// or leave it empty for SQLite)", u.Scheme)
 	}
@@ -161,12 +164,28 @@ func sqliteDSN(path string, txlock string) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-func openSQLite(ctx context.Context, path string) (*DB, error) {
+// openSQLitePool opens a pool on dsn, through the tracing connector when
+// trace is set.
+func openSQLitePool(dsn string, trace func(string, []any)) (*sql.DB, error) {
+	if trace == nil {
+		return sql.Open("sqlite", dsn)
+	}
+	c, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(traceConnector{inner: c, trace: trace}), nil
+}
+
+func openSQLite(ctx context.Context, path string, trace func(string, []any)) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
 	}
 	// WAL is a property of the file, set once with the writer.
-	w, err := sql.Open("sqlite", sqliteDSN(path, "immediate")+"&_pragma=journal_mode(WAL)")
+	// The writer keeps a larger page cache (64 MiB): a transaction that
+	// writes many rows (an import, the seed) then writes its pages at commit,
+	// instead of spilling them on the way.
+	w, err := openSQLitePool(sqliteDSN(path, "immediate")+"&_pragma=journal_mode(WAL)&_pragma=cache_size(-65536)", trace)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -182,7 +201,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("restrict database file mode: %w", err)
 	}
-	r, err := sql.Open("sqlite", sqliteDSN(path, "")+"&_pragma=query_only(ON)")
+	r, err := openSQLitePool(sqliteDSN(path, "")+"&_pragma=query_only(ON)", trace)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite readers: %w", err)
@@ -204,7 +223,7 @@ func openPostgres(ctx context.Context, opts Options) (*DB, error) {
 	cfg.RuntimeParams["timezone"] = "UTC"
 	cfg.RuntimeParams["application_name"] = "kandidat"
 	d := &DB{Engine: Postgres}
-	pool := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
+	afterConnect := stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
 		// Assume the application role when it exists and the login role may.
 		var member bool
 		err := c.QueryRow(ctx, `SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = $1`, AppRole).Scan(&member)
@@ -220,7 +239,13 @@ func openPostgres(ctx context.Context, opts Options) (*DB, error) {
 		}
 		d.appRole.Store(true)
 		return nil
-	}))
+	})
+	var pool *sql.DB
+	if opts.Trace == nil {
+		pool = stdlib.OpenDB(*cfg, afterConnect)
+	} else {
+		pool = sql.OpenDB(traceConnector{inner: stdlib.GetConnector(*cfg, afterConnect), trace: opts.Trace})
+	}
 	pool.SetMaxOpenConns(20)
 	pool.SetMaxIdleConns(10)
 	pool.SetConnMaxIdleTime(5 * time.Minute)

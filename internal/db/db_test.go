@@ -37,7 +37,7 @@ func TestMigrationNamesMatchAcrossEngines(t *testing.T) {
 }
 
 // globalTables are the only tables without a tenant_id column.
-var globalTables = []string{"schema_migrations", "setup_tokens", "tenants"}
+var globalTables = []string{"pending_backfills", "schema_migrations", "setup_tokens", "tenants"}
 
 func TestEveryTenantTableHasTenantID(t *testing.T) {
 	d := dbtest.Open(t)

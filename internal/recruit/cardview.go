@@ -73,7 +73,7 @@ func (s *Service) CardView(ctx context.Context, a access.Actor, applicationID st
 	if v.Details.History, err = s.history(ctx, a.TenantID, applicationID); err != nil {
 		return nil, err
 	}
-	err = s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	err = s.db.InTxNoFlush(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "application", ID: applicationID}, {Kind: "candidate", ID: v.Application.Candidate.ID}},
 			Details: map[string]string{"permission": access.ViewApplications.Name(), "decision": access.Allow.String()}})

@@ -283,12 +283,18 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 				tenantID, c.ID, c.Name, c.Email, c.Phone, now); err != nil {
 				return fmt.Errorf("insert candidate: %w", err)
 			}
+			if err := writeTerms(ctx, tx, tenantID, c.ID, c.Name, c.Email, false); err != nil {
+				return err
+			}
 		case err != nil:
 			return err
 		default:
 			// The person applied before: their latest details.
 			if _, err := tx.ExecContext(ctx, `UPDATE candidates SET name = $3, phone = CASE WHEN $4 = '' THEN phone ELSE $4 END, updated_at = $5
 				WHERE tenant_id = $1 AND id = $2`, tenantID, c.ID, c.Name, c.Phone, now); err != nil {
+				return err
+			}
+			if err := writeTerms(ctx, tx, tenantID, c.ID, c.Name, c.Email, true); err != nil {
 				return err
 			}
 		}

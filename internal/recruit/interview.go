@@ -257,7 +257,14 @@ func (s *Service) listInterviews(ctx context.Context, q querier, tenantID, where
 	if err := rows.Err(); err != nil || len(out) == 0 {
 		return out, err
 	}
-	prows, err := q.QueryContext(ctx, `SELECT interview_id, user_id FROM interview_participants WHERE tenant_id = $1 ORDER BY user_id`, tenantID)
+	pargs := []any{tenantID}
+	in := make([]string, 0, len(byID))
+	for id := range byID {
+		pargs = append(pargs, id)
+		in = append(in, fmt.Sprintf("$%d", len(pargs)))
+	}
+	prows, err := q.QueryContext(ctx, `SELECT interview_id, user_id FROM interview_participants WHERE tenant_id = $1 AND interview_id IN (`+
+		strings.Join(in, ", ")+`) ORDER BY user_id`, pargs...)
 	if err != nil {
 		return nil, err
 	}

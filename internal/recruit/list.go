@@ -2,10 +2,13 @@ package recruit
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/tenant"
@@ -13,21 +16,77 @@ import (
 
 // ListFilter narrows the candidate list.
 type ListFilter struct {
-	// Text matches the candidate's name or email (case-insensitive).
+	// Text matches words of the candidate's name or email by their start,
+	// with or without diacritics ("dvor" finds Dvořák).
 	Text       string
 	PositionID string
 	Stage      access.StageKind
 	Label      string
 	Source     string
+	// After continues the list from the cursor of the previous page.
+	After string
+	// Limit is the page size (PageSize when 0, at most MaxList).
+	Limit int
 }
 
-// MaxList is the longest candidate list one page shows.
+// PageSize is the number of rows a list page shows.
+const PageSize = 50
+
+// MaxList is the longest page a list returns, and the largest selection a
+// bulk action takes.
 const MaxList = 500
 
-// ListApplications lists the applications the actor may see, newest
-// first, narrowed by f: those of the positions they see, and the shared
-// pool when they have it. Every row is checked by the policy as well.
+// countCap is where a count that is not kept by counters stops: beyond it,
+// the list says "more than".
+const countCap = 1000
+
+// ListPage is one page of a list.
+type ListPage struct {
+	Applications []*Application
+	// Next is the cursor of the next page; "" on the last page.
+	Next string
+	// Total is the number of rows of the whole list; when TotalCapped,
+	// there are more than Total.
+	Total       int
+	TotalCapped bool
+}
+
+// cursor of a list ordered by (time, id), newest first.
+func pageCursor(t time.Time, id string) string {
+	return strconv.FormatInt(t.UnixMicro(), 10) + "." + id
+}
+
+// maxCursorMicros is the latest time a cursor may name: every engine holds it.
+var maxCursorMicros = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).UnixMicro()
+
+// parseCursor reads a cursor; a malformed one is the first page.
+func parseCursor(c string) (time.Time, string, bool) {
+	us, id, ok := strings.Cut(c, ".")
+	if !ok || !tenant.ValidID(id) {
+		return time.Time{}, "", false
+	}
+	n, err := strconv.ParseInt(us, 10, 64)
+	if err != nil || n <= 0 || n > maxCursorMicros {
+		return time.Time{}, "", false
+	}
+	return time.UnixMicro(n).UTC(), id, true
+}
+
+// ListApplications is the first page of ListPage's list.
 func (s *Service) ListApplications(ctx context.Context, a access.Actor, f ListFilter) ([]*Application, error) {
+	p, err := s.ListPage(ctx, a, f)
+	if err != nil {
+		return nil, err
+	}
+	return p.Applications, nil
+}
+
+// ListPage lists the applications the actor may see, newest first, narrowed
+// by f, one page at a time: those of the positions they see, and the shared
+// pool when they have it. Every row is checked by the policy as well. Each
+// page reads its rows from an index from the cursor on, never the
+// company's whole list.
+func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*ListPage, error) {
 	if !a.Can(access.ViewApplications) && !a.Can(access.ViewSharedPool) {
 		return nil, ErrForbidden
 	}
@@ -37,7 +96,12 @@ func (s *Service) ListApplications(ctx context.Context, a access.Actor, f ListFi
 	if f.PositionID != "" && !tenant.ValidID(f.PositionID) {
 		return nil, &ValidationError{Fields: map[string]string{"position": "error.position"}}
 	}
-	var out []*Application
+	limit := f.Limit
+	if limit <= 0 {
+		limit = PageSize
+	}
+	limit = min(limit, MaxList)
+	out := &ListPage{}
 	err := s.read(ctx, a, func(q querier) error {
 		var where strings.Builder
 		args := []any{a.TenantID}
@@ -63,10 +127,15 @@ func (s *Service) ListApplications(ctx context.Context, a access.Actor, f ListFi
 		if len(vis) == 0 {
 			return nil
 		}
-		where.WriteString(" AND (" + strings.Join(vis, " OR ") + ")")
-		if t := strings.ToLower(strings.TrimSpace(f.Text)); t != "" {
-			like := arg("%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(t) + "%")
-			where.WriteString(" AND (lower(c.name) LIKE " + like + " ESCAPE '\\' OR c.email LIKE " + like + " ESCAPE '\\')")
+		if !slices.Contains(vis, "TRUE") {
+			where.WriteString(" AND (" + strings.Join(vis, " OR ") + ")")
+		}
+		if t := strings.TrimSpace(f.Text); t != "" {
+			cond, err := textFilter(t, arg)
+			if errors.Is(err, errNoTerms) {
+				return nil // nothing searchable typed: nothing matches
+			}
+			where.WriteString(" AND " + cond)
 		}
 		if f.PositionID != "" {
 			where.WriteString(" AND a.position_id = " + arg(f.PositionID))
@@ -78,9 +147,15 @@ func (s *Service) ListApplications(ctx context.Context, a access.Actor, f ListFi
 			where.WriteString(" AND a.source = " + arg(cleanSource(f.Source)))
 		}
 		if f.Label != "" {
-			where.WriteString(" AND EXISTS (SELECT 1 FROM application_labels l WHERE l.tenant_id = a.tenant_id AND l.application_id = a.id AND l.label = " + arg(f.Label) + ")")
+			// From the label's index: the labelled applications, not every one.
+			where.WriteString(" AND a.id IN (SELECT l.application_id FROM application_labels l WHERE l.tenant_id = a.tenant_id AND l.label = " + arg(f.Label) + ")")
 		}
-		rows, err := q.QueryContext(ctx, selectApplication+where.String()+fmt.Sprintf(" ORDER BY a.created_at DESC, a.id DESC LIMIT %d", MaxList), args...)
+		filtered := where.String()
+		filteredArgs := slices.Clone(args)
+		if t, id, ok := parseCursor(f.After); ok {
+			where.WriteString(" AND (a.created_at, a.id) < (" + arg(t) + ", " + arg(id) + ")")
+		}
+		rows, err := q.QueryContext(ctx, selectApplication+where.String()+fmt.Sprintf(" ORDER BY a.created_at DESC, a.id DESC LIMIT %d", limit+1), args...)
 		if err != nil {
 			return fmt.Errorf("list applications: %w", err)
 		}
@@ -91,22 +166,54 @@ func (s *Service) ListApplications(ctx context.Context, a access.Actor, f ListFi
 				rows.Close()
 				return err
 			}
-			out = append(out, app)
-			byPosition[app.Position.ID] = app.Position
+			out.Applications = append(out.Applications, app)
+			// One Position per id, shared by its applications, so that the
+			// members read below reach every one of them.
+			if p, ok := byPosition[app.Position.ID]; ok {
+				app.Position = p
+			} else {
+				byPosition[app.Position.ID] = app.Position
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		if len(out.Applications) > limit {
+			out.Applications = out.Applications[:limit]
+			last := out.Applications[limit-1]
+			out.Next = pageCursor(last.CreatedAt, last.ID)
+		}
 		if err := fillMembers(ctx, q, a.TenantID, byPosition); err != nil {
 			return err
+		}
+		// The total: from the counters when only the position narrows an
+		// unrestricted list, else counted up to countCap.
+		if a.Can(access.AllPositions) && a.Can(access.ViewApplications) && f.Text == "" && f.Label == "" && f.Source == "" && f.Stage == "" {
+			var n sql.NullInt64
+			if f.PositionID == "" {
+				err = q.QueryRowContext(ctx, `SELECT sum(n) FROM application_counts WHERE tenant_id = $1`, a.TenantID).Scan(&n)
+			} else {
+				err = q.QueryRowContext(ctx, `SELECT sum(n) FROM application_counts WHERE tenant_id = $1 AND position_id = $2`, a.TenantID, f.PositionID).Scan(&n)
+			}
+			out.Total = int(n.Int64)
+		} else {
+			err = q.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM applications a JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id`+
+				filtered+fmt.Sprintf(" LIMIT %d) x", countCap+1), filteredArgs...).Scan(&out.Total)
+			if out.Total > countCap {
+				out.Total, out.TotalCapped = countCap, true
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("count applications: %w", err)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(out, func(app *Application) bool { return !Decide(a, access.ViewApplications, app) }), nil
+	out.Applications = slices.DeleteFunc(out.Applications, func(app *Application) bool { return !Decide(a, access.ViewApplications, app) })
+	return out, nil
 }
 
 // BulkAction is a change applied to a selection of applications.
@@ -191,7 +298,11 @@ func otherApplications(ctx context.Context, q querier, a access.Actor, app *Appl
 			return nil, err
 		}
 		out = append(out, other)
-		byPosition[other.Position.ID] = other.Position
+		if p, ok := byPosition[other.Position.ID]; ok {
+			other.Position = p
+		} else {
+			byPosition[other.Position.ID] = other.Position
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/mail"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -70,6 +71,8 @@ type Position struct {
 	Stages []Stage
 	// Counts are the position's applications per stage kind.
 	Counts map[access.StageKind]int
+	// StageCounts are its applications per stage of its pipeline.
+	StageCounts map[string]int
 }
 
 func (p *Position) policy() access.Position {
@@ -333,34 +336,99 @@ func (s *Service) position(ctx context.Context, q querier, a access.Actor, id st
 	if p.Stages, err = positionStages(ctx, q, a.TenantID, id); err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT stage, count(*) FROM applications WHERE tenant_id = $1 AND position_id = $2 GROUP BY stage`, a.TenantID, id)
+	if err := fillCounts(ctx, q, a.TenantID, map[string]*Position{id: p}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// fillCounts reads the counts per stage of the positions in byID from the
+// counters the database keeps (application_counts), never by counting
+// applications.
+func fillCounts(ctx context.Context, q querier, tenantID string, byID map[string]*Position) error {
+	if len(byID) == 0 {
+		return nil
+	}
+	args := []any{tenantID}
+	in := make([]string, 0, len(byID))
+	for id := range byID {
+		args = append(args, id)
+		in = append(in, fmt.Sprintf("$%d", len(args)))
+	}
+	rows, err := q.QueryContext(ctx, `SELECT ac.position_id, ac.stage_id, ps.kind, ac.n FROM application_counts ac
+		JOIN position_stages ps ON ps.tenant_id = ac.tenant_id AND ps.id = ac.stage_id
+		WHERE ac.tenant_id = $1 AND ac.position_id IN (`+strings.Join(in, ", ")+`) AND ac.n > 0`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("count applications: %w", err)
+		return fmt.Errorf("count applications: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var k string
+		var pid, sid, kind string
 		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, err
+		if err := rows.Scan(&pid, &sid, &kind, &n); err != nil {
+			return err
 		}
-		p.Counts[access.StageKind(k)] = n
+		if p := byID[pid]; p != nil {
+			p.Counts[access.StageKind(kind)] += n
+			if p.StageCounts == nil {
+				p.StageCounts = map[string]int{}
+			}
+			p.StageCounts[sid] = n
+		}
 	}
-	return p, rows.Err()
+	return rows.Err()
 }
 
-// positions is Positions inside a read transaction.
-func (s *Service) positions(ctx context.Context, q querier, a access.Actor) ([]*Position, error) {
+// PositionFilter narrows and pages the positions list.
+type PositionFilter struct {
+	// Status is one of the position statuses, or "" for all.
+	Status string
+	// After continues from the cursor of the previous page.
+	After string
+	// Limit is the page size (PageSize when 0, at most MaxList).
+	Limit int
+}
+
+// PositionPage is one page of positions.
+type PositionPage struct {
+	Positions []*Position
+	Next      string
+}
+
+// positions is PositionsPage inside a read transaction.
+func (s *Service) positions(ctx context.Context, q querier, a access.Actor, f PositionFilter) (*PositionPage, error) {
+	out := &PositionPage{}
 	if !a.Can(access.ViewPositions) {
-		return nil, nil
+		return out, nil
 	}
-	rows, err := q.QueryContext(ctx, selectPosition+` p WHERE p.tenant_id = $1 AND ($2 OR p.owner_id = $3
-		OR EXISTS (SELECT 1 FROM position_members m WHERE m.tenant_id = p.tenant_id AND m.position_id = p.id AND m.user_id = $3))
-		ORDER BY p.created_at DESC, p.id DESC`, a.TenantID, a.Can(access.AllPositions), a.UserID)
+	if f.Status != "" && !slices.Contains([]string{Draft, Published, Closed, Archived}, f.Status) {
+		return nil, &ValidationError{Fields: map[string]string{"status": "error.status"}}
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = PageSize
+	}
+	limit = min(limit, MaxList)
+	args := []any{a.TenantID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	where := ` p WHERE p.tenant_id = $1`
+	if !a.Can(access.AllPositions) {
+		u := arg(a.UserID)
+		where += ` AND (p.owner_id = ` + u + ` OR EXISTS (SELECT 1 FROM position_members m WHERE m.tenant_id = p.tenant_id AND m.position_id = p.id AND m.user_id = ` + u + `))`
+	}
+	if f.Status != "" {
+		where += ` AND p.status = ` + arg(f.Status)
+	}
+	if t, id, ok := parseCursor(f.After); ok {
+		where += ` AND (p.created_at, p.id) < (` + arg(t) + `, ` + arg(id) + `)`
+	}
+	rows, err := q.QueryContext(ctx, selectPosition+where+fmt.Sprintf(` ORDER BY p.created_at DESC, p.id DESC LIMIT %d`, limit+1), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list positions: %w", err)
 	}
-	var out []*Position
 	byID := map[string]*Position{}
 	for rows.Next() {
 		p, err := scanPosition(rows)
@@ -368,35 +436,68 @@ func (s *Service) positions(ctx context.Context, q querier, a access.Actor) ([]*
 			rows.Close()
 			return nil, err
 		}
-		out = append(out, p)
-		byID[p.ID] = p
+		out.Positions = append(out.Positions, p)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	if len(out.Positions) > limit {
+		out.Positions = out.Positions[:limit]
+		last := out.Positions[limit-1]
+		out.Next = pageCursor(last.CreatedAt, last.ID)
+	}
+	for _, p := range out.Positions {
+		byID[p.ID] = p
+	}
 	if err := fillMembers(ctx, q, a.TenantID, byID); err != nil {
 		return nil, err
 	}
-	out = slices.DeleteFunc(out, func(p *Position) bool {
+	out.Positions = slices.DeleteFunc(out.Positions, func(p *Position) bool {
 		return access.DecidePosition(a, access.ViewPositions, p.policy()) != access.Allow
 	})
-	crows, err := q.QueryContext(ctx, `SELECT position_id, stage, count(*) FROM applications WHERE tenant_id = $1 GROUP BY position_id, stage`, a.TenantID)
-	if err != nil {
-		return nil, fmt.Errorf("count applications: %w", err)
+	if err := fillCounts(ctx, q, a.TenantID, byID); err != nil {
+		return nil, err
 	}
-	defer crows.Close()
-	for crows.Next() {
-		var id, k string
-		var n int
-		if err := crows.Scan(&id, &k, &n); err != nil {
-			return nil, err
-		}
-		if p := byID[id]; p != nil {
-			p.Counts[access.StageKind(k)] = n
-		}
+	return out, nil
+}
+
+// PositionTitle is a position as a filter offers it.
+type PositionTitle struct {
+	ID, Title, Status string
+}
+
+// PositionTitles lists the titles of the open (draft and published)
+// positions the actor may see, by title, and of the position selected
+// (whatever its status): what the candidate list's position filter shows.
+// It reads titles only, never statistics.
+func (s *Service) PositionTitles(ctx context.Context, a access.Actor, selected string) (out []PositionTitle, err error) {
+	if !a.Can(access.ViewPositions) {
+		return nil, nil
 	}
-	return out, crows.Err()
+	err = s.read(ctx, a, func(q querier) error {
+		args := []any{a.TenantID, Draft, Published, selected}
+		vis := ""
+		if !a.Can(access.AllPositions) {
+			args = append(args, a.UserID)
+			vis = ` AND (p.owner_id = $5 OR EXISTS (SELECT 1 FROM position_members m WHERE m.tenant_id = p.tenant_id AND m.position_id = p.id AND m.user_id = $5))`
+		}
+		rows, err := q.QueryContext(ctx, `SELECT p.id, p.title, p.status FROM positions p WHERE p.tenant_id = $1 AND p.status IN ($2, $3)`+vis+`
+			UNION SELECT p.id, p.title, p.status FROM positions p WHERE p.tenant_id = $1 AND p.id = $4`+vis+` ORDER BY 2, 1 LIMIT 1000`, args...)
+		if err != nil {
+			return fmt.Errorf("list position titles: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t PositionTitle
+			if err := rows.Scan(&t.ID, &t.Title, &t.Status); err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return rows.Err()
+	})
+	return out, err
 }
 
 // fillMembers reads the members of the positions in byID.
@@ -404,7 +505,13 @@ func fillMembers(ctx context.Context, q querier, tenantID string, byID map[strin
 	if len(byID) == 0 {
 		return nil
 	}
-	rows, err := q.QueryContext(ctx, `SELECT position_id, user_id FROM position_members WHERE tenant_id = $1`, tenantID)
+	args := []any{tenantID}
+	in := make([]string, 0, len(byID))
+	for id := range byID {
+		args = append(args, id)
+		in = append(in, fmt.Sprintf("$%d", len(args)))
+	}
+	rows, err := q.QueryContext(ctx, `SELECT position_id, user_id FROM position_members WHERE tenant_id = $1 AND position_id IN (`+strings.Join(in, ", ")+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("read position members: %w", err)
 	}
@@ -644,6 +751,9 @@ func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID s
 		if errors.Is(err, sql.ErrNoRows) {
 			_, err = tx.ExecContext(ctx, `INSERT INTO candidates (tenant_id, id, name, email, phone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)`,
 				c.TenantID, c.ID, c.Name, c.Email, c.Phone, now)
+			if err == nil {
+				err = writeTerms(ctx, tx, c.TenantID, c.ID, c.Name, c.Email, false)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("candidate: %w", err)
@@ -733,7 +843,7 @@ func (s *Service) Application(ctx context.Context, a access.Actor, id string) (*
 	if err != nil {
 		return nil, s.finish(ctx, a, err)
 	}
-	err = s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	err = s.db.InTxNoFlush(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "application", ID: id}, {Kind: "candidate", ID: app.Candidate.ID}},
 			Details: map[string]string{"permission": access.ViewApplications.Name(), "decision": access.Allow.String()}})
@@ -761,53 +871,87 @@ func (s *Service) applications(ctx context.Context, q querier, a access.Actor, p
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.position_id = $2 ORDER BY a.created_at, a.id`, a.TenantID, positionID)
+	stages, err := positionStages(ctx, q, a.TenantID, positionID)
 	if err != nil {
-		return nil, fmt.Errorf("list applications: %w", err)
-	}
-	defer rows.Close()
-	var out []*Application
-	for rows.Next() {
-		app, err := scanApplication(rows)
-		if err != nil {
-			return nil, err
-		}
-		app.Position = p
-		out = append(out, app)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(out, func(x, y *Application) int {
-		return slices.Index(access.StageKinds, x.Stage) - slices.Index(access.StageKinds, y.Stage)
-	})
+	// Each column of the board: the stage's newest cards, from the index
+	// (position, stage, time); the page links to the full list beyond.
+	var out []*Application
+	for _, st := range stages {
+		rows, err := q.QueryContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.position_id = $2 AND a.stage_id = $3
+			ORDER BY a.created_at DESC, a.id DESC LIMIT `+strconv.Itoa(BoardLimit), a.TenantID, positionID, st.ID)
+		if err != nil {
+			return nil, fmt.Errorf("list applications: %w", err)
+		}
+		for rows.Next() {
+			app, err := scanApplication(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			app.Position = p
+			out = append(out, app)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
-// pool is Pool inside a read transaction.
-func (s *Service) pool(ctx context.Context, q querier, a access.Actor) ([]*Application, error) {
+// BoardLimit is the number of cards a column of a position's board shows.
+const BoardLimit = 50
+
+// pool is PoolPage inside a read transaction: the pool's stages through
+// their partial index, newest change first, from the cursor on.
+func (s *Service) pool(ctx context.Context, q querier, a access.Actor, after string, limit int) (*ListPage, error) {
 	if !a.Can(access.ViewSharedPool) {
 		return nil, ErrForbidden
 	}
-	rows, err := q.QueryContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.stage IN ('preselected', 'interview', 'offer', 'hired')
-		ORDER BY a.updated_at DESC, a.id LIMIT 500`, a.TenantID)
+	if limit <= 0 {
+		limit = PageSize
+	}
+	limit = min(limit, MaxList)
+	args := []any{a.TenantID}
+	where := ` WHERE a.tenant_id = $1 AND a.stage IN ('preselected', 'interview', 'offer', 'hired')`
+	if t, id, ok := parseCursor(after); ok {
+		args = append(args, t, id)
+		where += ` AND (a.updated_at, a.id) < ($2, $3)`
+	}
+	rows, err := q.QueryContext(ctx, selectApplication+where+fmt.Sprintf(` ORDER BY a.updated_at DESC, a.id DESC LIMIT %d`, limit+1), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list pool: %w", err)
 	}
-	var out []*Application
+	out := &ListPage{}
 	for rows.Next() {
 		app, err := scanApplication(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err
 		}
-		out = append(out, app)
+		out.Applications = append(out.Applications, app)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(out, func(app *Application) bool { return !Decide(a, access.ViewApplications, app) }), nil
+	if len(out.Applications) > limit {
+		out.Applications = out.Applications[:limit]
+		last := out.Applications[limit-1]
+		out.Next = pageCursor(last.UpdatedAt, last.ID)
+	}
+	err = q.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM applications a WHERE a.tenant_id = $1 AND a.stage IN ('preselected', 'interview', 'offer', 'hired') LIMIT `+
+		strconv.Itoa(countCap+1)+`) x`, a.TenantID).Scan(&out.Total)
+	if err != nil {
+		return nil, fmt.Errorf("count pool: %w", err)
+	}
+	if out.Total > countCap {
+		out.Total, out.TotalCapped = countCap, true
+	}
+	out.Applications = slices.DeleteFunc(out.Applications, func(app *Application) bool { return !Decide(a, access.ViewApplications, app) })
+	return out, nil
 }
 
 // MoveStage moves an application to the first stage of a kind in its
@@ -961,16 +1105,25 @@ func (s *Service) Position(ctx context.Context, a access.Actor, id string) (p *P
 	return p, nil
 }
 
-// Positions lists the positions the actor may see, newest first, with
-// their counts per stage. The query narrows by the same rule the policy
-// states, and every row is checked by the policy as well.
-func (s *Service) Positions(ctx context.Context, a access.Actor) (ps []*Position, err error) {
-	err = s.read(ctx, a, func(q querier) error { ps, err = s.positions(ctx, q, a); return err })
-	return ps, err
+// Positions lists the first page of the positions the actor may see.
+func (s *Service) Positions(ctx context.Context, a access.Actor) ([]*Position, error) {
+	p, err := s.PositionsPage(ctx, a, PositionFilter{})
+	if err != nil {
+		return nil, err
+	}
+	return p.Positions, nil
 }
 
-// Applications lists the applications to a position, in pipeline order
-// and then by arrival.
+// PositionsPage lists the positions the actor may see, newest first, with
+// their counts per stage, one page at a time. The query narrows by the
+// same rule the policy states, and every row is checked by the policy as well.
+func (s *Service) PositionsPage(ctx context.Context, a access.Actor, f PositionFilter) (p *PositionPage, err error) {
+	err = s.read(ctx, a, func(q querier) error { p, err = s.positions(ctx, q, a, f); return err })
+	return p, err
+}
+
+// Applications lists the applications to a position in pipeline order,
+// the newest BoardLimit of each stage.
 func (s *Service) Applications(ctx context.Context, a access.Actor, positionID string) (apps []*Application, err error) {
 	err = s.read(ctx, a, func(q querier) error { apps, err = s.applications(ctx, q, a, positionID); return err })
 	if err != nil {
@@ -979,11 +1132,21 @@ func (s *Service) Applications(ctx context.Context, a access.Actor, positionID s
 	return apps, nil
 }
 
-// Pool lists the company's shared pool: applications at the pre-selected,
-// interview, offer and hired stages of any position, newest first.
-func (s *Service) Pool(ctx context.Context, a access.Actor) (apps []*Application, err error) {
-	err = s.read(ctx, a, func(q querier) error { apps, err = s.pool(ctx, q, a); return err })
-	return apps, err
+// Pool lists the first page of the company's shared pool.
+func (s *Service) Pool(ctx context.Context, a access.Actor) ([]*Application, error) {
+	p, err := s.PoolPage(ctx, a, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	return p.Applications, nil
+}
+
+// PoolPage lists the company's shared pool: applications at the
+// pre-selected, interview, offer and hired stages of any position, the
+// most recently changed first, one page at a time.
+func (s *Service) PoolPage(ctx context.Context, a access.Actor, after string, limit int) (p *ListPage, err error) {
+	err = s.read(ctx, a, func(q querier) error { p, err = s.pool(ctx, q, a, after, limit); return err })
+	return p, err
 }
 
 // Comments lists the comments on an application the actor may see, oldest first.

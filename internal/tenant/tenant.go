@@ -189,6 +189,9 @@ type CreateInput struct {
 	Modules            []Module // nil means DefaultModules
 	// Via says how the company came to be, for the trail: setup, cli or demo.
 	Via string
+	// ID is normally empty (a new random id); `kandidat seed` gives its
+	// own, so that the same seed makes the same data.
+	ID string
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
@@ -268,8 +271,14 @@ func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, actor audit.Actor, i
 		return nil, err
 	}
 	now := db.Now()
+	id := in.ID
+	if id == "" {
+		id = NewID()
+	} else if !ValidID(id) {
+		return nil, fmt.Errorf("company id %q is not valid", id)
+	}
 	t := &Tenant{
-		ID: NewID(), Slug: in.Slug, Name: in.Name, RegistrationNumber: in.RegistrationNumber,
+		ID: id, Slug: in.Slug, Name: in.Name, RegistrationNumber: in.RegistrationNumber,
 		DefaultLanguage: in.DefaultLanguage, Modules: sortModules(in.Modules), CreatedAt: now,
 	}
 	if _, err := tx.ExecContext(ctx, insertTenant, t.ID, t.Slug, t.Name, t.RegistrationNumber, t.DefaultLanguage, now); err != nil {

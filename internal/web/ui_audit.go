@@ -5,7 +5,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
@@ -19,6 +22,17 @@ func auditFilter(q url.Values) (audit.Filter, map[string]string) {
 		ObjectID: q.Get("object"), After: q.Get("after"), Limit: 50,
 	}
 	errs := map[string]string{}
+	// Ids are compared as given; text the database would refuse (invalid
+	// UTF-8, NUL) is explained instead.
+	for _, p := range []struct {
+		name string
+		dst  *string
+	}{{"actor", &f.ActorID}, {"object", &f.ObjectID}} {
+		if v := *p.dst; !utf8.ValidString(v) || utf8.RuneCountInString(v) > 200 || strings.ContainsFunc(v, unicode.IsControl) {
+			errs[p.name] = "error.text_field"
+			*p.dst = ""
+		}
+	}
 	if f.Track != "" && !validTrack(f.Track) {
 		errs["track"] = "error.audit_track"
 		f.Track = ""
@@ -61,8 +75,10 @@ type auditRow struct {
 }
 
 type auditData struct {
-	Rows                []auditRow
-	NextURL             string
+	Rows []auditRow
+	// NextURL leads to older records and FirstURL back to the newest, with
+	// the same filters ("" when there is none).
+	NextURL, FirstURL   string
 	ExportCSV, ExportJS string
 	Tracks              []audit.Track
 	Actions             []string
@@ -135,6 +151,12 @@ func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, security bo
 		page.Set("after", next)
 		data.NextURL = r.URL.Path + "?" + page.Encode()
 	}
+	if f.After != "" {
+		data.FirstURL = r.URL.Path
+		if len(filters) > 0 {
+			data.FirstURL += "?" + filters.Encode()
+		}
+	}
 	for a := range audit.Catalogue {
 		data.Actions = append(data.Actions, string(a))
 	}
@@ -154,7 +176,9 @@ func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, security bo
 	pg.Errors = errs
 	pg.Data = data
 	for _, k := range []string{"track", "actor", "action", "object", "from", "to"} {
-		pg.Form[k] = q.Get(k)
+		if v := q.Get(k); utf8.ValidString(v) {
+			pg.Form[k] = v
+		}
 	}
 	s.render(w, r, http.StatusOK, "audit", pg)
 }

@@ -10,14 +10,18 @@ import (
 )
 
 type candidatesData struct {
-	Applications  []*recruit.Application
-	Positions     []*recruit.Position
-	Stages        []access.StageKind
-	Reasons       []recruit.Reason
-	Filter        url.Values
-	Done, Refused int
-	Full          bool
-	CanMove       bool
+	Applications []*recruit.Application
+	// Total counts the whole filtered list; TotalCapped: more than Total.
+	Total       int
+	TotalCapped bool
+	// NextURL and FirstURL page the list; "" when there is none.
+	NextURL, FirstURL string
+	Positions         []recruit.PositionTitle
+	Stages            []access.StageKind
+	Reasons           []recruit.Reason
+	Filter            url.Values
+	Done, Refused     int
+	CanMove           bool
 }
 
 var listFilterKeys = []string{"q", "position", "stage", "label", "source"}
@@ -43,15 +47,17 @@ func (s *Server) renderCandidates(w http.ResponseWriter, r *http.Request, status
 			pg.Form[k] = v
 		}
 	}
-	apps, err := s.Recruit.ListApplications(r.Context(), a, listFilter(filter))
+	lf := listFilter(filter)
+	lf.After = q.Get("after")
+	list, err := s.Recruit.ListPage(r.Context(), a, lf)
 	if fields, ok := fieldErrors(err); ok {
-		pg.Errors, status, apps, err = fields, http.StatusUnprocessableEntity, nil, nil
+		pg.Errors, status, list, err = fields, http.StatusUnprocessableEntity, &recruit.ListPage{}, nil
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	positions, err := s.Recruit.Positions(r.Context(), a)
+	positions, err := s.Recruit.PositionTitles(r.Context(), a, filter.Get("position"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -63,8 +69,10 @@ func (s *Server) renderCandidates(w http.ResponseWriter, r *http.Request, status
 	}
 	done, _ := strconv.Atoi(q.Get("done"))
 	refused, _ := strconv.Atoi(q.Get("refused"))
-	pg.Data = candidatesData{Applications: apps, Positions: positions, Stages: access.StageKinds, Reasons: reasons,
-		Filter: filter, Done: done, Refused: refused, Full: len(apps) == recruit.MaxList, CanMove: a.Can(access.MoveStage)}
+	d := candidatesData{Applications: list.Applications, Total: list.Total, TotalCapped: list.TotalCapped, Positions: positions,
+		Stages: access.StageKinds, Reasons: reasons, Filter: filter, Done: done, Refused: refused, CanMove: a.Can(access.MoveStage)}
+	d.NextURL, d.FirstURL = pageLinks(r.URL.Path, filter, list.Next, lf.After)
+	pg.Data = d
 	s.render(w, r, status, "candidates", pg)
 }
 
@@ -98,4 +106,24 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
 	back.Set("done", strconv.Itoa(res.Done))
 	back.Set("refused", strconv.Itoa(res.Refused))
 	http.Redirect(w, r, "/candidates?"+back.Encode(), http.StatusSeeOther)
+}
+
+// pageLinks returns the links to the next page (after the cursor next)
+// and back to the first one (when on a later page), keeping the filters.
+func pageLinks(path string, filter url.Values, next, current string) (nextURL, firstURL string) {
+	if next != "" {
+		v := url.Values{}
+		for k, vs := range filter {
+			v[k] = vs
+		}
+		v.Set("after", next)
+		nextURL = path + "?" + v.Encode()
+	}
+	if current != "" {
+		firstURL = path
+		if len(filter) > 0 {
+			firstURL += "?" + filter.Encode()
+		}
+	}
+	return nextURL, firstURL
 }

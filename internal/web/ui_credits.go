@@ -3,20 +3,28 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/kandidat/kandidat/internal/credit"
 )
 
+// ledgerPerPage is the most ledger entries one page of the credits page shows.
+const ledgerPerPage = 50
+
 type creditsData struct {
-	Balance          int64
-	Ledger           []credit.Entry
-	Names            map[string]string
-	Reasons          []string
-	FreePublications int
-	PublicationCost  int
-	Granted          bool
+	Balance int64
+	Ledger  []credit.Entry
+	// Total is the number of entries in the ledger; NextURL and FirstURL
+	// lead to older entries and back to the newest ("" when there is none).
+	Total             int
+	NextURL, FirstURL string
+	Names             map[string]string
+	Reasons           []string
+	FreePublications  int
+	PublicationCost   int
+	Granted           bool
 }
 
 func (s *Server) handleCredits(w http.ResponseWriter, r *http.Request) {
@@ -25,7 +33,19 @@ func (s *Server) handleCredits(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderCredits(w http.ResponseWriter, r *http.Request, status int, pg *page) {
 	st := stateOf(r)
-	ledger, err := s.Credits.Ledger(r.Context(), st.principal.Actor(), 200)
+	// A cursor the service did not make (edited, or from an older version)
+	// shows the newest entries.
+	after := r.URL.Query().Get("after")
+	ledger, next, err := s.Credits.LedgerPage(r.Context(), st.principal.Actor(), after, ledgerPerPage)
+	if errors.Is(err, credit.ErrBadCursor) {
+		after = ""
+		ledger, next, err = s.Credits.LedgerPage(r.Context(), st.principal.Actor(), after, ledgerPerPage)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	total, err := s.Credits.CountLedger(r.Context(), st.principal.Actor())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -40,9 +60,16 @@ func (s *Server) renderCredits(w http.ResponseWriter, r *http.Request, status in
 		s.fail(w, r, err)
 		return
 	}
-	pg.Data = creditsData{Balance: balance, Ledger: ledger, Names: names, Reasons: credit.GrantReasons,
+	d := creditsData{Balance: balance, Ledger: ledger, Total: total, Names: names, Reasons: credit.GrantReasons,
 		FreePublications: st.tenant.Settings.FreePublicationsPerMonth(), PublicationCost: st.tenant.Settings.PublicationCredits(),
 		Granted: r.URL.Query().Get("granted") == "1"}
+	if next != "" {
+		d.NextURL = "/credits?" + url.Values{"after": {next}}.Encode()
+	}
+	if after != "" {
+		d.FirstURL = "/credits"
+	}
+	pg.Data = d
 	s.render(w, r, status, "credits", pg)
 }
 

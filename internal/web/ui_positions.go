@@ -23,6 +23,10 @@ type positionsData struct {
 	Stages    []access.StageKind
 	CanCreate bool
 	Names     map[string]string
+	// Status filters the list; Statuses are the choices.
+	Status            string
+	Statuses          []string
+	NextURL, FirstURL string
 }
 
 // userNames maps the company's user ids to display names, for showing owners
@@ -45,10 +49,18 @@ func (s *Server) handlePositions(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderPositions(w http.ResponseWriter, r *http.Request, status int, pg *page) {
 	p := stateOf(r).principal
-	positions, err := s.Recruit.Positions(r.Context(), p.Actor())
+	f := recruit.PositionFilter{Status: r.URL.Query().Get("status"), After: r.URL.Query().Get("after")}
+	list, err := s.Recruit.PositionsPage(r.Context(), p.Actor(), f)
+	if fields, ok := fieldErrors(err); ok {
+		pg.Errors, status, list, err = fields, http.StatusUnprocessableEntity, &recruit.PositionPage{}, nil
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	filter := url.Values{}
+	if f.Status != "" {
+		filter.Set("status", f.Status)
 	}
 	names, _, err := s.userNames(r)
 	if err != nil {
@@ -58,7 +70,10 @@ func (s *Server) renderPositions(w http.ResponseWriter, r *http.Request, status 
 	if pg.Form["language"] == "" {
 		pg.Form["language"] = stateOf(r).tenant.DefaultLanguage
 	}
-	pg.Data = positionsData{Positions: positions, Stages: access.StageKinds, CanCreate: p.Can(access.CreatePositions), Names: names}
+	d := positionsData{Positions: list.Positions, Stages: access.StageKinds, CanCreate: p.Can(access.CreatePositions), Names: names,
+		Status: f.Status, Statuses: []string{recruit.Published, recruit.Draft, recruit.Closed, recruit.Archived}}
+	d.NextURL, d.FirstURL = pageLinks(r.URL.Path, filter, list.Next, f.After)
+	pg.Data = d
 	s.render(w, r, status, "positions", pg)
 }
 
@@ -369,17 +384,23 @@ func (s *Server) handleComment(w http.ResponseWriter, r *http.Request) {
 }
 
 type poolData struct {
-	Applications []*recruit.Application
+	Applications      []*recruit.Application
+	Total             int
+	TotalCapped       bool
+	NextURL, FirstURL string
 }
 
 func (s *Server) handlePool(w http.ResponseWriter, r *http.Request) {
-	apps, err := s.Recruit.Pool(r.Context(), stateOf(r).principal.Actor())
+	after := r.URL.Query().Get("after")
+	list, err := s.Recruit.PoolPage(r.Context(), stateOf(r).principal.Actor(), after, 0)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	pg := s.newPage(r, "pool.title")
-	pg.Data = poolData{Applications: apps}
+	d := poolData{Applications: list.Applications, Total: list.Total, TotalCapped: list.TotalCapped}
+	d.NextURL, d.FirstURL = pageLinks(r.URL.Path, url.Values{}, list.Next, after)
+	pg.Data = d
 	s.render(w, r, http.StatusOK, "pool", pg)
 }
 

@@ -3,13 +3,21 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 )
 
+// usersPerPage is the most users one page of the users list shows.
+const usersPerPage = 50
+
 type usersData struct {
 	Users []*account.User
+	// Total is the number of users of the company; NextURL and FirstURL
+	// lead to the next page and back to the first ("" when there is none).
+	Total             int
+	NextURL, FirstURL string
 	// Roles are the roles one may give: the predefined ones, then the company's custom roles.
 	Roles          []roleOption
 	OptionalRights []access.Permission
@@ -58,7 +66,19 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int, pg *page) {
 	p := stateOf(r).principal
-	users, err := s.Accounts.ListUsers(r.Context(), p.TenantID)
+	// A cursor the service did not make (edited, or from an older version)
+	// shows the first page.
+	after := r.URL.Query().Get("after")
+	users, next, err := s.Accounts.ListUsersPage(r.Context(), p.TenantID, after, usersPerPage)
+	if errors.Is(err, account.ErrBadCursor) {
+		after = ""
+		users, next, err = s.Accounts.ListUsersPage(r.Context(), p.TenantID, after, usersPerPage)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	total, err := s.Accounts.CountUsers(r.Context(), p.TenantID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -68,7 +88,14 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 		s.fail(w, r, err)
 		return
 	}
-	pg.Data = usersData{Users: users, Roles: roles, OptionalRights: access.OptionalRights, Invited: r.URL.Query().Get("invited") == "1", Self: p.UserID}
+	d := usersData{Users: users, Total: total, Roles: roles, OptionalRights: access.OptionalRights, Invited: r.URL.Query().Get("invited") == "1", Self: p.UserID}
+	if next != "" {
+		d.NextURL = "/users?" + url.Values{"after": {next}}.Encode()
+	}
+	if after != "" {
+		d.FirstURL = "/users"
+	}
+	pg.Data = d
 	s.render(w, r, status, "users", pg)
 }
 

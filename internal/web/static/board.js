@@ -45,8 +45,10 @@
     const from = item.closest("[data-stage]");
     column.querySelector("ul").appendChild(item);
     form.querySelector("select").value = stage;
-    for (const col of [from, column]) {
-      col.querySelector(".count").textContent = col.querySelectorAll("li[data-application]").length;
+    // A column shows its newest cards only; its count is the whole stage's.
+    for (const [col, by] of [[from, -1], [column, 1]]) {
+      const count = col.querySelector(".count");
+      count.textContent = Math.max(0, (parseInt(count.textContent, 10) || 0) + by);
     }
   });
 })();

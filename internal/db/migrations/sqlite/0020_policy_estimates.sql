@@ -1,0 +1,3 @@
+-- Row-level security is PostgreSQL's (see postgres/0020_policy_estimates.sql,
+-- which rewrites its policies so that the planner can estimate them).
+-- SQLite has no roles or policies: this migration changes nothing here.
