@@ -92,8 +92,14 @@ func (r *Runner) Run(ctx context.Context) {
 		{"sessions.prune", time.Hour, func(ctx context.Context) error { _, err := r.Accounts.PruneSessions(ctx); return err }},
 		{"email.deliver", min(alertEvery, 2*time.Second), func(ctx context.Context) error { _, err := r.DeliverEmail(ctx); return err }},
 	}
+	// The planner's statistics: soon after start, then every six hours
+	// (SQLite; PostgreSQL's autovacuum keeps its own).
+	jobs = append(jobs, job{"db.optimize", 6 * time.Hour, func(ctx context.Context) error { return r.DB.Optimize(ctx) }})
 	if r.Recruit != nil {
-		jobs = append(jobs, job{"interviews.remind", 15 * time.Minute, func(ctx context.Context) error { _, err := r.Recruit.SendInterviewReminders(ctx); return err }})
+		jobs = append(jobs, job{"interviews.remind", 15 * time.Minute, func(ctx context.Context) error { _, err := r.Recruit.SendInterviewReminders(ctx); return err }},
+			// Work a migration left to the code (indexing candidates who
+			// came before the name index): once, soon after start.
+			job{"recruit.backfill", 24 * time.Hour, func(ctx context.Context) error { _, err := r.Recruit.BackfillTerms(ctx); return err }})
 	}
 	done := make(chan struct{})
 	for _, j := range jobs {

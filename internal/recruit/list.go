@@ -147,8 +147,13 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 			where.WriteString(" AND a.source = " + arg(cleanSource(f.Source)))
 		}
 		if f.Label != "" {
-			// From the label's index: the labelled applications, not every one.
-			where.WriteString(" AND a.id IN (SELECT l.application_id FROM application_labels l WHERE l.tenant_id = a.tenant_id AND l.label = " + arg(f.Label) + ")")
+			label, ok := cleanLabel(f.Label)
+			if !ok {
+				return nil // no label is like that: nothing matches
+			}
+			// From the label's index: the labelled applications, not every
+			// one (uncorrelated, so it runs once).
+			where.WriteString(" AND a.id IN (SELECT l.application_id FROM application_labels l WHERE l.tenant_id = $1 AND l.label = " + arg(label) + ")")
 		}
 		filtered := where.String()
 		filteredArgs := slices.Clone(args)

@@ -446,14 +446,17 @@ func TestListTotals(t *testing.T) {
 	t.Logf("took %v", time.Since(start))
 }
 
-// positionRows are the positions of the positions list: ties of three at
-// one microsecond, ids not in creation order, owners and statuses mixed.
+// posRow is what a test knows of a position it imported.
 type posRow struct {
 	id, owner, status string
 	shared            bool
 	created           time.Time
 }
 
+// TestPositionsPageWalk walks the positions list as an HR manager (all), a
+// recruiter (own) and a line manager (shared with them), by status too:
+// ties of three at one microsecond, ids not in creation order, with each
+// position's counts; then while positions are created between two pages.
 func TestPositionsPageWalk(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)

@@ -159,7 +159,8 @@ func (s *Service) BackfillTerms(ctx context.Context) (int, error) {
 var errNoTerms = errors.New("no words to search")
 
 // textFilter is the SQL condition on a.candidate_id for a name or email
-// filter: every word typed must start a word of the candidate's.
+// filter: every word typed must start a word of the candidate's. The
+// company is the query's argument $1.
 func textFilter(text string, arg func(any) string) (string, error) {
 	ws := words(Fold(text))
 	if strings.Contains(text, "@") {
@@ -180,7 +181,9 @@ func textFilter(text string, arg func(any) string) (string, error) {
 			}
 		}
 		lo, hi := termRange(w)
-		parts = append(parts, "a.candidate_id IN (SELECT t.candidate_id FROM candidate_terms t WHERE t.tenant_id = a.tenant_id AND t.term >= "+arg(lo)+" AND t.term < "+arg(hi)+")")
+		// The company as the argument $1, not a.tenant_id: an uncorrelated
+		// subquery runs once, not once per application.
+		parts = append(parts, "a.candidate_id IN (SELECT t.candidate_id FROM candidate_terms t WHERE t.tenant_id = $1 AND t.term >= "+arg(lo)+" AND t.term < "+arg(hi)+")")
 	}
 	return strings.Join(parts, " AND "), nil
 }

@@ -41,8 +41,17 @@ CREATE POLICY tenant_isolation ON application_counts USING (kandidat_tenant_visi
 INSERT INTO application_counts (tenant_id, position_id, stage_id, n)
 SELECT tenant_id, position_id, stage_id, count(*) FROM applications GROUP BY tenant_id, position_id, stage_id;
 
+-- A move touches two counters. Two moves in opposite directions must lock
+-- them in the same order, or each waits for the other: the counter with
+-- the smaller key is always changed first.
 CREATE FUNCTION application_counts_maintain() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+	IF TG_OP = 'UPDATE' AND (NEW.position_id, NEW.stage_id) < (OLD.position_id, OLD.stage_id) THEN
+		INSERT INTO application_counts (tenant_id, position_id, stage_id, n) VALUES (NEW.tenant_id, NEW.position_id, NEW.stage_id, 1)
+		ON CONFLICT (tenant_id, position_id, stage_id) DO UPDATE SET n = application_counts.n + 1;
+		UPDATE application_counts SET n = n - 1 WHERE tenant_id = OLD.tenant_id AND position_id = OLD.position_id AND stage_id = OLD.stage_id;
+		RETURN NULL;
+	END IF;
 	IF TG_OP IN ('DELETE', 'UPDATE') THEN
 		UPDATE application_counts SET n = n - 1 WHERE tenant_id = OLD.tenant_id AND position_id = OLD.position_id AND stage_id = OLD.stage_id;
 	END IF;

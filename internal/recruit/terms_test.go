@@ -1,0 +1,107 @@
+package recruit_test
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+
+	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/recruit"
+)
+
+func TestFold(t *testing.T) {
+	for in, want := range map[string]string{
+		"Brännström": "brannstrom", "Jaroš": "jaros", "Øyvind Sørensen": "oyvind sorensen", "Dvořák": "dvorak",
+		"Kováčová": "kovacova", "Ærøskøbing": "aeroskobing", "Łukasz": "lukasz", "Straße": "strasse", "ĽUBOŠ": "lubos",
+	} {
+		if got := recruit.Fold(in); got != want {
+			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestNameFilter: words of a name are found by their start, with or
+// without diacritics, in any case; every word typed must match.
+func TestNameFilter(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p := e.position(t, access.Recruiter, "Welder")
+	for _, c := range []struct{ name, email string }{
+		{"David Dvořák", "david.dvorak@example.org"}, {"Øyvind Sørensen", "oyvind@example.org"},
+		{"Anna Brännström", "anna.b@example.org"}, {"Dvora Lind", "dl@example.org"},
+	} {
+		e.apply(t, access.Recruiter, p.ID, c.name, c.email, access.StageNew)
+	}
+	hr := e.users[access.HRManager]
+	for _, tc := range []struct{ q, want string }{
+		{"dvořák", "David Dvořák"}, {"DVORAK", "David Dvořák"}, {"dvor", "David Dvořák,Dvora Lind"}, {"david dvo", "David Dvořák"},
+		{"sorensen", "Øyvind Sørensen"}, {"Sør", "Øyvind Sørensen"}, {"brannstrom anna", "Anna Brännström"},
+		{"anna.b@example.org", "Anna Brännström"}, {"anna.b@", "Anna Brännström"}, {"orak", ""}, {"%", ""}, {"_", ""},
+		{"david lind", ""}, {strings.Repeat("x", 300), ""}, {"\xff\xfe", ""},
+	} {
+		got, err := e.svc.ListApplications(ctx, hr, recruit.ListFilter{Text: tc.q})
+		if err != nil {
+			t.Fatalf("%q: %v", tc.q, err)
+		}
+		var names []string
+		for _, a := range got {
+			names = append(names, a.Candidate.Name)
+		}
+		if g := strings.Join(sortedCopy(names), ","); g != tc.want {
+			t.Errorf("filter %q: got %q, want %q", tc.q, g, tc.want)
+		}
+	}
+}
+
+// TestBackfillTerms: candidates written before the name index are indexed
+// once, at the migration's request, and found afterwards.
+func TestBackfillTerms(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p := e.position(t, access.Recruiter, "Welder")
+	app := e.apply(t, access.Recruiter, p.ID, "Jana Jarošová", "jana@example.org", access.StageNew)
+	err := e.db.InTx(db.WithTenant(ctx, e.tenantID), func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM candidate_terms WHERE tenant_id = $1`, e.tenantID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO pending_backfills (name, created_at) VALUES ('candidate_terms', $1) ON CONFLICT DO NOTHING`, db.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func() int {
+		got, err := e.svc.ListApplications(ctx, e.users[access.HRManager], recruit.ListFilter{Text: "jarosova"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got)
+	}
+	if n := find(); n != 0 {
+		t.Fatalf("found %d before the backfill, want 0 (the index was emptied)", n)
+	}
+	n, err := e.svc.BackfillTerms(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("backfill: %d, %v; want 1 candidate", n, err)
+	}
+	if got := find(); got != 1 {
+		t.Fatalf("found %d after the backfill, want %s", got, app.Candidate.Name)
+	}
+	if n, err := e.svc.BackfillTerms(ctx); err != nil || n != 0 {
+		t.Fatalf("second backfill: %d, %v; want nothing to do", n, err)
+	}
+}
+
+func sortedCopy(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
