@@ -15,6 +15,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/app"
 	"github.com/kandidat/kandidat/internal/config"
+	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/seed"
 )
 
@@ -29,6 +30,7 @@ func runSeed(ctx context.Context, env *Env, args []string) error {
 	appendTo := f.Bool("append", false, "add companies to an installation that has some already")
 	batch := f.Int("batch", 500, "applications per transaction")
 	docs := f.Float64("documents", -1, "share of candidates with a CV file, 0 to 1 (default: the scale's)")
+	workers := f.Int("workers", 0, "companies written at once (default: 1 on SQLite, which has one writer; 2 on PostgreSQL)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -47,7 +49,14 @@ func runSeed(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	res, err := seed.Run(ctx, depsOf(a), seed.Options{Scale: sc, Seed: *seedN, Append: *appendTo, BatchSize: *batch, Progress: newProgress(env.Stderr)})
+	if *workers <= 0 {
+		*workers = 1
+		if a.DB.Engine == db.Postgres {
+			*workers = 2
+		}
+	}
+	res, err := seed.Run(ctx, depsOf(a), seed.Options{Scale: sc, Seed: *seedN, Append: *appendTo, BatchSize: *batch, Workers: *workers,
+		Progress: newProgress(env.Stderr)})
 	if errors.Is(err, seed.ErrNotEmpty) {
 		fmt.Fprintf(env.Stderr, "kandidat seed: %v.\n", err)
 		return errUsage

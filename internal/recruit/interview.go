@@ -215,11 +215,16 @@ func (s *Service) InviteInterview(ctx context.Context, a access.Actor, applicati
 	return iv, nil
 }
 
+// selectInterview reads interviews first, then their application,
+// candidate and position (CROSS JOIN keeps that order on SQLite, whose
+// planner would otherwise join every application of a position before
+// filtering by the interviews' time); interviewJoins goes in its WHERE.
 const selectInterview = `SELECT i.id, i.application_id, i.starts_at, i.duration_minutes, i.time_zone, i.location, i.video_link, i.note, i.status,
 	i.response_note, i.created_by, c.name, p.title
-	FROM interviews i JOIN applications a ON a.tenant_id = i.tenant_id AND a.id = i.application_id
-	JOIN candidates c ON c.tenant_id = a.tenant_id AND c.id = a.candidate_id
-	JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id`
+	FROM interviews i CROSS JOIN applications a CROSS JOIN candidates c CROSS JOIN positions p`
+
+const interviewJoins = `a.tenant_id = i.tenant_id AND a.id = i.application_id AND c.tenant_id = a.tenant_id AND c.id = a.candidate_id
+	AND p.tenant_id = a.tenant_id AND p.id = a.position_id`
 
 func scanInterview(row rowScanner) (*Interview, error) {
 	iv := &Interview{}
@@ -238,7 +243,7 @@ func scanInterview(row rowScanner) (*Interview, error) {
 }
 
 func (s *Service) listInterviews(ctx context.Context, q querier, tenantID, where string, args ...any) ([]*Interview, error) {
-	rows, err := q.QueryContext(ctx, selectInterview+` WHERE i.tenant_id = $1 AND `+where+` ORDER BY i.starts_at, i.id`, append([]any{tenantID}, args...)...)
+	rows, err := q.QueryContext(ctx, selectInterview+` WHERE `+interviewJoins+` AND i.tenant_id = $1 AND `+where+` ORDER BY i.starts_at, i.id LIMIT 200`, append([]any{tenantID}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("list interviews: %w", err)
 	}
@@ -303,7 +308,11 @@ func (s *Service) PositionInterviews(ctx context.Context, a access.Actor, positi
 		if _, err := s.authorizePosition(ctx, q, a, access.ViewApplications, positionID); err != nil {
 			return err
 		}
-		out, err = s.listInterviews(ctx, q, a.TenantID, `a.position_id = $2 AND i.starts_at > $3`, positionID, s.now().Add(-interviewValidity))
+		// From the position's applications (its board index), each one's
+		// interviews by their index: bounded by the position, not by the
+		// company's calendar.
+		out, err = s.listInterviews(ctx, q, a.TenantID, `i.application_id IN (SELECT pa.id FROM applications pa WHERE pa.tenant_id = $1 AND pa.position_id = $2)
+			AND i.starts_at > $3`, positionID, s.now().Add(-interviewValidity))
 		return err
 	})
 	if err != nil {
@@ -327,7 +336,7 @@ func (s *Service) interviewByToken(ctx context.Context, q querier, token string)
 	}
 	var tenantID, company, lang, companyLang string
 	row := q.QueryRowContext(ctx, `SELECT i.tenant_id, t.name, p.language, t.default_language, `+strings.TrimPrefix(selectInterview, "SELECT ")+`
-		JOIN tenants t ON t.id = i.tenant_id WHERE i.token_hash = $1 AND i.starts_at > $2`, hashToken(token), s.now().Add(-interviewValidity))
+		JOIN tenants t ON t.id = i.tenant_id WHERE `+interviewJoins+` AND i.token_hash = $1 AND i.starts_at > $2`, hashToken(token), s.now().Add(-interviewValidity))
 	iv := &PublicInterview{}
 	var minutes int
 	var start time.Time

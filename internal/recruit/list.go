@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -110,6 +111,7 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 			return fmt.Sprintf("$%d", len(args))
 		}
 		where.WriteString(" WHERE a.tenant_id = $1")
+		walk := false
 		// Visibility, as the policy states it.
 		var vis []string
 		if a.Can(access.ViewApplications) && a.Can(access.ViewPositions) {
@@ -127,13 +129,31 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 		if len(vis) == 0 {
 			return nil
 		}
-		if !slices.Contains(vis, "TRUE") {
+		needsPosition := !slices.Contains(vis, "TRUE")
+		if needsPosition {
 			where.WriteString(" AND (" + strings.Join(vis, " OR ") + ")")
 		}
 		if t := strings.TrimSpace(f.Text); t != "" {
 			cond, err := textFilter(t, arg)
 			if errors.Is(err, errNoTerms) {
 				return nil // nothing searchable typed: nothing matches
+			}
+			// A common name (Svensson, Novák) matches thousands: walking the
+			// list newest first and keeping the matches reaches a page
+			// sooner than sorting every match. SQLite's planner cannot know
+			// which; a count of the first word's matches, bounded, tells it
+			// (the unary + keeps it from the candidate index).
+			if s.db.Engine == db.SQLite {
+				var n int
+				lo, hi := termRange(words(Fold(t))[0])
+				if strings.Contains(t, "@") {
+					lo, hi = termRange(strings.ToLower(t))
+				}
+				if err := q.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM candidate_terms WHERE tenant_id = $1 AND term >= $2 AND term < $3 LIMIT 1001) x`,
+					a.TenantID, lo, hi).Scan(&n); err != nil {
+					return fmt.Errorf("count name matches: %w", err)
+				}
+				walk = n > 1000
 			}
 			where.WriteString(" AND " + cond)
 		}
@@ -157,10 +177,28 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 		}
 		filtered := where.String()
 		filteredArgs := slices.Clone(args)
+		if walk { // the page walks the list; the count keeps the name index
+			where.Reset()
+			where.WriteString(strings.ReplaceAll(filtered, "a.candidate_id IN", "+a.candidate_id IN"))
+		}
 		if t, id, ok := parseCursor(f.After); ok {
 			where.WriteString(" AND (a.created_at, a.id) < (" + arg(t) + ", " + arg(id) + ")")
 		}
-		rows, err := q.QueryContext(ctx, selectApplication+where.String()+fmt.Sprintf(" ORDER BY a.created_at DESC, a.id DESC LIMIT %d", limit+1), args...)
+		// With a name, the page's ids first, from indexes alone (sorting
+		// thousands of a common name's matches reads index entries, not
+		// rows), then the page's rows with their position and candidate.
+		from := " FROM applications a"
+		if needsPosition {
+			from += " JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id"
+		}
+		order := fmt.Sprintf(" ORDER BY a.created_at DESC, a.id DESC LIMIT %d", limit+1)
+		query := selectApplication + where.String() + order // the list's own index serves the order: no sort
+		if f.Text != "" || f.PositionID != "" || f.Label != "" {
+			// The matches are sorted: their ids alone, then the page's rows
+			// (a join of 51 rows, which no engine does by reading a table).
+			query = selectApplication + " WHERE a.tenant_id = $1 AND a.id IN (SELECT a.id" + from + where.String() + order + ") ORDER BY a.created_at DESC, a.id DESC"
+		}
+		rows, err := q.QueryContext(ctx, query, args...)
 		if err != nil {
 			return fmt.Errorf("list applications: %w", err)
 		}
@@ -203,7 +241,11 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 			}
 			out.Total = int(n.Int64)
 		} else {
-			err = q.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM applications a JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id`+
+			from := " FROM applications a"
+			if needsPosition {
+				from += " JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id"
+			}
+			err = q.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1`+from+
 				filtered+fmt.Sprintf(" LIMIT %d) x", countCap+1), filteredArgs...).Scan(&out.Total)
 			if out.Total > countCap {
 				out.Total, out.TotalCapped = countCap, true

@@ -878,19 +878,23 @@ func (s *Service) applications(ctx context.Context, q querier, a access.Actor, p
 	// Each column of the board: the stage's newest cards, from the index
 	// (position, stage, time); the page links to the full list beyond.
 	var out []*Application
+	// A card needs the candidate's name only: one lookup per card.
 	for _, st := range stages {
-		rows, err := q.QueryContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.position_id = $2 AND a.stage_id = $3
+		rows, err := q.QueryContext(ctx, `SELECT a.id, a.stage, a.created_at, a.updated_at, c.id, c.name FROM applications a CROSS JOIN candidates c
+			WHERE a.tenant_id = $1 AND a.position_id = $2 AND a.stage_id = $3 AND c.tenant_id = a.tenant_id AND c.id = a.candidate_id
 			ORDER BY a.created_at DESC, a.id DESC LIMIT `+strconv.Itoa(BoardLimit), a.TenantID, positionID, st.ID)
 		if err != nil {
 			return nil, fmt.Errorf("list applications: %w", err)
 		}
 		for rows.Next() {
-			app, err := scanApplication(rows)
-			if err != nil {
+			app := &Application{TenantID: a.TenantID, StageID: st.ID, StageName: st.Name, Position: p, Candidate: &Candidate{TenantID: a.TenantID}}
+			var stage string
+			if err := rows.Scan(&app.ID, &stage, &app.CreatedAt, &app.UpdatedAt, &app.Candidate.ID, &app.Candidate.Name); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			app.Position = p
+			app.Stage = access.StageKind(stage)
+			app.CreatedAt, app.UpdatedAt = app.CreatedAt.UTC(), app.UpdatedAt.UTC()
 			out = append(out, app)
 		}
 		rows.Close()
@@ -902,7 +906,7 @@ func (s *Service) applications(ctx context.Context, q querier, a access.Actor, p
 }
 
 // BoardLimit is the number of cards a column of a position's board shows.
-const BoardLimit = 50
+const BoardLimit = 25
 
 // pool is PoolPage inside a read transaction: the pool's stages through
 // their partial index, newest change first, from the cursor on.
@@ -1123,7 +1127,8 @@ func (s *Service) PositionsPage(ctx context.Context, a access.Actor, f PositionF
 }
 
 // Applications lists the applications to a position in pipeline order,
-// the newest BoardLimit of each stage.
+// the newest BoardLimit of each stage, as the board shows them: the
+// candidate's id and name, the stage and the times.
 func (s *Service) Applications(ctx context.Context, a access.Actor, positionID string) (apps []*Application, err error) {
 	err = s.read(ctx, a, func(q querier) error { apps, err = s.applications(ctx, q, a, positionID); return err })
 	if err != nil {

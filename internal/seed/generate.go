@@ -80,7 +80,7 @@ var outcomes = []struct {
 }
 
 // candidates creates size candidates with their applications, oldest first.
-func (g *gen) candidates(ctx context.Context, d Deps, c *company, size int, res *Result) error {
+func (g *gen) candidates(ctx context.Context, d Deps, c *company, size int) error {
 	start, end := g.historyStart(), g.o.Now.Add(-time.Hour)
 	span := end.Sub(start)
 	cum := make([]int, len(c.positions))
@@ -96,6 +96,7 @@ func (g *gen) candidates(ctx context.Context, d Deps, c *company, size int, res 
 		}
 	}
 	var batch []recruit.ImportApplication
+	done := 0 // candidates of the batch
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -103,13 +104,17 @@ func (g *gen) candidates(ctx context.Context, d Deps, c *company, size int, res 
 		if err := d.Recruit.ImportApplications(ctx, c.t.ID, batch); err != nil {
 			return err
 		}
+		g.mu.Lock()
 		if g.o.Progress != nil {
 			g.o.Progress.Add(len(batch))
 		}
-		res.Applications += len(batch)
+		g.res.Applications += len(batch)
 		for _, a := range batch {
-			res.Documents += len(a.Documents)
+			g.res.Documents += len(a.Documents)
 		}
+		g.res.Candidates += done
+		done = 0
+		g.mu.Unlock()
 		batch = batch[:0]
 		return nil
 	}
@@ -148,7 +153,7 @@ func (g *gen) candidates(ctx context.Context, d Deps, c *company, size int, res 
 			batch = append(batch, a)
 			at = at.Add(time.Duration(g.pick(30*24)) * time.Hour)
 		}
-		res.Candidates++
+		done++
 		if len(batch) >= g.o.BatchSize {
 			if err := flush(); err != nil {
 				return err

@@ -20,6 +20,7 @@ import (
 	mrand "math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kandidat/kandidat/internal/account"
@@ -92,6 +93,9 @@ type Options struct {
 	Password string
 	// BatchSize is the number of applications per transaction (default 500).
 	BatchSize int
+	// Workers is how many companies are written at once (default 1). On
+	// SQLite, with its one writer, more than one gains little.
+	Workers int
 	// Progress is told of the work done; nil for none.
 	Progress Progress
 }
@@ -142,6 +146,7 @@ func Run(ctx context.Context, d Deps, o Options) (*Result, error) {
 		return nil, fmt.Errorf("seed: empty scale")
 	}
 	res := &Result{Password: o.Password}
+	var mu sync.Mutex // res and Progress, shared by the workers
 	if o.Into == nil {
 		n, err := d.Tenants.Count(ctx)
 		if err != nil {
@@ -167,14 +172,20 @@ func Run(ctx context.Context, d Deps, o Options) (*Result, error) {
 		defer o.Progress.Finish()
 	}
 	var unusable string
-	for i := range o.Scale.Companies {
-		if o.Into != nil && i > 0 {
-			break
-		}
-		if err := ctx.Err(); err != nil {
+	if o.Into == nil && o.Scale.Companies > 1 {
+		var err error
+		if unusable, err = unusableHash(ctx); err != nil {
 			return res, err
 		}
+	}
+	n := o.Scale.Companies
+	if o.Into != nil {
+		n = 1
+	}
+	companies := make([]Company, n)
+	one := func(i int) error {
 		g := newGen(o, i)
+		g.res, g.mu = res, &mu
 		size := o.Scale.Others
 		if i == 0 {
 			size = o.Scale.Largest
@@ -186,26 +197,60 @@ func Run(ctx context.Context, d Deps, o Options) (*Result, error) {
 		} else {
 			pw := res.Password
 			if i > 0 {
-				if unusable == "" {
-					if unusable, err = unusableHash(ctx); err != nil {
-						return res, err
-					}
-				}
 				pw = ""
 			}
 			c, err = newCompany(ctx, d, g, i, size, pw, unusable)
 		}
 		if err != nil {
-			return res, fmt.Errorf("company %d: %w", i+1, err)
+			return fmt.Errorf("company %d: %w", i+1, err)
 		}
 		nPos := max(3, size/o.Scale.CandidatesPerPosition)
 		if err := g.positions(ctx, d, c, nPos); err != nil {
-			return res, fmt.Errorf("company %d positions: %w", i+1, err)
+			return fmt.Errorf("company %d positions: %w", i+1, err)
 		}
-		if err := g.candidates(ctx, d, c, size, res); err != nil {
-			return res, fmt.Errorf("company %d candidates: %w", i+1, err)
+		if err := g.candidates(ctx, d, c, size); err != nil {
+			return fmt.Errorf("company %d candidates: %w", i+1, err)
 		}
-		res.Companies = append(res.Companies, Company{ID: c.t.ID, Slug: c.t.Slug, Name: c.t.Name, Logins: c.logins, Candidates: size, Positions: nPos})
+		companies[i] = Company{ID: c.t.ID, Slug: c.t.Slug, Name: c.t.Name, Logins: c.logins, Candidates: size, Positions: nPos}
+		return nil
+	}
+	// Companies are independent (each draws from its own stream and writes
+	// its own chains), so workers may take them in any order: the data is
+	// the same. The largest goes first.
+	workers := min(max(o.Workers, 1), n)
+	next := make(chan int)
+	errs := make(chan error, workers)
+	for range workers {
+		go func() {
+			var first error
+			for i := range next {
+				if first == nil && ctx.Err() == nil {
+					first = one(i)
+				}
+			}
+			errs <- first
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	var err error
+	for range workers {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	for _, c := range companies {
+		if c.ID != "" {
+			res.Companies = append(res.Companies, c)
+		}
+	}
+	if err != nil {
+		return res, err
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil
@@ -248,6 +293,9 @@ type gen struct {
 	idx int
 	// seq numbers ids and emails within the company.
 	seq uint64
+	// res collects the counts of every company, under mu.
+	res *Result
+	mu  *sync.Mutex
 }
 
 func newGen(o Options, company int) *gen {

@@ -55,9 +55,13 @@ var tiny = seed.Scale{Name: "tiny", Companies: 2, Largest: 120, Others: 30, Cand
 
 var now = time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 
-func run(t *testing.T, d *db.DB, s uint64) *seed.Result {
+func run(t *testing.T, d *db.DB, s uint64, workers ...int) *seed.Result {
 	t.Helper()
-	res, err := seed.Run(context.Background(), services(t, d), seed.Options{Scale: tiny, Seed: s, Now: now, Password: "seed-Pass-2026-x", BatchSize: 40})
+	w := 1
+	if len(workers) > 0 {
+		w = workers[0]
+	}
+	res, err := seed.Run(context.Background(), services(t, d), seed.Options{Scale: tiny, Seed: s, Now: now, Password: "seed-Pass-2026-x", BatchSize: 40, Workers: w})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +181,7 @@ func TestSameSeedSameData(t *testing.T) {
 		t.Fatalf("seeded %+v", res)
 	}
 	b := dbtest.Open(t) // PostgreSQL when the suite runs there
-	run(t, b, 7)
+	run(t, b, 7, 2)     // companies written two at a time: the same data
 	if hashB, _ := dumpHash(t, b); hashB != hashA {
 		t.Fatalf("same seed: dump %s on %s, %s on sqlite", hashB, b.Engine, hashA)
 	}

@@ -130,7 +130,7 @@ func TestCareerPageApplication(t *testing.T) {
 	if res := send(fields, [3]string{"cv", "eva-cv.pdf", testPDF}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("repeated submission: %d", res.StatusCode)
 	}
-	apps, err := f.recruit.Applications(ctx, rec, pos.ID)
+	apps, err := f.recruit.ListApplications(ctx, rec, recruit.ListFilter{PositionID: pos.ID})
 	if err != nil || len(apps) != 1 {
 		t.Fatalf("applications: %d %v", len(apps), err)
 	}

@@ -118,6 +118,8 @@ type positionData struct {
 	CanAdd, CanSeeApps  bool
 	// CanMove: the user moves this position's candidates on the board.
 	CanMove bool
+	// StageLabels are the stages' names as shown (translated once, not per card).
+	StageLabels map[string]string
 }
 
 func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
@@ -140,6 +142,13 @@ func (s *Server) renderPosition(w http.ResponseWriter, r *http.Request, status i
 		CanEdit: recruit.DecideOnPosition(a, access.EditPositions, pos), CanPublish: recruit.DecideOnPosition(a, access.PublishPositions, pos),
 		CanAdd: recruit.DecideOnPosition(a, access.AddCandidates, pos), CanSeeApps: recruit.DecideOnPosition(a, access.ViewApplications, pos),
 		CanMove: recruit.DecideOnPosition(a, access.MoveStage, pos)}
+	d.StageLabels = make(map[string]string, len(pos.Stages))
+	for _, st := range pos.Stages {
+		d.StageLabels[st.ID] = st.Name
+		if st.Name == "" {
+			d.StageLabels[st.ID] = pg.T("stage." + string(st.Kind))
+		}
+	}
 	if d.CanSeeApps {
 		if d.Applications, err = s.Recruit.Applications(r.Context(), a, pos.ID); err != nil {
 			s.fail(w, r, err)

@@ -4,7 +4,8 @@
 --   positions by (created_at, id); the shared pool by (updated_at, id)
 --   through a partial index over the pool's stages only.
 -- * A position's board reads each stage's newest cards by
---   (position_id, stage_id, created_at).
+--   (position_id, stage_id, created_at, id), and its coming interviews by
+--   (tenant_id, starts_at).
 -- * application_counts keeps the number of applications per position and
 --   stage, maintained by triggers on every insert, move and deletion
 --   (whatever the path: the service, an import, a cascade), so the
@@ -18,7 +19,11 @@
 --   key, and pruning deletes references by their key too.
 
 CREATE INDEX applications_created ON applications (tenant_id, created_at, id);
-CREATE INDEX applications_board ON applications (tenant_id, position_id, stage_id, created_at);
+-- The list filtered by source, in its order.
+CREATE INDEX applications_source ON applications (tenant_id, source, created_at, id);
+CREATE INDEX applications_board ON applications (tenant_id, position_id, stage_id, created_at, id);
+-- A position's coming interviews: the company's future ones, not all it ever had.
+CREATE INDEX interviews_coming ON interviews (tenant_id, starts_at);
 CREATE INDEX applications_pool ON applications (tenant_id, updated_at, id) WHERE stage IN ('preselected', 'interview', 'offer', 'hired');
 DROP INDEX applications_stage;
 CREATE INDEX applications_stage ON applications (tenant_id, stage, created_at);
@@ -69,7 +74,8 @@ CREATE TABLE pending_backfills (
 	name       TEXT PRIMARY KEY,
 	created_at TIMESTAMP NOT NULL
 );
-INSERT INTO pending_backfills (name, created_at) VALUES ('candidate_terms', CURRENT_TIMESTAMP);
+-- Only an installation with candidates has anything to index.
+INSERT INTO pending_backfills (name, created_at) SELECT 'candidate_terms', CURRENT_TIMESTAMP WHERE EXISTS (SELECT 1 FROM candidates);
 
 CREATE TABLE audit_refs_new (
 	tenant_id   TEXT NOT NULL,
