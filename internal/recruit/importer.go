@@ -346,9 +346,9 @@ func (s *Service) importApplication(ctx context.Context, st *txStmts, rec *audit
 		case "interview":
 			start := e.At.Add(72 * time.Hour)
 			status := InterviewAccepted
-			if _, err := st.ExecContext(ctx, `INSERT INTO interviews (tenant_id, id, application_id, starts_at, duration_minutes, time_zone, location,
-				video_link, note, status, token_hash, created_by, reminded_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 60, $5, $6, '', '', $7, $8, $9, $10, $11, $11)`,
-				tenantID, e.ID, ap.ID, start, DefaultTimeZone(e.Value), e.Text, status, hashToken(e.ID), e.ActorID, start.Add(-24*time.Hour), e.At); err != nil {
+			if _, err := st.ExecContext(ctx, `INSERT INTO interviews (tenant_id, id, application_id, position_id, starts_at, duration_minutes, time_zone, location,
+				video_link, note, status, token_hash, created_by, reminded_at, created_at, updated_at) VALUES ($1, $2, $3, $12, $4, 60, $5, $6, '', '', $7, $8, $9, $10, $11, $11)`,
+				tenantID, e.ID, ap.ID, start, DefaultTimeZone(e.Value), e.Text, status, hashToken(e.ID), e.ActorID, start.Add(-24*time.Hour), e.At, ap.PositionID); err != nil {
 				return fmt.Errorf("import interview: %w", err)
 			}
 			for _, p := range e.Participants {

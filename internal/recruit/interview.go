@@ -174,9 +174,9 @@ func (s *Service) InviteInterview(ctx context.Context, a access.Actor, applicati
 		}
 		token, hash := newToken()
 		now := s.now().UTC()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO interviews (tenant_id, id, application_id, starts_at, duration_minutes, time_zone, location,
-			video_link, note, status, token_hash, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
-			a.TenantID, iv.ID, applicationID, start.UTC(), in.Minutes, in.TimeZone, in.Location, in.VideoLink, in.Note, iv.Status, hash, a.UserID, now); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO interviews (tenant_id, id, application_id, position_id, starts_at, duration_minutes, time_zone, location,
+			video_link, note, status, token_hash, created_by, created_at, updated_at) VALUES ($1, $2, $3, $14, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
+			a.TenantID, iv.ID, applicationID, start.UTC(), in.Minutes, in.TimeZone, in.Location, in.VideoLink, in.Note, iv.Status, hash, a.UserID, now, app.Position.ID); err != nil {
 			return fmt.Errorf("insert interview: %w", err)
 		}
 		for _, p := range in.Participants {
@@ -308,11 +308,8 @@ func (s *Service) PositionInterviews(ctx context.Context, a access.Actor, positi
 		if _, err := s.authorizePosition(ctx, q, a, access.ViewApplications, positionID); err != nil {
 			return err
 		}
-		// From the position's applications (its board index), each one's
-		// interviews by their index: bounded by the position, not by the
-		// company's calendar.
-		out, err = s.listInterviews(ctx, q, a.TenantID, `i.application_id IN (SELECT pa.id FROM applications pa WHERE pa.tenant_id = $1 AND pa.position_id = $2)
-			AND i.starts_at > $3`, positionID, s.now().Add(-interviewValidity))
+		// By the interviews' own index of position and time.
+		out, err = s.listInterviews(ctx, q, a.TenantID, `i.position_id = $2 AND i.starts_at > $3`, positionID, s.now().Add(-interviewValidity))
 		return err
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
@@ -50,6 +51,46 @@ type ListPage struct {
 	// there are more than Total.
 	Total       int
 	TotalCapped bool
+	// TotalEstimate: Total is the company's total of a moment ago (a large
+	// company's, kept for totalTTL rather than summed at every page).
+	TotalEstimate bool
+}
+
+// A large company's total of applications is summed from thousands of
+// counters (one per position and stage): kept a moment, it is an estimate
+// that costs nothing; a small company's is summed every time, exactly.
+const (
+	totalTTL       = 30 * time.Second
+	totalEstimated = 10000
+)
+
+type totalCache struct {
+	mu sync.Mutex
+	m  map[string]cachedTotal
+}
+
+type cachedTotal struct {
+	n  int
+	at time.Time
+}
+
+func (c *totalCache) get(tenantID string, now time.Time) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.m[tenantID]
+	return t.n, ok && now.Sub(t.at) < totalTTL
+}
+
+func (c *totalCache) put(tenantID string, n int, now time.Time) {
+	if n < totalEstimated {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[string]cachedTotal{}
+	}
+	c.m[tenantID] = cachedTotal{n, now}
 }
 
 // cursor of a list ordered by (time, id), newest first.
@@ -235,7 +276,12 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 		if a.Can(access.AllPositions) && a.Can(access.ViewApplications) && f.Text == "" && f.Label == "" && f.Source == "" && f.Stage == "" {
 			var n sql.NullInt64
 			if f.PositionID == "" {
+				if t, ok := s.totals.get(a.TenantID, s.now()); ok {
+					out.Total, out.TotalEstimate = t, true
+					return nil
+				}
 				err = q.QueryRowContext(ctx, `SELECT sum(n) FROM application_counts WHERE tenant_id = $1`, a.TenantID).Scan(&n)
+				s.totals.put(a.TenantID, int(n.Int64), s.now())
 			} else {
 				err = q.QueryRowContext(ctx, `SELECT sum(n) FROM application_counts WHERE tenant_id = $1 AND position_id = $2`, a.TenantID, f.PositionID).Scan(&n)
 			}

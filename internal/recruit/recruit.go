@@ -132,6 +132,7 @@ type Service struct {
 	tenants *tenant.Service
 	career  CareerOptions
 	now     func() time.Time
+	totals  totalCache
 }
 
 // NewService returns the recruitment service.

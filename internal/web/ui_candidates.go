@@ -11,9 +11,10 @@ import (
 
 type candidatesData struct {
 	Applications []*recruit.Application
-	// Total counts the whole filtered list; TotalCapped: more than Total.
-	Total       int
-	TotalCapped bool
+	// Total counts the whole filtered list; TotalCapped: more than Total;
+	// TotalEstimate: about Total.
+	Total                      int
+	TotalCapped, TotalEstimate bool
 	// NextURL and FirstURL page the list; "" when there is none.
 	NextURL, FirstURL string
 	Positions         []recruit.PositionTitle
@@ -69,7 +70,7 @@ func (s *Server) renderCandidates(w http.ResponseWriter, r *http.Request, status
 	}
 	done, _ := strconv.Atoi(q.Get("done"))
 	refused, _ := strconv.Atoi(q.Get("refused"))
-	d := candidatesData{Applications: list.Applications, Total: list.Total, TotalCapped: list.TotalCapped, Positions: positions,
+	d := candidatesData{Applications: list.Applications, Total: list.Total, TotalCapped: list.TotalCapped, TotalEstimate: list.TotalEstimate, Positions: positions,
 		Stages: access.StageKinds, Reasons: reasons, Filter: filter, Done: done, Refused: refused, CanMove: a.Can(access.MoveStage)}
 	d.NextURL, d.FirstURL = pageLinks(r.URL.Path, filter, list.Next, lf.After)
 	pg.Data = d

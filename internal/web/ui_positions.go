@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"errors"
+	"html"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -118,8 +120,11 @@ type positionData struct {
 	CanAdd, CanSeeApps  bool
 	// CanMove: the user moves this position's candidates on the board.
 	CanMove bool
-	// StageLabels are the stages' names as shown (translated once, not per card).
+	// StageLabels are the stages' names as shown (translated once, not per
+	// card); MoveOptions, per stage, the options of the move form of its
+	// cards (the same for every card of a column: written once, escaped).
 	StageLabels map[string]string
+	MoveOptions map[string]template.HTML
 }
 
 func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
@@ -148,6 +153,21 @@ func (s *Server) renderPosition(w http.ResponseWriter, r *http.Request, status i
 		if st.Name == "" {
 			d.StageLabels[st.ID] = pg.T("stage." + string(st.Kind))
 		}
+	}
+	d.MoveOptions = make(map[string]template.HTML, len(pos.Stages))
+	for _, col := range pos.Stages {
+		var b strings.Builder
+		for _, st := range pos.Stages {
+			if st.Kind == access.StageRejected {
+				continue
+			}
+			b.WriteString(`<option value="` + html.EscapeString(st.ID) + `"`)
+			if st.ID == col.ID {
+				b.WriteString(" selected")
+			}
+			b.WriteString(">" + html.EscapeString(d.StageLabels[st.ID]) + "</option>")
+		}
+		d.MoveOptions[col.ID] = template.HTML(b.String()) // every part escaped above
 	}
 	if d.CanSeeApps {
 		if d.Applications, err = s.Recruit.Applications(r.Context(), a, pos.ID); err != nil {

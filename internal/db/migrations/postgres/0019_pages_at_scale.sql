@@ -5,7 +5,7 @@
 --   through a partial index over the pool's stages only.
 -- * A position's board reads each stage's newest cards by
 --   (position_id, stage_id, created_at, id), and its coming interviews by
---   (tenant_id, starts_at).
+--   (position_id, starts_at).
 -- * application_counts keeps the number of applications per position and
 --   stage, maintained by triggers on every insert, move and deletion
 --   (whatever the path: the service, an import, a cascade), so the
@@ -25,8 +25,12 @@ CREATE INDEX applications_created ON applications (tenant_id, created_at, id);
 -- The list filtered by source, in its order.
 CREATE INDEX applications_source ON applications (tenant_id, source, created_at, id);
 CREATE INDEX applications_board ON applications (tenant_id, position_id, stage_id, created_at, id);
--- A position's coming interviews: the company's future ones, not all it ever had.
-CREATE INDEX interviews_coming ON interviews (tenant_id, starts_at);
+-- A position's coming interviews, by the position an interview's
+-- application belongs to (kept with the interview, as applications do not
+-- change position).
+ALTER TABLE interviews ADD COLUMN position_id TEXT NOT NULL DEFAULT '';
+UPDATE interviews SET position_id = (SELECT a.position_id FROM applications a WHERE a.tenant_id = interviews.tenant_id AND a.id = interviews.application_id);
+CREATE INDEX interviews_position ON interviews (tenant_id, position_id, starts_at);
 CREATE INDEX applications_pool ON applications (tenant_id, updated_at, id) WHERE stage IN ('preselected', 'interview', 'offer', 'hired');
 DROP INDEX applications_stage;
 CREATE INDEX applications_stage ON applications (tenant_id, stage, created_at);
