@@ -553,6 +553,9 @@ func TestPositionsPageWalk(t *testing.T) {
 		}
 		got := walk(e.users[tc.who], name, tc.f, "")
 		sameIDs(t, name, posIDs(got), w)
+		if first, err := e.svc.PositionsPage(ctx, e.users[tc.who], tc.f); err != nil || first.Total != len(w) {
+			t.Errorf("%s: total %v (%v), want %d", name, first, err, len(w))
+		}
 		for _, p := range got {
 			total := 0
 			for k, c := range counts[p.ID] {

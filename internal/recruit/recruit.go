@@ -394,6 +394,8 @@ type PositionFilter struct {
 type PositionPage struct {
 	Positions []*Position
 	Next      string
+	// Total is the number of positions of the whole list.
+	Total int
 }
 
 // positions is PositionsPage inside a read transaction.
@@ -422,6 +424,11 @@ func (s *Service) positions(ctx context.Context, q querier, a access.Actor, f Po
 	}
 	if f.Status != "" {
 		where += ` AND p.status = ` + arg(f.Status)
+	}
+	// A company has thousands of positions, not hundreds of thousands:
+	// counting them through the index is cheap.
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM positions`+where, args...).Scan(&out.Total); err != nil {
+		return nil, fmt.Errorf("count positions: %w", err)
 	}
 	if t, id, ok := parseCursor(f.After); ok {
 		where += ` AND (p.created_at, p.id) < (` + arg(t) + `, ` + arg(id) + `)`

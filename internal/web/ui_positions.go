@@ -29,6 +29,7 @@ type positionsData struct {
 	Status            string
 	Statuses          []string
 	NextURL, FirstURL string
+	Total             int
 }
 
 // userNames maps the company's user ids to display names, for showing owners
@@ -73,7 +74,7 @@ func (s *Server) renderPositions(w http.ResponseWriter, r *http.Request, status 
 		pg.Form["language"] = stateOf(r).tenant.DefaultLanguage
 	}
 	d := positionsData{Positions: list.Positions, Stages: access.StageKinds, CanCreate: p.Can(access.CreatePositions), Names: names,
-		Status: f.Status, Statuses: []string{recruit.Published, recruit.Draft, recruit.Closed, recruit.Archived}}
+		Status: f.Status, Statuses: []string{recruit.Published, recruit.Draft, recruit.Closed, recruit.Archived}, Total: list.Total}
 	d.NextURL, d.FirstURL = pageLinks(r.URL.Path, filter, list.Next, f.After)
 	pg.Data = d
 	s.render(w, r, status, "positions", pg)
