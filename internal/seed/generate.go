@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
@@ -179,12 +178,7 @@ func (g *gen) application(c *company, p seededPosition, person synth.Person, ema
 	}
 	if withCV {
 		lines := synth.CV(g.r, person, p.title)
-		family := strings.Map(func(r rune) rune {
-			if r < 128 && r != ' ' {
-				return r
-			}
-			return -1
-		}, synth.EmailLocal(synth.Person{GivenName: "", FamilyName: person.FamilyName, Name: person.FamilyName}))
+		family := synth.EmailLocal(synth.Person{FamilyName: person.FamilyName}) // ASCII, lower case
 		if g.chance(0.7) {
 			a.Documents = append(a.Documents, recruit.ImportDocument{ID: g.id(at), Kind: "cv", Name: "CV-" + family + ".pdf", Data: synth.PDF(lines)})
 		} else {
