@@ -13,6 +13,9 @@ import (
 // selective they are; on SQLite nothing else ever gathers statistics.
 func (d *DB) Analyze(ctx context.Context) error {
 	if d.Engine == SQLite {
+		if _, err := d.Write.ExecContext(ctx, `PRAGMA analysis_limit=0`); err != nil { // all rows: after bulk work
+			return fmt.Errorf("analyze: %w", err)
+		}
 		if _, err := d.Write.ExecContext(ctx, `ANALYZE`); err != nil {
 			return fmt.Errorf("analyze: %w", err)
 		}
@@ -57,6 +60,12 @@ func (d *DB) asOwner(ctx context.Context, fn func(conn *sql.Conn) error) error {
 func (d *DB) Optimize(ctx context.Context) error {
 	if d.Engine != SQLite {
 		return nil
+	}
+	// A bounded sample per index (analysis_limit) keeps the write
+	// connection, which every change waits for, busy for milliseconds even
+	// on a database of millions of rows, instead of reading it all.
+	if _, err := d.Write.ExecContext(ctx, `PRAGMA analysis_limit=1000`); err != nil {
+		return fmt.Errorf("optimize: %w", err)
 	}
 	if _, err := d.Write.ExecContext(ctx, `PRAGMA optimize=0x10002`); err != nil {
 		return fmt.Errorf("optimize: %w", err)

@@ -53,3 +53,23 @@ func TestInTxNoFlush(t *testing.T) {
 		t.Fatalf("got %d rows, %v; want the committed row", n, err)
 	}
 }
+
+// TestOptimize: the periodic statistics run, and leave the planner stats
+// of a table it saw (SQLite), or do nothing (PostgreSQL).
+func TestOptimize(t *testing.T) {
+	d := dbtest.Open(t)
+	ctx := context.Background()
+	if err := d.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Optimize(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d.Engine != db.SQLite {
+		return
+	}
+	var n int
+	if err := d.Read.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("sqlite_stat1: %d, %v; want the statistics table", n, err)
+	}
+}
