@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"html"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,13 +16,9 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/blob"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
-	"github.com/kandidat/kandidat/internal/i18n"
-	"github.com/kandidat/kandidat/internal/keys"
-	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/seed"
 	"github.com/kandidat/kandidat/internal/tenant"
@@ -186,43 +179,7 @@ func planNextLink(body string) string {
 // newPlanFixture is newFixture on a database whose every statement rec records.
 func newPlanFixture(t *testing.T, rec *dbtest.Recorder) *fixture {
 	t.Helper()
-	d := dbtest.OpenTraced(t, rec.Trace)
-	mk, err := keys.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{t: t, db: d}
-	f.audit = audit.NewLog(d, nil, audit.DefaultRules)
-	kr := keys.New(d, mk)
-	f.tenants = tenant.NewService(d, kr, f.audit)
-	f.accounts = account.NewService(d, f.audit, account.Options{Cipher: kr, ThrottleBase: time.Millisecond, Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
-	bundle, err := i18n.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.credits = credit.NewService(d, f.audit)
-	f.recruit = recruit.NewService(d, f.audit, f.credits, f.tenants)
-	files, err := blob.NewDir(filepath.Join(t.TempDir(), "files"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.queue = notify.NewQueue(d)
-	f.blobs = blob.New(files, kr, t.TempDir())
-	f.recruit.SetCareer(recruit.CareerOptions{Blobs: f.blobs, Queue: f.queue, I18n: bundle})
-	f.srv, err = New(Deps{
-		Accounts: f.accounts, Tenants: f.tenants, Audit: f.audit, I18n: bundle, Recruit: f.recruit, Credits: f.credits,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Ready:  func(context.Context) error { return nil },
-	}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.h = f.srv.Handler()
-	f.company, err = f.tenants.Create(context.Background(), audit.Operator, tenant.CreateInput{Slug: "acme", Name: "ACME Ltd", DefaultLanguage: "en"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return newFixtureOn(t, dbtest.OpenTraced(t, rec.Trace), Options{})
 }
 
 type planUser struct{ role, token string }

@@ -48,7 +48,12 @@ const testPassword = "initial-Pass-42"
 
 func newFixture(t testing.TB, opts Options) *fixture {
 	t.Helper()
-	d := dbtest.Open(t)
+	return newFixtureOn(t, dbtest.Open(t), opts)
+}
+
+// newFixtureOn is newFixture on a database the test opened (e.g. traced).
+func newFixtureOn(t testing.TB, d *db.DB, opts Options) *fixture {
+	t.Helper()
 	mk, err := keys.GenerateMasterKey()
 	if err != nil {
 		t.Fatal(err)
