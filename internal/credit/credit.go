@@ -188,39 +188,15 @@ func (s *Service) CountLedger(ctx context.Context, a access.Actor) (int, error) 
 
 // cursor is the position of e in the ledger's order: its time in
 // microseconds and its id.
-func cursor(e Entry) string {
-	return strconv.FormatInt(e.CreatedAt.UnixMicro(), 10) + "_" + e.ID
-}
+func cursor(e Entry) string { return db.TimeCursor(e.CreatedAt, e.ID) }
 
-// Bounds of a cursor's time, so that every engine can compare it.
-var (
-	minCursorTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
-	maxCursorTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).UnixMicro()
-)
-
-// parseCursor reads a cursor, refusing anything cursor did not make, so a
-// value the database would refuse never reaches it.
+// parseCursor reads a cursor that cursor made, or refuses it.
 func parseCursor(c string) (time.Time, string, error) {
-	us, id, _ := strings.Cut(c, "_")
-	n, err := strconv.ParseInt(us, 10, 64)
-	if err != nil || n < minCursorTime || n > maxCursorTime || !idLike(id) {
+	at, id, ok := db.ParseTimeCursor(c)
+	if !ok {
 		return time.Time{}, "", ErrBadCursor
 	}
-	return time.UnixMicro(n).UTC(), id, nil
-}
-
-// idLike reports whether s has the form of an id: lower-case letters,
-// digits and hyphens, at most 64.
-func idLike(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return false
-		}
-	}
-	return true
+	return at, id, nil
 }
 
 // GrantInput is a grant of credits.

@@ -47,8 +47,7 @@ func (s *Service) Rate(ctx context.Context, a access.Actor, applicationID, value
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ratings (tenant_id, application_id, user_id, value, updated_at) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (tenant_id, application_id, user_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+		if _, err := tx.ExecContext(ctx, upsertRating,
 			a.TenantID, applicationID, a.UserID, value, s.now()); err != nil {
 			return fmt.Errorf("rate: %w", err)
 		}
@@ -87,8 +86,7 @@ func (s *Service) label(ctx context.Context, a access.Actor, applicationID, labe
 		}
 		var res sql.Result
 		if add {
-			res, err = tx.ExecContext(ctx, `INSERT INTO application_labels (tenant_id, application_id, label, created_at) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (tenant_id, application_id, label) DO NOTHING`, a.TenantID, applicationID, label, s.now())
+			res, err = tx.ExecContext(ctx, insertLabel, a.TenantID, applicationID, label, s.now())
 		} else {
 			res, err = tx.ExecContext(ctx, `DELETE FROM application_labels WHERE tenant_id = $1 AND application_id = $2 AND label = $3`, a.TenantID, applicationID, label)
 		}

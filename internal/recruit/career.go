@@ -279,7 +279,7 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 		err := tx.QueryRowContext(ctx, `SELECT id FROM candidates WHERE tenant_id = $1 AND email = $2`, tenantID, ci.Email).Scan(&c.ID)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			if _, err := tx.ExecContext(ctx, `INSERT INTO candidates (tenant_id, id, name, email, phone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)`,
+			if _, err := tx.ExecContext(ctx, insertCandidate,
 				tenantID, c.ID, c.Name, c.Email, c.Phone, now); err != nil {
 				return fmt.Errorf("insert candidate: %w", err)
 			}

@@ -23,6 +23,17 @@ import (
 // tables, checks and audit log as the live methods; it does not ask the
 // access policy, because its caller is the operator, not a colleague.
 
+// The statements the live methods and the importer share: an imported row
+// is written as a live one is.
+const (
+	insertCandidate = `INSERT INTO candidates (tenant_id, id, name, email, phone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)`
+	insertComment   = `INSERT INTO comments (tenant_id, id, application_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
+	upsertRating    = `INSERT INTO ratings (tenant_id, application_id, user_id, value, updated_at) VALUES ($1, $2, $3, $4, $5)
+	ON CONFLICT (tenant_id, application_id, user_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`
+	insertLabel = `INSERT INTO application_labels (tenant_id, application_id, label, created_at) VALUES ($1, $2, $3, $4)
+	ON CONFLICT (tenant_id, application_id, label) DO NOTHING`
+)
+
 // ImportPosition is a position with its history.
 type ImportPosition struct {
 	// ID is the position's id (a new one when empty).
@@ -235,7 +246,7 @@ func (s *Service) importApplication(ctx context.Context, st *txStmts, rec *audit
 	err := st.QueryRowContext(ctx, `SELECT id FROM candidates WHERE tenant_id = $1 AND email = $2`, tenantID, c.Email).Scan(&existing)
 	switch {
 	case err == sql.ErrNoRows:
-		if _, err := st.ExecContext(ctx, `INSERT INTO candidates (tenant_id, id, name, email, phone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)`,
+		if _, err := st.ExecContext(ctx, insertCandidate,
 			tenantID, ap.CandidateID, c.Name, c.Email, c.Phone, at); err != nil {
 			return fmt.Errorf("import candidate: %w", err)
 		}
@@ -311,7 +322,7 @@ func (s *Service) importApplication(ctx context.Context, st *txStmts, rec *audit
 			ev.Action, ev.Details = audit.StageChanged, stageDetails(e.Stage, stage, reason)
 			stage = e.Stage
 		case "comment":
-			if _, err := st.ExecContext(ctx, `INSERT INTO comments (tenant_id, id, application_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			if _, err := st.ExecContext(ctx, insertComment,
 				tenantID, e.ID, ap.ID, e.ActorID, e.Text, e.At); err != nil {
 				return fmt.Errorf("import comment: %w", err)
 			}
@@ -320,8 +331,7 @@ func (s *Service) importApplication(ctx context.Context, st *txStmts, rec *audit
 			if !slices.Contains(RatingValues, e.Value) {
 				return fmt.Errorf("import rating %q", e.Value)
 			}
-			if _, err := st.ExecContext(ctx, `INSERT INTO ratings (tenant_id, application_id, user_id, value, updated_at) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (tenant_id, application_id, user_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+			if _, err := st.ExecContext(ctx, upsertRating,
 				tenantID, ap.ID, e.ActorID, e.Value, e.At); err != nil {
 				return fmt.Errorf("import rating: %w", err)
 			}
@@ -331,8 +341,7 @@ func (s *Service) importApplication(ctx context.Context, st *txStmts, rec *audit
 			if !ok {
 				return fmt.Errorf("import label %q", e.Text)
 			}
-			if _, err := st.ExecContext(ctx, `INSERT INTO application_labels (tenant_id, application_id, label, created_at) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (tenant_id, application_id, label) DO NOTHING`, tenantID, ap.ID, label, e.At); err != nil {
+			if _, err := st.ExecContext(ctx, insertLabel, tenantID, ap.ID, label, e.At); err != nil {
 				return fmt.Errorf("import label: %w", err)
 			}
 			ev.Action, ev.Details = audit.ApplicationLabeled, map[string]string{"added": "true"}

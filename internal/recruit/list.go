@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -93,27 +92,6 @@ func (c *totalCache) put(tenantID string, n int, now time.Time) {
 	c.m[tenantID] = cachedTotal{n, now}
 }
 
-// cursor of a list ordered by (time, id), newest first.
-func pageCursor(t time.Time, id string) string {
-	return strconv.FormatInt(t.UnixMicro(), 10) + "." + id
-}
-
-// maxCursorMicros is the latest time a cursor may name: every engine holds it.
-var maxCursorMicros = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).UnixMicro()
-
-// parseCursor reads a cursor; a malformed one is the first page.
-func parseCursor(c string) (time.Time, string, bool) {
-	us, id, ok := strings.Cut(c, ".")
-	if !ok || !tenant.ValidID(id) {
-		return time.Time{}, "", false
-	}
-	n, err := strconv.ParseInt(us, 10, 64)
-	if err != nil || n <= 0 || n > maxCursorMicros {
-		return time.Time{}, "", false
-	}
-	return time.UnixMicro(n).UTC(), id, true
-}
-
 // ListApplications is the first page of ListPage's list.
 func (s *Service) ListApplications(ctx context.Context, a access.Actor, f ListFilter) ([]*Application, error) {
 	p, err := s.ListPage(ctx, a, f)
@@ -152,7 +130,6 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 			return fmt.Sprintf("$%d", len(args))
 		}
 		where.WriteString(" WHERE a.tenant_id = $1")
-		walk := false
 		// Visibility, as the policy states it.
 		var vis []string
 		if a.Can(access.ViewApplications) && a.Can(access.ViewPositions) {
@@ -170,31 +147,16 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 		if len(vis) == 0 {
 			return nil
 		}
-		needsPosition := !slices.Contains(vis, "TRUE")
-		if needsPosition {
+		// The page and its count join positions only when visibility needs them.
+		from := " FROM applications a"
+		if !slices.Contains(vis, "TRUE") {
+			from += " JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id"
 			where.WriteString(" AND (" + strings.Join(vis, " OR ") + ")")
 		}
 		if t := strings.TrimSpace(f.Text); t != "" {
 			cond, err := textFilter(t, arg)
 			if errors.Is(err, errNoTerms) {
 				return nil // nothing searchable typed: nothing matches
-			}
-			// A common name (Svensson, Novák) matches thousands: walking the
-			// list newest first and keeping the matches reaches a page
-			// sooner than sorting every match. SQLite's planner cannot know
-			// which; a count of the first word's matches, bounded, tells it
-			// (the unary + keeps it from the candidate index).
-			if s.db.Engine == db.SQLite {
-				var n int
-				lo, hi := termRange(words(Fold(t))[0])
-				if strings.Contains(t, "@") {
-					lo, hi = termRange(strings.ToLower(t))
-				}
-				if err := q.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM candidate_terms WHERE tenant_id = $1 AND term >= $2 AND term < $3 LIMIT 1001) x`,
-					a.TenantID, lo, hi).Scan(&n); err != nil {
-					return fmt.Errorf("count name matches: %w", err)
-				}
-				walk = n > 1000
 			}
 			where.WriteString(" AND " + cond)
 		}
@@ -218,25 +180,16 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 		}
 		filtered := where.String()
 		filteredArgs := slices.Clone(args)
-		if walk { // the page walks the list; the count keeps the name index
-			where.Reset()
-			where.WriteString(strings.ReplaceAll(filtered, "a.candidate_id IN", "+a.candidate_id IN"))
-		}
-		if t, id, ok := parseCursor(f.After); ok {
+		if t, id, ok := db.ParseTimeCursor(f.After); ok {
 			where.WriteString(" AND (a.created_at, a.id) < (" + arg(t) + ", " + arg(id) + ")")
-		}
-		// With a name, the page's ids first, from indexes alone (sorting
-		// thousands of a common name's matches reads index entries, not
-		// rows), then the page's rows with their position and candidate.
-		from := " FROM applications a"
-		if needsPosition {
-			from += " JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id"
 		}
 		order := fmt.Sprintf(" ORDER BY a.created_at DESC, a.id DESC LIMIT %d", limit+1)
 		query := selectApplication + where.String() + order // the list's own index serves the order: no sort
 		if f.Text != "" || f.PositionID != "" || f.Label != "" {
-			// The matches are sorted: their ids alone, then the page's rows
-			// (a join of 51 rows, which no engine does by reading a table).
+			// The matches are sorted: their ids first (joined to nothing
+			// but what visibility needs), then the page's rows with their
+			// position and candidate (a join of 51 rows, which no engine
+			// does by reading a whole table).
 			query = selectApplication + " WHERE a.tenant_id = $1 AND a.id IN (SELECT a.id" + from + where.String() + order + ") ORDER BY a.created_at DESC, a.id DESC"
 		}
 		rows, err := q.QueryContext(ctx, query, args...)
@@ -266,7 +219,7 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 		if len(out.Applications) > limit {
 			out.Applications = out.Applications[:limit]
 			last := out.Applications[limit-1]
-			out.Next = pageCursor(last.CreatedAt, last.ID)
+			out.Next = db.TimeCursor(last.CreatedAt, last.ID)
 		}
 		if err := fillMembers(ctx, q, a.TenantID, byPosition); err != nil {
 			return err
@@ -287,10 +240,6 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 			}
 			out.Total = int(n.Int64)
 		} else {
-			from := " FROM applications a"
-			if needsPosition {
-				from += " JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id"
-			}
 			err = q.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1`+from+
 				filtered+fmt.Sprintf(" LIMIT %d) x", countCap+1), filteredArgs...).Scan(&out.Total)
 			if out.Total > countCap {

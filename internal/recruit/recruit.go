@@ -430,7 +430,7 @@ func (s *Service) positions(ctx context.Context, q querier, a access.Actor, f Po
 	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM positions`+where, args...).Scan(&out.Total); err != nil {
 		return nil, fmt.Errorf("count positions: %w", err)
 	}
-	if t, id, ok := parseCursor(f.After); ok {
+	if t, id, ok := db.ParseTimeCursor(f.After); ok {
 		where += ` AND (p.created_at, p.id) < (` + arg(t) + `, ` + arg(id) + `)`
 	}
 	rows, err := q.QueryContext(ctx, selectPosition+where+fmt.Sprintf(` ORDER BY p.created_at DESC, p.id DESC LIMIT %d`, limit+1), args...)
@@ -453,7 +453,7 @@ func (s *Service) positions(ctx context.Context, q querier, a access.Actor, f Po
 	if len(out.Positions) > limit {
 		out.Positions = out.Positions[:limit]
 		last := out.Positions[limit-1]
-		out.Next = pageCursor(last.CreatedAt, last.ID)
+		out.Next = db.TimeCursor(last.CreatedAt, last.ID)
 	}
 	for _, p := range out.Positions {
 		byID[p.ID] = p
@@ -757,7 +757,7 @@ func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID s
 		c := &Candidate{TenantID: a.TenantID, ID: tenant.NewID(), Name: in.Name, Email: in.Email, Phone: in.Phone}
 		err = tx.QueryRowContext(ctx, `SELECT id, name, phone FROM candidates WHERE tenant_id = $1 AND email = $2`, a.TenantID, in.Email).Scan(&c.ID, &c.Name, &c.Phone)
 		if errors.Is(err, sql.ErrNoRows) {
-			_, err = tx.ExecContext(ctx, `INSERT INTO candidates (tenant_id, id, name, email, phone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)`,
+			_, err = tx.ExecContext(ctx, insertCandidate,
 				c.TenantID, c.ID, c.Name, c.Email, c.Phone, now)
 			if err == nil {
 				err = writeTerms(ctx, tx, c.TenantID, c.ID, c.Name, c.Email, false)
@@ -928,7 +928,7 @@ func (s *Service) pool(ctx context.Context, q querier, a access.Actor, after str
 	limit = min(limit, MaxList)
 	args := []any{a.TenantID}
 	where := ` WHERE a.tenant_id = $1 AND a.stage IN ('preselected', 'interview', 'offer', 'hired')`
-	if t, id, ok := parseCursor(after); ok {
+	if t, id, ok := db.ParseTimeCursor(after); ok {
 		args = append(args, t, id)
 		where += ` AND (a.updated_at, a.id) < ($2, $3)`
 	}
@@ -952,7 +952,7 @@ func (s *Service) pool(ctx context.Context, q querier, a access.Actor, after str
 	if len(out.Applications) > limit {
 		out.Applications = out.Applications[:limit]
 		last := out.Applications[limit-1]
-		out.Next = pageCursor(last.UpdatedAt, last.ID)
+		out.Next = db.TimeCursor(last.UpdatedAt, last.ID)
 	}
 	err = q.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM applications a WHERE a.tenant_id = $1 AND a.stage IN ('preselected', 'interview', 'offer', 'hired') LIMIT `+
 		strconv.Itoa(countCap+1)+`) x`, a.TenantID).Scan(&out.Total)
@@ -1060,7 +1060,7 @@ func (s *Service) AddComment(ctx context.Context, a access.Actor, id, body strin
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO comments (tenant_id, id, application_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		if _, err := tx.ExecContext(ctx, insertComment,
 			a.TenantID, c.ID, id, a.UserID, body, c.CreatedAt); err != nil {
 			return fmt.Errorf("insert comment: %w", err)
 		}
@@ -1117,15 +1117,6 @@ func (s *Service) Position(ctx context.Context, a access.Actor, id string) (p *P
 	return p, nil
 }
 
-// Positions lists the first page of the positions the actor may see.
-func (s *Service) Positions(ctx context.Context, a access.Actor) ([]*Position, error) {
-	p, err := s.PositionsPage(ctx, a, PositionFilter{})
-	if err != nil {
-		return nil, err
-	}
-	return p.Positions, nil
-}
-
 // PositionsPage lists the positions the actor may see, newest first, with
 // their counts per stage, one page at a time. The query narrows by the
 // same rule the policy states, and every row is checked by the policy as well.
@@ -1143,15 +1134,6 @@ func (s *Service) Applications(ctx context.Context, a access.Actor, positionID s
 		return nil, s.finish(ctx, a, err)
 	}
 	return apps, nil
-}
-
-// Pool lists the first page of the company's shared pool.
-func (s *Service) Pool(ctx context.Context, a access.Actor) ([]*Application, error) {
-	p, err := s.PoolPage(ctx, a, "", 0)
-	if err != nil {
-		return nil, err
-	}
-	return p.Applications, nil
 }
 
 // PoolPage lists the company's shared pool: applications at the

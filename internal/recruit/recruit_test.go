@@ -144,11 +144,11 @@ func TestVisibilityByRole(t *testing.T) {
 		"foreign":                      nil,
 	}
 	for name, w := range want {
-		ps, err := e.svc.Positions(ctx, e.users[name])
+		ps, err := e.svc.PositionsPage(ctx, e.users[name], recruit.PositionFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := titles(ps); !slices.Equal(got, w) {
+		if got := titles(ps.Positions); !slices.Equal(got, w) {
 			t.Errorf("%s sees positions %v, want %v", name, got, w)
 		}
 	}
@@ -181,11 +181,11 @@ func TestVisibilityByRole(t *testing.T) {
 	if _, err := e.svc.AddComment(ctx, rec, interview.ID, "mine now"); !errors.Is(err, recruit.ErrForbidden) {
 		t.Fatalf("commenting a pool candidate: %v", err)
 	}
-	pool, err := e.svc.Pool(ctx, rec)
-	if err != nil || len(pool) != 1 || pool[0].ID != interview.ID {
+	pool, err := e.svc.PoolPage(ctx, rec, "", 0)
+	if err != nil || len(pool.Applications) != 1 || pool.Applications[0].ID != interview.ID {
 		t.Fatalf("pool: %v %v", pool, err)
 	}
-	if _, err := e.svc.Pool(ctx, lm); !errors.Is(err, recruit.ErrForbidden) {
+	if _, err := e.svc.PoolPage(ctx, lm, "", 0); !errors.Is(err, recruit.ErrForbidden) {
 		t.Fatalf("line manager's pool: %v", err)
 	}
 	// Another company's HR manager finds nothing, whatever the id.
