@@ -250,17 +250,6 @@ func (s Set) RequiresMFA() bool { return s.Has(HandleCases) }
 // roles); the strict profile asks a passkey of such users.
 func (s Set) Privileged() bool { return s.Has(ManageUsers) || s.Has(ManageRoles) }
 
-// CanAssign reports whether a user holding actor may give a colleague a
-// role (with optional rights) whose set is target. With ManageRoles any
-// role may be given; with ManageUsers alone, only a set the actor holds
-// itself, so nobody hands out more than they have.
-func CanAssign(actor, target Set) bool {
-	if actor.Has(ManageRoles) && actor.Has(ManageUsers) {
-		return true
-	}
-	return actor.Has(ManageUsers) && actor.Contains(target)
-}
-
 // Known reports whether role is a predefined role (kept for callers that
 // only deal with predefined roles).
 func Known(role string) bool { return slices.Contains(Roles, role) }

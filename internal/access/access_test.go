@@ -77,26 +77,6 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-func TestCanAssign(t *testing.T) {
-	hrUsers := RoleSet(HRManager) | Of(ManageUsers)
-	tests := []struct {
-		name          string
-		actor, target Set
-		want          bool
-	}{
-		{"administrator gives any role", RoleSet(Administrator), RoleSet(HRManager), true},
-		{"HR manager with user management gives a recruiter", hrUsers, RoleSet(Recruiter), true},
-		{"but not the administrator role", hrUsers, RoleSet(Administrator), false},
-		{"nor a right they lack", hrUsers, RoleSet(HRManager) | Of(ManageCredits), false},
-		{"without user management nothing", RoleSet(HRManager), RoleSet(LineManager), false},
-	}
-	for _, tt := range tests {
-		if got := CanAssign(tt.actor, tt.target); got != tt.want {
-			t.Errorf("%s: %v", tt.name, got)
-		}
-	}
-}
-
 // TestPolicyTable decides every object action for every predefined role,
 // for each relation of the actor to the object and for stages inside and
 // outside the shared pool. Each cell is A (allow), F (forbidden, 403) or

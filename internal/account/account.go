@@ -5,6 +5,7 @@ package account
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -108,6 +109,11 @@ type Options struct {
 	ThrottleBase time.Duration
 	// Cipher encrypts second-factor secrets with the company's data key.
 	Cipher FieldCipher
+	// DeviceKey signs device cookies (at least 32 bytes; the application
+	// derives it from the master key, so every instance shares it). Without
+	// one, a random key of this process is used: device cookies then last
+	// until it stops.
+	DeviceKey []byte
 }
 
 // Service holds the rules about users, passwords and sessions.
@@ -122,6 +128,15 @@ type Service struct {
 	i18n     *i18n.Bundle
 	cipher   FieldCipher
 	base     atomic.Value // string
+	// gate bounds the password attempts in flight per login, device and address.
+	gate *gate
+	// deviceKey signs device cookies.
+	deviceKey []byte
+	// activity keeps the exact time of each session's last request.
+	activity *activity
+	// afterVerify, when set by a test, runs after a password was hashed and
+	// before the attempt is decided, to hold it at that point.
+	afterVerify func(userID string, ok bool)
 }
 
 // NewService returns a Service. Every change it makes is recorded in log,
@@ -143,7 +158,17 @@ func NewService(d *db.DB, log *audit.Log, opts Options) *Service {
 		opts.LockDuration = DefaultLockDuration
 	}
 	s := &Service{db: d, audit: log, hasher: NewHasher(opts.Argon2, opts.HashConcurrency), opts: opts, now: db.Now,
-		throttle: newThrottle(opts.ThrottleBase), queue: opts.Queue, i18n: opts.I18n, cipher: opts.Cipher}
+		throttle: newThrottle(opts.ThrottleBase), queue: opts.Queue, i18n: opts.I18n, cipher: opts.Cipher,
+		gate: newGate(), deviceKey: opts.DeviceKey, activity: newActivity()}
+	switch {
+	case len(s.deviceKey) == 0:
+		s.deviceKey = make([]byte, 32)
+		if _, err := rand.Read(s.deviceKey); err != nil {
+			panic(err) // crypto/rand does not fail on supported platforms
+		}
+	case len(s.deviceKey) < 32:
+		panic("account: Options.DeviceKey is shorter than 32 bytes")
+	}
 	if s.i18n == nil {
 		s.i18n, _ = i18n.Load()
 	}
@@ -212,7 +237,7 @@ func (in *CreateUserInput) validate(p Profile, company string) error {
 	if in.Role == "" {
 		in.Role = RoleAdministrator
 	}
-	if msg := CheckPasswordPolicy(p, in.Password, PasswordContext{Login: in.Login, Email: in.Email, Company: company}); msg != "" {
+	if msg := CheckPasswordPolicy(p, in.Password, PasswordContext{Login: in.Login, Email: in.Email, Company: company, Name: in.DisplayName}); msg != "" {
 		f["password"] = msg
 	}
 	if len(f) > 0 {
@@ -223,6 +248,19 @@ func (in *CreateUserInput) validate(p Profile, company string) error {
 
 type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// policyOf returns a company's password profile and name, read in a
+// transaction of the company.
+func (s *Service) policyOf(ctx context.Context, tenantID string) (Profile, string, error) {
+	var p Profile
+	var name string
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
+		var err error
+		p, name, err = policy(ctx, tx, tenantID)
+		return err
+	})
+	return p, name, err
 }
 
 // policy returns a company's password profile and name.
@@ -252,7 +290,7 @@ func hasControl(s string) bool {
 
 // CreateUser creates a user in a company on behalf of actor.
 func (s *Service) CreateUser(ctx context.Context, actor audit.Actor, tenantID string, in CreateUserInput) (*User, error) {
-	p, company, err := policy(ctx, s.db.Read, tenantID)
+	p, company, err := s.policyOf(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +302,7 @@ func (s *Service) CreateUser(ctx context.Context, actor audit.Actor, tenantID st
 		return nil, err
 	}
 	var u *User
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 		u, err = s.insertUser(ctx, tx, actor, tenantID, in, hash)
 		return err
 	})
@@ -295,7 +333,7 @@ func (s *Service) ImportUser(ctx context.Context, actor audit.Actor, tenantID st
 	if err := CheckImportedHash(hash); err != nil {
 		return nil, &ValidationError{Fields: map[string]string{"password_hash": "error.password_hash"}}
 	}
-	p, company, err := policy(ctx, s.db.Read, tenantID)
+	p, company, err := s.policyOf(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +351,7 @@ func (s *Service) ImportUser(ctx context.Context, actor audit.Actor, tenantID st
 		}
 	}
 	var u *User
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 		u, err = s.insertUser(ctx, tx, actor, tenantID, in, hash)
 		return err
 	})
@@ -388,32 +426,54 @@ func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	return &u, nil
 }
 
+// readUser returns the one user selectUser+where finds, in a read
+// transaction declared for scope. An empty company has no users: the
+// answer is ErrNotFound, as the statement would give, not a refused scope.
+func (s *Service) readUser(ctx context.Context, scope, where string, args ...any) (*User, error) {
+	if scope == "" {
+		return nil, ErrNotFound
+	}
+	var u *User
+	err := s.db.ReadTx(ctx, scope, func(tx *sql.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx, selectUser+where, args...))
+		return err
+	})
+	return u, err
+}
+
 // UserByID returns a user of a company.
 func (s *Service) UserByID(ctx context.Context, tenantID, id string) (*User, error) {
-	return scanUser(s.db.Read.QueryRowContext(ctx, selectUser+` WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	return s.readUser(ctx, tenantID, ` WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }
 
 // UserByLogin returns a user of a company by login identifier.
 func (s *Service) UserByLogin(ctx context.Context, tenantID, login string) (*User, error) {
-	return scanUser(s.db.Read.QueryRowContext(ctx, selectUser+` WHERE tenant_id = $1 AND login = $2`, tenantID, NormalizeLogin(login)))
+	return s.readUser(ctx, tenantID, ` WHERE tenant_id = $1 AND login = $2`, tenantID, NormalizeLogin(login))
 }
 
 // ListUsers returns the users of a company by display name.
 func (s *Service) ListUsers(ctx context.Context, tenantID string) ([]*User, error) {
-	rows, err := s.db.Read.QueryContext(ctx, selectUser+` WHERE tenant_id = $1 ORDER BY display_name, login`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	defer rows.Close()
 	var out []*User
-	for rows.Next() {
-		u, err := scanUser(rows)
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, selectUser+` WHERE tenant_id = $1 ORDER BY display_name, login`, tenantID)
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("list users: %w", err)
 		}
-		out = append(out, u)
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, u)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ErrBadCursor is returned for a page cursor this package did not make, or
@@ -443,7 +503,7 @@ func (s *Service) ListUsersPage(ctx context.Context, tenantID, after string, lim
 	}
 	q += ` ORDER BY display_name, login, id LIMIT ` + strconv.Itoa(limit+1)
 	var out []*User
-	err := s.db.ReadTx(db.WithTenant(ctx, tenantID), func(tx *sql.Tx) error {
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
 		if after != "" {
 			var name, login string
 			err := tx.QueryRowContext(ctx, `SELECT display_name, login FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, after).Scan(&name, &login)
@@ -480,58 +540,54 @@ func (s *Service) ListUsersPage(ctx context.Context, tenantID, after string, lim
 	return out, next, nil
 }
 
-// SetStatus disables or re-enables a user on behalf of actor. Disabling
-// ends every session of the user.
+// SetStatus disables or re-enables a user on behalf of actor, without the
+// checks of a company user's request (SetUserStatus makes those): it is
+// for the operator at the command line and for the installation's own
+// work. Disabling ends every session of the user. Only the operator may
+// disable a company's last active administrator; the write, and that
+// check, run in one transaction under the company's rights lock
+// (setStatus in roles.go).
 func (s *Service) SetStatus(ctx context.Context, actor audit.Actor, tenantID, userID string, st Status) error {
 	if st != Active && st != Disabled {
 		return &ValidationError{Fields: map[string]string{"status": "error.status"}}
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
-			tenantID, userID, string(st), s.now())
-		if err != nil {
-			return fmt.Errorf("update user status: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		action := audit.UserEnabled
-		if st == Disabled {
-			action = audit.UserDisabled
-			if err := deleteSessions(ctx, tx, tenantID, userID); err != nil {
-				return err
-			}
-		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: action, Actor: actor, Objects: []audit.Ref{{Kind: "user", ID: userID}}})
+	return s.inRightsTx(ctx, tenantID, func(ctx context.Context, tx *sql.Tx) error {
+		return s.setStatus(ctx, tx, actor, tenantID, userID, st)
 	})
 }
 
 // ChangePassword replaces a user's password after checking the current one,
-// ends all the user's sessions and clears the must-change flag. The caller
-// starts a fresh session afterwards.
+// ends all the user's sessions and device cookies and clears the
+// must-change flag. The caller starts a fresh session afterwards. The
+// current password is checked as at sign-in (counted towards the lockout,
+// refused while the account is locked unless the browser is a trusted
+// device, gated and throttled with the login), so a stolen session cannot
+// serve to guess it; every refusal is ErrWrongPassword.
 func (s *Service) ChangePassword(ctx context.Context, tenantID, userID, current, next string, c Client) error {
-	var hash, login, email string
+	var login, email string
 	var forced bool
-	err := s.db.Read.QueryRowContext(ctx, `SELECT password_hash, login, email, must_change_password FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'active'`,
-		tenantID, userID).Scan(&hash, &login, &email, &forced)
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT login, email, must_change_password FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'active'`,
+			tenantID, userID).Scan(&login, &email, &forced)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("read password: %w", err)
 	}
-	ok, _, err := s.hasher.Verify(ctx, current, hash)
-	if err != nil {
-		return fmt.Errorf("verify password: %w", err)
-	}
-	if !ok {
+	a, _, err := s.checkPassword(ctx, passwordTarget{tenantID: tenantID, userID: userID}, current, viaPasswordChange, c)
+	if errors.Is(err, ErrInvalidCredentials) {
 		return ErrWrongPassword
 	}
-	p, company, err := policy(ctx, s.db.Read, tenantID)
 	if err != nil {
 		return err
 	}
-	if msg := CheckPasswordPolicy(p, next, PasswordContext{Login: login, Email: email, Company: company}); msg != "" {
+	p, company, err := s.policyOf(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	if msg := CheckPasswordPolicy(p, next, PasswordContext{Login: login, Email: email, Company: company, Name: s.displayName(ctx, tenantID, userID)}); msg != "" {
 		return &ValidationError{Fields: map[string]string{"new_password": msg}}
 	}
 	if next == current {
@@ -541,7 +597,10 @@ func (s *Service) ChangePassword(ctx context.Context, tenantID, userID, current,
 	if err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
+		if err := s.claim(ctx, tx, a); err != nil {
+			return err
+		}
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $3, must_change_password = FALSE,
 			password_changed_at = $4, updated_at = $4 WHERE tenant_id = $1 AND id = $2`, tenantID, userID, newHash, now); err != nil {
@@ -550,15 +609,26 @@ func (s *Service) ChangePassword(ctx context.Context, tenantID, userID, current,
 		if err := deleteSessions(ctx, tx, tenantID, userID); err != nil {
 			return err
 		}
+		if err := forgetDevices(ctx, tx, tenantID, userID); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.PasswordChanged, Actor: audit.User(userID),
 			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: map[string]string{"ip": ipDetail(c.IP), "forced": strconv.FormatBool(forced)}})
 	})
+	if errors.Is(err, errLocked) {
+		if err := s.failAttempt(ctx, a, "locked", c); !errors.Is(err, ErrInvalidCredentials) {
+			return err
+		}
+		return ErrWrongPassword
+	}
+	return err
 }
 
 // UserByAnyLogin returns the user with a login, in whatever company: logins
-// are unique across the installation. For operators at the command line.
+// are unique across the installation. For operators at the command line;
+// the lookup is the installation's, since no company is known yet.
 func (s *Service) UserByAnyLogin(ctx context.Context, login string) (*User, error) {
-	return scanUser(s.db.Read.QueryRowContext(ctx, selectUser+` WHERE login = $1`, NormalizeLogin(login)))
+	return s.readUser(ctx, db.Installation, ` WHERE login = $1`, NormalizeLogin(login))
 }
 
 // ProfileInput is what users may change about themselves.
@@ -570,7 +640,7 @@ type ProfileInput struct {
 
 // UpdateProfile changes a user's own name and language.
 func (s *Service) UpdateProfile(ctx context.Context, tenantID, userID string, in ProfileInput) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error { return s.updateProfile(ctx, tx, tenantID, userID, in) })
+	return s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error { return s.updateProfile(ctx, tx, tenantID, userID, in) })
 }
 
 func (s *Service) updateProfile(ctx context.Context, tx *sql.Tx, tenantID, userID string, in ProfileInput) error {
@@ -600,6 +670,8 @@ func (s *Service) updateProfile(ctx context.Context, tx *sql.Tx, tenantID, userI
 // CountUsers returns the number of users of a company.
 func (s *Service) CountUsers(ctx context.Context, tenantID string) (int, error) {
 	var n int
-	err := s.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1`, tenantID).Scan(&n)
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1`, tenantID).Scan(&n)
+	})
 	return n, err
 }

@@ -272,7 +272,7 @@ func TestCreateUserTx(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var created *account.User
-			err := e.db.InTx(ctx, func(tx *sql.Tx) error {
+			err := e.db.InTx(ctx, c.ID, func(tx *sql.Tx) error {
 				u, err := e.svc.CreateUserTx(ctx, tx, audit.Operator, c.ID, tt.in)
 				if err != nil {
 					return err

@@ -2,6 +2,8 @@ package account_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 
@@ -105,11 +107,80 @@ func (e *env) principal(t testing.TB, u *account.User) *account.Principal {
 	return p
 }
 
+// Tests read and write the database behind the services' back only through
+// exec, row, column, read and count: in transactions of the installation
+// (db.Installation), which see every company's rows. On PostgreSQL the
+// tests' connections run as the application role, and row-level security
+// shows a transaction that declares no company no company row at all.
+
+// exec runs a statement of a test's setup in a write transaction of the
+// installation.
+func (e *env) exec(t testing.TB, query string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	err := e.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// row is QueryRow in a read transaction of the installation: Scan answers
+// what sql.Row's would, sql.ErrNoRows included.
+func (e *env) row(query string, args ...any) installationRow {
+	return installationRow{d: e.db, query: query, args: args}
+}
+
+type installationRow struct {
+	d     *db.DB
+	query string
+	args  []any
+}
+
+func (r installationRow) Scan(dest ...any) error {
+	ctx := context.Background()
+	return r.d.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, r.query, r.args...).Scan(dest...)
+	})
+}
+
+// read runs fn in a read transaction of the installation.
+func (e *env) read(t testing.TB, fn func(tx *sql.Tx) error) {
+	t.Helper()
+	if err := e.db.ReadTx(context.Background(), db.Installation, fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// column returns the first column of every row a query answers, as text.
+func (e *env) column(t testing.TB, query string, args ...any) []string {
+	t.Helper()
+	var out []string
+	e.read(t, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(context.Background(), query, args...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", query, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return rows.Err()
+	})
+	return out
+}
+
 // count returns the single integer a query answers.
 func (e *env) count(t testing.TB, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := e.db.Write.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+	if err := e.row(query, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
@@ -131,8 +202,7 @@ func (e *env) sessionExists(t testing.TB, token string) bool {
 func (e *env) passwordHash(t testing.TB, u *account.User) string {
 	t.Helper()
 	var h string
-	err := e.db.Write.QueryRowContext(context.Background(), `SELECT password_hash FROM users WHERE tenant_id = $1 AND id = $2`,
-		u.TenantID, u.ID).Scan(&h)
+	err := e.row(`SELECT password_hash FROM users WHERE tenant_id = $1 AND id = $2`, u.TenantID, u.ID).Scan(&h)
 	if err != nil {
 		t.Fatalf("read password hash of %s: %v", u.Login, err)
 	}

@@ -33,12 +33,25 @@ type InviteInput struct {
 	Language    string
 }
 
-// Invite creates a user in the invited state, whose login is their email
-// address, and emails them a single-use link (72 hours) to choose a
+// invitedLoginPrefix starts the stand-in login of a user who has not yet
+// accepted an invitation. Logins are unique across the installation, and
+// an invitation must not claim one: if it did, inviting a login that
+// another company already uses would fail, and tell the inviting company
+// that the login exists elsewhere. So the invited user's login column
+// holds "invited:<user id>" (a colon is never part of a real login, see
+// loginPattern), the login to be is kept in invited_login (unique per
+// company only), and the login is claimed when the invitation is accepted.
+const invitedLoginPrefix = "invited:"
+
+// Invite creates a user in the invited state, whose login will be their
+// email address, and emails them a single-use link (72 hours) to choose a
 // password. The user cannot sign in before accepting.
 //
-// The actor must be allowed to give the role (access.CanAssign); it is a
-// predefined role or a custom role of the company.
+// The actor must be allowed to give the role (authorize); it is a
+// predefined role or a custom role of the company. An address already used
+// in the company (by a user or an invitation) is ErrLoginTaken; one used in
+// another company is invited exactly like a new one, and the invitee
+// chooses another login when accepting.
 func (s *Service) Invite(ctx context.Context, actor *Principal, in InviteInput) (*User, error) {
 	tenantID := actor.TenantID
 	in.Email = strings.TrimSpace(in.Email)
@@ -59,23 +72,38 @@ func (s *Service) Invite(ctx context.Context, actor *Principal, in InviteInput) 
 	if s.queue == nil {
 		return nil, errors.New("invitations need the email queue")
 	}
+	if !actor.Can(access.ManageUsers) {
+		return nil, ErrForbidden
+	}
 	now := s.now()
 	u := &User{TenantID: tenantID, ID: tenant.NewID(), Login: NormalizeLogin(in.Email), Email: in.Email, DisplayName: in.DisplayName,
 		Language: in.Language, Role: in.Role, Status: Invited, PasswordChangedAt: now, CreatedAt: now}
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.inRightsTx(ctx, tenantID, func(ctx context.Context, tx *sql.Tx) error {
 		set, err := roleSet(ctx, tx, tenantID, in.Role)
 		if err != nil {
 			return err
 		}
-		if !access.CanAssign(actor.Perms, set) {
-			return ErrForbidden
+		if err := authorize(ctx, tx, actor, change{gate: access.ManageUsers, new: set}); err != nil {
+			return err
+		}
+		// Only the company's own users and invitations are looked at: the
+		// answer is the same whether or not another company uses the login.
+		var taken bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND login = $2)
+			OR EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND invited_login = $2)`, tenantID, u.Login).Scan(&taken); err != nil {
+			return fmt.Errorf("check the company's logins: %w", err)
+		}
+		if taken {
+			return ErrLoginTaken
 		}
 		// No password yet: the empty hash never verifies.
-		if _, err := tx.ExecContext(ctx, insertUser, u.TenantID, u.ID, u.Login, u.Email, u.DisplayName, u.Language, u.Role,
-			string(u.Status), false, "", now); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (tenant_id, id, login, invited_login, email, display_name, language, role, status,
+			must_change_password, password_hash, password_changed_at, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, FALSE, '', $10, $10, $10)`,
+			u.TenantID, u.ID, invitedLoginPrefix+u.ID, u.Login, u.Email, u.DisplayName, u.Language, u.Role, string(u.Status), now); err != nil {
 			err = db.MapError(err)
 			if errors.Is(err, db.ErrUniqueViolation) {
-				return ErrLoginTaken
+				return ErrLoginTaken // a simultaneous invitation of the same address to this company
 			}
 			if errors.Is(err, db.ErrForeignKeyViolation) {
 				return tenant.ErrNotFound
@@ -101,7 +129,7 @@ func (s *Service) Invite(ctx context.Context, actor *Principal, in InviteInput) 
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.UserInvited, Actor: audit.User(actor.UserID),
-			Objects: []audit.Ref{{Kind: "user", ID: u.ID}}, Details: map[string]string{"role": u.Role}})
+			Objects: []audit.Ref{{Kind: "user", ID: u.ID}}, Details: candidateAccess(map[string]string{"role": u.Role}, 0, set)})
 	})
 	if err != nil {
 		return nil, err
@@ -109,34 +137,56 @@ func (s *Service) Invite(ctx context.Context, actor *Principal, in InviteInput) 
 	return u, nil
 }
 
-// InviteTokenValid reports whether token is a usable invitation.
+// InviteTokenValid reports whether token is a usable invitation. The link
+// names no company: it is looked up as the installation's.
 func (s *Service) InviteTokenValid(ctx context.Context, token string) bool {
 	var n int
-	err := s.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM account_tokens t JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
-		WHERE t.token_hash = $1 AND t.purpose = 'invite' AND t.used_at IS NULL AND t.expires_at > $2 AND u.status = 'invited'`,
-		HashToken(token), s.now()).Scan(&n)
+	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM account_tokens t JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
+			WHERE t.token_hash = $1 AND t.purpose = 'invite' AND t.used_at IS NULL AND t.expires_at > $2 AND u.status = 'invited'`,
+			HashToken(token), s.now()).Scan(&n)
+	})
 	return err == nil && n == 1
 }
 
-// AcceptInvite spends an invitation: the user gets the password chosen,
-// becomes active and is signed in (the returned session secret).
+// AcceptInvite spends an invitation: the user gets the password chosen and
+// the login they were invited with, becomes active and is signed in (the
+// returned session secret).
 func (s *Service) AcceptInvite(ctx context.Context, token, password string, c Client) (string, error) {
-	var tenantID, userID, login, email, role string
-	err := s.db.Read.QueryRowContext(ctx, `SELECT t.tenant_id, t.user_id, u.login, u.email, u.role FROM account_tokens t
-		JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
-		WHERE t.token_hash = $1 AND t.purpose = 'invite' AND t.used_at IS NULL AND t.expires_at > $2 AND u.status = 'invited'`,
-		HashToken(token), s.now()).Scan(&tenantID, &userID, &login, &email, &role)
+	return s.AcceptInviteAs(ctx, token, "", password, c)
+}
+
+// AcceptInviteAs is AcceptInvite with a login the invitee chooses ("" for
+// the invited one). The login is claimed only now: when it is in use (in
+// whatever company), the answer is a ValidationError on "login", nothing
+// is spent, and the invitee may accept again with another login.
+//
+// The link is looked up as the installation's (it names no company); the
+// rest runs in the company it belongs to.
+func (s *Service) AcceptInviteAs(ctx context.Context, token, login, password string, c Client) (string, error) {
+	var tenantID, userID, invited, email, role string
+	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT t.tenant_id, t.user_id, COALESCE(u.invited_login, u.login), u.email, u.role FROM account_tokens t
+			JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
+			WHERE t.token_hash = $1 AND t.purpose = 'invite' AND t.used_at IS NULL AND t.expires_at > $2 AND u.status = 'invited'`,
+			HashToken(token), s.now()).Scan(&tenantID, &userID, &invited, &email, &role)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrTokenInvalid
 	}
 	if err != nil {
 		return "", fmt.Errorf("read invitation: %w", err)
 	}
-	p, company, err := policy(ctx, s.db.Read, tenantID)
+	if login = NormalizeLogin(login); login == "" {
+		login = invited
+	} else if !utf8.ValidString(login) || !loginPattern.MatchString(login) {
+		return "", &ValidationError{Fields: map[string]string{"login": "error.login_format"}}
+	}
+	p, company, err := s.policyOf(ctx, tenantID)
 	if err != nil {
 		return "", err
 	}
-	if msg := CheckPasswordPolicy(p, password, PasswordContext{Login: login, Email: email, Company: company}); msg != "" {
+	if msg := CheckPasswordPolicy(p, password, PasswordContext{Login: login, Email: email, Company: company, Name: s.displayName(ctx, tenantID, userID)}); msg != "" {
 		return "", &ValidationError{Fields: map[string]string{"new_password": msg}}
 	}
 	hash, err := s.hasher.Hash(ctx, password)
@@ -144,7 +194,7 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string, c Cl
 		return "", err
 	}
 	var session string
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE account_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL`, HashToken(token), s.now())
 		if err != nil {
 			return err
@@ -153,9 +203,16 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string, c Cl
 			return ErrTokenInvalid
 		}
 		now := s.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $3, status = 'active', password_changed_at = $4, updated_at = $4
-			WHERE tenant_id = $1 AND id = $2 AND status = 'invited'`, tenantID, userID, hash, now); err != nil {
-			return err
+		res, err = tx.ExecContext(ctx, `UPDATE users SET login = $3, invited_login = NULL, password_hash = $4, status = 'active',
+			password_changed_at = $5, updated_at = $5 WHERE tenant_id = $1 AND id = $2 AND status = 'invited'`, tenantID, userID, login, hash, now)
+		if err != nil {
+			if errors.Is(db.MapError(err), db.ErrUniqueViolation) {
+				return &ValidationError{Fields: map[string]string{"login": "error.invite_login_taken"}}
+			}
+			return fmt.Errorf("activate invited user: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrTokenInvalid
 		}
 		if session, err = s.startSession(ctx, tx, tenantID, userID, c); err != nil {
 			return err
@@ -174,19 +231,23 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string, c Cl
 var ErrLastAdministrator = errors.New("the company would have no administrator left")
 
 // SetRole gives a user another role, on behalf of actor; handing the
-// administrator role to a colleague and then taking it from oneself is how
-// the administrator right is transferred. The company always keeps one
-// active administrator. The user's sessions end (a privilege change gets a
-// new session); when actor changes their own role, the new session's
-// secret is returned.
+// administrator role to a colleague, who then gives the former
+// administrator their new role, is how the administrator right is
+// transferred. The company always keeps one active administrator. The
+// user's sessions end (a privilege change gets a new session); when actor
+// changes their own role, the new session's secret is returned.
 //
 // The actor must be allowed to give the new role and to take away the
-// current one (access.CanAssign): nobody hands out, or takes from a
-// colleague, more than they hold themselves. Optional rights are kept
-// only by an HR manager.
+// current one (authorize): nobody hands out, or takes from a colleague,
+// more than they hold themselves, unless they administer the company; and
+// nobody gives themselves a right they lack. Optional rights do not
+// survive a change of role.
 func (s *Service) SetRole(ctx context.Context, actor *Principal, userID, role string, c Client) (string, error) {
+	if !actor.Can(access.ManageUsers) {
+		return "", ErrForbidden
+	}
 	var token string
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.inRightsTx(ctx, actor.TenantID, func(ctx context.Context, tx *sql.Tx) error {
 		previous, current, err := userSet(ctx, tx, actor.TenantID, userID)
 		if err != nil {
 			return err
@@ -195,25 +256,20 @@ func (s *Service) SetRole(ctx context.Context, actor *Principal, userID, role st
 		if err != nil {
 			return err
 		}
-		if !access.CanAssign(actor.Perms, next) || !access.CanAssign(actor.Perms, current) {
-			return ErrForbidden
+		if err := authorize(ctx, tx, actor, change{gate: access.ManageUsers, old: current, new: next, user: userID}); err != nil {
+			return err
 		}
 		if previous == role {
 			return nil
 		}
-		if previous == RoleAdministrator {
-			var others int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1 AND id <> $2 AND role = $3 AND status = 'active'`,
-				actor.TenantID, userID, RoleAdministrator).Scan(&others); err != nil {
-				return err
-			}
-			if others == 0 {
-				return ErrLastAdministrator
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $3, extra_permissions = CASE WHEN $3 = 'hr_manager' THEN extra_permissions ELSE '' END, updated_at = $4
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $3, extra_permissions = '', updated_at = $4
 			WHERE tenant_id = $1 AND id = $2`, actor.TenantID, userID, role, s.now()); err != nil {
 			return err
+		}
+		if previous == RoleAdministrator {
+			if err := keepAnAdministrator(ctx, tx, actor.TenantID); err != nil {
+				return err
+			}
 		}
 		if err := deleteSessions(ctx, tx, actor.TenantID, userID); err != nil {
 			return err
@@ -224,7 +280,8 @@ func (s *Service) SetRole(ctx context.Context, actor *Principal, userID, role st
 			}
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: actor.TenantID, Action: audit.UserRoleChanged, Actor: audit.User(actor.UserID),
-			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: map[string]string{"role": role, "previous_role": previous}})
+			Objects: []audit.Ref{{Kind: "user", ID: userID}},
+			Details: candidateAccess(map[string]string{"role": role, "previous_role": previous}, current, next)})
 	})
 	return token, err
 }

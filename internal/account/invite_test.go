@@ -2,11 +2,19 @@ package account_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/db/dbtest"
+	"github.com/kandidat/kandidat/internal/keys"
+	"github.com/kandidat/kandidat/internal/notify"
+	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 func TestInvitation(t *testing.T) {
@@ -68,5 +76,122 @@ func TestInvitationExpires(t *testing.T) {
 	e.clock.advance(73 * time.Hour)
 	if _, err := e.svc.AcceptInvite(ctx, token, "a good Pass phrase 1", account.Client{}); !errors.Is(err, account.ErrTokenInvalid) {
 		t.Fatalf("after 73 hours: %v", err)
+	}
+}
+
+// tracedInviteEnv is lockoutEnv's company on a database that records every
+// statement, with a second company whose user holds the login
+// taken@example.org.
+func tracedInviteEnv(t *testing.T) (*env, *dbtest.Recorder, *account.User) {
+	t.Helper()
+	rec := &dbtest.Recorder{}
+	d := dbtest.OpenTraced(t, rec.Trace)
+	m, err := keys.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := keys.New(d, m)
+	log := audit.NewLog(d, nil, audit.DefaultRules)
+	e := &env{db: d, keys: k, tenants: tenant.NewService(d, k, log), clock: &clock{t: start},
+		svc: account.NewService(d, log, account.Options{Argon2: fastArgon2, Queue: notify.NewQueue(d), BaseURL: "https://jobs.example"})}
+	e.svc.SetClock(e.clock.now)
+	admin := e.user(t, e.company(t, "acme").ID, "alice", goodPassword)
+	e.user(t, e.company(t, "other").ID, "taken@example.org", goodPassword)
+	return e, rec, admin
+}
+
+// TestInvitingAnotherCompanysLogin: inviting an address that another
+// company uses as a login answers exactly as for a new address (the same
+// result, the same statements in the same order, so the same time), and
+// claims nothing; the invitee, finding the login taken when accepting,
+// chooses another. An address of the company itself is "already in use".
+func TestInvitingAnotherCompanysLogin(t *testing.T) {
+	ctx := context.Background()
+	e, rec, admin := tracedInviteEnv(t)
+	ap := e.principal(t, admin)
+	invite := func(email string) (*account.User, []string, error) {
+		rec.Reset()
+		u, err := e.svc.Invite(ctx, ap, account.InviteInput{Email: email, DisplayName: "Someone", Role: "recruiter"})
+		var queries []string
+		for _, s := range rec.Take() {
+			queries = append(queries, s.Query)
+		}
+		return u, queries, err
+	}
+	fresh, freshQueries, freshErr := invite("fresh@example.org")
+	taken, takenQueries, takenErr := invite("taken@example.org")
+	if freshErr != nil || takenErr != nil {
+		t.Fatalf("invitations: %v, %v", freshErr, takenErr)
+	}
+	if fresh.Status != taken.Status || fresh.Role != taken.Role || taken.Login != "taken@example.org" {
+		t.Fatalf("different answers: %+v, %+v", fresh, taken)
+	}
+	if !slices.Equal(freshQueries, takenQueries) {
+		t.Fatalf("different work for a new and another company's login:\n%q\n%q", freshQueries, takenQueries)
+	}
+	// The other company's user is untouched and still signs in.
+	if _, _, err := e.svc.SignIn(ctx, "taken@example.org", goodPassword, account.Client{}); err != nil {
+		t.Fatalf("the other company's user: %v", err)
+	}
+	// Already in the company: a user, or a pending invitation.
+	e.user(t, admin.TenantID, "carol@acme.example", goodPassword)
+	for _, email := range []string{"carol@acme.example", "Fresh@example.org"} {
+		if _, _, err := invite(email); !errors.Is(err, account.ErrLoginTaken) {
+			t.Errorf("inviting %s again: %v, want ErrLoginTaken", email, err)
+		}
+	}
+	// Accepting: the login is taken, so the invitee chooses another.
+	token := ""
+	for _, raw := range e.column(t, `SELECT message FROM email_queue`) {
+		var msg notify.Message
+		json.Unmarshal([]byte(raw), &msg)
+		if msg.To[0] == "taken@example.org" {
+			token = strings.Fields(msg.Text[strings.Index(msg.Text, "/invite/")+len("/invite/"):])[0]
+		}
+	}
+	var ve *account.ValidationError
+	if _, err := e.svc.AcceptInvite(ctx, token, "a good Pass phrase 1", account.Client{}); !errors.As(err, &ve) || ve.Fields["login"] != "error.invite_login_taken" {
+		t.Fatalf("accepting with a taken login: %v", err)
+	}
+	if _, err := e.svc.AcceptInviteAs(ctx, token, "no spaces allowed", "a good Pass phrase 1", account.Client{}); !errors.As(err, &ve) || ve.Fields["login"] != "error.login_format" {
+		t.Fatalf("accepting with a bad login: %v", err)
+	}
+	if !e.svc.InviteTokenValid(ctx, token) {
+		t.Fatal("a refused acceptance spent the invitation")
+	}
+	if _, err := e.svc.AcceptInviteAs(ctx, token, "Taken.Acme", "a good Pass phrase 1", account.Client{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, p, err := e.svc.SignIn(ctx, "taken.acme", "a good Pass phrase 1", account.Client{}); err != nil || p.UserID != taken.ID {
+		t.Fatalf("signing in with the chosen login: %v", err)
+	}
+}
+
+// TestDisabledInvitation: a disabled invitation cannot be accepted;
+// enabled again, it is an invitation again (not an active account without
+// a password or login).
+func TestDisabledInvitation(t *testing.T) {
+	ctx := context.Background()
+	e, admin := lockoutEnv(t)
+	ap := e.principal(t, admin)
+	u, err := e.svc.Invite(ctx, ap, account.InviteInput{Email: "dan@acme.example", DisplayName: "Dan", Role: "recruiter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := queuedLink(t, e, "/invite/")
+	if err := e.svc.SetUserStatus(ctx, ap, u.ID, account.Disabled); err != nil {
+		t.Fatal(err)
+	}
+	if e.svc.InviteTokenValid(ctx, token) {
+		t.Fatal("a disabled invitation is still valid")
+	}
+	if err := e.svc.SetUserStatus(ctx, ap, u.ID, account.Active); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.svc.UserByID(ctx, admin.TenantID, u.ID); got.Status != account.Invited {
+		t.Fatalf("re-enabled invitation: %s", got.Status)
+	}
+	if _, err := e.svc.AcceptInvite(ctx, token, "a good Pass phrase 1", account.Client{}); err != nil {
+		t.Fatal(err)
 	}
 }

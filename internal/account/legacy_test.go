@@ -36,7 +36,7 @@ func TestImportedHashesVerifyAndUpgrade(t *testing.T) {
 			if err := account.CheckImportedHash(tt.hash); err != nil {
 				t.Fatalf("CheckImportedHash: %v", err)
 			}
-			e.db.Write.Exec(`UPDATE users SET password_hash = $1 WHERE id = $2`, tt.hash, u.ID)
+			e.exec(t, `UPDATE users SET password_hash = $1 WHERE id = $2`, tt.hash, u.ID)
 			if _, _, err := e.svc.SignIn(ctx, "imported", "Imported-pass-8", account.Client{}); err != account.ErrInvalidCredentials {
 				t.Fatalf("wrong password against an imported hash: %v", err)
 			}
@@ -44,7 +44,7 @@ func TestImportedHashesVerifyAndUpgrade(t *testing.T) {
 				t.Fatalf("sign-in with an imported hash: %v", err)
 			}
 			var stored string
-			e.db.Read.QueryRow(`SELECT password_hash FROM users WHERE id = $1`, u.ID).Scan(&stored)
+			e.row(`SELECT password_hash FROM users WHERE id = $1`, u.ID).Scan(&stored)
 			if !strings.HasPrefix(stored, "$argon2id$") {
 				t.Fatalf("after sign-in the hash is %.20s…, want argon2id", stored)
 			}

@@ -56,7 +56,7 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 	}
 	// The owner was emailed a link.
 	var raw string
-	if err := e.db.Read.QueryRow(`SELECT message FROM email_queue`).Scan(&raw); err != nil {
+	if err := e.row(`SELECT message FROM email_queue`).Scan(&raw); err != nil {
 		t.Fatalf("no unlock email queued: %v", err)
 	}
 	var msg notify.Message
@@ -69,19 +69,31 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 	if !e.svc.UnlockTokenValid(ctx, token) {
 		t.Fatal("the emailed link is not valid")
 	}
-	if err := e.svc.Unlock(ctx, token, account.Client{}); err != nil {
+	// The link asks for the password, then signs the owner in and makes
+	// the browser a trusted device.
+	owner := account.Client{IP: "203.0.113.8"}
+	res, err := e.svc.Unlock(ctx, token, goodPassword, owner)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.Unlock(ctx, token, account.Client{}); !errors.Is(err, account.ErrTokenInvalid) {
+	if res.Principal == nil || res.Principal.UserID != u.ID || !e.sessionExists(t, res.Session) || res.Device.Value == "" {
+		t.Fatalf("unlock link: %+v, want a session of alice and a device cookie", res)
+	}
+	if _, err := e.svc.Unlock(ctx, token, goodPassword, owner); !errors.Is(err, account.ErrTokenInvalid) {
 		t.Fatalf("second use of the link: %v, want ErrTokenInvalid", err)
 	}
-	if _, _, err := e.svc.SignIn(ctx, "alice", goodPassword, account.Client{IP: "203.0.113.8"}); err != nil {
-		t.Fatalf("after unlocking: %v", err)
+	// That browser signs in despite the lock; any other is still locked out.
+	owner.Device = res.Device.Value
+	if _, _, err := e.svc.SignIn(ctx, "alice", goodPassword, owner); err != nil {
+		t.Fatalf("after the unlock link, with its device cookie: %v", err)
+	}
+	if _, _, err := e.svc.SignIn(ctx, "alice", goodPassword, account.Client{IP: "203.0.113.8"}); err != account.ErrInvalidCredentials {
+		t.Fatalf("another browser during the lock: %v, want ErrInvalidCredentials", err)
 	}
 	// The trail says what happened, by id only.
-	for _, action := range []audit.Action{audit.AccountLocked, audit.AccountUnlocked} {
-		if n := e.count(t, `SELECT count(*) FROM audit_records WHERE action = $1`, string(action)); n != 1 {
-			t.Errorf("%d %s records, want 1", n, action)
+	for action, want := range map[audit.Action]int{audit.AccountLocked: 1, audit.SignInSucceeded: 2, audit.AccountUnlocked: 0} {
+		if n := e.count(t, `SELECT count(*) FROM audit_records WHERE action = $1`, string(action)); n != want {
+			t.Errorf("%d %s records, want %d", n, action, want)
 		}
 	}
 	if n := e.count(t, `SELECT count(*) FROM audit_records WHERE details LIKE '%alice%'`); n != 0 {
@@ -121,12 +133,12 @@ func TestExpiredUnlockLink(t *testing.T) {
 		e.svc.SignIn(ctx, "alice", otherPassword, account.Client{})
 	}
 	var raw string
-	e.db.Read.QueryRow(`SELECT message FROM email_queue`).Scan(&raw)
+	e.row(`SELECT message FROM email_queue`).Scan(&raw)
 	var msg notify.Message
 	json.Unmarshal([]byte(raw), &msg)
 	token := strings.Fields(msg.Text[strings.Index(msg.Text, "/unlock/")+len("/unlock/"):])[0]
 	e.clock.advance(25 * time.Hour)
-	if err := e.svc.Unlock(ctx, token, account.Client{}); !errors.Is(err, account.ErrTokenInvalid) {
+	if _, err := e.svc.Unlock(ctx, token, goodPassword, account.Client{}); !errors.Is(err, account.ErrTokenInvalid) {
 		t.Fatalf("expired link: %v, want ErrTokenInvalid", err)
 	}
 }
@@ -143,7 +155,7 @@ func TestPasswordPolicyProfiles(t *testing.T) {
 		{account.Standard, "password1", "error.password_common"},
 		{account.Standard, "Password123!", "error.password_common"},
 		{account.Standard, "!Qwerty2026", "error.password_common"},
-		{account.Standard, "abcdefgh1", ""},
+		{account.Standard, "kwfhzjqx1", ""},
 		{account.Standard, "abcdefghi", "error.password_classes"},
 		{account.Standard, "a1a1a1a1", "error.password_trivial"},
 		{account.Standard, "abc1abc1abc1", "error.password_trivial"},

@@ -45,14 +45,14 @@ func (s *Service) sendEmailCode(ctx context.Context, tx *sql.Tx, tenantID, userI
 // BeginEmailMFA emails the principal a code that turns on two-factor
 // sign-in by email when entered.
 func (s *Service) BeginEmailMFA(ctx context.Context, p *Principal) error {
-	prof, _, err := policy(ctx, s.db.Read, p.TenantID)
+	prof, _, err := s.policyOf(ctx, p.TenantID)
 	if err != nil {
 		return err
 	}
 	if prof == Strict {
 		return ErrFactorNotAllowed
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error { return s.sendEmailCode(ctx, tx, p.TenantID, p.UserID, "mfa_email_enrol") })
+	return s.db.InTx(ctx, p.TenantID, func(tx *sql.Tx) error { return s.sendEmailCode(ctx, tx, p.TenantID, p.UserID, "mfa_email_enrol") })
 }
 
 // ConfirmEmailMFA turns on codes by email when code is the one just sent,
@@ -65,12 +65,11 @@ func (s *Service) ConfirmEmailMFA(ctx context.Context, p *Principal, code string
 // enableCodeFactor spends an enrolment code of purpose and, when it
 // matches, runs enable (with tenant and user id as $1 and $2), issues ten
 // recovery codes, ends the user's other sessions and records the change.
+// The code is spent by the conditional write that accepts it, so of two
+// confirmations with the same code only one turns the factor on.
 func (s *Service) enableCodeFactor(ctx context.Context, p *Principal, code, purpose, enable, method string, c Client) ([]string, error) {
-	codes := make([]string, recoveryCodeCount)
-	for i := range codes {
-		codes[i] = newRecoveryCode()
-	}
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	codes := newRecoveryCodes()
+	err := s.db.InTx(ctx, p.TenantID, func(tx *sql.Tx) error {
 		ok, err := s.spendCode(ctx, tx, p.TenantID, p.UserID, purpose, code)
 		if err != nil {
 			return err
@@ -106,7 +105,7 @@ func (s *Service) DisableEmailMFA(ctx context.Context, p *Principal, c Client) e
 // is off), ends the user's other sessions and records the change. Recovery
 // codes go when no other factor remains.
 func (s *Service) disableCodeFactor(ctx context.Context, p *Principal, disable, method string, c Client) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return s.db.InTx(ctx, p.TenantID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, disable, p.TenantID, p.UserID)
 		if err != nil {
 			return err
@@ -135,6 +134,8 @@ func (s *Service) disableCodeFactor(ctx context.Context, p *Principal, disable, 
 // EmailMFAEnabled reports whether a user signs in with codes by email.
 func (s *Service) EmailMFAEnabled(ctx context.Context, tenantID, userID string) (bool, error) {
 	var on bool
-	err := s.db.Read.QueryRowContext(ctx, `SELECT mfa_email FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, userID).Scan(&on)
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT mfa_email FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, userID).Scan(&on)
+	})
 	return on, err
 }

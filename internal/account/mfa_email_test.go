@@ -18,7 +18,7 @@ import (
 func lastCode(t *testing.T, e *env) string {
 	t.Helper()
 	var raw string
-	if err := e.db.Read.QueryRow(`SELECT message FROM email_queue ORDER BY created_at DESC, id DESC LIMIT 1`).Scan(&raw); err != nil {
+	if err := e.row(`SELECT message FROM email_queue ORDER BY created_at DESC, id DESC LIMIT 1`).Scan(&raw); err != nil {
 		t.Fatalf("no email queued: %v", err)
 	}
 	var msg notify.Message

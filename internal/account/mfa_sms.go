@@ -33,7 +33,7 @@ func (s *Service) sendSMSCode(ctx context.Context, tx *sql.Tx, tenantID, userID,
 // BeginSMSMFA texts a code to phone; entering it turns on codes by SMS for
 // that number.
 func (s *Service) BeginSMSMFA(ctx context.Context, p *Principal, phone string) error {
-	prof, _, err := policy(ctx, s.db.Read, p.TenantID)
+	prof, _, err := s.policyOf(ctx, p.TenantID)
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (s *Service) BeginSMSMFA(ctx context.Context, p *Principal, phone string) e
 	if !ok {
 		return &ValidationError{Fields: map[string]string{"phone": "error.phone_format"}}
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return s.db.InTx(ctx, p.TenantID, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET phone_pending = $3 WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.UserID, number); err != nil {
 			return err
 		}
@@ -67,6 +67,8 @@ func (s *Service) DisableSMSMFA(ctx context.Context, p *Principal, c Client) err
 // SMSMFAEnabled reports whether a user signs in with codes by SMS.
 func (s *Service) SMSMFAEnabled(ctx context.Context, tenantID, userID string) (bool, error) {
 	var on bool
-	err := s.db.Read.QueryRowContext(ctx, `SELECT mfa_sms FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, userID).Scan(&on)
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT mfa_sms FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, userID).Scan(&on)
+	})
 	return on, err
 }

@@ -12,7 +12,7 @@ import (
 func lastSMSCode(t *testing.T, e *env) (to, code string) {
 	t.Helper()
 	var raw string
-	if err := e.db.Read.QueryRow(`SELECT message FROM email_queue WHERE message LIKE '%sms_to%' ORDER BY created_at DESC, id DESC LIMIT 1`).Scan(&raw); err != nil {
+	if err := e.row(`SELECT message FROM email_queue WHERE message LIKE '%sms_to%' ORDER BY created_at DESC, id DESC LIMIT 1`).Scan(&raw); err != nil {
 		t.Fatalf("no SMS queued: %v", err)
 	}
 	to = regexp.MustCompile(`"sms_to":"([^"]+)"`).FindStringSubmatch(raw)[1]

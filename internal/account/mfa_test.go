@@ -75,7 +75,7 @@ func TestTOTPEnrolmentAndSignIn(t *testing.T) {
 	}
 	// The secret is stored encrypted, never in the clear.
 	var stored []byte
-	e.db.Read.QueryRow(`SELECT totp_pending FROM users WHERE id = $1`, u.ID).Scan(&stored)
+	e.row(`SELECT totp_pending FROM users WHERE id = $1`, u.ID).Scan(&stored)
 	if strings.Contains(string(stored), en.Secret) {
 		t.Fatal("the TOTP secret is stored in the clear")
 	}

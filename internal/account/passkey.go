@@ -7,8 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"strings"
+	"time"
 
+	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/kandidat/kandidat/internal/audit"
@@ -20,22 +24,64 @@ import (
 type passkeyUser struct {
 	id, login, name string
 	creds           []webauthn.Credential
+	// rows are the stored credentials, in the order of creds: their ids and
+	// their text as read, which a write of the credential must still find.
+	rows []passkeyRow
 }
+
+type passkeyRow struct{ id, raw string }
 
 func (u *passkeyUser) WebAuthnID() []byte                         { return []byte(u.id) }
 func (u *passkeyUser) WebAuthnName() string                       { return u.login }
 func (u *passkeyUser) WebAuthnDisplayName() string                { return u.name }
 func (u *passkeyUser) WebAuthnCredentials() []webauthn.Credential { return u.creds }
 
-// relyingParty returns the WebAuthn relying party of origin
-// ("https://jobs.example.com"); its id is the origin's host name.
-func relyingParty(origin string) (*webauthn.WebAuthn, error) {
-	u, err := url.Parse(origin)
-	if err != nil || u.Hostname() == "" {
-		return nil, fmt.Errorf("passkeys: bad origin %q", origin)
+// row returns the stored row of the credential with id, if the user has it.
+func (u *passkeyUser) row(id []byte) (passkeyRow, bool) {
+	for i, c := range u.creds {
+		if string(c.ID) == string(id) {
+			return u.rows[i], true
+		}
 	}
-	return webauthn.New(&webauthn.Config{RPID: u.Hostname(), RPDisplayName: "Kandidat", RPOrigins: []string{origin}})
+	return passkeyRow{}, false
 }
+
+// ErrNoRelyingParty is returned by passkey ceremonies when the
+// installation's address has no host name a browser can bind keys to.
+var ErrNoRelyingParty = errors.New("passkeys need the installation's address as a host name (--base-url)")
+
+// relyingPartyOf returns the WebAuthn relying party of the installation
+// whose public address is base (--base-url, or the address serve derived
+// from its listener): its id is the host name and its one origin the
+// scheme, host and port. The request's Host header plays no part, so a
+// forged one cannot make Kandidat accept keys of another site. An address
+// on the loopback or a wildcard address, as derived when no base URL is
+// set, stands for development on this machine: the party is then
+// localhost on the same port (an IP address cannot be a relying party).
+func relyingPartyOf(base string) (*webauthn.WebAuthn, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
+		return nil, ErrNoRelyingParty
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if !ip.IsLoopback() && !ip.IsUnspecified() {
+			return nil, ErrNoRelyingParty
+		}
+		host = "localhost"
+	}
+	origin := u.Scheme + "://" + host
+	if port := u.Port(); port != "" && !(u.Scheme == "https" && port == "443") && !(u.Scheme == "http" && port == "80") {
+		origin += ":" + port
+	}
+	rp, err := webauthn.New(&webauthn.Config{RPID: host, RPDisplayName: "Kandidat", RPOrigins: []string{origin}})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoRelyingParty, err)
+	}
+	return rp, nil
+}
+
+func (s *Service) relyingParty() (*webauthn.WebAuthn, error) { return relyingPartyOf(s.baseURL()) }
 
 func (s *Service) passkeyUser(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
@@ -45,23 +91,35 @@ func (s *Service) passkeyUser(ctx context.Context, q interface {
 	if err := q.QueryRowContext(ctx, `SELECT login, display_name FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, userID).Scan(&u.login, &u.name); err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT credential FROM webauthn_credentials WHERE tenant_id = $1 AND user_id = $2 ORDER BY created_at`, tenantID, userID)
+	rows, err := q.QueryContext(ctx, `SELECT id, credential FROM webauthn_credentials WHERE tenant_id = $1 AND user_id = $2 ORDER BY created_at`, tenantID, userID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var raw string
-		if err := rows.Scan(&raw); err != nil {
+		var r passkeyRow
+		if err := rows.Scan(&r.id, &r.raw); err != nil {
 			return nil, err
 		}
 		var c webauthn.Credential
-		if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		if err := json.Unmarshal([]byte(r.raw), &c); err != nil {
 			return nil, err
 		}
 		u.creds = append(u.creds, c)
+		u.rows = append(u.rows, r)
 	}
 	return u, rows.Err()
+}
+
+// readPasskeyUser is passkeyUser in a read transaction of the company.
+func (s *Service) readPasskeyUser(ctx context.Context, tenantID, userID string) (*passkeyUser, error) {
+	var u *passkeyUser
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
+		var err error
+		u, err = s.passkeyUser(ctx, tx, tenantID, userID)
+		return err
+	})
+	return u, err
 }
 
 // ErrCeremony is returned when a passkey ceremony fails or was never begun.
@@ -69,18 +127,16 @@ var ErrCeremony = errors.New("passkey ceremony failed")
 
 // BeginPasskeyRegistration starts registering a passkey or security key for
 // the principal and returns the options for navigator.credentials.create.
-func (s *Service) BeginPasskeyRegistration(ctx context.Context, p *Principal, origin string) ([]byte, error) {
-	rp, err := relyingParty(origin)
+func (s *Service) BeginPasskeyRegistration(ctx context.Context, p *Principal) ([]byte, error) {
+	rp, err := s.relyingParty()
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.passkeyUser(ctx, s.db.Read, p.TenantID, p.UserID)
+	u, err := s.readPasskeyUser(ctx, p.TenantID, p.UserID)
 	if err != nil {
 		return nil, err
 	}
-	var exclude []webauthn.Credential
-	exclude = append(exclude, u.creds...)
-	options, session, err := rp.BeginRegistration(u, webauthn.WithExclusions(webauthn.Credentials(exclude).CredentialDescriptors()))
+	options, session, err := rp.BeginRegistration(u, webauthn.WithExclusions(webauthn.Credentials(u.creds).CredentialDescriptors()))
 	if err != nil {
 		return nil, fmt.Errorf("begin registration: %w", err)
 	}
@@ -95,21 +151,35 @@ func (s *Service) saveCeremony(ctx context.Context, tenantID, sessionID string, 
 	if err != nil {
 		return err
 	}
-	_, err = s.db.Write.ExecContext(ctx, `UPDATE sessions SET webauthn_ceremony = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, sessionID, string(b))
-	return err
+	return s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE sessions SET webauthn_ceremony = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, sessionID, string(b))
+		return err
+	})
 }
 
-// takeCeremony reads and clears the ceremony of a session: a challenge is used once.
+// takeCeremony reads and clears the ceremony of a session: a challenge is
+// used once. The clearing is conditional on the ceremony read, so of two
+// transactions that read the same one, one takes it and the other fails.
 func (s *Service) takeCeremony(ctx context.Context, tx *sql.Tx, tenantID, sessionID string) (*webauthn.SessionData, error) {
 	var raw sql.NullString
 	if err := tx.QueryRowContext(ctx, `SELECT webauthn_ceremony FROM sessions WHERE tenant_id = $1 AND id = $2`, tenantID, sessionID).Scan(&raw); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrCeremony
+		}
 		return nil, err
 	}
 	if !raw.Valid || raw.String == "" {
 		return nil, ErrCeremony
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET webauthn_ceremony = NULL WHERE tenant_id = $1 AND id = $2`, tenantID, sessionID); err != nil {
+	res, err := tx.ExecContext(ctx, `UPDATE sessions SET webauthn_ceremony = NULL WHERE tenant_id = $1 AND id = $2 AND webauthn_ceremony = $3`,
+		tenantID, sessionID, raw.String)
+	if err != nil {
 		return nil, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, err
+	} else if n != 1 {
+		return nil, ErrCeremony
 	}
 	var sd webauthn.SessionData
 	if err := json.Unmarshal([]byte(raw.String), &sd); err != nil {
@@ -120,12 +190,17 @@ func (s *Service) takeCeremony(ctx context.Context, tx *sql.Tx, tenantID, sessio
 
 // FinishPasskeyRegistration checks the authenticator's answer in r and
 // stores the new credential. Every other session of the user ends.
-func (s *Service) FinishPasskeyRegistration(ctx context.Context, p *Principal, origin string, r *http.Request, c Client) error {
-	rp, err := relyingParty(origin)
+func (s *Service) FinishPasskeyRegistration(ctx context.Context, p *Principal, r *http.Request, c Client) error {
+	rp, err := s.relyingParty()
 	if err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	// The answer is read before the transaction: a slow client holds no lock.
+	parsed, err := protocol.ParseCredentialCreationResponse(r)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrCeremony, err)
+	}
+	return s.db.InTx(ctx, p.TenantID, func(tx *sql.Tx) error {
 		sd, err := s.takeCeremony(ctx, tx, p.TenantID, p.SessionID)
 		if err != nil {
 			return err
@@ -134,11 +209,14 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, p *Principal, o
 		if err != nil {
 			return err
 		}
-		cred, err := rp.FinishRegistration(u, *sd, r)
+		cred, err := rp.CreateCredential(u, *sd, parsed)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrCeremony, err)
 		}
-		b, _ := json.Marshal(cred)
+		b, err := json.Marshal(cred)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webauthn_credentials (tenant_id, id, user_id, credential, created_at) VALUES ($1, $2, $3, $4, $5)`,
 			p.TenantID, tenant.NewID(), p.UserID, string(b), s.now()); err != nil {
 			return err
@@ -153,16 +231,16 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, p *Principal, o
 
 // BeginPasskeySignIn starts the second step of a waiting sign-in with a
 // passkey and returns the options for navigator.credentials.get.
-func (s *Service) BeginPasskeySignIn(ctx context.Context, token, origin string) ([]byte, error) {
-	p, err := s.Authenticate(ctx, token)
-	if err != nil || !p.MFAPending {
+func (s *Service) BeginPasskeySignIn(ctx context.Context, token string) ([]byte, error) {
+	p, err := s.pendingPrincipal(ctx, token)
+	if err != nil {
 		return nil, ErrNoSession
 	}
-	rp, err := relyingParty(origin)
+	rp, err := s.relyingParty()
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.passkeyUser(ctx, s.db.Read, p.TenantID, p.UserID)
+	u, err := s.readPasskeyUser(ctx, p.TenantID, p.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -179,63 +257,62 @@ func (s *Service) BeginPasskeySignIn(ctx context.Context, token, origin string) 
 	return json.Marshal(options)
 }
 
-// FinishPasskeySignIn checks the assertion in r and, on success, replaces the
-// waiting session by a full one, whose secret it returns. A failed assertion
-// counts as a failed second step.
-func (s *Service) FinishPasskeySignIn(ctx context.Context, token, origin string, r *http.Request, c Client) (string, error) {
-	p, err := s.Authenticate(ctx, token)
-	if err != nil || !p.MFAPending {
+// FinishPasskeySignIn checks the assertion in r and, on success, turns the
+// waiting session into a full one, whose new secret it returns. It is one
+// attempt at the second step like VerifySecondFactor: the lock is checked
+// and a failed assertion counted in the same transaction, the challenge is
+// taken once, and the waiting session completes once.
+func (s *Service) FinishPasskeySignIn(ctx context.Context, token string, r *http.Request, c Client) (string, error) {
+	p, err := s.pendingPrincipal(ctx, token)
+	if err != nil {
 		return "", ErrNoSession
 	}
-	rp, err := relyingParty(origin)
+	rp, err := s.relyingParty()
 	if err != nil {
 		return "", err
 	}
-	var newToken string
-	failed := false
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	// The answer is read before the transaction; a malformed one is a failed attempt.
+	parsed, parseErr := protocol.ParseCredentialRequestResponse(r)
+	k, err := s.openFactors(ctx, p.TenantID, p.UserID)
+	if err != nil {
+		return "", err
+	}
+	return s.secondStep(ctx, p, token, k, c, func(ctx context.Context, tx *sql.Tx, _ *stepUser, now time.Time) (string, error) {
 		sd, err := s.takeCeremony(ctx, tx, p.TenantID, p.SessionID)
 		if err != nil {
-			return err
+			return "", err
+		}
+		if parseErr != nil {
+			return "", nil
 		}
 		u, err := s.passkeyUser(ctx, tx, p.TenantID, p.UserID)
 		if err != nil {
-			return err
+			return "", err
 		}
-		cred, err := rp.FinishLogin(u, *sd, r)
+		cred, err := rp.ValidateLogin(u, *sd, parsed)
 		if err != nil {
-			failed = true
-			return s.secondFactorFailed(ctx, tx, p, c)
+			return "", nil
 		}
-		// Keep the signature counter current (clone detection).
-		b, _ := json.Marshal(cred)
-		for _, known := range u.creds {
-			if string(known.ID) == string(cred.ID) {
-				if _, err := tx.ExecContext(ctx, `UPDATE webauthn_credentials SET credential = $4, last_used_at = $5
-					WHERE tenant_id = $1 AND user_id = $2 AND credential = $3`, p.TenantID, p.UserID, mustJSON(known), string(b), s.now()); err != nil {
-					return err
-				}
-			}
+		row, ok := u.row(cred.ID)
+		if !ok {
+			return "", nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET mfa_failed_attempts = 0 WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.UserID); err != nil {
-			return err
+		// Keep the signature counter current (clone detection), over the
+		// credential exactly as read.
+		b, err := json.Marshal(cred)
+		if err != nil {
+			return "", err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, HashToken(token)); err != nil {
-			return err
+		res, err := tx.ExecContext(ctx, `UPDATE webauthn_credentials SET credential = $4, last_used_at = $5 WHERE tenant_id = $1 AND id = $2 AND credential = $3`,
+			p.TenantID, row.id, row.raw, string(b), now)
+		if err != nil {
+			return "", fmt.Errorf("update credential: %w", err)
 		}
-		if newToken, err = s.startSession(ctx, tx, p.TenantID, p.UserID, c); err != nil {
-			return err
+		if n, err := res.RowsAffected(); err != nil {
+			return "", err
+		} else if n != 1 {
+			return "", nil // removed or used meanwhile
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: p.TenantID, Action: audit.MFASucceeded, Actor: audit.User(p.UserID),
-			Objects: []audit.Ref{{Kind: "user", ID: p.UserID}}, Details: map[string]string{"ip": ipDetail(c.IP), "method": "webauthn"}})
+		return "webauthn", nil
 	})
-	if err == nil && failed {
-		return "", ErrInvalidCode
-	}
-	return newToken, err
-}
-
-func mustJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }

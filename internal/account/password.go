@@ -99,6 +99,10 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 			ok, err := verifyLegacy(password, encoded)
 			return ok, ok, err
 		}
+		// No hash to check against (an invited user has none until they
+		// accept): spend what a check costs, so the answer's timing does
+		// not tell such an account from any other.
+		h.spend(password)
 		return false, false, err
 	}
 	got := argon2.IDKey([]byte(norm.NFC.String(password)), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
@@ -111,6 +115,13 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 // unknown login costs what a known one costs.
 func (h *Hasher) Burn(ctx context.Context, password string) {
 	_, _, _ = h.Verify(ctx, password, h.dummy)
+}
+
+// spend computes one argon2id hash at the current parameters and throws it
+// away; the caller holds a slot.
+func (h *Hasher) spend(password string) {
+	p := h.params
+	_ = argon2.IDKey([]byte(norm.NFC.String(password)), []byte("kandidat-dummy-salt"), p.Iterations, p.MemoryKiB, p.Parallelism, keyLen)
 }
 
 func parseArgon2(encoded string) (Argon2Params, []byte, []byte, error) {

@@ -76,7 +76,12 @@ func (s *Service) Principal(ctx context.Context, tenantID, userID string) (*Prin
 	if err != nil {
 		return nil, err
 	}
-	_, set, err := userSet(ctx, s.db.Read, tenantID, userID)
+	var set access.Set
+	err = s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
+		var err error
+		_, set, err = userSet(ctx, tx, tenantID, userID)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -115,24 +120,30 @@ func (in *RoleInput) validate() (access.Set, error) {
 
 // ListRoles returns a company's custom roles by name, with how many users hold each.
 func (s *Service) ListRoles(ctx context.Context, tenantID string) ([]*Role, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT r.id, r.name, r.permissions,
-		(SELECT count(*) FROM users u WHERE u.tenant_id = r.tenant_id AND u.role = r.id)
-		FROM roles r WHERE r.tenant_id = $1 ORDER BY r.name`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list roles: %w", err)
-	}
-	defer rows.Close()
 	var out []*Role
-	for rows.Next() {
-		r := &Role{TenantID: tenantID}
-		var perms string
-		if err := rows.Scan(&r.ID, &r.Name, &perms, &r.Users); err != nil {
-			return nil, err
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT r.id, r.name, r.permissions,
+			(SELECT count(*) FROM users u WHERE u.tenant_id = r.tenant_id AND u.role = r.id)
+			FROM roles r WHERE r.tenant_id = $1 ORDER BY r.name`, tenantID)
+		if err != nil {
+			return fmt.Errorf("list roles: %w", err)
 		}
-		r.Permissions = access.Decode(perms)
-		out = append(out, r)
+		defer rows.Close()
+		for rows.Next() {
+			r := &Role{TenantID: tenantID}
+			var perms string
+			if err := rows.Scan(&r.ID, &r.Name, &perms, &r.Users); err != nil {
+				return err
+			}
+			r.Permissions = access.Decode(perms)
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RoleByID returns a custom role of the company.
@@ -142,8 +153,10 @@ func (s *Service) RoleByID(ctx context.Context, tenantID, id string) (*Role, err
 	}
 	r := &Role{TenantID: tenantID, ID: id}
 	var perms string
-	err := s.db.Read.QueryRowContext(ctx, `SELECT name, permissions, (SELECT count(*) FROM users u WHERE u.tenant_id = $1 AND u.role = $2)
-		FROM roles WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&r.Name, &perms, &r.Users)
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT name, permissions, (SELECT count(*) FROM users u WHERE u.tenant_id = $1 AND u.role = $2)
+			FROM roles WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&r.Name, &perms, &r.Users)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -154,9 +167,12 @@ func (s *Service) RoleByID(ctx context.Context, tenantID, id string) (*Role, err
 	return r, nil
 }
 
-// SaveRole creates a custom role (id "") or changes one. Only a holder of
-// ManageRoles may; the change applies to every holder on their next
-// request, since permissions are read with the session.
+// SaveRole creates a custom role (id "") or changes one. The actor must
+// hold ManageRoles and may only write a set the rule of every change of
+// rights allows (authorize): every permission of the old and the new set,
+// unless the actor administers the company and does not hold the role
+// itself. The change applies to every holder on their next request, since
+// permissions are read with the session.
 func (s *Service) SaveRole(ctx context.Context, actor *Principal, id string, in RoleInput) (*Role, error) {
 	if !actor.Can(access.ManageRoles) {
 		return nil, ErrForbidden
@@ -165,24 +181,33 @@ func (s *Service) SaveRole(ctx context.Context, actor *Principal, id string, in 
 	if err != nil {
 		return nil, err
 	}
+	if id != "" && !tenant.ValidID(id) {
+		return nil, ErrNotFound
+	}
 	r := &Role{TenantID: actor.TenantID, ID: id, Name: in.Name, Permissions: set}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.inRightsTx(ctx, actor.TenantID, func(ctx context.Context, tx *sql.Tx) error {
+		var old access.Set
+		var holders int
+		if id != "" {
+			var err error
+			if old, holders, err = customRole(ctx, tx, actor.TenantID, id); err != nil {
+				return err
+			}
+		}
+		if err := authorize(ctx, tx, actor, change{gate: access.ManageRoles, old: old, new: set, role: id}); err != nil {
+			return err
+		}
 		now := s.now()
 		action := audit.RoleChanged
+		var err error
 		if id == "" {
 			r.ID = tenant.NewID()
 			action = audit.RoleCreated
 			_, err = tx.ExecContext(ctx, `INSERT INTO roles (tenant_id, id, name, permissions, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
 				r.TenantID, r.ID, r.Name, set.Encode(), now)
 		} else {
-			var res sql.Result
-			res, err = tx.ExecContext(ctx, `UPDATE roles SET name = $3, permissions = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
+			_, err = tx.ExecContext(ctx, `UPDATE roles SET name = $3, permissions = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
 				r.TenantID, r.ID, r.Name, set.Encode(), now)
-			if err == nil {
-				if n, _ := res.RowsAffected(); n == 0 {
-					return ErrNotFound
-				}
-			}
 		}
 		if err != nil {
 			if errors.Is(db.MapError(err), db.ErrUniqueViolation) {
@@ -190,8 +215,12 @@ func (s *Service) SaveRole(ctx context.Context, actor *Principal, id string, in 
 			}
 			return fmt.Errorf("save role: %w", err)
 		}
+		details := map[string]string{"permissions": set.Encode()}
+		if holders > 0 {
+			details = candidateAccess(details, old, set)
+		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: r.TenantID, Action: action, Actor: audit.User(actor.UserID),
-			Objects: []audit.Ref{{Kind: "role", ID: r.ID}}, Details: map[string]string{"permissions": set.Encode()}})
+			Objects: []audit.Ref{{Kind: "role", ID: r.ID}}, Details: details})
 	})
 	if err != nil {
 		return nil, err
@@ -199,7 +228,24 @@ func (s *Service) SaveRole(ctx context.Context, actor *Principal, id string, in 
 	return r, nil
 }
 
-// DeleteRole deletes a custom role no user holds.
+// customRole returns the permission set of a custom role of the company
+// and how many users hold it, or ErrNotFound.
+func customRole(ctx context.Context, tx *sql.Tx, tenantID, id string) (access.Set, int, error) {
+	var perms string
+	var holders int
+	err := tx.QueryRowContext(ctx, `SELECT permissions, (SELECT count(*) FROM users u WHERE u.tenant_id = $1 AND u.role = $2)
+		FROM roles WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&perms, &holders)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("read role: %w", err)
+	}
+	return access.Decode(perms), holders, nil
+}
+
+// DeleteRole deletes a custom role no user holds; the actor must be
+// allowed to take away its whole set (authorize).
 func (s *Service) DeleteRole(ctx context.Context, actor *Principal, id string) error {
 	if !actor.Can(access.ManageRoles) {
 		return ErrForbidden
@@ -207,20 +253,19 @@ func (s *Service) DeleteRole(ctx context.Context, actor *Principal, id string) e
 	if !tenant.ValidID(id) {
 		return ErrNotFound
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var users int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1 AND role = $2`, actor.TenantID, id).Scan(&users); err != nil {
+	return s.inRightsTx(ctx, actor.TenantID, func(ctx context.Context, tx *sql.Tx) error {
+		old, holders, err := customRole(ctx, tx, actor.TenantID, id)
+		if err != nil {
 			return err
 		}
-		if users > 0 {
+		if holders > 0 {
 			return ErrRoleInUse
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM roles WHERE tenant_id = $1 AND id = $2`, actor.TenantID, id)
-		if err != nil {
-			return fmt.Errorf("delete role: %w", err)
+		if err := authorize(ctx, tx, actor, change{gate: access.ManageRoles, old: old, role: id}); err != nil {
+			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+		if _, err := tx.ExecContext(ctx, `DELETE FROM roles WHERE tenant_id = $1 AND id = $2`, actor.TenantID, id); err != nil {
+			return fmt.Errorf("delete role: %w", err)
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: actor.TenantID, Action: audit.RoleDeleted, Actor: audit.User(actor.UserID),
 			Objects: []audit.Ref{{Kind: "role", ID: id}}})
@@ -229,7 +274,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor *Principal, id string) e
 
 // SetOptionalRights gives an HR manager a combination of the optional
 // rights (access.OptionalRights), replacing the previous ones. The actor
-// must be allowed to assign the resulting set; the user's sessions end,
+// must be allowed to make the change (authorize); the user's sessions end,
 // as for any privilege change.
 func (s *Service) SetOptionalRights(ctx context.Context, actor *Principal, userID string, rights []string) error {
 	var set access.Set
@@ -240,7 +285,10 @@ func (s *Service) SetOptionalRights(ctx context.Context, actor *Principal, userI
 		}
 		set |= access.Of(p)
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	if !actor.Can(access.ManageUsers) {
+		return ErrForbidden
+	}
+	return s.inRightsTx(ctx, actor.TenantID, func(ctx context.Context, tx *sql.Tx) error {
 		role, current, err := userSet(ctx, tx, actor.TenantID, userID)
 		if err != nil {
 			return err
@@ -248,8 +296,9 @@ func (s *Service) SetOptionalRights(ctx context.Context, actor *Principal, userI
 		if role != access.HRManager {
 			return &ValidationError{Fields: map[string]string{"rights": "error.rights_hr_only"}}
 		}
-		if !access.CanAssign(actor.Perms, current) || !access.CanAssign(actor.Perms, access.RoleSet(role)|set) {
-			return ErrForbidden
+		next := access.RoleSet(role) | set
+		if err := authorize(ctx, tx, actor, change{gate: access.ManageUsers, old: current, new: next, user: userID}); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET extra_permissions = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
 			actor.TenantID, userID, set.Encode(), s.now()); err != nil {
@@ -261,39 +310,71 @@ func (s *Service) SetOptionalRights(ctx context.Context, actor *Principal, userI
 			}
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: actor.TenantID, Action: audit.UserRightsChanged, Actor: audit.User(actor.UserID),
-			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: map[string]string{"rights": set.Encode()}})
+			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: candidateAccess(map[string]string{"rights": set.Encode()}, current, next)})
 	})
 }
 
 // SetUserStatus disables or enables a colleague on behalf of actor, who
-// must manage users and hold every right of the colleague (access.CanAssign).
-// Nobody disables themselves, and the company keeps one active administrator.
+// must manage users and be allowed to take away (or give back) every right
+// of the colleague (authorize). Nobody changes their own status, and the
+// company keeps one active administrator.
 func (s *Service) SetUserStatus(ctx context.Context, actor *Principal, userID string, st Status) error {
+	if st != Active && st != Disabled {
+		return &ValidationError{Fields: map[string]string{"status": "error.status"}}
+	}
 	if !actor.Can(access.ManageUsers) {
 		return ErrForbidden
 	}
-	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
-		role, set, err := userSet(ctx, tx, actor.TenantID, userID)
+	return s.inRightsTx(ctx, actor.TenantID, func(ctx context.Context, tx *sql.Tx) error {
+		_, set, err := userSet(ctx, tx, actor.TenantID, userID)
 		if err != nil {
 			return err
 		}
-		if userID == actor.UserID || !access.CanAssign(actor.Perms, set) {
+		if userID == actor.UserID {
 			return ErrForbidden
 		}
-		if role == RoleAdministrator && st == Disabled {
-			var others int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1 AND id <> $2 AND role = $3 AND status = 'active'`,
-				actor.TenantID, userID, RoleAdministrator).Scan(&others); err != nil {
+		c := change{gate: access.ManageUsers, old: set, user: userID}
+		if st == Active {
+			c.old, c.new = 0, set
+		}
+		if err := authorize(ctx, tx, actor, c); err != nil {
+			return err
+		}
+		return s.setStatus(ctx, tx, audit.User(actor.UserID), actor.TenantID, userID, st)
+	})
+}
+
+// setStatus writes a user's status inside tx, which holds the company's
+// rights lock (inRightsTx). Disabling ends every session of the user and,
+// unless the operator does it, may not leave the company without an active
+// administrator. An invitation disabled and enabled again is an invitation
+// again: the invitee has neither a password nor a login yet.
+func (s *Service) setStatus(ctx context.Context, tx *sql.Tx, by audit.Actor, tenantID, userID string, st Status) error {
+	var role, was string
+	err := tx.QueryRowContext(ctx, `SELECT role, status FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, userID).Scan(&role, &was)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("read user status: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET status = CASE WHEN $3 = 'active' AND invited_login IS NOT NULL THEN 'invited' ELSE $3 END,
+		updated_at = $4 WHERE tenant_id = $1 AND id = $2`, tenantID, userID, string(st), s.now()); err != nil {
+		return fmt.Errorf("update user status: %w", err)
+	}
+	action := audit.UserEnabled
+	if st == Disabled {
+		action = audit.UserDisabled
+		if err := deleteSessions(ctx, tx, tenantID, userID); err != nil {
+			return err
+		}
+		// The operator stands outside the company's rules: it may shut
+		// out a company's last administrator (and create another).
+		if role == RoleAdministrator && Status(was) == Active && by.Kind != audit.ActorOperator {
+			if err := keepAnAdministrator(ctx, tx, tenantID); err != nil {
 				return err
 			}
-			if others == 0 {
-				return ErrLastAdministrator
-			}
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
-	return s.SetStatus(ctx, audit.User(actor.UserID), actor.TenantID, userID, st)
+	return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: action, Actor: by, Objects: []audit.Ref{{Kind: "user", ID: userID}}})
 }

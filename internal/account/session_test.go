@@ -55,9 +55,7 @@ func TestSignInInvalidCredentials(t *testing.T) {
 		t.Fatalf("disable dave: %v", err)
 	}
 	eve := e.user(t, c.ID, "eve", goodPassword)
-	if _, err := e.db.Write.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, "$2a$10$notargon", eve.ID); err != nil {
-		t.Fatalf("break eve's hash: %v", err)
-	}
+	e.exec(t, `UPDATE users SET password_hash = $1 WHERE id = $2`, "$2a$10$notargon", eve.ID)
 	tests := []struct {
 		name, login, password string
 	}{
@@ -137,7 +135,7 @@ func TestSignInSessionToken(t *testing.T) {
 		t.Errorf("token %q decodes to %d bytes (err %v), want 32 bytes of base64url", token, len(b), err)
 	}
 	var id, stored, ip, ua string
-	err = e.db.Write.QueryRowContext(ctx, `SELECT id, token_hash, ip, user_agent FROM sessions`).Scan(&id, &stored, &ip, &ua)
+	err = e.row(`SELECT id, token_hash, ip, user_agent FROM sessions`).Scan(&id, &stored, &ip, &ua)
 	if err != nil {
 		t.Fatalf("read session: %v", err)
 	}
@@ -193,7 +191,7 @@ func TestStartSessionClient(t *testing.T) {
 				t.Fatalf("StartSession: %v", err)
 			}
 			var ip, ua string
-			if err := e.db.Write.QueryRowContext(ctx, `SELECT ip, user_agent FROM sessions WHERE token_hash = $1`,
+			if err := e.row(`SELECT ip, user_agent FROM sessions WHERE token_hash = $1`,
 				account.HashToken(token)).Scan(&ip, &ua); err != nil {
 				t.Fatalf("read session: %v", err)
 			}
@@ -227,7 +225,7 @@ func TestAuthenticatePrincipal(t *testing.T) {
 		t.Fatalf("Authenticate: %v", err)
 	}
 	var sessionID string
-	if err := e.db.Write.QueryRowContext(ctx, `SELECT id FROM sessions`).Scan(&sessionID); err != nil {
+	if err := e.row(`SELECT id FROM sessions`).Scan(&sessionID); err != nil {
 		t.Fatalf("read session id: %v", err)
 	}
 	want := account.Principal{
@@ -280,9 +278,7 @@ func TestAuthenticateDisabledUser(t *testing.T) {
 	token := e.session(t, alice)
 	// Disable behind the service's back: Authenticate must check the status
 	// itself, not rely on SetStatus having ended the sessions.
-	if _, err := e.db.Write.ExecContext(ctx, `UPDATE users SET status = 'disabled' WHERE id = $1`, alice.ID); err != nil {
-		t.Fatalf("disable: %v", err)
-	}
+	e.exec(t, `UPDATE users SET status = 'disabled' WHERE id = $1`, alice.ID)
 	if _, err := e.svc.Authenticate(ctx, token); !errors.Is(err, account.ErrNoSession) {
 		t.Errorf("Authenticate = %v, want ErrNoSession", err)
 	}
@@ -362,6 +358,32 @@ func TestSessionActivityExtendsIdle(t *testing.T) {
 	}
 }
 
+// TestSessionIdleTimeoutIsExact: the stored last request is kept to the
+// minute, yet the idle timeout runs from the last request to the second.
+// Requests at 0 and 0:50 (the second not written); the session lives until
+// 30:50, not 30:00.
+func TestSessionIdleTimeoutIsExact(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, account.Options{Argon2: fastArgon2, SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour})
+	c := e.company(t, "acme")
+	token := e.session(t, e.user(t, c.ID, "alice", goodPassword))
+	if _, err := e.svc.Authenticate(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.advance(50 * time.Second)
+	if _, err := e.svc.Authenticate(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.advance(30*time.Minute - 5*time.Second) // 30:45: 29:55 idle
+	if _, err := e.svc.Authenticate(ctx, token); err != nil {
+		t.Fatalf("29:55 after the last request: %v, want valid", err)
+	}
+	e.clock.advance(30 * time.Minute) // exactly the timeout after the last request
+	if _, err := e.svc.Authenticate(ctx, token); !errors.Is(err, account.ErrNoSession) {
+		t.Fatalf("30:00 after the last request: %v, want ErrNoSession", err)
+	}
+}
+
 // TestSessionLastSeenGranularity checks that a session is written at most
 // once a minute to keep it alive.
 func TestSessionLastSeenGranularity(t *testing.T) {
@@ -372,7 +394,7 @@ func TestSessionLastSeenGranularity(t *testing.T) {
 	lastSeen := func() time.Time {
 		t.Helper()
 		var ts time.Time
-		if err := e.db.Write.QueryRowContext(ctx, `SELECT last_seen_at FROM sessions WHERE token_hash = $1`, account.HashToken(token)).Scan(&ts); err != nil {
+		if err := e.row(`SELECT last_seen_at FROM sessions WHERE token_hash = $1`, account.HashToken(token)).Scan(&ts); err != nil {
 			t.Fatalf("read last_seen_at: %v", err)
 		}
 		return ts
@@ -404,7 +426,7 @@ func TestSessionAbsoluteTimeout(t *testing.T) {
 	c := e.company(t, "acme")
 	token := e.session(t, e.user(t, c.ID, "alice", goodPassword))
 	var expires time.Time
-	if err := e.db.Write.QueryRowContext(ctx, `SELECT expires_at FROM sessions`).Scan(&expires); err != nil {
+	if err := e.row(`SELECT expires_at FROM sessions`).Scan(&expires); err != nil {
 		t.Fatalf("read expires_at: %v", err)
 	}
 	if want := start.Add(time.Hour); !expires.Equal(want) {
@@ -617,8 +639,8 @@ func TestCreatedUserCanSignIn(t *testing.T) {
 		{"100-character two-byte login", strings.Repeat("ж", 100), goodPassword},
 		{"70-character three-byte login", strings.Repeat("漢", 70), goodPassword},
 		{"100-character four-byte login", strings.Repeat("𝒜", 99) + "a", goodPassword},
-		{"128 four-byte characters", "user4", strings.Repeat("𝒜", 127) + "1"},
-		{"decomposed password of 61 characters", "user5", strings.Repeat(hangulNFD, 60) + "1"},
+		{"128 four-byte characters", "user4", "𝐭𝐡𝐞𝐪𝐮𝐢𝐜𝐤𝐛𝐫𝐨𝐰𝐧𝐟𝐨𝐱𝐣𝐮𝐦𝐩𝐬𝐨𝐯𝐞𝐫𝐭𝐡𝐞𝐥𝐚𝐳𝐲𝐝𝐨𝐠𝐰𝐡𝐢𝐥𝐞𝐟𝐢𝐯𝐞𝐰𝐢𝐳𝐚𝐫𝐝𝐬𝐣𝐮𝐦𝐩𝐪𝐮𝐢𝐜𝐤𝐥𝐲𝐚𝐧𝐝𝐩𝐚𝐜𝐤𝐦𝐲𝐛𝐨𝐱𝐰𝐢𝐭𝐡𝐟𝐢𝐯𝐞𝐝𝐨𝐳𝐞𝐧𝐥𝐢𝐪𝐮𝐨𝐫𝐣𝐮𝐠𝐬𝐚𝐬𝐭𝐡𝐞𝐬𝐩𝐡𝐢𝐧𝐱𝐨𝐟𝐛𝐥𝐚𝐜𝐤𝐪𝐮𝐚𝐫𝐭𝐳𝐣𝐮𝐝𝐠𝐞𝐬1"},
+		{"decomposed password of 61 characters", "user5", hangulNFD + norm.NFD.String("키스의고유조건은입술끼리만나야하고특별한기술은필요치않다다람쥐헌쳇바퀴에타고파동해물과백두산이마르고닳도록하느님이보우") + "1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

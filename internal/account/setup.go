@@ -16,9 +16,10 @@ var setupActor = audit.Actor{Kind: audit.ActorOperator, ID: "setup-link"}
 
 // NewSetupToken replaces any unused setup token with a new one and returns
 // its secret. The operator opens /setup/{token} to create the first company.
+// Setup tokens are the installation's, as is all the work of this file.
 func (s *Service) NewSetupToken(ctx context.Context) (string, error) {
 	token, hash := NewToken()
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM setup_tokens WHERE used_at IS NULL`); err != nil {
 			return err
 		}
@@ -34,13 +35,16 @@ func (s *Service) NewSetupToken(ctx context.Context) (string, error) {
 // SetupTokenValid reports whether token is an unused setup token.
 func (s *Service) SetupTokenValid(ctx context.Context, token string) (bool, error) {
 	var n int
-	err := s.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM setup_tokens WHERE token_hash = $1 AND used_at IS NULL`, HashToken(token)).Scan(&n)
+	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM setup_tokens WHERE token_hash = $1 AND used_at IS NULL`, HashToken(token)).Scan(&n)
+	})
 	return n == 1, err
 }
 
 // Setup uses a setup token once to create the first company and its
 // administrator, all in one transaction: either both exist afterwards and
-// the token is spent, or nothing changed.
+// the token is spent, or nothing changed. The transaction is the
+// installation's: the company does not exist when it begins.
 func (s *Service) Setup(ctx context.Context, tenants *tenant.Service, token string, company tenant.CreateInput, admin CreateUserInput) (*tenant.Tenant, *User, error) {
 	fields := map[string]string{}
 	if err := company.Validate(); err != nil {
@@ -70,7 +74,7 @@ func (s *Service) Setup(ctx context.Context, tenants *tenant.Service, token stri
 	}
 	var t *tenant.Tenant
 	var u *User
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE setup_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL`, HashToken(token), db.Now())
 		if err != nil {
 			return err

@@ -197,7 +197,13 @@ func TestUsersPageCursorHoldsNoPersonalData(t *testing.T) {
 			t.Errorf("cursor after %s is %q, want the user's id", want.Login, next)
 		}
 		for _, u := range users {
-			for _, personal := range []string{u.DisplayName, u.Login, strings.Fields(u.DisplayName)[0], strings.Split(u.Login, "@")[0]} {
+			for _, personal := range append([]string{u.DisplayName, u.Login, strings.Split(u.Login, "@")[0]}, strings.Fields(u.DisplayName)...) {
+				// A part written only in the characters of an id ("Ada"
+				// reads as hex) turns up in a random id by chance; the
+				// whole name and address, and the other parts, cannot.
+				if !strings.ContainsFunc(strings.ToLower(personal), func(r rune) bool { return !strings.ContainsRune("0123456789abcdef-", r) }) {
+					continue
+				}
 				for _, text := range readings(next) {
 					if strings.Contains(strings.ToLower(text), strings.ToLower(personal)) {
 						t.Errorf("cursor %q holds %q", next, personal)
@@ -212,9 +218,7 @@ func TestUsersPageCursorHoldsNoPersonalData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.db.Write.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = $1 AND id = $2`, acme.ID, cursor); err != nil {
-		t.Fatal(err)
-	}
+	e.exec(t, `DELETE FROM users WHERE tenant_id = $1 AND id = $2`, acme.ID, cursor)
 	if page, next, err := e.svc.ListUsersPage(ctx, acme.ID, cursor, 1); !errors.Is(err, account.ErrBadCursor) || page != nil || next != "" {
 		t.Fatalf("cursor of a removed user: %v, %q, %v; want ErrBadCursor", ids(page), next, err)
 	}

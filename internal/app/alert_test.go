@@ -105,7 +105,7 @@ func demoWithSMTP(t *testing.T) (*config.Config, <-chan []byte) {
 
 // TestLockoutEmailAndUnlock: five wrong passwords lock the demo
 // administrator; the unlock email arrives over SMTP; its link, opened and
-// confirmed, lets the right password in again.
+// answered with the password, signs the browser in and trusts it.
 func TestLockoutEmailAndUnlock(t *testing.T) {
 	cfg, got := demoWithSMTP(t)
 	var out syncWriter
@@ -150,16 +150,37 @@ func TestLockoutEmailAndUnlock(t *testing.T) {
 		t.Fatalf("unlock page: %v %v", res, err)
 	}
 	res.Body.Close()
-	req, _ := http.NewRequest("POST", link, nil)
+	// The link asks for the password, signs this browser in and gives it a
+	// device cookie; the lock still holds other browsers.
+	req, _ := http.NewRequest("POST", link, strings.NewReader(url.Values{"password": {password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	res, err = http.DefaultClient.Do(req)
-	if err != nil || res.StatusCode != http.StatusOK {
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err = noRedirect.Do(req)
+	if err != nil || res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("unlock: %v %v", res, err)
 	}
 	res.Body.Close()
-	if code := signIn(password); code != http.StatusSeeOther {
-		t.Fatalf("after unlocking, the right password: %d, want 303", code)
+	var device *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "__Host-kandidat_device" {
+			device = c
+		}
 	}
+	if device == nil {
+		t.Fatal("the unlock link gave no device cookie")
+	}
+	if code := signIn(password); code != http.StatusUnauthorized {
+		t.Fatalf("another browser after the link, during the lock: %d, want 401", code)
+	}
+	req, _ = http.NewRequest("POST", base+"/signin", strings.NewReader(url.Values{"login": {"admin"}, "password": {password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.AddCookie(&http.Cookie{Name: device.Name, Value: device.Value})
+	if res, err = noRedirect.Do(req); err != nil || res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the link's browser, the right password: %v %v, want 303", res, err)
+	}
+	res.Body.Close()
 }
 
 // syncWriter collects what Serve prints, safely across goroutines.

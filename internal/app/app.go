@@ -168,7 +168,9 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 	a.Queue = notify.NewQueue(a.DB)
 	a.Recruit.SetCareer(recruit.CareerOptions{Blobs: a.Blobs, Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/")})
 	a.Accounts = account.NewService(a.DB, a.Audit, account.Options{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
-		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Cipher: a.Keys})
+		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Cipher: a.Keys,
+		// Every instance holding the master key signs and checks the same device cookies.
+		DeviceKey: a.Master.DeriveKey("device-cookie")})
 	return a, nil
 }
 
@@ -228,6 +230,7 @@ func (a *App) openAudit(o OpenOptions) error {
 		FailedSignIns: cfg.AlertFailedSignIns, FailedSignInWindow: cfg.AlertFailedSignInWindow, MassCount: cfg.AlertMassCount,
 	})
 	a.Audit.SetCheckpointFile(cfg.AuditCheckpointPath())
+	a.Audit.SetCheckpointExport(cfg.AuditCheckpointExportPath())
 	return nil
 }
 

@@ -70,8 +70,9 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		}
 		baseURL = scheme + "://" + host
 	}
-	if cfg.BaseURL == "" {
+	if cfg.BaseURL == "" { // every email link is absolute, whatever service writes it
 		a.Accounts.SetBaseURL(baseURL)
+		a.Recruit.SetBaseURL(baseURL)
 	}
 	if err := a.FirstRun(ctx, cfg.Demo, baseURL, o.Out); err != nil {
 		ln.Close()

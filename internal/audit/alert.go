@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/kandidat/kandidat/internal/db"
 )
 
 // Rule names an alert rule over the security and admin tracks.
@@ -26,10 +27,13 @@ const (
 	RuleMassActivity Rule = "mass_activity"
 	// RuleAccountLocked: repeated failures locked an account.
 	RuleAccountLocked Rule = "account_locked"
+	// RuleCandidateAccess: a role, right or invitation gave someone access
+	// to candidates' data they did not have (the record's candidate_access).
+	RuleCandidateAccess Rule = "candidate_access_given"
 )
 
 // AllRules lists the rules.
-var AllRules = []Rule{RuleFailedSignInBurst, RuleNewAdministrator, RuleDisabledSignIn, RuleMassActivity, RuleAccountLocked}
+var AllRules = []Rule{RuleFailedSignInBurst, RuleNewAdministrator, RuleDisabledSignIn, RuleMassActivity, RuleAccountLocked, RuleCandidateAccess}
 
 func ruleNames() []string {
 	var out []string
@@ -67,6 +71,11 @@ type Alert struct {
 
 // evaluate applies the rules to a record just written, in its transaction.
 func (l *Log) evaluate(ctx context.Context, tx *sql.Tx, r *Record) error {
+	if r.Details["candidate_access"] == "true" {
+		if err := l.raise(ctx, tx, r, RuleCandidateAccess, 1); err != nil {
+			return err
+		}
+	}
 	switch r.Action {
 	case SignInFailed:
 		if r.Details["reason"] == "disabled_account" {
@@ -127,15 +136,15 @@ func (l *Log) raise(ctx context.Context, tx *sql.Tx, r *Record, rule Rule, count
 
 const selectAlert = `SELECT tenant_id, id, rule, count, created_at, record_track, record_seq, notified_at, acknowledged_at, acknowledged_by FROM audit_alerts`
 
-func scanAlerts(rows *sql.Rows) ([]Alert, error) {
-	defer rows.Close()
+// alerts reads the alerts a query selects, in a transaction of scope.
+func (l *Log) alerts(ctx context.Context, scope, q string, args ...any) ([]Alert, error) {
 	var out []Alert
-	for rows.Next() {
+	err := l.each(ctx, scope, q, args, func(rows *sql.Rows) error {
 		var a Alert
 		var rule, track string
 		var notified, acked sql.NullTime
 		if err := rows.Scan(&a.TenantID, &a.ID, &rule, &a.Count, &a.CreatedAt, &track, &a.RecordSeq, &notified, &acked, &a.AcknowledgedBy); err != nil {
-			return nil, err
+			return err
 		}
 		a.Rule, a.RecordTrack = Rule(rule), Track(track)
 		if notified.Valid {
@@ -145,37 +154,41 @@ func scanAlerts(rows *sql.Rows) ([]Alert, error) {
 			a.AcknowledgedAt = &acked.Time
 		}
 		out = append(out, a)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // OpenAlerts returns a company's unacknowledged alerts, newest first.
 func (l *Log) OpenAlerts(ctx context.Context, tenantID string) ([]Alert, error) {
-	rows, err := l.db.Read.QueryContext(ctx, selectAlert+` WHERE tenant_id = $1 AND acknowledged_at IS NULL ORDER BY created_at DESC LIMIT 50`, tenantID)
+	out, err := l.alerts(ctx, scopeOf(tenantID), selectAlert+` WHERE tenant_id = $1 AND acknowledged_at IS NULL ORDER BY created_at DESC LIMIT 50`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
-	return scanAlerts(rows)
+	return out, nil
 }
 
 // PendingNotifications returns alerts not yet announced, oldest first.
 func (l *Log) PendingNotifications(ctx context.Context, limit int) ([]Alert, error) {
-	rows, err := l.db.Read.QueryContext(ctx, selectAlert+` WHERE notified_at IS NULL ORDER BY created_at LIMIT $1`, limit)
+	// Every company's: the installation announces them.
+	out, err := l.alerts(ctx, db.Installation, selectAlert+` WHERE notified_at IS NULL ORDER BY created_at LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list pending alerts: %w", err)
 	}
-	return scanAlerts(rows)
+	return out, nil
 }
 
 // MarkNotified records that an alert was announced.
 func (l *Log) MarkNotified(ctx context.Context, tenantID, id string) error {
-	_, err := l.db.Write.ExecContext(ctx, `UPDATE audit_alerts SET notified_at = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, id, l.now())
-	return err
+	return l.db.InTx(ctx, scopeOf(tenantID), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE audit_alerts SET notified_at = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, id, l.now())
+		return err
+	})
 }
 
 // Acknowledge closes an alert of a company on behalf of actor.
 func (l *Log) Acknowledge(ctx context.Context, actor Actor, tenantID, id string) error {
-	return l.db.InTx(ctx, func(tx *sql.Tx) error {
+	return l.db.InTx(ctx, scopeOf(tenantID), func(tx *sql.Tx) error {
 		var rule string
 		err := tx.QueryRowContext(ctx, `SELECT rule FROM audit_alerts WHERE tenant_id = $1 AND id = $2 AND acknowledged_at IS NULL`, tenantID, id).Scan(&rule)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -184,11 +197,14 @@ func (l *Log) Acknowledge(ctx context.Context, actor Actor, tenantID, id string)
 		if err != nil {
 			return err
 		}
+		// The row and its record carry the same time and actor: Verify
+		// checks the row against the record.
+		at := l.now()
 		if _, err := tx.ExecContext(ctx, `UPDATE audit_alerts SET acknowledged_at = $3, acknowledged_by = $4 WHERE tenant_id = $1 AND id = $2`,
-			tenantID, id, l.now(), actor.ID); err != nil {
+			tenantID, id, at, actor.ID); err != nil {
 			return err
 		}
-		return l.Record(ctx, tx, Event{TenantID: tenantID, Action: AlertAcknowledged, Actor: actor,
+		return l.Record(ctx, tx, Event{TenantID: tenantID, Action: AlertAcknowledged, Actor: actor, Time: at,
 			Objects: []Ref{{Kind: "alert", ID: id}}, Details: map[string]string{"rule": rule}})
 	})
 }

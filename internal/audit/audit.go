@@ -244,7 +244,9 @@ type Log struct {
 	rules          Rules
 	signer         *Signer
 	checkpointFile string
-	now            func() time.Time
+	// checkpointExport is a second, append-only copy of the checkpoint file (off the host).
+	checkpointExport string
+	now              func() time.Time
 
 	stmts *statements // nil: unprepared
 }
@@ -258,7 +260,11 @@ type statements struct {
 
 const selectHead = `SELECT seq, hash FROM audit_records WHERE tenant_id = $1 AND track = $2 ORDER BY seq DESC LIMIT 1`
 
-const insertRef = `INSERT INTO audit_refs (tenant_id, object_kind, object_id, track, seq) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`
+// insertRef indexes a record under one of its objects. The key holds the
+// record's time before its place in the chain, so an object's records are
+// read newest first from the key (List). The references are derived from
+// the record's hashed object list, and Verify checks them against it.
+const insertRef = `INSERT INTO audit_refs (tenant_id, object_kind, object_id, occurred_at, track, seq) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`
 
 // prepare prepares the statements on the write pool. It must run outside
 // any transaction (SQLite has one write connection, which a transaction
@@ -419,7 +425,7 @@ func (l *Log) write(ctx context.Context, tx *sql.Tx, e Event, batch *Batch) (*Re
 		return nil, fmt.Errorf("write audit record: %w", db.MapError(err))
 	}
 	for _, o := range r.Objects {
-		if err := exec(st.ref, insertRef, r.TenantID, o.Kind, o.ID, string(r.Track), r.Seq); err != nil {
+		if err := exec(st.ref, insertRef, r.TenantID, o.Kind, o.ID, r.Time, string(r.Track), r.Seq); err != nil {
 			return nil, fmt.Errorf("write audit reference: %w", err)
 		}
 	}
@@ -481,5 +487,5 @@ func (l *Log) head(ctx context.Context, tx *sql.Tx, st *statements, tenantID str
 // RecordStandalone records an event that is a change of its own (a read
 // worth noting, such as an export) in a transaction of its own.
 func (l *Log) RecordStandalone(ctx context.Context, e Event) error {
-	return l.db.InTx(ctx, func(tx *sql.Tx) error { return l.Record(ctx, tx, e) })
+	return l.db.InTx(ctx, scopeOf(e.TenantID), func(tx *sql.Tx) error { return l.Record(ctx, tx, e) })
 }

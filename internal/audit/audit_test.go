@@ -39,7 +39,7 @@ func newFixture(t testing.TB) *fixture {
 func (f *fixture) record(tenant string, e audit.Event) {
 	f.t.Helper()
 	e.TenantID = tenant
-	if err := f.d.InTx(context.Background(), func(tx *sql.Tx) error { return f.log.Record(context.Background(), tx, e) }); err != nil {
+	if err := f.d.InTx(context.Background(), db.Installation, func(tx *sql.Tx) error { return f.log.Record(context.Background(), tx, e) }); err != nil {
 		f.t.Fatalf("record %s: %v", e.Action, err)
 	}
 }
@@ -115,7 +115,7 @@ func TestRecordRejectsPersonalDataAndUnknowns(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.e.TenantID = "t1"
-			err := f.d.InTx(context.Background(), func(tx *sql.Tx) error { return f.log.Record(context.Background(), tx, tt.e) })
+			err := f.d.InTx(context.Background(), db.Installation, func(tx *sql.Tx) error { return f.log.Record(context.Background(), tx, tt.e) })
 			if !errors.Is(err, audit.ErrInvalidEvent) {
 				t.Fatalf("got %v, want ErrInvalidEvent", err)
 			}
@@ -132,7 +132,7 @@ func TestRecordIsAtomicWithTheChange(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	boom := errors.New("the change failed")
-	err := f.d.InTx(ctx, func(tx *sql.Tx) error {
+	err := f.d.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		if err := f.log.Record(ctx, tx, audit.Event{TenantID: "t1", Action: audit.UserDisabled, Actor: audit.User("u1")}); err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func TestChainAndRequestID(t *testing.T) {
 	f := newFixture(t)
 	ctx := audit.WithRequestID(context.Background(), "req-123")
 	for i := 0; i < 3; i++ {
-		if err := f.d.InTx(ctx, func(tx *sql.Tx) error {
+		if err := f.d.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
 			e := signIn("u1")
 			e.TenantID = "t1"
 			return f.log.Record(ctx, tx, e)
@@ -351,6 +351,7 @@ func TestAlerts(t *testing.T) {
 	f.record("t1", audit.Event{Action: audit.UserCreated, Actor: audit.User("u1"), Details: map[string]string{"role": "administrator"}})
 	f.record("t1", audit.Event{Action: audit.AuditExported, Actor: audit.User("u1"), Details: map[string]string{"count": "5000", "format": "csv"}})
 	f.record("t1", audit.Event{Action: audit.AccountLocked, Actor: audit.System("account.lockout"), Details: map[string]string{"failures": "5"}})
+	f.record("t1", audit.Event{Action: audit.UserRoleChanged, Actor: audit.User("u1"), Details: map[string]string{"role": "recruiter", "candidate_access": "true"}})
 	alerts, _ = f.log.OpenAlerts(ctx, "t1")
 	rules := map[audit.Rule]bool{}
 	for _, a := range alerts {
@@ -362,8 +363,8 @@ func TestAlerts(t *testing.T) {
 		}
 	}
 	pending, _ := f.log.PendingNotifications(ctx, 100)
-	if len(pending) != 5 {
-		t.Fatalf("%d pending notifications, want 5", len(pending))
+	if len(pending) != 6 {
+		t.Fatalf("%d pending notifications, want 6", len(pending))
 	}
 	if err := f.log.Acknowledge(ctx, audit.User("u1"), "t1", alerts[0].ID); err != nil {
 		t.Fatal(err)
@@ -371,8 +372,8 @@ func TestAlerts(t *testing.T) {
 	if err := f.log.Acknowledge(ctx, audit.User("u1"), "t2", alerts[1].ID); !errors.Is(err, audit.ErrNotFound) {
 		t.Fatalf("another company's alert: %v, want ErrNotFound", err)
 	}
-	if after, _ := f.log.OpenAlerts(ctx, "t1"); len(after) != 4 {
-		t.Fatalf("%d open alerts after acknowledging one, want 4", len(after))
+	if after, _ := f.log.OpenAlerts(ctx, "t1"); len(after) != 5 {
+		t.Fatalf("%d open alerts after acknowledging one, want 5", len(after))
 	}
 	if res := f.verify(nil); len(res.Problems) != 0 {
 		t.Fatal(res.Problems)

@@ -82,6 +82,9 @@ const (
 	CreditsGranted  Action = "credits.granted"
 	CreditsSpent    Action = "credits.spent"
 	CreditsRefunded Action = "credits.refunded"
+	// CreditLimitSet: the credit administration set (or lifted) how many
+	// credits a user may spend in a month.
+	CreditLimitSet Action = "credits.limit_set"
 	// PositionCreated, PositionChanged, PositionShared, PositionPublished,
 	// PositionClosed: a position's life.
 	PositionCreated   Action = "position.created"
@@ -95,6 +98,18 @@ const (
 	ApplicationCommented Action = "application.commented"
 	// ConsentRecorded: a candidate's choice on a consent, with the version of its text.
 	ConsentRecorded Action = "consent.recorded"
+	// ConsentRequested: a consent ticked on the career page, waiting for the
+	// candidate to confirm it through the emailed link (not yet granted).
+	ConsentRequested Action = "consent.requested"
+	// ApplicationResubmitted: the career page received another submission to
+	// a position the candidate had applied to; its documents stay apart.
+	ApplicationResubmitted Action = "application.resubmitted"
+	// CandidateChangeProposed, CandidateChangeAccepted, CandidateChangeDismissed:
+	// a name or phone given on the career page for a known candidate, and a
+	// colleague's decision on it.
+	CandidateChangeProposed  Action = "candidate.change_proposed"
+	CandidateChangeAccepted  Action = "candidate.change_accepted"
+	CandidateChangeDismissed Action = "candidate.change_dismissed"
 	// InterviewScheduled, InterviewAnswered: an invitation to an interview and the candidate's answer.
 	InterviewScheduled Action = "interview.scheduled"
 	InterviewAnswered  Action = "interview.answered"
@@ -105,6 +120,9 @@ const (
 	TemplateChanged Action = "template.changed"
 	// TaskChanged: a task on an application was added, done or reopened.
 	TaskChanged Action = "task.changed"
+	// NoteAdded: a colleague kept a private note on an application (the
+	// record says that one was written, never what).
+	NoteAdded Action = "application.note_added"
 )
 
 // DetailKind is the type of a detail value. There is deliberately no free
@@ -149,28 +167,40 @@ var (
 	trackValues    = []string{"history", "business", "security", "gdpr", "consent", "admin"}
 )
 
+// Details of password attempts and locks.
+var (
+	// deviceDetail: the attempt came from a browser its user had signed in
+	// with before (a valid device cookie), whose failures count apart.
+	deviceDetail = Detail{Name: "device", Kind: Bool}
+	// lockScopeDetail: what a lock holds, the account (for browsers not
+	// signed in with before) or one such browser.
+	lockScopeDetail = Detail{Name: "scope", Kind: Enum, Values: []string{"account", "device"}}
+)
+
 // Catalogue maps each action to its spec.
 var Catalogue = map[Action]Spec{
-	SignInSucceeded: {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"password"}}}},
+	SignInSucceeded: {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"password", "unlock_link"}},
+		deviceDetail}},
 	SignInFailed: {Track: Security, Details: []Detail{ipDetail,
-		{Name: "reason", Kind: Enum, Values: []string{"unknown_login", "wrong_password", "disabled_account", "locked", "throttled"}}}},
+		{Name: "reason", Kind: Enum, Values: []string{"unknown_login", "wrong_password", "disabled_account", "locked", "throttled"}},
+		{Name: "via", Kind: Enum, Values: []string{"sign_in", "reauthentication", "password_change", "unlock_link"}}, deviceDetail}},
 	SignedOut:       {Track: Security, Details: []Detail{ipDetail}},
 	PasswordChanged: {Track: Security, Details: []Detail{ipDetail, {Name: "forced", Kind: Bool}}},
 	TenantCreated: {Track: Admin, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo", "seed"}},
 		{Name: "modules", Kind: EnumList, Values: moduleValues}, {Name: "language", Kind: Enum, Values: languageValues}}},
 	ModulesChanged:         {Track: Admin, Details: []Detail{{Name: "modules", Kind: EnumList, Values: moduleValues}}},
 	TenantSettingsChanged:  {Track: Admin, Details: []Detail{{Name: "password_profile", Kind: Enum, Values: []string{"standard", "strict"}}, {Name: "require_mfa", Kind: Bool}}},
-	AccountLocked:          {Track: Security, Details: []Detail{ipDetail, {Name: "failures", Kind: Int}, {Name: "until", Kind: ID}}},
+	AccountLocked:          {Track: Security, Details: []Detail{ipDetail, {Name: "failures", Kind: Int}, {Name: "until", Kind: ID}, lockScopeDetail}},
 	AccountUnlocked:        {Track: Security, Details: []Detail{ipDetail, {Name: "via", Kind: Enum, Values: []string{"email_link", "operator"}}}},
 	PasswordResetRequested: {Track: Security, Details: []Detail{ipDetail}},
 	Reauthenticated:        {Track: Security, Details: []Detail{ipDetail}},
-	UserInvited:            {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}}},
-	UserRoleChanged:        {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}, {Name: "previous_role", Kind: ID}}},
+	UserInvited:            {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}, candidateAccessDetail}},
+	UserRoleChanged:        {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}, {Name: "previous_role", Kind: ID}, candidateAccessDetail}},
 	InvitationAccepted:     {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}}},
 	MFAEnabled:             {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"totp", "email", "webauthn", "sms"}}}},
 	MFADisabled:            {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"totp", "email", "sms"}}}},
 	MFASucceeded:           {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"totp", "recovery_code", "email", "webauthn", "sms"}}}},
-	MFAFailed:              {Track: Security, Details: []Detail{ipDetail, {Name: "failures", Kind: Int}}},
+	MFAFailed:              {Track: Security, Details: []Detail{ipDetail, {Name: "failures", Kind: Int}, {Name: "reason", Kind: Enum, Values: []string{"invalid", "locked"}}}},
 	PasswordReset:          {Track: Security, Details: []Detail{ipDetail}},
 	SessionRevoked:         {Track: Security, Details: []Detail{ipDetail, {Name: "scope", Kind: Enum, Values: []string{"one", "others"}}}},
 	UserCreated: {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}, {Name: "must_change_password", Kind: Bool},
@@ -185,14 +215,15 @@ var Catalogue = map[Action]Spec{
 	AlertRaised:       {Track: Security, Details: []Detail{{Name: "rule", Kind: Enum, Values: ruleNames()}, {Name: "count", Kind: Int}}},
 	AlertAcknowledged: {Track: Security, Details: []Detail{{Name: "rule", Kind: Enum, Values: ruleNames()}}},
 	RoleCreated:       {Track: Admin, Details: []Detail{permissionsDetail}},
-	RoleChanged:       {Track: Admin, Details: []Detail{permissionsDetail}},
+	RoleChanged:       {Track: Admin, Details: []Detail{permissionsDetail, candidateAccessDetail}},
 	RoleDeleted:       {Track: Admin},
-	UserRightsChanged: {Track: Admin, Details: []Detail{{Name: "rights", Kind: EnumList, Values: access.Names()}}},
+	UserRightsChanged: {Track: Admin, Details: []Detail{{Name: "rights", Kind: EnumList, Values: access.Names()}, candidateAccessDetail}},
 	AccessDecided: {Track: Security, Details: []Detail{{Name: "permission", Kind: Enum, Values: access.Names()},
 		{Name: "decision", Kind: Enum, Values: []string{"allow", "forbidden", "hidden"}}}},
 	CreditsGranted:    {Track: Business, Details: creditDetails},
 	CreditsSpent:      {Track: Business, Details: creditDetails},
 	CreditsRefunded:   {Track: Business, Details: creditDetails},
+	CreditLimitSet:    {Track: Business, Details: []Detail{{Name: "limit", Kind: Int}, {Name: "unlimited", Kind: Bool}}},
 	PositionCreated:   {Track: History},
 	PositionChanged:   {Track: History},
 	PositionShared:    {Track: History, Details: []Detail{{Name: "members", Kind: Int}}},
@@ -205,14 +236,25 @@ var Catalogue = map[Action]Spec{
 	ApplicationRated:   {Track: History, Details: []Detail{{Name: "rating", Kind: Enum, Values: []string{"invite", "not_suitable", "later"}}}},
 	ApplicationLabeled: {Track: History, Details: []Detail{{Name: "added", Kind: Bool}}},
 	TaskChanged:        {Track: History, Details: []Detail{{Name: "done", Kind: Bool}}},
+	NoteAdded:          {Track: History},
 	TemplateChanged: {Track: Admin, Details: []Detail{{Name: "kind", Kind: Enum, Values: []string{"acknowledgement", "rejection", "invitation"}},
 		{Name: "language", Kind: Enum, Values: languageValues}, {Name: "reset", Kind: Bool}}},
 	ApplicationCommented: {Track: History},
 	InterviewScheduled:   {Track: History, Details: []Detail{{Name: "minutes", Kind: Int}, {Name: "participants", Kind: Int}}},
 	InterviewAnswered:    {Track: History, Details: []Detail{{Name: "answer", Kind: Enum, Values: []string{"accepted", "declined", "new_time_requested"}}}},
 	ConsentRecorded: {Track: Consent, Details: []Detail{{Name: "purpose", Kind: Enum, Values: []string{"talent_pool"}},
-		{Name: "granted", Kind: Bool}, {Name: "text_version", Kind: ID}}},
+		{Name: "granted", Kind: Bool}, {Name: "text_version", Kind: ID}, {Name: "via", Kind: Enum, Values: []string{"career_page", "email_link"}}}},
+	ConsentRequested: {Track: Consent, Details: []Detail{{Name: "purpose", Kind: Enum, Values: []string{"talent_pool"}},
+		{Name: "text_version", Kind: ID}}},
+	ApplicationResubmitted:   {Track: History, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"career_page"}}}},
+	CandidateChangeProposed:  {Track: History, Details: []Detail{candidateFields}},
+	CandidateChangeAccepted:  {Track: History, Details: []Detail{candidateFields}},
+	CandidateChangeDismissed: {Track: History, Details: []Detail{candidateFields}},
 }
+
+// candidateAccessDetail: the change opened candidate data to someone who
+// did not have it (access.GivesCandidateAccess); it raises an alert.
+var candidateAccessDetail = Detail{Name: "candidate_access", Kind: Bool}
 
 var (
 	permissionsDetail = Detail{Name: "permissions", Kind: EnumList, Values: access.Names()}
@@ -226,6 +268,9 @@ var (
 		return out
 	}()
 )
+
+// candidateFields names the contact details a proposed change touches.
+var candidateFields = Detail{Name: "fields", Kind: EnumList, Values: []string{"name", "phone"}}
 
 // ActorKind says what kind of actor acted.
 type ActorKind string
@@ -249,4 +294,4 @@ var ActorKinds = []ActorKind{ActorUser, ActorAPIToken, ActorCandidate, ActorRepo
 // the trail finds an object's records by (kind, id), and a search by id
 // alone looks in each kind.
 var ObjectKinds = []string{"alert", "application", "audit_record", "candidate", "comment", "credit_entry", "document",
-	"interview", "position", "role", "session", "task", "tenant", "user"}
+	"interview", "note", "position", "role", "session", "task", "tenant", "user"}

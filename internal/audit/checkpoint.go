@@ -101,23 +101,58 @@ func LoadOrCreateSigner(path string) (*Signer, bool, error) {
 
 // Checkpoint is a signed statement of a chain's head: its sequence number
 // (the count of records ever appended) and hash at a time.
+//
+// A prune checkpoint (Reason "prune") is signed just before the records up
+// to Seq are deleted, and is the only kind that vouches for their absence:
+// Verify accepts a chain that starts after #1 only from one. Version 2, made
+// since prune checkpoints sign their cut-off, also signs PrunedBefore: the
+// time the deleted records were older than. (Version 1 signed the reason and
+// the sequence number, the cut-off of the chain, but not the time.)
 type Checkpoint struct {
-	TenantID  string    `json:"tenant_id"`
-	Track     Track     `json:"track"`
-	Seq       int64     `json:"seq"`
-	Hash      string    `json:"hash"`
-	CreatedAt time.Time `json:"created_at"`
-	Reason    string    `json:"reason"`
-	KeyID     string    `json:"key_id"`
-	Signature string    `json:"signature"`
+	TenantID     string     `json:"tenant_id"`
+	Track        Track      `json:"track"`
+	Seq          int64      `json:"seq"`
+	Hash         string     `json:"hash"`
+	CreatedAt    time.Time  `json:"created_at"`
+	Reason       string     `json:"reason"`
+	Version      int        `json:"version,omitempty"`
+	PrunedBefore *time.Time `json:"pruned_before,omitempty"`
+	KeyID        string     `json:"key_id"`
+	Signature    string     `json:"signature"`
 }
 
+// ReasonPrune is the reason of a checkpoint signed before pruning.
+const ReasonPrune = "prune"
+
+// checkpointVersion is the version of the statement new checkpoints sign.
+const checkpointVersion = 2
+
 func (c *Checkpoint) message() []byte {
-	return []byte("kandidat-audit-checkpoint/v1|" + c.TenantID + "|" + string(c.Track) + "|" + strconv.FormatInt(c.Seq, 10) + "|" +
-		c.Hash + "|" + c.CreatedAt.UTC().Format(timeFormat) + "|" + c.Reason)
+	head := strconv.FormatInt(c.Seq, 10) + "|" + c.Hash + "|" + c.CreatedAt.UTC().Format(timeFormat) + "|" + c.Reason
+	if c.Version < 2 {
+		return []byte("kandidat-audit-checkpoint/v1|" + c.TenantID + "|" + string(c.Track) + "|" + head)
+	}
+	// What the checkpoint vouches for is signed in words: a prune
+	// checkpoint names its cut-off, the records up to seq and before a time
+	// that were deleted; any other vouches for nothing missing.
+	scope := "head"
+	if c.Reason == ReasonPrune && c.PrunedBefore != nil {
+		scope = "prune|through=" + strconv.FormatInt(c.Seq, 10) + "|before=" + c.PrunedBefore.UTC().Format(timeFormat)
+	}
+	return []byte("kandidat-audit-checkpoint/v2|" + c.TenantID + "|" + string(c.Track) + "|" + head + "|" + scope)
+}
+
+// Prune reports whether the checkpoint was signed for a prune, and so may
+// vouch for the deletion of the records up to it.
+func (c *Checkpoint) Prune() bool {
+	if c.Version < 2 {
+		return c.Reason == ReasonPrune
+	}
+	return c.Reason == ReasonPrune && c.PrunedBefore != nil
 }
 
 func (s *Signer) sign(c *Checkpoint) {
+	c.Version = checkpointVersion
 	c.KeyID = s.id
 	c.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(s.priv, c.message()))
 }
@@ -125,22 +160,46 @@ func (s *Signer) sign(c *Checkpoint) {
 // Valid reports whether the checkpoint's signature verifies with pub.
 func (c *Checkpoint) Valid(pub ed25519.PublicKey) bool {
 	sig, err := base64.StdEncoding.DecodeString(c.Signature)
-	return err == nil && ed25519.Verify(pub, c.message(), sig)
+	return err == nil && c.Version <= checkpointVersion && ed25519.Verify(pub, c.message(), sig)
 }
 
-// CheckpointFile is where checkpoints are exported, one JSON object a line,
-// outside the database: truncating the database's tail, checkpoints
+// SetCheckpointFile sets where checkpoints are exported, one JSON object a
+// line, outside the database: truncating the database's tail, checkpoints
 // included, is still detected against it.
 func (l *Log) SetCheckpointFile(path string) { l.checkpointFile = path }
 
+// SetCheckpointExport sets a second place every new checkpoint is appended
+// to, meant to be off the host (a mount of another machine, a file a
+// shipper follows): whoever controls this host cannot take back what was
+// written there. Unlike the checkpoint file, its directory is never
+// created: a mount that is missing is an error, not a local directory.
+func (l *Log) SetCheckpointExport(path string) { l.checkpointExport = path }
+
+// export appends cps to the checkpoint file and to the export. Both are
+// attempted; the error names each that failed.
 func (l *Log) export(cps []Checkpoint) error {
-	if l.checkpointFile == "" || len(cps) == 0 {
+	if len(cps) == 0 {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(l.checkpointFile), 0o700); err != nil {
-		return err
+	var errs []error
+	if l.checkpointFile != "" {
+		if err := os.MkdirAll(filepath.Dir(l.checkpointFile), 0o700); err != nil {
+			errs = append(errs, fmt.Errorf("export checkpoints: %w", err))
+		} else if err := appendCheckpoints(l.checkpointFile, cps); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	f, err := os.OpenFile(l.checkpointFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if l.checkpointExport != "" {
+		if err := appendCheckpoints(l.checkpointExport, cps); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// appendCheckpoints appends cps to path, one JSON line each, and syncs.
+func appendCheckpoints(path string, cps []Checkpoint) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("export checkpoints: %w", err)
 	}
@@ -149,16 +208,16 @@ func (l *Log) export(cps []Checkpoint) error {
 	for i := range cps {
 		if err := enc.Encode(&cps[i]); err != nil {
 			f.Close()
-			return err
+			return fmt.Errorf("export checkpoints to %s: %w", path, err)
 		}
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
-		return err
+		return fmt.Errorf("export checkpoints to %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return err
+		return fmt.Errorf("export checkpoints to %s: %w", path, err)
 	}
 	return f.Close()
 }
@@ -210,22 +269,25 @@ func (l *Log) chains(ctx context.Context, tenantID *string) ([]chain, error) {
 		q2 += ` WHERE tenant_id = $1`
 		args = append(args, *tenantID)
 	}
-	rows, err := l.db.Read.QueryContext(ctx, q+` UNION `+q2+` ORDER BY 1, 2`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list audit chains: %w", err)
+	scope := db.Installation // every company's chains
+	if tenantID != nil {
+		scope = scopeOf(*tenantID)
 	}
-	defer rows.Close()
 	var out []chain
-	for rows.Next() {
+	err := l.each(ctx, scope, q+` UNION `+q2+` ORDER BY 1, 2`, args, func(rows *sql.Rows) error {
 		var c chain
 		var track string
 		if err := rows.Scan(&c.tenantID, &track); err != nil {
-			return nil, err
+			return err
 		}
 		c.track = Track(track)
 		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list audit chains: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Checkpoint signs the head of every chain that has grown since its last
@@ -241,9 +303,9 @@ func (l *Log) Checkpoint(ctx context.Context, reason string) ([]Checkpoint, erro
 	var made []Checkpoint
 	for _, c := range chains {
 		var cp *Checkpoint
-		err := l.db.InTx(ctx, func(tx *sql.Tx) error {
+		err := l.db.InTx(ctx, scopeOf(c.tenantID), func(tx *sql.Tx) error {
 			var err error
-			cp, err = l.checkpointTx(ctx, tx, c.tenantID, c.track, 0, reason)
+			cp, err = l.checkpointTx(ctx, tx, c.tenantID, c.track, 0, reason, nil)
 			return err
 		})
 		if err != nil {
@@ -257,8 +319,11 @@ func (l *Log) Checkpoint(ctx context.Context, reason string) ([]Checkpoint, erro
 }
 
 // checkpointTx signs the chain at seq (0: its head) unless a checkpoint
-// exists there already.
-func (l *Log) checkpointTx(ctx context.Context, tx *sql.Tx, tenantID string, track Track, seq int64, reason string) (*Checkpoint, error) {
+// exists there already. A prune checkpoint (prunedBefore set) replaces an
+// ordinary one at the same record: only a prune checkpoint vouches for the
+// records before it once they are gone (the ordinary one stays in the
+// exported files, and says the same of the chain's hash).
+func (l *Log) checkpointTx(ctx context.Context, tx *sql.Tx, tenantID string, track Track, seq int64, reason string, prunedBefore *time.Time) (*Checkpoint, error) {
 	var hash string
 	var err error
 	if seq == 0 {
@@ -274,37 +339,53 @@ func (l *Log) checkpointTx(ctx context.Context, tx *sql.Tx, tenantID string, tra
 	if err != nil {
 		return nil, fmt.Errorf("read chain head: %w", err)
 	}
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM audit_checkpoints WHERE tenant_id = $1 AND track = $2 AND seq = $3`,
-		tenantID, string(track), seq).Scan(&n); err != nil {
-		return nil, err
-	}
-	if n > 0 {
+	var existing string
+	err = tx.QueryRowContext(ctx, `SELECT reason FROM audit_checkpoints WHERE tenant_id = $1 AND track = $2 AND seq = $3`,
+		tenantID, string(track), seq).Scan(&existing)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, fmt.Errorf("read checkpoint: %w", err)
+	case prunedBefore == nil || existing == ReasonPrune:
 		return nil, nil
+	default:
+		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_checkpoints WHERE tenant_id = $1 AND track = $2 AND seq = $3`,
+			tenantID, string(track), seq); err != nil {
+			return nil, fmt.Errorf("replace checkpoint: %w", err)
+		}
 	}
 	cp := &Checkpoint{TenantID: tenantID, Track: track, Seq: seq, Hash: hash, CreatedAt: l.now(), Reason: reason}
+	if prunedBefore != nil {
+		t := db.Time(*prunedBefore)
+		cp.PrunedBefore = &t
+	}
 	l.signer.sign(cp)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (tenant_id, track, seq, hash, created_at, reason, key_id, signature)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, cp.TenantID, string(cp.Track), cp.Seq, cp.Hash, cp.CreatedAt, cp.Reason, cp.KeyID, cp.Signature); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (tenant_id, track, seq, hash, created_at, reason, version, pruned_before, key_id, signature)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, cp.TenantID, string(cp.Track), cp.Seq, cp.Hash, cp.CreatedAt, cp.Reason, cp.Version,
+		cp.PrunedBefore, cp.KeyID, cp.Signature); err != nil {
 		return nil, fmt.Errorf("store checkpoint: %w", db.MapError(err))
 	}
 	return cp, nil
 }
 
 func (l *Log) storedCheckpoints(ctx context.Context, c chain) ([]Checkpoint, error) {
-	rows, err := l.db.Read.QueryContext(ctx, `SELECT seq, hash, created_at, reason, key_id, signature FROM audit_checkpoints
-		WHERE tenant_id = $1 AND track = $2 ORDER BY seq`, c.tenantID, string(c.track))
+	var out []Checkpoint
+	err := l.each(ctx, scopeOf(c.tenantID), `SELECT seq, hash, created_at, reason, version, pruned_before, key_id, signature FROM audit_checkpoints
+		WHERE tenant_id = $1 AND track = $2 ORDER BY seq`, []any{c.tenantID, string(c.track)}, func(rows *sql.Rows) error {
+		cp := Checkpoint{TenantID: c.tenantID, Track: c.track}
+		var prunedBefore sql.NullTime
+		if err := rows.Scan(&cp.Seq, &cp.Hash, &cp.CreatedAt, &cp.Reason, &cp.Version, &prunedBefore, &cp.KeyID, &cp.Signature); err != nil {
+			return err
+		}
+		if prunedBefore.Valid {
+			t := prunedBefore.Time
+			cp.PrunedBefore = &t
+		}
+		out = append(out, cp)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoints: %w", err)
 	}
-	defer rows.Close()
-	var out []Checkpoint
-	for rows.Next() {
-		cp := Checkpoint{TenantID: c.tenantID, Track: c.track}
-		if err := rows.Scan(&cp.Seq, &cp.Hash, &cp.CreatedAt, &cp.Reason, &cp.KeyID, &cp.Signature); err != nil {
-			return nil, err
-		}
-		out = append(out, cp)
-	}
-	return out, rows.Err()
+	return out, nil
 }

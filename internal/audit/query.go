@@ -2,8 +2,10 @@ package audit
 
 import (
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -14,9 +16,11 @@ import (
 
 // Filter selects records of one company.
 type Filter struct {
-	Track      Track
-	ActorID    string
-	Action     Action
+	Track   Track
+	ActorID string
+	Action  Action
+	// ObjectKind and ObjectID: the records about one object. Without the
+	// kind, List finds it from the references (see ParseObject).
 	ObjectKind string
 	ObjectID   string
 	From, To   time.Time // To is exclusive
@@ -28,40 +32,110 @@ type Filter struct {
 // MaxPage is the largest page List returns.
 const MaxPage = 200
 
-// List returns a company's records matching f, newest first, and the cursor
-// of the next page ("" on the last page).
-func (l *Log) List(ctx context.Context, tenantID string, f Filter) ([]Record, string, error) {
-	limit := f.Limit
-	if limit <= 0 || limit > MaxPage {
-		limit = 50
+// ErrAmbiguousObject is returned by List for an object id without a kind
+// that objects of several kinds have.
+var ErrAmbiguousObject = errors.New("the object id names objects of several kinds")
+
+// ParseObject reads the object filter of the trail's page: "kind:id", the
+// form its links carry (the key of the references), or a bare id.
+func ParseObject(s string) (kind, id string) {
+	if k, rest, ok := strings.Cut(s, ":"); ok && rest != "" && slices.Contains(ObjectKinds, k) {
+		return k, rest
 	}
-	q := strings.Builder{}
-	q.WriteString(`SELECT a.tenant_id, a.track, a.seq, a.id, a.occurred_at, a.actor_kind, a.actor_id, a.action, a.objects, a.request_id, a.details, a.prev_hash, a.hash
-FROM `)
-	args := []any{tenantID}
+	return "", s
+}
+
+// Every filter reads an index that holds the page order after the
+// filter's own key (migration 0026), so that a page is read from its
+// cursor and stops after the page, however large the company's trail:
+//
+//	no filter, time only   audit_records_time   (tenant_id, occurred_at, track, seq)
+//	track                  audit_records_track  (tenant_id, track, occurred_at, seq)
+//	action                 audit_records_action (tenant_id, action, occurred_at, track, seq)
+//	actor                  audit_records_actor  (tenant_id, actor_id, occurred_at, track, seq)
+//	object                 audit_refs key       (tenant_id, object_kind, object_id, occurred_at, track, seq)
+//
+// A time range is a range of any of them. When filters combine, the
+// database picks the most selective of these indexes and checks the
+// others on the rows it reads; an action fixes the track (the catalogue
+// gives each action one), so a track that contradicts it reads nothing.
+
+// resolve completes f before a query: the kind of a bare object id, and
+// whether f can match anything at all.
+func (l *Log) resolve(ctx context.Context, tenantID string, f *Filter) (bool, error) {
+	if f.Action != "" && f.Track != "" {
+		if spec, ok := Catalogue[f.Action]; ok && spec.Track != f.Track {
+			return false, nil
+		}
+	}
+	if f.ObjectID == "" || f.ObjectKind != "" {
+		return true, nil
+	}
+	kinds, err := l.objectKinds(ctx, tenantID, f.ObjectID)
+	if err != nil {
+		return false, err
+	}
+	switch len(kinds) {
+	case 0:
+		return false, nil
+	case 1:
+		f.ObjectKind = kinds[0]
+		return true, nil
+	}
+	return false, fmt.Errorf("%w: %s", ErrAmbiguousObject, strings.Join(kinds, ", "))
+}
+
+// objectKinds returns the kinds of object that have references with id:
+// one probe of the references' key per kind, in one statement.
+func (l *Log) objectKinds(ctx context.Context, tenantID, id string) ([]string, error) {
+	args := []any{tenantID, id}
+	values := make([]string, len(ObjectKinds))
+	for i, k := range ObjectKinds {
+		args = append(args, k)
+		values[i] = "($" + strconv.Itoa(len(args)) + ")"
+	}
+	var out []string
+	err := l.each(ctx, scopeOf(tenantID), `SELECT k.column1 FROM (VALUES `+strings.Join(values, ", ")+`) AS k
+WHERE EXISTS (SELECT 1 FROM audit_refs r WHERE r.tenant_id = $1 AND r.object_kind = k.column1 AND r.object_id = $2)`, args, func(rows *sql.Rows) error {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return err
+		}
+		out = append(out, k)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find the object's kind: %w", err)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// where builds the FROM and WHERE of a listing of f (resolved), with its
+// arguments, and names the table alias whose columns hold the page order.
+func where(tenantID string, f Filter) (from string, args []any, order string, err error) {
+	var q strings.Builder
+	args = []any{tenantID}
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
+	order = "a"
 	if f.ObjectID != "" {
-		// One object's records: found by its references' key (kind, id),
-		// never by walking the company's trail.
-		kinds := ObjectKinds
-		if f.ObjectKind != "" {
-			kinds = []string{f.ObjectKind}
-		}
-		in := make([]string, len(kinds))
-		for i, k := range kinds {
-			in[i] = arg(k)
-		}
+		// One object's records: read from its references' key, newest
+		// first (it holds the time), never by walking the company's trail.
 		// CROSS JOIN keeps SQLite's join order: references first.
-		q.WriteString("audit_refs r CROSS JOIN audit_records a WHERE r.tenant_id = $1 AND r.object_kind IN (" + strings.Join(in, ", ") +
-			") AND r.object_id = " + arg(f.ObjectID) + " AND a.tenant_id = r.tenant_id AND a.track = r.track AND a.seq = r.seq")
+		order = "r"
+		q.WriteString("audit_refs r CROSS JOIN audit_records a WHERE r.tenant_id = $1 AND r.object_kind = " + arg(f.ObjectKind) +
+			" AND r.object_id = " + arg(f.ObjectID) + " AND a.tenant_id = r.tenant_id AND a.track = r.track AND a.seq = r.seq")
 	} else {
 		q.WriteString("audit_records a WHERE a.tenant_id = $1")
 	}
-	if f.Track != "" {
-		q.WriteString(" AND a.track = " + arg(string(f.Track)))
+	// An action fixes the track (resolve checked that they agree): the
+	// track is left out, so that the planner reads the action's index,
+	// not the far larger range of its track's.
+	if _, fixed := Catalogue[f.Action]; f.Track != "" && !fixed {
+		q.WriteString(" AND " + order + ".track = " + arg(string(f.Track)))
 	}
 	if f.ActorID != "" {
 		q.WriteString(" AND a.actor_id = " + arg(f.ActorID))
@@ -70,40 +144,62 @@ FROM `)
 		q.WriteString(" AND a.action = " + arg(string(f.Action)))
 	}
 	if !f.From.IsZero() {
-		q.WriteString(" AND a.occurred_at >= " + arg(f.From.UTC()))
+		q.WriteString(" AND " + order + ".occurred_at >= " + arg(f.From.UTC()))
 	}
 	if !f.To.IsZero() {
-		q.WriteString(" AND a.occurred_at < " + arg(f.To.UTC()))
+		q.WriteString(" AND " + order + ".occurred_at < " + arg(f.To.UTC()))
 	}
 	if f.After != "" {
-		t, track, seq, err := parseCursor(f.After)
-		if err != nil {
+		t, track, seq, perr := parseCursor(f.After)
+		if perr != nil {
+			return "", nil, "", fmt.Errorf("%w: bad cursor", ErrInvalidEvent)
+		}
+		// A row value, so that both engines start the range of the
+		// filter's index at the cursor (on the track's index, which holds
+		// no track after the time, at the cursor's time).
+		q.WriteString(" AND (" + order + ".occurred_at, " + order + ".track, " + order + ".seq) < (" +
+			arg(t) + ", " + arg(string(track)) + ", " + arg(seq) + ")")
+	}
+	return q.String(), args, order, nil
+}
+
+// List returns a company's records matching f, newest first, and the cursor
+// of the next page ("" on the last page).
+func (l *Log) List(ctx context.Context, tenantID string, f Filter) ([]Record, string, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > MaxPage {
+		limit = 50
+	}
+	if f.After != "" {
+		if _, _, _, err := parseCursor(f.After); err != nil {
 			return nil, "", fmt.Errorf("%w: bad cursor", ErrInvalidEvent)
 		}
-		// A row value, so that both engines start the index range
-		// (tenant_id, occurred_at, track, seq) at the cursor.
-		q.WriteString(" AND (a.occurred_at, a.track, a.seq) < (" + arg(t) + ", " + arg(string(track)) + ", " + arg(seq) + ")")
 	}
-	q.WriteString(" ORDER BY a.occurred_at DESC, a.track DESC, a.seq DESC LIMIT " + arg(limit+1))
-	rows, err := l.db.Read.QueryContext(ctx, q.String(), args...)
+	if ok, err := l.resolve(ctx, tenantID, &f); !ok || err != nil {
+		return nil, "", err
+	}
+	from, args, o, err := where(tenantID, f)
 	if err != nil {
-		return nil, "", fmt.Errorf("list audit records: %w", err)
+		return nil, "", err
 	}
-	defer rows.Close()
+	args = append(args, limit+1)
+	q := `SELECT a.tenant_id, a.track, a.seq, a.id, a.occurred_at, a.actor_kind, a.actor_id, a.action, a.objects, a.request_id, a.details, a.prev_hash, a.hash
+FROM ` + from + " ORDER BY " + o + ".occurred_at DESC, " + o + ".track DESC, " + o + ".seq DESC LIMIT $" + strconv.Itoa(len(args))
 	var out []Record
-	for rows.Next() {
+	err = l.each(ctx, scopeOf(tenantID), q, args, func(rows *sql.Rows) error {
 		var r Record
 		var track, actorKind, action, objects, details string
 		if err := rows.Scan(&r.TenantID, &track, &r.Seq, &r.ID, &r.Time, &actorKind, &r.Actor.ID, &action, &objects, &r.RequestID, &details, &r.PrevHash, &r.Hash); err != nil {
-			return nil, "", err
+			return err
 		}
 		r.Track, r.Actor.Kind, r.Action = Track(track), ActorKind(actorKind), Action(action)
 		r.Objects, _ = decodeObjects(objects)
 		r.Details, _ = decodeDetails(details)
 		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list audit records: %w", err)
 	}
 	next := ""
 	if len(out) > limit {
@@ -112,6 +208,26 @@ FROM `)
 		next = cursor(last)
 	}
 	return out, next, nil
+}
+
+// Count returns how many of a company's records match f (its page ignored),
+// counted on the filter's index.
+func (l *Log) Count(ctx context.Context, tenantID string, f Filter) (int, error) {
+	f.After = ""
+	if ok, err := l.resolve(ctx, tenantID, &f); !ok || err != nil {
+		return 0, err
+	}
+	from, args, _, err := where(tenantID, f)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := l.db.ReadTx(ctx, scopeOf(tenantID), func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM `+from, args...).Scan(&n)
+	}); err != nil {
+		return 0, fmt.Errorf("count audit records: %w", err)
+	}
+	return n, nil
 }
 
 func cursor(r Record) string {
@@ -140,23 +256,60 @@ func parseCursor(s string) (time.Time, Track, int64, error) {
 	return time.UnixMicro(us).UTC(), Track(parts[1]), seq, nil
 }
 
-// Export writes every record matching f (ignoring its page) as "csv" or
-// "json", and returns how many it wrote.
-func (l *Log) Export(ctx context.Context, tenantID string, f Filter, format string, w io.Writer) (int, error) {
+// Export is an export of the trail that has been recorded: StartExport
+// committed its record before any of it is written.
+type Export struct {
+	l        *Log
+	tenantID string
+	filter   Filter
+	format   string
+	// Count is the number of records the export holds, as recorded.
+	Count int
+}
+
+// StartExport records that actor exports a company's records matching f as
+// "csv" or "json", and returns the export to write. The record is committed
+// in the security track (raising the mass-export alert if it is large)
+// before a byte of the export exists: when it cannot be written, there is
+// no export. The export holds the records before the moment it was
+// recorded, and the record says how many.
+func (l *Log) StartExport(ctx context.Context, actor Actor, tenantID string, f Filter, format string) (*Export, error) {
+	if format != "csv" && format != "json" {
+		return nil, fmt.Errorf("%w: format %q is not csv or json", ErrInvalidEvent, format)
+	}
+	if f.Track != "" && !slices.Contains(Tracks, f.Track) {
+		return nil, fmt.Errorf("%w: track %q", ErrInvalidEvent, f.Track)
+	}
 	f.Limit, f.After = MaxPage, ""
+	at := l.now()
+	if f.To.IsZero() || f.To.After(at) {
+		f.To = at // records appended from now on are not in it
+	}
+	n, err := l.Count(ctx, tenantID, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.RecordStandalone(ctx, Event{TenantID: tenantID, Action: AuditExported, Actor: actor, Time: at,
+		Details: map[string]string{"format": format, "count": strconv.Itoa(n), "track": string(f.Track)}}); err != nil {
+		return nil, fmt.Errorf("record the export: %w", err)
+	}
+	return &Export{l: l, tenantID: tenantID, filter: f, format: format, Count: n}, nil
+}
+
+// WriteTo writes the export to w, page by page, and returns how many
+// records it wrote.
+func (e *Export) WriteTo(ctx context.Context, w io.Writer) (int, error) {
+	f := e.filter
 	n := 0
 	var cw *csv.Writer
-	switch format {
-	case "csv":
+	if e.format == "csv" {
 		cw = csv.NewWriter(w)
 		cw.Write([]string{"time", "track", "seq", "id", "actor_kind", "actor_id", "action", "objects", "request_id", "details", "hash"})
-	case "json":
-		io.WriteString(w, "[")
-	default:
-		return 0, fmt.Errorf("%w: format %q is not csv or json", ErrInvalidEvent, format)
+	} else if _, err := io.WriteString(w, "["); err != nil {
+		return 0, err
 	}
 	for {
-		recs, next, err := l.List(ctx, tenantID, f)
+		recs, next, err := e.l.List(ctx, e.tenantID, f)
 		if err != nil {
 			return n, err
 		}

@@ -41,7 +41,7 @@ func (l *Log) SetRetention(ctx context.Context, tenantID string, t Track, days i
 	if err := CheckRetention(t, time.Duration(days)*day); err != nil {
 		return err
 	}
-	return l.db.InTx(ctx, func(tx *sql.Tx) error {
+	return l.db.InTx(ctx, scopeOf(tenantID), func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_retention WHERE tenant_id = $1 AND track = $2`, tenantID, string(t)); err != nil {
 			return err
 		}
@@ -60,22 +60,21 @@ func (l *Log) RetentionOf(ctx context.Context, tenantID string, installation Ret
 			out[t] = d
 		}
 	}
-	rows, err := l.db.Read.QueryContext(ctx, `SELECT track, days FROM audit_retention WHERE tenant_id = $1`, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err := l.each(ctx, scopeOf(tenantID), `SELECT track, days FROM audit_retention WHERE tenant_id = $1`, []any{tenantID}, func(rows *sql.Rows) error {
 		var t string
 		var days int
 		if err := rows.Scan(&t, &days); err != nil {
-			return nil, err
+			return err
 		}
 		if d := time.Duration(days) * day; d >= MinRetention[Track(t)] {
 			out[Track(t)] = d
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Prune deletes records older than their retention, at most batch records
@@ -117,7 +116,7 @@ func (l *Log) Prune(ctx context.Context, installation Retention, batch int) (int
 func (l *Log) pruneBatch(ctx context.Context, c chain, cutoff time.Time, batch int) (int64, error) {
 	var deleted int64
 	var cps []Checkpoint
-	err := l.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := l.db.InTx(ctx, scopeOf(c.tenantID), func(tx *sql.Tx) error {
 		// The oldest records, in chain order, up to the first one still to keep.
 		rows, err := tx.QueryContext(ctx, `SELECT seq, occurred_at FROM audit_records WHERE tenant_id = $1 AND track = $2 ORDER BY seq LIMIT $3`,
 			c.tenantID, string(c.track), batch)
@@ -141,35 +140,40 @@ func (l *Log) pruneBatch(ctx context.Context, c chain, cutoff time.Time, batch i
 		if through == 0 {
 			return nil
 		}
-		cp, err := l.checkpointTx(ctx, tx, c.tenantID, c.track, through, "prune")
+		// The checkpoint signs the cut-off: the records up to through, all
+		// older than cutoff, are deleted for retention. It alone vouches for
+		// their absence when the chain is verified.
+		cp, err := l.checkpointTx(ctx, tx, c.tenantID, c.track, through, ReasonPrune, &cutoff)
 		if err != nil {
 			return err
 		}
 		if cp != nil {
 			cps = append(cps, *cp)
 		}
-		// The references go first, each by its key (the object and the
-		// record), read from the records' own object lists: references
+		// The references go first, each by its key (the object, the time and
+		// the record), read from the records' own object lists: references
 		// carry no index by record, to keep the trail small.
-		refs, err := tx.QueryContext(ctx, `SELECT seq, objects FROM audit_records WHERE tenant_id = $1 AND track = $2 AND seq <= $3`, c.tenantID, string(c.track), through)
+		refs, err := tx.QueryContext(ctx, `SELECT seq, occurred_at, objects FROM audit_records WHERE tenant_id = $1 AND track = $2 AND seq <= $3`, c.tenantID, string(c.track), through)
 		if err != nil {
 			return fmt.Errorf("prune audit references: %w", err)
 		}
 		type ref struct {
 			seq int64
+			at  time.Time
 			obj Ref
 		}
 		var gone []ref
 		for refs.Next() {
 			var seq int64
+			var at time.Time
 			var objects string
-			if err := refs.Scan(&seq, &objects); err != nil {
+			if err := refs.Scan(&seq, &at, &objects); err != nil {
 				refs.Close()
 				return err
 			}
 			objs, _ := decodeObjects(objects)
 			for _, o := range objs {
-				gone = append(gone, ref{seq, o})
+				gone = append(gone, ref{seq, at, o})
 			}
 		}
 		refs.Close()
@@ -177,8 +181,8 @@ func (l *Log) pruneBatch(ctx context.Context, c chain, cutoff time.Time, batch i
 			return err
 		}
 		for _, g := range gone {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM audit_refs WHERE tenant_id = $1 AND object_kind = $2 AND object_id = $3 AND track = $4 AND seq = $5`,
-				c.tenantID, g.obj.Kind, g.obj.ID, string(c.track), g.seq); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM audit_refs WHERE tenant_id = $1 AND object_kind = $2 AND object_id = $3 AND occurred_at = $4 AND track = $5 AND seq = $6`,
+				c.tenantID, g.obj.Kind, g.obj.ID, g.at, string(c.track), g.seq); err != nil {
 				return fmt.Errorf("prune audit references: %w", err)
 			}
 		}

@@ -48,7 +48,12 @@ type Backend interface {
 	Delete(ctx context.Context, name string) error
 }
 
-// Keyring is what the store needs of internal/keys.
+// Keyring is what the store needs of internal/keys. The primitive AEAD
+// returns must open object keys wrapped with a company key added since the
+// keyring cached the company's keyset: `kandidat keys rotate` runs in another
+// process while servers run, re-wraps every document's key with the new data
+// key, and other instances write new documents with it. keys.Keyring reloads
+// the keyset when a ciphertext names a key it does not hold.
 type Keyring interface {
 	AEAD(ctx context.Context, tenantID string) (tink.AEAD, error)
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/blob"
+	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
 	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/tenant"
@@ -45,6 +46,8 @@ func fakeS3(t testing.TB) *blob.S3 {
 }
 
 type env struct {
+	db      *db.DB
+	master  *keys.MasterKey
 	keys    *keys.Keyring
 	tenants []string
 }
@@ -58,7 +61,7 @@ func newEnv(t testing.TB) *env {
 	}
 	k := keys.New(d, m)
 	ts := tenant.NewService(d, k, audit.NewLog(d, nil, audit.DefaultRules))
-	e := &env{keys: k}
+	e := &env{db: d, master: m, keys: k}
 	for _, slug := range []string{"acme", "beta"} {
 		c, err := ts.Create(context.Background(), audit.Operator, tenant.CreateInput{Slug: slug, Name: slug, DefaultLanguage: "en"})
 		if err != nil {
@@ -203,6 +206,93 @@ func TestRoundTripRotationAndTampering(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRotationByAnotherProcess: `kandidat keys rotate` runs while a server
+// runs. The command has its own keyring on the same database: it adds the
+// new data key, re-wraps the documents' keys with it and, like any other
+// instance, writes new documents with it. The server's store, whose keyring
+// cached the company's key before, opens all of them, and then writes with
+// the new key too.
+func TestRotationByAnotherProcess(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	acme := e.tenants[0]
+	dir, err := blob.NewDir(filepath.Join(t.TempDir(), "files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := blob.New(dir, e.keys, t.TempDir())
+	const oldID, newID, laterID = "0190f0e2-0000-7000-8000-0000000000a1", "0190f0e2-0000-7000-8000-0000000000a2", "0190f0e2-0000-7000-8000-0000000000a3"
+	old, err := server.Put(ctx, acme, oldID, bytes.NewReader([]byte("written before")), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := server.ReadAll(ctx, acme, oldID, old.Key); err != nil || string(got) != "written before" {
+		t.Fatalf("before rotation: %q, %v", got, err)
+	}
+
+	cliKeys := keys.New(e.db, e.master)
+	cli := blob.New(dir, cliKeys, t.TempDir())
+	if err := cliKeys.Rotate(ctx, acme); err != nil {
+		t.Fatal(err)
+	}
+	rewrapped, err := cli.Rewrap(ctx, acme, oldID, old.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := cli.Put(ctx, acme, newID, bytes.NewReader([]byte("written after")), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrappingKeyID(t, fresh.Key) == wrappingKeyID(t, old.Key) {
+		t.Fatal("the new document's key is wrapped with the old data key")
+	}
+
+	for _, c := range []struct {
+		name, id string
+		key      []byte
+		want     string
+	}{
+		{"old document, re-wrapped", oldID, rewrapped, "written before"},
+		{"new document", newID, fresh.Key, "written after"},
+		{"old document, key as it was", oldID, old.Key, "written before"},
+	} {
+		if got, err := server.ReadAll(ctx, acme, c.id, c.key); err != nil || string(got) != c.want {
+			t.Errorf("%s: %q, %v; want %q", c.name, got, err, c.want)
+		}
+	}
+	later, err := server.Put(ctx, acme, laterID, bytes.NewReader([]byte("written later")), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := wrappingKeyID(t, later.Key), wrappingKeyID(t, fresh.Key); got != want {
+		t.Errorf("the server wraps with key %d after meeting the new key, want %d", got, want)
+	}
+	// A key id the company does not have is still tampering, not a reason
+	// to succeed: the refresh finds nothing new.
+	forged := wrappingKeyIDChanged(t, fresh.Key)
+	if _, err := server.ReadAll(ctx, acme, newID, forged); !errors.Is(err, blob.ErrTampered) {
+		t.Errorf("unknown key id: %v, want ErrTampered", err)
+	}
+}
+
+// wrappingKeyIDChanged returns wrapped with another company key id in its
+// Tink prefix.
+func wrappingKeyIDChanged(t *testing.T, wrapped []byte) []byte {
+	t.Helper()
+	var ek tinkpb.EncryptedKeyset
+	if err := proto.Unmarshal(wrapped, &ek); err != nil {
+		t.Fatal(err)
+	}
+	ct := bytes.Clone(ek.GetEncryptedKeyset())
+	binary.BigEndian.PutUint32(ct[1:5], binary.BigEndian.Uint32(ct[1:5])^0x5a5a5a5a)
+	ek.EncryptedKeyset = ct
+	out, err := proto.Marshal(&ek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func TestDirLeavesNoPartialFiles(t *testing.T) {

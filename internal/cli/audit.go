@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kandidat/kandidat/internal/app"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/config"
 )
@@ -21,9 +19,10 @@ import (
 func runAudit(ctx context.Context, env *Env, args []string) error {
 	return subcommand(env, "audit", args, map[string]func([]string) error{
 		"verify": func(args []string) error {
-			f := newFlags(env, "audit verify", "audit verify [--tenant SLUG|ID] [--checkpoints FILE] [flags]", config.Installation)
+			f := newFlags(env, "audit verify", "audit verify [--tenant SLUG|ID] [--checkpoints FILE]... [flags]", config.Installation)
 			ref := f.String("tenant", "", "only this company (default: every company and the installation)")
-			file := f.String("checkpoints", "", "exported checkpoints to check against (default: --audit-checkpoint-file)")
+			var files pathList
+			f.Var(&files, "checkpoints", "exported checkpoints to check the database against, e.g. a copy of the --audit-checkpoint-export file; repeat for several (default: --audit-checkpoint-file and --audit-checkpoint-export)")
 			a, err := f.parseOpen(ctx, args)
 			if err != nil {
 				return err
@@ -40,21 +39,20 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 				}
 				tenantID = &t.ID
 			}
-			path := *file
-			if path == "" {
-				path = f.cfg.AuditCheckpointPath()
-			}
-			extra, err := audit.ReadCheckpointFile(path)
+			extra, read, err := readCheckpointFiles(files, f.cfg)
 			if err != nil {
-				return fmt.Errorf("--checkpoints: %v", err)
+				return err
 			}
 			res, err := a.Audit.Verify(ctx, tenantID, a.Signer.PublicKey(), extra)
 			if err != nil {
 				return err
 			}
 			rate := float64(res.Records) / max(res.Duration.Seconds(), 1e-9)
-			fmt.Fprintf(env.Stdout, "verified %d chains, %d records, %d checkpoints in %s (%.0f records/s)\n",
-				res.Chains, res.Records, res.Checkpoints, res.Duration.Round(time.Millisecond), rate)
+			fmt.Fprintf(env.Stdout, "verified %d chains, %d records, %d references, %d alerts, %d checkpoints in %s (%.0f records/s)\n",
+				res.Chains, res.Records, res.References, res.Alerts, res.Checkpoints, res.Duration.Round(time.Millisecond), rate)
+			for _, r := range read {
+				fmt.Fprintf(env.Stdout, "against %d exported checkpoints in %s\n", r.n, r.path)
+			}
 			if len(res.Problems) == 0 {
 				fmt.Fprintln(env.Stdout, "the audit trail is intact")
 				return nil
@@ -62,7 +60,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 			for _, p := range res.Problems {
 				fmt.Fprintf(env.Stdout, "BROKEN %s\n", p)
 			}
-			return fmt.Errorf("%d chains are broken", len(res.Problems))
+			return fmt.Errorf("%d problems found in the audit trail", len(res.Problems))
 		},
 		"export": func(args []string) error {
 			f := newFlags(env, "audit export", "audit export --tenant SLUG|ID [--track T] [--since 2026-01-02] [--format csv|json] [--output FILE] [flags]", config.Installation)
@@ -70,7 +68,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 			track := f.String("track", "", "history, business, security, gdpr, consent or admin (default: all)")
 			action := f.String("action", "", "only this action, e.g. auth.sign_in_failed")
 			actor := f.String("actor", "", "only records by this actor id")
-			object := f.String("object", "", "only records about this object id")
+			object := f.String("object", "", "only records about this object: kind:id (e.g. application:0190…) or an id")
 			since := f.String("since", "", "from this date or time (2026-01-02 or RFC 3339)")
 			until := f.String("until", "", "before this date or time")
 			format := f.String("format", "csv", "csv or json")
@@ -78,7 +76,8 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 			if err := f.parse(args); err != nil {
 				return err
 			}
-			filter := audit.Filter{Track: audit.Track(*track), Action: audit.Action(*action), ActorID: *actor, ObjectID: *object}
+			filter := audit.Filter{Track: audit.Track(*track), Action: audit.Action(*action), ActorID: *actor}
+			filter.ObjectKind, filter.ObjectID = audit.ParseObject(*object)
 			var err error
 			if filter.From, err = parseWhen(*since); err != nil {
 				return fmt.Errorf("--since: %v", err)
@@ -114,15 +113,21 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 				defer file.Close()
 				w = file
 			}
+			// The export is recorded (and committed) before a byte of it is
+			// written: if the record fails, there is no export.
+			exp, err := a.Audit.StartExport(ctx, audit.Operator, tenantID, filter, *format)
+			if err != nil {
+				if *output != "" {
+					os.Remove(*output)
+				}
+				return err
+			}
 			bw := bufio.NewWriter(w)
-			n, err := a.Audit.Export(ctx, tenantID, filter, *format, bw)
+			n, err := exp.WriteTo(ctx, bw)
 			if err != nil {
 				return err
 			}
 			if err := bw.Flush(); err != nil {
-				return err
-			}
-			if err := recordExport(ctx, a, tenantID, *format, n, *track); err != nil {
 				return err
 			}
 			if *output != "" {
@@ -144,7 +149,11 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stdout, "signed %d checkpoints; exported to %s\n", len(cps), f.cfg.AuditCheckpointPath())
+			to := f.cfg.AuditCheckpointPath()
+			if p := f.cfg.AuditCheckpointExportPath(); p != "" {
+				to += " and " + p
+			}
+			fmt.Fprintf(env.Stdout, "signed %d checkpoints; exported to %s\n", len(cps), to)
 			return nil
 		},
 		"prune": func(args []string) error {
@@ -226,10 +235,50 @@ func parseWhen(s string) (time.Time, error) {
 	return t, nil
 }
 
-// recordExport notes in the security log that an operator exported the trail.
-func recordExport(ctx context.Context, a *app.App, tenantID, format string, n int, track string) error {
-	return a.DB.InTx(ctx, func(tx *sql.Tx) error {
-		return a.Audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.AuditExported, Actor: audit.Operator,
-			Details: map[string]string{"format": format, "count": strconv.Itoa(n), "track": track}})
-	})
+// pathList is a flag that may be given several times.
+type pathList []string
+
+func (p *pathList) String() string { return strings.Join(*p, ",") }
+
+func (p *pathList) Set(v string) error {
+	if v == "" {
+		return errors.New("give a file")
+	}
+	*p = append(*p, v)
+	return nil
+}
+
+type checkpointFile struct {
+	path string
+	n    int
+}
+
+// readCheckpointFiles reads the exported checkpoints verify checks against:
+// the files named with --checkpoints, each of which must exist, or else
+// the installation's checkpoint file and its export, where they exist.
+func readCheckpointFiles(files []string, cfg *config.Config) ([]audit.Checkpoint, []checkpointFile, error) {
+	explicit := len(files) > 0
+	if !explicit {
+		files = []string{cfg.AuditCheckpointPath()}
+		if p := cfg.AuditCheckpointExportPath(); p != "" {
+			files = append(files, p)
+		}
+	}
+	var all []audit.Checkpoint
+	var read []checkpointFile
+	for _, path := range files {
+		if _, err := os.Stat(path); err != nil {
+			if !explicit && errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			return nil, nil, fmt.Errorf("--checkpoints: %v", err)
+		}
+		cps, err := audit.ReadCheckpointFile(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--checkpoints: %s: %v", path, err)
+		}
+		all = append(all, cps...)
+		read = append(read, checkpointFile{path, len(cps)})
+	}
+	return all, read, nil
 }

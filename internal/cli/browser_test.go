@@ -657,7 +657,7 @@ func TestBrowserCareerApplication(t *testing.T) {
 	if got := text(t, ctx, "#thanks-text"); !strings.Contains(got, "Backend Engineer") {
 		t.Fatalf("thank-you page: %q", got)
 	}
-	waitForLink(t, filepath.Join(dataDir, "outbox"), regexp.MustCompile(`(?s)Jana Nováková.*Backend Engineer`))
+	waitForLink(t, filepath.Join(dataDir, "outbox"), regexp.MustCompile(`(?s)Backend Engineer.*/consent/[A-Za-z0-9_-]{43}`))
 	err = chromedp.Do(ctx,
 		firstSignInAs(base, "recruiter", password),
 		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),

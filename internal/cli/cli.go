@@ -39,7 +39,7 @@ func commands() []command {
 		{"tenant", "manage companies (create, list, show, modules)", runTenant},
 		{"user", "manage users of a company (create, list, disable, enable)", runUser},
 		{"keys", "manage data keys (status, rotate, rewrap)", runKeys},
-		{"credits", "a company's credits (grant, show)", runCredits},
+		{"credits", "a company's credits (add, refund, show)", runCredits},
 		{"audit", "verify, export, checkpoint and prune the audit trail; set retention", runAudit},
 		{"config", "print the effective configuration, secrets masked", runConfig},
 		{"seed", "fill an installation with synthetic data (small, medium, large)", runSeed},

@@ -12,9 +12,12 @@ import (
 )
 
 func runCredits(ctx context.Context, env *Env, args []string) error {
-	return subcommand(env, "credits", args, map[string]func([]string) error{
-		"grant": func(args []string) error {
-			f := newFlags(env, "credits grant", "credits grant --tenant SLUG|ID --amount N [--reason purchase|correction] [--note TEXT] [flags]", config.Installation)
+	// Adding credits, and refunding a spending, are the operator's acts
+	// only: a company buys its credits, and no right inside the company
+	// (not even credit administration) adds to its balance.
+	add := func(name string) func([]string) error {
+		return func(args []string) error {
+			f := newFlags(env, "credits "+name, "credits "+name+" --tenant SLUG|ID --amount N [--reason purchase|correction] [--note TEXT] [flags]", config.Installation)
 			ref := f.String("tenant", "", "company sign-in name or id (required)")
 			amount := f.Int64("amount", 0, fmt.Sprintf("credits to add, 1 to %d", credit.MaxGrant))
 			reason := f.String("reason", "purchase", "purchase or correction")
@@ -33,6 +36,39 @@ func runCredits(ctx context.Context, env *Env, args []string) error {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "added %d credits to %s; balance %d\n", e.Amount, t.Slug, e.BalanceAfter)
+			return nil
+		}
+	}
+	return subcommand(env, "credits", args, map[string]func([]string) error{
+		"add": add("add"),
+		// The name of earlier versions, kept for operators' scripts.
+		"grant": add("grant"),
+		// A refund adds to the balance too, so it is the operator's act
+		// only: were it the company's, publishing and refunding would make
+		// every publication free.
+		"refund": func(args []string) error {
+			f := newFlags(env, "credits refund", "credits refund --tenant SLUG|ID --entry ID [--note TEXT] [flags]  (returns a spending's credits, once)", config.Installation)
+			ref := f.String("tenant", "", "company sign-in name or id (required)")
+			entry := f.String("entry", "", "id of the spending to refund, as credits show lists it (required)")
+			note := f.String("note", "", "a note for the ledger, e.g. why (no personal data)")
+			a, t, err := f.openCompany(ctx, args, ref)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			e, err := a.Credits.RefundAsOperator(ctx, t.ID, *entry, *note)
+			var ve *credit.ValidationError
+			switch {
+			case errors.As(err, &ve):
+				return describeFields(ve.Fields, nil)
+			case errors.Is(err, credit.ErrNotFound):
+				return fmt.Errorf("--entry: %s has no ledger entry with this id; see kandidat credits show", t.Slug)
+			case errors.Is(err, credit.ErrNotRefundable):
+				return errors.New("--entry: only a spending can be refunded, and only once")
+			case err != nil:
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "refunded %d credits to %s; balance %d\n", e.Amount, t.Slug, e.BalanceAfter)
 			return nil
 		},
 		"show": func(args []string) error {
@@ -55,12 +91,18 @@ func runCredits(ctx context.Context, env *Env, args []string) error {
 			}
 			fmt.Fprintf(env.Stdout, "balance: %d\n", balance)
 			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TIME\tKIND\tAMOUNT\tBALANCE\tREASON\tBY\tOBJECT\tNOTE")
+			// The id is what credits refund takes; REFUNDED marks a spending
+			// refunded already.
+			fmt.Fprintln(tw, "TIME\tID\tKIND\tAMOUNT\tBALANCE\tREASON\tBY\tOBJECT\tNOTE")
 			for _, e := range ledger {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s:%s\t%s:%s\t%s\n", e.CreatedAt.Format("2006-01-02 15:04"), e.Kind, e.Amount, e.BalanceAfter,
+				kind := e.Kind
+				if e.Refunded {
+					kind += " (REFUNDED)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s:%s\t%s:%s\t%s\n", e.CreatedAt.Format("2006-01-02 15:04"), e.ID, kind, e.Amount, e.BalanceAfter,
 					e.Reason, e.ActorKind, e.ActorID, e.ObjectKind, e.ObjectID, e.Note)
 			}
 			return tw.Flush()
 		},
-	}, "credits grant|show [flags]")
+	}, "credits add|refund|show [flags]")
 }

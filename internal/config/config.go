@@ -30,6 +30,7 @@ type Config struct {
 	// Audit trail.
 	AuditSigningKeyFile     string
 	AuditCheckpointFile     string
+	AuditCheckpointExport   string // a second, append-only copy of every checkpoint, off the host (file or directory)
 	AuditCheckpointInterval time.Duration
 	AuditRetention          map[string]int // track -> days, above the minimums
 	AlertFailedSignIns      int
@@ -111,6 +112,7 @@ var settings = []setting{
 	{"db-connect-retries", "attempts to reach PostgreSQL at start-up, one second apart", Installation, false, func(c *Config) flag.Value { return (*intValue)(&c.DBConnectRetries) }},
 	{"audit-signing-key-file", "Ed25519 key that signs audit checkpoints (default: audit-signing.key beside the master key)", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.AuditSigningKeyFile) }},
 	{"audit-checkpoint-file", "file the signed audit checkpoints are exported to (default: audit-checkpoints.jsonl beside the master key)", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.AuditCheckpointFile) }},
+	{"audit-checkpoint-export", "also append every new signed audit checkpoint to this file, or to audit-checkpoints.jsonl in this directory: a location off this host (a mount of another machine) that an intruder here cannot rewrite", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.AuditCheckpointExport) }},
 	{"audit-retention", "audit retention per track in days above the minimums, e.g. security=365,history=730", Installation, false, func(c *Config) flag.Value { return (*retentionValue)(&c.AuditRetention) }},
 
 	{"addr", "address to listen on", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.Addr) }},
@@ -269,6 +271,17 @@ func (c *Config) Validate(scope Scope) error {
 	}
 	if c.DBConnectRetries < 1 || c.DBConnectRetries > 600 {
 		return fmt.Errorf("--db-connect-retries: %d is out of range 1..600", c.DBConnectRetries)
+	}
+	if c.AuditCheckpointExport != "" {
+		// The directory must exist: a mount that is missing must not
+		// become a local directory that only looks like a copy elsewhere.
+		dir := c.AuditCheckpointExport
+		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+			dir = filepath.Dir(dir)
+		}
+		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+			return fmt.Errorf("--audit-checkpoint-export: the directory %q does not exist (is the remote location mounted?)", dir)
+		}
 	}
 	if c.AlertFailedSignIns < 0 {
 		return errors.New("--alert-failed-sign-ins: must not be negative")
@@ -441,6 +454,20 @@ func (c *Config) AuditCheckpointPath() string {
 		return c.AuditCheckpointFile
 	}
 	return filepath.Join(filepath.Dir(c.MasterKeyPath()), "audit-checkpoints.jsonl")
+}
+
+// AuditCheckpointExportPath returns the file every new checkpoint is also
+// appended to ("" when none): --audit-checkpoint-export itself, or
+// audit-checkpoints.jsonl in it when it names a directory.
+func (c *Config) AuditCheckpointExportPath() string {
+	p := c.AuditCheckpointExport
+	if p == "" {
+		return ""
+	}
+	if info, err := os.Stat(p); (err == nil && info.IsDir()) || strings.HasSuffix(p, string(filepath.Separator)) {
+		return filepath.Join(p, "audit-checkpoints.jsonl")
+	}
+	return p
 }
 
 // CheckDataDir creates the data directory when absent and checks that it is writable.

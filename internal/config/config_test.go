@@ -185,3 +185,37 @@ func FuzzLoad(f *testing.F) {
 		_, _ = load(t, Server, []string{"--" + name, value}, nil)
 	})
 }
+
+// TestAuditCheckpointExport: the export names a file or a directory that
+// exists (a missing mount is refused, not created), and a directory gets
+// the checkpoint file's usual name inside it.
+func TestAuditCheckpointExport(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		value, want string
+		ok          bool
+	}{
+		{dir, filepath.Join(dir, "audit-checkpoints.jsonl"), true},
+		{filepath.Join(dir, "anchor.jsonl"), filepath.Join(dir, "anchor.jsonl"), true},
+		{filepath.Join(dir, "not-mounted", "anchor.jsonl"), "", false},
+		{filepath.Join(dir, "not-mounted") + string(filepath.Separator), "", false},
+	} {
+		c, err := load(t, Installation, []string{"--audit-checkpoint-export", tt.value}, nil)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: got %v, want ok=%v", tt.value, err, tt.ok)
+			continue
+		}
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "--audit-checkpoint-export:") {
+				t.Errorf("%s: error %q does not name the setting", tt.value, err)
+			}
+			continue
+		}
+		if got := c.AuditCheckpointExportPath(); got != tt.want {
+			t.Errorf("%s: path %q, want %q", tt.value, got, tt.want)
+		}
+	}
+	if c, err := load(t, Installation, nil, nil); err != nil || c.AuditCheckpointExportPath() != "" {
+		t.Fatalf("default: %v, path %q; want none", err, c.AuditCheckpointExportPath())
+	}
+}

@@ -3,6 +3,12 @@
 // such as publishing a position beyond the free allowance) and refunds.
 // A paid action spends inside its own transaction, so the action and the
 // debit stand or fall together; the balance never goes below zero.
+//
+// Credits are bought, not minted: only the operator adds them
+// (GrantAsOperator, `kandidat credits add`) or refunds a spending
+// (RefundAsOperator, `kandidat credits refund`). The company's credit
+// administration reads the ledger and sets how many credits each user may
+// spend in a month (SetLimit); it never adds to the balance.
 package credit
 
 import (
@@ -43,6 +49,9 @@ const MaxGrant = 1_000_000
 var (
 	// ErrInsufficient: the balance does not cover a paid action.
 	ErrInsufficient = errors.New("not enough credits")
+	// ErrLimitReached: the action would take the user beyond the credits
+	// they may spend this month (SetLimit).
+	ErrLimitReached = errors.New("monthly spending limit reached")
 	// ErrForbidden: the actor may not administer or spend credits.
 	ErrForbidden = errors.New("not permitted")
 	// ErrNotFound: no such ledger entry in the company.
@@ -93,9 +102,10 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 // Balance is the company's current balance.
 func (s *Service) Balance(ctx context.Context, tenantID string) (int64, error) {
 	var b int64
-	err := s.db.ReadTx(db.WithTenant(ctx, tenantID), func(tx *sql.Tx) error {
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT balance FROM credit_accounts WHERE tenant_id = $1`, tenantID).Scan(&b)
 	})
+
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -142,7 +152,7 @@ func (s *Service) LedgerPage(ctx context.Context, a access.Actor, after string, 
 	}
 	q += ` ORDER BY l.created_at DESC, l.id DESC LIMIT ` + strconv.Itoa(limit+1)
 	var out []Entry
-	err := s.db.ReadTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	err := s.db.ReadTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("read ledger: %w", err)
@@ -159,6 +169,7 @@ func (s *Service) LedgerPage(ctx context.Context, a access.Actor, after string, 
 		}
 		return rows.Err()
 	})
+
 	if err != nil {
 		return nil, "", err
 	}
@@ -177,9 +188,10 @@ func (s *Service) CountLedger(ctx context.Context, a access.Actor) (int, error) 
 		return 0, ErrForbidden
 	}
 	var n int
-	err := s.db.ReadTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	err := s.db.ReadTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT count(*) FROM credit_ledger WHERE tenant_id = $1`, a.TenantID).Scan(&n)
 	})
+
 	if err != nil {
 		return 0, fmt.Errorf("count ledger: %w", err)
 	}
@@ -215,7 +227,7 @@ func (in *GrantInput) validate() error {
 	if !slices.Contains(GrantReasons, in.Reason) {
 		f["reason"] = "error.credit_reason"
 	}
-	if !utf8.ValidString(in.Note) || utf8.RuneCountInString(in.Note) > 200 || strings.ContainsFunc(in.Note, func(r rune) bool { return r < 0x20 }) {
+	if !validNote(in.Note) {
 		f["note"] = "error.credit_note"
 	}
 	if len(f) > 0 {
@@ -224,15 +236,15 @@ func (in *GrantInput) validate() error {
 	return nil
 }
 
-// Grant adds credits to the company of a holder of ManageCredits.
-func (s *Service) Grant(ctx context.Context, a access.Actor, in GrantInput) (*Entry, error) {
-	if !a.Can(access.ManageCredits) {
-		return nil, ErrForbidden
-	}
-	return s.grant(ctx, a.TenantID, audit.User(a.UserID), in)
+// validNote reports whether a ledger note (already trimmed) is short text
+// on one line.
+func validNote(note string) bool {
+	return utf8.ValidString(note) && utf8.RuneCountInString(note) <= 200 && !strings.ContainsFunc(note, func(r rune) bool { return r < 0x20 })
 }
 
-// GrantAsOperator adds credits on behalf of the instance operator (the command line).
+// GrantAsOperator adds credits on behalf of the instance operator (the
+// command line, `kandidat credits add`): the only way credits enter a
+// company's balance.
 func (s *Service) GrantAsOperator(ctx context.Context, tenantID string, in GrantInput) (*Entry, error) {
 	return s.grant(ctx, tenantID, audit.Operator, in)
 }
@@ -242,7 +254,7 @@ func (s *Service) grant(ctx context.Context, tenantID string, by audit.Actor, in
 		return nil, err
 	}
 	var e *Entry
-	err := s.db.InTx(db.WithTenant(ctx, tenantID), func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 		if err := s.open(ctx, tx, tenantID); err != nil {
 			return err
 		}
@@ -255,6 +267,7 @@ func (s *Service) grant(ctx context.Context, tenantID string, by audit.Actor, in
 		e, err = s.append(ctx, tx, tenantID, by, Entry{Kind: Grant, Amount: in.Amount, BalanceAfter: balance, Reason: in.Reason, Note: in.Note}, audit.CreditsGranted)
 		return err
 	})
+
 	return e, err
 }
 
@@ -288,8 +301,12 @@ func (s *Service) Lock(ctx context.Context, tx *sql.Tx, tenantID string) error {
 
 // SpendTx debits amount for a paid action inside the caller's transaction:
 // reason names the action and object the thing paid for. The actor must
-// hold SpendCredits; a balance that does not cover it is ErrInsufficient
-// and the caller's transaction should roll back.
+// hold SpendCredits; a balance that does not cover it is ErrInsufficient,
+// an amount beyond what the actor may still spend this month is
+// ErrLimitReached, and the caller's transaction should roll back.
+//
+// The debit locks the company's account row first, so the spendings of one
+// company are checked against the balance and the limits one at a time.
 func (s *Service) SpendTx(ctx context.Context, tx *sql.Tx, a access.Actor, amount int64, reason string, object audit.Ref) (*Entry, error) {
 	if !a.Can(access.SpendCredits) {
 		return nil, ErrForbidden
@@ -309,27 +326,42 @@ func (s *Service) SpendTx(ctx context.Context, tx *sql.Tx, a access.Actor, amoun
 	if err != nil {
 		return nil, fmt.Errorf("debit credits: %w", err)
 	}
+	if left, limited, err := s.limitLeft(ctx, tx, a.TenantID, a.UserID); err != nil {
+		return nil, err
+	} else if limited && amount > left {
+		return nil, ErrLimitReached
+	}
 	return s.append(ctx, tx, a.TenantID, audit.User(a.UserID), Entry{Kind: Spend, Amount: amount, BalanceAfter: balance, Reason: reason,
 		ObjectKind: object.Kind, ObjectID: object.ID}, audit.CreditsSpent)
 }
 
-// Refund returns the credits of a spending to the company, once.
-func (s *Service) Refund(ctx context.Context, a access.Actor, entryID, note string) (*Entry, error) {
-	if !a.Can(access.ManageCredits) {
-		return nil, ErrForbidden
+// RefundAsOperator returns the credits of a spending to the company, once,
+// on behalf of the instance operator (the command line, `kandidat credits
+// refund`). A refund adds to the balance, so like a grant it is the
+// operator's act only: were it a company's, publishing and then refunding
+// would make every publication free. An entry the company does not have is
+// ErrNotFound; one that is not a spending, or was refunded already, is
+// ErrNotRefundable. A bad note is a ValidationError.
+func (s *Service) RefundAsOperator(ctx context.Context, tenantID, entryID, note string) (*Entry, error) {
+	note = strings.TrimSpace(note)
+	if !validNote(note) {
+		return nil, &ValidationError{Fields: map[string]string{"note": "error.credit_note"}}
 	}
-	in := GrantInput{Amount: 1, Reason: "correction", Note: note}
-	if err := in.validate(); err != nil {
-		return nil, err
+	if !tenant.ValidID(entryID) {
+		return nil, ErrNotFound
 	}
 	var e *Entry
-	err := s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
+
+		if err := s.Lock(ctx, tx, tenantID); err != nil {
+			return err
+		}
 		var kind, objectKind, objectID string
 		var amount int64
 		var refunded bool
 		err := tx.QueryRowContext(ctx, `SELECT kind, amount, object_kind, object_id,
 			EXISTS (SELECT 1 FROM credit_ledger r WHERE r.tenant_id = l.tenant_id AND r.refund_of = l.id)
-			FROM credit_ledger l WHERE l.tenant_id = $1 AND l.id = $2`, a.TenantID, entryID).Scan(&kind, &amount, &objectKind, &objectID, &refunded)
+			FROM credit_ledger l WHERE l.tenant_id = $1 AND l.id = $2`, tenantID, entryID).Scan(&kind, &amount, &objectKind, &objectID, &refunded)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -341,17 +373,21 @@ func (s *Service) Refund(ctx context.Context, a access.Actor, entryID, note stri
 		}
 		var balance int64
 		if err := tx.QueryRowContext(ctx, `UPDATE credit_accounts SET balance = balance + $2, updated_at = $3 WHERE tenant_id = $1 RETURNING balance`,
-			a.TenantID, amount, s.now()).Scan(&balance); err != nil {
+			tenantID, amount, s.now()).Scan(&balance); err != nil {
 			return fmt.Errorf("credit balance: %w", err)
 		}
-		e, err = s.append(ctx, tx, a.TenantID, audit.User(a.UserID), Entry{Kind: Refund, Amount: amount, BalanceAfter: balance, Reason: "refund",
-			Note: in.Note, ObjectKind: objectKind, ObjectID: objectID, RefundOf: entryID}, audit.CreditsRefunded)
+		e, err = s.append(ctx, tx, tenantID, audit.Operator, Entry{Kind: Refund, Amount: amount, BalanceAfter: balance, Reason: "refund",
+			Note: note, ObjectKind: objectKind, ObjectID: objectID, RefundOf: entryID}, audit.CreditsRefunded)
 		if errors.Is(db.MapError(err), db.ErrUniqueViolation) {
 			return ErrNotRefundable
 		}
 		return err
 	})
-	return e, err
+
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 func (s *Service) append(ctx context.Context, tx *sql.Tx, tenantID string, by audit.Actor, e Entry, action audit.Action) (*Entry, error) {

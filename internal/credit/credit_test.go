@@ -41,10 +41,11 @@ func TestConcurrentSpendingNeverOverdraws(t *testing.T) {
 	results := make(chan error, attempts)
 	for range attempts {
 		wg.Go(func() {
-			results <- d.InTx(db.WithTenant(ctx, c.ID), func(tx *sql.Tx) error {
+			results <- d.InTx(ctx, c.ID, func(tx *sql.Tx) error {
 				_, err := svc.SpendTx(ctx, tx, spender, 1, credit.ReasonPublication, audit.Ref{Kind: "position", ID: "p1"})
 				return err
 			})
+
 		})
 	}
 	wg.Wait()
@@ -71,7 +72,7 @@ func TestConcurrentSpendingNeverOverdraws(t *testing.T) {
 		t.Fatalf("ledger: %d entries %v, want the grant and 3 spendings", len(ledger), err)
 	}
 	// Someone who may not spend never reaches the balance.
-	err = d.InTx(ctx, func(tx *sql.Tx) error {
+	err = d.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		_, err := svc.SpendTx(ctx, tx, access.Actor{TenantID: c.ID, Perms: access.RoleSet(access.RecruiterWithoutCredits)}, 1, credit.ReasonPublication, audit.Ref{})
 		return err
 	})

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,8 @@ type DB struct {
 	// appRole reports, on PostgreSQL, whether the connections run as the
 	// application role, which does not own the tables (row-level security).
 	appRole atomic.Bool
+	// statementTimeout bounds each statement of a company's transaction.
+	statementTimeout time.Duration
 }
 
 // AppRole is the PostgreSQL role the application's connections assume
@@ -66,33 +69,38 @@ const AppRole = "kandidat_app"
 // after migration 0010; false on SQLite, which has no roles).
 func (d *DB) RunsAsAppRole() bool { return d.appRole.Load() }
 
-type tenantScopeKey struct{}
+// Installation is the scope of work that belongs to no one company: jobs
+// that sweep every company, the command line, and the lookups that find a
+// company from a login or an emailed link. Its transactions see every
+// company's rows; everything else declares the one company it acts in.
+const Installation = "*"
 
-// WithTenant marks ctx as acting inside one company: every transaction
-// begun with it declares the company to PostgreSQL (SET LOCAL), whose
-// row-level security then hides every other company's rows, whatever the
-// statement's own filter says. Store methods still filter by tenant_id
-// explicitly; this is the second line.
-func WithTenant(ctx context.Context, tenantID string) context.Context {
-	if tenantID == "" {
-		return ctx
+// ErrNoScope is returned when a transaction is begun without declaring
+// whom it acts for: a programming error, refused on both engines.
+var ErrNoScope = errors.New("db: transaction declares no company (pass a company id or db.Installation)")
+
+// DefaultStatementTimeout bounds every statement of a company's
+// transaction on PostgreSQL (Options.StatementTimeout), so that one
+// company's slow page cannot hold connections other users wait for.
+const DefaultStatementTimeout = 30 * time.Second
+
+// declare checks the scope of a transaction and, on PostgreSQL, declares it
+// to row-level security (SET LOCAL), with the statement timeout of a
+// company's transaction: a statement that forgets its company's filter
+// still sees no other company's rows, and a transaction that declares
+// nothing sees no company row at all.
+func (d *DB) declare(ctx context.Context, tx *sql.Tx, scope string) error {
+	if scope == "" {
+		return ErrNoScope
 	}
-	return context.WithValue(ctx, tenantScopeKey{}, tenantID)
-}
-
-// TenantOf returns the company ctx acts in, if declared.
-func TenantOf(ctx context.Context) (string, bool) {
-	t, ok := ctx.Value(tenantScopeKey{}).(string)
-	return t, ok
-}
-
-// scope declares ctx's company for the rest of tx (PostgreSQL only).
-func (d *DB) scope(ctx context.Context, tx *sql.Tx) error {
-	t, ok := TenantOf(ctx)
-	if !ok || d.Engine != Postgres {
+	if d.Engine != Postgres {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT set_config('kandidat.tenant_id', $1, true)`, t); err != nil {
+	timeout := "0"
+	if scope != Installation && d.statementTimeout > 0 {
+		timeout = strconv.FormatInt(d.statementTimeout.Milliseconds(), 10)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('kandidat.tenant_id', $1, true), set_config('statement_timeout', $2, true)`, scope, timeout); err != nil {
 		return fmt.Errorf("declare the company of the transaction: %w", err)
 	}
 	return nil
@@ -111,6 +119,15 @@ type Options struct {
 	// Trace is for tests: called with every statement run, before it runs
 	// (direct or prepared, with its arguments), on both pools.
 	Trace func(query string, args []any)
+	// StatementTimeout bounds each statement of a company's transaction on
+	// PostgreSQL: 0 is DefaultStatementTimeout, negative is none.
+	StatementTimeout time.Duration
+	// SessionScope is for tests: the scope of statements run straight on a
+	// pool, outside InTx and ReadTx, so that a test can set up and
+	// inspect data directly. Kandidat itself leaves it empty: such a
+	// statement then sees no company row (and a test in the app package
+	// refuses them in its code).
+	SessionScope string
 }
 
 // SQLiteFileName is the name of the database file inside the data directory.
@@ -224,7 +241,10 @@ func openPostgres(ctx context.Context, opts Options) (*DB, error) {
 	}
 	cfg.RuntimeParams["timezone"] = "UTC"
 	cfg.RuntimeParams["application_name"] = "kandidat"
-	d := &DB{Engine: Postgres}
+	d := &DB{Engine: Postgres, statementTimeout: DefaultStatementTimeout}
+	if opts.StatementTimeout != 0 {
+		d.statementTimeout = max(opts.StatementTimeout, 0)
+	}
 	afterConnect := stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
 		// Assume the application role when it exists and the login role may.
 		var member bool
@@ -238,6 +258,11 @@ func openPostgres(ctx context.Context, opts Options) (*DB, error) {
 		}
 		if _, err := c.Exec(ctx, `SET ROLE `+AppRole); err != nil {
 			return err
+		}
+		if opts.SessionScope != "" {
+			if _, err := c.Exec(ctx, `SELECT set_config('kandidat.tenant_id', $1, false)`, opts.SessionScope); err != nil {
+				return err
+			}
 		}
 		d.appRole.Store(true)
 		return nil
@@ -330,19 +355,45 @@ func (d *DB) Ping(ctx context.Context) error {
 	return d.Write.PingContext(ctx)
 }
 
-// InTx runs fn in one write transaction and commits it when fn returns nil.
-// Anything fn writes, including audit records, commits or rolls back together.
-func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// InTx runs fn in one write transaction declared for scope (a company's
+// id, or Installation) and commits it when fn returns nil. Anything fn
+// writes, including audit records, commits or rolls back together.
+func (d *DB) InTx(ctx context.Context, scope string, fn func(tx *sql.Tx) error) error {
+	if scope == "" {
+		return ErrNoScope
+	}
 	tx, err := d.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	return finishTx(tx, func(tx *sql.Tx) error {
-		if err := d.scope(ctx, tx); err != nil {
+		if err := d.declare(ctx, tx, scope); err != nil {
 			return err
 		}
 		return fn(tx)
 	})
+}
+
+// ReadTx runs fn in a read-only transaction on the read pool, declared
+// for scope like InTx: every read of company data goes through it, so
+// that row-level security applies to it too.
+func (d *DB) ReadTx(ctx context.Context, scope string, fn func(tx *sql.Tx) error) error {
+	if scope == "" {
+		return ErrNoScope
+	}
+	var opts *sql.TxOptions
+	if d.Engine == Postgres {
+		opts = &sql.TxOptions{ReadOnly: true}
+	}
+	tx, err := d.Read.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin read transaction: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	if err := d.declare(ctx, tx, scope); err != nil {
+		return err
+	}
+	return fn(tx)
 }
 
 // finishTx runs fn in tx and commits, or rolls back when fn fails.
@@ -355,25 +406,6 @@ func finishTx(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", MapError(err))
 	}
 	return nil
-}
-
-// ReadTx runs fn in a read-only transaction on the read pool, declaring
-// ctx's company to PostgreSQL like InTx: reads of sensitive data go
-// through it so that row-level security applies to them too.
-func (d *DB) ReadTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	var opts *sql.TxOptions
-	if d.Engine == Postgres {
-		opts = &sql.TxOptions{ReadOnly: true}
-	}
-	tx, err := d.Read.BeginTx(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("begin read transaction: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
-	if err := d.scope(ctx, tx); err != nil {
-		return err
-	}
-	return fn(tx)
 }
 
 // MapError turns driver errors into this package's sentinels, by error code

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,7 +144,7 @@ func TestInTxRollsBack(t *testing.T) {
 	d := dbtest.Open(t)
 	ctx := context.Background()
 	boom := errors.New("boom")
-	err := d.InTx(ctx, func(tx *sql.Tx) error {
+	err := d.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, slug, name, default_language, created_at, updated_at) VALUES ('x', 'x', 'X', 'en', $1, $1)`, db.Now()); err != nil {
 			return err
 		}
@@ -217,26 +218,49 @@ func TestRowLevelSecurity(t *testing.T) {
 	}
 	now := db.Now()
 	for _, id := range []string{"ta", "tb"} {
-		if _, err := d.Write.ExecContext(ctx, `INSERT INTO tenants (id, slug, name, default_language, created_at, updated_at) VALUES ($1, $1, $1, 'en', $2, $2)`, id, now); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := d.Write.ExecContext(ctx, `INSERT INTO roles (tenant_id, id, name, permissions, created_at, updated_at) VALUES ($1, $1 || '-role', 'R', '', $2, $2)`, id, now); err != nil {
+		if err := d.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, slug, name, default_language, created_at, updated_at) VALUES ($1, $1, $1, 'en', $2, $2)`, id, now); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO roles (tenant_id, id, name, permissions, created_at, updated_at) VALUES ($1, $1 || '-role', 'R', '', $2, $2)`, id, now)
+			return err
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	count := func(ctx context.Context) (n int) {
+	count := func(scope string) (n int) {
 		t.Helper()
-		if err := d.ReadTx(ctx, func(tx *sql.Tx) error { return tx.QueryRowContext(ctx, `SELECT count(*) FROM roles`).Scan(&n) }); err != nil {
+		if err := d.ReadTx(ctx, scope, func(tx *sql.Tx) error { return tx.QueryRowContext(ctx, `SELECT count(*) FROM roles`).Scan(&n) }); err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
-	inA := db.WithTenant(ctx, "ta")
-	if all, a := count(ctx), count(inA); all != 2 || a != 1 {
-		t.Fatalf("unscoped sees %d roles, company A's transaction %d; want 2 and 1", all, a)
+	if all, a := count(db.Installation), count("ta"); all != 2 || a != 1 {
+		t.Fatalf("the installation sees %d roles, company A's transaction %d; want 2 and 1", all, a)
 	}
-	err = d.InTx(inA, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(inA, `UPDATE roles SET name = 'changed'`) // no tenant filter: the policy is the filter
+	// A transaction that declares nothing sees no company row and writes none.
+	tx, err := d.Write.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (The test's pools carry the installation's scope for setting up data;
+	// Kandidat's own carry none, as this transaction now has.)
+	if _, err := tx.ExecContext(ctx, `SET LOCAL kandidat.tenant_id TO DEFAULT`); err != nil {
+		t.Fatal(err)
+	}
+	var undeclared int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM roles`).Scan(&undeclared); err != nil || undeclared != 0 {
+		t.Fatalf("an undeclared transaction sees %d roles (%v), want 0", undeclared, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO roles (tenant_id, id, name, permissions, created_at, updated_at) VALUES ('ta', 'stray', 'S', '', $1, $1)`, now); err == nil {
+		t.Fatal("an undeclared transaction wrote a company row")
+	}
+	tx.Rollback()
+	if err := d.InTx(ctx, "", func(*sql.Tx) error { return nil }); !errors.Is(err, db.ErrNoScope) {
+		t.Fatalf("a transaction with an empty scope: %v, want ErrNoScope", err)
+	}
+	err = d.InTx(ctx, "ta", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE roles SET name = 'changed'`) // no tenant filter: the policy is the filter
 		if err != nil {
 			return err
 		}
@@ -248,15 +272,45 @@ func TestRowLevelSecurity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = d.InTx(inA, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(inA, `INSERT INTO roles (tenant_id, id, name, permissions, created_at, updated_at) VALUES ('tb', 'smuggled', 'S', '', $1, $1)`, now)
+	err = d.InTx(ctx, "ta", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO roles (tenant_id, id, name, permissions, created_at, updated_at) VALUES ('tb', 'smuggled', 'S', '', $1, $1)`, now)
 		return err
 	})
 	if err == nil {
 		t.Fatal("company A's transaction wrote a row of company B")
 	}
+	// Every company table carries the policy that denies an undeclared
+	// transaction: its row is visible only to its own company or to the
+	// installation's scope.
+	prows, err := d.Read.QueryContext(ctx, `SELECT c.relname, coalesce(p.qual, ''), coalesce(p.with_check, '') FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		LEFT JOIN pg_policies p ON p.schemaname = n.nspname AND p.tablename = c.relname AND p.policyname = 'tenant_isolation'
+		WHERE n.nspname = current_schema() AND c.relkind = 'r'
+		AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := 0
+	for prows.Next() {
+		var table, qual, check string
+		if err := prows.Scan(&table, &qual, &check); err != nil {
+			t.Fatal(err)
+		}
+		tables++
+		for _, expr := range []string{qual, check} {
+			if !strings.Contains(expr, "current_setting('kandidat.tenant_id'::text, true)") || !strings.Contains(expr, "'*'::text") || strings.Contains(expr, "''::text") {
+				t.Errorf("table %s: policy %q does not deny an undeclared transaction", table, expr)
+			}
+		}
+	}
+	prows.Close()
+	if tables < 20 {
+		t.Fatalf("checked the policies of %d company tables", tables)
+	}
 	var name string
-	if err := d.Read.QueryRowContext(ctx, `SELECT name FROM roles WHERE tenant_id = 'tb'`).Scan(&name); err != nil || name != "R" {
+	if err := d.ReadTx(ctx, "tb", func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT name FROM roles WHERE tenant_id = 'tb'`).Scan(&name)
+	}); err != nil || name != "R" {
 		t.Fatalf("company B's role: %q %v", name, err)
 	}
 }

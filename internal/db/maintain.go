@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"hash/fnv"
 )
 
 // Analyze refreshes the query planner's statistics: `PRAGMA optimize` (with
@@ -106,8 +107,8 @@ func (d *DB) CountRows(ctx context.Context) (int64, error) {
 // off for this transaction only: it becomes durable a moment later, with
 // the next flush); on SQLite, in WAL mode with synchronous=NORMAL, no
 // commit waits for the disk anyway. Atomicity and ordering are unchanged.
-func (d *DB) InTxNoFlush(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return d.InTx(ctx, func(tx *sql.Tx) error {
+func (d *DB) InTxNoFlush(ctx context.Context, scope string, fn func(tx *sql.Tx) error) error {
+	return d.InTx(ctx, scope, func(tx *sql.Tx) error {
 		if d.Engine == Postgres {
 			if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
 				return err
@@ -115,4 +116,30 @@ func (d *DB) InTxNoFlush(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		}
 		return fn(tx)
 	})
+}
+
+// TryLock takes PostgreSQL's session advisory lock named name on a
+// connection of its own, so that one instance of several does a piece of
+// installation work (a job). It reports false when another holds it; the
+// returned release frees the lock and the connection. On SQLite, whose
+// database one process serves, it always succeeds.
+func (d *DB) TryLock(ctx context.Context, name string) (release func(), ok bool, err error) {
+	if d.Engine != Postgres {
+		return func() {}, true, nil
+	}
+	conn, err := d.Write.Conn(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	key := int64(h.Sum64())
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil || !ok {
+		conn.Close()
+		return nil, false, err
+	}
+	return func() {
+		conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key)
+		conn.Close()
+	}, true, nil
 }

@@ -24,14 +24,14 @@ func BenchmarkCommitFlush(b *testing.B) {
 	}
 	b.Run("flush", func(b *testing.B) {
 		for b.Loop() {
-			if err := d.InTx(ctx, write); err != nil {
+			if err := d.InTx(ctx, db.Installation, write); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("no-flush", func(b *testing.B) {
 		for b.Loop() {
-			if err := d.InTxNoFlush(ctx, write); err != nil {
+			if err := d.InTxNoFlush(ctx, db.Installation, write); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -42,7 +42,7 @@ func BenchmarkCommitFlush(b *testing.B) {
 func TestInTxNoFlush(t *testing.T) {
 	d := dbtest.Open(t)
 	ctx := context.Background()
-	if err := d.InTxNoFlush(ctx, func(tx *sql.Tx) error {
+	if err := d.InTxNoFlush(ctx, db.Installation, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO pending_backfills (name, created_at) VALUES ('probe', $1)`, db.Now())
 		return err
 	}); err != nil {

@@ -45,10 +45,10 @@ func TestPolicyLeavesPlannerItsEstimates(t *testing.T) {
 
 	const page = `SELECT a.track, a.seq, a.id FROM audit_records a WHERE a.tenant_id = $1
 		ORDER BY a.occurred_at DESC, a.track DESC, a.seq DESC LIMIT 51`
-	inA := db.WithTenant(ctx, "ta")
+	inA := ctx
 	var raw, text string
 	var seen, all, declared int
-	err := d.ReadTx(inA, func(tx *sql.Tx) error {
+	err := d.ReadTx(inA, "ta", func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(inA, `EXPLAIN (FORMAT JSON) `+page, "ta").Scan(&raw); err != nil {
 			return err
 		}
@@ -83,15 +83,14 @@ func TestPolicyLeavesPlannerItsEstimates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.ReadTx(ctx, func(tx *sql.Tx) error {
+	if err := d.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT count(*) FROM audit_records`).Scan(&all)
 	}); err != nil {
 		t.Fatal(err)
 	}
-	// The policy's meaning is unchanged: the declared company's rows only,
-	// and every row when no company is declared.
+	// The declared company's rows only; every row in the installation's scope.
 	if seen != 51 || declared != companyRows || all != companyRows+2000+500 {
-		t.Fatalf("page of %d rows, %d rows visible to company A, %d undeclared; want 51, %d and %d", seen, declared, all, companyRows, companyRows+2500)
+		t.Fatalf("page of %d rows, %d rows visible to company A, %d to the installation; want 51, %d and %d", seen, declared, all, companyRows, companyRows+2500)
 	}
 
 	var doc []struct {

@@ -10,7 +10,13 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"slices"
+	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Samples builds one small valid file of each type.
@@ -171,6 +177,87 @@ func FuzzDetect(f *testing.F) {
 		}
 		if again, err := StripMetadata(typ, out); err != nil || !bytes.Equal(again, out) {
 			t.Fatal("stripping is not idempotent")
+		}
+	})
+}
+
+// nameCases are uploaders' names and what is stored.
+var nameCases = []struct {
+	in   string
+	typ  Type
+	want string
+}{
+	{"eva-cv.pdf", PDF, "eva-cv.pdf"},
+	{"CV.PDF", PDF, "CV.PDF"},
+	{"photo.jpeg", JPEG, "photo.jpeg"},
+	{"photo", JPEG, "photo.jpg"},
+	{"../../etc/passwd", TXT, "passwd.txt"},
+	{`C:\Users\eva\cv.docx`, DOCX, "cv.docx"},
+	{"", PDF, "document.pdf"},
+	{"...", PDF, "document.pdf"},
+	{".hidden.pdf", PDF, "hidden.pdf"},
+	{"a\x00b\x1fc\x7f\u0085.pdf", PDF, "abc.pdf"},
+	// A right-to-left override makes "cv\u202Efdp.exe" look like "cvexe.pdf".
+	{"cv\u202Efdp.exe", PDF, "cvfdp.exe.pdf"},
+	// Every bidi embedding, override, isolate and mark.
+	{"a\u202Ab\u202Bc\u202Cd\u202De\u202Ef\u2066g\u2067h\u2068i\u2069j\u200Ek\u200Fl\u061Cm.pdf", PDF, "abcdefghijklm.pdf"},
+	// Zero-width and other invisible characters.
+	{"in\u200Bvoi\u200Cce\u200D\u2060\uFEFF\u00AD\u034F\u180E\u115F\u3164\uFE0F\U000E0041\uE000.pdf", PDF, "invoice.pdf"},
+	{"line\u2028para\u2029.txt", TXT, "linepara.txt"},
+	// Spaces of every width become one kind.
+	{"my\u00A0cv\u3000final.pdf", PDF, "my cv final.pdf"},
+	{"bad\xffutf8.pdf", PDF, "badutf8.pdf"},
+	{"\u202E", PDF, "document.pdf"},
+	// Decomposed letters are stored composed, also when an invisible character kept them apart.
+	{"A\u030Asa.pdf", PDF, "Åsa.pdf"},
+	{"A\u200B\u030Asa.pdf", PDF, "Åsa.pdf"},
+	{strings.Repeat("x", 200) + ".pdf", PDF, strings.Repeat("x", MaxNameRunes-4) + ".pdf"},
+}
+
+func TestCleanName(t *testing.T) {
+	for _, c := range nameCases {
+		if got := CleanName(c.in, c.typ); got != c.want {
+			t.Errorf("CleanName(%q, %s) = %q, want %q", c.in, c.typ, got, c.want)
+		}
+	}
+}
+
+// FuzzCleanName: whatever the uploader calls a file, the stored name is
+// valid UTF-8, short, has no path, control, invisible or bidi character,
+// ends in its type's extension, and cleaning it again changes nothing.
+func FuzzCleanName(f *testing.F) {
+	for _, c := range nameCases {
+		f.Add(c.in, string(c.typ))
+	}
+	f.Fuzz(func(t *testing.T, name, typ string) {
+		ty := Type(typ)
+		if !slices.Contains(Types, ty) {
+			ty = PDF
+		}
+		got := CleanName(name, ty)
+		if !utf8.ValidString(got) || got == "" {
+			t.Fatalf("%q: invalid or empty %q", name, got)
+		}
+		if n := utf8.RuneCountInString(got); n > MaxNameRunes {
+			t.Fatalf("%q: %d characters", name, n)
+		}
+		for _, r := range got {
+			if invisible(r) || strings.ContainsRune(`/\:*?"<>|`, r) || unicode.IsSpace(r) && r != ' ' {
+				t.Fatalf("%q: kept %U in %q", name, r, got)
+			}
+		}
+		lower := strings.ToLower(got)
+		if !strings.HasSuffix(lower, ty.Extension()) && !(ty == JPEG && strings.HasSuffix(lower, ".jpeg")) {
+			t.Fatalf("%q: %q lacks the extension of %s", name, got, ty)
+		}
+		if strings.HasPrefix(got, ".") || strings.HasPrefix(got, " ") {
+			t.Fatalf("%q: %q starts with a dot or space", name, got)
+		}
+		if !norm.NFC.IsNormalString(got) {
+			t.Fatalf("%q: %q is not NFC", name, got)
+		}
+		if again := CleanName(got, ty); again != got {
+			t.Fatalf("%q: cleaned %q, again %q", name, got, again)
 		}
 	})
 }

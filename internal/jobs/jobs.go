@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"strings"
 	"time"
@@ -90,6 +89,9 @@ func (r *Runner) Run(ctx context.Context) {
 		{"audit.checkpoint", every, func(ctx context.Context) error { _, err := r.Audit.Checkpoint(ctx, "periodic"); return err }},
 		{"audit.prune", 24 * time.Hour, func(ctx context.Context) error { _, err := r.Audit.Prune(ctx, r.Retention, 1000); return err }},
 		{"sessions.prune", time.Hour, func(ctx context.Context) error { _, err := r.Accounts.PruneSessions(ctx); return err }},
+		// Recovery codes stored before they were keyed: re-hashed under
+		// their users' keys soon after start, then nothing is pending.
+		{"account.recovery_codes", 24 * time.Hour, func(ctx context.Context) error { _, err := r.Accounts.UpgradeRecoveryCodes(ctx); return err }},
 		{"email.deliver", min(alertEvery, 2*time.Second), func(ctx context.Context) error { _, err := r.DeliverEmail(ctx); return err }},
 	}
 	// The planner's statistics: soon after start, then every six hours
@@ -143,25 +145,14 @@ var errNotLeader = errors.New("another instance runs this job")
 
 // exclusive runs fn while holding the job's lock, so one instance runs it.
 func (r *Runner) exclusive(ctx context.Context, name string, fn func(context.Context) error) error {
-	if r.DB.Engine != db.Postgres {
-		return fn(ctx)
-	}
-	conn, err := r.DB.Write.Conn(ctx)
+	release, ok, err := r.DB.TryLock(ctx, "kandidat-job|"+name)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	h := fnv.New64a()
-	h.Write([]byte("kandidat-job|" + name))
-	key := int64(h.Sum64())
-	var got bool
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil {
-		return err
-	}
-	if !got {
+	if !ok {
 		return errNotLeader
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key)
+	defer release()
 	return fn(ctx)
 }
 

@@ -230,7 +230,12 @@ func (k *Keyring) key(ctx context.Context, tenantID string, fresh bool) (dk *dat
 	master, gen := k.master, k.gen
 	k.mu.Unlock()
 
-	wrapped, masterID, err := readKey(ctx, k.db.Read, tenantID)
+	var wrapped []byte
+	var masterID string
+	err = k.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) (err error) {
+		wrapped, masterID, err = readKey(ctx, tx, tenantID)
+		return err
+	})
 	if err != nil {
 		return nil, false, err
 	}
@@ -305,14 +310,45 @@ func unknownKeyID(dk *dataKey, ciphertext []byte) bool {
 
 // AEAD returns the tenant's data-key primitive for packages that encrypt
 // other things than fields (blobs); the caller supplies its own associated
-// data, which should name the tenant and the object. The primitive is a
-// snapshot: ask again after Rotate to encrypt with the new key.
+// data, which should name the tenant and the object. The primitive encrypts
+// with the primary key of the moment it was asked for: ask again after Rotate
+// to encrypt with the new key. Like Decrypt, it reloads the keyset once when
+// a ciphertext names a key the cached keyset does not hold (another process
+// rotated it), using ctx for that read; keep it for the request at hand.
 func (k *Keyring) AEAD(ctx context.Context, tenantID string) (tink.AEAD, error) {
 	dk, _, err := k.key(ctx, tenantID, false)
 	if err != nil {
 		return nil, fmt.Errorf("data key: %w", err)
 	}
-	return dk.aead, nil
+	return &tenantAEAD{ctx: ctx, k: k, tenantID: tenantID, dk: dk}, nil
+}
+
+// tenantAEAD is a tenant's data key as a tink.AEAD that refreshes the
+// keyring's cache on a ciphertext of an unknown key.
+type tenantAEAD struct {
+	ctx      context.Context
+	k        *Keyring
+	tenantID string
+	dk       *dataKey
+}
+
+func (a *tenantAEAD) Encrypt(plaintext, associatedData []byte) ([]byte, error) {
+	return a.dk.aead.Encrypt(plaintext, associatedData)
+}
+
+func (a *tenantAEAD) Decrypt(ciphertext, associatedData []byte) ([]byte, error) {
+	pt, err := a.dk.aead.Decrypt(ciphertext, associatedData)
+	if err == nil || !unknownKeyID(a.dk, ciphertext) {
+		return pt, err
+	}
+	// Another process may have rotated the key since this primitive's keyset
+	// was read (even if it was read just now, the primitive may be kept
+	// longer); the reload also lets later encryptions use the new primary key.
+	dk, _, kerr := a.k.key(a.ctx, a.tenantID, true)
+	if kerr != nil {
+		return nil, fmt.Errorf("data key: %w", kerr)
+	}
+	return dk.aead.Decrypt(ciphertext, associatedData)
 }
 
 // Rotate adds a new AES-256-GCM key to the tenant's keyset and makes it
@@ -323,7 +359,7 @@ func (k *Keyring) Rotate(ctx context.Context, tenantID string) error {
 		return fmt.Errorf("rotate data key: %w", err)
 	}
 	master, _ := k.snapshot()
-	err := k.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := k.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 		wrapped, masterID, err := readKey(ctx, tx, tenantID)
 		if err != nil {
 			return err
@@ -393,7 +429,7 @@ func (k *Keyring) Rewrap(ctx context.Context, newMaster *MasterKey) (n int, err 
 	}
 	master, _ := k.snapshot()
 	locked := false
-	err = k.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = k.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error { // every company's key
 		rs, err := tx.QueryContext(ctx, `SELECT tenant_id, master_key_id, wrapped_keyset FROM tenant_keys ORDER BY tenant_id`)
 		if err != nil {
 			return fmt.Errorf("read data keys: %w", err)
@@ -457,19 +493,32 @@ func (k *Keyring) Rewrap(ctx context.Context, newMaster *MasterKey) (n int, err 
 // PrimaryKeyID are zero for a keyset wrapped by another master key.
 func (k *Keyring) Tenants(ctx context.Context) ([]KeyInfo, error) {
 	master, _ := k.snapshot()
-	rs, err := k.db.Read.QueryContext(ctx,
-		`SELECT tenant_id, master_key_id, wrapped_keyset, updated_at FROM tenant_keys ORDER BY tenant_id`)
+	type stored struct {
+		ki      KeyInfo
+		wrapped []byte
+	}
+	var all []stored
+	err := k.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error { // every company's key
+		rs, err := tx.QueryContext(ctx, `SELECT tenant_id, master_key_id, wrapped_keyset, updated_at FROM tenant_keys ORDER BY tenant_id`)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var st stored
+			if err := rs.Scan(&st.ki.TenantID, &st.ki.MasterKeyID, &st.wrapped, &st.ki.UpdatedAt); err != nil {
+				return err
+			}
+			all = append(all, st)
+		}
+		return rs.Err()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list data keys: %w", err)
 	}
-	defer rs.Close()
 	var out []KeyInfo
-	for rs.Next() {
-		var ki KeyInfo
-		var wrapped []byte
-		if err := rs.Scan(&ki.TenantID, &ki.MasterKeyID, &wrapped, &ki.UpdatedAt); err != nil {
-			return nil, fmt.Errorf("list data keys: %w", err)
-		}
+	for _, st := range all {
+		ki, wrapped := st.ki, st.wrapped
 		if ki.MasterKeyID == master.ID() {
 			h, err := unwrap(wrapped, ki.MasterKeyID, master, ki.TenantID)
 			if err != nil {
@@ -484,9 +533,6 @@ func (k *Keyring) Tenants(ctx context.Context) ([]KeyInfo, error) {
 		}
 		ki.UpdatedAt = ki.UpdatedAt.UTC()
 		out = append(out, ki)
-	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("list data keys: %w", err)
 	}
 	return out, nil
 }

@@ -32,7 +32,7 @@ func newMaster(t testing.TB) *keys.MasterKey {
 func addTenant(t testing.TB, d *db.DB, k *keys.Keyring, id string) {
 	t.Helper()
 	ctx := context.Background()
-	err := d.InTx(ctx, func(tx *sql.Tx) error {
+	err := d.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		now := db.Now()
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO tenants (id, slug, name, default_language, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -213,7 +213,7 @@ func TestNoKey(t *testing.T) {
 
 	// A key created in a transaction that rolls back does not exist.
 	rollback := errors.New("rollback")
-	err := d.InTx(ctx, func(tx *sql.Tx) error {
+	err := d.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		now := db.Now()
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO tenants (id, slug, name, default_language, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -236,11 +236,11 @@ func TestNoKey(t *testing.T) {
 func TestCreateTenantKeyTwice(t *testing.T) {
 	d, _, k := setup(t)
 	ctx := context.Background()
-	err := d.InTx(ctx, func(tx *sql.Tx) error { return k.CreateTenantKey(ctx, tx, "a") })
+	err := d.InTx(ctx, db.Installation, func(tx *sql.Tx) error { return k.CreateTenantKey(ctx, tx, "a") })
 	if !errors.Is(err, db.ErrUniqueViolation) {
 		t.Fatalf("got %v, want ErrUniqueViolation", err)
 	}
-	err = d.InTx(ctx, func(tx *sql.Tx) error { return k.CreateTenantKey(ctx, tx, "no-such-tenant") })
+	err = d.InTx(ctx, db.Installation, func(tx *sql.Tx) error { return k.CreateTenantKey(ctx, tx, "no-such-tenant") })
 	if !errors.Is(err, db.ErrForeignKeyViolation) {
 		t.Fatalf("unknown tenant: got %v, want ErrForeignKeyViolation", err)
 	}
@@ -275,6 +275,57 @@ func TestAEAD(t *testing.T) {
 	}
 	if _, err := b.Decrypt(ct, ad); err == nil {
 		t.Fatal("decrypt with tenant b's key: got nil error, want one")
+	}
+}
+
+// TestAEADAfterRotationElsewhere: a keyring that cached a company's key
+// before another process rotated it opens, through AEAD, what the other
+// process encrypted with the new key, and encrypts with it afterwards.
+func TestAEADAfterRotationElsewhere(t *testing.T) {
+	d, m, k := setup(t)
+	ctx := context.Background()
+	ad := []byte("blob|a|123")
+	stale, err := k.AEAD(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := stale.Encrypt([]byte("before"), ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := keys.New(d, m)
+	if err := other.Rotate(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := other.AEAD(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := a.Encrypt([]byte("after"), ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ct := range map[string][]byte{"before": before, "after": after} {
+		if got, err := stale.Decrypt(ct, ad); err != nil || string(got) != name {
+			t.Errorf("%s, primitive from before the rotation: %q, %v", name, got, err)
+		}
+	}
+	again, err := k.AEAD(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, err := again.Encrypt([]byte("later"), ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keyID(ct) != keyID(after) {
+		t.Errorf("after meeting the new key, encrypts with key %d, want the new primary %d", keyID(ct), keyID(after))
+	}
+	// An unknown key id after the reload is a failure, not a loop.
+	forged := bytes.Clone(after)
+	binary.BigEndian.PutUint32(forged[1:5], keyID(after)^0x5a5a5a5a)
+	if _, err := stale.Decrypt(forged, ad); err == nil {
+		t.Error("a ciphertext of a key the company does not have decrypted")
 	}
 }
 

@@ -89,37 +89,49 @@ type Delivered struct {
 // Deliver sends up to limit due messages: emails with m, text messages with sms. Each message is claimed
 // first (its next try moved ahead), so two instances never send it twice.
 func (q *Queue) Deliver(ctx context.Context, m Mailer, sms SMSSender, limit int) ([]Delivered, error) {
-	rows, err := q.db.Read.QueryContext(ctx, `SELECT tenant_id, id, message, attempts, next_try_at FROM email_queue
-		WHERE next_try_at <= $1 ORDER BY next_try_at LIMIT $2`, q.now(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("read email queue: %w", err)
-	}
 	type item struct {
 		tenantID, id, message string
 		attempts              int
 		due                   time.Time
 	}
 	var items []item
-	for rows.Next() {
-		var it item
-		if err := rows.Scan(&it.tenantID, &it.id, &it.message, &it.attempts, &it.due); err != nil {
-			rows.Close()
-			return nil, err
+	// The queue is every company's: the installation delivers it.
+	err := q.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT tenant_id, id, message, attempts, next_try_at FROM email_queue
+			WHERE next_try_at <= $1 ORDER BY next_try_at LIMIT $2`, q.now(), limit)
+		if err != nil {
+			return err
 		}
-		items = append(items, it)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+		defer rows.Close()
+		for rows.Next() {
+			var it item
+			if err := rows.Scan(&it.tenantID, &it.id, &it.message, &it.attempts, &it.due); err != nil {
+				return err
+			}
+			items = append(items, it)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read email queue: %w", err)
 	}
 	var out []Delivered
 	for _, it := range items {
-		res, err := q.db.Write.ExecContext(ctx, `UPDATE email_queue SET next_try_at = $4 WHERE tenant_id = $1 AND id = $2 AND next_try_at = $3`,
-			it.tenantID, it.id, it.due, q.now().Add(10*time.Minute))
+		claimed := false
+		err := q.db.InTx(ctx, scopeOf(it.tenantID), func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `UPDATE email_queue SET next_try_at = $4 WHERE tenant_id = $1 AND id = $2 AND next_try_at = $3`,
+				it.tenantID, it.id, it.due, q.now().Add(10*time.Minute))
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			claimed = n == 1
+			return err
+		})
 		if err != nil {
 			return out, err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if !claimed {
 			continue // another instance has it
 		}
 		var msg queued
@@ -138,12 +150,18 @@ func (q *Queue) Deliver(ctx context.Context, m Mailer, sms SMSSender, limit int)
 		switch {
 		case d.Err == nil, d.Dropped, IsPermanent(d.Err), attempts >= MaxAttempts:
 			d.Dropped = d.Err != nil
-			_, err = q.db.Write.ExecContext(ctx, `DELETE FROM email_queue WHERE tenant_id = $1 AND id = $2`, it.tenantID, it.id)
+			err = q.db.InTx(ctx, scopeOf(it.tenantID), func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `DELETE FROM email_queue WHERE tenant_id = $1 AND id = $2`, it.tenantID, it.id)
+				return err
+			})
 		default:
 			// Back off: 1, 2, 4 … minutes, at most an hour.
 			wait := min(time.Duration(1<<min(attempts-1, 6))*time.Minute, time.Hour)
-			_, err = q.db.Write.ExecContext(ctx, `UPDATE email_queue SET attempts = $3, next_try_at = $4, last_error = $5 WHERE tenant_id = $1 AND id = $2`,
-				it.tenantID, it.id, attempts, q.now().Add(wait), truncateError(d.Err))
+			err = q.db.InTx(ctx, scopeOf(it.tenantID), func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `UPDATE email_queue SET attempts = $3, next_try_at = $4, last_error = $5 WHERE tenant_id = $1 AND id = $2`,
+					it.tenantID, it.id, attempts, q.now().Add(wait), truncateError(d.Err))
+				return err
+			})
 		}
 		if err != nil {
 			return out, err
@@ -151,6 +169,15 @@ func (q *Queue) Deliver(ctx context.Context, m Mailer, sms SMSSender, limit int)
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// scopeOf is the transaction scope of a queued message: its company, or the
+// installation for a message of none (tenant_id ”).
+func scopeOf(tenantID string) string {
+	if tenantID == "" {
+		return db.Installation
+	}
+	return tenantID
 }
 
 func truncateError(err error) string {

@@ -3,6 +3,7 @@ package recruit
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -42,7 +42,7 @@ func (s *Service) Rate(ctx context.Context, a access.Actor, applicationID, value
 	if !slices.Contains(RatingValues, value) {
 		return &ValidationError{Fields: map[string]string{"rating": "error.rating"}}
 	}
-	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		app, err := s.authorizeApplication(ctx, tx, a, access.Rate, applicationID)
 		if err != nil {
 			return err
@@ -79,7 +79,7 @@ func (s *Service) label(ctx context.Context, a access.Actor, applicationID, labe
 	if !ok {
 		return &ValidationError{Fields: map[string]string{"label": "error.label"}}
 	}
-	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		app, err := s.authorizeApplication(ctx, tx, a, access.MoveStage, applicationID)
 		if err != nil {
 			return err
@@ -116,13 +116,19 @@ func (s *Service) AddNote(ctx context.Context, a access.Actor, applicationID, bo
 		strings.ContainsFunc(body, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
 		return &ValidationError{Fields: map[string]string{"note_body": "error.comment"}}
 	}
-	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
-		if _, err := s.authorizeApplication(ctx, tx, a, access.ViewApplications, applicationID); err != nil {
+	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
+		app, err := s.authorizeApplication(ctx, tx, a, access.ViewApplications, applicationID)
+		if err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO private_notes (tenant_id, id, application_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			a.TenantID, tenant.NewID(), applicationID, a.UserID, body, s.now())
-		return err
+		id := tenant.NewID()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO private_notes (tenant_id, id, application_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			a.TenantID, id, applicationID, a.UserID, body, s.now()); err != nil {
+			return fmt.Errorf("insert note: %w", err)
+		}
+
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.NoteAdded, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "application", ID: applicationID}, {Kind: "candidate", ID: app.Candidate.ID}, {Kind: "note", ID: id}}})
 	}))
 }
 
@@ -133,6 +139,92 @@ type CardDetails struct {
 	Labels  []string
 	Notes   []Note
 	History []audit.Record
+	// Proposals are contact details the career page received for the
+	// candidate that differ from the stored ones, waiting for a decision.
+	Proposals []Proposal
+	// Resubmissions are later submissions to the same position, kept apart.
+	Resubmissions []Resubmission
+}
+
+// Proposal is a change of a candidate's name or phone that arrived with a
+// submission on the career page (an empty field is no change). It is
+// applied only when a colleague accepts it.
+type Proposal struct {
+	ID        string
+	Name      string
+	Phone     string
+	CreatedAt time.Time
+}
+
+// listProposals reads the proposals waiting on an application's card, oldest first.
+func listProposals(ctx context.Context, q querier, tenantID, applicationID string) ([]Proposal, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, name, phone, created_at FROM candidate_proposals WHERE tenant_id = $1 AND application_id = $2
+		ORDER BY created_at, id LIMIT 50`, tenantID, applicationID)
+	if err != nil {
+		return nil, fmt.Errorf("list proposals: %w", err)
+	}
+	defer rows.Close()
+	var out []Proposal
+	for rows.Next() {
+		var p Proposal
+		if err := rows.Scan(&p.ID, &p.Name, &p.Phone, &p.CreatedAt); err != nil {
+			return nil, err
+		}
+		p.CreatedAt = p.CreatedAt.UTC()
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// ResolveProposal accepts (applies to the candidate) or dismisses a
+// proposed change on an application's card; either way the proposal goes
+// and the decision is in the history. It needs the right to work on the
+// application (MoveStage: the position is the actor's, or they hold all).
+func (s *Service) ResolveProposal(ctx context.Context, a access.Actor, applicationID, proposalID string, accept bool) error {
+	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
+		app, err := s.authorizeApplication(ctx, tx, a, access.MoveStage, applicationID)
+		if err != nil {
+			return err
+		}
+		if !tenant.ValidID(proposalID) {
+			return ErrNotFound
+		}
+		var p Proposal
+		err = tx.QueryRowContext(ctx, `DELETE FROM candidate_proposals WHERE tenant_id = $1 AND id = $2 AND application_id = $3 RETURNING name, phone`,
+			a.TenantID, proposalID, applicationID).Scan(&p.Name, &p.Phone)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("resolve proposal: %w", err)
+		}
+		var fields []string
+		c := app.Candidate
+		if p.Name != "" {
+			fields = append(fields, "name")
+			c.Name = p.Name
+		}
+		if p.Phone != "" {
+			fields = append(fields, "phone")
+			c.Phone = p.Phone
+		}
+		action := audit.CandidateChangeDismissed
+		if accept {
+			action = audit.CandidateChangeAccepted
+			if _, err := tx.ExecContext(ctx, `UPDATE candidates SET name = $3, phone = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
+				a.TenantID, c.ID, c.Name, c.Phone, s.now()); err != nil {
+				return fmt.Errorf("change candidate: %w", err)
+			}
+			if p.Name != "" {
+				if err := writeTerms(ctx, tx, a.TenantID, c.ID, c.Name, c.Email, true); err != nil {
+					return err
+				}
+			}
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: action, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "application", ID: applicationID}, {Kind: "candidate", ID: c.ID}},
+			Details: map[string]string{"fields": strings.Join(fields, ",")}})
+	}))
 }
 
 // Card reads the details of an application's card for the actor.
@@ -203,7 +295,16 @@ func cardDetails(ctx context.Context, q querier, tenantID, applicationID, userID
 		n.CreatedAt = n.CreatedAt.UTC()
 		d.Notes = append(d.Notes, n)
 	}
-	return d, nrows.Err()
+	if err := nrows.Err(); err != nil {
+		return nil, err
+	}
+	if d.Proposals, err = listProposals(ctx, q, tenantID, applicationID); err != nil {
+		return nil, err
+	}
+	if d.Resubmissions, err = listResubmissions(ctx, q, tenantID, applicationID); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // Reason is a reason for rejecting an application: a standard one (ID is
@@ -267,7 +368,7 @@ func (s *Service) SetReasons(ctx context.Context, a access.Actor, names []string
 	if len(clean) > 30 {
 		return &ValidationError{Fields: map[string]string{"reasons": "error.reasons"}}
 	}
-	return s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	return s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, name FROM rejection_reasons WHERE tenant_id = $1`, a.TenantID)
 		if err != nil {
 			return err
@@ -297,6 +398,7 @@ func (s *Service) SetReasons(ctx context.Context, a access.Actor, names []string
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TenantSettingsChanged, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "tenant", ID: a.TenantID}}})
 	})
+
 }
 
 // ReasonLabel finds the reason of id in reasons: its name, or "" for a

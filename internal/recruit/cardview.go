@@ -6,7 +6,6 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/db"
 )
 
 // CardView is everything the candidate card shows, read at once.
@@ -73,11 +72,12 @@ func (s *Service) CardView(ctx context.Context, a access.Actor, applicationID st
 	if v.Details.History, err = s.history(ctx, a.TenantID, applicationID); err != nil {
 		return nil, err
 	}
-	err = s.db.InTxNoFlush(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	err = s.db.InTxNoFlush(ctx, a.TenantID, func(tx *sql.Tx) error {
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "application", ID: applicationID}, {Kind: "candidate", ID: v.Application.Candidate.ID}},
 			Details: map[string]string{"permission": access.ViewApplications.Name(), "decision": access.Allow.String()}})
 	})
+
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -94,7 +94,7 @@ type PublicPosition struct {
 // PublishedPositions lists a company's published positions, newest first.
 func (s *Service) PublishedPositions(ctx context.Context, tenantID string) ([]PublicPosition, error) {
 	var out []PublicPosition
-	err := s.db.ReadTx(db.WithTenant(ctx, tenantID), func(tx *sql.Tx) error {
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, title, department, location, language, description, employment_type, published_at FROM positions
 			WHERE tenant_id = $1 AND status = $2 ORDER BY published_at DESC, id`, tenantID, Published)
 		if err != nil {
@@ -111,6 +111,7 @@ func (s *Service) PublishedPositions(ctx context.Context, tenantID string) ([]Pu
 		}
 		return rows.Err()
 	})
+
 	return out, err
 }
 
@@ -120,11 +121,12 @@ func (s *Service) PublishedPosition(ctx context.Context, tenantID, id string) (*
 		return nil, ErrNotFound
 	}
 	var p PublicPosition
-	err := s.db.ReadTx(db.WithTenant(ctx, tenantID), func(tx *sql.Tx) error {
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT id, title, department, location, language, description, employment_type, published_at FROM positions
 			WHERE tenant_id = $1 AND id = $2 AND status = $3`, tenantID, id, Published).
 			Scan(&p.ID, &p.Title, &p.Department, &p.Location, &p.Language, &p.Description, &p.EmploymentType, &p.PublishedAt)
 	})
+
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -135,29 +137,8 @@ func (s *Service) PublishedPosition(ctx context.Context, tenantID, id string) (*
 	return &p, nil
 }
 
-// cleanFileName keeps the base name of an upload, without control or path
-// characters, at most 120 characters; an empty result becomes "document".
-func cleanFileName(name string, t filetype.Type) string {
-	name = norm.NFC.String(path.Base(strings.ReplaceAll(name, "\\", "/")))
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || strings.ContainsRune(`/\:*?"<>|`, r) {
-			return -1
-		}
-		return r
-	}, name)
-	name = strings.TrimSpace(strings.Trim(name, "."))
-	if utf8.RuneCountInString(name) > 120 {
-		name = string([]rune(name)[:120])
-	}
-	if name == "" {
-		name = "document"
-	}
-	ext := t.Extension()
-	if !strings.HasSuffix(strings.ToLower(name), ext) && !(t == filetype.JPEG && strings.HasSuffix(strings.ToLower(name), ".jpeg")) {
-		name += ext
-	}
-	return name
-}
+// cleanFileName is the stored name of an uploaded document (filetype.CleanName).
+func cleanFileName(name string, t filetype.Type) string { return filetype.CleanName(name, t) }
 
 type preparedDoc struct {
 	id, kind, name string
@@ -165,15 +146,33 @@ type preparedDoc struct {
 	obj            *blob.Object
 }
 
-// Apply records an application from the career page: the candidate (one
-// per email and company), the application at the first stage, the
-// documents (checked by content, images without metadata, stored
-// encrypted), the talent-pool choice with the version of its text, and a
-// confirmation email in the ad's language, queued in the same transaction.
-// Files are stored first and removed again if the transaction fails, so a
-// failure leaves no half-made application.
+// ConsentValidity is how long the link that confirms a consent given on
+// the career page works.
+const ConsentValidity = 7 * 24 * time.Hour
+
+// Apply records an application from the career page. The form is
+// anonymous: whoever sends it may type anybody's email address. So it adds
+// and never changes what the staff hold:
+//
+//   - a new address makes a new candidate; a known one joins that candidate
+//     (one person for the staff) without touching their stored name or
+//     phone. Where the form differs, the difference waits on the card as a
+//     proposed change that a colleague accepts or dismisses;
+//   - the application, its cover letter and its documents are the
+//     submission's own. A submission to a position the candidate already
+//     applied to is kept beside that application, never among its documents;
+//   - a ticked talent-pool consent waits for the address to confirm it
+//     through a single-use link in the confirmation email; only then does
+//     the consent log receive it (ConfirmConsent);
+//   - the confirmation email repeats nothing the sender typed: its greeting
+//     is neutral, and a company's own wording that asks for {name} gets the
+//     name the company holds (for a known candidate never the form's; for a
+//     new one, the name of this very submission).
+//
+// Documents are checked by content (images lose their metadata) and stored
+// encrypted before the transaction, and removed again if it fails. A
+// repeated submission of the same form returns the first application.
 func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in ApplyInput) (*Application, error) {
-	ctx = db.WithTenant(ctx, tenantID)
 	if s.career.Blobs == nil || s.career.Queue == nil || s.career.I18n == nil {
 		return nil, errors.New("the career page needs the file store, the email queue and the catalogues")
 	}
@@ -273,76 +272,36 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 		return nil, err
 	}
 	var app *Application
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 		now := s.now().UTC()
-		c := &Candidate{TenantID: tenantID, ID: tenant.NewID(), Name: ci.Name, Email: ci.Email, Phone: ci.Phone}
-		err := tx.QueryRowContext(ctx, `SELECT id FROM candidates WHERE tenant_id = $1 AND email = $2`, tenantID, ci.Email).Scan(&c.ID)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			if _, err := tx.ExecContext(ctx, insertCandidate,
-				tenantID, c.ID, c.Name, c.Email, c.Phone, now); err != nil {
-				return fmt.Errorf("insert candidate: %w", err)
-			}
-			if err := writeTerms(ctx, tx, tenantID, c.ID, c.Name, c.Email, false); err != nil {
-				return err
-			}
-		case err != nil:
+		c, known, err := careerCandidate(ctx, tx, tenantID, ci, now)
+		if err != nil {
 			return err
-		default:
-			// The person applied before: their latest details.
-			if _, err := tx.ExecContext(ctx, `UPDATE candidates SET name = $3, phone = CASE WHEN $4 = '' THEN phone ELSE $4 END, updated_at = $5
-				WHERE tenant_id = $1 AND id = $2`, tenantID, c.ID, c.Name, c.Phone, now); err != nil {
-				return err
-			}
-			if err := writeTerms(ctx, tx, tenantID, c.ID, c.Name, c.Email, true); err != nil {
-				return err
-			}
 		}
-		app = &Application{TenantID: tenantID, ID: tenant.NewID(), Stage: access.StageNew, CreatedAt: now, UpdatedAt: now,
-			Position: &Position{TenantID: tenantID, ID: pos.ID, Title: pos.Title, Status: Published}, Candidate: c}
-		var existing string
-		err = tx.QueryRowContext(ctx, `SELECT id FROM applications WHERE tenant_id = $1 AND position_id = $2 AND candidate_id = $3`,
-			tenantID, pos.ID, c.ID).Scan(&existing)
-		if err == nil {
-			// Applying again to the same position: one application, with the new documents.
-			app.ID = existing
-		} else if !errors.Is(err, sql.ErrNoRows) {
+		by := audit.Actor{Kind: audit.ActorCandidate, ID: c.ID}
+		app = &Application{TenantID: tenantID, ID: tenant.NewID(), Stage: access.StageNew, Source: in.Source, CoverLetter: in.CoverLetter,
+			CreatedAt: now, UpdatedAt: now, Position: &Position{TenantID: tenantID, ID: pos.ID, Title: pos.Title, Status: Published}, Candidate: c}
+		submission, err := s.recordSubmission(ctx, tx, app, in, by)
+		if err != nil {
 			return err
-		} else if stageID, err := stageOfKind(ctx, tx, tenantID, pos.ID, access.StageNew); err != nil {
-			return err
-		} else if _, err := tx.ExecContext(ctx, `INSERT INTO applications (tenant_id, id, position_id, candidate_id, stage, stage_id, source, cover_letter, submission_id, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`, tenantID, app.ID, pos.ID, c.ID, string(access.StageNew), stageID, in.Source, in.CoverLetter, in.SubmissionID, now); err != nil {
-			if errors.Is(db.MapError(err), db.ErrUniqueViolation) {
-				return errDuplicateSubmission
-			}
-			return fmt.Errorf("insert application: %w", err)
 		}
 		for _, d := range docs {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO documents (tenant_id, id, candidate_id, application_id, kind, file_name, file_type, size, object_key, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, tenantID, d.id, c.ID, app.ID, d.kind, d.name, string(d.typ), d.obj.Size, d.obj.Key, now); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO documents (tenant_id, id, candidate_id, application_id, submission_id, kind, file_name, file_type, size, object_key, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, tenantID, d.id, c.ID, app.ID, submission, d.kind, d.name, string(d.typ), d.obj.Size, d.obj.Key, now); err != nil {
 				return fmt.Errorf("insert document: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO consents (tenant_id, id, candidate_id, purpose, granted, text_version, language, created_at)
-			VALUES ($1, $2, $3, 'talent_pool', $4, $5, $6, $7)`, tenantID, tenant.NewID(), c.ID, in.TalentPool, TalentPoolConsentVersion, pos.Language, now); err != nil {
-			return fmt.Errorf("record consent: %w", err)
-		}
-		by := audit.Actor{Kind: audit.ActorCandidate, ID: c.ID}
-		if existing == "" {
-			if err := s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ApplicationCreated, Actor: by,
-				Objects: []audit.Ref{{Kind: "application", ID: app.ID}, {Kind: "candidate", ID: c.ID}, {Kind: "position", ID: pos.ID}},
-				Details: map[string]string{"via": string(ViaCareerPage), "stage": string(access.StageNew)}}); err != nil {
+		if known {
+			if err := s.propose(ctx, tx, app, ci, by, now); err != nil {
 				return err
 			}
 		}
-		if err := s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ConsentRecorded, Actor: by,
-			Objects: []audit.Ref{{Kind: "candidate", ID: c.ID}},
-			Details: map[string]string{"purpose": "talent_pool", "granted": fmt.Sprint(in.TalentPool), "text_version": TalentPoolConsentVersion}}); err != nil {
+		token, err := s.requestConsent(ctx, tx, app, known, in.TalentPool, pos.Language, by, now)
+		if err != nil {
 			return err
 		}
 		lang := s.career.I18n.Pick(pos.Language, "", t.DefaultLanguage)
-		return s.sendToCandidate(ctx, tx, tenantID, app.ID, TemplateAcknowledgement, lang, c.Email,
-			map[string]string{"name": c.Name, "position": pos.Title, "company": t.Name}, "", nil)
+		return s.acknowledge(ctx, tx, app, lang, t.Name, token)
 	})
 	if errors.Is(err, errDuplicateSubmission) {
 		// Two copies of one form raced: the other one won.
@@ -356,14 +315,270 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 	return app, nil
 }
 
+// careerCandidate finds the candidate of an email, or adds one with the
+// form's details. A known candidate comes back as stored: the form never
+// changes them. Two forms of one new person at once make one candidate.
+func careerCandidate(ctx context.Context, tx *sql.Tx, tenantID string, in CandidateInput, now time.Time) (c *Candidate, known bool, err error) {
+	id := tenant.NewID()
+	res, err := tx.ExecContext(ctx, `INSERT INTO candidates (tenant_id, id, name, email, phone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)
+		ON CONFLICT (tenant_id, email) DO NOTHING`, tenantID, id, in.Name, in.Email, in.Phone, now)
+	if err != nil {
+		return nil, false, fmt.Errorf("insert candidate: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		if err := writeTerms(ctx, tx, tenantID, id, in.Name, in.Email, false); err != nil {
+			return nil, false, err
+		}
+		return &Candidate{TenantID: tenantID, ID: id, Name: in.Name, Email: in.Email, Phone: in.Phone}, false, nil
+	}
+	c = &Candidate{TenantID: tenantID}
+	err = tx.QueryRowContext(ctx, `SELECT id, name, email, phone FROM candidates WHERE tenant_id = $1 AND email = $2`, tenantID, in.Email).
+		Scan(&c.ID, &c.Name, &c.Email, &c.Phone)
+	if err != nil {
+		return nil, false, fmt.Errorf("read candidate: %w", err)
+	}
+	return c, true, nil
+}
+
+// recordSubmission writes the application of a submission, or, when the
+// candidate already applied to the position, the submission beside that
+// application (app takes its id). It returns the id documents of the
+// submission are kept under apart from the application's own (nil for a
+// new application).
+func (s *Service) recordSubmission(ctx context.Context, tx *sql.Tx, app *Application, in ApplyInput, by audit.Actor) (any, error) {
+	tenantID, now := app.TenantID, app.CreatedAt
+	stageID, err := stageOfKind(ctx, tx, tenantID, app.Position.ID, access.StageNew)
+	if err != nil {
+		return nil, err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO applications (tenant_id, id, position_id, candidate_id, stage, stage_id, source, cover_letter, submission_id, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (tenant_id, position_id, candidate_id) DO NOTHING`,
+		tenantID, app.ID, app.Position.ID, app.Candidate.ID, string(access.StageNew), stageID, in.Source, in.CoverLetter, in.SubmissionID, now)
+	if errors.Is(db.MapError(err), db.ErrUniqueViolation) {
+		return nil, errDuplicateSubmission
+	}
+	if err != nil {
+		return nil, fmt.Errorf("insert application: %w", err)
+	}
+	objects := func() []audit.Ref {
+		return []audit.Ref{{Kind: "application", ID: app.ID}, {Kind: "candidate", ID: app.Candidate.ID}, {Kind: "position", ID: app.Position.ID}}
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		app.StageID = stageID
+		return nil, s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ApplicationCreated, Actor: by, Objects: objects(),
+			Details: map[string]string{"via": string(ViaCareerPage), "stage": string(access.StageNew)}})
+	}
+	// The candidate applied to this position before: that application
+	// stays as it is, and this submission waits beside it. Unless that
+	// application is this very form, sent twice at once.
+	var same int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM applications WHERE tenant_id = $1 AND submission_id = $2`, tenantID, in.SubmissionID).Scan(&same); err != nil {
+		return nil, err
+	}
+	if same > 0 {
+		return nil, errDuplicateSubmission
+	}
+	existing, err := scanApplication(tx.QueryRowContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.position_id = $2 AND a.candidate_id = $3`,
+		tenantID, app.Position.ID, app.Candidate.ID))
+	if err != nil {
+		return nil, fmt.Errorf("read the earlier application: %w", err)
+	}
+	existing.Candidate = app.Candidate
+	*app = *existing
+	id := tenant.NewID()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO application_submissions (tenant_id, id, application_id, candidate_id, form_id, source, cover_letter, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tenantID, id, app.ID, app.Candidate.ID, in.SubmissionID, in.Source, in.CoverLetter, now); err != nil {
+		if errors.Is(db.MapError(err), db.ErrUniqueViolation) {
+			return nil, errDuplicateSubmission
+		}
+		return nil, fmt.Errorf("insert submission: %w", err)
+	}
+	return id, s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ApplicationResubmitted, Actor: by, Objects: objects(),
+		Details: map[string]string{"via": string(ViaCareerPage)}})
+}
+
+// propose keeps what a submission said of a known candidate that differs
+// from what is stored (the name; the phone when one was given) as a
+// proposed change on the card of its application. Nothing is applied
+// until a colleague accepts it (ResolveProposal).
+func (s *Service) propose(ctx context.Context, tx *sql.Tx, app *Application, given CandidateInput, by audit.Actor, now time.Time) error {
+	stored := app.Candidate
+	var name, phone string
+	var changed []string
+	if given.Name != stored.Name {
+		name = given.Name
+		changed = append(changed, "name")
+	}
+	if given.Phone != "" && given.Phone != stored.Phone {
+		phone = given.Phone
+		changed = append(changed, "phone")
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO candidate_proposals (tenant_id, id, candidate_id, application_id, name, phone, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, app.TenantID, tenant.NewID(), stored.ID, app.ID, name, phone, now); err != nil {
+		return fmt.Errorf("propose change: %w", err)
+	}
+	return s.audit.Record(ctx, tx, audit.Event{TenantID: app.TenantID, Action: audit.CandidateChangeProposed, Actor: by,
+		Objects: []audit.Ref{{Kind: "application", ID: app.ID}, {Kind: "candidate", ID: stored.ID}},
+		Details: map[string]string{"fields": strings.Join(changed, ",")}})
+}
+
+// requestConsent handles the talent-pool box of a submission. Ticked: a
+// pending consent whose single-use link (returned; its hash is stored)
+// goes into the confirmation email; the consent log receives it only when
+// the link is followed. Not ticked: the refusal is recorded for a new
+// candidate, while a known candidate's earlier choices stand, since an
+// anonymous form may not withdraw what they gave either.
+func (s *Service) requestConsent(ctx context.Context, tx *sql.Tx, app *Application, known, ticked bool, lang string, by audit.Actor, now time.Time) (string, error) {
+	tenantID, candidateID := app.TenantID, app.Candidate.ID
+	if !ticked {
+		if known {
+			return "", nil
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO consents (tenant_id, id, candidate_id, purpose, granted, text_version, language, created_at)
+			VALUES ($1, $2, $3, 'talent_pool', $4, $5, $6, $7)`, tenantID, tenant.NewID(), candidateID, false, TalentPoolConsentVersion, lang, now); err != nil {
+			return "", fmt.Errorf("record consent: %w", err)
+		}
+		return "", s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ConsentRecorded, Actor: by,
+			Objects: []audit.Ref{{Kind: "candidate", ID: candidateID}},
+			Details: map[string]string{"purpose": "talent_pool", "granted": "false", "text_version": TalentPoolConsentVersion, "via": "career_page"}})
+	}
+	// Links nobody followed in time go.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM consent_confirmations WHERE tenant_id = $1 AND expires_at <= $2`, tenantID, now); err != nil {
+		return "", fmt.Errorf("remove expired consent links: %w", err)
+	}
+	token, hash := newToken()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO consent_confirmations (tenant_id, id, candidate_id, application_id, purpose, text_version, language, token_hash, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, 'talent_pool', $5, $6, $7, $8, $9)`, tenantID, tenant.NewID(), candidateID, app.ID, TalentPoolConsentVersion, lang, hash, now, now.Add(ConsentValidity)); err != nil {
+		return "", fmt.Errorf("request consent: %w", err)
+	}
+	return token, s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ConsentRequested, Actor: by,
+		Objects: []audit.Ref{{Kind: "candidate", ID: candidateID}, {Kind: "application", ID: app.ID}},
+		Details: map[string]string{"purpose": "talent_pool", "text_version": TalentPoolConsentVersion}})
+}
+
+// acknowledge queues the confirmation email of a submission to the
+// candidate's address, with the consent link when one was asked for. The
+// communication history keeps the email without the link: a colleague who
+// reads the card cannot confirm in the candidate's place.
+func (s *Service) acknowledge(ctx context.Context, tx *sql.Tx, app *Application, lang, company, consentToken string) error {
+	tpl, err := s.template(ctx, tx, app.TenantID, TemplateAcknowledgement, lang)
+	if err != nil {
+		return err
+	}
+	vars := map[string]string{"name": app.Candidate.Name, "position": app.Position.Title, "company": company}
+	subject, body := render(tpl.Subject, TemplateAcknowledgement, vars), render(tpl.Body, TemplateAcknowledgement, vars)
+	sent, kept := body, body
+	if consentToken != "" {
+		days := int(ConsentValidity / (24 * time.Hour))
+		sent += "\n\n" + s.career.I18n.T(lang, "career.email.consent", "company", company, "days", days, "url", s.baseURL()+"/consent/"+consentToken)
+		kept += "\n\n" + s.career.I18n.T(lang, "career.email.consent_kept", "company", company, "days", days)
+	}
+	queueID, err := s.career.Queue.EnqueueID(ctx, tx, app.TenantID, notify.Message{To: []string{app.Candidate.Email}, Subject: subject, Text: sent,
+		Headers: map[string]string{"Auto-Submitted": "auto-generated"}})
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO messages (tenant_id, id, application_id, kind, subject, body, queue_id, status, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8)`, app.TenantID, tenant.NewID(), app.ID, TemplateAcknowledgement, subject, kept, queueID, now); err != nil {
+		return fmt.Errorf("keep message: %w", err)
+	}
+	return nil
+}
+
+// PendingConsent is a consent given on the career page, as the page of its
+// confirmation link shows it.
+type PendingConsent struct {
+	Company     string
+	Language    string
+	TextVersion string
+}
+
+// ConsentToConfirm returns the pending consent of a confirmation link, or
+// ErrNotFound when the link is unknown, used or expired.
+func (s *Service) ConsentToConfirm(ctx context.Context, token string) (*PendingConsent, error) {
+	p, _, err := s.pendingConsent(ctx, token)
+	return p, err
+}
+
+// pendingConsent finds the consent of a link by its secret's hash; the
+// link names no company, so the lookup is the installation's.
+func (s *Service) pendingConsent(ctx context.Context, token string) (*PendingConsent, string, error) {
+	if token == "" || len(token) > 100 {
+		return nil, "", ErrNotFound
+	}
+	p := &PendingConsent{}
+	var tenantID, companyLang string
+	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT c.tenant_id, t.name, c.language, t.default_language, c.text_version FROM consent_confirmations c
+			JOIN tenants t ON t.id = c.tenant_id WHERE c.token_hash = $1 AND c.expires_at > $2`, hashToken(token), s.now()).
+			Scan(&tenantID, &p.Company, &p.Language, &companyLang, &p.TextVersion)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", ErrNotFound
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("read consent link: %w", err)
+	}
+	if s.career.I18n != nil {
+		p.Language = s.career.I18n.Pick(p.Language, "", companyLang)
+	}
+	return p, tenantID, nil
+}
+
+// ConfirmConsent records the consent of a confirmation link in the consent
+// log as granted, with the version of the text it was given to, and uses
+// the link up in the same transaction: of any number of confirmations at
+// once, one records the consent and the others find nothing (ErrNotFound).
+func (s *Service) ConfirmConsent(ctx context.Context, token string) (*PendingConsent, error) {
+	p, tenantID, err := s.pendingConsent(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
+		now := s.now().UTC()
+		var candidateID, applicationID, purpose, version, lang string
+		err := tx.QueryRowContext(ctx, `DELETE FROM consent_confirmations WHERE tenant_id = $1 AND token_hash = $2 AND expires_at > $3
+			RETURNING candidate_id, application_id, purpose, text_version, language`, tenantID, hashToken(token), now).
+			Scan(&candidateID, &applicationID, &purpose, &version, &lang)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound // confirmed meanwhile, or expired
+		}
+		if err != nil {
+			return fmt.Errorf("use consent link: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO consents (tenant_id, id, candidate_id, purpose, granted, text_version, language, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tenantID, tenant.NewID(), candidateID, purpose, true, version, lang, now); err != nil {
+			return fmt.Errorf("record consent: %w", err)
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ConsentRecorded, Actor: audit.Actor{Kind: audit.ActorCandidate, ID: candidateID},
+			Objects: []audit.Ref{{Kind: "candidate", ID: candidateID}, {Kind: "application", ID: applicationID}},
+			Details: map[string]string{"purpose": purpose, "granted": "true", "text_version": version, "via": "email_link"}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 var errDuplicateSubmission = errors.New("duplicate submission")
 
+// bySubmission finds what a form's one-time id made: an application, or a
+// submission kept beside one (its application).
 func (s *Service) bySubmission(ctx context.Context, tenantID, submissionID string) (*Application, error) {
 	var app *Application
-	err := s.db.ReadTx(db.WithTenant(ctx, tenantID), func(tx *sql.Tx) (err error) {
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) (err error) {
 		app, err = scanApplication(tx.QueryRowContext(ctx, selectApplication+` WHERE a.tenant_id = $1 AND a.submission_id = $2`, tenantID, submissionID))
+		if errors.Is(err, sql.ErrNoRows) {
+			app, err = scanApplication(tx.QueryRowContext(ctx, selectApplication+` JOIN application_submissions s ON s.tenant_id = a.tenant_id AND s.application_id = a.id
+				WHERE a.tenant_id = $1 AND s.form_id = $2`, tenantID, submissionID))
+		}
 		return err
 	})
+
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -405,6 +620,9 @@ type Document struct {
 	CreatedAt time.Time
 	key       []byte
 	candidate string
+	// submission is the later submission the document came with ("" for
+	// the application's own).
+	submission string
 }
 
 // Documents lists the documents of an application the actor may see.
@@ -422,10 +640,15 @@ func (s *Service) Documents(ctx context.Context, a access.Actor, applicationID s
 	return docs, nil
 }
 
-// listDocuments reads an application's documents, the CV first.
+// listDocuments reads an application's own documents, the CV first; the
+// documents of later submissions kept beside it are not among them.
 func listDocuments(ctx context.Context, q querier, tenantID, applicationID string) ([]Document, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, kind, file_name, file_type, size, created_at FROM documents
-		WHERE tenant_id = $1 AND application_id = $2 ORDER BY kind DESC, created_at, id`, tenantID, applicationID)
+	return queryDocuments(ctx, q, `SELECT id, kind, file_name, file_type, size, created_at, '' FROM documents
+		WHERE tenant_id = $1 AND application_id = $2 AND submission_id IS NULL ORDER BY kind DESC, created_at, id`, tenantID, applicationID)
+}
+
+func queryDocuments(ctx context.Context, q querier, query string, args ...any) ([]Document, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list documents: %w", err)
 	}
@@ -434,13 +657,64 @@ func listDocuments(ctx context.Context, q querier, tenantID, applicationID strin
 	for rows.Next() {
 		var d Document
 		var t string
-		if err := rows.Scan(&d.ID, &d.Kind, &d.FileName, &t, &d.Size, &d.CreatedAt); err != nil {
+		if err := rows.Scan(&d.ID, &d.Kind, &d.FileName, &t, &d.Size, &d.CreatedAt, &d.submission); err != nil {
 			return nil, err
 		}
 		d.Type, d.CreatedAt = filetype.Type(t), d.CreatedAt.UTC()
 		docs = append(docs, d)
 	}
 	return docs, rows.Err()
+}
+
+// Resubmission is a later submission through the career page to a
+// position the candidate had applied to: kept beside the application,
+// its documents apart from the application's own.
+type Resubmission struct {
+	ID          string
+	Source      string
+	CoverLetter string
+	CreatedAt   time.Time
+	Documents   []Document
+}
+
+// MaxResubmissions is how many later submissions a card shows, newest first.
+const MaxResubmissions = 20
+
+// listResubmissions reads the later submissions kept beside an application
+// with their documents, newest first.
+func listResubmissions(ctx context.Context, q querier, tenantID, applicationID string) ([]Resubmission, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, source, cover_letter, created_at FROM application_submissions
+		WHERE tenant_id = $1 AND application_id = $2 ORDER BY created_at DESC, id DESC LIMIT `+strconv.Itoa(MaxResubmissions), tenantID, applicationID)
+	if err != nil {
+		return nil, fmt.Errorf("list submissions: %w", err)
+	}
+	var out []Resubmission
+	for rows.Next() {
+		var r Resubmission
+		if err := rows.Scan(&r.ID, &r.Source, &r.CoverLetter, &r.CreatedAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		r.CreatedAt = r.CreatedAt.UTC()
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	docs, err := queryDocuments(ctx, q, `SELECT id, kind, file_name, file_type, size, created_at, submission_id FROM documents
+		WHERE tenant_id = $1 AND application_id = $2 AND submission_id IS NOT NULL ORDER BY kind DESC, created_at, id`, tenantID, applicationID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		for _, d := range docs {
+			if d.submission == out[i].ID {
+				out[i].Documents = append(out[i].Documents, d)
+			}
+		}
+	}
+	return out, nil
 }
 
 // OpenDocument returns a document the actor may see, and a reader of its
@@ -472,11 +746,12 @@ func (s *Service) OpenDocument(ctx context.Context, a access.Actor, id string) (
 	if err != nil {
 		return nil, nil, s.finish(ctx, a, err)
 	}
-	err = s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "document", ID: id}, {Kind: "candidate", ID: d.candidate}},
 			Details: map[string]string{"permission": access.ViewApplications.Name(), "decision": access.Allow.String()}})
 	})
+
 	if err != nil {
 		return nil, nil, err
 	}
@@ -491,7 +766,6 @@ func (s *Service) OpenDocument(ctx context.Context, a access.Actor, id string) (
 // current primary data key (after keys.Rotate), in batches; the stored
 // files are not touched. It returns how many keys it re-wrapped.
 func (s *Service) RewrapDocuments(ctx context.Context, tenantID string) (int, error) {
-	ctx = db.WithTenant(ctx, tenantID)
 	n, after := 0, ""
 	for {
 		type doc struct {
@@ -499,7 +773,7 @@ func (s *Service) RewrapDocuments(ctx context.Context, tenantID string) (int, er
 			key []byte
 		}
 		var batch []doc
-		err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+		err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
 			rows, err := tx.QueryContext(ctx, `SELECT id, object_key FROM documents WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT 200`, tenantID, after)
 			if err != nil {
 				return err
@@ -520,7 +794,7 @@ func (s *Service) RewrapDocuments(ctx context.Context, tenantID string) (int, er
 		if len(batch) == 0 {
 			return n, nil
 		}
-		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		err = s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 			for _, d := range batch {
 				key, err := s.career.Blobs.Rewrap(ctx, tenantID, d.id, d.key)
 				if err != nil {

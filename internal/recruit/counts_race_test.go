@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/kandidat/kandidat/internal/access"
-	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/recruit"
 )
 
@@ -42,12 +41,13 @@ func countsOf(t *testing.T, e *env) (counters, actual map[countKey]int) {
 		}
 		return rows.Err()
 	}
-	err := e.db.ReadTx(db.WithTenant(context.Background(), e.tenantID), func(tx *sql.Tx) error {
+	err := e.db.ReadTx(context.Background(), e.tenantID, func(tx *sql.Tx) error {
 		if err := read(tx, `SELECT position_id, stage_id, n FROM application_counts WHERE tenant_id = $1`, counters); err != nil {
 			return err
 		}
 		return read(tx, `SELECT position_id, stage_id, count(*) FROM applications WHERE tenant_id = $1 GROUP BY position_id, stage_id`, actual)
 	})
+
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestApplicationCountsUnderConcurrency(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	hr := e.users[access.HRManager]
-	tctx := db.WithTenant(ctx, e.tenantID)
+	tctx := ctx
 
 	// Three positions, few stages: the counters are hot. The second
 	// position has two interview stages, so that moves within one kind
@@ -204,7 +204,7 @@ func TestApplicationCountsUnderConcurrency(t *testing.T) {
 						continue
 					}
 					target = a.id
-					err = e.db.InTx(tctx, func(tx *sql.Tx) error {
+					err = e.db.InTx(tctx, e.tenantID, func(tx *sql.Tx) error {
 						_, err := tx.ExecContext(ctx, `DELETE FROM applications WHERE tenant_id = $1 AND id = $2`, e.tenantID, a.id)
 						return err
 					})
@@ -215,7 +215,7 @@ func TestApplicationCountsUnderConcurrency(t *testing.T) {
 					}
 					target = a.candidate
 					// Every candidate here has one application: the cascade deletes it.
-					err = e.db.InTx(tctx, func(tx *sql.Tx) error {
+					err = e.db.InTx(tctx, e.tenantID, func(tx *sql.Tx) error {
 						_, err := tx.ExecContext(ctx, `DELETE FROM candidates WHERE tenant_id = $1 AND id = $2`, e.tenantID, a.candidate)
 						return err
 					})
@@ -227,7 +227,7 @@ func TestApplicationCountsUnderConcurrency(t *testing.T) {
 					target = a.id
 					to := positions[r.IntN(len(positions))]
 					// The application keeps its kind of stage, at the new position's first stage of that kind.
-					err = e.db.InTx(tctx, func(tx *sql.Tx) error {
+					err = e.db.InTx(tctx, e.tenantID, func(tx *sql.Tx) error {
 						_, err := tx.ExecContext(ctx, `UPDATE applications SET position_id = $3,
 							stage_id = (SELECT s.id FROM position_stages s WHERE s.tenant_id = $1 AND s.position_id = $3 AND s.kind = applications.stage ORDER BY s.ord, s.id LIMIT 1)
 							WHERE tenant_id = $1 AND id = $2`, e.tenantID, a.id, to)
@@ -272,7 +272,7 @@ func TestApplicationCountsUnderConcurrency(t *testing.T) {
 	total := checkCounts(t, e)
 	// The position page and the list's total read the counters.
 	var direct int
-	if err := e.db.ReadTx(tctx, func(tx *sql.Tx) error {
+	if err := e.db.ReadTx(tctx, e.tenantID, func(tx *sql.Tx) error {
 		return tx.QueryRow(`SELECT count(*) FROM applications WHERE tenant_id = $1`, e.tenantID).Scan(&direct)
 	}); err != nil {
 		t.Fatal(err)
@@ -290,7 +290,7 @@ func TestApplicationCountsUnderConcurrency(t *testing.T) {
 			t.Fatal(err)
 		}
 		kinds, byStage := map[access.StageKind]int{}, map[string]int{}
-		err = e.db.ReadTx(tctx, func(tx *sql.Tx) error {
+		err = e.db.ReadTx(tctx, e.tenantID, func(tx *sql.Tx) error {
 			rows, err := tx.Query(`SELECT stage, stage_id FROM applications WHERE tenant_id = $1 AND position_id = $2`, e.tenantID, id)
 			if err != nil {
 				return err

@@ -68,7 +68,7 @@ func (s *Service) ImportPositions(ctx context.Context, tenantID string, ps []Imp
 			ps[i].ID = tenant.NewID()
 		}
 	}
-	return s.db.InTx(db.WithTenant(ctx, tenantID), func(tx *sql.Tx) error {
+	return s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 		st, rec := newTxStmts(tx), s.audit.Batch(tx)
 		defer st.close()
 		for _, p := range ps {
@@ -117,6 +117,7 @@ func (s *Service) ImportPositions(ctx context.Context, tenantID string, ps []Imp
 		}
 		return nil
 	})
+
 }
 
 // ImportApplication is one application with everything that happened to it.
@@ -215,7 +216,7 @@ func (s *Service) ImportApplications(ctx context.Context, tenantID string, apps 
 			docs[i] = append(docs[i], stored{id: d.ID, typ: string(t), name: cleanFileName(d.Name, t), kind: d.Kind, size: obj.Size, key: obj.Key})
 		}
 	}
-	err := s.db.InTx(db.WithTenant(ctx, tenantID), func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 		st, rec := newTxStmts(tx), s.audit.Batch(tx)
 		defer st.close()
 		for i := range apps {
@@ -233,6 +234,7 @@ func (s *Service) ImportApplications(ctx context.Context, tenantID string, apps 
 		}
 		return nil
 	})
+
 	if err != nil {
 		cleanup()
 	}

@@ -155,7 +155,7 @@ func (s *Service) InviteInterview(ctx context.Context, a access.Actor, applicati
 	iv := &Interview{ID: tenant.NewID(), ApplicationID: applicationID, Start: start, Duration: time.Duration(in.Minutes) * time.Minute,
 		TimeZone: in.TimeZone, Location: in.Location, VideoLink: in.VideoLink, Note: in.Note, Status: InterviewInvited,
 		Participants: in.Participants, CreatedBy: a.UserID}
-	err = s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		app, err := s.authorizeApplication(ctx, tx, a, access.InviteInterview, applicationID)
 		if err != nil {
 			return err
@@ -195,7 +195,7 @@ func (s *Service) InviteInterview(ctx context.Context, a access.Actor, applicati
 		if in.VideoLink != "" {
 			place = strings.TrimSpace(place + " " + in.VideoLink)
 		}
-		link := s.career.BaseURL + "/interview/" + token
+		link := s.baseURL() + "/interview/" + token
 		ics := Event{UID: iv.ID + "@kandidat", Start: start, End: start.Add(iv.Duration), Stamp: now,
 			Summary:  app.Position.Title + " – " + company,
 			Location: in.Location, URL: in.VideoLink, Description: in.Note, Attendee: app.Candidate.Email}
@@ -209,6 +209,7 @@ func (s *Service) InviteInterview(ctx context.Context, a access.Actor, applicati
 			Objects: []audit.Ref{{Kind: "interview", ID: iv.ID}, {Kind: "application", ID: applicationID}, {Kind: "candidate", ID: app.Candidate.ID}},
 			Details: map[string]string{"minutes": fmt.Sprint(in.Minutes), "participants": fmt.Sprint(len(in.Participants))}})
 	})
+
 	if err != nil {
 		return nil, s.finish(ctx, a, err)
 	}
@@ -360,7 +361,8 @@ func (s *Service) interviewByToken(ctx context.Context, q querier, token string)
 // InterviewByToken returns the interview of a candidate's link.
 func (s *Service) InterviewByToken(ctx context.Context, token string) (*PublicInterview, error) {
 	var iv *PublicInterview
-	err := s.db.ReadTx(ctx, func(tx *sql.Tx) (err error) {
+	// The link names no company: found by the installation.
+	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) (err error) {
 		iv, _, err = s.interviewByToken(ctx, tx, token)
 		return err
 	})
@@ -381,7 +383,9 @@ func (s *Service) RespondToInterview(ctx context.Context, token, answer, note st
 		return nil, &ValidationError{Fields: map[string]string{"note": "error.interview_note"}}
 	}
 	var iv *PublicInterview
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	// The link names no company: the transaction is the installation's, and
+	// every statement filters by the company the link belongs to.
+	err := s.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		var tenantID string
 		var err error
 		iv, tenantID, err = s.interviewByToken(ctx, tx, token)
@@ -416,7 +420,7 @@ func (s *Service) RespondToInterview(ctx context.Context, token, answer, note st
 			To:      []string{email},
 			Subject: s.career.I18n.T(lang, "interview.answer.subject", "position", iv.PositionTitle),
 			Text: s.career.I18n.T(lang, "interview.answer.body", "position", iv.PositionTitle, "answer", s.career.I18n.T(lang, "interview.status."+answer),
-				"when", iv.Start.Format("2006-01-02 15:04")+" ("+iv.TimeZone+")", "url", s.career.BaseURL+"/applications/"+iv.ApplicationID),
+				"when", iv.Start.Format("2006-01-02 15:04")+" ("+iv.TimeZone+")", "url", s.baseURL()+"/applications/"+iv.ApplicationID),
 			Headers: map[string]string{"Auto-Submitted": "auto-generated"},
 		})
 	})
@@ -436,7 +440,7 @@ func (s *Service) SendInterviewReminders(ctx context.Context) (int, error) {
 		start                                                                            time.Time
 	}
 	var list []due
-	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error { // every company's
 		rows, err := tx.QueryContext(ctx, `SELECT i.tenant_id, i.id, c.email, c.name, p.title, t.name, p.language, t.default_language, i.time_zone,
 			i.location, i.video_link, i.starts_at
 			FROM interviews i JOIN applications a ON a.tenant_id = i.tenant_id AND a.id = i.application_id
@@ -467,13 +471,13 @@ func (s *Service) SendInterviewReminders(ctx context.Context) (int, error) {
 			loc = time.UTC
 		}
 		lang := s.career.I18n.Pick(d.lang, "", d.companyLang)
-		err = s.db.InTx(db.WithTenant(ctx, d.tenantID), func(tx *sql.Tx) error {
+		err = s.db.InTx(ctx, d.tenantID, func(tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx, `UPDATE interviews SET reminded_at = $3 WHERE tenant_id = $1 AND id = $2 AND reminded_at IS NULL`, d.tenantID, d.id, now)
 			if err != nil {
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
-				return nil // another instance reminded it
+				return nil
 			}
 			return s.career.Queue.Enqueue(ctx, tx, d.tenantID, notify.Message{
 				To:      []string{d.email},
@@ -482,6 +486,7 @@ func (s *Service) SendInterviewReminders(ctx context.Context) (int, error) {
 					"when", d.start.In(loc).Format("2006-01-02 15:04")+" ("+d.tz+")", "place", strings.TrimSpace(d.location+" "+d.link)),
 			})
 		})
+
 		if err != nil {
 			return 0, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -71,6 +72,9 @@ func TestInterviewInvitationAnswerAndReminder(t *testing.T) {
 	if _, err := e.svc.InviteInterview(ctx, e.users[access.Recruiter], app.ID, in); !errors.Is(err, recruit.ErrForbidden) {
 		t.Fatalf("pool recruiter invites: %v", err)
 	}
+	// With no --base-url, serve gives every service the address it derived
+	// from its listener: the link in the email is absolute.
+	e.svc.SetBaseURL("http://127.0.0.1:8080/")
 	// The line manager of the shared position may.
 	iv, err := e.svc.InviteInterview(ctx, lm, app.ID, in)
 	if err != nil {
@@ -90,7 +94,7 @@ func TestInterviewInvitationAnswerAndReminder(t *testing.T) {
 			t.Errorf("calendar file lacks %q:\n%s", want, ics)
 		}
 	}
-	link := regexp.MustCompile(`/interview/([A-Za-z0-9_-]{43})`).FindStringSubmatch(msgs[0].Text)
+	link := regexp.MustCompile(`http://127\.0\.0\.1:8080/interview/([A-Za-z0-9_-]{43})`).FindStringSubmatch(msgs[0].Text)
 	if link == nil || !strings.Contains(msgs[0].Text, "2031-05-12 14:30 (Europe/Stockholm)") {
 		t.Fatalf("email text:\n%s", msgs[0].Text)
 	}
@@ -216,9 +220,14 @@ func TestCardRatingsLabelsNotesAndHistory(t *testing.T) {
 		actions = append(actions, string(r.Action))
 	}
 	got := strings.Join(actions, " ")
-	for _, want := range []string{"application.stage_changed", "application.labeled", "application.rated", "application.created"} {
+	for _, want := range []string{"application.stage_changed", "application.labeled", "application.rated", "application.created", "application.note_added"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("history lacks %s: %s", want, got)
+		}
+	}
+	for _, r := range ownerCard.History { // a private note is audited, its text never
+		if strings.Contains(fmt.Sprint(r.Details), "Ada") {
+			t.Errorf("a record carries the note's text: %+v", r)
 		}
 	}
 	if a, _ := e.svc.Application(ctx, owner, app.ID); a.RejectionReason != "position_filled" {

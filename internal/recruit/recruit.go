@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -131,6 +132,7 @@ type Service struct {
 	credits *credit.Service
 	tenants *tenant.Service
 	career  CareerOptions
+	base    atomic.Value // string: the derived base URL (SetBaseURL)
 	now     func() time.Time
 	totals  totalCache
 }
@@ -165,7 +167,7 @@ func (s *Service) finish(ctx context.Context, a access.Actor, err error) error {
 	if d.decision == access.Forbidden {
 		out = ErrForbidden
 	}
-	if rerr := s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	if rerr := s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{d.object}, Details: map[string]string{"permission": d.perm.Name(), "decision": d.decision.String()}})
 	}); rerr != nil {
@@ -245,7 +247,7 @@ func (s *Service) CreatePosition(ctx context.Context, a access.Actor, in Positio
 	now := s.now().UTC()
 	p := &Position{TenantID: a.TenantID, ID: tenant.NewID(), Title: in.Title, Department: in.Department, Location: in.Location,
 		Language: in.Language, Description: in.Description, EmploymentType: in.EmploymentType, Status: Draft, OwnerID: a.UserID, CreatedAt: now, Counts: map[access.StageKind]int{}}
-	err := s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO positions (tenant_id, id, title, department, location, language, description, employment_type, status, owner_id, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`, p.TenantID, p.ID, p.Title, p.Department, p.Location, p.Language, p.Description, p.EmploymentType, p.Status, p.OwnerID, now); err != nil {
 			return fmt.Errorf("insert position: %w", err)
@@ -256,6 +258,7 @@ func (s *Service) CreatePosition(ctx context.Context, a access.Actor, in Positio
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionCreated, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "position", ID: p.ID}}})
 	})
+
 	if err != nil {
 		return nil, err
 	}
@@ -541,7 +544,7 @@ func (s *Service) EditPosition(ctx context.Context, a access.Actor, id string, i
 	if err := in.validate(); err != nil {
 		return err
 	}
-	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		if _, err := s.authorizePosition(ctx, tx, a, access.EditPositions, id); err != nil {
 			return err
 		}
@@ -562,7 +565,7 @@ func (s *Service) SharePosition(ctx context.Context, a access.Actor, id string, 
 	if len(members) > 100 {
 		return &ValidationError{Fields: map[string]string{"members": "error.members"}}
 	}
-	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		if _, err := s.authorizePosition(ctx, tx, a, access.EditPositions, id); err != nil {
 			return err
 		}
@@ -611,34 +614,37 @@ func (s *Service) Publish(ctx context.Context, a access.Actor, id string) (*Publ
 		return nil, err
 	}
 	var pub Publication
-	err = s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
-		p, err := s.authorizePosition(ctx, tx, a, access.PublishPositions, id)
-		if err != nil {
+	err = s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
+		if _, err := s.authorizePosition(ctx, tx, a, access.PublishPositions, id); err != nil {
 			return err
 		}
-		if p.Status == Published || p.Status == Archived {
+
+		var status string
+		var first bool
+		if err := tx.QueryRowContext(ctx, `UPDATE positions SET updated_at = updated_at WHERE tenant_id = $1 AND id = $2
+			RETURNING status, first_published_at IS NULL`, a.TenantID, id).Scan(&status, &first); err != nil {
+			return fmt.Errorf("lock position: %w", err)
+		}
+		if status == Published || status == Archived {
 			return ErrState
 		}
 		now := s.now().UTC()
-		first := p.FirstPublishedAt == nil
 		if first {
-			// One company's publications are decided one at a time.
+
 			if err := s.credits.Lock(ctx, tx, a.TenantID); err != nil {
 				return err
 			}
-			month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-			var used int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM positions WHERE tenant_id = $1 AND first_published_at >= $2`, a.TenantID, month).Scan(&used); err != nil {
+			price, freeLeft, err := publicationPrice(ctx, tx, t, true, now)
+			if err != nil {
 				return err
 			}
-			free := t.Settings.FreePublicationsPerMonth()
-			if used >= free && t.Settings.PublicationCredits() > 0 {
-				pub.Credits = t.Settings.PublicationCredits()
+			if price > 0 {
+				pub.Credits = price
 				if _, err := s.credits.SpendTx(ctx, tx, a, int64(pub.Credits), credit.ReasonPublication, audit.Ref{Kind: "position", ID: id}); err != nil {
 					return err
 				}
 			}
-			pub.FreeLeft = max(0, free-used-1)
+			pub.FreeLeft = max(0, freeLeft-1)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE positions SET status = $3, published_at = $4, first_published_at = COALESCE(first_published_at, $4), updated_at = $4
 			WHERE tenant_id = $1 AND id = $2`, a.TenantID, id, Published, now); err != nil {
@@ -647,6 +653,7 @@ func (s *Service) Publish(ctx context.Context, a access.Actor, id string) (*Publ
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionPublished, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "position", ID: id}}, Details: map[string]string{"credits": fmt.Sprint(pub.Credits), "first": fmt.Sprint(first)}})
 	})
+
 	if err != nil {
 		return nil, s.finish(ctx, a, err)
 	}
@@ -655,7 +662,7 @@ func (s *Service) Publish(ctx context.Context, a access.Actor, id string) (*Publ
 
 // Close takes a published position off the career page.
 func (s *Service) Close(ctx context.Context, a access.Actor, id string) error {
-	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		p, err := s.authorizePosition(ctx, tx, a, access.PublishPositions, id)
 		if err != nil {
 			return err
@@ -675,7 +682,7 @@ func (s *Service) Close(ctx context.Context, a access.Actor, id string) error {
 // Archive puts a draft or closed position away: it can no longer be
 // published, and its candidates stay until the privacy rules erase them.
 func (s *Service) Archive(ctx context.Context, a access.Actor, id string) error {
-	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		p, err := s.authorizePosition(ctx, tx, a, access.PublishPositions, id)
 		if err != nil {
 			return err
@@ -739,7 +746,11 @@ const (
 // actor's behalf (the career page arrives with the recruitment module). A
 // candidate is one per normalised email and company: a second application
 // of the same person joins the existing candidate; applying twice to the
-// same position returns the existing application.
+// same position returns the existing application. A known address whose
+// candidate the actor may not see (none of their applications is visible
+// to them, e.g. on a colleague's confidential position) is refused with
+// "error.email_known" on the email field and nothing else: the stored
+// name and phone stay hidden.
 func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID string, in CandidateInput, stage access.StageKind, via Via) (*Application, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
@@ -748,7 +759,7 @@ func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID s
 		return nil, &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
 	}
 	var app *Application
-	err := s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		p, err := s.authorizePosition(ctx, tx, a, access.AddCandidates, positionID)
 		if err != nil {
 			return err
@@ -761,6 +772,15 @@ func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID s
 				c.TenantID, c.ID, c.Name, c.Email, c.Phone, now)
 			if err == nil {
 				err = writeTerms(ctx, tx, c.TenantID, c.ID, c.Name, c.Email, false)
+			}
+		} else if err == nil {
+
+			seen, serr := otherApplications(ctx, tx, a, &Application{Candidate: c})
+			if serr != nil {
+				return serr
+			}
+			if len(seen) == 0 {
+				return &denied{perm: access.ViewApplications, decision: access.Hidden, object: audit.Ref{Kind: "candidate", ID: c.ID}}
 			}
 		}
 		if err != nil {
@@ -789,6 +809,16 @@ func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID s
 			Objects: []audit.Ref{{Kind: "application", ID: app.ID}, {Kind: "candidate", ID: c.ID}, {Kind: "position", ID: p.ID}},
 			Details: map[string]string{"via": string(via), "stage": string(stage)}})
 	})
+
+	var d *denied
+	if errors.As(err, &d) && d.object.Kind == "candidate" {
+		// The security log keeps the attempt; the user learns that the
+		// address is known, and nothing of what is stored with it.
+		if err := s.finish(ctx, a, err); !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		return nil, &ValidationError{Fields: map[string]string{"email": "error.email_known"}}
+	}
 	if err != nil {
 		return nil, s.finish(ctx, a, err)
 	}
@@ -851,11 +881,12 @@ func (s *Service) Application(ctx context.Context, a access.Actor, id string) (*
 	if err != nil {
 		return nil, s.finish(ctx, a, err)
 	}
-	err = s.db.InTxNoFlush(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	err = s.db.InTxNoFlush(ctx, a.TenantID, func(tx *sql.Tx) error {
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "application", ID: id}, {Kind: "candidate", ID: app.Candidate.ID}},
 			Details: map[string]string{"permission": access.ViewApplications.Name(), "decision": access.Allow.String()}})
 	})
+
 	if err != nil {
 		return nil, err
 	}
@@ -991,7 +1022,7 @@ func (s *Service) MoveToStage(ctx context.Context, a access.Actor, id, stageID, 
 }
 
 func (s *Service) move(ctx context.Context, a access.Actor, id string, kind access.StageKind, stageID, reason string, notify bool) error {
-	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		app, err := s.authorizeApplication(ctx, tx, a, access.MoveStage, id)
 		if err != nil {
 			return err
@@ -1055,7 +1086,7 @@ func (s *Service) AddComment(ctx context.Context, a access.Actor, id, body strin
 		return nil, &ValidationError{Fields: map[string]string{"body": "error.comment"}}
 	}
 	c := &Comment{ID: tenant.NewID(), AuthorID: a.UserID, Body: body, CreatedAt: s.now().UTC()}
-	err := s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		app, err := s.authorizeApplication(ctx, tx, a, access.Comment, id)
 		if err != nil {
 			return err
@@ -1067,6 +1098,7 @@ func (s *Service) AddComment(ctx context.Context, a access.Actor, id, body strin
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationCommented, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "application", ID: id}, {Kind: "candidate", ID: app.Candidate.ID}, {Kind: "comment", ID: c.ID}}})
 	})
+
 	if err != nil {
 		return nil, s.finish(ctx, a, err)
 	}
@@ -1105,7 +1137,7 @@ func listComments(ctx context.Context, q querier, tenantID, id string) ([]Commen
 // so that PostgreSQL's row-level security applies to every read of
 // candidate data as well.
 func (s *Service) read(ctx context.Context, a access.Actor, fn func(q querier) error) error {
-	return s.db.ReadTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error { return fn(tx) })
+	return s.db.ReadTx(ctx, a.TenantID, func(tx *sql.Tx) error { return fn(tx) })
 }
 
 // Position returns a position the actor may see, with its counts per stage.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -158,7 +157,7 @@ func (s *Service) SetStages(ctx context.Context, a access.Actor, positionID stri
 			return &ValidationError{Fields: map[string]string{"stages": "error.stages"}}
 		}
 	}
-	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		if _, err := s.authorizePosition(ctx, tx, a, access.EditPositions, positionID); err != nil {
 			return err
 		}
@@ -181,7 +180,7 @@ func (s *Service) SetStages(ctx context.Context, a access.Actor, positionID stri
 				return &ValidationError{Fields: map[string]string{"stages": "error.stages"}}
 			}
 			kept[e.ID] = true
-			// An existing stage keeps its kind: its applications' rules depend on it.
+
 			if _, err := tx.ExecContext(ctx, `UPDATE position_stages SET name = $3, ord = $4 WHERE tenant_id = $1 AND id = $2`,
 				a.TenantID, e.ID, name, i+1); err != nil {
 				return err
@@ -202,7 +201,7 @@ func (s *Service) SetStages(ctx context.Context, a access.Actor, positionID stri
 				return err
 			}
 		}
-		// The kinds of kept stages are theirs: check the result again.
+
 		after, err := positionStages(ctx, tx, a.TenantID, positionID)
 		if err != nil {
 			return err
@@ -248,7 +247,7 @@ func (s *Service) SetStageTemplate(ctx context.Context, a access.Actor, in []Sta
 	if err != nil {
 		return err
 	}
-	return s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	return s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM stage_templates WHERE tenant_id = $1`, a.TenantID); err != nil {
 			return err
 		}
@@ -261,4 +260,5 @@ func (s *Service) SetStageTemplate(ctx context.Context, a access.Actor, in []Sta
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TenantSettingsChanged, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "tenant", ID: a.TenantID}}})
 	})
+
 }

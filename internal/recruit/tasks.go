@@ -9,7 +9,6 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -57,7 +56,7 @@ func (s *Service) AddTask(ctx context.Context, a access.Actor, applicationID str
 	if len(f) > 0 {
 		return &ValidationError{Fields: f}
 	}
-	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		app, err := s.authorizeApplication(ctx, tx, a, access.Comment, applicationID)
 		if err != nil {
 			return err
@@ -85,7 +84,7 @@ func (s *Service) SetTaskDone(ctx context.Context, a access.Actor, taskID string
 	if !tenant.ValidID(taskID) {
 		return ErrNotFound
 	}
-	return s.finish(ctx, a, s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		var applicationID string
 		err := tx.QueryRowContext(ctx, `SELECT application_id FROM tasks WHERE tenant_id = $1 AND id = $2`, a.TenantID, taskID).Scan(&applicationID)
 		if errors.Is(err, sql.ErrNoRows) {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -138,7 +137,7 @@ func (s *Service) SaveTemplate(ctx context.Context, a access.Actor, kind, lang, 
 	if len(f) > 0 {
 		return &ValidationError{Fields: f}
 	}
-	return s.db.InTx(db.WithTenant(ctx, a.TenantID), func(tx *sql.Tx) error {
+	return s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		var err error
 		if reset {
 			_, err = tx.ExecContext(ctx, `DELETE FROM email_templates WHERE tenant_id = $1 AND kind = $2 AND language = $3`, a.TenantID, kind, lang)
@@ -153,6 +152,7 @@ func (s *Service) SaveTemplate(ctx context.Context, a access.Actor, kind, lang, 
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TemplateChanged, Actor: audit.User(a.UserID),
 			Objects: []audit.Ref{{Kind: "tenant", ID: a.TenantID}}, Details: map[string]string{"kind": kind, "language": lang, "reset": fmt.Sprint(reset)}})
 	})
+
 }
 
 // Message is an email sent to an application's candidate, for the
@@ -198,10 +198,11 @@ func (s *Service) MessageDelivered(ctx context.Context, tenantID, queueID string
 	case dropped:
 		status = "failed"
 	}
-	return s.db.InTx(db.WithTenant(ctx, tenantID), func(tx *sql.Tx) error {
+	return s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE messages SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND queue_id = $2`, tenantID, queueID, status, s.now())
 		return err
 	})
+
 }
 
 // Messages lists the emails sent to an application's candidate, oldest first.

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/kandidat/kandidat/internal/db"
 )
 
 // The candidate list's name filter reads candidate_terms, a small inverted
@@ -104,7 +106,9 @@ func termRange(prefix string) (lo, hi string) {
 // forgets the task. It does nothing when there is nothing to do.
 func (s *Service) BackfillTerms(ctx context.Context) (int, error) {
 	var pending int
-	if err := s.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM pending_backfills WHERE name = 'candidate_terms'`).Scan(&pending); err != nil {
+	if err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM pending_backfills WHERE name = 'candidate_terms'`).Scan(&pending)
+	}); err != nil {
 		return 0, fmt.Errorf("pending backfills: %w", err)
 	}
 	if pending == 0 {
@@ -115,7 +119,7 @@ func (s *Service) BackfillTerms(ctx context.Context) (int, error) {
 	afterTenant, afterID := "", ""
 	for {
 		var batch []cand
-		err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		err := s.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error { // every company's candidates
 			rows, err := tx.QueryContext(ctx, `SELECT tenant_id, id, name, email FROM candidates WHERE (tenant_id, id) > ($1, $2) ORDER BY tenant_id, id LIMIT 1000`,
 				afterTenant, afterID)
 			if err != nil {

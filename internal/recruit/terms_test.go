@@ -62,13 +62,14 @@ func TestBackfillTerms(t *testing.T) {
 	ctx := context.Background()
 	p := e.position(t, access.Recruiter, "Welder")
 	app := e.apply(t, access.Recruiter, p.ID, "Jana Jarošová", "jana@example.org", access.StageNew)
-	err := e.db.InTx(db.WithTenant(ctx, e.tenantID), func(tx *sql.Tx) error {
+	err := e.db.InTx(ctx, e.tenantID, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM candidate_terms WHERE tenant_id = $1`, e.tenantID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO pending_backfills (name, created_at) VALUES ('candidate_terms', $1) ON CONFLICT DO NOTHING`, db.Now())
 		return err
 	})
+
 	if err != nil {
 		t.Fatal(err)
 	}

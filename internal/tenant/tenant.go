@@ -127,7 +127,7 @@ func (s *Service) SetSettings(ctx context.Context, actor audit.Actor, tenantID s
 		return &ValidationError{Fields: map[string]string{"publication_cost": "error.allowance"}}
 	}
 	b, _ := json.Marshal(in)
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tenants SET settings = $2, updated_at = $3 WHERE id = $1`, tenantID, string(b), db.Now())
 		if err != nil {
 			return fmt.Errorf("update settings: %w", err)
@@ -251,7 +251,8 @@ func hasControl(s string) bool {
 // Create creates a company with its data key.
 func (s *Service) Create(ctx context.Context, actor audit.Actor, in CreateInput) (*Tenant, error) {
 	var t *Tenant
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	// A new company is the installation's act: its id is made inside.
+	err := s.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		var err error
 		t, err = s.CreateTx(ctx, tx, actor, in)
 		return err
@@ -369,7 +370,11 @@ func (s *Service) ByRef(ctx context.Context, ref string) (*Tenant, error) {
 func (s *Service) one(ctx context.Context, q string, arg string) (*Tenant, error) {
 	var t Tenant
 	var settings string
-	err := s.db.Read.QueryRowContext(ctx, q, arg).Scan(&t.ID, &t.Slug, &t.Name, &t.RegistrationNumber, &t.DefaultLanguage, &settings, &t.CreatedAt)
+	// The companies table belongs to the installation (it has no company
+	// column); the company is what the lookup finds.
+	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, q, arg).Scan(&t.ID, &t.Slug, &t.Name, &t.RegistrationNumber, &t.DefaultLanguage, &settings, &t.CreatedAt)
+	})
 	t.Settings = ParseSettings(settings)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -384,42 +389,50 @@ func (s *Service) one(ctx context.Context, q string, arg string) (*Tenant, error
 }
 
 func (s *Service) modules(ctx context.Context, tenantID string) ([]Module, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT module FROM tenant_modules WHERE tenant_id = $1`, tenantID)
+	var ms []Module
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT module FROM tenant_modules WHERE tenant_id = $1`, tenantID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m string
+			if err := rows.Scan(&m); err != nil {
+				return err
+			}
+			ms = append(ms, Module(m))
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read modules: %w", err)
 	}
-	defer rows.Close()
-	var ms []Module
-	for rows.Next() {
-		var m string
-		if err := rows.Scan(&m); err != nil {
-			return nil, err
-		}
-		ms = append(ms, Module(m))
-	}
-	return sortModules(ms), rows.Err()
+	return sortModules(ms), nil
 }
 
 // List returns every company, by name.
 func (s *Service) List(ctx context.Context) ([]*Tenant, error) {
-	rows, err := s.db.Read.QueryContext(ctx, selectTenant+` ORDER BY name, slug`)
+	var out []*Tenant
+	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, selectTenant+` ORDER BY name, slug`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t Tenant
+			var settings string
+			if err := rows.Scan(&t.ID, &t.Slug, &t.Name, &t.RegistrationNumber, &t.DefaultLanguage, &settings, &t.CreatedAt); err != nil {
+				return err
+			}
+			t.Settings = ParseSettings(settings)
+			out = append(out, &t)
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list companies: %w", err)
-	}
-	var out []*Tenant
-	for rows.Next() {
-		var t Tenant
-		var settings string
-		if err := rows.Scan(&t.ID, &t.Slug, &t.Name, &t.RegistrationNumber, &t.DefaultLanguage, &settings, &t.CreatedAt); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		t.Settings = ParseSettings(settings)
-		out = append(out, &t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	for _, t := range out {
 		if t.Modules, err = s.modules(ctx, t.ID); err != nil {
@@ -432,7 +445,9 @@ func (s *Service) List(ctx context.Context) ([]*Tenant, error) {
 // Count returns the number of companies.
 func (s *Service) Count(ctx context.Context) (int, error) {
 	var n int
-	err := s.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM tenants`).Scan(&n)
+	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM tenants`).Scan(&n)
+	})
 	return n, err
 }
 
@@ -443,7 +458,7 @@ func (s *Service) SetModules(ctx context.Context, actor audit.Actor, tenantID st
 			return &ValidationError{Fields: map[string]string{"modules": "error.module"}}
 		}
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tenants SET updated_at = $2 WHERE id = $1`, tenantID, db.Now())
 		if err != nil {
 			return err

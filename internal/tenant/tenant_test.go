@@ -641,7 +641,7 @@ func TestCreateTxRollsBack(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	errLater := errors.New("a later step failed")
-	err := e.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := e.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		if _, err := e.svc.CreateTx(ctx, tx, audit.Operator, tenant.CreateInput{Slug: "acme", Name: "Acme"}); err != nil {
 			return err
 		}

@@ -5,12 +5,14 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
 )
 
@@ -161,5 +163,118 @@ func TestAuditFailureRollsBackTheChange(t *testing.T) {
 	res = f.do(request{method: "POST", path: "/signin", form: url.Values{"login": {"ada"}, "password": {testPassword}}})
 	if res.StatusCode != http.StatusInternalServerError || sessionCookie(res) != nil {
 		t.Fatalf("sign-in without a trail: %d, want 500 and no session", res.StatusCode)
+	}
+}
+
+// exportWatcher is a ResponseWriter that, at the first byte of a response,
+// looks in the database for the committed records of exports.
+type exportWatcher struct {
+	*httptest.ResponseRecorder
+	f       *fixture
+	checked bool
+	records []audit.Record
+}
+
+func (w *exportWatcher) Write(b []byte) (int, error) {
+	if !w.checked {
+		w.checked = true
+		w.records, _, _ = w.f.audit.List(context.Background(), w.f.company.ID, audit.Filter{Action: audit.AuditExported})
+	}
+	return w.ResponseRecorder.Write(b)
+}
+
+// TestAuditExportIsRecordedBeforeItIsSent: when the first byte of an export
+// leaves, its record is committed, counting what the export holds; when
+// the record cannot be written, there is no export but an error page.
+func TestAuditExportIsRecordedBeforeItIsSent(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.user("ada", false)
+	tok := f.signIn("ada", testPassword)
+	for i := 0; i < 3; i++ {
+		f.do(request{method: "POST", path: "/profile", cookie: tok, form: url.Values{"display_name": {"Ada"}, "language": {""}}})
+	}
+	get := func(path string) *exportWatcher {
+		req := httptest.NewRequest("GET", "http://127.0.0.1:8080"+path, nil)
+		req.AddCookie(&http.Cookie{Name: SessionCookie, Value: tok})
+		w := &exportWatcher{ResponseRecorder: httptest.NewRecorder(), f: f}
+		f.h.ServeHTTP(w, req)
+		return w
+	}
+	// JSON: its opening bracket is written before the first record is read.
+	w := get("/audit/export/json?action=user.profile_changed")
+	if w.Code != http.StatusOK || !w.checked {
+		t.Fatalf("export: %d, wrote %v", w.Code, w.checked)
+	}
+	if len(w.records) != 1 || w.records[0].Details["count"] != "3" || w.records[0].Details["format"] != "json" {
+		t.Fatalf("records of exports at the export's first byte: %+v; want one, committed, counting 3", w.records)
+	}
+	var recs []map[string]any
+	if err := json.NewDecoder(w.Body).Decode(&recs); err != nil || len(recs) != 3 {
+		t.Fatalf("export: %d records, %v; want 3", len(recs), err)
+	}
+
+	refuseExportRecords(t, f)
+	w = get("/audit/export/csv")
+	if w.Code != http.StatusInternalServerError || w.Header().Get("Content-Disposition") != "" || strings.Contains(w.Body.String(), "actor_kind") {
+		t.Fatalf("export whose record failed: %d, %q, body %.80q; want the error page and no export", w.Code, w.Header().Get("Content-Disposition"), w.Body.String())
+	}
+}
+
+// refuseExportRecords makes the database refuse audit.exported records.
+func refuseExportRecords(t *testing.T, f *fixture) {
+	t.Helper()
+	if f.db.Engine == db.Postgres {
+		dbtest.ExecAsOwner(t, f.db, `CREATE FUNCTION refuse_export() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN IF NEW.action = 'audit.exported' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`)
+		dbtest.ExecAsOwner(t, f.db, `CREATE TRIGGER refuse_export BEFORE INSERT ON audit_records FOR EACH ROW EXECUTE FUNCTION refuse_export()`)
+		return
+	}
+	dbtest.ExecAsOwner(t, f.db, `CREATE TRIGGER refuse_export BEFORE INSERT ON audit_records WHEN NEW.action = 'audit.exported'
+BEGIN SELECT RAISE(ABORT, 'refused'); END`)
+}
+
+// TestAuditObjectFilterByKind: the page links an object as kind:id, the key
+// of the trail's index of objects; an id typed without its kind is found
+// under the one kind that has it, and an id of several kinds asks for the
+// kind.
+func TestAuditObjectFilterByKind(t *testing.T) {
+	f := newFixture(t, Options{})
+	u := f.user("ada", false)
+	tok := f.signIn("ada", testPassword)
+	ctx := context.Background()
+	record := func(objects ...audit.Ref) {
+		t.Helper()
+		if err := f.audit.RecordStandalone(ctx, audit.Event{TenantID: f.company.ID, Action: audit.ApplicationCommented, Actor: audit.User(u.ID), Objects: objects}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(audit.Ref{Kind: "application", ID: "app-1"}, audit.Ref{Kind: "candidate", ID: "cand-1"})
+	record(audit.Ref{Kind: "application", ID: "app-1"}, audit.Ref{Kind: "candidate", ID: "cand-1"})
+	record(audit.Ref{Kind: "application", ID: "app-2"}, audit.Ref{Kind: "candidate", ID: "shared-9"})
+	record(audit.Ref{Kind: "position", ID: "shared-9"})
+
+	b := body(t, f.do(request{method: "GET", path: "/audit", cookie: tok}))
+	if !strings.Contains(b, `href="/audit?object=application%3aapp-1"`) {
+		t.Fatalf("the page does not link objects as kind:id:\n%s", regexpFind(b, `(<td><a href="/audit\?object=[^"]*")`))
+	}
+	count := func(path string) (int, string) {
+		t.Helper()
+		res := f.do(request{method: "GET", path: path, cookie: tok})
+		b := body(t, res)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", path, res.StatusCode)
+		}
+		return strings.Count(b, "Comment added</span>"), b
+	}
+	for path, want := range map[string]int{
+		"/audit?object=application%3Aapp-1": 2, "/audit?object=app-1": 2, "/audit?object=candidate:cand-1": 2,
+		"/audit?object=position:app-1": 0, "/audit?object=position:shared-9": 1, "/audit?object=candidate:shared-9": 1,
+	} {
+		if n, _ := count(path); n != want {
+			t.Errorf("%s: %d records, want %d", path, n, want)
+		}
+	}
+	if n, b := count("/audit?object=shared-9"); n != 0 || !strings.Contains(b, "enter it as kind:id") {
+		t.Errorf("an id of two kinds: %d records, and no request for the kind", n)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -145,10 +146,30 @@ func TestCareerPageApplication(t *testing.T) {
 	if n := f.queued(t); n != 1 {
 		t.Fatalf("%d emails queued, want the one confirmation", n)
 	}
-	var granted bool
+	// The ticked consent counts once the address confirms it through the emailed link.
+	if n := f.grantedConsents(t, app.Candidate.ID); n != 0 {
+		t.Fatalf("%d consents granted before the link was followed", n)
+	}
+	token := f.consentToken(t)
+	page := f.do(request{method: "GET", path: "/consent/" + token})
+	if b := body(t, page); page.StatusCode != http.StatusOK || !strings.Contains(b, `id="consent-form"`) || !strings.Contains(b, recruit.TalentPoolConsentVersion) ||
+		page.Header.Get("Referrer-Policy") != "no-referrer" || !strings.Contains(b, `lang="sv"`) {
+		t.Fatalf("consent page: %d", page.StatusCode)
+	}
+	if n := f.grantedConsents(t, app.Candidate.ID); n != 0 {
+		t.Fatal("opening the link granted the consent")
+	}
+	res = f.do(request{method: "POST", path: "/consent/" + token, form: url.Values{}})
+	if b := body(t, res); res.StatusCode != http.StatusOK || !strings.Contains(b, "consent-confirmed") {
+		t.Fatalf("confirm: %d", res.StatusCode)
+	}
 	var version string
-	if err := f.db.Read.QueryRow(`SELECT granted, text_version FROM consents WHERE candidate_id = $1`, app.Candidate.ID).Scan(&granted, &version); err != nil || !granted || version != recruit.TalentPoolConsentVersion {
-		t.Fatalf("consent: %v %q %v", granted, version, err)
+	if err := f.db.Read.QueryRow(`SELECT text_version FROM consents WHERE candidate_id = $1 AND granted`, app.Candidate.ID).Scan(&version); err != nil ||
+		version != recruit.TalentPoolConsentVersion || f.grantedConsents(t, app.Candidate.ID) != 1 {
+		t.Fatalf("consent: %q %v", version, err)
+	}
+	if res := f.do(request{method: "POST", path: "/consent/" + token, form: url.Values{}}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("a used link: %d", res.StatusCode)
 	}
 	// The recruiter's card: inert hostile text, the documents; the photo lost its location.
 	_, tok := f.roleUserSession(t, "rolf")
@@ -174,7 +195,7 @@ func TestCareerPageApplication(t *testing.T) {
 	// The PDF is previewed inside the card, framed by this site only; a photo has no preview.
 	res = f.do(request{method: "GET", path: "/documents/" + docs[0].ID + "/preview", cookie: tok})
 	if b := body(t, res); res.StatusCode != http.StatusOK || b != testPDF || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "inline") ||
-		res.Header.Get("Content-Security-Policy") != "frame-ancestors 'self'" || res.Header.Get("X-Frame-Options") != "SAMEORIGIN" {
+		res.Header.Get("Content-Security-Policy") != "sandbox; default-src 'none'; frame-ancestors 'self'" || res.Header.Get("X-Frame-Options") != "SAMEORIGIN" {
 		t.Fatalf("preview: %d %v", res.StatusCode, res.Header)
 	}
 	if !strings.Contains(card, `/documents/`+docs[0].ID+`/preview`) {
@@ -190,6 +211,28 @@ func TestCareerPageApplication(t *testing.T) {
 	}
 }
 
+// grantedConsents counts a candidate's granted consents in the consent log.
+func (f *fixture) grantedConsents(t *testing.T, candidateID string) int {
+	t.Helper()
+	var n int
+	if err := f.db.Read.QueryRow(`SELECT count(*) FROM consents WHERE candidate_id = $1 AND granted`, candidateID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+var consentLink = regexp.MustCompile(`/consent/([A-Za-z0-9_-]{43})`)
+
+// consentToken is the secret of the newest consent link emailed.
+func (f *fixture) consentToken(t *testing.T) string {
+	t.Helper()
+	var mail string
+	if err := f.db.Read.QueryRow(`SELECT message FROM email_queue WHERE message LIKE '%/consent/%' ORDER BY created_at DESC LIMIT 1`).Scan(&mail); err != nil {
+		t.Fatal(err)
+	}
+	return consentLink.FindStringSubmatch(mail)[1]
+}
+
 // roleUserSession signs an existing user in again.
 func (f *fixture) roleUserSession(t *testing.T, login string) (string, string) {
 	t.Helper()
@@ -200,6 +243,8 @@ func TestCareerPageRefusesBadInput(t *testing.T) {
 	f := newFixture(t, Options{})
 	ctx := context.Background()
 	pos, rec := f.publishedPosition(t, "Designer")
+	var clock atomic.Int64
+	f.srv.applyLimit.now = func() time.Time { return time.Unix(clock.Add(3600), 0) } // not the limiter under test
 	send := func(fields map[string]string, files ...[3]string) (*http.Response, string) {
 		b, ct := multipartForm(t, fields, files...)
 		res := f.do(request{method: "POST", path: "/careers/acme/" + pos.ID, body: b, contentType: ct})
@@ -664,5 +709,279 @@ func TestReasonsPageAndArchive(t *testing.T) {
 	}
 	if res := f.do(request{method: "POST", path: "/positions/" + pos.ID + "/archive", cookie: recTok}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("archive: %d", res.StatusCode)
+	}
+}
+
+// TestCareerPageCannotRewriteAKnownCandidate: a form sent with a known
+// candidate's email and another name, phone, file and the consent ticked
+// leaves their stored name and phone, their application's files and the
+// consent log as they were; the card shows the proposed change, which the
+// recruiter accepts; only then is the name the new one.
+func TestCareerPageCannotRewriteAKnownCandidate(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	pos, rec := f.publishedPosition(t, "Backend Engineer")
+	_, recTok := f.roleUserSession(t, "rolf")
+	lm, lmTok := f.roleUser("lina", access.LineManager)
+	if err := f.recruit.SharePosition(ctx, rec, pos.ID, []string{lm.ID}); err != nil {
+		t.Fatal(err)
+	}
+	var clock atomic.Int64
+	f.srv.applyLimit.now = func() time.Time { return time.Unix(clock.Add(3600), 0) } // not the limiter under test
+	send := func(fields map[string]string, files ...[3]string) *http.Response {
+		b, ct := multipartForm(t, fields, files...)
+		return f.do(request{method: "POST", path: "/careers/acme/" + pos.ID, body: b, contentType: ct})
+	}
+	if res := send(map[string]string{"name": "Eva Svensson", "email": "eva@example.org", "phone": "+46 70 123 45 67"},
+		[3]string{"cv", "eva-cv.pdf", testPDF}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("Eva's application: %d", res.StatusCode)
+	}
+	apps, _ := f.recruit.ListApplications(ctx, rec, recruit.ListFilter{PositionID: pos.ID})
+	if len(apps) != 1 {
+		t.Fatalf("%d applications", len(apps))
+	}
+	app := apps[0]
+	docsBefore, _ := f.recruit.Documents(ctx, rec, app.ID)
+	consentsBefore := f.grantedConsents(t, app.Candidate.ID)
+
+	res := send(map[string]string{"name": "Mallory Imposter", "email": "EVA@example.org", "phone": "+1 555 0100", "talent_pool": "yes",
+		"cover_letter": "Please log in at http://evil.example"},
+		[3]string{"cv", "mallory.pdf", testPDF}, [3]string{"attachments", "more.txt", "hello"})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the other submission: %d %s", res.StatusCode, body(t, res))
+	}
+	got, err := f.recruit.Application(ctx, rec, app.ID)
+	if err != nil || got.Candidate.Name != "Eva Svensson" || got.Candidate.Phone != "+46 70 123 45 67" || got.CoverLetter != "" {
+		t.Fatalf("the stored candidate changed: %+v %v", got.Candidate, err)
+	}
+	docs, _ := f.recruit.Documents(ctx, rec, app.ID)
+	if len(docs) != len(docsBefore) || docs[0].ID != docsBefore[0].ID {
+		t.Fatalf("the application's documents changed: %+v", docs)
+	}
+	if n := f.grantedConsents(t, app.Candidate.ID); n != consentsBefore || n != 0 {
+		t.Fatalf("%d consents granted", n)
+	}
+	card := body(t, f.do(request{method: "GET", path: "/applications/" + app.ID, cookie: recTok}))
+	name := regexp.MustCompile(`<h1 id="candidate-name">([^<]*)</h1>`).FindStringSubmatch(card)
+	if name == nil || name[1] != "Eva Svensson" {
+		t.Fatalf("the card's name: %v", name)
+	}
+	for _, want := range []string{`id="proposal-list"`, "Mallory Imposter", "555 0100", `id="resubmissions"`, "mallory.pdf", "more.txt", "http://evil.example"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("the card lacks %q", want)
+		}
+	}
+	if i, j := strings.Index(card, `id="documents"`), strings.Index(card, "mallory.pdf"); i < 0 || j < 0 || !strings.Contains(card[i:j], `id="resubmissions"`) {
+		t.Error("the later submission's documents are listed among the application's")
+	}
+	proposal := regexp.MustCompile(`name="proposal" value="([^"]+)"`).FindStringSubmatch(card)
+	if proposal == nil {
+		t.Fatal("the card offers no decision on the proposal")
+	}
+	decide := func(tok, decision string) int {
+		return f.do(request{method: "POST", path: "/applications/" + app.ID + "/proposals", cookie: tok,
+			form: url.Values{"proposal": {proposal[1]}, "decision": {decision}}}).StatusCode
+	}
+	// The line manager sees the card but may not change the candidate.
+	if lmCard := body(t, f.do(request{method: "GET", path: "/applications/" + app.ID, cookie: lmTok})); !strings.Contains(lmCard, "Mallory Imposter") ||
+		strings.Contains(lmCard, `name="decision"`) {
+		t.Fatal("the line manager's card: the proposal, without the decision")
+	}
+	if c := decide(lmTok, "accept"); c != http.StatusForbidden {
+		t.Fatalf("the line manager accepts: %d", c)
+	}
+	if c := decide(recTok, "maybe"); c != http.StatusUnprocessableEntity {
+		t.Fatalf("an unknown decision: %d", c)
+	}
+	if c := decide(recTok, "accept"); c != http.StatusSeeOther {
+		t.Fatalf("accept: %d", c)
+	}
+	card = body(t, f.do(request{method: "GET", path: "/applications/" + app.ID, cookie: recTok}))
+	if name := regexp.MustCompile(`<h1 id="candidate-name">([^<]*)</h1>`).FindStringSubmatch(card); name == nil || name[1] != "Mallory Imposter" ||
+		strings.Contains(card, `id="proposal-list"`) || !strings.Contains(card, f.srv.I18n.T("en", "action.candidate.change_accepted")) {
+		t.Fatal("accepting did not apply the proposal, or it stays on the card")
+	}
+	if c := decide(recTok, "dismiss"); c != http.StatusNotFound {
+		t.Fatalf("a decided proposal again: %d", c)
+	}
+}
+
+// TestAddCandidateRevealsNothingHidden: a recruiter who adds a colleague's
+// confidential candidate by their email gets a neutral answer that the
+// address is known, with nothing of what is stored.
+func TestAddCandidateRevealsNothingHidden(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	secretPos, rolf := f.publishedPosition(t, "Confidential")
+	if _, err := f.recruit.AddCandidate(ctx, rolf, secretPos.ID, recruit.CandidateInput{Name: "Secretta Hiddenberg", Email: "secretta@example.org",
+		Phone: "+46 70 999 88 77"}, access.StageNew, recruit.ViaStaff); err != nil {
+		t.Fatal(err)
+	}
+	rita, ritaTok := f.roleUser("rita", access.Recruiter)
+	pos, err := f.recruit.CreatePosition(ctx, f.actor(rita), recruit.PositionInput{Title: "Rita's", Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := f.do(request{method: "POST", path: "/positions/" + pos.ID + "/applications", cookie: ritaTok,
+		form: url.Values{"name": {"Anyone"}, "email": {"secretta@example.org"}}})
+	b := body(t, res)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(b, html.EscapeString(f.srv.I18n.T("en", "error.email_known"))) {
+		t.Fatalf("adding a hidden candidate: %d", res.StatusCode)
+	}
+	for _, secret := range []string{"Secretta", "Hiddenberg", "999 88 77", "Confidential", secretPos.ID} {
+		if strings.Contains(b, secret) {
+			t.Errorf("the answer shows %q", secret)
+		}
+	}
+	if apps, _ := f.recruit.Applications(ctx, f.actor(rita), pos.ID); len(apps) != 0 {
+		t.Fatalf("%d applications added", len(apps))
+	}
+}
+
+// signalBody is a request body that tells when it is first read, then
+// gives its content only once released.
+type signalBody struct {
+	r        io.Reader
+	started  chan struct{}
+	release  chan struct{}
+	once     sync.Once
+	released bool
+}
+
+func (b *signalBody) Read(p []byte) (int, error) {
+	b.once.Do(func() { close(b.started) })
+	if !b.released {
+		<-b.release
+		b.released = true
+	}
+	return b.r.Read(p)
+}
+
+// recordingBody records whether anything read it.
+type recordingBody struct {
+	r    io.Reader
+	read atomic.Bool
+}
+
+func (b *recordingBody) Read(p []byte) (int, error) {
+	b.read.Store(true)
+	return b.r.Read(p)
+}
+
+// TestCareerUploadsBoundedBeforeTheBodyIsRead: while two applications from
+// one address are being read, a third from it is refused with 429 in the
+// visitor's language before a byte of its body is read; another address
+// goes on; once one ends, the address may send again. An address past its
+// rate limit is refused the same way, unread.
+func TestCareerUploadsBoundedBeforeTheBodyIsRead(t *testing.T) {
+	f := newFixture(t, Options{})
+	pos, _ := f.publishedPosition(t, "Engineer")
+	var clock atomic.Int64
+	f.srv.applyLimit.now = func() time.Time { return time.Unix(1_900_000_000+clock.Load(), 0) }
+	post := func(addr string, b io.Reader, ct string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "http://127.0.0.1:8080/careers/acme/"+pos.ID, b)
+		req.RemoteAddr = addr + ":40000"
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header.Set("Accept-Language", "sv")
+		rec := httptest.NewRecorder()
+		f.h.ServeHTTP(rec, req)
+		return rec
+	}
+	form := func(email string) ([]byte, string) {
+		b, ct := multipartForm(t, map[string]string{"name": "Person", "email": email}, [3]string{"cv", "cv.pdf", testPDF})
+		raw, _ := io.ReadAll(b)
+		return raw, ct
+	}
+	const addr = "198.51.100.7"
+	var held []*signalBody
+	done := make(chan int, uploadsPerAddress)
+	for i := range uploadsPerAddress {
+		raw, ct := form(fmt.Sprintf("slow%d@example.org", i))
+		sb := &signalBody{r: bytes.NewReader(raw), started: make(chan struct{}), release: make(chan struct{})}
+		held = append(held, sb)
+		go func() { done <- post(addr, sb, ct).Code }()
+		<-sb.started // being read: its place is taken
+	}
+	raw, ct := form("third@example.org")
+	third := &recordingBody{r: bytes.NewReader(raw)}
+	res := post(addr, third, ct)
+	if res.Code != http.StatusTooManyRequests || third.read.Load() || res.Header().Get("Retry-After") == "" ||
+		!strings.Contains(res.Body.String(), html.EscapeString(f.srv.I18n.T("sv", "error.429.text"))) {
+		t.Fatalf("a third upload at once: %d, read %v", res.Code, third.read.Load())
+	}
+	// Another address is not held back.
+	raw, ct = form("other@example.org")
+	if res := post("203.0.113.9", bytes.NewReader(raw), ct); res.Code != http.StatusSeeOther {
+		t.Fatalf("another address: %d", res.Code)
+	}
+	for _, sb := range held {
+		close(sb.release)
+	}
+	for range held {
+		if code := <-done; code != http.StatusSeeOther {
+			t.Fatalf("a held upload ended with %d", code)
+		}
+	}
+	raw, ct = form("fourth@example.org")
+	if res := post(addr, bytes.NewReader(raw), ct); res.Code != http.StatusSeeOther {
+		t.Fatalf("after the uploads ended: %d", res.Code)
+	}
+	// The rate limit, too, is decided before the body is read.
+	const busy = "192.0.2.200"
+	for i := range applyBurst {
+		raw, ct := form(fmt.Sprintf("burst%d@example.org", i))
+		if res := post(busy, bytes.NewReader(raw), ct); res.Code != http.StatusSeeOther {
+			t.Fatalf("application %d: %d", i+1, res.Code)
+		}
+	}
+	raw, ct = form("late@example.org")
+	late := &recordingBody{r: bytes.NewReader(raw)}
+	if res := post(busy, late, ct); res.Code != http.StatusTooManyRequests || late.read.Load() {
+		t.Fatalf("past the rate limit: %d, read %v", res.Code, late.read.Load())
+	}
+}
+
+// TestConsentLinkRace: many confirmations of one link at once grant the
+// consent once; the others find no link.
+func TestConsentLinkRace(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	pos, rec := f.publishedPosition(t, "Engineer")
+	b, ct := multipartForm(t, map[string]string{"name": "Bo", "email": "bo@example.org", "talent_pool": "yes"}, [3]string{"cv", "cv.pdf", testPDF})
+	if res := f.do(request{method: "POST", path: "/careers/acme/" + pos.ID, body: b, contentType: ct}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("apply: %d", res.StatusCode)
+	}
+	apps, _ := f.recruit.ListApplications(ctx, rec, recruit.ListFilter{PositionID: pos.ID})
+	token := f.consentToken(t)
+	const n = 10
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			req := httptest.NewRequest("POST", "http://127.0.0.1:8080/consent/"+token, strings.NewReader(""))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			rec := httptest.NewRecorder()
+			f.h.ServeHTTP(rec, req)
+			codes <- rec.Code
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[http.StatusOK] != 1 || count[http.StatusNotFound] != n-1 {
+		t.Fatalf("answers: %v", count)
+	}
+	if g := f.grantedConsents(t, apps[0].Candidate.ID); g != 1 {
+		t.Fatalf("%d consents granted", g)
 	}
 }

@@ -137,7 +137,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"GET /setup/{token}": true, "POST /setup/{token}": true, "GET /password/reset/{token}": true, "POST /password/reset/{token}": true,
 		"GET /unlock/{token}": true, "POST /unlock/{token}": true, "GET /invite/{token}": true, "POST /invite/{token}": true,
 		"POST /users/{id}/rights": true, "GET /roles/{id}": true, "POST /roles/{id}": true, "POST /roles/{id}/delete": true,
-		"POST /credits/{id}/refund": true, "GET /positions/{id}": true, "POST /positions/{id}": true, "POST /positions/{id}/share": true, "POST /positions/{id}/stages": true,
+		"POST /users/{id}/credit-limit": true, "GET /positions/{id}": true, "POST /positions/{id}": true, "POST /positions/{id}/share": true, "POST /positions/{id}/stages": true,
 		"POST /positions/{id}/publish": true, "POST /positions/{id}/close": true, "POST /positions/{id}/archive": true, "POST /positions/{id}/applications": true,
 		"GET /applications/{id}": true, "POST /applications/{id}/stage": true, "POST /applications/{id}/comments": true,
 		"GET /documents/{id}": true, "GET /documents/{id}/preview": true, "GET /careers/{company}/{position}": true, "POST /careers/{company}/{position}": true,
@@ -157,7 +157,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"POST /account/mfa/sms/disable", "POST /account/mfa/webauthn/begin", "POST /account/mfa/webauthn/finish", "POST /account/mfa/email/confirm",
 		"POST /account/mfa/email/disable", "POST /account/sessions/revoke-others", "GET /users", "POST /users/invite",
 		"GET /audit", "GET /audit/security", "GET /dev/outbox", "/",
-		"GET /candidates", "POST /candidates/bulk", "GET /settings/templates", "POST /settings/templates", "GET /settings/stages", "POST /settings/stages", "GET /settings/reasons", "POST /settings/reasons", "GET /roles", "POST /roles", "GET /credits", "POST /credits/grant", "GET /positions", "POST /positions", "GET /pool",
+		"GET /candidates", "POST /candidates/bulk", "GET /settings/templates", "POST /settings/templates", "GET /settings/stages", "POST /settings/stages", "GET /settings/reasons", "POST /settings/reasons", "GET /roles", "POST /roles", "GET /credits", "GET /positions", "POST /positions", "GET /pool",
 	} {
 		plain[p] = true
 	}

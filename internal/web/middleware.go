@@ -10,13 +10,13 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -212,7 +212,41 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusForbidden)
 	}))
-	return cop.Handler(next)
+	checked := cop.Handler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The standard check compares the Origin's host with Host but not its
+		// scheme: a page on http://host may not post to https://host.
+		if !safeMethod(r.Method) && !originSchemeMatches(r, stateOf(r).https) {
+			s.renderError(w, r, http.StatusForbidden)
+			return
+		}
+		checked.ServeHTTP(w, r)
+	})
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// originSchemeMatches reports whether a request's Origin header, when it
+// names this host, names it with the scheme the request arrived by.
+func originSchemeMatches(r *http.Request, https bool) bool {
+	o := r.Header.Get("Origin")
+	if o == "" || o == "null" {
+		return true // no Origin: left to the standard check
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return false
+	}
+	if !strings.EqualFold(u.Host, r.Host) {
+		return true // another host: the standard check refuses it
+	}
+	want := "http"
+	if https {
+		want = "https"
+	}
+	return strings.EqualFold(u.Scheme, want)
 }
 
 func (s *Server) limitBody(next http.Handler) http.Handler {
@@ -229,6 +263,9 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// staffRequestTimeout bounds the database work of a signed-in request.
+const staffRequestTimeout = 30 * time.Second
 
 // SessionCookie is the name of the session cookie. The __Host- prefix makes
 // the browser insist on Secure, Path=/ and no Domain.
@@ -307,9 +344,16 @@ func (s *Server) signedIn(h http.HandlerFunc) http.Handler {
 			http.Redirect(w, r, "/signin/mfa", http.StatusSeeOther)
 			return
 		}
-		// Every transaction of the request declares the company, so that
-		// PostgreSQL's row-level security hides every other company's rows.
-		h(w, r.WithContext(db.WithTenant(r.Context(), stateOf(r).principal.TenantID)))
+		// Every statement of a signed-in request is bounded in time (on
+		// PostgreSQL also by the statement timeout its transactions declare):
+		// one company's slow page cannot hold what other users wait for.
+		// Exports stream for as long as they need.
+		if !strings.Contains(r.URL.Path, "/export") {
+			ctx, cancel := context.WithTimeout(r.Context(), staffRequestTimeout)
+			defer cancel()
+			r = r.WithContext(ctx)
+		}
+		h(w, r)
 	})
 }
 

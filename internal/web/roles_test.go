@@ -10,6 +10,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/recruit"
 )
 
@@ -82,6 +83,31 @@ func TestCustomRoleChangeAppliesOnNextRequest(t *testing.T) {
 	}
 }
 
+// TestRoleEditorCannotWidenItsOwnRole: a holder of "Define custom roles"
+// alone is told, on the roles page, that it cannot add a right it lacks to
+// the role it holds; the role is unchanged.
+func TestRoleEditorCannotWidenItsOwnRole(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	root := f.user("root", false)
+	rp, err := f.accounts.Principal(ctx, f.company.ID, root.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	editors, err := f.accounts.SaveRole(ctx, rp, "", account.RoleInput{Name: "Editors", Permissions: []string{"roles.manage", "positions.view"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok := f.roleUser("erik", editors.ID)
+	res := f.do(request{method: "POST", path: "/roles/" + editors.ID, cookie: tok, form: url.Values{"name": {"Editors"}, "permission": {"roles.manage", "positions.view", "users.manage", "applications.view"}}})
+	if b := body(t, res); res.StatusCode != http.StatusForbidden || !strings.Contains(b, `id="roles-error"`) || !strings.Contains(b, "do not hold yourself") {
+		t.Fatalf("widening one's own role: %d", res.StatusCode)
+	}
+	if r, _ := f.accounts.RoleByID(ctx, f.company.ID, editors.ID); r.Permissions != access.Of(access.ManageRoles, access.ViewPositions) {
+		t.Fatalf("the role became %s", r.Permissions.Encode())
+	}
+}
+
 // TestLineManagerSeesOnlySharedPositions, through the pages.
 func TestLineManagerSeesOnlySharedPositions(t *testing.T) {
 	f := newFixture(t, Options{})
@@ -140,8 +166,11 @@ func TestLineManagerSeesOnlySharedPositions(t *testing.T) {
 	}
 }
 
-// TestCreditsPage: a credit administrator adds credits through the page; a
-// publication beyond the allowance spends them; the refund button returns them.
+// TestCreditsPage: credits come from the operator, never from the page; a
+// recruiter sees the price and the balance beside Publish; a publication
+// beyond the allowance spends them; a credit administrator sets monthly
+// limits, which publication obeys, but refunds nothing: the operator
+// refunds, and the page shows it.
 func TestCreditsPage(t *testing.T) {
 	f := newFixture(t, Options{})
 	ctx := context.Background()
@@ -155,36 +184,88 @@ func TestCreditsPage(t *testing.T) {
 	}
 	rec, recTok := f.roleUser("rolf", access.Recruiter)
 	pos, _ := f.recruit.CreatePosition(ctx, f.actor(rec), recruit.PositionInput{Title: "Paid", Language: "en"})
+	page := body(t, f.do(request{method: "GET", path: "/positions/" + pos.ID, cookie: recTok}))
+	if !strings.Contains(page, "Price of publishing now, in credits: 1.") || !strings.Contains(page, "balance, in credits: 0.") || !strings.Contains(page, `id="publication-unpayable"`) {
+		t.Fatal("the position page does not tell the price, the balance and that it cannot be paid")
+	}
 	res := f.do(request{method: "POST", path: "/positions/" + pos.ID + "/publish", cookie: recTok})
 	if b := body(t, res); res.StatusCode != http.StatusPaymentRequired || !strings.Contains(b, "does not have enough credits") {
 		t.Fatalf("publish without credits: %d", res.StatusCode)
 	}
-	for _, bad := range []url.Values{{"amount": {"-5"}, "reason": {"purchase"}}, {"amount": {"ten"}, "reason": {"purchase"}}, {"amount": {"5"}, "reason": {"gift"}}} {
-		if res := f.do(request{method: "POST", path: "/credits/grant", cookie: admin, form: bad}); res.StatusCode != http.StatusUnprocessableEntity {
-			t.Errorf("grant %v: %d", bad, res.StatusCode)
-		}
+	// No page adds credits, whatever the form says.
+	res = f.do(request{method: "POST", path: "/credits/grant", cookie: admin, form: url.Values{"amount": {"1000000"}, "reason": {"purchase"}}})
+	if res.StatusCode != http.StatusNotFound {
+		t.Fatalf("POST /credits/grant: %d, want 404", res.StatusCode)
 	}
-	res = f.do(request{method: "POST", path: "/credits/grant", cookie: admin, form: url.Values{"amount": {"5"}, "reason": {"purchase"}, "note": {"Invoice 2031-17"}}})
-	if res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("grant: %d %s", res.StatusCode, body(t, res))
+	credits := body(t, f.do(request{method: "GET", path: "/credits", cookie: admin}))
+	if strings.Contains(credits, "/credits/grant") || strings.Contains(credits, "grant-form") || !strings.Contains(credits, `id="credits-bought"`) {
+		t.Fatal("the credits page still offers to add credits")
+	}
+	if b, _ := f.credits.Balance(ctx, f.company.ID); b != 0 {
+		t.Fatalf("balance %d after the page was asked to add credits", b)
+	}
+	if _, err := f.credits.GrantAsOperator(ctx, f.company.ID, credit.GrantInput{Amount: 5, Reason: "purchase", Note: "Invoice 2031-17"}); err != nil {
+		t.Fatal(err)
+	}
+	page = body(t, f.do(request{method: "GET", path: "/positions/" + pos.ID, cookie: recTok}))
+	if !strings.Contains(page, "balance, in credits: 5.") || strings.Contains(page, `id="publication-unpayable"`) {
+		t.Fatal("the position page does not show the new balance")
 	}
 	if res := f.do(request{method: "POST", path: "/positions/" + pos.ID + "/publish", cookie: recTok}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("publish with credits: %d", res.StatusCode)
 	}
-	page := body(t, f.do(request{method: "GET", path: "/credits", cookie: admin}))
-	if !strings.Contains(page, `id="credit-balance">4<`) || !strings.Contains(page, "Invoice 2031-17") || !strings.Contains(page, "Name rolf") {
+	credits = body(t, f.do(request{method: "GET", path: "/credits", cookie: admin}))
+	if !strings.Contains(credits, `id="credit-balance">4<`) || !strings.Contains(credits, "Invoice 2031-17") || !strings.Contains(credits, "Name rolf") {
 		t.Fatal("the credits page does not show the balance, the note or who spent")
 	}
+	// A monthly limit of 1, which Rolf has spent.
+	limit := "/users/" + rec.ID + "/credit-limit"
+	for _, bad := range []string{"-1", "many", "1000001"} {
+		if res := f.do(request{method: "POST", path: limit, cookie: admin, form: url.Values{"limit": {bad}}}); res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("limit %q: %d", bad, res.StatusCode)
+		}
+	}
+	if res := f.do(request{method: "POST", path: limit, cookie: admin, form: url.Values{"limit": {"1"}}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set a limit: %d", res.StatusCode)
+	}
+	if res := f.do(request{method: "POST", path: limit, cookie: recTok, form: url.Values{"limit": {""}}}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("a recruiter lifts their limit: %d", res.StatusCode)
+	}
+	if res := f.do(request{method: "POST", path: "/users/" + mustUser(t, f, "root").ID + "/credit-limit", cookie: admin, form: url.Values{"limit": {"1"}}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a limit for someone who cannot spend: %d", res.StatusCode)
+	}
+	second, _ := f.recruit.CreatePosition(ctx, f.actor(rec), recruit.PositionInput{Title: "Also paid", Language: "en"})
+	page = body(t, f.do(request{method: "GET", path: "/positions/" + second.ID, cookie: recTok}))
+	if !strings.Contains(page, "Credits you may still spend this month: 0.") || !strings.Contains(page, "beyond the credits you may spend this month") {
+		t.Fatal("the position page does not show the limit")
+	}
+	res = f.do(request{method: "POST", path: "/positions/" + second.ID + "/publish", cookie: recTok})
+	if b := body(t, res); res.StatusCode != http.StatusPaymentRequired || !strings.Contains(b, "raise your limit") {
+		t.Fatalf("publish beyond the limit: %d", res.StatusCode)
+	}
+	// No page refunds a spending either (refunding adds to the balance):
+	// the operator does, and the ledger shows it.
 	ledger, _ := f.credits.Ledger(ctx, f.actor(mustUser(t, f, "root")), 10)
-	res = f.do(request{method: "POST", path: "/credits/" + ledger[0].ID + "/refund", cookie: admin})
-	if res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("refund: %d", res.StatusCode)
+	if res := f.do(request{method: "POST", path: "/credits/" + ledger[0].ID + "/refund", cookie: admin}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("POST /credits/{id}/refund: %d, want 404", res.StatusCode)
 	}
-	if res := f.do(request{method: "POST", path: "/credits/" + ledger[0].ID + "/refund", cookie: admin}); res.StatusCode != http.StatusConflict {
-		t.Fatalf("second refund: %d", res.StatusCode)
+	credits = body(t, f.do(request{method: "GET", path: "/credits", cookie: admin}))
+	if strings.Contains(credits, "/refund") || strings.Contains(credits, ">Refunded<") || strings.Contains(credits, "· Refunded") {
+		t.Fatal("the credits page offers a refund, or shows one that did not happen")
 	}
-	if b, _ := f.credits.Balance(ctx, f.company.ID); b != 5 {
-		t.Fatalf("balance %d", b)
+	if b, _ := f.credits.Balance(ctx, f.company.ID); b != 4 {
+		t.Fatalf("balance %d after the page was asked to refund, want 4", b)
+	}
+	if _, err := f.credits.RefundAsOperator(ctx, f.company.ID, ledger[0].ID, "posted by mistake"); err != nil {
+		t.Fatal(err)
+	}
+	credits = body(t, f.do(request{method: "GET", path: "/credits", cookie: admin}))
+	if !strings.Contains(credits, `id="credit-balance">5<`) || !strings.Contains(credits, "· Refunded") || !strings.Contains(credits, "Instance operator") ||
+		!strings.Contains(credits, "posted by mistake") || strings.Contains(credits, "/refund") {
+		t.Fatal("the credits page does not show the operator's refund")
+	}
+	if res := f.do(request{method: "POST", path: "/positions/" + second.ID + "/publish", cookie: recTok}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publish after the refund made room: %d", res.StatusCode)
 	}
 }
 

@@ -104,8 +104,10 @@ func (s *Server) routes() *router {
 
 	// Credits.
 	mux.Handle("GET /credits", s.permitted(access.ManageCredits, s.handleCredits))
-	mux.Handle("POST /credits/grant", s.permitted(access.ManageCredits, s.handleCreditGrant))
-	mux.Handle("POST /credits/{id}/refund", s.permitted(access.ManageCredits, s.handleCreditRefund))
+	// How many credits a user may spend in a month. (Credits are added and
+	// spendings refunded by the operator, `kandidat credits add|refund`,
+	// never from the company's side.)
+	mux.Handle("POST /users/{id}/credit-limit", s.permitted(access.ManageCredits, s.handleCreditLimit))
 
 	// Recruitment: positions, applications, the shared pool. The recruit
 	// service decides on every object; the pages exist only when the
@@ -141,6 +143,12 @@ func (s *Server) routes() *router {
 	mux.HandleFunc("GET /careers/{company}/{position}", s.handleCareerPosition)
 	mux.HandleFunc("POST /careers/{company}/{position}", s.handleApply)
 	mux.HandleFunc("GET /careers/{company}/{position}/thanks", s.handleApplyThanks)
+	// A talent-pool consent given on the career page counts once the
+	// candidate confirms it through the emailed link.
+	mux.HandleFunc("GET /consent/{token}", s.handleConsentForm)
+	mux.HandleFunc("POST /consent/{token}", s.handleConsentConfirm)
+	// Contact details the career page proposed for a known candidate: accept or dismiss.
+	mux.Handle("POST /applications/{id}/proposals", recruitment(s.handleProposal))
 	mux.Handle("GET /documents/{id}", recruitment(s.handleDocument))
 	mux.Handle("GET /documents/{id}/preview", recruitment(s.handleDocumentPreview))
 	mux.Handle("POST /applications/{id}/interviews", recruitment(s.handleInterviewInvite))

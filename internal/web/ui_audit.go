@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -33,6 +32,10 @@ func auditFilter(q url.Values) (audit.Filter, map[string]string) {
 			*p.dst = ""
 		}
 	}
+	// The page's links name an object as "kind:id", the key of the
+	// trail's index of objects; a bare id typed in the form is looked up
+	// by kind when the trail is listed.
+	f.ObjectKind, f.ObjectID = audit.ParseObject(f.ObjectID)
 	if f.Track != "" && !validTrack(f.Track) {
 		errs["track"] = "error.audit_track"
 		f.Track = ""
@@ -120,6 +123,10 @@ func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, security bo
 	}
 	f, errs := auditFilter(q)
 	recs, next, err := s.Audit.List(r.Context(), st.principal.TenantID, f)
+	if errors.Is(err, audit.ErrAmbiguousObject) {
+		errs["object"] = "error.audit_object_ambiguous"
+		err = nil
+	}
 	if errors.Is(err, audit.ErrInvalidEvent) {
 		errs["after"] = "error.audit_cursor"
 		f.After = ""
@@ -183,6 +190,9 @@ func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, security bo
 	s.render(w, r, http.StatusOK, "audit", pg)
 }
 
+// handleAuditExport streams the trail as CSV or JSON. The export is
+// recorded, and the record committed, before its first byte is sent: if
+// the record cannot be written, the user gets an error page and no export.
 func (s *Server) handleAuditExport(w http.ResponseWriter, r *http.Request) {
 	st := stateOf(r)
 	format := r.PathValue("format")
@@ -195,6 +205,15 @@ func (s *Server) handleAuditExport(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest)
 		return
 	}
+	exp, err := s.Audit.StartExport(r.Context(), audit.User(st.principal.UserID), st.principal.TenantID, f, format)
+	if errors.Is(err, audit.ErrAmbiguousObject) {
+		s.renderError(w, r, http.StatusBadRequest)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	name := "kandidat-audit-" + time.Now().UTC().Format("20060102-150405") + "." + format
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -203,14 +222,9 @@ func (s *Server) handleAuditExport(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
-	n, err := s.Audit.Export(r.Context(), st.principal.TenantID, f, format, w)
-	if err != nil {
+	if _, err := exp.WriteTo(r.Context(), w); err != nil {
+		// The headers are gone: the download ends short, and the log says why.
 		s.Logger.Error("audit export", "request_id", st.requestID, "error", err.Error())
-		return
-	}
-	if err := s.Audit.RecordStandalone(r.Context(), audit.Event{TenantID: st.principal.TenantID, Action: audit.AuditExported,
-		Actor: audit.User(st.principal.UserID), Details: map[string]string{"format": format, "count": strconv.Itoa(n), "track": string(f.Track)}}); err != nil {
-		s.Logger.Error("record audit export", "request_id", st.requestID, "error", err.Error())
 	}
 }
 

@@ -7,10 +7,12 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/blob"
 	"github.com/kandidat/kandidat/internal/filetype"
 	"github.com/kandidat/kandidat/internal/recruit"
@@ -21,12 +23,21 @@ import (
 // larger request is refused with 413 before it is read.
 const MaxUploadBytes = 3*recruit.MaxFileBytes + 1<<20
 
-// applyLimit allows each address a few applications to one company in a
-// while: enough for a person, too few for a spammer.
+// applyLimit guards the career page's uploads, per client address and
+// before a byte of the body is read: a few applications to one company in
+// a while (enough for a person, too few for a spammer), and at most
+// uploadsPerAddress uploads in flight per address and uploadsInFlight in
+// all, so that bodies of MaxUploadBytes cannot be pushed in parallel until
+// the memory runs out.
 type applyLimit struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
 	now     func() time.Time
+	// inFlight counts the uploads being read per address; an address
+	// leaves the map when its last upload ends, so it holds at most
+	// uploadsInFlight entries.
+	inFlight map[string]int
+	total    int
 }
 
 type bucket struct {
@@ -37,6 +48,12 @@ type bucket struct {
 const (
 	applyBurst = 5
 	applyEvery = 2 * time.Minute // one more application per address and company every two minutes
+	// uploadsPerAddress is how many applications one address may be
+	// sending at once: a person sends one; a retry may overlap it.
+	uploadsPerAddress = 2
+	// uploadsInFlight bounds the uploads read at once from all addresses
+	// (each holds up to MaxUploadBytes in memory while it is checked).
+	uploadsInFlight = 32
 )
 
 func (l *applyLimit) allow(key string) bool {
@@ -58,6 +75,40 @@ func (l *applyLimit) allow(key string) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// enter takes one of the upload places of addr, or reports that there is
+// none free; release gives it back (once, however often it is called).
+func (l *applyLimit) enter(addr string) (release func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.inFlight == nil {
+		l.inFlight = map[string]int{}
+	}
+	if l.total >= uploadsInFlight || l.inFlight[addr] >= uploadsPerAddress {
+		return func() {}, false
+	}
+	l.inFlight[addr]++
+	l.total++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if l.inFlight[addr]--; l.inFlight[addr] <= 0 {
+				delete(l.inFlight, addr)
+			}
+			l.total--
+		})
+	}, true
+}
+
+// tooMany answers 429 with the translated page, saying when to try again.
+// The body was not read: the connection is closed after the answer.
+func (s *Server) tooMany(w http.ResponseWriter, r *http.Request, retry time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())))
+	w.Header().Set("Connection", "close")
+	s.renderError(w, r, http.StatusTooManyRequests)
 }
 
 type careersData struct {
@@ -149,7 +200,8 @@ func (s *Server) renderCareerPosition(w http.ResponseWriter, r *http.Request, st
 }
 
 // handleApply reads the multipart form as a stream: each document at most
-// recruit.MaxFileBytes, the whole request at most MaxUploadBytes.
+// recruit.MaxFileBytes, the whole request at most MaxUploadBytes, and only
+// once the address has an upload place and an application left.
 func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 	t := s.careerCompany(w, r)
 	if t == nil {
@@ -161,6 +213,18 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.ContentLength > MaxUploadBytes {
 		s.renderError(w, r, http.StatusRequestEntityTooLarge)
+		return
+	}
+	// The limits are counted before a byte of the body is read.
+	ip := stateOf(r).clientIP
+	release, ok := s.applyLimit.enter(ip)
+	if !ok {
+		s.tooMany(w, r, 10*time.Second)
+		return
+	}
+	defer release()
+	if !s.applyLimit.allow(ip + "|" + t.ID) {
+		s.tooMany(w, r, applyEvery)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxUploadBytes)
@@ -191,10 +255,6 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 	// A filled honeypot is a robot: it is thanked, and nothing is kept.
 	if form["website"] != "" {
 		s.thank(w, r, t)
-		return
-	}
-	if !s.applyLimit.allow(stateOf(r).clientIP + "|" + t.ID) {
-		s.renderError(w, r, http.StatusTooManyRequests)
 		return
 	}
 	in.Name, in.Email, in.Phone, in.CoverLetter = form["name"], form["email"], form["phone"], form["cover_letter"]
@@ -328,9 +388,59 @@ func (s *Server) handleDocumentPreview(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/pdf")
 	h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": doc.FileName}))
-	// Framed by the card, nowhere else; the PDF viewer runs apart from this origin.
-	h.Set("Content-Security-Policy", "frame-ancestors 'self'")
+	// Framed by the card, nowhere else. The sandbox keeps whatever the file
+	// holds away from this origin should a browser ever render it as a page
+	// (Chromium's PDF viewer renders it sandboxed all the same).
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; frame-ancestors 'self'")
 	h.Set("X-Frame-Options", "SAMEORIGIN")
 	h.Set("Cache-Control", "private, no-store")
 	w.Write(data)
+}
+
+type consentData struct {
+	Consent   *recruit.PendingConsent
+	Confirmed bool
+}
+
+// handleConsentForm shows what the link of a confirmation email confirms,
+// with a button: the consent is recorded by that button's POST, never by
+// opening the link (mail scanners open links too).
+func (s *Server) handleConsentForm(w http.ResponseWriter, r *http.Request) {
+	p, err := s.Recruit.ConsentToConfirm(r.Context(), r.PathValue("token"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.renderConsent(w, r, p, false)
+}
+
+// handleConsentConfirm records the consent of the link as granted; the
+// link then works no more.
+func (s *Server) handleConsentConfirm(w http.ResponseWriter, r *http.Request) {
+	p, err := s.Recruit.ConfirmConsent(r.Context(), r.PathValue("token"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.renderConsent(w, r, p, true)
+}
+
+func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, p *recruit.PendingConsent, confirmed bool) {
+	pg := s.newPage(r, "career.consent_title")
+	pg.Lang = p.Language
+	pg.Data = consentData{Consent: p, Confirmed: confirmed}
+	w.Header().Set("Referrer-Policy", "no-referrer") // the address holds the secret
+	s.render(w, r, http.StatusOK, "career_consent", pg)
+}
+
+// handleProposal accepts (decision=accept) or dismisses (decision=dismiss)
+// a change of the candidate's details proposed through the career page.
+func (s *Server) handleProposal(w http.ResponseWriter, r *http.Request) {
+	s.cardChange(w, r, "#proposals", func(a access.Actor, id string) error {
+		decision := r.PostForm.Get("decision")
+		if decision != "accept" && decision != "dismiss" {
+			return &recruit.ValidationError{Fields: map[string]string{"proposal": "error.proposal"}}
+		}
+		return s.Recruit.ResolveProposal(r.Context(), a, id, r.PostForm.Get("proposal"), decision == "accept")
+	})
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/credit"
 )
 
@@ -21,10 +23,18 @@ type creditsData struct {
 	Total             int
 	NextURL, FirstURL string
 	Names             map[string]string
-	Reasons           []string
 	FreePublications  int
 	PublicationCost   int
-	Granted           bool
+	// Spenders are the active users who may spend credits, with their
+	// monthly limits (LimitSaved after a change).
+	Spenders   []spender
+	LimitSaved bool
+}
+
+// spender is a user who may spend credits and their monthly limit, if any.
+type spender struct {
+	ID, Name string
+	Limit    *credit.Limit
 }
 
 func (s *Server) handleCredits(w http.ResponseWriter, r *http.Request) {
@@ -55,14 +65,28 @@ func (s *Server) renderCredits(w http.ResponseWriter, r *http.Request, status in
 		s.fail(w, r, err)
 		return
 	}
-	names, _, err := s.userNames(r)
+	names, users, err := s.userNames(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d := creditsData{Balance: balance, Ledger: ledger, Total: total, Names: names, Reasons: credit.GrantReasons,
+	limits, err := s.Credits.Limits(r.Context(), st.principal.Actor())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	byUser := make(map[string]*credit.Limit, len(limits))
+	for i := range limits {
+		byUser[limits[i].UserID] = &limits[i]
+	}
+	d := creditsData{Balance: balance, Ledger: ledger, Total: total, Names: names,
 		FreePublications: st.tenant.Settings.FreePublicationsPerMonth(), PublicationCost: st.tenant.Settings.PublicationCredits(),
-		Granted: r.URL.Query().Get("granted") == "1"}
+		LimitSaved: r.URL.Query().Get("limit") == "1"}
+	for _, u := range users {
+		if u.Status == account.Active && u.Perms.Has(access.SpendCredits) {
+			d.Spenders = append(d.Spenders, spender{ID: u.ID, Name: u.DisplayName, Limit: byUser[u.ID]})
+		}
+	}
 	if next != "" {
 		d.NextURL = "/credits?" + url.Values{"after": {next}}.Encode()
 	}
@@ -73,21 +97,27 @@ func (s *Server) renderCredits(w http.ResponseWriter, r *http.Request, status in
 	s.render(w, r, status, "credits", pg)
 }
 
-func (s *Server) handleCreditGrant(w http.ResponseWriter, r *http.Request) {
+// handleCreditLimit sets (or, with an empty field, lifts) how many credits
+// a user may spend in a month.
+func (s *Server) handleCreditLimit(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	amount, convErr := strconv.ParseInt(strings.TrimSpace(r.PostForm.Get("amount")), 10, 64)
-	if convErr != nil {
-		amount = 0 // the service answers with the field's message
+	var limit *int64
+	if v := strings.TrimSpace(r.PostForm.Get("limit")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			n = -1 // the service answers with the field's message
+		}
+		limit = &n
 	}
-	_, err := s.Credits.Grant(r.Context(), stateOf(r).principal.Actor(),
-		credit.GrantInput{Amount: amount, Reason: r.PostForm.Get("reason"), Note: r.PostForm.Get("note")})
+	err := s.Credits.SetLimit(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), limit)
 	if fields, ok := fieldErrors(err); ok {
 		pg := s.newPage(r, "credits.title")
-		pg.Errors = fields
-		pg.Form["amount"], pg.Form["reason"], pg.Form["note"] = r.PostForm.Get("amount"), r.PostForm.Get("reason"), r.PostForm.Get("note")
+		for _, m := range fields {
+			pg.Errors[""] = m
+		}
 		s.renderCredits(w, r, http.StatusUnprocessableEntity, pg)
 		return
 	}
@@ -95,30 +125,5 @@ func (s *Server) handleCreditGrant(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/credits?granted=1", http.StatusSeeOther)
-}
-
-func (s *Server) handleCreditRefund(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	_, err := s.Credits.Refund(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), r.PostForm.Get("note"))
-	if errors.Is(err, credit.ErrNotRefundable) {
-		pg := s.newPage(r, "credits.title")
-		pg.Errors[""] = "error.credit_not_refundable"
-		s.renderCredits(w, r, http.StatusConflict, pg)
-		return
-	}
-	if fields, ok := fieldErrors(err); ok {
-		pg := s.newPage(r, "credits.title")
-		pg.Errors = fields
-		s.renderCredits(w, r, http.StatusUnprocessableEntity, pg)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/credits", http.StatusSeeOther)
+	http.Redirect(w, r, "/credits?limit=1#limits", http.StatusSeeOther)
 }

@@ -25,7 +25,9 @@ func (s *Server) handleDevOutbox(w http.ResponseWriter, r *http.Request) {
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
 	// A request relayed by a proxy on this machine is not from this machine.
 	forwarded := r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != ""
-	if s.opts.OutboxDir == "" || !isLoopbackHost(host) || forwarded {
+	// A page of another site whose name resolves to 127.0.0.1 (DNS rebinding)
+	// reaches this machine too, but with its own name in Host.
+	if s.opts.OutboxDir == "" || !isLoopbackHost(host) || forwarded || !isLoopbackName(r.Host) {
 		s.renderError(w, r, http.StatusNotFound)
 		return
 	}
@@ -57,6 +59,16 @@ func (s *Server) handleDevOutbox(w http.ResponseWriter, r *http.Request) {
 	pg := s.newPage(r, "outbox.title")
 	pg.Data = msgs
 	s.render(w, r, http.StatusOK, "outbox", pg)
+}
+
+// isLoopbackName reports whether a Host header names this machine:
+// localhost or a loopback address, with or without a port.
+func isLoopbackName(hostport string) bool {
+	h := hostport
+	if host, _, err := net.SplitHostPort(hostport); err == nil {
+		h = host
+	}
+	return strings.EqualFold(h, "localhost") || isLoopbackHost(h)
 }
 
 func isLoopbackHost(h string) bool {

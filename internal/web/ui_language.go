@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // LanguageCookie keeps the language a visitor chose before signing in.
@@ -23,10 +25,20 @@ func (s *Server) handleLanguage(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 }
 
-// localPath returns p when it is a path on this site, else "/".
+// localPath returns p when it is a path on this site, else "/". A path
+// with any control character (C0, DEL, C1), Unicode format character (such
+// as U+202E, which reverses how the rest is shown) or line separator, or
+// that is not UTF-8, is refused: browsers strip some of them, so what was
+// checked would not be where the browser goes, and others disguise it.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n\t") || len(p) > 2000 {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsRune(p, '\\') || len(p) > 2000 ||
+		!utf8.ValidString(p) || strings.IndexFunc(p, unsafeInPath) >= 0 {
 		return "/"
 	}
 	return p
+}
+
+// unsafeInPath reports the characters localPath refuses.
+func unsafeInPath(r rune) bool {
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) || r == utf8.RuneError
 }

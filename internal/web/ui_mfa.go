@@ -42,6 +42,7 @@ func (s *Server) handleMFA(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setSessionCookie(w, token)
+	s.trustBrowser(w, r, token) // fully signed in: the device cookie (ui_signin.go)
 	if st.principal.MustChangePassword {
 		http.Redirect(w, r, "/password", http.StatusSeeOther)
 		return

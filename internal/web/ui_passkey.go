@@ -7,15 +7,6 @@ import (
 	"github.com/kandidat/kandidat/internal/account"
 )
 
-// origin is the browser's view of this site, which WebAuthn checks.
-func origin(r *http.Request) string {
-	scheme := "http"
-	if stateOf(r).https {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
-
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -23,8 +14,12 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Write(body)
 }
 
+// handlePasskeyRegisterBegin starts a passkey registration. The relying
+// party (id and origin) is the installation's base URL, decided by the
+// account service: the request's Host header, which the client chooses,
+// plays no part in any passkey ceremony.
 func (s *Server) handlePasskeyRegisterBegin(w http.ResponseWriter, r *http.Request) {
-	options, err := s.Accounts.BeginPasskeyRegistration(r.Context(), stateOf(r).principal, origin(r))
+	options, err := s.Accounts.BeginPasskeyRegistration(r.Context(), stateOf(r).principal)
 	if err != nil {
 		s.Logger.Warn("passkey registration", "request_id", stateOf(r).requestID, "error", err.Error())
 		writeJSON(w, http.StatusBadRequest, []byte(`{"error":"registration"}`))
@@ -34,7 +29,7 @@ func (s *Server) handlePasskeyRegisterBegin(w http.ResponseWriter, r *http.Reque
 }
 
 func (s *Server) handlePasskeyRegisterFinish(w http.ResponseWriter, r *http.Request) {
-	err := s.Accounts.FinishPasskeyRegistration(r.Context(), stateOf(r).principal, origin(r), r, client(r))
+	err := s.Accounts.FinishPasskeyRegistration(r.Context(), stateOf(r).principal, r, client(r))
 	if err != nil {
 		s.Logger.Warn("passkey registration", "request_id", stateOf(r).requestID, "error", err.Error())
 		writeJSON(w, http.StatusBadRequest, []byte(`{"error":"registration"}`))
@@ -44,7 +39,7 @@ func (s *Server) handlePasskeyRegisterFinish(w http.ResponseWriter, r *http.Requ
 }
 
 func (s *Server) handlePasskeySignInBegin(w http.ResponseWriter, r *http.Request) {
-	options, err := s.Accounts.BeginPasskeySignIn(r.Context(), stateOf(r).token, origin(r))
+	options, err := s.Accounts.BeginPasskeySignIn(r.Context(), stateOf(r).token)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, []byte(`{"error":"sign-in"}`))
 		return
@@ -54,7 +49,7 @@ func (s *Server) handlePasskeySignInBegin(w http.ResponseWriter, r *http.Request
 
 func (s *Server) handlePasskeySignInFinish(w http.ResponseWriter, r *http.Request) {
 	st := stateOf(r)
-	token, err := s.Accounts.FinishPasskeySignIn(r.Context(), st.token, origin(r), r, client(r))
+	token, err := s.Accounts.FinishPasskeySignIn(r.Context(), st.token, r, client(r))
 	if errors.Is(err, account.ErrNoSession) {
 		writeJSON(w, http.StatusUnauthorized, []byte(`{"next":"/signin"}`))
 		return
@@ -64,6 +59,7 @@ func (s *Server) handlePasskeySignInFinish(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	setSessionCookie(w, token)
+	s.trustBrowser(w, r, token) // fully signed in: the device cookie (ui_signin.go)
 	next := "/dashboard"
 	if st.principal.MustChangePassword {
 		next = "/password"

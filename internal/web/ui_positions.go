@@ -126,6 +126,9 @@ type positionData struct {
 	// cards (the same for every card of a column: written once, escaped).
 	StageLabels map[string]string
 	MoveOptions map[string]template.HTML
+	// Quote is what publishing would cost the user now and what they have
+	// to pay with, shown beside Publish (nil when there is nothing to publish).
+	Quote *recruit.Quote
 }
 
 func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
@@ -148,6 +151,12 @@ func (s *Server) renderPosition(w http.ResponseWriter, r *http.Request, status i
 		CanEdit: recruit.DecideOnPosition(a, access.EditPositions, pos), CanPublish: recruit.DecideOnPosition(a, access.PublishPositions, pos),
 		CanAdd: recruit.DecideOnPosition(a, access.AddCandidates, pos), CanSeeApps: recruit.DecideOnPosition(a, access.ViewApplications, pos),
 		CanMove: recruit.DecideOnPosition(a, access.MoveStage, pos)}
+	if d.CanPublish && pos.Status != recruit.Published && pos.Status != recruit.Archived {
+		if d.Quote, err = s.Recruit.PublicationQuote(r.Context(), a, pos.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	d.StageLabels = make(map[string]string, len(pos.Stages))
 	for _, st := range pos.Stages {
 		d.StageLabels[st.ID] = st.Name
@@ -260,6 +269,10 @@ func (s *Server) handlePositionPublish(w http.ResponseWriter, r *http.Request) {
 		pg.Errors[""] = "error.credits_insufficient"
 		s.renderPosition(w, r, http.StatusPaymentRequired, pg)
 		return
+	case errors.Is(err, credit.ErrLimitReached):
+		pg.Errors[""] = "error.credits_limit_reached"
+		s.renderPosition(w, r, http.StatusPaymentRequired, pg)
+		return
 	case errors.Is(err, credit.ErrForbidden):
 		pg.Errors[""] = "error.credits_not_allowed"
 		s.renderPosition(w, r, http.StatusForbidden, pg)
@@ -282,6 +295,9 @@ func (s *Server) handleCandidateAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	in := recruit.CandidateInput{Name: r.PostForm.Get("name"), Email: r.PostForm.Get("email"), Phone: r.PostForm.Get("phone")}
 	app, err := s.Recruit.AddCandidate(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), in, access.StageNew, recruit.ViaStaff)
+	// The address of a candidate the user may not see comes back as a
+	// field error (error.email_known): the form shows what the user typed
+	// and nothing of what is stored.
 	if fields, ok := fieldErrors(err); ok {
 		pg := s.newPage(r, "positions.position")
 		pg.Errors = fields

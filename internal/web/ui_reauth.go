@@ -33,11 +33,15 @@ func (s *Server) handleReauth(w http.ResponseWriter, r *http.Request) {
 	}
 	next := localPath(r.PostForm.Get("next"))
 	err := s.Accounts.Reauthenticate(r.Context(), stateOf(r).principal, r.PostForm.Get("password"), client(r))
-	if errors.Is(err, account.ErrWrongPassword) {
+	if errors.Is(err, account.ErrWrongPassword) || errors.Is(err, account.ErrTooManyAttempts) {
 		pg := s.newPage(r, "reauth.title")
 		pg.Form["next"] = next
 		pg.Errors["password"] = "error.current_password"
-		s.render(w, r, http.StatusUnauthorized, "reauth", pg)
+		status := http.StatusUnauthorized
+		if errors.Is(err, account.ErrTooManyAttempts) {
+			pg.Errors["password"], status = "signin.busy", http.StatusTooManyRequests
+		}
+		s.render(w, r, status, "reauth", pg)
 		return
 	}
 	if errors.Is(err, account.ErrNoSession) {

@@ -46,7 +46,7 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "reset", pg)
 		return
 	}
-	err := s.Accounts.ResetPassword(r.Context(), r.PathValue("token"), next, client(r))
+	dc, err := s.Accounts.ResetPassword(r.Context(), r.PathValue("token"), next, client(r))
 	if errors.Is(err, account.ErrTokenInvalid) {
 		s.renderError(w, r, http.StatusNotFound)
 		return
@@ -60,5 +60,8 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// The browser that used the emailed link is the owner's: a trusted
+	// device from now on, which a lock caused by others does not hold.
+	setDeviceCookie(w, dc)
 	http.Redirect(w, r, "/signin?reset=1", http.StatusSeeOther)
 }

@@ -86,6 +86,12 @@ func (s *Server) handleRoleSave(w http.ResponseWriter, r *http.Request) {
 	}
 	in := account.RoleInput{Name: r.PostForm.Get("name"), Permissions: r.PostForm["permission"]}
 	_, err := s.Accounts.SaveRole(r.Context(), p, id, in)
+	status := http.StatusUnprocessableEntity
+	if errors.Is(err, account.ErrForbidden) {
+		// A set beyond what the rule of every change of rights allows
+		// (account.SaveRole): explained on the page, the input kept.
+		err, status = &account.ValidationError{Fields: map[string]string{"": "error.role_beyond_rights"}}, http.StatusForbidden
+	}
 	if fields, ok := fieldErrors(err); ok {
 		pg, perr := s.rolesPage(r, editing)
 		if perr != nil {
@@ -99,7 +105,7 @@ func (s *Server) handleRoleSave(w http.ResponseWriter, r *http.Request) {
 		for _, n := range in.Permissions {
 			d.Checked[n] = true
 		}
-		s.render(w, r, http.StatusUnprocessableEntity, "roles", pg)
+		s.render(w, r, status, "roles", pg)
 		return
 	}
 	if err != nil {
@@ -111,14 +117,18 @@ func (s *Server) handleRoleSave(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRoleDelete(w http.ResponseWriter, r *http.Request) {
 	err := s.Accounts.DeleteRole(r.Context(), stateOf(r).principal, r.PathValue("id"))
-	if errors.Is(err, account.ErrRoleInUse) {
+	if errors.Is(err, account.ErrRoleInUse) || errors.Is(err, account.ErrForbidden) {
 		pg, perr := s.rolesPage(r, nil)
 		if perr != nil {
 			s.fail(w, r, perr)
 			return
 		}
-		pg.Errors[""] = "error.role_in_use"
-		s.render(w, r, http.StatusConflict, "roles", pg)
+		status, msg := http.StatusConflict, "error.role_in_use"
+		if errors.Is(err, account.ErrForbidden) {
+			status, msg = http.StatusForbidden, "error.role_beyond_rights"
+		}
+		pg.Errors[""] = msg
+		s.render(w, r, status, "roles", pg)
 		return
 	}
 	if err != nil {

@@ -90,26 +90,3 @@ func browserName(ua string) string {
 	}
 	return ua
 }
-
-func (s *Server) handleUnlockForm(w http.ResponseWriter, r *http.Request) {
-	if !s.Accounts.UnlockTokenValid(r.Context(), r.PathValue("token")) {
-		s.renderError(w, r, http.StatusNotFound)
-		return
-	}
-	s.render(w, r, http.StatusOK, "unlock", s.newPage(r, "unlock.title"))
-}
-
-func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) {
-	err := s.Accounts.Unlock(r.Context(), r.PathValue("token"), client(r))
-	if errors.Is(err, account.ErrTokenInvalid) {
-		s.renderError(w, r, http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	pg := s.newPage(r, "unlock.title")
-	pg.Data = true
-	s.render(w, r, http.StatusOK, "unlock", pg)
-}

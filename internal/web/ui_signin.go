@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/kandidat/kandidat/internal/account"
 )
@@ -33,11 +34,16 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	st := stateOf(r)
 	login, password := r.PostForm.Get("login"), r.PostForm.Get("password")
 	token, p, err := s.Accounts.SignIn(r.Context(), login, password, client(r))
-	if errors.Is(err, account.ErrInvalidCredentials) {
+	if errors.Is(err, account.ErrInvalidCredentials) || errors.Is(err, account.ErrTooManyAttempts) {
 		pg := s.newPage(r, "signin.title")
 		pg.Errors[""] = "signin.failed"
+		status := http.StatusUnauthorized
+		if errors.Is(err, account.ErrTooManyAttempts) {
+			pg.Errors[""], status = "signin.busy", http.StatusTooManyRequests
+			w.Header().Set("Retry-After", "1")
+		}
 		pg.Form["login"] = login
-		s.render(w, r, http.StatusUnauthorized, "signin", pg)
+		s.render(w, r, status, "signin", pg)
 		return
 	}
 	if err != nil {
@@ -49,14 +55,52 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		_ = s.Accounts.SignOut(r.Context(), st.token, client(r))
 	}
 	setSessionCookie(w, token)
+	s.afterSignIn(w, r, token, p)
+}
+
+// afterSignIn sends a browser that has just passed the password (or an
+// unlock link) on: to the second step if one is due, else, now fully
+// signed in, it gets its device cookie and goes to the forced password
+// change or the dashboard.
+func (s *Server) afterSignIn(w http.ResponseWriter, r *http.Request, token string, p *account.Principal) {
 	switch {
 	case p.MFAPending:
 		http.Redirect(w, r, "/signin/mfa", http.StatusSeeOther)
 	case p.MustChangePassword:
+		s.trustBrowser(w, r, token)
 		http.Redirect(w, r, "/password", http.StatusSeeOther)
 	default:
+		s.trustBrowser(w, r, token)
 		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 	}
+}
+
+// DeviceCookie is the name of the cookie by which a browser shows that its
+// user signed in with it before: password attempts with it count apart
+// from everyone else's, so another browser's failures neither lock nor slow
+// it (decision 0003).
+const DeviceCookie = "__Host-kandidat_device"
+
+// trustBrowser gives the browser of a fully signed-in session (past the
+// second step, if any) its device cookie. The sign-in stands without it,
+// so a failure is logged, not shown.
+func (s *Server) trustBrowser(w http.ResponseWriter, r *http.Request, sessionToken string) {
+	dc, err := s.Accounts.TrustDevice(r.Context(), sessionToken, client(r))
+	if err != nil {
+		s.Logger.Warn("device cookie not set", "request_id", stateOf(r).requestID, "error", err.Error())
+		return
+	}
+	setDeviceCookie(w, dc)
+}
+
+func setDeviceCookie(w http.ResponseWriter, dc account.DeviceCookie) {
+	if dc.Value == "" {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: DeviceCookie, Value: dc.Value, Path: "/", Expires: dc.Expires, MaxAge: int(time.Until(dc.Expires).Seconds()),
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	})
 }
 
 func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
@@ -87,9 +131,13 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.Accounts.ChangePassword(r.Context(), p.TenantID, p.UserID, current, next, client(r))
-	if errors.Is(err, account.ErrWrongPassword) {
+	if errors.Is(err, account.ErrWrongPassword) || errors.Is(err, account.ErrTooManyAttempts) {
 		pg.Errors["current_password"] = "error.current_password"
-		s.render(w, r, http.StatusUnprocessableEntity, "password", pg)
+		status := http.StatusUnprocessableEntity
+		if errors.Is(err, account.ErrTooManyAttempts) {
+			pg.Errors["current_password"], status = "signin.busy", http.StatusTooManyRequests
+		}
+		s.render(w, r, status, "password", pg)
 		return
 	}
 	if fields, ok := fieldErrors(err); ok {
@@ -101,17 +149,72 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// Every session ended with the change; this browser gets a fresh one.
+	// Every session and device cookie ended with the change; this browser
+	// gets a fresh session, and stays a trusted device.
 	token, err := s.Accounts.StartSession(r.Context(), p.TenantID, p.UserID, client(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	setSessionCookie(w, token)
+	s.trustBrowser(w, r, token)
 	http.Redirect(w, r, "/dashboard?changed=1", http.StatusSeeOther)
 }
 
-// client describes the browser of a request for the services.
+func (s *Server) handleUnlockForm(w http.ResponseWriter, r *http.Request) {
+	if !s.Accounts.UnlockTokenValid(r.Context(), r.PathValue("token")) {
+		s.renderError(w, r, http.StatusNotFound)
+		return
+	}
+	s.render(w, r, http.StatusOK, "unlock", s.newPage(r, "unlock.title"))
+}
+
+// handleUnlock signs the owner of an emailed unlock link in with their
+// password, despite the lock, and makes the browser a trusted device.
+func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.Accounts.Unlock(r.Context(), r.PathValue("token"), r.PostForm.Get("password"), client(r))
+	switch {
+	case errors.Is(err, account.ErrTokenInvalid):
+		s.renderError(w, r, http.StatusNotFound)
+		return
+	case errors.Is(err, account.ErrInvalidCredentials), errors.Is(err, account.ErrTooManyAttempts):
+		pg := s.newPage(r, "unlock.title")
+		pg.Errors["password"] = "unlock.failed"
+		status := http.StatusUnauthorized
+		if errors.Is(err, account.ErrTooManyAttempts) {
+			pg.Errors["password"], status = "signin.busy", http.StatusTooManyRequests
+		}
+		s.render(w, r, status, "unlock", pg)
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	if st := stateOf(r); st.token != "" {
+		_ = s.Accounts.SignOut(r.Context(), st.token, client(r))
+	}
+	setSessionCookie(w, res.Session)
+	setDeviceCookie(w, res.Device)
+	switch {
+	case res.Principal.MFAPending:
+		http.Redirect(w, r, "/signin/mfa", http.StatusSeeOther)
+	case res.Principal.MustChangePassword:
+		http.Redirect(w, r, "/password", http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+	}
+}
+
+// client describes the browser of a request for the services, with its
+// device cookie if it has one.
 func client(r *http.Request) account.Client {
-	return account.Client{IP: stateOf(r).clientIP, UserAgent: r.UserAgent()}
+	c := account.Client{IP: stateOf(r).clientIP, UserAgent: r.UserAgent()}
+	if dc, err := r.Cookie(DeviceCookie); err == nil {
+		c.Device = dc.Value
+	}
+	return c
 }

@@ -121,7 +121,9 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if errors.Is(err, account.ErrLoginTaken) {
-		pg.Errors["email"] = "error.login_taken"
+		// Only ever about this company: an address another company uses
+		// is invited like any other (the invitee chooses a login then).
+		pg.Errors["email"] = "error.invite_in_company"
 		s.renderUsers(w, r, http.StatusConflict, pg)
 		return
 	}
@@ -155,6 +157,13 @@ func (s *Server) handleUserStatus(status account.Status) http.HandlerFunc {
 	}
 }
 
+// inviteData is what the invitation page shows besides the password fields.
+type inviteData struct {
+	// ChooseLogin asks for a login of the invitee's choosing, because the
+	// one they were invited with is in use.
+	ChooseLogin bool
+}
+
 func (s *Server) handleInviteForm(w http.ResponseWriter, r *http.Request) {
 	if !s.Accounts.InviteTokenValid(r.Context(), r.PathValue("token")) {
 		s.renderError(w, r, http.StatusNotFound)
@@ -175,13 +184,20 @@ func (s *Server) handleInviteAccept(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "invite", pg)
 		return
 	}
-	token, err := s.Accounts.AcceptInvite(r.Context(), r.PathValue("token"), next, client(r))
+	// The login field appears once the invited login turned out to be
+	// taken (logins are claimed only now); empty keeps the invited one.
+	login := r.PostForm.Get("login")
+	token, err := s.Accounts.AcceptInviteAs(r.Context(), r.PathValue("token"), login, next, client(r))
 	if errors.Is(err, account.ErrTokenInvalid) {
 		s.renderError(w, r, http.StatusNotFound)
 		return
 	}
 	if fields, ok := fieldErrors(err); ok {
 		pg.Errors = fields
+		if _, ask := fields["login"]; ask || login != "" {
+			pg.Form["login"] = login
+			pg.Data = inviteData{ChooseLogin: true}
+		}
 		s.render(w, r, http.StatusUnprocessableEntity, "invite", pg)
 		return
 	}

@@ -9,9 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/notify"
+	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 func TestInviteAColleague(t *testing.T) {
@@ -95,35 +97,49 @@ func TestTransferOfTheAdministratorRight(t *testing.T) {
 	if _, err := f.accounts.Authenticate(context.Background(), bobTok); err == nil {
 		t.Fatal("bob's session survived his role change")
 	}
-	// The last administrator cannot step down.
-	res := f.do(request{method: "POST", path: "/users/" + ada.ID + "/role", cookie: tok, form: url.Values{"role": {"recruiter"}}})
+	// The last administrator cannot step down, even to a role within her rights.
+	if res := f.do(request{method: "POST", path: "/roles", cookie: tok, form: url.Values{"name": {"Auditors"}, "permission": {"audit.view"}}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("define a role: %d", res.StatusCode)
+	}
+	roles, _ := f.accounts.ListRoles(context.Background(), f.company.ID)
+	res := f.do(request{method: "POST", path: "/users/" + ada.ID + "/role", cookie: tok, form: url.Values{"role": {roles[0].ID}}})
 	if b := body(t, res); res.StatusCode != http.StatusConflict || !strings.Contains(b, "at least one active administrator") {
 		t.Fatalf("last administrator steps down: %d", res.StatusCode)
 	}
 	if res := f.do(request{method: "POST", path: "/users/" + bob.UserID + "/role", cookie: tok, form: url.Values{"role": {"emperor"}}}); res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("unknown role: %d, want 422", res.StatusCode)
 	}
-	// Transfer: Bob becomes administrator, then Ada steps down and gets a new session.
+	// Transfer: Bob becomes administrator. Ada may not make herself HR
+	// manager (candidate access she lacks); Bob gives her the role.
 	f.do(request{method: "POST", path: "/users/" + bob.UserID + "/role", cookie: tok, form: url.Values{"role": {"administrator"}}})
 	res = f.do(request{method: "POST", path: "/users/" + ada.ID + "/role", cookie: tok, form: url.Values{"role": {"hr_manager"}}})
-	fresh := sessionCookie(res)
-	if res.StatusCode != http.StatusSeeOther || fresh == nil || fresh.Value == tok {
-		t.Fatalf("ada steps down: %d, new session %v", res.StatusCode, fresh)
+	if b := body(t, res); res.StatusCode != http.StatusForbidden || !strings.Contains(b, "do not hold yourself") {
+		t.Fatalf("ada gives herself candidate access: %d", res.StatusCode)
 	}
-	if res := f.do(request{method: "GET", path: "/users", cookie: fresh.Value}); res.StatusCode != http.StatusForbidden {
-		t.Fatalf("ada after stepping down: %d, want 403", res.StatusCode)
+	bobTok = f.signIn("bob", testPassword)
+	res = f.do(request{method: "POST", path: "/users/" + ada.ID + "/role", cookie: bobTok, form: url.Values{"role": {"hr_manager"}}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bob makes ada HR manager: %d", res.StatusCode)
+	}
+	if res := f.do(request{method: "GET", path: "/users", cookie: tok}); res.StatusCode != http.StatusUnauthorized && res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("ada's old session after her role changed: %d", res.StatusCode)
+	}
+	if p := f.actor(ada); p.Can(access.ManageUsers) || !p.Can(access.ViewApplications) {
+		t.Fatalf("ada after stepping down: %s", p.Perms.Encode())
 	}
 	recs, _, _ := f.audit.List(context.Background(), f.company.ID, audit.Filter{Action: audit.UserRoleChanged})
 	if len(recs) != 3 {
 		t.Fatalf("%d role change records, want 3", len(recs))
 	}
 	alerts, _ := f.audit.OpenAlerts(context.Background(), f.company.ID)
-	found := false
+	rules := map[audit.Rule]int{}
 	for _, a := range alerts {
-		found = found || (a.Rule == audit.RuleNewAdministrator && a.RecordTrack == audit.Admin)
+		rules[a.Rule]++
 	}
-	if !found {
-		t.Fatal("making bob administrator raised no alert")
+	// Ada and Bob were created administrators, and Bob made one again;
+	// Bob and Ada were given candidate access (recruiter, HR manager).
+	if rules[audit.RuleNewAdministrator] != 3 || rules[audit.RuleCandidateAccess] != 2 {
+		t.Fatalf("alerts: %v", rules)
 	}
 }
 
@@ -140,7 +156,14 @@ func TestDevOutbox(t *testing.T) {
 	}
 	req := httptest.NewRequest("GET", "/dev/outbox", nil)
 	req.RemoteAddr = "127.0.0.1:5555"
+	req.Host = "rebound.example:8080" // DNS rebinding: another site's name, this machine's address
 	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("outbox under another site's name: %d, want 404", rec.Code)
+	}
+	req.Host = "localhost:8080"
+	rec = httptest.NewRecorder()
 	f.h.ServeHTTP(rec, req)
 	b := rec.Body.String()
 	if rec.Code != http.StatusOK || !strings.Contains(b, "Välkommen &lt;script&gt;") || !strings.Contains(b, "Länk: https://x.example/") {
@@ -201,5 +224,67 @@ func TestEmailAndSMSCodeFactorsThroughTheWeb(t *testing.T) {
 	}
 	if res := f.do(request{method: "POST", path: "/account/mfa/sms", cookie: tok, form: url.Values{"phone": {"0701234567"}}}); res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("phone without country code: %d, want 422", res.StatusCode)
+	}
+}
+
+// TestInviteALoginOfAnotherCompany: inviting an address that another
+// company uses as a login answers exactly as a new address does; the
+// invitee chooses another login when accepting. An address of one's own
+// company is refused as such.
+func TestInviteALoginOfAnotherCompany(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	f.accounts = account.NewService(f.db, f.audit, account.Options{Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1},
+		Queue: notify.NewQueue(f.db), BaseURL: "https://jobs.example"})
+	f.srv.Accounts = f.accounts
+	f.h = f.srv.Handler()
+	f.user("ada", false)
+	tok := f.signIn("ada", testPassword)
+	beta, err := f.tenants.Create(ctx, audit.Operator, tenant.CreateInput{Slug: "beta", Name: "Beta", DefaultLanguage: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.accounts.CreateUser(ctx, audit.Operator, beta.ID, account.CreateUserInput{Login: "taken@example.org", DisplayName: "Tove", Password: testPassword}); err != nil {
+		t.Fatal(err)
+	}
+	answer := func(email string) (int, string, string) {
+		res := f.do(request{method: "POST", path: "/users/invite", cookie: tok, form: url.Values{"email": {email}, "display_name": {"Someone"}, "role": {"line_manager"}}})
+		return res.StatusCode, res.Header.Get("Location"), body(t, res)
+	}
+	freshStatus, freshLocation, freshBody := answer("fresh@example.org")
+	takenStatus, takenLocation, takenBody := answer("taken@example.org")
+	if freshStatus != http.StatusSeeOther || takenStatus != freshStatus || takenLocation != freshLocation || takenBody != freshBody {
+		t.Fatalf("a new address: %d %q; another company's login: %d %q", freshStatus, freshLocation, takenStatus, takenLocation)
+	}
+	f.user("carol@acme.example", false)
+	for _, email := range []string{"carol@acme.example", "taken@example.org"} {
+		status, _, b := answer(email)
+		if status != http.StatusConflict || !strings.Contains(b, "already uses this address") {
+			t.Errorf("inviting %s, of this company: %d", email, status)
+		}
+	}
+	// The invitee finds the login taken and chooses another.
+	var raw string
+	if err := f.db.Read.QueryRow(`SELECT message FROM email_queue WHERE message LIKE '%taken@example.org%'`).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	var msg notify.Message
+	json.Unmarshal([]byte(raw), &msg)
+	path := strings.Fields(msg.Text[strings.Index(msg.Text, "https://jobs.example")+len("https://jobs.example"):])[0]
+	pass := url.Values{"new_password": {"a good Pass phrase 1"}, "confirm_password": {"a good Pass phrase 1"}}
+	res := f.do(request{method: "POST", path: path, form: pass})
+	if b := body(t, res); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(b, `id="login"`) || !strings.Contains(b, "Choose another one") {
+		t.Fatalf("accepting with a taken login: %d", res.StatusCode)
+	}
+	pass.Set("login", "tove.acme")
+	res = f.do(request{method: "POST", path: path, form: pass})
+	if res.StatusCode != http.StatusSeeOther || sessionCookie(res) == nil {
+		t.Fatalf("accepting with a login of one's own: %d %s", res.StatusCode, body(t, res))
+	}
+	if _, _, err := f.accounts.SignIn(ctx, "tove.acme", "a good Pass phrase 1", account.Client{}); err != nil {
+		t.Fatalf("signing in with the chosen login: %v", err)
+	}
+	if _, _, err := f.accounts.SignIn(ctx, "taken@example.org", testPassword, account.Client{}); err != nil {
+		t.Fatalf("the other company's user: %v", err)
 	}
 }

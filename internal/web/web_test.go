@@ -347,6 +347,18 @@ func TestCrossOriginPostRejected(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden || sessionCookie(res) != nil {
 		t.Fatalf("cross-site sign-in: %d, want 403 and no cookie", res.StatusCode)
 	}
+	// A browser without Sec-Fetch-Site, posting from this host name under
+	// another scheme (a page on https://host to a site on http://host).
+	res = f.do(request{method: "POST", path: "/signin", form: url.Values{"login": {"ada"}, "password": {testPassword}},
+		header: map[string]string{"Sec-Fetch-Site": "", "Origin": "https://127.0.0.1:8080"}})
+	if res.StatusCode != http.StatusForbidden || sessionCookie(res) != nil {
+		t.Fatalf("sign-in from the other scheme: %d, want 403 and no cookie", res.StatusCode)
+	}
+	res = f.do(request{method: "POST", path: "/signin", form: url.Values{"login": {"ada"}, "password": {testPassword}},
+		header: map[string]string{"Sec-Fetch-Site": "", "Origin": "http://127.0.0.1:8080"}})
+	if res.StatusCode == http.StatusForbidden {
+		t.Fatalf("sign-in from this origin without Sec-Fetch-Site: %d", res.StatusCode)
+	}
 }
 
 func TestBodyLimit(t *testing.T) {

@@ -65,7 +65,7 @@ func Open(t testing.TB) *db.DB {
 // OpenEmpty returns an unmigrated database for the test.
 func OpenEmpty(t testing.TB) *db.DB {
 	t.Helper()
-	d, err := db.Open(context.Background(), db.Options{URL: URL(t), DataDir: t.TempDir()})
+	d, err := db.Open(context.Background(), db.Options{URL: URL(t), DataDir: t.TempDir(), SessionScope: db.Installation})
 	if err != nil {
 		t.Fatalf("open database: %v", err)
 	}

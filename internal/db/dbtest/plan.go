@@ -59,7 +59,7 @@ func (r *Recorder) Take() []Statement {
 // test looks at).
 func OpenTraced(t testing.TB, trace func(query string, args []any)) *db.DB {
 	t.Helper()
-	d, err := db.Open(context.Background(), db.Options{URL: URL(t), DataDir: t.TempDir(), Trace: trace})
+	d, err := db.Open(context.Background(), db.Options{URL: URL(t), DataDir: t.TempDir(), Trace: trace, SessionScope: db.Installation})
 	if err != nil {
 		t.Fatalf("open database: %v", err)
 	}
@@ -424,7 +424,11 @@ type pgNode struct {
 // returns its rows.
 func postgresExplain(ctx context.Context, d *db.DB, explain, q string, args []any, tenantID string) ([]string, error) {
 	var out []string
-	err := d.ReadTx(db.WithTenant(ctx, tenantID), func(tx *sql.Tx) error {
+	scope := tenantID
+	if scope == "" { // a statement of no company (the installation's)
+		scope = db.Installation
+	}
+	err := d.ReadTx(ctx, scope, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
 			return err
 		}
@@ -442,6 +446,7 @@ func postgresExplain(ctx context.Context, d *db.DB, explain, q string, args []an
 		}
 		return rows.Err()
 	})
+
 	return out, err
 }
 

@@ -112,7 +112,7 @@ func TestRecorder(t *testing.T) {
 	if _, err := d.Write.ExecContext(ctx, `DELETE FROM tenants WHERE id = $1`, "written"); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.ReadTx(db.WithTenant(ctx, "company"), func(tx *sql.Tx) error {
+	if err := d.ReadTx(ctx, "company", func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT count(*) FROM tenants WHERE id = $1`, "in a transaction").Scan(&n)
 	}); err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestRecorder(t *testing.T) {
 		{`DELETE FROM tenants WHERE id = $1`, []any{"written"}},
 	}
 	if d.Engine == db.Postgres {
-		want = append(want, Statement{`SELECT set_config('kandidat.tenant_id', $1, true)`, []any{"company"}})
+		want = append(want, Statement{`SELECT set_config('kandidat.tenant_id', $1, true), set_config('statement_timeout', $2, true)`, []any{"company", "30000"}})
 	}
 	want = append(want, Statement{`SELECT count(*) FROM tenants WHERE id = $1`, []any{"in a transaction"}})
 	if fmt.Sprint(got) != fmt.Sprint(want) {

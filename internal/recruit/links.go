@@ -1,0 +1,17 @@
+package recruit
+
+import "strings"
+
+// SetBaseURL sets the address every link in an email to a candidate or a
+// colleague starts with, when the configuration names none: serve derives
+// it from its listener, so that no email ever carries a relative link.
+func (s *Service) SetBaseURL(u string) { s.base.Store(strings.TrimSuffix(u, "/")) }
+
+// baseURL is the configured address, or the one serve derived.
+func (s *Service) baseURL() string {
+	if s.career.BaseURL != "" {
+		return s.career.BaseURL
+	}
+	u, _ := s.base.Load().(string)
+	return u
+}
