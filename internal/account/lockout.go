@@ -352,9 +352,16 @@ func (s *Service) claim(ctx context.Context, tx *sql.Tx, a *attempt) error {
 	return nil
 }
 
+// mailUnlockLink emails the owner of an account just locked (after wrong
+// passwords or wrong codes at the second step) a single-use unlock link.
+// Links of earlier locks stop working: one live link per account.
 func (s *Service) mailUnlockLink(ctx context.Context, tx *sql.Tx, tenantID, userID, email, lang string) error {
 	token, hash := NewToken()
 	now := s.now()
+	if _, err := tx.ExecContext(ctx, `UPDATE account_tokens SET used_at = $3 WHERE tenant_id = $1 AND user_id = $2 AND purpose = 'unlock'
+		AND used_at IS NULL`, tenantID, userID, now); err != nil {
+		return fmt.Errorf("retire earlier unlock links: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO account_tokens (tenant_id, id, user_id, purpose, token_hash, created_at, expires_at)
 		VALUES ($1, $2, $3, 'unlock', $4, $5, $6)`, tenantID, tenant.NewID(), userID, hash, now, now.Add(unlockValidity)); err != nil {
 		return fmt.Errorf("create unlock token: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -233,5 +234,37 @@ func TestThrottlePerAddress(t *testing.T) {
 	// The right password from another address is not held back, and succeeds.
 	if _, _, err := e.svc.SignIn(ctx, "alice", goodPassword, account.Client{IP: "198.51.100.2"}); err != nil {
 		t.Fatalf("another address: %v", err)
+	}
+}
+
+// TestOneLiveUnlockLink: a new lock's link retires the links of earlier
+// locks, so at most one unlock link of an account works at a time.
+func TestOneLiveUnlockLink(t *testing.T) {
+	ctx := context.Background()
+	e, _ := lockoutEnv(t)
+	links := func() []string {
+		t.Helper()
+		var out []string
+		for _, raw := range e.column(t, `SELECT message FROM email_queue ORDER BY created_at, id`) {
+			var msg notify.Message
+			json.Unmarshal([]byte(raw), &msg)
+			if i := strings.Index(msg.Text, "/unlock/"); i >= 0 {
+				out = append(out, strings.Fields(msg.Text[i+len("/unlock/"):])[0])
+			}
+		}
+		return out
+	}
+	for lock := range 2 {
+		for i := 0; i < 5; i++ {
+			e.svc.SignIn(ctx, "alice", otherPassword, account.Client{IP: fmt.Sprintf("203.0.113.%d", lock*10+i+1)})
+		}
+		e.clock.advance(61 * time.Minute) // the lock ends; the first link would still be valid for a day
+	}
+	got := links()
+	if len(got) != 2 {
+		t.Fatalf("%d unlock links, want one per lock", len(got))
+	}
+	if e.svc.UnlockTokenValid(ctx, got[0]) || !e.svc.UnlockTokenValid(ctx, got[1]) {
+		t.Fatal("the earlier lock's link still works, or the newest does not")
 	}
 }

@@ -22,7 +22,6 @@ import (
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/keys"
-	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -721,7 +720,7 @@ func (s *Service) secondStepFailed(ctx context.Context, tx *sql.Tx, p *Principal
 			return fmt.Errorf("end sessions: %w", err)
 		}
 		if u.email != "" && s.queue != nil {
-			if err := s.mailSecondStepUnlock(ctx, tx, p.TenantID, p.UserID, u.email, u.lang, now); err != nil {
+			if err := s.mailUnlockLink(ctx, tx, p.TenantID, p.UserID, u.email, u.lang); err != nil {
 				return err
 			}
 		}
@@ -794,33 +793,6 @@ func (s *Service) secondStepDeviceFailed(ctx context.Context, tx *sql.Tx, p *Pri
 func (s *Service) refuseWhileLocked(ctx context.Context, tx *sql.Tx, p *Principal, c Client) error {
 	return s.audit.Record(ctx, tx, audit.Event{TenantID: p.TenantID, Action: audit.MFAFailed, Actor: audit.User(p.UserID),
 		Objects: []audit.Ref{{Kind: "user", ID: p.UserID}}, Details: map[string]string{"ip": ipDetail(c.IP), "reason": "locked"}})
-}
-
-// secondStepUnlockValidity is how long the unlock link of a lock set at the
-// second step works, as long as that of a lock after wrong passwords.
-const secondStepUnlockValidity = 24 * time.Hour
-
-// mailSecondStepUnlock emails the owner of an account the second step has
-// locked a single-use unlock link: the same link and message as after
-// wrong passwords (Unlock spends it).
-func (s *Service) mailSecondStepUnlock(ctx context.Context, tx *sql.Tx, tenantID, userID, email, lang string, now time.Time) error {
-	token, hash := NewToken()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO account_tokens (tenant_id, id, user_id, purpose, token_hash, created_at, expires_at)
-		VALUES ($1, $2, $3, 'unlock', $4, $5, $6)`, tenantID, tenant.NewID(), userID, hash, now, now.Add(secondStepUnlockValidity)); err != nil {
-		return fmt.Errorf("create unlock token: %w", err)
-	}
-	lang, company, err := s.recipient(ctx, tx, tenantID, lang)
-	if err != nil {
-		return err
-	}
-	link := strings.TrimSuffix(s.baseURL(), "/") + "/unlock/" + token
-	return s.queue.Enqueue(ctx, tx, tenantID, notify.Message{
-		To:      []string{email},
-		Subject: s.i18n.T(lang, "unlock.email.subject", "company", company),
-		Text: s.i18n.T(lang, "unlock.email.body", "company", company, "url", link,
-			"minutes", strconv.Itoa(int(s.opts.LockDuration.Minutes())), "hours", strconv.Itoa(int(secondStepUnlockValidity.Hours()))),
-		Headers: map[string]string{"Auto-Submitted": "auto-generated"},
-	})
 }
 
 // VerifySecondFactor completes a sign-in waiting for its second step with a
