@@ -15,7 +15,10 @@
 #
 # Environment:
 #   KANDIDAT_VULNDB            the offline Go vulnerability database
-#                              (default ../shared/vulndb from the repository root)
+#                              (default ../shared/vulndb from the repository root);
+#                              without it govulncheck uses the online database
+#                              https://vuln.go.dev, and when that is not reachable
+#                              either it is skipped with a WARNING (the run goes on)
 #   KANDIDAT_TEST_CHROMIUM     a Chromium binary to use (default /usr/bin/chromium)
 #   KANDIDAT_TEST_KEEP_GOING=1 run the suites even when lint fails
 #   KANDIDAT_TEST_LOGDIR       where the logs go (default tmp/test in the repository)
@@ -24,6 +27,7 @@ set -uo pipefail
 
 STATICCHECK=honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOVULNCHECK=golang.org/x/vuln/cmd/govulncheck@v1.9.0
+ONLINE_VULNDB=https://vuln.go.dev
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 ROOT=$(pwd)
@@ -375,18 +379,38 @@ lint_phase() {
 	step gofmt "gofmt -l" gofmt_check || rc=1
 	step vet "go vet ./..." run_child go vet ./... || rc=1
 	step staticcheck "go run $STATICCHECK ./..." run_child go run "$STATICCHECK" ./... || rc=1
+	# The offline database when there is one; else the online one, which
+	# a fresh clone uses; else a warning, for a machine offline has no
+	# database to check against and that is no fault of the code.
 	db=${KANDIDAT_VULNDB:-$ROOT/../shared/vulndb}
 	if [ -d "$db" ]; then
 		db=$(cd "$db" && pwd)
 		step govulncheck "go run $GOVULNCHECK -db file://$db ./..." \
 			run_child go run "$GOVULNCHECK" -db "file://$db" ./... || rc=1
+	elif reachable "$ONLINE_VULNDB"; then
+		step govulncheck "go run $GOVULNCHECK -db $ONLINE_VULNDB ./... (no offline database at $db)" \
+			run_child go run "$GOVULNCHECK" -db "$ONLINE_VULNDB" ./... || rc=1
 	else
 		banner govulncheck
-		echo "WARNING: no offline vulnerability database at $db;"
-		echo "WARNING: govulncheck skipped (set KANDIDAT_VULNDB to its directory)"
-		record govulncheck skipped 0 "no database at $db"
+		echo "WARNING: govulncheck skipped: no offline vulnerability database at $db"
+		echo "WARNING: (set KANDIDAT_VULNDB to its directory), and the online database"
+		echo "WARNING: $ONLINE_VULNDB is not reachable from this machine."
+		record govulncheck skipped 0 "no vulnerability database: set KANDIDAT_VULNDB or reach $ONLINE_VULNDB"
 	fi
 	return $rc
+}
+
+# reachable URL: whether an HTTPS server answers at URL within 10 seconds,
+# asked with curl or wget, or at least its port opened when neither exists.
+reachable() {
+	if command -v curl >/dev/null 2>&1; then
+		curl -fsS -o /dev/null --max-time 10 "$1" 2>/dev/null
+	elif command -v wget >/dev/null 2>&1; then
+		wget -q -O /dev/null --timeout=10 --tries=1 "$1" 2>/dev/null
+	else
+		local host=${1#https://}
+		timeout 10 bash -c ": </dev/tcp/${host%%/*}/443" 2>/dev/null
+	fi
 }
 
 # ----------------------------------------------------------------- suites ---

@@ -25,6 +25,7 @@ import (
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/i18n"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -370,14 +371,14 @@ func (s *Service) insertUser(ctx context.Context, tx *sql.Tx, actor audit.Actor,
 		return nil, err
 	}
 	now := s.now()
-	id := in.ID
-	if id == "" {
-		id = tenant.NewID()
-	} else if !tenant.ValidID(id) {
-		return nil, fmt.Errorf("user id %q is not valid", id)
+	userID := in.ID
+	if userID == "" {
+		userID = id.New()
+	} else if !id.Valid(userID) {
+		return nil, fmt.Errorf("user id %q is not valid", userID)
 	}
 	u := &User{
-		TenantID: tenantID, ID: id, Login: in.Login, Email: in.Email, DisplayName: in.DisplayName,
+		TenantID: tenantID, ID: userID, Login: in.Login, Email: in.Email, DisplayName: in.DisplayName,
 		Language: in.Language, Role: in.Role, Status: Active, MustChangePassword: in.MustChangePassword,
 		PasswordChangedAt: now, CreatedAt: now,
 	}
@@ -493,7 +494,7 @@ func (s *Service) ListUsersPage(ctx context.Context, tenantID, after string, lim
 	if limit <= 0 || limit > 1000 {
 		limit = 50
 	}
-	if after != "" && !tenant.ValidID(after) {
+	if after != "" && !id.Valid(after) {
 		return nil, "", ErrBadCursor // never reaches the database
 	}
 	q := selectUser + ` WHERE tenant_id = $1`

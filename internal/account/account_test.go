@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/id"
 	"maps"
 	"strings"
 	"testing"
@@ -235,7 +236,7 @@ func TestCreateUserLoginUniqueAcrossTenants(t *testing.T) {
 func TestCreateUserUnknownTenant(t *testing.T) {
 	e := newFastEnv(t)
 	e.company(t, "acme")
-	for _, id := range []string{tenant.NewID(), "no-such-company"} {
+	for _, id := range []string{id.New(), "no-such-company"} {
 		t.Run(id, func(t *testing.T) {
 			u, err := e.svc.CreateUser(context.Background(), audit.Operator, id, account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword})
 			if !errors.Is(err, tenant.ErrNotFound) {
@@ -320,8 +321,8 @@ func TestUserLookupTenantIsolation(t *testing.T) {
 		{"own company", a.ID, alice.ID, "alice"},
 		{"other company's user", a.ID, bob.ID, ""},
 		{"user asked through other company", b.ID, alice.ID, ""},
-		{"unknown id", a.ID, tenant.NewID(), ""},
-		{"unknown company", tenant.NewID(), alice.ID, ""},
+		{"unknown id", a.ID, id.New(), ""},
+		{"unknown company", id.New(), alice.ID, ""},
 		{"empty", "", "", ""},
 	}
 	for _, tt := range byID {
@@ -406,7 +407,7 @@ func TestListUsers(t *testing.T) {
 		{"by display name then login", a.ID, []string{"alice", "bob", "carol", "sam.a", "sam.b"}},
 		{"other company", b.ID, []string{"dave"}},
 		{"company without users", empty.ID, nil},
-		{"unknown company", tenant.NewID(), nil},
+		{"unknown company", id.New(), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -445,7 +446,7 @@ func TestSetStatusErrors(t *testing.T) {
 	}{
 		{"unknown status", a.ID, alice.ID, "deleted", nil, map[string]string{"status": "error.status"}},
 		{"empty status", a.ID, alice.ID, "", nil, map[string]string{"status": "error.status"}},
-		{"unknown user", a.ID, tenant.NewID(), account.Disabled, account.ErrNotFound, nil},
+		{"unknown user", a.ID, id.New(), account.Disabled, account.ErrNotFound, nil},
 		{"user through other company", b.ID, alice.ID, account.Disabled, account.ErrNotFound, nil},
 	}
 	for _, tt := range tests {
@@ -541,7 +542,7 @@ func TestChangePasswordErrors(t *testing.T) {
 		{"new one class", a.ID, alice.ID, goodPassword, "abcdefghijk", nil, map[string]string{"new_password": "error.password_classes"}},
 		{"new contains login", a.ID, alice.ID, goodPassword, "my-ALICE-99", nil, map[string]string{"new_password": "error.password_contains_login"}},
 		{"new same as current", a.ID, alice.ID, goodPassword, goodPassword, nil, map[string]string{"new_password": "error.password_reused"}},
-		{"unknown user", a.ID, tenant.NewID(), goodPassword, "brand new 3", account.ErrNotFound, nil},
+		{"unknown user", a.ID, id.New(), goodPassword, "brand new 3", account.ErrNotFound, nil},
 		{"user through other company", b.ID, alice.ID, goodPassword, "brand new 3", account.ErrNotFound, nil},
 		{"disabled user", a.ID, dave.ID, goodPassword, "brand new 3", account.ErrNotFound, nil},
 	}
@@ -644,7 +645,7 @@ func TestUpdateProfile(t *testing.T) {
 			map[string]string{"language": "error.language"}, "Alice", ""},
 		{"both wrong", a.ID, alice.ID, account.ProfileInput{DisplayName: "", Language: "fr"}, nil,
 			map[string]string{"display_name": "error.display_name", "language": "error.language"}, "Alice", ""},
-		{"unknown user", a.ID, tenant.NewID(), account.ProfileInput{DisplayName: "X"}, account.ErrNotFound, nil, "Alice", ""},
+		{"unknown user", a.ID, id.New(), account.ProfileInput{DisplayName: "X"}, account.ErrNotFound, nil, "Alice", ""},
 		{"user through other company", b.ID, alice.ID, account.ProfileInput{DisplayName: "X"}, account.ErrNotFound, nil, "Alice", ""},
 	}
 	for _, tt := range tests {

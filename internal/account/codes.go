@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/id"
 )
 
 const (
@@ -49,7 +49,7 @@ var sixDigits = func() (string, error) {
 // index on account_tokens.token_hash then refuses the same code twice for
 // one user, whatever the purposes.
 func codeHash(userID, code string) string {
-	return HashToken("kandidat-code/v1|" + userID + "|" + strings.TrimSpace(code))
+	return id.HashToken("kandidat-code/v1|" + userID + "|" + strings.TrimSpace(code))
 }
 
 // issueCode stores a fresh six-digit code of purpose for a user and returns
@@ -75,7 +75,7 @@ func (s *Service) issueCode(ctx context.Context, tx *sql.Tx, tenantID, userID, p
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO account_tokens (tenant_id, id, user_id, purpose, token_hash, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-			tenantID, tenant.NewID(), userID, purpose, codeHash(userID, code), now, now.Add(codeValidity))
+			tenantID, id.New(), userID, purpose, codeHash(userID, code), now, now.Add(codeValidity))
 		if err != nil {
 			return "", fmt.Errorf("store code: %w", err)
 		}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/id"
 )
 
 // Device cookies (OWASP, "Slow brute force attacks / device cookies"): a
@@ -51,7 +51,7 @@ type device struct {
 
 // id is the stored key of the device: the SHA-256 of its nonce, so the
 // table alone cannot make a cookie even with the key.
-func (d *device) id() string { return HashToken(d.nonce) }
+func (d *device) id() string { return id.HashToken(d.nonce) }
 
 // throttleKey is the key of the device's own gate and throttle.
 func (d *device) throttleKey() string { return "device:" + d.id() }
@@ -77,7 +77,7 @@ func (s *Service) parseDevice(value string) *device {
 		return nil
 	}
 	parts := strings.Split(value, ".")
-	if len(parts) != 4 || !tenant.ValidID(parts[0]) || len(parts[1]) != base64.RawURLEncoding.EncodedLen(deviceNonceBytes) {
+	if len(parts) != 4 || !id.Valid(parts[0]) || len(parts[1]) != base64.RawURLEncoding.EncodedLen(deviceNonceBytes) {
 		return nil
 	}
 	exp, err := strconv.ParseInt(parts[2], 10, 64)

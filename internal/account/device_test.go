@@ -13,6 +13,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
 )
 
@@ -102,7 +103,7 @@ func TestDeviceCookieKeepsTheOwnerIn(t *testing.T) {
 	}
 	// The session remembers the device, for the second step to see.
 	if n := e.count(t, `SELECT count(*) FROM sessions s JOIN trusted_devices d ON d.tenant_id = s.tenant_id AND d.id = s.device_id
-		WHERE s.token_hash = $1`, account.HashToken(token)); n != 1 {
+		WHERE s.token_hash = $1`, id.HashToken(token)); n != 1 {
 		t.Fatal("the session does not name the trusted device it was started from")
 	}
 	// Its typos count on the device, not on the account.

@@ -11,6 +11,7 @@ import (
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -195,7 +196,7 @@ func (e *env) sessionsOf(t testing.TB, u *account.User) int {
 // sessionExists reports whether the session of a token is stored.
 func (e *env) sessionExists(t testing.TB, token string) bool {
 	t.Helper()
-	return e.count(t, `SELECT count(*) FROM sessions WHERE token_hash = $1`, account.HashToken(token)) == 1
+	return e.count(t, `SELECT count(*) FROM sessions WHERE token_hash = $1`, id.HashToken(token)) == 1
 }
 
 // passwordHash returns a user's stored password hash.

@@ -15,6 +15,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -76,7 +77,7 @@ func (s *Service) Invite(ctx context.Context, actor *Principal, in InviteInput) 
 		return nil, ErrForbidden
 	}
 	now := s.now()
-	u := &User{TenantID: tenantID, ID: tenant.NewID(), Login: NormalizeLogin(in.Email), Email: in.Email, DisplayName: in.DisplayName,
+	u := &User{TenantID: tenantID, ID: id.New(), Login: NormalizeLogin(in.Email), Email: in.Email, DisplayName: in.DisplayName,
 		Language: in.Language, Role: in.Role, Status: Invited, PasswordChangedAt: now, CreatedAt: now}
 	err := s.inRightsTx(ctx, tenantID, func(ctx context.Context, tx *sql.Tx) error {
 		set, err := roleSet(ctx, tx, tenantID, in.Role)
@@ -110,9 +111,9 @@ func (s *Service) Invite(ctx context.Context, actor *Principal, in InviteInput) 
 			}
 			return fmt.Errorf("insert user: %w", err)
 		}
-		token, hash := NewToken()
+		token, hash := id.NewToken()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO account_tokens (tenant_id, id, user_id, purpose, token_hash, created_at, expires_at)
-			VALUES ($1, $2, $3, 'invite', $4, $5, $6)`, tenantID, tenant.NewID(), u.ID, hash, now, now.Add(inviteValidity)); err != nil {
+			VALUES ($1, $2, $3, 'invite', $4, $5, $6)`, tenantID, id.New(), u.ID, hash, now, now.Add(inviteValidity)); err != nil {
 			return err
 		}
 		lang, company, err := s.recipient(ctx, tx, tenantID, in.Language)
@@ -144,7 +145,7 @@ func (s *Service) InviteTokenValid(ctx context.Context, token string) bool {
 	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT count(*) FROM account_tokens t JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
 			WHERE t.token_hash = $1 AND t.purpose = 'invite' AND t.used_at IS NULL AND t.expires_at > $2 AND u.status = 'invited'`,
-			HashToken(token), s.now()).Scan(&n)
+			id.HashToken(token), s.now()).Scan(&n)
 	})
 	return err == nil && n == 1
 }
@@ -169,7 +170,7 @@ func (s *Service) AcceptInviteAs(ctx context.Context, token, login, password str
 		return tx.QueryRowContext(ctx, `SELECT t.tenant_id, t.user_id, COALESCE(u.invited_login, u.login), u.email, u.role FROM account_tokens t
 			JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
 			WHERE t.token_hash = $1 AND t.purpose = 'invite' AND t.used_at IS NULL AND t.expires_at > $2 AND u.status = 'invited'`,
-			HashToken(token), s.now()).Scan(&tenantID, &userID, &invited, &email, &role)
+			id.HashToken(token), s.now()).Scan(&tenantID, &userID, &invited, &email, &role)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrTokenInvalid
@@ -195,7 +196,7 @@ func (s *Service) AcceptInviteAs(ctx context.Context, token, login, password str
 	}
 	var session string
 	err = s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE account_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL`, HashToken(token), s.now())
+		res, err := tx.ExecContext(ctx, `UPDATE account_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL`, id.HashToken(token), s.now())
 		if err != nil {
 			return err
 		}

@@ -13,8 +13,8 @@ import (
 
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
-	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 // Defaults of the lockout promised by the seeds: five consecutive failures
@@ -356,14 +356,14 @@ func (s *Service) claim(ctx context.Context, tx *sql.Tx, a *attempt) error {
 // passwords or wrong codes at the second step) a single-use unlock link.
 // Links of earlier locks stop working: one live link per account.
 func (s *Service) mailUnlockLink(ctx context.Context, tx *sql.Tx, tenantID, userID, email, lang string) error {
-	token, hash := NewToken()
+	token, hash := id.NewToken()
 	now := s.now()
 	if _, err := tx.ExecContext(ctx, `UPDATE account_tokens SET used_at = $3 WHERE tenant_id = $1 AND user_id = $2 AND purpose = 'unlock'
 		AND used_at IS NULL`, tenantID, userID, now); err != nil {
 		return fmt.Errorf("retire earlier unlock links: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO account_tokens (tenant_id, id, user_id, purpose, token_hash, created_at, expires_at)
-		VALUES ($1, $2, $3, 'unlock', $4, $5, $6)`, tenantID, tenant.NewID(), userID, hash, now, now.Add(unlockValidity)); err != nil {
+		VALUES ($1, $2, $3, 'unlock', $4, $5, $6)`, tenantID, id.New(), userID, hash, now, now.Add(unlockValidity)); err != nil {
 		return fmt.Errorf("create unlock token: %w", err)
 	}
 	lang, company, err := s.recipient(ctx, tx, tenantID, lang)
@@ -393,7 +393,7 @@ func (s *Service) UnlockTokenValid(ctx context.Context, token string) bool {
 	var n int
 	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT count(*) FROM account_tokens WHERE token_hash = $1 AND purpose = 'unlock'
-			AND used_at IS NULL AND expires_at > $2`, HashToken(token), s.now()).Scan(&n)
+			AND used_at IS NULL AND expires_at > $2`, id.HashToken(token), s.now()).Scan(&n)
 	})
 	return err == nil && n == 1
 }
@@ -420,7 +420,7 @@ type UnlockResult struct {
 // installation's (it names no company); what follows runs in the company
 // of its account.
 func (s *Service) Unlock(ctx context.Context, token, password string, c Client) (*UnlockResult, error) {
-	hash := HashToken(token)
+	hash := id.HashToken(token)
 	keys := []string{"unlock:" + hash}
 	if ip := ipDetail(c.IP); ip != "" {
 		keys = append(keys, "ip:"+ip)

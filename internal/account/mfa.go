@@ -21,8 +21,8 @@ import (
 
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/keys"
-	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 // FieldCipher encrypts a field with the company's data key, bound to where
@@ -606,7 +606,7 @@ func (s *Service) secondStep(ctx context.Context, p *Principal, token string, k 
 		// owner out at the second step either).
 		var device sql.NullString
 		err = tx.QueryRowContext(ctx, `SELECT device_id FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND token_hash = $3
-			AND mfa_pending AND expires_at > $4`, p.TenantID, p.UserID, HashToken(token), now).Scan(&device)
+			AND mfa_pending AND expires_at > $4`, p.TenantID, p.UserID, id.HashToken(token), now).Scan(&device)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNoSession // completed, ended or expired meanwhile
 		}
@@ -667,11 +667,11 @@ func (s *Service) secondStepPassed(ctx context.Context, tx *sql.Tx, p *Principal
 	} else if n != 1 {
 		return "", errStepLocked
 	}
-	newToken, hash := NewToken()
+	newToken, hash := id.NewToken()
 	res, err = tx.ExecContext(ctx, `UPDATE sessions SET id = $4, token_hash = $5, mfa_pending = FALSE, expires_at = $6, last_seen_at = $7,
 		authenticated_at = $7, webauthn_ceremony = NULL
 		WHERE tenant_id = $1 AND user_id = $2 AND token_hash = $3 AND mfa_pending AND expires_at > $7`,
-		p.TenantID, p.UserID, HashToken(token), tenant.NewID(), hash, now.Add(s.opts.SessionAbsolute), now)
+		p.TenantID, p.UserID, id.HashToken(token), id.New(), hash, now.Add(s.opts.SessionAbsolute), now)
 	if err != nil {
 		return "", fmt.Errorf("complete session: %w", err)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/id"
 )
 
 // passkeyUser adapts a user to the WebAuthn library. The user handle is the
@@ -218,7 +218,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, p *Principal, r
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webauthn_credentials (tenant_id, id, user_id, credential, created_at) VALUES ($1, $2, $3, $4, $5)`,
-			p.TenantID, tenant.NewID(), p.UserID, string(b), s.now()); err != nil {
+			p.TenantID, id.New(), p.UserID, string(b), s.now()); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND id <> $3`, p.TenantID, p.UserID, p.SessionID); err != nil {

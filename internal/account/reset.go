@@ -11,8 +11,8 @@ import (
 
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
-	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 // resetValidity is how long a password reset link works.
@@ -78,10 +78,10 @@ type resetTarget struct{ tenantID, userID, email, lang string }
 
 // mailResetLink writes a reset token for t and queues its email.
 func (s *Service) mailResetLink(ctx context.Context, tx *sql.Tx, t resetTarget, c Client) error {
-	token, hash := NewToken()
+	token, hash := id.NewToken()
 	now := s.now()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO account_tokens (tenant_id, id, user_id, purpose, token_hash, created_at, expires_at)
-		VALUES ($1, $2, $3, 'reset', $4, $5, $6)`, t.tenantID, tenant.NewID(), t.userID, hash, now, now.Add(resetValidity)); err != nil {
+		VALUES ($1, $2, $3, 'reset', $4, $5, $6)`, t.tenantID, id.New(), t.userID, hash, now, now.Add(resetValidity)); err != nil {
 		return fmt.Errorf("create reset token: %w", err)
 	}
 	lang, company, err := s.recipient(ctx, tx, t.tenantID, t.lang)
@@ -112,11 +112,11 @@ func (s *Service) resetMessage(email, lang, company, token string) notify.Messag
 // transaction, so it is never seen), and the request recorded, in the
 // installation's security log.
 func (s *Service) decoyReset(ctx context.Context, tx *sql.Tx, c Client) error {
-	token, hash := NewToken()
+	token, hash := id.NewToken()
 	now := s.now()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO account_tokens (tenant_id, id, user_id, purpose, token_hash, created_at, expires_at)
 		SELECT $1, $2, $3, 'reset', $4, $5, $6 WHERE EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND id = $3)`,
-		"", tenant.NewID(), tenant.NewID(), hash, now, now.Add(resetValidity)); err != nil {
+		"", id.New(), id.New(), hash, now, now.Add(resetValidity)); err != nil {
 		return fmt.Errorf("decoy token: %w", err)
 	}
 	var company, companyLang string
@@ -141,7 +141,7 @@ func (s *Service) ResetTokenValid(ctx context.Context, token string) bool {
 	var n int
 	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT count(*) FROM account_tokens WHERE token_hash = $1 AND purpose = 'reset'
-			AND used_at IS NULL AND expires_at > $2`, HashToken(token), s.now()).Scan(&n)
+			AND used_at IS NULL AND expires_at > $2`, id.HashToken(token), s.now()).Scan(&n)
 	})
 	return err == nil && n == 1
 }
@@ -158,7 +158,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, next string, c Clien
 		return tx.QueryRowContext(ctx, `SELECT t.tenant_id, t.user_id, u.login, u.email FROM account_tokens t
 			JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
 			WHERE t.token_hash = $1 AND t.purpose = 'reset' AND t.used_at IS NULL AND t.expires_at > $2 AND u.status = 'active'`,
-			HashToken(token), s.now()).Scan(&tenantID, &userID, &login, &email)
+			id.HashToken(token), s.now()).Scan(&tenantID, &userID, &login, &email)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return DeviceCookie{}, ErrTokenInvalid
@@ -179,7 +179,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, next string, c Clien
 	}
 	var dc DeviceCookie
 	err = s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE account_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL`, HashToken(token), s.now())
+		res, err := tx.ExecContext(ctx, `UPDATE account_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL`, id.HashToken(token), s.now())
 		if err != nil {
 			return err
 		}

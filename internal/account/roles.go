@@ -12,7 +12,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
-	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/id"
 )
 
 // Role is a custom role: a named permission set a company defines.
@@ -40,7 +40,7 @@ func roleSet(ctx context.Context, q queryer, tenantID, role string) (access.Set,
 	if access.Predefined(role) {
 		return access.RoleSet(role), nil
 	}
-	if !tenant.ValidID(role) {
+	if !id.Valid(role) {
 		return 0, &ValidationError{Fields: map[string]string{"role": "error.role"}}
 	}
 	var perms string
@@ -147,15 +147,15 @@ func (s *Service) ListRoles(ctx context.Context, tenantID string) ([]*Role, erro
 }
 
 // RoleByID returns a custom role of the company.
-func (s *Service) RoleByID(ctx context.Context, tenantID, id string) (*Role, error) {
-	if !tenant.ValidID(id) {
+func (s *Service) RoleByID(ctx context.Context, tenantID, roleID string) (*Role, error) {
+	if !id.Valid(roleID) {
 		return nil, ErrNotFound
 	}
-	r := &Role{TenantID: tenantID, ID: id}
+	r := &Role{TenantID: tenantID, ID: roleID}
 	var perms string
 	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT name, permissions, (SELECT count(*) FROM users u WHERE u.tenant_id = $1 AND u.role = $2)
-			FROM roles WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&r.Name, &perms, &r.Users)
+			FROM roles WHERE tenant_id = $1 AND id = $2`, tenantID, roleID).Scan(&r.Name, &perms, &r.Users)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -173,7 +173,7 @@ func (s *Service) RoleByID(ctx context.Context, tenantID, id string) (*Role, err
 // unless the actor administers the company and does not hold the role
 // itself. The change applies to every holder on their next request, since
 // permissions are read with the session.
-func (s *Service) SaveRole(ctx context.Context, actor *Principal, id string, in RoleInput) (*Role, error) {
+func (s *Service) SaveRole(ctx context.Context, actor *Principal, roleID string, in RoleInput) (*Role, error) {
 	if !actor.Can(access.ManageRoles) {
 		return nil, ErrForbidden
 	}
@@ -181,27 +181,27 @@ func (s *Service) SaveRole(ctx context.Context, actor *Principal, id string, in 
 	if err != nil {
 		return nil, err
 	}
-	if id != "" && !tenant.ValidID(id) {
+	if roleID != "" && !id.Valid(roleID) {
 		return nil, ErrNotFound
 	}
-	r := &Role{TenantID: actor.TenantID, ID: id, Name: in.Name, Permissions: set}
+	r := &Role{TenantID: actor.TenantID, ID: roleID, Name: in.Name, Permissions: set}
 	err = s.inRightsTx(ctx, actor.TenantID, func(ctx context.Context, tx *sql.Tx) error {
 		var old access.Set
 		var holders int
-		if id != "" {
+		if roleID != "" {
 			var err error
-			if old, holders, err = customRole(ctx, tx, actor.TenantID, id); err != nil {
+			if old, holders, err = customRole(ctx, tx, actor.TenantID, roleID); err != nil {
 				return err
 			}
 		}
-		if err := authorize(ctx, tx, actor, change{gate: access.ManageRoles, old: old, new: set, role: id}); err != nil {
+		if err := authorize(ctx, tx, actor, change{gate: access.ManageRoles, old: old, new: set, role: roleID}); err != nil {
 			return err
 		}
 		now := s.now()
 		action := audit.RoleChanged
 		var err error
-		if id == "" {
-			r.ID = tenant.NewID()
+		if roleID == "" {
+			r.ID = id.New()
 			action = audit.RoleCreated
 			_, err = tx.ExecContext(ctx, `INSERT INTO roles (tenant_id, id, name, permissions, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
 				r.TenantID, r.ID, r.Name, set.Encode(), now)
@@ -246,29 +246,29 @@ func customRole(ctx context.Context, tx *sql.Tx, tenantID, id string) (access.Se
 
 // DeleteRole deletes a custom role no user holds; the actor must be
 // allowed to take away its whole set (authorize).
-func (s *Service) DeleteRole(ctx context.Context, actor *Principal, id string) error {
+func (s *Service) DeleteRole(ctx context.Context, actor *Principal, roleID string) error {
 	if !actor.Can(access.ManageRoles) {
 		return ErrForbidden
 	}
-	if !tenant.ValidID(id) {
+	if !id.Valid(roleID) {
 		return ErrNotFound
 	}
 	return s.inRightsTx(ctx, actor.TenantID, func(ctx context.Context, tx *sql.Tx) error {
-		old, holders, err := customRole(ctx, tx, actor.TenantID, id)
+		old, holders, err := customRole(ctx, tx, actor.TenantID, roleID)
 		if err != nil {
 			return err
 		}
 		if holders > 0 {
 			return ErrRoleInUse
 		}
-		if err := authorize(ctx, tx, actor, change{gate: access.ManageRoles, old: old, role: id}); err != nil {
+		if err := authorize(ctx, tx, actor, change{gate: access.ManageRoles, old: old, role: roleID}); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM roles WHERE tenant_id = $1 AND id = $2`, actor.TenantID, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM roles WHERE tenant_id = $1 AND id = $2`, actor.TenantID, roleID); err != nil {
 			return fmt.Errorf("delete role: %w", err)
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: actor.TenantID, Action: audit.RoleDeleted, Actor: audit.User(actor.UserID),
-			Objects: []audit.Ref{{Kind: "role", ID: id}}})
+			Objects: []audit.Ref{{Kind: "role", ID: roleID}}})
 	})
 }
 

@@ -2,11 +2,7 @@ package account
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -17,7 +13,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
-	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/id"
 )
 
 // Session is a signed-in browser.
@@ -68,22 +64,6 @@ type Client struct {
 	// Device is the browser's device cookie, "" for none: a valid one for
 	// the account makes its password attempts count apart from others'.
 	Device string
-}
-
-// NewToken returns a random 256-bit secret, URL-safe, and its storage hash.
-func NewToken() (token, hash string) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
-	}
-	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, HashToken(token)
-}
-
-// HashToken returns the stored form of a secret token.
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }
 
 // SignIn checks a login and password and starts a session. It answers
@@ -341,7 +321,7 @@ func (s *Service) startSession(ctx context.Context, tx *sql.Tx, tenantID, userID
 // id (sessions.device_id), so that the second step can tell a browser the
 // account's lock does not hold.
 func (s *Service) startSessionStage(ctx context.Context, tx *sql.Tx, tenantID, userID string, c Client, mfaPending bool, dev *device) (string, error) {
-	token, hash := NewToken()
+	token, hash := id.NewToken()
 	now := s.now()
 	expires := now.Add(s.opts.SessionAbsolute)
 	if mfaPending {
@@ -353,7 +333,7 @@ func (s *Service) startSessionStage(ctx context.Context, tx *sql.Tx, tenantID, u
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (tenant_id, id, token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent, mfa_pending, authenticated_at, device_id)
 		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $5, $10)`,
-		tenantID, tenant.NewID(), hash, userID, now, expires, truncate(c.IP, 64), truncate(c.UserAgent, 300), mfaPending, deviceID)
+		tenantID, id.New(), hash, userID, now, expires, truncate(c.IP, 64), truncate(c.UserAgent, 300), mfaPending, deviceID)
 	if err != nil {
 		return "", fmt.Errorf("create session: %w", err)
 	}
@@ -390,7 +370,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	if token == "" || len(token) > 100 {
 		return nil, ErrNoSession
 	}
-	hash := HashToken(token)
+	hash := id.HashToken(token)
 	var p Principal
 	var lastSeen, expires, created time.Time
 	var authenticated sql.NullTime
@@ -446,7 +426,7 @@ func (s *Service) SignOut(ctx context.Context, token string, c Client) error {
 	}
 	return s.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		var tenantID, userID string
-		err := tx.QueryRowContext(ctx, `DELETE FROM sessions WHERE token_hash = $1 RETURNING tenant_id, user_id`, HashToken(token)).Scan(&tenantID, &userID)
+		err := tx.QueryRowContext(ctx, `DELETE FROM sessions WHERE token_hash = $1 RETURNING tenant_id, user_id`, id.HashToken(token)).Scan(&tenantID, &userID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil // already gone
 		}

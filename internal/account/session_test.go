@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/id"
 	"strings"
 	"testing"
 	"time"
@@ -15,35 +16,6 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 )
-
-func TestHashToken(t *testing.T) {
-	// SHA-256 of "abc" (FIPS 180-2 test vector), in lower-case hex.
-	const want = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-	if got := account.HashToken("abc"); got != want {
-		t.Errorf("HashToken(abc) = %q, want %q", got, want)
-	}
-}
-
-func TestNewToken(t *testing.T) {
-	seen := map[string]bool{}
-	for range 20 {
-		token, hash := account.NewToken()
-		if len(token) != 43 {
-			t.Fatalf("token %q has %d characters, want 43", token, len(token))
-		}
-		b, err := base64.RawURLEncoding.DecodeString(token)
-		if err != nil || len(b) != 32 {
-			t.Fatalf("token %q decodes to %d bytes (err %v), want 32 bytes of base64url", token, len(b), err)
-		}
-		if hash != account.HashToken(token) {
-			t.Fatalf("hash = %q, want HashToken(token) = %q", hash, account.HashToken(token))
-		}
-		if seen[token] {
-			t.Fatalf("token %q returned twice", token)
-		}
-		seen[token] = true
-	}
-}
 
 func TestSignInInvalidCredentials(t *testing.T) {
 	ctx := context.Background()
@@ -134,19 +106,19 @@ func TestSignInSessionToken(t *testing.T) {
 	if b, err := base64.RawURLEncoding.DecodeString(token); err != nil || len(b) != 32 {
 		t.Errorf("token %q decodes to %d bytes (err %v), want 32 bytes of base64url", token, len(b), err)
 	}
-	var id, stored, ip, ua string
-	err = e.row(`SELECT id, token_hash, ip, user_agent FROM sessions`).Scan(&id, &stored, &ip, &ua)
+	var sessionID, stored, ip, ua string
+	err = e.row(`SELECT id, token_hash, ip, user_agent FROM sessions`).Scan(&sessionID, &stored, &ip, &ua)
 	if err != nil {
 		t.Fatalf("read session: %v", err)
 	}
 	if stored == token {
 		t.Errorf("token_hash is the token itself")
 	}
-	if want := account.HashToken(token); stored != want {
+	if want := id.HashToken(token); stored != want {
 		t.Errorf("token_hash = %q, want %q", stored, want)
 	}
-	if id != p.SessionID {
-		t.Errorf("session id = %q, principal SessionID = %q; want equal", id, p.SessionID)
+	if sessionID != p.SessionID {
+		t.Errorf("session id = %q, principal SessionID = %q; want equal", sessionID, p.SessionID)
 	}
 	if ip != "192.0.2.1" || ua != "Test/1.0" {
 		t.Errorf("ip, user_agent = %q, %q; want 192.0.2.1, Test/1.0", ip, ua)
@@ -192,7 +164,7 @@ func TestStartSessionClient(t *testing.T) {
 			}
 			var ip, ua string
 			if err := e.row(`SELECT ip, user_agent FROM sessions WHERE token_hash = $1`,
-				account.HashToken(token)).Scan(&ip, &ua); err != nil {
+				id.HashToken(token)).Scan(&ip, &ua); err != nil {
 				t.Fatalf("read session: %v", err)
 			}
 			if ip != tt.wantIP || ua != tt.wantUA {
@@ -255,7 +227,7 @@ func TestAuthenticateRejects(t *testing.T) {
 		{"one character changed", string(flipped)},
 		{"prefix", token[:42]},
 		{"with suffix", token + "A"},
-		{"the stored hash", account.HashToken(token)},
+		{"the stored hash", id.HashToken(token)},
 		{"too long", token + strings.Repeat("A", 101-len(token))},
 	}
 	for _, tt := range tests {
@@ -394,7 +366,7 @@ func TestSessionLastSeenGranularity(t *testing.T) {
 	lastSeen := func() time.Time {
 		t.Helper()
 		var ts time.Time
-		if err := e.row(`SELECT last_seen_at FROM sessions WHERE token_hash = $1`, account.HashToken(token)).Scan(&ts); err != nil {
+		if err := e.row(`SELECT last_seen_at FROM sessions WHERE token_hash = $1`, id.HashToken(token)).Scan(&ts); err != nil {
 			t.Fatalf("read last_seen_at: %v", err)
 		}
 		return ts

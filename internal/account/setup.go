@@ -8,6 +8,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -18,7 +19,7 @@ var setupActor = audit.Actor{Kind: audit.ActorOperator, ID: "setup-link"}
 // its secret. The operator opens /setup/{token} to create the first company.
 // Setup tokens are the installation's, as is all the work of this file.
 func (s *Service) NewSetupToken(ctx context.Context) (string, error) {
-	token, hash := NewToken()
+	token, hash := id.NewToken()
 	err := s.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM setup_tokens WHERE used_at IS NULL`); err != nil {
 			return err
@@ -36,7 +37,7 @@ func (s *Service) NewSetupToken(ctx context.Context) (string, error) {
 func (s *Service) SetupTokenValid(ctx context.Context, token string) (bool, error) {
 	var n int
 	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `SELECT count(*) FROM setup_tokens WHERE token_hash = $1 AND used_at IS NULL`, HashToken(token)).Scan(&n)
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM setup_tokens WHERE token_hash = $1 AND used_at IS NULL`, id.HashToken(token)).Scan(&n)
 	})
 	return n == 1, err
 }
@@ -75,7 +76,7 @@ func (s *Service) Setup(ctx context.Context, tenants *tenant.Service, token stri
 	var t *tenant.Tenant
 	var u *User
 	err = s.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE setup_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL`, HashToken(token), db.Now())
+		res, err := tx.ExecContext(ctx, `UPDATE setup_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL`, id.HashToken(token), db.Now())
 		if err != nil {
 			return err
 		}

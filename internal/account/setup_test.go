@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -34,7 +35,7 @@ func TestSetupToken(t *testing.T) {
 	if !valid(first) {
 		t.Errorf("SetupTokenValid(new token) = false, want true")
 	}
-	if n := e.count(t, `SELECT count(*) FROM setup_tokens WHERE token_hash = $1`, account.HashToken(first)); n != 1 {
+	if n := e.count(t, `SELECT count(*) FROM setup_tokens WHERE token_hash = $1`, id.HashToken(first)); n != 1 {
 		t.Errorf("rows with the token's hash = %d, want 1", n)
 	}
 	if n := e.count(t, `SELECT count(*) FROM setup_tokens WHERE token_hash = $1`, first); n != 0 {

@@ -23,6 +23,8 @@ var layers = map[string]string{
 	// bench is the load client of `kandidat bench`: it speaks HTTP to a
 	// server and knows nothing of the packages behind it.
 	"bench": "client",
+	// id makes ids and secret tokens for every layer, so it imports none.
+	"id": "leaf",
 }
 
 // layer returns the layer of a package of the module, or "" when unknown.
@@ -47,6 +49,7 @@ var forbidden = map[string][]string{
 	"config": {"cli", "app", "web", "jobs", "domain", "infra"},
 	"i18n":   {"cli", "app", "web", "jobs", "domain", "infra", "config"},
 	"client": {"cli", "app", "web", "jobs", "domain", "infra", "config", "i18n"},
+	"leaf":   {"cli", "app", "web", "jobs", "domain", "infra", "config", "i18n", "client"},
 }
 
 // TestDependencyDirection reads `go list -deps` and fails on any package

@@ -77,6 +77,9 @@ func (a *App) FirstRun(ctx context.Context, demo bool, baseURL string, out io.Wr
 		seed.Options{Scale: small, Seed: 1, Into: t}); err != nil {
 		return fmt.Errorf("demo history: %w", err)
 	}
+	if err := a.acknowledgeSetupAlerts(ctx, actor, t.ID); err != nil {
+		return fmt.Errorf("demo alerts: %w", err)
+	}
 	if err := a.DB.Analyze(ctx); err != nil {
 		return err
 	}
@@ -203,7 +206,7 @@ func (a *App) seedDemo(ctx context.Context, t *tenant.Tenant, password string) e
 			if err != nil {
 				return err
 			}
-			if err := a.Recruit.MoveStage(ctx, by, app.ID, c.stage, "qualifications"); err != nil {
+			if err := a.Recruit.Move(ctx, by, app.ID, recruit.MoveInput{Kind: c.stage, Reason: "qualifications"}); err != nil {
 				return err
 			}
 			if c.stage == access.StageInterview && pd.shared {
@@ -223,6 +226,27 @@ func (a *App) seedDemo(ctx context.Context, t *tenant.Tenant, password string) e
 		}
 	}
 	return nil
+}
+
+// acknowledgeSetupAlerts closes the alerts the demo's own set-up raised
+// (its administrator is a "new administrator"): the company was created a
+// moment ago by this run and no one could sign in to it yet, so every
+// alert it has is about the set-up, and a newcomer's first dashboard
+// should not warn them about the installation itself. The rules still
+// fire and the trail keeps each alert and its acknowledgement by the
+// set-up, so an auditor sees what was done and by whom.
+func (a *App) acknowledgeSetupAlerts(ctx context.Context, by audit.Actor, tenantID string) error {
+	for {
+		open, err := a.Audit.OpenAlerts(ctx, tenantID) // a page at a time
+		if err != nil || len(open) == 0 {
+			return err
+		}
+		for _, al := range open {
+			if err := a.Audit.Acknowledge(ctx, by, tenantID, al.ID); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // InitialPassword returns a random one-time password of four groups of

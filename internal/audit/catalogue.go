@@ -44,7 +44,8 @@ const (
 	AuditPruned       Action = "audit.pruned"
 	AlertRaised       Action = "alert.raised"
 	AlertAcknowledged Action = "alert.acknowledged"
-	// TenantSettingsChanged: a company's settings, e.g. its password profile.
+	// TenantSettingsChanged: a company's settings, e.g. its password profile;
+	// a save on the settings page lists what it changed ("fields").
 	TenantSettingsChanged Action = "tenant.settings_changed"
 	// AccountLocked: repeated failures locked password sign-in for an account.
 	AccountLocked Action = "auth.account_locked"
@@ -189,7 +190,7 @@ var Catalogue = map[Action]Spec{
 	TenantCreated: {Track: Admin, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo", "seed"}},
 		{Name: "modules", Kind: EnumList, Values: moduleValues}, {Name: "language", Kind: Enum, Values: languageValues}}},
 	ModulesChanged:         {Track: Admin, Details: []Detail{{Name: "modules", Kind: EnumList, Values: moduleValues}}},
-	TenantSettingsChanged:  {Track: Admin, Details: []Detail{{Name: "password_profile", Kind: Enum, Values: []string{"standard", "strict"}}, {Name: "require_mfa", Kind: Bool}}},
+	TenantSettingsChanged:  {Track: Admin, Details: []Detail{{Name: "password_profile", Kind: Enum, Values: []string{"standard", "strict"}}, {Name: "require_mfa", Kind: Bool}, {Name: "fields", Kind: EnumList, Values: []string{"name", "default_language", "password_profile", "require_mfa", "require_mfa_roles", "free_publications", "publication_cost"}}}},
 	AccountLocked:          {Track: Security, Details: []Detail{ipDetail, {Name: "failures", Kind: Int}, {Name: "until", Kind: ID}, lockScopeDetail}},
 	AccountUnlocked:        {Track: Security, Details: []Detail{ipDetail, {Name: "via", Kind: Enum, Values: []string{"email_link", "operator"}}}},
 	PasswordResetRequested: {Track: Security, Details: []Detail{ipDetail}},

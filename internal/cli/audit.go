@@ -209,7 +209,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 			}
 			return nil
 		},
-	}, "verify|export|checkpoint|prune|retention [flags]")
+	})
 }
 
 func validTrack(s string) bool {

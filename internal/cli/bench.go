@@ -113,10 +113,8 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 func parseBenchFlags(env *Env, fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(env.Stdout, "Usage: kandidat %s\n\nFlags:\n", benchSynopsis)
-		fs.SetOutput(env.Stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		fmt.Fprintf(env.Stdout, "Usage: kandidat %s\n", benchSynopsis)
+		printFlags(env.Stdout, fs, func(string) bool { return true })
 		return flag.ErrHelp
 	}
 	if err == nil && fs.NArg() == 0 {

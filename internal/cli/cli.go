@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/kandidat/kandidat/internal/app"
@@ -30,22 +31,71 @@ type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, env *Env, args []string) error
+	actions []action // the actions of a command that has some, in help order
 }
 
+// action is one action of a command such as "tenant create".
+type action struct {
+	name    string
+	summary string
+	alias   bool // an earlier name kept for scripts: accepted, not listed
+}
+
+// commands is the one list the top-level help, each command's help and
+// the check of subcommand walk: an action missing here fails its command.
 func commands() []command {
 	return []command{
-		{"serve", "run the web server", runServe},
-		{"migrate", "apply or show database migrations (up, status)", runMigrate},
-		{"tenant", "manage companies (create, list, show, modules)", runTenant},
-		{"user", "manage users of a company (create, list, disable, enable)", runUser},
-		{"keys", "manage data keys (status, rotate, rewrap)", runKeys},
-		{"credits", "a company's credits (add, refund, show)", runCredits},
-		{"audit", "verify, export, checkpoint and prune the audit trail; set retention", runAudit},
-		{"config", "print the effective configuration, secrets masked", runConfig},
-		{"seed", "fill an installation with synthetic data (small, medium, large)", runSeed},
-		{"bench", "time the pages of a running server (p50/p95/p99, req/s)", runBench},
-		{"version", "print the version", runVersion},
+		{"serve", "run the web server", runServe, nil},
+		{"migrate", "", runMigrate, []action{
+			{"up", "apply pending database migrations", false},
+			{"status", "list the migrations and which are applied", false},
+		}},
+		{"tenant", "", runTenant, []action{
+			{"create", "create a company", false},
+			{"list", "list the companies", false},
+			{"show", "show a company", false},
+			{"settings", "show or set a company's password, two-factor and publication settings", false},
+			{"modules", "show, enable or disable a company's modules", false},
+		}},
+		{"user", "", runUser, []action{
+			{"create", "create a user of a company (or import one with a password hash)", false},
+			{"list", "list a company's users", false},
+			{"disable", "stop a user from signing in", false},
+			{"enable", "let a disabled user sign in again", false},
+			{"unlock", "lift a lockout after failed sign-ins", false},
+		}},
+		{"keys", "", runKeys, []action{
+			{"status", "show the data keys", false},
+			{"rotate", "make a new primary data key; old data stays readable", false},
+			{"rewrap", "re-wrap every data key under a new master key", false},
+		}},
+		{"credits", "", runCredits, []action{
+			{"add", "add credits to a company", false},
+			{"grant", "", true},
+			{"refund", "return a spending's credits, once", false},
+			{"show", "a company's balance and newest ledger entries", false},
+		}},
+		{"audit", "", runAudit, []action{
+			{"verify", "verify the audit chains against the signed checkpoints", false},
+			{"export", "export a company's audit trail as CSV or JSON", false},
+			{"checkpoint", "sign and export every chain's head now", false},
+			{"prune", "delete records past their retention, keeping the chains verifiable", false},
+			{"retention", "show or set a company's audit retention", false},
+		}},
+		{"config", "print the effective configuration, secrets masked", runConfig, nil},
+		{"seed", "fill an installation with synthetic data (small, medium, large)", runSeed, nil},
+		{"bench", "time the pages of a running server (p50/p95/p99, req/s)", runBench, nil},
+		{"version", "print the version", runVersion, nil},
 	}
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 // errUsage marks an error already explained to the user with usage text.
@@ -66,18 +116,20 @@ func Run(ctx context.Context, args []string, env *Env) int {
 	name := args[0]
 	switch name {
 	case "help", "-h", "-help", "--help":
-		if len(args) > 1 {
-			return Run(ctx, []string{args[1], "--help"}, env)
+		switch {
+		case len(args) > 1 && args[1] == "settings":
+			settingsHelp(env.Stdout, config.Server)
+			return 0
+		case len(args) > 1:
+			// "help user create" is "user create --help".
+			return Run(ctx, append(append([]string{}, args[1:]...), "--help"), env)
 		}
 		usage(env.Stdout)
 		return 0
 	case "-version", "--version":
 		name = "version"
 	}
-	for _, c := range commands() {
-		if c.name != name {
-			continue
-		}
+	if c, ok := lookup(name); ok {
 		err := c.run(ctx, env, args[1:])
 		switch {
 		case err == nil:
@@ -105,12 +157,20 @@ func commandNames() []string {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Kandidat: recruitment and whistleblowing, self-hosted.")
-	fmt.Fprintln(w, "\nUsage: kandidat <command> [flags]")
+	fmt.Fprintln(w, "\nUsage: kandidat <command> [<action>] [flags]")
 	fmt.Fprintln(w, "\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		if c.actions == nil {
+			fmt.Fprintf(w, "  %-17s %s\n", c.name, c.summary)
+		}
+		for _, a := range c.actions {
+			if !a.alias {
+				fmt.Fprintf(w, "  %-17s %s\n", c.name+" "+a.name, a.summary)
+			}
+		}
 	}
-	fmt.Fprintln(w, "\nRun 'kandidat <command> --help' for the flags of a command.")
+	fmt.Fprintln(w, "\nRun 'kandidat <command> [<action>] --help' for its flags, and 'kandidat help settings'")
+	fmt.Fprintln(w, "for the installation settings (data directory, database, keys...) every command shares.")
 	fmt.Fprintln(w, "Start here: kandidat serve --demo")
 }
 
@@ -167,13 +227,131 @@ func newFlags(env *Env, cmd, synopsis string, scope config.Scope) *flags {
 	fs.Usage = func() {}
 	f.Usage = func() {
 		w := env.Stdout
-		fmt.Fprintf(w, "Usage: kandidat %s\n\n", synopsis)
-		fmt.Fprintln(w, "Flags (each also from its KANDIDAT_* environment variable):")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		fmt.Fprintf(w, "Usage: kandidat %s\n", synopsis)
+		own := printFlags(w, fs, func(name string) bool { return !config.IsSetting(name) })
+		switch {
+		case scope >= config.Server:
+			// serve and config take nothing but the settings: all of them, grouped.
+			fmt.Fprintln(w)
+			settingsHelp(w, scope)
+		case scope == config.Installation:
+			if own > 0 {
+				fmt.Fprintln(w)
+			} else {
+				fmt.Fprintln(w, "\nThis command has no flags of its own.")
+			}
+			fmt.Fprintln(w, "Installation settings, shared by every command: --data-dir, --database-url, --master-key-file")
+			fmt.Fprintln(w, "and more (each also from KANDIDAT_*); 'kandidat help settings' lists them all.")
+		}
 	}
 	return f
+}
+
+// printFlags prints the flags of fs that keep selects, one line each, and
+// returns how many it printed.
+func printFlags(w io.Writer, fs *flag.FlagSet, keep func(name string) bool) int {
+	var rows [][2]string
+	fs.VisitAll(func(fl *flag.Flag) {
+		if !keep(fl.Name) {
+			return
+		}
+		kind, usage := flag.UnquoteUsage(fl)
+		name := "--" + fl.Name
+		if kind != "" {
+			name += " " + kind
+		}
+		if def := fl.DefValue; def != "" && def != "0" && def != "false" && !strings.Contains(usage, "default") {
+			if kind == "string" {
+				def = strconv.Quote(def)
+			}
+			usage += " (default " + def + ")"
+		}
+		rows = append(rows, [2]string{name, usage})
+	})
+	if len(rows) > 0 {
+		fmt.Fprintln(w, "\nFlags:")
+		printRows(w, rows)
+	}
+	return len(rows)
+}
+
+// printRows prints name and description columns, the description wrapped
+// at 100 characters under itself.
+func printRows(w io.Writer, rows [][2]string) {
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r[0]))
+	}
+	width = min(width, 28)
+	indent := strings.Repeat(" ", 2+width+2)
+	for _, r := range rows {
+		line := fmt.Sprintf("  %-*s  ", width, r[0])
+		if len(line) > len(indent) {
+			fmt.Fprintln(w, strings.TrimRight(line, " "))
+			line = indent
+		}
+		col := len(line)
+		for i, word := range strings.Fields(r[1]) {
+			if i > 0 && col+1+len(word) > 100 {
+				fmt.Fprintln(w, line)
+				line, col = indent+word, len(indent)+len(word)
+				continue
+			}
+			if i > 0 {
+				line += " "
+				col++
+			}
+			line += word
+			col += len(word)
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+// settingsHelp prints the settings of scope, grouped: the full list that
+// each command's help points to.
+func settingsHelp(w io.Writer, scope config.Scope) {
+	fmt.Fprintln(w, "Installation settings: every command that works on an installation takes them; serve and")
+	fmt.Fprintln(w, "config also take the ones marked (serve). Each is a flag or its KANDIDAT_* environment")
+	fmt.Fprintln(w, "variable (--data-dir or KANDIDAT_DATA_DIR); a (secret) also from the file KANDIDAT_*_FILE names.")
+	var rows [][2]string
+	flush := func() {
+		printRows(w, rows)
+		rows = nil
+	}
+	all := config.Settings(scope)
+	// A group of server settings only says so once, in its heading.
+	serveOnly := map[config.Group]bool{}
+	for _, s := range all {
+		if _, seen := serveOnly[s.Group]; !seen {
+			serveOnly[s.Group] = true
+		}
+		serveOnly[s.Group] = serveOnly[s.Group] && s.Scope == config.Server
+	}
+	group := config.Group(-1)
+	for _, s := range all {
+		if s.Group != group {
+			flush()
+			group = s.Group
+			heading := group.String()
+			if serveOnly[group] {
+				heading += " (serve)"
+			}
+			fmt.Fprintf(w, "\n%s:\n", heading)
+		}
+		usage := s.Usage
+		if s.Default != "" {
+			usage += " (default " + s.Default + ")"
+		}
+		if s.Secret {
+			usage += " (secret)"
+		}
+		if s.Scope == config.Server && !serveOnly[group] {
+			usage += " (serve)"
+		}
+		rows = append(rows, [2]string{"--" + s.Name, usage})
+	}
+	flush()
 }
 
 // parse parses args, applies the environment and validates the configuration.
@@ -234,18 +412,36 @@ func (f *flags) open(ctx context.Context, migrate bool) (*app.App, error) {
 }
 
 // subcommand splits "tenant create ..." into the action and its arguments.
-func subcommand(env *Env, cmd string, args []string, actions map[string]func([]string) error, synopsis string) error {
+// The actions are those of cmd in commands(); an action there without a
+// function here, or the reverse, is a mistake that every use reports.
+func subcommand(env *Env, cmd string, args []string, actions map[string]func([]string) error) error {
+	c, _ := lookup(cmd)
 	var names []string
-	for n := range actions {
-		names = append(names, n)
+	listed := map[string]bool{}
+	var rows [][2]string
+	for _, a := range c.actions {
+		listed[a.name] = true
+		if actions[a.name] == nil {
+			return fmt.Errorf("internal: action %q has no function", a.name)
+		}
+		if !a.alias {
+			names = append(names, a.name)
+			rows = append(rows, [2]string{a.name, a.summary})
+		}
 	}
-	sort.Strings(names)
+	for n := range actions {
+		if !listed[n] {
+			return fmt.Errorf("internal: action %q is missing from the list of commands", n)
+		}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		w := env.Stdout
 		if len(args) == 0 {
 			w = env.Stderr
 		}
-		fmt.Fprintf(w, "Usage: kandidat %s %s\n\nActions: %s\nRun 'kandidat %s <action> --help' for the flags of an action.\n", cmd, synopsis, strings.Join(names, ", "), cmd)
+		fmt.Fprintf(w, "Usage: kandidat %s %s [flags]\n\nActions:\n", cmd, strings.Join(names, "|"))
+		printRows(w, rows)
+		fmt.Fprintf(w, "\nRun 'kandidat %s <action> --help' for the flags of an action.\n", cmd)
 		if len(args) == 0 {
 			return errUsage
 		}

@@ -75,20 +75,123 @@ func TestHelpForEveryCommand(t *testing.T) {
 		{"user", "create", "--help"}, {"user", "list", "--help"}, {"user", "disable", "--help"}, {"user", "enable", "--help"},
 		{"keys", "status", "--help"}, {"keys", "rotate", "--help"}, {"keys", "rewrap", "--help"},
 		{"credits", "grant", "--help"}, {"credits", "show", "--help"},
-		{"config", "--help"}, {"version", "--help"}, {"help", "serve"}, {"tenant", "--help"}}
+		{"config", "--help"}, {"version", "--help"}, {"help", "serve"}, {"tenant", "--help"}, {"help", "user", "create"}}
 	for _, args := range cases {
 		r := run(t, nil, args...)
 		if r.code != 0 || strings.Count(r.stdout, "Usage: kandidat") != 1 {
 			t.Errorf("%v: exit %d, stdout %q; want 0 and the usage once", args, r.code, r.stdout)
 		}
 	}
-	// Every installation command takes the same installation flags as serve.
+	// Every installation command names the most used installation flags
+	// and where the rest are.
 	for _, args := range [][]string{{"migrate", "up"}, {"migrate", "status"}, {"tenant", "create"}, {"tenant", "list"}, {"tenant", "show"},
 		{"tenant", "modules"}, {"user", "create"}, {"user", "list"}, {"user", "disable"}, {"keys", "status"}, {"keys", "rotate"}, {"keys", "rewrap"}, {"credits", "grant"}, {"credits", "show"}, {"serve"}} {
 		r := run(t, nil, append(args, "--help")...)
-		for _, flag := range []string{"-data-dir", "-database-url", "-master-key-file"} {
-			if !strings.Contains(r.stdout, flag) {
-				t.Errorf("%v --help lacks %s", args, flag)
+		want := []string{"--data-dir", "--database-url", "--master-key-file", "kandidat help settings"}
+		if args[0] == "serve" {
+			want = append(want[:3], "--alert-mass-count", "--smtp-host") // serve lists them all
+		}
+		for _, want := range want {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("%v --help lacks %s", args, want)
+			}
+		}
+	}
+}
+
+// Each action's help is short: its own flags first, then one mention of
+// the installation settings that every command shares.
+func TestActionHelpIsShort(t *testing.T) {
+	r := run(t, nil, "user", "create", "--help")
+	if lines := strings.Count(r.stdout, "\n"); lines >= 30 {
+		t.Errorf("user create --help has %d lines, want under 30:\n%s", lines, r.stdout)
+	}
+	own, shared := strings.Index(r.stdout, "--login"), strings.Index(r.stdout, "--data-dir")
+	if own < 0 || shared < 0 || own > shared {
+		t.Errorf("user create --help: its own flags (--login at %d) should come before the installation flags (--data-dir at %d):\n%s", own, shared, r.stdout)
+	}
+	for _, setting := range []string{"--alert-", "--audit-", "--s3-", "--log-level"} {
+		if strings.Contains(r.stdout, setting) {
+			t.Errorf("user create --help lists %s, one of the settings its help only points to:\n%s", setting, r.stdout)
+		}
+	}
+	r = run(t, nil, "version", "--help")
+	if r.code != 0 || strings.Contains(r.stdout, "data-dir") {
+		t.Errorf("version --help: exit %d, lists installation flags:\n%s", r.code, r.stdout)
+	}
+	r = run(t, nil, "credits", "--help")
+	if strings.Contains(r.stdout, "credits credits") || !strings.Contains(r.stdout, "Usage: kandidat credits add|refund|show") {
+		t.Errorf("credits --help repeats the command:\n%s", r.stdout)
+	}
+}
+
+// The full list of settings, grouped, is one command away.
+func TestHelpSettings(t *testing.T) {
+	r := run(t, nil, "help", "settings")
+	if r.code != 0 {
+		t.Fatalf("help settings: exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"Installation:", "File storage:", "Audit trail and alerts:", "Server (serve):", "Email (serve):",
+		"--data-dir", "--alert-mass-count", "--s3-bucket", "--smtp-host", "--audit-checkpoint-interval", "KANDIDAT_*"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("help settings lacks %q", want)
+		}
+	}
+	if strings.Index(r.stdout, "--data-dir") > strings.Index(r.stdout, "--addr") {
+		t.Errorf("help settings: the installation group should come before the server group")
+	}
+}
+
+// The top-level help lists every action of every command, from the same
+// table each command's help and dispatch use.
+func TestTopLevelHelpListsEveryAction(t *testing.T) {
+	top := run(t, nil, "help").stdout
+	for _, want := range []string{"tenant settings", "user unlock", "credits add", "credits refund", "credits show",
+		"keys rotate", "audit retention", "seed", "bench"} {
+		if !strings.Contains(top, "  "+want+" ") {
+			t.Errorf("kandidat help lacks %q:\n%s", want, top)
+		}
+	}
+	for _, c := range commands() {
+		if c.actions == nil {
+			if !strings.Contains(top, "  "+c.name+" ") {
+				t.Errorf("kandidat help lacks %s", c.name)
+			}
+			continue
+		}
+		// subcommand refuses an action missing from the table, or a
+		// table entry without a function.
+		if r := run(t, nil, c.name, "--help"); r.code != 0 {
+			t.Errorf("%s --help: exit %d: %s", c.name, r.code, r.stderr)
+		}
+		for _, a := range c.actions {
+			if r := run(t, nil, c.name, a.name, "--help"); r.code != 0 || !strings.Contains(r.stdout, "Usage: kandidat "+c.name+" "+a.name) {
+				t.Errorf("%s %s --help: exit %d:\n%s", c.name, a.name, r.code, r.stdout)
+			}
+			if !a.alias && !strings.Contains(top, "  "+c.name+" "+a.name+" ") {
+				t.Errorf("kandidat help lacks %s %s", c.name, a.name)
+			}
+		}
+	}
+}
+
+// A flag's default shows once, even when its description names it too.
+func TestHelpShowsEachDefaultOnce(t *testing.T) {
+	var helps []string
+	for _, c := range commands() {
+		if c.actions == nil {
+			helps = append(helps, run(t, nil, c.name, "--help").stdout)
+		}
+		for _, a := range c.actions {
+			helps = append(helps, run(t, nil, c.name, a.name, "--help").stdout)
+		}
+	}
+	helps = append(helps, run(t, nil, "help", "settings").stdout)
+	for _, h := range helps {
+		// Flags are joined to their wrapped description lines first.
+		for _, entry := range strings.Split(h, "\n  --") {
+			if n := strings.Count(entry, "(default"); n > 1 {
+				t.Errorf("a flag shows its default %d times: --%s", n, entry)
 			}
 		}
 	}

@@ -104,5 +104,5 @@ func runCredits(ctx context.Context, env *Env, args []string) error {
 			}
 			return tw.Flush()
 		},
-	}, "credits add|refund|show [flags]")
+	})
 }

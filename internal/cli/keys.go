@@ -102,7 +102,7 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 			fmt.Fprintf(env.Stdout, "re-wrapped %d data keys under master key %s; start kandidat with --master-key-file %s from now on, and keep a copy of it off this machine\n", n, next.ID(), *newFile)
 			return nil
 		},
-	}, "status|rotate|rewrap [flags]")
+	})
 }
 
 func abs(p string) string {

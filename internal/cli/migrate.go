@@ -66,7 +66,7 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 			}
 			return nil
 		},
-	}, "up|status [flags]")
+	})
 }
 
 func openDB(ctx context.Context, cfg *config.Config) (*db.DB, error) {

@@ -181,7 +181,7 @@ func runTenant(ctx context.Context, env *Env, args []string) error {
 			}
 			return nil
 		},
-	}, "create|list|show|modules|settings [flags]")
+	})
 }
 
 func moduleList(ms []tenant.Module) string {

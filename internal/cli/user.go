@@ -150,7 +150,7 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		},
 		"disable": setStatus("disable", account.Disabled),
 		"enable":  setStatus("enable", account.Active),
-	}, "create|list|disable|enable|unlock [flags]")
+	})
 }
 
 func userError(err error) error {

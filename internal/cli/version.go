@@ -10,7 +10,7 @@ import (
 )
 
 func runVersion(ctx context.Context, env *Env, args []string) error {
-	f := newFlags(env, "version", "version", config.Installation)
+	f := newFlags(env, "version", "version", config.NoSettings)
 	if err := f.parse(args); err != nil {
 		return err
 	}

@@ -89,14 +89,43 @@ type Scope int
 // Scopes: every installation command takes the installation settings; serve
 // and config take the server ones too.
 const (
-	Installation Scope = iota
+	// NoSettings is the scope of a command that does not work on an
+	// installation (version): it takes none of the settings.
+	NoSettings Scope = iota - 1
+	Installation
 	Server
 )
+
+// Group is a family of settings, in the order the full help lists them.
+type Group int
+
+// Groups of settings.
+const (
+	GroupInstallation Group = iota
+	GroupStorage
+	GroupAudit
+	GroupServer
+	GroupMail
+	GroupSMS
+)
+
+var groupTitles = [...]string{
+	GroupInstallation: "Installation",
+	GroupStorage:      "File storage",
+	GroupAudit:        "Audit trail and alerts",
+	GroupServer:       "Server",
+	GroupMail:         "Email",
+	GroupSMS:          "Text messages",
+}
+
+// String is the group's heading in the help.
+func (g Group) String() string { return groupTitles[g] }
 
 type setting struct {
 	name   string // flag name; the variable is KANDIDAT_ + upper snake case
 	usage  string
 	scope  Scope
+	group  Group
 	secret bool
 	value  func(c *Config) flag.Value
 }
@@ -104,57 +133,57 @@ type setting struct {
 // settings lists every setting once; flags, environment, validation and the
 // masked print-out all walk this list.
 var settings = []setting{
-	{"data-dir", "directory for the SQLite database, keys and files", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.DataDir) }},
-	{"database-url", "empty for SQLite in the data directory, or postgres://user:pass@host/db", Installation, true, func(c *Config) flag.Value { return (*stringValue)(&c.DatabaseURL) }},
-	{"master-key-file", "file holding the master key (default: master.key in the data directory, created on first start)", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.MasterKeyFile) }},
-	{"log-level", "debug, info, warn or error", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.LogLevel) }},
-	{"log-format", "json or text", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.LogFormat) }},
-	{"db-connect-retries", "attempts to reach PostgreSQL at start-up, one second apart", Installation, false, func(c *Config) flag.Value { return (*intValue)(&c.DBConnectRetries) }},
-	{"audit-signing-key-file", "Ed25519 key that signs audit checkpoints (default: audit-signing.key beside the master key)", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.AuditSigningKeyFile) }},
-	{"audit-checkpoint-file", "file the signed audit checkpoints are exported to (default: audit-checkpoints.jsonl beside the master key)", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.AuditCheckpointFile) }},
-	{"audit-checkpoint-export", "also append every new signed audit checkpoint to this file, or to audit-checkpoints.jsonl in this directory: a location off this host (a mount of another machine) that an intruder here cannot rewrite", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.AuditCheckpointExport) }},
-	{"audit-retention", "audit retention per track in days above the minimums, e.g. security=365,history=730", Installation, false, func(c *Config) flag.Value { return (*retentionValue)(&c.AuditRetention) }},
+	{"data-dir", "directory for the SQLite database, keys and files", Installation, GroupInstallation, false, func(c *Config) flag.Value { return (*stringValue)(&c.DataDir) }},
+	{"database-url", "empty for SQLite in the data directory, or postgres://user:pass@host/db", Installation, GroupInstallation, true, func(c *Config) flag.Value { return (*stringValue)(&c.DatabaseURL) }},
+	{"master-key-file", "file holding the master key (default: master.key in the data directory, created on first start)", Installation, GroupInstallation, false, func(c *Config) flag.Value { return (*stringValue)(&c.MasterKeyFile) }},
+	{"log-level", "debug, info, warn or error", Installation, GroupInstallation, false, func(c *Config) flag.Value { return (*stringValue)(&c.LogLevel) }},
+	{"log-format", "json or text", Installation, GroupInstallation, false, func(c *Config) flag.Value { return (*stringValue)(&c.LogFormat) }},
+	{"db-connect-retries", "attempts to reach PostgreSQL at start-up, one second apart", Installation, GroupInstallation, false, func(c *Config) flag.Value { return (*intValue)(&c.DBConnectRetries) }},
+	{"audit-signing-key-file", "Ed25519 key that signs audit checkpoints (default: audit-signing.key beside the master key)", Installation, GroupAudit, false, func(c *Config) flag.Value { return (*stringValue)(&c.AuditSigningKeyFile) }},
+	{"audit-checkpoint-file", "file the signed audit checkpoints are exported to (default: audit-checkpoints.jsonl beside the master key)", Installation, GroupAudit, false, func(c *Config) flag.Value { return (*stringValue)(&c.AuditCheckpointFile) }},
+	{"audit-checkpoint-export", "also append every new signed audit checkpoint to this file, or to audit-checkpoints.jsonl in this directory: a location off this host (a mount of another machine) that an intruder here cannot rewrite", Installation, GroupAudit, false, func(c *Config) flag.Value { return (*stringValue)(&c.AuditCheckpointExport) }},
+	{"audit-retention", "audit retention per track in days above the minimums, e.g. security=365,history=730", Installation, GroupAudit, false, func(c *Config) flag.Value { return (*retentionValue)(&c.AuditRetention) }},
 
-	{"addr", "address to listen on", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.Addr) }},
-	{"base-url", "public URL of this installation, e.g. https://jobs.example.com", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.BaseURL) }},
-	{"tls-cert", "TLS certificate file (PEM)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.TLSCert) }},
-	{"tls-key", "TLS private key file (PEM)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.TLSKey) }},
-	{"acme-domain", "domain to obtain a certificate for with ACME (Let's Encrypt)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.ACMEDomain) }},
-	{"acme-email", "contact email for the ACME account", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.ACMEEmail) }},
-	{"acme-directory-url", "ACME directory (default: Let's Encrypt production)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.ACMEDirectoryURL) }},
-	{"http-redirect-addr", "with TLS: also listen here with plain HTTP that redirects to HTTPS (e.g. :80)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.HTTPRedirectAddr) }},
-	{"behind-tls-proxy", "plain HTTP behind a proxy that terminates TLS", Server, false, func(c *Config) flag.Value { return (*boolValue)(&c.BehindTLSProxy) }},
-	{"trusted-proxies", "comma-separated CIDRs whose X-Forwarded-* headers are trusted", Server, false, func(c *Config) flag.Value { return (*prefixesValue)(&c.TrustedProxies) }},
-	{"admin-addr", "separate address for /metrics (e.g. 127.0.0.1:9090)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.AdminAddr) }},
-	{"metrics-token", "bearer token for /metrics on the main address", Server, true, func(c *Config) flag.Value { return (*stringValue)(&c.MetricsToken) }},
-	{"dev", "development mode: human-readable text logs (security settings stay on)", Server, false, func(c *Config) flag.Value { return (*boolValue)(&c.Dev) }},
-	{"demo", "create a demo company and administrator on an empty installation", Server, false, func(c *Config) flag.Value { return (*boolValue)(&c.Demo) }},
-	{"no-migrate", "do not apply pending migrations at start", Server, false, func(c *Config) flag.Value { return (*boolValue)(&c.NoMigrate) }},
-	{"max-body-bytes", "largest request body accepted outside uploads", Server, false, func(c *Config) flag.Value { return (*int64Value)(&c.MaxBodyBytes) }},
-	{"session-idle-timeout", "sign out after this long without activity", Server, false, func(c *Config) flag.Value { return (*durationValue)(&c.SessionIdle) }},
-	{"session-absolute-timeout", "sign out this long after sign-in, active or not", Server, false, func(c *Config) flag.Value { return (*durationValue)(&c.SessionAbsolute) }},
-	{"shutdown-timeout", "time given to in-flight requests at shutdown", Server, false, func(c *Config) flag.Value { return (*durationValue)(&c.ShutdownTimeout) }},
-	{"audit-checkpoint-interval", "how often the audit chains' heads are signed and exported", Server, false, func(c *Config) flag.Value { return (*durationValue)(&c.AuditCheckpointInterval) }},
-	{"alert-failed-sign-ins", "failed sign-ins in a company within the window that raise an alert (0: off)", Installation, false, func(c *Config) flag.Value { return (*intValue)(&c.AlertFailedSignIns) }},
-	{"alert-failed-sign-in-window", "window of the failed sign-in alert", Installation, false, func(c *Config) flag.Value { return (*durationValue)(&c.AlertFailedSignInWindow) }},
-	{"alert-mass-count", "records in one export or erasure that raise an alert (0: off)", Installation, false, func(c *Config) flag.Value { return (*intValue)(&c.AlertMassCount) }},
+	{"addr", "address to listen on", Server, GroupServer, false, func(c *Config) flag.Value { return (*stringValue)(&c.Addr) }},
+	{"base-url", "public URL of this installation, e.g. https://jobs.example.com", Server, GroupServer, false, func(c *Config) flag.Value { return (*stringValue)(&c.BaseURL) }},
+	{"tls-cert", "TLS certificate file (PEM)", Server, GroupServer, false, func(c *Config) flag.Value { return (*stringValue)(&c.TLSCert) }},
+	{"tls-key", "TLS private key file (PEM)", Server, GroupServer, false, func(c *Config) flag.Value { return (*stringValue)(&c.TLSKey) }},
+	{"acme-domain", "domain to obtain a certificate for with ACME (Let's Encrypt)", Server, GroupServer, false, func(c *Config) flag.Value { return (*stringValue)(&c.ACMEDomain) }},
+	{"acme-email", "contact email for the ACME account", Server, GroupServer, false, func(c *Config) flag.Value { return (*stringValue)(&c.ACMEEmail) }},
+	{"acme-directory-url", "ACME directory (default: Let's Encrypt production)", Server, GroupServer, false, func(c *Config) flag.Value { return (*stringValue)(&c.ACMEDirectoryURL) }},
+	{"http-redirect-addr", "with TLS: also listen here with plain HTTP that redirects to HTTPS (e.g. :80)", Server, GroupServer, false, func(c *Config) flag.Value { return (*stringValue)(&c.HTTPRedirectAddr) }},
+	{"behind-tls-proxy", "plain HTTP behind a proxy that terminates TLS", Server, GroupServer, false, func(c *Config) flag.Value { return (*boolValue)(&c.BehindTLSProxy) }},
+	{"trusted-proxies", "comma-separated CIDRs whose X-Forwarded-* headers are trusted", Server, GroupServer, false, func(c *Config) flag.Value { return (*prefixesValue)(&c.TrustedProxies) }},
+	{"admin-addr", "separate address for /metrics (e.g. 127.0.0.1:9090)", Server, GroupServer, false, func(c *Config) flag.Value { return (*stringValue)(&c.AdminAddr) }},
+	{"metrics-token", "bearer token for /metrics on the main address", Server, GroupServer, true, func(c *Config) flag.Value { return (*stringValue)(&c.MetricsToken) }},
+	{"dev", "development mode: human-readable text logs (security settings stay on)", Server, GroupServer, false, func(c *Config) flag.Value { return (*boolValue)(&c.Dev) }},
+	{"demo", "create a demo company and administrator on an empty installation", Server, GroupServer, false, func(c *Config) flag.Value { return (*boolValue)(&c.Demo) }},
+	{"no-migrate", "do not apply pending migrations at start", Server, GroupServer, false, func(c *Config) flag.Value { return (*boolValue)(&c.NoMigrate) }},
+	{"max-body-bytes", "largest request body accepted outside uploads", Server, GroupServer, false, func(c *Config) flag.Value { return (*int64Value)(&c.MaxBodyBytes) }},
+	{"session-idle-timeout", "sign out after this long without activity", Server, GroupServer, false, func(c *Config) flag.Value { return (*durationValue)(&c.SessionIdle) }},
+	{"session-absolute-timeout", "sign out this long after sign-in, active or not", Server, GroupServer, false, func(c *Config) flag.Value { return (*durationValue)(&c.SessionAbsolute) }},
+	{"shutdown-timeout", "time given to in-flight requests at shutdown", Server, GroupServer, false, func(c *Config) flag.Value { return (*durationValue)(&c.ShutdownTimeout) }},
+	{"audit-checkpoint-interval", "how often the audit chains' heads are signed and exported", Server, GroupAudit, false, func(c *Config) flag.Value { return (*durationValue)(&c.AuditCheckpointInterval) }},
+	{"alert-failed-sign-ins", "failed sign-ins in a company within the window that raise an alert (0: off)", Installation, GroupAudit, false, func(c *Config) flag.Value { return (*intValue)(&c.AlertFailedSignIns) }},
+	{"alert-failed-sign-in-window", "window of the failed sign-in alert", Installation, GroupAudit, false, func(c *Config) flag.Value { return (*durationValue)(&c.AlertFailedSignInWindow) }},
+	{"alert-mass-count", "records in one export or erasure that raise an alert (0: off)", Installation, GroupAudit, false, func(c *Config) flag.Value { return (*intValue)(&c.AlertMassCount) }},
 
-	{"smtp-host", "SMTP server for outgoing email", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPHost) }},
-	{"smtp-port", "SMTP port", Server, false, func(c *Config) flag.Value { return (*intValue)(&c.SMTPPort) }},
-	{"smtp-username", "SMTP user name", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPUsername) }},
-	{"smtp-password", "SMTP password", Server, true, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPPassword) }},
-	{"smtp-from", "sender address of outgoing email", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPFrom) }},
-	{"smtp-tls", "starttls, tls or none (none only for a server on loopback)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPTLS) }},
-	{"sms-gateway-url", "HTTP gateway for text messages: receives POST {\"to\",\"text\"} as JSON (empty: messages go to the outbox directory)", Server, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMSGatewayURL) }},
-	{"sms-gateway-token", "bearer token for the SMS gateway", Server, true, func(c *Config) flag.Value { return (*stringValue)(&c.SMSGatewayToken) }},
+	{"smtp-host", "SMTP server for outgoing email", Server, GroupMail, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPHost) }},
+	{"smtp-port", "SMTP port", Server, GroupMail, false, func(c *Config) flag.Value { return (*intValue)(&c.SMTPPort) }},
+	{"smtp-username", "SMTP user name", Server, GroupMail, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPUsername) }},
+	{"smtp-password", "SMTP password", Server, GroupMail, true, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPPassword) }},
+	{"smtp-from", "sender address of outgoing email", Server, GroupMail, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPFrom) }},
+	{"smtp-tls", "starttls, tls or none (none only for a server on loopback)", Server, GroupMail, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMTPTLS) }},
+	{"sms-gateway-url", "HTTP gateway for text messages: receives POST {\"to\",\"text\"} as JSON (empty: messages go to the outbox directory)", Server, GroupSMS, false, func(c *Config) flag.Value { return (*stringValue)(&c.SMSGatewayURL) }},
+	{"sms-gateway-token", "bearer token for the SMS gateway", Server, GroupSMS, true, func(c *Config) flag.Value { return (*stringValue)(&c.SMSGatewayToken) }},
 
-	{"s3-bucket", "keep the encrypted files in this S3-compatible bucket (empty: in the files directory of the data directory)", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3Bucket) }},
-	{"s3-endpoint", "base URL of the S3 service, e.g. https://s3.eu-north-1.amazonaws.com", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3Endpoint) }},
-	{"s3-region", "region of the bucket", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3Region) }},
-	{"s3-prefix", "prefix of every object name in the bucket", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3Prefix) }},
-	{"s3-access-key", "access key id for the bucket", Installation, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3AccessKey) }},
-	{"s3-secret-key", "secret access key for the bucket", Installation, true, func(c *Config) flag.Value { return (*stringValue)(&c.S3SecretKey) }},
-	{"s3-path-style", "address the bucket in the URL path (most S3-compatible servers want it)", Installation, false, func(c *Config) flag.Value { return (*boolValue)(&c.S3PathStyle) }},
+	{"s3-bucket", "keep the encrypted files in this S3-compatible bucket (empty: in the files directory of the data directory)", Installation, GroupStorage, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3Bucket) }},
+	{"s3-endpoint", "base URL of the S3 service, e.g. https://s3.eu-north-1.amazonaws.com", Installation, GroupStorage, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3Endpoint) }},
+	{"s3-region", "region of the bucket", Installation, GroupStorage, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3Region) }},
+	{"s3-prefix", "prefix of every object name in the bucket", Installation, GroupStorage, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3Prefix) }},
+	{"s3-access-key", "access key id for the bucket", Installation, GroupStorage, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3AccessKey) }},
+	{"s3-secret-key", "secret access key for the bucket", Installation, GroupStorage, true, func(c *Config) flag.Value { return (*stringValue)(&c.S3SecretKey) }},
+	{"s3-path-style", "address the bucket in the URL path (most S3-compatible servers want it)", Installation, GroupStorage, false, func(c *Config) flag.Value { return (*boolValue)(&c.S3PathStyle) }},
 }
 
 // Default returns the configuration before flags and environment.
@@ -176,6 +205,63 @@ func Default() Config {
 		SMTPPort:                587,
 		SMTPTLS:                 "starttls",
 	}
+}
+
+// Help is one setting as the help shows it.
+type Help struct {
+	Name    string // flag name
+	Env     string // environment variable
+	Usage   string // one sentence, without the variable and the default
+	Default string // "" when the default is empty, zero or said in Usage
+	Group   Group
+	Scope   Scope // Server: taken by serve and config only
+	Secret  bool  // also read from Env + "_FILE"
+}
+
+// Settings lists the settings of scope (and the scopes below it) grouped,
+// in the order of Group, for the help.
+func Settings(scope Scope) []Help {
+	def := Default()
+	var out []Help
+	for g := range Group(len(groupTitles)) {
+		for _, s := range settings {
+			if s.group != g || s.scope > scope {
+				continue
+			}
+			h := Help{Name: s.name, Env: EnvName(s.name), Usage: s.usage, Group: g, Scope: s.scope, Secret: s.secret}
+			switch v := s.value(&def).String(); v {
+			case "", "0", "false":
+			default:
+				if !strings.Contains(s.usage, "default") {
+					h.Default = shortDuration(v)
+				}
+			}
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// shortDuration writes 1h0m0s as 1h and 10m0s as 10m; other values stay.
+func shortDuration(v string) string {
+	if _, err := time.ParseDuration(v); err != nil || !strings.HasSuffix(v, "m0s") {
+		return v
+	}
+	v = strings.TrimSuffix(v, "0s")
+	if strings.HasSuffix(v, "h0m") {
+		v = strings.TrimSuffix(v, "0m")
+	}
+	return v
+}
+
+// IsSetting reports whether name is the flag of a setting (of any scope).
+func IsSetting(name string) bool {
+	for _, s := range settings {
+		if s.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // EnvName returns the environment variable of a setting.
@@ -242,6 +328,9 @@ func unwrapPathError(err error) error {
 // Validate checks every value that can be checked without touching the
 // network, and returns one line naming the setting and what is wrong.
 func (c *Config) Validate(scope Scope) error {
+	if scope < Installation {
+		return nil
+	}
 	if c.DataDir == "" {
 		return errors.New("--data-dir: must not be empty")
 	}

@@ -219,3 +219,36 @@ func TestAuditCheckpointExport(t *testing.T) {
 		t.Fatalf("default: %v, path %q; want none", err, c.AuditCheckpointExportPath())
 	}
 }
+
+// The help lists every setting once, grouped in group order, with its
+// default once: in the description or from the value, never both.
+func TestSettingsForHelp(t *testing.T) {
+	all := Settings(Server)
+	if len(all) != len(settings) {
+		t.Fatalf("Settings(Server) has %d settings, want all %d", len(all), len(settings))
+	}
+	for i, h := range all {
+		if i > 0 && h.Group < all[i-1].Group {
+			t.Errorf("--%s (%s) comes after the group %s", h.Name, h.Group, all[i-1].Group)
+		}
+		if h.Default != "" && strings.Contains(h.Usage, "default") {
+			t.Errorf("--%s shows its default twice", h.Name)
+		}
+		if !IsSetting(h.Name) {
+			t.Errorf("IsSetting(%q) is false", h.Name)
+		}
+	}
+	for _, h := range Settings(Installation) {
+		if h.Scope != Installation {
+			t.Errorf("Settings(Installation) has the server setting --%s", h.Name)
+		}
+	}
+	if n := len(Settings(NoSettings)); n != 0 {
+		t.Errorf("Settings(NoSettings) has %d settings", n)
+	}
+	for in, want := range map[string]string{"1h0m0s": "1h", "10m0s": "10m", "30m0s": "30m", "20s": "20s", "1h30m0s": "1h30m"} {
+		if s := shortDuration(in); s != want {
+			t.Errorf("shortDuration(%q) = %q, want %q", in, s, want)
+		}
+	}
+}

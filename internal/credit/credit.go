@@ -25,6 +25,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -82,6 +83,18 @@ type Entry struct {
 	RefundOf     string
 	Refunded     bool
 	CreatedAt    time.Time
+	// Position is the position the entry is about (ObjectKind "position"),
+	// nil when it is about none or the position is no longer on record.
+	Position *PositionRef
+}
+
+// PositionRef names the position a ledger entry is about: its title, and
+// whether the reader of the ledger may open it (the positions policy
+// decides, so a credit administrator who does not see a position reads
+// its title but gets no link to it).
+type PositionRef struct {
+	ID, Title string
+	Visible   bool
 }
 
 // Service keeps the ledger.
@@ -138,16 +151,22 @@ func (s *Service) LedgerPage(ctx context.Context, a access.Actor, after string, 
 	if limit <= 0 || limit > 1000 {
 		limit = 50
 	}
+	// The page's positions come in the same statement (a join on the
+	// positions' key), not one read per entry: their title, owner and
+	// whether the reader is a member, for the policy to decide on.
 	q := `SELECT l.id, l.kind, l.amount, l.balance_after, l.reason, l.note, l.actor_kind, l.actor_id,
-		l.object_kind, l.object_id, COALESCE(l.refund_of, ''), EXISTS (SELECT 1 FROM credit_ledger r WHERE r.tenant_id = l.tenant_id AND r.refund_of = l.id), l.created_at
-		FROM credit_ledger l WHERE l.tenant_id = $1`
-	args := []any{a.TenantID}
+		l.object_kind, l.object_id, COALESCE(l.refund_of, ''), EXISTS (SELECT 1 FROM credit_ledger r WHERE r.tenant_id = l.tenant_id AND r.refund_of = l.id), l.created_at,
+		p.id IS NOT NULL, COALESCE(p.title, ''), COALESCE(p.owner_id, ''),
+		EXISTS (SELECT 1 FROM position_members m WHERE m.tenant_id = l.tenant_id AND m.position_id = p.id AND m.user_id = $2)
+		FROM credit_ledger l LEFT JOIN positions p ON l.object_kind = 'position' AND p.tenant_id = l.tenant_id AND p.id = l.object_id
+		WHERE l.tenant_id = $1`
+	args := []any{a.TenantID, a.UserID}
 	if after != "" {
 		at, id, err := parseCursor(after)
 		if err != nil {
 			return nil, "", err
 		}
-		q += ` AND (l.created_at, l.id) < ($2, $3)`
+		q += ` AND (l.created_at, l.id) < ($3, $4)`
 		args = append(args, at, id)
 	}
 	q += ` ORDER BY l.created_at DESC, l.id DESC LIMIT ` + strconv.Itoa(limit+1)
@@ -160,11 +179,23 @@ func (s *Service) LedgerPage(ctx context.Context, a access.Actor, after string, 
 		defer rows.Close()
 		for rows.Next() {
 			var e Entry
+			var found, member bool
+			var pos PositionRef
+			var owner string
 			if err := rows.Scan(&e.ID, &e.Kind, &e.Amount, &e.BalanceAfter, &e.Reason, &e.Note, &e.ActorKind, &e.ActorID,
-				&e.ObjectKind, &e.ObjectID, &e.RefundOf, &e.Refunded, &e.CreatedAt); err != nil {
+				&e.ObjectKind, &e.ObjectID, &e.RefundOf, &e.Refunded, &e.CreatedAt, &found, &pos.Title, &owner, &member); err != nil {
 				return err
 			}
 			e.CreatedAt = e.CreatedAt.UTC()
+			if found {
+				pos.ID = e.ObjectID
+				o := access.Position{TenantID: a.TenantID, OwnerID: owner}
+				if member {
+					o.Members = []string{a.UserID}
+				}
+				pos.Visible = access.DecidePosition(a, access.ViewPositions, o) == access.Allow
+				e.Position = &pos
+			}
 			out = append(out, e)
 		}
 		return rows.Err()
@@ -347,7 +378,7 @@ func (s *Service) RefundAsOperator(ctx context.Context, tenantID, entryID, note 
 	if !validNote(note) {
 		return nil, &ValidationError{Fields: map[string]string{"note": "error.credit_note"}}
 	}
-	if !tenant.ValidID(entryID) {
+	if !id.Valid(entryID) {
 		return nil, ErrNotFound
 	}
 	var e *Entry
@@ -391,7 +422,7 @@ func (s *Service) RefundAsOperator(ctx context.Context, tenantID, entryID, note 
 }
 
 func (s *Service) append(ctx context.Context, tx *sql.Tx, tenantID string, by audit.Actor, e Entry, action audit.Action) (*Entry, error) {
-	e.ID = tenant.NewID()
+	e.ID = id.New()
 	e.CreatedAt = db.Time(s.now()) // as stored: UTC, microseconds, so a cursor names it exactly
 	e.ActorKind, e.ActorID = string(by.Kind), by.ID
 	var refundOf any

@@ -11,7 +11,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
-	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/id"
 )
 
 // Limit is how many credits one user may spend in a calendar month (UTC),
@@ -69,7 +69,7 @@ func (s *Service) SetLimit(ctx context.Context, a access.Actor, userID string, m
 	if monthly != nil && (*monthly < 0 || *monthly > MaxGrant) {
 		return &ValidationError{Fields: map[string]string{"limit": "error.credit_limit"}}
 	}
-	if !tenant.ValidID(userID) {
+	if !id.Valid(userID) {
 		return ErrNotFound
 	}
 	return s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {

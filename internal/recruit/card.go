@@ -15,7 +15,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/id"
 )
 
 // RejectionReasons are the reasons an application can be rejected for.
@@ -121,7 +121,7 @@ func (s *Service) AddNote(ctx context.Context, a access.Actor, applicationID, bo
 		if err != nil {
 			return err
 		}
-		id := tenant.NewID()
+		id := id.New()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO private_notes (tenant_id, id, application_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			a.TenantID, id, applicationID, a.UserID, body, s.now()); err != nil {
 			return fmt.Errorf("insert note: %w", err)
@@ -186,7 +186,7 @@ func (s *Service) ResolveProposal(ctx context.Context, a access.Actor, applicati
 		if err != nil {
 			return err
 		}
-		if !tenant.ValidID(proposalID) {
+		if !id.Valid(proposalID) {
 			return ErrNotFound
 		}
 		var p Proposal
@@ -375,23 +375,23 @@ func (s *Service) SetReasons(ctx context.Context, a access.Actor, names []string
 		}
 		existing := map[string]string{}
 		for rows.Next() {
-			var id, name string
-			if err := rows.Scan(&id, &name); err != nil {
+			var reasonID, name string
+			if err := rows.Scan(&reasonID, &name); err != nil {
 				rows.Close()
 				return err
 			}
-			existing[name] = id
+			existing[name] = reasonID
 		}
 		rows.Close()
 		if _, err := tx.ExecContext(ctx, `DELETE FROM rejection_reasons WHERE tenant_id = $1`, a.TenantID); err != nil {
 			return err
 		}
 		for i, n := range clean {
-			id := existing[n]
-			if id == "" {
-				id = tenant.NewID()
+			reasonID := existing[n]
+			if reasonID == "" {
+				reasonID = id.New()
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO rejection_reasons (tenant_id, id, name, ord) VALUES ($1, $2, $3, $4)`, a.TenantID, id, n, i+1); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO rejection_reasons (tenant_id, id, name, ord) VALUES ($1, $2, $3, $4)`, a.TenantID, reasonID, n, i+1); err != nil {
 				return err
 			}
 		}

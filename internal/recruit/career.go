@@ -21,8 +21,8 @@ import (
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/filetype"
 	"github.com/kandidat/kandidat/internal/i18n"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
-	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 // CareerOptions are what the career page needs beyond the database.
@@ -116,14 +116,14 @@ func (s *Service) PublishedPositions(ctx context.Context, tenantID string) ([]Pu
 }
 
 // PublishedPosition returns one published position, or ErrNotFound.
-func (s *Service) PublishedPosition(ctx context.Context, tenantID, id string) (*PublicPosition, error) {
-	if !tenant.ValidID(id) {
+func (s *Service) PublishedPosition(ctx context.Context, tenantID, positionID string) (*PublicPosition, error) {
+	if !id.Valid(positionID) {
 		return nil, ErrNotFound
 	}
 	var p PublicPosition
 	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT id, title, department, location, language, description, employment_type, published_at FROM positions
-			WHERE tenant_id = $1 AND id = $2 AND status = $3`, tenantID, id, Published).
+			WHERE tenant_id = $1 AND id = $2 AND status = $3`, tenantID, positionID, Published).
 			Scan(&p.ID, &p.Title, &p.Department, &p.Location, &p.Language, &p.Description, &p.EmploymentType, &p.PublishedAt)
 	})
 
@@ -195,8 +195,8 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 		fields["attachments"] = "error.too_many_files"
 	}
 	in.Source = cleanSource(in.Source)
-	if !tenant.ValidID(in.SubmissionID) {
-		in.SubmissionID = tenant.NewID()
+	if !id.Valid(in.SubmissionID) {
+		in.SubmissionID = id.New()
 	}
 	pos, err := s.PublishedPosition(ctx, tenantID, positionID)
 	if err != nil {
@@ -239,7 +239,7 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 			continue
 		}
 		uploads[i].Data = data
-		docs = append(docs, &preparedDoc{id: tenant.NewID(), kind: kind, name: cleanFileName(u.Name, t), typ: t})
+		docs = append(docs, &preparedDoc{id: id.New(), kind: kind, name: cleanFileName(u.Name, t), typ: t})
 	}
 	if len(fields) > 0 {
 		return nil, &ValidationError{Fields: fields}
@@ -279,7 +279,7 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 			return err
 		}
 		by := audit.Actor{Kind: audit.ActorCandidate, ID: c.ID}
-		app = &Application{TenantID: tenantID, ID: tenant.NewID(), Stage: access.StageNew, Source: in.Source, CoverLetter: in.CoverLetter,
+		app = &Application{TenantID: tenantID, ID: id.New(), Stage: access.StageNew, Source: in.Source, CoverLetter: in.CoverLetter,
 			CreatedAt: now, UpdatedAt: now, Position: &Position{TenantID: tenantID, ID: pos.ID, Title: pos.Title, Status: Published}, Candidate: c}
 		submission, err := s.recordSubmission(ctx, tx, app, in, by)
 		if err != nil {
@@ -319,7 +319,7 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 // form's details. A known candidate comes back as stored: the form never
 // changes them. Two forms of one new person at once make one candidate.
 func careerCandidate(ctx context.Context, tx *sql.Tx, tenantID string, in CandidateInput, now time.Time) (c *Candidate, known bool, err error) {
-	id := tenant.NewID()
+	id := id.New()
 	res, err := tx.ExecContext(ctx, `INSERT INTO candidates (tenant_id, id, name, email, phone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)
 		ON CONFLICT (tenant_id, email) DO NOTHING`, tenantID, id, in.Name, in.Email, in.Phone, now)
 	if err != nil {
@@ -385,7 +385,7 @@ func (s *Service) recordSubmission(ctx context.Context, tx *sql.Tx, app *Applica
 	}
 	existing.Candidate = app.Candidate
 	*app = *existing
-	id := tenant.NewID()
+	id := id.New()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO application_submissions (tenant_id, id, application_id, candidate_id, form_id, source, cover_letter, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tenantID, id, app.ID, app.Candidate.ID, in.SubmissionID, in.Source, in.CoverLetter, now); err != nil {
 		if errors.Is(db.MapError(err), db.ErrUniqueViolation) {
@@ -417,7 +417,7 @@ func (s *Service) propose(ctx context.Context, tx *sql.Tx, app *Application, giv
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO candidate_proposals (tenant_id, id, candidate_id, application_id, name, phone, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, app.TenantID, tenant.NewID(), stored.ID, app.ID, name, phone, now); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, app.TenantID, id.New(), stored.ID, app.ID, name, phone, now); err != nil {
 		return fmt.Errorf("propose change: %w", err)
 	}
 	return s.audit.Record(ctx, tx, audit.Event{TenantID: app.TenantID, Action: audit.CandidateChangeProposed, Actor: by,
@@ -438,7 +438,7 @@ func (s *Service) requestConsent(ctx context.Context, tx *sql.Tx, app *Applicati
 			return "", nil
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO consents (tenant_id, id, candidate_id, purpose, granted, text_version, language, created_at)
-			VALUES ($1, $2, $3, 'talent_pool', $4, $5, $6, $7)`, tenantID, tenant.NewID(), candidateID, false, TalentPoolConsentVersion, lang, now); err != nil {
+			VALUES ($1, $2, $3, 'talent_pool', $4, $5, $6, $7)`, tenantID, id.New(), candidateID, false, TalentPoolConsentVersion, lang, now); err != nil {
 			return "", fmt.Errorf("record consent: %w", err)
 		}
 		return "", s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ConsentRecorded, Actor: by,
@@ -449,9 +449,9 @@ func (s *Service) requestConsent(ctx context.Context, tx *sql.Tx, app *Applicati
 	if _, err := tx.ExecContext(ctx, `DELETE FROM consent_confirmations WHERE tenant_id = $1 AND expires_at <= $2`, tenantID, now); err != nil {
 		return "", fmt.Errorf("remove expired consent links: %w", err)
 	}
-	token, hash := newToken()
+	token, hash := id.NewToken()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO consent_confirmations (tenant_id, id, candidate_id, application_id, purpose, text_version, language, token_hash, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, 'talent_pool', $5, $6, $7, $8, $9)`, tenantID, tenant.NewID(), candidateID, app.ID, TalentPoolConsentVersion, lang, hash, now, now.Add(ConsentValidity)); err != nil {
+		VALUES ($1, $2, $3, $4, 'talent_pool', $5, $6, $7, $8, $9)`, tenantID, id.New(), candidateID, app.ID, TalentPoolConsentVersion, lang, hash, now, now.Add(ConsentValidity)); err != nil {
 		return "", fmt.Errorf("request consent: %w", err)
 	}
 	return token, s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ConsentRequested, Actor: by,
@@ -473,8 +473,8 @@ func (s *Service) acknowledge(ctx context.Context, tx *sql.Tx, app *Application,
 	sent, kept := body, body
 	if consentToken != "" {
 		days := int(ConsentValidity / (24 * time.Hour))
-		sent += "\n\n" + s.career.I18n.T(lang, "career.email.consent", "company", company, "days", days, "url", s.baseURL()+"/consent/"+consentToken)
-		kept += "\n\n" + s.career.I18n.T(lang, "career.email.consent_kept", "company", company, "days", days)
+		sent += "\n\n" + s.career.I18n.N(lang, "career.email.consent", days, "company", company, "url", s.baseURL()+"/consent/"+consentToken)
+		kept += "\n\n" + s.career.I18n.N(lang, "career.email.consent_kept", days, "company", company)
 	}
 	queueID, err := s.career.Queue.EnqueueID(ctx, tx, app.TenantID, notify.Message{To: []string{app.Candidate.Email}, Subject: subject, Text: sent,
 		Headers: map[string]string{"Auto-Submitted": "auto-generated"}})
@@ -483,7 +483,7 @@ func (s *Service) acknowledge(ctx context.Context, tx *sql.Tx, app *Application,
 	}
 	now := s.now()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO messages (tenant_id, id, application_id, kind, subject, body, queue_id, status, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8)`, app.TenantID, tenant.NewID(), app.ID, TemplateAcknowledgement, subject, kept, queueID, now); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8)`, app.TenantID, id.New(), app.ID, TemplateAcknowledgement, subject, kept, queueID, now); err != nil {
 		return fmt.Errorf("keep message: %w", err)
 	}
 	return nil
@@ -514,7 +514,7 @@ func (s *Service) pendingConsent(ctx context.Context, token string) (*PendingCon
 	var tenantID, companyLang string
 	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT c.tenant_id, t.name, c.language, t.default_language, c.text_version FROM consent_confirmations c
-			JOIN tenants t ON t.id = c.tenant_id WHERE c.token_hash = $1 AND c.expires_at > $2`, hashToken(token), s.now()).
+			JOIN tenants t ON t.id = c.tenant_id WHERE c.token_hash = $1 AND c.expires_at > $2`, id.HashToken(token), s.now()).
 			Scan(&tenantID, &p.Company, &p.Language, &companyLang, &p.TextVersion)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -542,7 +542,7 @@ func (s *Service) ConfirmConsent(ctx context.Context, token string) (*PendingCon
 		now := s.now().UTC()
 		var candidateID, applicationID, purpose, version, lang string
 		err := tx.QueryRowContext(ctx, `DELETE FROM consent_confirmations WHERE tenant_id = $1 AND token_hash = $2 AND expires_at > $3
-			RETURNING candidate_id, application_id, purpose, text_version, language`, tenantID, hashToken(token), now).
+			RETURNING candidate_id, application_id, purpose, text_version, language`, tenantID, id.HashToken(token), now).
 			Scan(&candidateID, &applicationID, &purpose, &version, &lang)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound // confirmed meanwhile, or expired
@@ -551,7 +551,7 @@ func (s *Service) ConfirmConsent(ctx context.Context, token string) (*PendingCon
 			return fmt.Errorf("use consent link: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO consents (tenant_id, id, candidate_id, purpose, granted, text_version, language, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tenantID, tenant.NewID(), candidateID, purpose, true, version, lang, now); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tenantID, id.New(), candidateID, purpose, true, version, lang, now); err != nil {
 			return fmt.Errorf("record consent: %w", err)
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ConsentRecorded, Actor: audit.Actor{Kind: audit.ActorCandidate, ID: candidateID},
@@ -719,8 +719,8 @@ func listResubmissions(ctx context.Context, q querier, tenantID, applicationID s
 
 // OpenDocument returns a document the actor may see, and a reader of its
 // decrypted content; the download is written to the security log.
-func (s *Service) OpenDocument(ctx context.Context, a access.Actor, id string) (*Document, io.ReadCloser, error) {
-	if !tenant.ValidID(id) {
+func (s *Service) OpenDocument(ctx context.Context, a access.Actor, documentID string) (*Document, io.ReadCloser, error) {
+	if !id.Valid(documentID) {
 		return nil, nil, ErrNotFound
 	}
 	var d Document
@@ -728,7 +728,7 @@ func (s *Service) OpenDocument(ctx context.Context, a access.Actor, id string) (
 		var appID sql.NullString
 		var t string
 		err := q.QueryRowContext(ctx, `SELECT id, kind, file_name, file_type, size, created_at, object_key, candidate_id, application_id
-			FROM documents WHERE tenant_id = $1 AND id = $2`, a.TenantID, id).
+			FROM documents WHERE tenant_id = $1 AND id = $2`, a.TenantID, documentID).
 			Scan(&d.ID, &d.Kind, &d.FileName, &t, &d.Size, &d.CreatedAt, &d.key, &d.candidate, &appID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -748,14 +748,14 @@ func (s *Service) OpenDocument(ctx context.Context, a access.Actor, id string) (
 	}
 	err = s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.User(a.UserID),
-			Objects: []audit.Ref{{Kind: "document", ID: id}, {Kind: "candidate", ID: d.candidate}},
+			Objects: []audit.Ref{{Kind: "document", ID: documentID}, {Kind: "candidate", ID: d.candidate}},
 			Details: map[string]string{"permission": access.ViewApplications.Name(), "decision": access.Allow.String()}})
 	})
 
 	if err != nil {
 		return nil, nil, err
 	}
-	rc, err := s.career.Blobs.Open(ctx, a.TenantID, id, d.key)
+	rc, err := s.career.Blobs.Open(ctx, a.TenantID, documentID, d.key)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open document: %w", err)
 	}

@@ -13,9 +13,9 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/recruit"
-	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 const careerPDF = "%PDF-1.7\nMy CV\n%%EOF\n"
@@ -33,7 +33,7 @@ func (e *env) published(t *testing.T, title string) *recruit.Position {
 func (e *env) careerApply(t *testing.T, positionID string, in recruit.ApplyInput) *recruit.Application {
 	t.Helper()
 	if in.SubmissionID == "" {
-		in.SubmissionID = tenant.NewID()
+		in.SubmissionID = id.New()
 	}
 	app, err := e.svc.Apply(context.Background(), e.tenantID, positionID, in)
 	if err != nil {
@@ -243,7 +243,7 @@ func TestCareerPageKeepsAKnownCandidate(t *testing.T) {
 		t.Fatalf("history of the other application: %v", h)
 	}
 	// The same form sent again is the same submission.
-	attack.SubmissionID = tenant.NewID()
+	attack.SubmissionID = id.New()
 	a1 := e.careerApply(t, pos.ID, attack)
 	a2 := e.careerApply(t, pos.ID, attack)
 	if a1.ID != first.ID || a2.ID != first.ID {
@@ -389,7 +389,7 @@ func TestAddCandidateHidesWhatTheUserMayNotSee(t *testing.T) {
 		t.Fatalf("a user who sees the candidate: %+v %v", joined, err)
 	}
 	// Once the candidate is in the shared pool, other recruiters see them too.
-	if err := e.svc.MoveStage(ctx, e.users[access.Recruiter], secret.ID, access.StagePreselected, ""); err != nil {
+	if err := e.svc.Move(ctx, e.users[access.Recruiter], secret.ID, recruit.MoveInput{Kind: access.StagePreselected}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.AddCandidate(ctx, r2, theirs.ID, recruit.CandidateInput{Name: "Guess", Email: "secret@example.org"}, access.StageNew, recruit.ViaStaff); err != nil {
@@ -432,14 +432,14 @@ func TestSameFormAtOnce(t *testing.T) {
 		}
 		return ids
 	}
-	form := recruit.ApplyInput{Name: "Dag", Email: "dag@example.org", SubmissionID: tenant.NewID(), CV: &recruit.Upload{Name: "cv.pdf", Data: []byte(careerPDF)}}
+	form := recruit.ApplyInput{Name: "Dag", Email: "dag@example.org", SubmissionID: id.New(), CV: &recruit.Upload{Name: "cv.pdf", Data: []byte(careerPDF)}}
 	ids := race(form)
 	for _, id := range ids {
 		if id != ids[0] {
 			t.Fatalf("one form made several applications: %v", ids)
 		}
 	}
-	form.SubmissionID = tenant.NewID()
+	form.SubmissionID = id.New()
 	form.Name = "Someone Else"
 	for _, id := range race(form) {
 		if id != ids[0] {

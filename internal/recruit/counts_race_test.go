@@ -185,7 +185,7 @@ func TestApplicationCountsUnderConcurrency(t *testing.T) {
 						continue
 					}
 					target = a.id
-					err = e.svc.MoveStage(ctx, hr, a.id, access.StageKinds[r.IntN(len(access.StageKinds))], "other")
+					err = e.svc.Move(ctx, hr, a.id, recruit.MoveInput{Kind: access.StageKinds[r.IntN(len(access.StageKinds))], Reason: "other"})
 				case "move-to-stage":
 					a, ok := pick(r, false)
 					if !ok {
@@ -193,7 +193,7 @@ func TestApplicationCountsUnderConcurrency(t *testing.T) {
 					}
 					target = a.id
 					ss := stages[a.position]
-					err = e.svc.MoveToStage(ctx, hr, a.id, ss[r.IntN(len(ss))].ID, "other", false)
+					err = e.svc.Move(ctx, hr, a.id, recruit.MoveInput{StageID: ss[r.IntN(len(ss))].ID, Reason: "other"})
 					var ve *recruit.ValidationError
 					if errors.As(err, &ve) && ve.Fields["stage"] != "" {
 						err = nil // the application changed position meanwhile

@@ -13,7 +13,7 @@ import (
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/filetype"
-	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/id"
 )
 
 // The importer writes recruitment data that already happened elsewhere
@@ -65,7 +65,7 @@ func (s *Service) ImportPositions(ctx context.Context, tenantID string, ps []Imp
 			return fmt.Errorf("position %d: status %q", i, ps[i].Status)
 		}
 		if ps[i].ID == "" {
-			ps[i].ID = tenant.NewID()
+			ps[i].ID = id.New()
 		}
 	}
 	return s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
@@ -189,10 +189,10 @@ func (s *Service) ImportApplications(ctx context.Context, tenantID string, apps 
 			return fmt.Errorf("application %d: %w", i, err)
 		}
 		if ap.ID == "" {
-			ap.ID = tenant.NewID()
+			ap.ID = id.New()
 		}
 		if ap.CandidateID == "" {
-			ap.CandidateID = tenant.NewID()
+			ap.CandidateID = id.New()
 		}
 		ap.Source = cleanSource(ap.Source)
 		for _, d := range ap.Documents {
@@ -205,7 +205,7 @@ func (s *Service) ImportApplications(ctx context.Context, tenantID string, apps 
 				return fmt.Errorf("application %d document: %w", i, err)
 			}
 			if d.ID == "" {
-				d.ID = tenant.NewID()
+				d.ID = id.New()
 			}
 			obj, err := s.career.Blobs.Put(ctx, tenantID, d.ID, bytes.NewReader(d.Data), MaxFileBytes)
 			if err != nil {
@@ -359,7 +359,7 @@ func (s *Service) importApplication(ctx context.Context, st *txStmts, rec *audit
 			status := InterviewAccepted
 			if _, err := st.ExecContext(ctx, `INSERT INTO interviews (tenant_id, id, application_id, position_id, starts_at, duration_minutes, time_zone, location,
 				video_link, note, status, token_hash, created_by, reminded_at, created_at, updated_at) VALUES ($1, $2, $3, $12, $4, 60, $5, $6, '', '', $7, $8, $9, $10, $11, $11)`,
-				tenantID, e.ID, ap.ID, start, DefaultTimeZone(e.Value), e.Text, status, hashToken(e.ID), e.ActorID, start.Add(-24*time.Hour), e.At, ap.PositionID); err != nil {
+				tenantID, e.ID, ap.ID, start, DefaultTimeZone(e.Value), e.Text, status, id.HashToken(e.ID), e.ActorID, start.Add(-24*time.Hour), e.At, ap.PositionID); err != nil {
 				return fmt.Errorf("import interview: %w", err)
 			}
 			for _, p := range e.Participants {

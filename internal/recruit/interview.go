@@ -2,11 +2,7 @@ package recruit
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -22,8 +18,8 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
-	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 // Interview statuses.
@@ -152,7 +148,7 @@ func (s *Service) InviteInterview(ctx context.Context, a access.Actor, applicati
 	if s.career.Queue == nil || s.career.I18n == nil {
 		return nil, errors.New("interviews need the email queue and the catalogues")
 	}
-	iv := &Interview{ID: tenant.NewID(), ApplicationID: applicationID, Start: start, Duration: time.Duration(in.Minutes) * time.Minute,
+	iv := &Interview{ID: id.New(), ApplicationID: applicationID, Start: start, Duration: time.Duration(in.Minutes) * time.Minute,
 		TimeZone: in.TimeZone, Location: in.Location, VideoLink: in.VideoLink, Note: in.Note, Status: InterviewInvited,
 		Participants: in.Participants, CreatedBy: a.UserID}
 	err = s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
@@ -162,7 +158,7 @@ func (s *Service) InviteInterview(ctx context.Context, a access.Actor, applicati
 		}
 		for _, p := range in.Participants {
 			var n int
-			if !tenant.ValidID(p) {
+			if !id.Valid(p) {
 				return &ValidationError{Fields: map[string]string{"participants": "error.members"}}
 			}
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'active'`, a.TenantID, p).Scan(&n); err != nil {
@@ -172,7 +168,7 @@ func (s *Service) InviteInterview(ctx context.Context, a access.Actor, applicati
 				return &ValidationError{Fields: map[string]string{"participants": "error.members"}}
 			}
 		}
-		token, hash := newToken()
+		token, hash := id.NewToken()
 		now := s.now().UTC()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO interviews (tenant_id, id, application_id, position_id, starts_at, duration_minutes, time_zone, location,
 			video_link, note, status, token_hash, created_by, created_at, updated_at) VALUES ($1, $2, $3, $14, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
@@ -324,21 +320,25 @@ type PublicInterview struct {
 	Interview
 	Company  string
 	Language string
+	// Cancelled: the candidate was rejected since the invitation, so the
+	// interview will not take place and the link takes no answers.
+	Cancelled bool
 }
 
 // interviewByToken finds the interview of a candidate's link, while it is
 // valid (until a day after the start); the lookup is by the token's hash.
+// An interview whose application has since been rejected is Cancelled.
 func (s *Service) interviewByToken(ctx context.Context, q querier, token string) (*PublicInterview, string, error) {
 	if token == "" || len(token) > 100 {
 		return nil, "", ErrNotFound
 	}
-	var tenantID, company, lang, companyLang string
-	row := q.QueryRowContext(ctx, `SELECT i.tenant_id, t.name, p.language, t.default_language, `+strings.TrimPrefix(selectInterview, "SELECT ")+`
-		JOIN tenants t ON t.id = i.tenant_id WHERE `+interviewJoins+` AND i.token_hash = $1 AND i.starts_at > $2`, hashToken(token), s.now().Add(-interviewValidity))
+	var tenantID, company, lang, companyLang, stage string
+	row := q.QueryRowContext(ctx, `SELECT i.tenant_id, t.name, p.language, t.default_language, a.stage, `+strings.TrimPrefix(selectInterview, "SELECT ")+`
+		JOIN tenants t ON t.id = i.tenant_id WHERE `+interviewJoins+` AND i.token_hash = $1 AND i.starts_at > $2`, id.HashToken(token), s.now().Add(-interviewValidity))
 	iv := &PublicInterview{}
 	var minutes int
 	var start time.Time
-	err := row.Scan(&tenantID, &company, &lang, &companyLang, &iv.ID, &iv.ApplicationID, &start, &minutes, &iv.TimeZone, &iv.Location,
+	err := row.Scan(&tenantID, &company, &lang, &companyLang, &stage, &iv.ID, &iv.ApplicationID, &start, &minutes, &iv.TimeZone, &iv.Location,
 		&iv.VideoLink, &iv.Note, &iv.Status, &iv.ResponseNote, &iv.CreatedBy, &iv.CandidateName, &iv.PositionTitle)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", ErrNotFound
@@ -352,6 +352,7 @@ func (s *Service) interviewByToken(ctx context.Context, q querier, token string)
 	}
 	iv.Start, iv.Duration, iv.Company = start.In(loc), time.Duration(minutes)*time.Minute, company
 	iv.Language = lang
+	iv.Cancelled = access.StageKind(stage) == access.StageRejected
 	if s.career.I18n != nil {
 		iv.Language = s.career.I18n.Pick(lang, "", companyLang)
 	}
@@ -372,7 +373,9 @@ func (s *Service) InterviewByToken(ctx context.Context, token string) (*PublicIn
 // RespondToInterview records the candidate's answer given through the
 // link: accept, decline or ask for another time (with a note). The
 // colleague who sent the invitation is told by email. The answer can be
-// changed while the link is valid.
+// changed while the link is valid, and not once the interview is
+// cancelled (the candidate was rejected): that is a ValidationError on
+// "answer".
 func (s *Service) RespondToInterview(ctx context.Context, token, answer, note string) (*PublicInterview, error) {
 	if answer != InterviewAccepted && answer != InterviewDeclined && answer != InterviewNewTimeAsked {
 		return nil, &ValidationError{Fields: map[string]string{"answer": "error.interview_answer"}}
@@ -391,6 +394,9 @@ func (s *Service) RespondToInterview(ctx context.Context, token, answer, note st
 		iv, tenantID, err = s.interviewByToken(ctx, tx, token)
 		if err != nil {
 			return err
+		}
+		if iv.Cancelled {
+			return &ValidationError{Fields: map[string]string{"answer": "error.interview_cancelled"}}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE interviews SET status = $3, response_note = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
 			tenantID, iv.ID, answer, note, s.now()); err != nil {
@@ -492,20 +498,4 @@ func (s *Service) SendInterviewReminders(ctx context.Context) (int, error) {
 		}
 	}
 	return len(list), nil
-}
-
-// newToken returns a random 256-bit secret for a link, and its stored hash.
-func newToken() (token, hash string) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
-	}
-	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, hashToken(token)
-}
-
-// hashToken is the stored form of a link's secret.
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }

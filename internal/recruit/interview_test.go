@@ -198,10 +198,10 @@ func TestCardRatingsLabelsNotesAndHistory(t *testing.T) {
 	if err := e.svc.AddNote(ctx, lm, app.ID, "Reminds me of Ada."); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.MoveStage(ctx, owner, app.ID, access.StageRejected, ""); !errors.As(err, &ve) || ve.Fields["reason"] == "" {
+	if err := e.svc.Move(ctx, owner, app.ID, recruit.MoveInput{Kind: access.StageRejected}); !errors.As(err, &ve) || ve.Fields["reason"] == "" {
 		t.Fatalf("rejecting without a reason: %v", err)
 	}
-	if err := e.svc.MoveStage(ctx, owner, app.ID, access.StageRejected, "position_filled"); err != nil {
+	if err := e.svc.Move(ctx, owner, app.ID, recruit.MoveInput{Kind: access.StageRejected, Reason: "position_filled"}); err != nil {
 		t.Fatal(err)
 	}
 	lmCard, err := e.svc.Card(ctx, lm, app.ID)
@@ -331,7 +331,7 @@ func TestTemplatesAndCommunicationHistory(t *testing.T) {
 	if err != nil || len(list) != len(recruit.TemplateKinds)*5 {
 		t.Fatalf("templates: %d %v", len(list), err)
 	}
-	if err := e.svc.MoveStageNotify(ctx, rec, app.ID, access.StageRejected, "other", true); err != nil {
+	if err := e.svc.Move(ctx, rec, app.ID, recruit.MoveInput{Kind: access.StageRejected, Reason: "other", Notify: true}); err != nil {
 		t.Fatal(err)
 	}
 	msgs := e.queuedMessages(t)
@@ -471,7 +471,7 @@ func TestPipelineStages(t *testing.T) {
 	if err := e.svc.SetStages(ctx, owner, pos.ID, []recruit.StageEdit{{ID: stages[1].ID}, {ID: stages[5].ID}, {Name: "In", Kind: access.StageNew}}); !errors.As(err, &ve) || ve.Fields["stages"] != "error.stage_in_use" {
 		t.Fatalf("removing a stage with a candidate: %v", err)
 	}
-	if err := e.svc.MoveToStage(ctx, owner, app.ID, stages[3].ID, "", false); err != nil {
+	if err := e.svc.Move(ctx, owner, app.ID, recruit.MoveInput{StageID: stages[3].ID}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := e.svc.Application(ctx, owner, app.ID)
@@ -484,10 +484,10 @@ func TestPipelineStages(t *testing.T) {
 	}
 	other := e.position(t, access.HRManager, "Other")
 	otherStages, _ := e.svc.Stages(ctx, hr, other.ID)
-	if err := e.svc.MoveToStage(ctx, owner, app.ID, otherStages[0].ID, "", false); !errors.As(err, &ve) {
+	if err := e.svc.Move(ctx, owner, app.ID, recruit.MoveInput{StageID: otherStages[0].ID}); !errors.As(err, &ve) {
 		t.Fatalf("a stage of another position: %v", err)
 	}
-	if err := e.svc.MoveToStage(ctx, owner, app.ID, stages[5].ID, "", false); !errors.As(err, &ve) || ve.Fields["reason"] == "" {
+	if err := e.svc.Move(ctx, owner, app.ID, recruit.MoveInput{StageID: stages[5].ID}); !errors.As(err, &ve) || ve.Fields["reason"] == "" {
 		t.Fatalf("a rejection stage without a reason: %v", err)
 	}
 }
@@ -517,10 +517,10 @@ func TestReasonsEmploymentAndArchive(t *testing.T) {
 	if len(reasons) != 2 || reasons[0].Name != "Chose another offer" {
 		t.Fatalf("reasons: %+v", reasons)
 	}
-	if err := e.svc.MoveStage(ctx, rec, app.ID, access.StageRejected, "salary"); !errors.As(err, &ve) {
+	if err := e.svc.Move(ctx, rec, app.ID, recruit.MoveInput{Kind: access.StageRejected, Reason: "salary"}); !errors.As(err, &ve) {
 		t.Fatalf("a standard reason the company no longer offers: %v", err)
 	}
-	if err := e.svc.MoveStage(ctx, rec, app.ID, access.StageRejected, reasons[1].ID); err != nil {
+	if err := e.svc.Move(ctx, rec, app.ID, recruit.MoveInput{Kind: access.StageRejected, Reason: reasons[1].ID}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := e.svc.Application(ctx, rec, app.ID)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/db"
-	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/id"
 )
 
 // ListFilter narrows the candidate list.
@@ -113,7 +113,7 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 	if f.Stage != "" && !slices.Contains(access.StageKinds, f.Stage) {
 		return nil, &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
 	}
-	if f.PositionID != "" && !tenant.ValidID(f.PositionID) {
+	if f.PositionID != "" && !id.Valid(f.PositionID) {
 		return nil, &ValidationError{Fields: map[string]string{"position": "error.position"}}
 	}
 	limit := f.Limit
@@ -290,9 +290,9 @@ func (s *Service) Bulk(ctx context.Context, a access.Actor, ids []string, act Bu
 		var err error
 		switch act.Kind {
 		case "move":
-			err = s.MoveStage(ctx, a, id, act.Stage, "")
+			err = s.Move(ctx, a, id, MoveInput{Kind: act.Stage})
 		case "reject":
-			err = s.MoveStageNotify(ctx, a, id, access.StageRejected, act.Reason, act.Notify)
+			err = s.Move(ctx, a, id, MoveInput{Kind: access.StageRejected, Reason: act.Reason, Notify: act.Notify})
 		case "label":
 			err = s.AddLabel(ctx, a, id, act.Label)
 		default:

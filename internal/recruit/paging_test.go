@@ -657,7 +657,7 @@ func TestPoolPageWalk(t *testing.T) {
 		}
 	}
 	e.svc.SetClock(func() time.Time { return pagingT0.Add(1000 * time.Hour) })
-	if err := e.svc.MoveStage(ctx, e.users[access.HRManager], outside, access.StageOffer, ""); err != nil {
+	if err := e.svc.Move(ctx, e.users[access.HRManager], outside, recruit.MoveInput{Kind: access.StageOffer}); err != nil {
 		t.Fatal(err)
 	}
 	got := appIDs(first.Applications)

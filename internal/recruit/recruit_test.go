@@ -161,7 +161,7 @@ func TestVisibilityByRole(t *testing.T) {
 	if _, err := e.svc.AddComment(ctx, lm, newApp.ID, "Strong <b>profile</b>"); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.MoveStage(ctx, lm, newApp.ID, access.StageInterview, ""); !errors.Is(err, recruit.ErrForbidden) {
+	if err := e.svc.Move(ctx, lm, newApp.ID, recruit.MoveInput{Kind: access.StageInterview}); !errors.Is(err, recruit.ErrForbidden) {
 		t.Fatalf("line manager moves a stage: %v", err)
 	}
 	if _, err := e.svc.Application(ctx, lm, ownApp.ID); !errors.Is(err, recruit.ErrNotFound) {
@@ -197,7 +197,7 @@ func TestVisibilityByRole(t *testing.T) {
 		if _, err := e.svc.Application(ctx, foreign, id); !errors.Is(err, recruit.ErrNotFound) {
 			t.Errorf("foreign application %q: %v", id, err)
 		}
-		if err := e.svc.MoveStage(ctx, foreign, id, access.StageHired, ""); !errors.Is(err, recruit.ErrNotFound) {
+		if err := e.svc.Move(ctx, foreign, id, recruit.MoveInput{Kind: access.StageHired}); !errors.Is(err, recruit.ErrNotFound) {
 			t.Errorf("foreign move %q: %v", id, err)
 		}
 	}
@@ -206,7 +206,7 @@ func TestVisibilityByRole(t *testing.T) {
 		t.Fatalf("line manager edits: %v", err)
 	}
 	// The HR manager moves anyone's candidate.
-	if err := e.svc.MoveStage(ctx, e.users[access.HRManager], ownApp.ID, access.StagePreselected, ""); err != nil {
+	if err := e.svc.Move(ctx, e.users[access.HRManager], ownApp.ID, recruit.MoveInput{Kind: access.StagePreselected}); err != nil {
 		t.Fatal(err)
 	}
 	// Denials and reads of candidate data are in the security log.

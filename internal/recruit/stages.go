@@ -9,7 +9,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/id"
 )
 
 // Stage is one step of a position's pipeline.
@@ -91,7 +91,7 @@ func createStages(ctx context.Context, tx *sql.Tx, tenantID, positionID string) 
 	}
 	for i, st := range stages {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO position_stages (tenant_id, id, position_id, name, kind, ord) VALUES ($1, $2, $3, $4, $5, $6)`,
-			tenantID, tenant.NewID(), positionID, st.Name, string(st.Kind), i+1); err != nil {
+			tenantID, id.New(), positionID, st.Name, string(st.Kind), i+1); err != nil {
 			return fmt.Errorf("create stages: %w", err)
 		}
 	}
@@ -153,7 +153,7 @@ func (s *Service) SetStages(ctx context.Context, a access.Actor, positionID stri
 	}
 	for _, e := range in {
 		// Existing stages keep their kind; a new one names its own.
-		if _, ok := cleanText(e.Name, 60, false); !ok || e.ID == "" && !slices.Contains(access.StageKinds, e.Kind) || e.ID != "" && !tenant.ValidID(e.ID) {
+		if _, ok := cleanText(e.Name, 60, false); !ok || e.ID == "" && !slices.Contains(access.StageKinds, e.Kind) || e.ID != "" && !id.Valid(e.ID) {
 			return &ValidationError{Fields: map[string]string{"stages": "error.stages"}}
 		}
 	}
@@ -170,7 +170,7 @@ func (s *Service) SetStages(ctx context.Context, a access.Actor, positionID stri
 			name, _ := cleanText(e.Name, 60, false)
 			if e.ID == "" {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO position_stages (tenant_id, id, position_id, name, kind, ord) VALUES ($1, $2, $3, $4, $5, $6)`,
-					a.TenantID, tenant.NewID(), positionID, name, string(e.Kind), i+1); err != nil {
+					a.TenantID, id.New(), positionID, name, string(e.Kind), i+1); err != nil {
 					return err
 				}
 				continue

@@ -9,7 +9,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/id"
 )
 
 // Task is something a colleague should do about an application.
@@ -50,7 +50,7 @@ func (s *Service) AddTask(ctx context.Context, a access.Actor, applicationID str
 	if in.AssigneeID == "" {
 		in.AssigneeID = a.UserID
 	}
-	if !tenant.ValidID(in.AssigneeID) {
+	if !id.Valid(in.AssigneeID) {
 		f["assignee"] = "error.members"
 	}
 	if len(f) > 0 {
@@ -68,7 +68,7 @@ func (s *Service) AddTask(ctx context.Context, a access.Actor, applicationID str
 		if n == 0 {
 			return &ValidationError{Fields: map[string]string{"assignee": "error.members"}}
 		}
-		id, now := tenant.NewID(), s.now()
+		id, now := id.New(), s.now()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tasks (tenant_id, id, application_id, title, due_on, assignee_id, created_by, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, a.TenantID, id, applicationID, in.Title, in.DueOn, in.AssigneeID, a.UserID, now); err != nil {
 			return fmt.Errorf("add task: %w", err)
@@ -81,7 +81,7 @@ func (s *Service) AddTask(ctx context.Context, a access.Actor, applicationID str
 
 // SetTaskDone marks a task done or open again.
 func (s *Service) SetTaskDone(ctx context.Context, a access.Actor, taskID string, done bool) error {
-	if !tenant.ValidID(taskID) {
+	if !id.Valid(taskID) {
 		return ErrNotFound
 	}
 	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {

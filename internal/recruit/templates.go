@@ -16,6 +16,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -180,7 +181,7 @@ func (s *Service) sendToCandidate(ctx context.Context, tx *sql.Tx, tenantID, app
 	}
 	now := s.now()
 	_, err = tx.ExecContext(ctx, `INSERT INTO messages (tenant_id, id, application_id, kind, subject, body, queue_id, status, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8)`, tenantID, tenant.NewID(), applicationID, kind, subject, body, queueID, now)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8)`, tenantID, id.New(), applicationID, kind, subject, body, queueID, now)
 	if err != nil {
 		return fmt.Errorf("keep message: %w", err)
 	}

@@ -15,10 +15,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/id"
 )
 
 // Module is a part of the product the operator enables per company.
@@ -110,21 +109,38 @@ func ParseSettings(s string) Settings {
 	return out
 }
 
-// SetSettings replaces a company's settings on behalf of actor.
-func (s *Service) SetSettings(ctx context.Context, actor audit.Actor, tenantID string, in Settings) error {
+// Validate checks settings, every field at once: the command line and the
+// settings page apply the same rules.
+func (in Settings) Validate() error {
+	fields := map[string]string{}
+	in.validate(fields)
+	if len(fields) > 0 {
+		return &ValidationError{Fields: fields}
+	}
+	return nil
+}
+
+func (in Settings) validate(fields map[string]string) {
 	if !slices.Contains(PasswordProfiles, in.PasswordProfile) {
-		return &ValidationError{Fields: map[string]string{"password_profile": "error.password_profile"}}
+		fields["password_profile"] = "error.password_profile"
 	}
 	for _, r := range in.RequireMFARoles {
 		if !idPattern.MatchString(r) {
-			return &ValidationError{Fields: map[string]string{"require_mfa_roles": "error.role"}}
+			fields["require_mfa_roles"] = "error.role"
 		}
 	}
 	if n := in.FreePublications; n != nil && (*n < 0 || *n > maxAllowance) {
-		return &ValidationError{Fields: map[string]string{"free_publications": "error.allowance"}}
+		fields["free_publications"] = "error.allowance"
 	}
 	if n := in.PublicationCost; n != nil && (*n < 0 || *n > maxAllowance) {
-		return &ValidationError{Fields: map[string]string{"publication_cost": "error.allowance"}}
+		fields["publication_cost"] = "error.allowance"
+	}
+}
+
+// SetSettings replaces a company's settings on behalf of actor.
+func (s *Service) SetSettings(ctx context.Context, actor audit.Actor, tenantID string, in Settings) error {
+	if err := in.Validate(); err != nil {
+		return err
 	}
 	b, _ := json.Marshal(in)
 	return s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
@@ -213,7 +229,7 @@ func (in *CreateInput) Validate() error {
 	case slices.Contains(reservedSlugs, in.Slug):
 		fields["slug"] = "error.slug_reserved"
 	}
-	if in.Name == "" || !utf8.ValidString(in.Name) || utf8.RuneCountInString(in.Name) > 200 || hasControl(in.Name) {
+	if !validName(in.Name) {
 		fields["name"] = "error.company_name"
 	}
 	if utf8.RuneCountInString(in.RegistrationNumber) > 50 || !utf8.ValidString(in.RegistrationNumber) || hasControl(in.RegistrationNumber) {
@@ -237,6 +253,11 @@ func (in *CreateInput) Validate() error {
 		return &ValidationError{Fields: fields}
 	}
 	return nil
+}
+
+// validName reports whether a (trimmed) company name can be used.
+func validName(name string) bool {
+	return name != "" && utf8.ValidString(name) && utf8.RuneCountInString(name) <= 200 && !hasControl(name)
 }
 
 func hasControl(s string) bool {
@@ -272,14 +293,14 @@ func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, actor audit.Actor, i
 		return nil, err
 	}
 	now := db.Now()
-	id := in.ID
-	if id == "" {
-		id = NewID()
-	} else if !ValidID(id) {
-		return nil, fmt.Errorf("company id %q is not valid", id)
+	tenantID := in.ID
+	if tenantID == "" {
+		tenantID = id.New()
+	} else if !id.Valid(tenantID) {
+		return nil, fmt.Errorf("company id %q is not valid", tenantID)
 	}
 	t := &Tenant{
-		ID: id, Slug: in.Slug, Name: in.Name, RegistrationNumber: in.RegistrationNumber,
+		ID: tenantID, Slug: in.Slug, Name: in.Name, RegistrationNumber: in.RegistrationNumber,
 		DefaultLanguage: in.DefaultLanguage, Modules: sortModules(in.Modules), CreatedAt: now,
 	}
 	if _, err := tx.ExecContext(ctx, insertTenant, t.ID, t.Slug, t.Name, t.RegistrationNumber, t.DefaultLanguage, now); err != nil {
@@ -324,26 +345,6 @@ func sortModules(ms []Module) []Module {
 		}
 	}
 	return out
-}
-
-// ValidID reports whether s can be an id Kandidat made (NewID): lower-case
-// letters, digits and hyphens, at most 64. Anything else is "not found"
-// without a query.
-func ValidID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// NewID returns a new random, time-ordered identifier (UUIDv7).
-func NewID() string {
-	return uuid.Must(uuid.NewV7()).String()
 }
 
 const selectTenant = `SELECT id, slug, name, registration_number, default_language, settings, created_at FROM tenants`
@@ -496,4 +497,91 @@ func ParseModules(s string) ([]Module, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// CompanyUpdate is what a company's administrator changes on the settings
+// page: the company's name, its default language and its settings.
+type CompanyUpdate struct {
+	Name            string
+	DefaultLanguage string
+	Settings        Settings
+}
+
+// Validate checks an update, every field at once.
+func (in CompanyUpdate) Validate() error {
+	fields := map[string]string{}
+	if !validName(strings.TrimSpace(in.Name)) {
+		fields["name"] = "error.company_name"
+	}
+	if !slices.Contains(Languages, in.DefaultLanguage) {
+		fields["default_language"] = "error.language"
+	}
+	in.Settings.validate(fields)
+	if len(fields) > 0 {
+		return &ValidationError{Fields: fields}
+	}
+	return nil
+}
+
+// SettingsFields are the names of what UpdateCompany may change, as the
+// trail lists them.
+var SettingsFields = []string{"name", "default_language", "password_profile", "require_mfa", "require_mfa_roles", "free_publications", "publication_cost"}
+
+// UpdateCompany changes a company's name, default language and settings
+// together on behalf of actor, with the same rules as company creation and
+// SetSettings. The trail records which of them changed (never the name
+// itself): every save is recorded, also one that changed nothing.
+func (s *Service) UpdateCompany(ctx context.Context, actor audit.Actor, tenantID string, in CompanyUpdate) error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	b, _ := json.Marshal(in.Settings)
+	return s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
+		var name, lang, stored string
+		err := tx.QueryRowContext(ctx, `SELECT name, default_language, settings FROM tenants WHERE id = $1`, tenantID).Scan(&name, &lang, &stored)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("read company: %w", err)
+		}
+		changed := changedFields(name, lang, ParseSettings(stored), in)
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET name = $2, default_language = $3, settings = $4, updated_at = $5 WHERE id = $1`,
+			tenantID, in.Name, in.DefaultLanguage, string(b), db.Now()); err != nil {
+			return fmt.Errorf("update company: %w", err)
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.TenantSettingsChanged, Actor: actor,
+			Objects: []audit.Ref{{Kind: "tenant", ID: tenantID}},
+			Details: map[string]string{"password_profile": in.Settings.PasswordProfile, "require_mfa": strconv.FormatBool(in.Settings.RequireMFA),
+				"fields": strings.Join(changed, ",")}})
+	})
+}
+
+// changedFields lists, in SettingsFields order, what an update changes.
+func changedFields(name, lang string, old Settings, in CompanyUpdate) []string {
+	n := in.Settings
+	differs := map[string]bool{
+		"name":              name != in.Name,
+		"default_language":  lang != in.DefaultLanguage,
+		"password_profile":  old.PasswordProfile != n.PasswordProfile,
+		"require_mfa":       old.RequireMFA != n.RequireMFA,
+		"require_mfa_roles": !sameSet(old.RequireMFARoles, n.RequireMFARoles),
+		"free_publications": old.FreePublicationsPerMonth() != n.FreePublicationsPerMonth(),
+		"publication_cost":  old.PublicationCredits() != n.PublicationCredits(),
+	}
+	var out []string
+	for _, f := range SettingsFields {
+		if differs[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/id"
 	"maps"
 	"slices"
 	"strings"
@@ -333,7 +334,7 @@ func TestLookup(t *testing.T) {
 	}{
 		{"ByID", e.svc.ByID, acme.ID, acme},
 		{"ByID other", e.svc.ByID, beta.ID, beta},
-		{"ByID unknown", e.svc.ByID, tenant.NewID(), nil},
+		{"ByID unknown", e.svc.ByID, id.New(), nil},
 		{"ByID with a slug", e.svc.ByID, "acme", nil},
 		{"ByID empty", e.svc.ByID, "", nil},
 		{"BySlug", e.svc.BySlug, "acme", acme},
@@ -497,7 +498,7 @@ func TestSetModulesErrors(t *testing.T) {
 		{"unknown module", acme.ID, []tenant.Module{"payroll"}, nil, true},
 		{"unknown among known", acme.ID, []tenant.Module{tenant.Recruitment, "Recruitment"}, nil, true},
 		{"empty module name", acme.ID, []tenant.Module{""}, nil, true},
-		{"unknown company", tenant.NewID(), []tenant.Module{tenant.Recruitment}, tenant.ErrNotFound, false},
+		{"unknown company", id.New(), []tenant.Module{tenant.Recruitment}, tenant.ErrNotFound, false},
 		{"company by slug", "acme", []tenant.Module{tenant.Recruitment}, tenant.ErrNotFound, false},
 	}
 	for _, tt := range tests {
@@ -657,26 +658,5 @@ func TestCreateTxRollsBack(t *testing.T) {
 	}
 	if _, err := e.svc.BySlug(ctx, "acme"); !errors.Is(err, tenant.ErrNotFound) {
 		t.Errorf("BySlug after rollback = %v, want ErrNotFound", err)
-	}
-}
-
-func TestNewID(t *testing.T) {
-	seen := map[string]bool{}
-	for range 100 {
-		id := tenant.NewID()
-		u, err := uuid.Parse(id)
-		if err != nil {
-			t.Fatalf("NewID() = %q: %v", id, err)
-		}
-		if u.Version() != 7 {
-			t.Fatalf("NewID() = %q, version %d, want 7", id, u.Version())
-		}
-		if id != strings.ToLower(id) {
-			t.Fatalf("NewID() = %q, want lower case", id)
-		}
-		if seen[id] {
-			t.Fatalf("NewID() returned %q twice", id)
-		}
-		seen[id] = true
 	}
 }

@@ -152,7 +152,7 @@ func TestCareerPageApplication(t *testing.T) {
 	}
 	token := f.consentToken(t)
 	page := f.do(request{method: "GET", path: "/consent/" + token})
-	if b := body(t, page); page.StatusCode != http.StatusOK || !strings.Contains(b, `id="consent-form"`) || !strings.Contains(b, recruit.TalentPoolConsentVersion) ||
+	if b := body(t, page); page.StatusCode != http.StatusOK || !strings.Contains(b, `id="consent-form"`) || !strings.Contains(b, "Samtyckestexten gäller sedan den 23 november 2026.") ||
 		page.Header.Get("Referrer-Policy") != "no-referrer" || !strings.Contains(b, `lang="sv"`) {
 		t.Fatalf("consent page: %d", page.StatusCode)
 	}

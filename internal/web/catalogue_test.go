@@ -28,14 +28,23 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 	}
 	known := b.Keys(i18n.Fallback)
 	var used []string
-	tmplKey := regexp.MustCompile(`\.T "([a-z0-9_.]+)"`)
+	// A message with plural forms must be given its count: through TN, or
+	// through T with a "count" argument; otherwise it always shows "other".
+	tmplKey := regexp.MustCompile(`\.(TN?) "([a-z0-9_.]+)"( "count")?`)
 	fs.WalkDir(templateFS, "templates", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		raw, _ := fs.ReadFile(templateFS, p)
 		for _, m := range tmplKey.FindAllStringSubmatch(string(raw), -1) {
-			used = append(used, m[1])
+			used = append(used, m[2])
+			plural := b.Forms(i18n.Fallback, m[2]) != nil
+			if plural && m[1] == "T" && m[3] == "" {
+				t.Errorf("%s: %q has plural forms but is used without a count; use TN", p, m[2])
+			}
+			if !plural && m[1] == "TN" {
+				t.Errorf("%s: %q is used with TN but has no plural forms", p, m[2])
+			}
 		}
 		// Fields of the shared "field" template.
 		for _, m := range regexp.MustCompile(`args \. "([a-z_]+)"`).FindAllStringSubmatch(string(raw), -1) {
@@ -45,6 +54,7 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 	})
 	// Keys in Go string literals of the packages that produce messages.
 	goKey := regexp.MustCompile(`"((?:error|signin|password|setup|dashboard|profile|audit|alert|unlock|security|forgot|reset|mfa|users|invite|reauth|outbox|passkey|roles|positions|position|application|pool|credits|stage|permission|career|interview|rating|label|note|history|rejection|candidates|templates|messages|board|task|stages|reasons|employment)\.[a-z0-9_.]*[a-z0-9_])"`)
+	goT := regexp.MustCompile(`\.T\([a-zA-Z.]+, "([a-z0-9_.]+)"(, "count")?`)
 	for _, dir := range []string{".", "../account", "../tenant", "../recruit", "../credit"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		for _, f := range files {
@@ -57,6 +67,11 @@ func TestEveryUsedKeyIsCatalogued(t *testing.T) {
 			}
 			for _, m := range goKey.FindAllStringSubmatch(string(raw), -1) {
 				used = append(used, m[1])
+			}
+			for _, m := range goT.FindAllStringSubmatch(string(raw), -1) {
+				if m[2] == "" && b.Forms(i18n.Fallback, m[1]) != nil {
+					t.Errorf("%s: %q has plural forms but is used without a count; use N", f, m[1])
+				}
 			}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/credit"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -98,7 +99,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	}
 	// A candidate applies on B's career page with a CV; then B closes the position.
 	bApplied, err := f.recruit.Apply(ctx, b.ID, bPos.ID, recruit.ApplyInput{Name: "Bapplicant Secretname", Email: "secret.applicant@beta.example",
-		CV: &recruit.Upload{Name: "secret-cv.pdf", Data: []byte("%PDF-1.7\nSecret CV body\n%%EOF\n")}, SubmissionID: tenant.NewID()})
+		CV: &recruit.Upload{Name: "secret-cv.pdf", Data: []byte("%PDF-1.7\nSecret CV body\n%%EOF\n")}, SubmissionID: id.New()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"POST /account/mfa/sms/disable", "POST /account/mfa/webauthn/begin", "POST /account/mfa/webauthn/finish", "POST /account/mfa/email/confirm",
 		"POST /account/mfa/email/disable", "POST /account/sessions/revoke-others", "GET /users", "POST /users/invite",
 		"GET /audit", "GET /audit/security", "GET /dev/outbox", "/",
-		"GET /candidates", "POST /candidates/bulk", "GET /settings/templates", "POST /settings/templates", "GET /settings/stages", "POST /settings/stages", "GET /settings/reasons", "POST /settings/reasons", "GET /roles", "POST /roles", "GET /credits", "GET /positions", "POST /positions", "GET /pool",
+		"GET /candidates", "POST /candidates/bulk", "GET /settings/templates", "POST /settings/templates", "GET /settings/stages", "POST /settings/stages", "GET /settings/reasons", "POST /settings/reasons", "GET /roles", "POST /roles", "GET /settings", "POST /settings", "GET /credits", "GET /positions", "POST /positions", "GET /pool",
 	} {
 		plain[p] = true
 	}
@@ -237,7 +238,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 					t.Errorf("%s %s as company A shows %q of company B", method, p, secret)
 				}
 			}
-			if pattern == "GET /positions" || pattern == "GET /roles" || pattern == "GET /credits" || pattern == "GET /pool" || pattern == "GET /users" {
+			if pattern == "GET /positions" || pattern == "GET /roles" || pattern == "GET /settings" || pattern == "GET /credits" || pattern == "GET /pool" || pattern == "GET /users" {
 				if res.StatusCode != http.StatusOK {
 					t.Errorf("%s as company A's user: %d, want 200 (the walk must reach the handlers)", p, res.StatusCode)
 				}

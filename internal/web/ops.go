@@ -102,6 +102,11 @@ func (s *Server) handleStatic() http.Handler {
 			return
 		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
+		if strings.HasSuffix(name, ".svg") {
+			// Named here rather than left to the host's MIME table, which
+			// may lack SVG: with nosniff a wrong type shows no icon.
+			w.Header().Set("Content-Type", "image/svg+xml")
+		}
 		files.ServeHTTP(w, r)
 	})
 }

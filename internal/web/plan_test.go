@@ -19,6 +19,7 @@ import (
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/seed"
 	"github.com/kandidat/kandidat/internal/tenant"
@@ -275,13 +276,13 @@ func planTestData(t *testing.T, f *fixture) *planData {
 		for i := range pc.applied {
 			n++
 			app, err := f.recruit.Apply(ctx, f.company.ID, pc.pos.ID, recruit.ApplyInput{Name: fmt.Sprintf("Applicant %d Alma", n),
-				Email: fmt.Sprintf("a%d@example.org", n), Source: "linkedin", SubmissionID: tenant.NewID(),
+				Email: fmt.Sprintf("a%d@example.org", n), Source: "linkedin", SubmissionID: id.New(),
 				CV: &recruit.Upload{Name: "cv.pdf", Data: []byte("%PDF-1.7\nCV\n%%EOF\n")}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			stage := access.StageKinds[(i+1)%len(access.StageKinds)]
-			if err := f.recruit.MoveStage(ctx, pc.by, app.ID, stage, "qualifications"); err != nil {
+			if err := f.recruit.Move(ctx, pc.by, app.ID, recruit.MoveInput{Kind: stage, Reason: "qualifications"}); err != nil {
 				t.Fatal(err)
 			}
 			apps = append(apps, made{app.ID, pc.pos.ID, stage, pc.by})

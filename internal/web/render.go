@@ -27,11 +27,19 @@ type page struct {
 	Form      map[string]string // values to show again
 	Data      any
 	Path      string // the current path, to come back to after choosing a language
+	// LangFixed marks a page shown in its content's language (a job ad, a
+	// consent): choosing a language would change nothing, so the layout
+	// offers no choice.
+	LangFixed bool
 	i18n      *i18n.Bundle
 }
 
 // T translates a message key into the page's language.
 func (p *page) T(key string, args ...any) string { return p.i18n.T(p.Lang, key, args...) }
+
+// TN translates a message that counts things, in the plural form n asks
+// for in the page's language; the text shows n as {count}.
+func (p *page) TN(key string, n int, args ...any) string { return p.i18n.N(p.Lang, key, n, args...) }
 
 // Can reports whether the signed-in user holds the permission named, for
 // showing links and controls; the services decide again on every action.

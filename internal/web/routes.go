@@ -102,6 +102,10 @@ func (s *Server) routes() *router {
 	mux.Handle("POST /roles/{id}", s.permitted(access.ManageRoles, s.handleRoleSave))
 	mux.Handle("POST /roles/{id}/delete", s.permitted(access.ManageRoles, s.handleRoleDelete))
 
+	// The company's settings: name, language, sign-in security, publication allowance.
+	mux.Handle("GET /settings", s.companySettings(s.handleSettings))
+	mux.Handle("POST /settings", s.companySettings(s.handleSettingsSave))
+
 	// Credits.
 	mux.Handle("GET /credits", s.permitted(access.ManageCredits, s.handleCredits))
 	// How many credits a user may spend in a month. (Credits are added and

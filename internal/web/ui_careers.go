@@ -15,6 +15,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/blob"
 	"github.com/kandidat/kandidat/internal/filetype"
+	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -184,10 +185,12 @@ func (s *Server) renderCareerPosition(w http.ResponseWriter, r *http.Request, st
 	}
 	if pg == nil {
 		pg = s.newPage(r, "career.title")
-		pg.Form["submission_id"] = tenant.NewID()
+		pg.Form["submission_id"] = id.New()
 	}
-	// The ad is shown in its own language.
-	pg.Lang = pos.Language
+	// The ad is shown in its own language, and so is the page around it
+	// (the form, the notice, the confirmation email): a choice of language
+	// would change nothing here, so none is offered.
+	pg.Lang, pg.LangFixed = pos.Language, true
 	pg.Tenant = t
 	pg.Title = "career.apply_title"
 	source := pg.Form["source"]
@@ -262,7 +265,7 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 	in.SubmissionID, in.Source, in.Language = form["submission_id"], form["source"], stateOf(r).lang
 	_, err = s.Recruit.Apply(r.Context(), t.ID, r.PathValue("position"), in)
 	if fields, ok := fieldErrors(err); ok {
-		pg.Errors = fields
+		pg.Errors = forCandidate(fields)
 		s.renderCareerPosition(w, r, http.StatusUnprocessableEntity, pg)
 		return
 	}
@@ -271,6 +274,28 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.thank(w, r, t)
+}
+
+// candidateWording replaces the service's messages about a candidate's
+// details, which are worded for the staff ("the candidate's name"), with
+// messages that speak to the candidate filling in the form.
+var candidateWording = map[string]string{
+	"error.candidate_name": "career.error_name",
+	"error.email_format":   "career.error_email",
+	"error.phone":          "career.error_phone",
+}
+
+// forCandidate returns the field messages of a refused application as the
+// candidate reads them.
+func forCandidate(fields map[string]string) map[string]string {
+	out := make(map[string]string, len(fields))
+	for field, key := range fields {
+		if own, ok := candidateWording[key]; ok {
+			key = own
+		}
+		out[field] = key
+	}
+	return out
 }
 
 func (s *Server) thank(w http.ResponseWriter, r *http.Request, t *tenant.Tenant) {
@@ -288,7 +313,7 @@ func (s *Server) handleApplyThanks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg := s.newPage(r, "career.thanks_title")
-	pg.Lang, pg.Tenant = pos.Language, t
+	pg.Lang, pg.LangFixed, pg.Tenant = pos.Language, true, t
 	pg.Data = careersData{Company: t, Position: pos}
 	s.render(w, r, http.StatusOK, "career_thanks", pg)
 }
@@ -427,7 +452,7 @@ func (s *Server) handleConsentConfirm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, p *recruit.PendingConsent, confirmed bool) {
 	pg := s.newPage(r, "career.consent_title")
-	pg.Lang = p.Language
+	pg.Lang, pg.LangFixed = p.Language, true
 	pg.Data = consentData{Consent: p, Confirmed: confirmed}
 	w.Header().Set("Referrer-Policy", "no-referrer") // the address holds the secret
 	s.render(w, r, http.StatusOK, "career_consent", pg)

@@ -63,7 +63,12 @@ type mfaData struct {
 	QR          template.URL
 	Secret      string
 	Codes       []string
-	Required    bool
+	// Required: the user may not be without a second factor, because the
+	// company requires one of their role or (RoleRequired) because their
+	// rights always need one (handling whistleblowing cases); the page
+	// says which.
+	Required     bool
+	RoleRequired bool
 }
 
 func (s *Server) handleMFASettings(w http.ResponseWriter, r *http.Request) {
@@ -86,7 +91,9 @@ func (s *Server) handleMFASettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	strict := st.tenant.Settings.PasswordProfile == "strict"
-	pg.Data = mfaData{Enabled: p.HasMFA, EmailOn: emailOn, SMSOn: smsOn, CodesLeft: left, Required: st.tenant.Settings.MFARequiredFor(p.Role),
+	byRole := p.Perms.RequiresMFA()
+	pg.Data = mfaData{Enabled: p.HasMFA, EmailOn: emailOn, SMSOn: smsOn, CodesLeft: left,
+		Required: st.tenant.Settings.MFARequiredFor(p.Role) || byRole, RoleRequired: byRole,
 		Strict: strict, KeyRequired: strict && p.Perms.Privileged() && !p.HasPasskey}
 	s.render(w, r, http.StatusOK, "mfa_settings", pg)
 }
@@ -238,7 +245,7 @@ func (s *Server) handleCodeFactorConfirm(confirm func(context.Context, *account.
 func (s *Server) handleCodeFactorDisable(disable func(context.Context, *account.Principal, account.Client) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
-		if st.tenant.Settings.MFARequiredFor(st.principal.Role) {
+		if st.tenant.Settings.MFARequiredFor(st.principal.Role) || st.principal.Perms.RequiresMFA() {
 			s.renderError(w, r, http.StatusForbidden)
 			return
 		}

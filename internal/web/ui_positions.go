@@ -194,7 +194,7 @@ func (s *Server) renderPosition(w http.ResponseWriter, r *http.Request, status i
 	}
 	if d.CanEdit {
 		for _, u := range users {
-			if u.ID != pos.OwnerID && u.Status == account.Active {
+			if u.ID != pos.OwnerID && seesCandidates(u) {
 				d.Colleagues = append(d.Colleagues, u)
 			}
 		}
@@ -208,6 +208,14 @@ func (s *Server) renderPosition(w http.ResponseWriter, r *http.Request, status i
 	pg.Title = "positions.position"
 	pg.Data = d
 	s.render(w, r, status, "position", pg)
+}
+
+// seesCandidates reports whether u is an active colleague whose role lets
+// them see the candidates of a position shared with them: only such a
+// colleague is offered for sharing a position. An administrator or a case
+// handler would be given something they can never open.
+func seesCandidates(u *account.User) bool {
+	return u.Status == account.Active && u.Perms.Has(access.ViewPositions) && u.Perms.Has(access.ViewApplications)
 }
 
 // Member reports whether user id is among the position's members (for the share form).
@@ -358,9 +366,12 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 		s.fail(w, r, err)
 		return
 	}
+	// Interview participants and task assignees: the colleagues who may open
+	// this very card (the position is theirs or shared with them, or the
+	// candidate is in the shared pool they see).
 	var colleagues []*account.User
 	for _, u := range users {
-		if u.Status == account.Active {
+		if u.Status == account.Active && recruit.Decide(access.Actor{TenantID: u.TenantID, UserID: u.ID, Perms: u.Perms}, access.ViewApplications, app) {
 			colleagues = append(colleagues, u)
 		}
 	}
@@ -387,9 +398,9 @@ func (s *Server) handleStageMove(w http.ResponseWriter, r *http.Request) {
 	notify := r.PostForm.Get("notify") == "yes"
 	var err error
 	if stageID := r.PostForm.Get("stage_id"); stageID != "" {
-		err = s.Recruit.MoveToStage(r.Context(), a, r.PathValue("id"), stageID, r.PostForm.Get("reason"), notify)
+		err = s.Recruit.Move(r.Context(), a, r.PathValue("id"), recruit.MoveInput{StageID: stageID, Reason: r.PostForm.Get("reason"), Notify: notify})
 	} else {
-		err = s.Recruit.MoveStageNotify(r.Context(), a, r.PathValue("id"), access.StageKind(r.PostForm.Get("stage")), r.PostForm.Get("reason"), notify)
+		err = s.Recruit.Move(r.Context(), a, r.PathValue("id"), recruit.MoveInput{Kind: access.StageKind(r.PostForm.Get("stage")), Reason: r.PostForm.Get("reason"), Notify: notify})
 	}
 	if fields, ok := fieldErrors(err); ok {
 		pg := s.newPage(r, "application.title")

@@ -60,6 +60,13 @@ func (d usersData) RoleLabel(role string) string {
 	return role
 }
 
+// defaultInviteRole is the role the invitation form starts with: the least
+// privileged, so that an invitation sent in haste gives too little rather
+// than the run of the company. A line manager sees only the positions
+// shared with them; a case handler holds fewer rights but reaches the
+// whistleblowing cases, which are more sensitive still.
+const defaultInviteRole = access.LineManager
+
 func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
 	s.renderUsers(w, r, http.StatusOK, s.newPage(r, "users.title"))
 }
@@ -87,6 +94,9 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if pg.Form["role"] == "" {
+		pg.Form["role"] = defaultInviteRole
 	}
 	d := usersData{Users: users, Total: total, Roles: roles, OptionalRights: access.OptionalRights, Invited: r.URL.Query().Get("invited") == "1", Self: p.UserID}
 	if next != "" {

@@ -1,0 +1,107 @@
+package recruit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/id"
+)
+
+// MoveInput says where an application goes: to one stage of its
+// position's pipeline (StageID), or else to the first stage of a kind
+// (Kind). Moving it to rejected needs one of the company's reasons; with
+// Notify a rejection also sends the candidate the company's rejection email
+// in the ad's language (queued in the same transaction and kept in the
+// communication history).
+type MoveInput struct {
+	Kind    access.StageKind
+	StageID string
+	Reason  string
+	Notify  bool
+}
+
+// Move moves an application to another stage of its position's pipeline,
+// in one transaction with its audit record.
+func (s *Service) Move(ctx context.Context, a access.Actor, applicationID string, to MoveInput) error {
+	if to.StageID != "" {
+		if !id.Valid(to.StageID) {
+			return &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
+		}
+		return s.move(ctx, a, applicationID, "", to.StageID, to.Reason, to.Notify)
+	}
+	if !slices.Contains(access.StageKinds, to.Kind) {
+		return &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
+	}
+	return s.move(ctx, a, applicationID, to.Kind, "", to.Reason, to.Notify)
+}
+
+func (s *Service) move(ctx context.Context, a access.Actor, id string, kind access.StageKind, stageID, reason string, notify bool) error {
+	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
+		app, err := s.authorizeApplication(ctx, tx, a, access.MoveStage, id)
+		if err != nil {
+			return err
+		}
+		if stageID == "" {
+			if stageID, err = stageOfKind(ctx, tx, a.TenantID, app.Position.ID, kind); err != nil {
+				return err
+			}
+		} else {
+			var k string
+			err := tx.QueryRowContext(ctx, `SELECT kind FROM position_stages WHERE tenant_id = $1 AND id = $2 AND position_id = $3`,
+				a.TenantID, stageID, app.Position.ID).Scan(&k)
+			if errors.Is(err, sql.ErrNoRows) {
+				return &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
+			}
+			if err != nil {
+				return err
+			}
+			kind = access.StageKind(k)
+		}
+		if kind != access.StageRejected {
+			reason = ""
+		} else {
+			reasons, err := companyReasons(ctx, tx, a.TenantID)
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(reasons, func(r Reason) bool { return r.ID == reason }) {
+				return &ValidationError{Fields: map[string]string{"reason": "error.rejection_reason"}}
+			}
+		}
+		if app.StageID == stageID {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET stage = $3, stage_id = $4, rejection_reason = $5, updated_at = $6 WHERE tenant_id = $1 AND id = $2`,
+			a.TenantID, id, string(kind), stageID, reason, s.now()); err != nil {
+			return fmt.Errorf("move application: %w", err)
+		}
+		if notify && kind == access.StageRejected {
+			var lang, company, companyLang string
+			if err := tx.QueryRowContext(ctx, `SELECT p.language, t.name, t.default_language FROM positions p JOIN tenants t ON t.id = p.tenant_id
+				WHERE p.tenant_id = $1 AND p.id = $2`, a.TenantID, app.Position.ID).Scan(&lang, &company, &companyLang); err != nil {
+				return err
+			}
+			if err := s.sendToCandidate(ctx, tx, a.TenantID, id, TemplateRejection, s.career.I18n.Pick(lang, "", companyLang), app.Candidate.Email,
+				map[string]string{"name": app.Candidate.Name, "position": app.Position.Title, "company": company}, "", nil); err != nil {
+				return err
+			}
+		}
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.StageChanged, Actor: audit.User(a.UserID),
+			Objects: []audit.Ref{{Kind: "application", ID: id}, {Kind: "candidate", ID: app.Candidate.ID}},
+			Details: stageDetails(kind, app.Stage, reason)})
+	}))
+}
+
+// stageDetails are the audit details of a move; a reason only with a rejection.
+func stageDetails(kind, previous access.StageKind, reason string) map[string]string {
+	d := map[string]string{"stage": string(kind), "previous_stage": string(previous)}
+	if reason != "" {
+		d["reason"] = reason
+	}
+	return d
+}
