@@ -135,6 +135,9 @@ type Service struct {
 	deviceKey []byte
 	// activity keeps the exact time of each session's last request.
 	activity *activity
+	// passwordWork bounds the password checks in progress (their database
+	// work and hash) across the installation: twice the hashing slots.
+	passwordWork chan struct{}
 	// afterVerify, when set by a test, runs after a password was hashed and
 	// before the attempt is decided, to hold it at that point.
 	afterVerify func(userID string, ok bool)
@@ -161,6 +164,7 @@ func NewService(d *db.DB, log *audit.Log, opts Options) *Service {
 	s := &Service{db: d, audit: log, hasher: NewHasher(opts.Argon2, opts.HashConcurrency), opts: opts, now: db.Now,
 		throttle: newThrottle(opts.ThrottleBase), queue: opts.Queue, i18n: opts.I18n, cipher: opts.Cipher,
 		gate: newGate(), deviceKey: opts.DeviceKey, activity: newActivity()}
+	s.passwordWork = make(chan struct{}, 2*cap(s.hasher.sem))
 	switch {
 	case len(s.deviceKey) == 0:
 		s.deviceKey = make([]byte, 32)

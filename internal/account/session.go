@@ -162,6 +162,16 @@ func (s *Service) checkPassword(ctx context.Context, t passwordTarget, password,
 	if err := s.wait(ctx, keys); err != nil {
 		return nil, "", err
 	}
+	// The attempt's database work (the lookup, the failure it records) and
+	// its hash run under one installation-wide bound: a flood of sign-ins
+	// from many addresses and logins queues here, in memory, instead of
+	// taking every database connection from the users already signed in.
+	select {
+	case s.passwordWork <- struct{}{}:
+		defer func() { <-s.passwordWork }()
+	case <-ctx.Done():
+		return nil, "", ctx.Err()
+	}
 	a := &attempt{via: via}
 	var hash, status string
 	var lockedUntil sql.NullTime
