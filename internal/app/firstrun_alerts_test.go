@@ -33,6 +33,10 @@ func TestDemoRaisesNoAlertsAboutItself(t *testing.T) {
 	for _, al := range open {
 		t.Errorf("open alert after the demo set-up: %s (record %s/%d)", al.Rule, al.RecordTrack, al.RecordSeq)
 	}
+	// Nor is its acknowledged alert emailed to the administrators.
+	if pending, err := a.Audit.PendingNotifications(ctx, 100); err != nil || len(pending) != 0 {
+		t.Errorf("alerts waiting to be emailed after the demo set-up: %d (%v)", len(pending), err)
+	}
 	// The trail keeps the alert the administrator's creation raised and
 	// its acknowledgement by the set-up.
 	for _, action := range []audit.Action{audit.AlertRaised, audit.AlertAcknowledged} {

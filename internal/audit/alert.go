@@ -170,8 +170,9 @@ func (l *Log) OpenAlerts(ctx context.Context, tenantID string) ([]Alert, error) 
 
 // PendingNotifications returns alerts not yet announced, oldest first.
 func (l *Log) PendingNotifications(ctx context.Context, limit int) ([]Alert, error) {
-	// Every company's: the installation announces them.
-	out, err := l.alerts(ctx, db.Installation, selectAlert+` WHERE notified_at IS NULL ORDER BY created_at LIMIT $1`, limit)
+	// Every company's: the installation announces them; an alert already
+	// acknowledged (a fresh demo's own, at its set-up) needs no email.
+	out, err := l.alerts(ctx, db.Installation, selectAlert+` WHERE notified_at IS NULL AND acknowledged_at IS NULL ORDER BY created_at LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list pending alerts: %w", err)
 	}

@@ -157,14 +157,11 @@ func (s *Service) InviteInterview(ctx context.Context, a access.Actor, applicati
 			return err
 		}
 		for _, p := range in.Participants {
-			var n int
-			if !id.Valid(p) {
-				return &ValidationError{Fields: map[string]string{"participants": "error.members"}}
-			}
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'active'`, a.TenantID, p).Scan(&n); err != nil {
+			ok, err := colleagueSeesApplication(ctx, tx, a.TenantID, p, app)
+			if err != nil {
 				return err
 			}
-			if n == 0 {
+			if !ok {
 				return &ValidationError{Fields: map[string]string{"participants": "error.members"}}
 			}
 		}

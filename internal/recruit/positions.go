@@ -443,14 +443,13 @@ func (s *Service) SharePosition(ctx context.Context, a access.Actor, positionID 
 			return err
 		}
 		for _, m := range members {
-			var n int
-			if !id.Valid(m) {
-				return &ValidationError{Fields: map[string]string{"members": "error.members"}}
-			}
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'active'`, a.TenantID, m).Scan(&n); err != nil {
+			// A member sees the position and its applications; others
+			// (an administrator, a case handler) could open nothing shared.
+			c, ok, err := colleague(ctx, tx, a.TenantID, m)
+			if err != nil {
 				return err
 			}
-			if n == 0 {
+			if !ok || !c.Perms.Has(access.ViewPositions) || !c.Perms.Has(access.ViewApplications) {
 				return &ValidationError{Fields: map[string]string{"members": "error.members"}}
 			}
 		}

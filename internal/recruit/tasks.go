@@ -61,11 +61,11 @@ func (s *Service) AddTask(ctx context.Context, a access.Actor, applicationID str
 		if err != nil {
 			return err
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'active'`, a.TenantID, in.AssigneeID).Scan(&n); err != nil {
+		ok, err := colleagueSeesApplication(ctx, tx, a.TenantID, in.AssigneeID, app)
+		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if !ok {
 			return &ValidationError{Fields: map[string]string{"assignee": "error.members"}}
 		}
 		id, now := id.New(), s.now()
