@@ -12,7 +12,6 @@ import (
 	"net/mail"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -24,6 +23,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
@@ -63,33 +63,19 @@ type User struct {
 
 // Errors of this package.
 var (
-	ErrNotFound = errors.New("user not found")
+	ErrNotFound = fault.New(fault.ErrNotFound, "user not found", "")
 	// ErrLoginTaken is returned when the login identifier is in use anywhere in the installation.
-	ErrLoginTaken = errors.New("login already in use")
+	ErrLoginTaken = fault.NewField(fault.ErrConflict, "login", "login already in use", "error.login_taken")
 	// ErrInvalidCredentials is the one answer to a wrong password, an
 	// unknown login and a disabled account, so none can be told apart.
-	ErrInvalidCredentials = errors.New("invalid login or password")
+	ErrInvalidCredentials = fault.New(fault.ErrUnauthenticated, "invalid login or password", "signin.failed")
 	// ErrNoSession is returned for a missing, expired or revoked session.
-	ErrNoSession = errors.New("no valid session")
+	ErrNoSession = fault.New(fault.ErrUnauthenticated, "no valid session", "")
 	// ErrWrongPassword is returned when the current password given to change it is wrong.
-	ErrWrongPassword = errors.New("current password is wrong")
+	ErrWrongPassword = fault.NewField(fault.ErrUnauthenticated, "current_password", "current password is wrong", "error.current_password")
 	// ErrSetupDone is returned when the one-time setup token is unknown or used.
-	ErrSetupDone = errors.New("setup token unknown or already used")
+	ErrSetupDone = fault.New(fault.ErrNotFound, "setup token unknown or already used", "")
 )
-
-// ValidationError lists what is wrong with an input: field -> message key.
-type ValidationError struct {
-	Fields map[string]string
-}
-
-func (e *ValidationError) Error() string {
-	var parts []string
-	for f, m := range e.Fields {
-		parts = append(parts, f+": "+m)
-	}
-	sort.Strings(parts)
-	return "invalid input: " + strings.Join(parts, "; ")
-}
 
 // Options tune the service.
 type Options struct {
@@ -246,13 +232,19 @@ func (in *CreateUserInput) validate(p Profile, company string) error {
 		f["password"] = msg
 	}
 	if len(f) > 0 {
-		return &ValidationError{Fields: f}
+		return &fault.Invalid{Fields: f}
 	}
 	return nil
 }
 
 type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// SessionLimits returns the installation's session timeouts, which a
+// company may shorten for its users.
+func (s *Service) SessionLimits() (idle, absolute time.Duration) {
+	return s.opts.SessionIdle, s.opts.SessionAbsolute
 }
 
 // policyOf returns a company's password profile and name, read in a
@@ -336,7 +328,7 @@ func (s *Service) CreateUserTx(ctx context.Context, tx *sql.Tx, actor audit.Acto
 // argon2id at the user's first successful sign-in.
 func (s *Service) ImportUser(ctx context.Context, actor audit.Actor, tenantID string, in CreateUserInput, hash string) (*User, error) {
 	if err := CheckImportedHash(hash); err != nil {
-		return nil, &ValidationError{Fields: map[string]string{"password_hash": "error.password_hash"}}
+		return nil, fault.Field("password_hash", "error.password_hash")
 	}
 	p, company, err := s.policyOf(ctx, tenantID)
 	if err != nil {
@@ -345,7 +337,7 @@ func (s *Service) ImportUser(ctx context.Context, actor audit.Actor, tenantID st
 	in.Password = "imported-Placeholder-7" // the hash stands in for the password; the policy checks the other fields
 	in.MustChangePassword = false
 	if err := in.validate(p, company); err != nil {
-		var ve *ValidationError
+		var ve *fault.Invalid
 		if errors.As(err, &ve) {
 			delete(ve.Fields, "password")
 			if len(ve.Fields) > 0 {
@@ -554,7 +546,7 @@ func (s *Service) ListUsersPage(ctx context.Context, tenantID, after string, lim
 // (setStatus in roles.go).
 func (s *Service) SetStatus(ctx context.Context, actor audit.Actor, tenantID, userID string, st Status) error {
 	if st != Active && st != Disabled {
-		return &ValidationError{Fields: map[string]string{"status": "error.status"}}
+		return fault.Field("status", "error.status")
 	}
 	return s.inRightsTx(ctx, tenantID, func(ctx context.Context, tx *sql.Tx) error {
 		return s.setStatus(ctx, tx, actor, tenantID, userID, st)
@@ -593,10 +585,10 @@ func (s *Service) ChangePassword(ctx context.Context, tenantID, userID, current,
 		return err
 	}
 	if msg := CheckPasswordPolicy(p, next, PasswordContext{Login: login, Email: email, Company: company, Name: s.displayName(ctx, tenantID, userID)}); msg != "" {
-		return &ValidationError{Fields: map[string]string{"new_password": msg}}
+		return &fault.Invalid{Fields: map[string]string{"new_password": msg}}
 	}
 	if next == current {
-		return &ValidationError{Fields: map[string]string{"new_password": "error.password_reused"}}
+		return fault.Field("new_password", "error.password_reused")
 	}
 	newHash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
@@ -658,7 +650,7 @@ func (s *Service) updateProfile(ctx context.Context, tx *sql.Tx, tenantID, userI
 		f["language"] = "error.language"
 	}
 	if len(f) > 0 {
-		return &ValidationError{Fields: f}
+		return &fault.Invalid{Fields: f}
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE users SET display_name = $3, language = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
 		tenantID, userID, in.DisplayName, in.Language, s.now())

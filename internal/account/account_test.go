@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 	"maps"
 	"strings"
@@ -164,9 +165,9 @@ func TestCreateUserValidation(t *testing.T) {
 				}
 				return
 			}
-			var ve *account.ValidationError
+			var ve *fault.Invalid
 			if !errors.As(err, &ve) {
-				t.Fatalf("err = %v, want *ValidationError", err)
+				t.Fatalf("err = %v, want *fault.Invalid", err)
 			}
 			if !maps.Equal(ve.Fields, tt.want) {
 				t.Errorf("fields = %v, want %v", ve.Fields, tt.want)
@@ -182,14 +183,6 @@ func TestCreateUserValidation(t *testing.T) {
 				t.Errorf("ValidateUser = %v, want fields %v", err, tt.want)
 			}
 		})
-	}
-}
-
-func TestValidationErrorMessage(t *testing.T) {
-	err := &account.ValidationError{Fields: map[string]string{"password": "error.password_short", "email": "error.email_format", "login": "error.login_format"}}
-	const want = "invalid input: email: error.email_format; login: error.login_format; password: error.password_short"
-	if got := err.Error(); got != want {
-		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
 
@@ -285,7 +278,7 @@ func TestCreateUserTx(t *testing.T) {
 				return nil
 			})
 			if tt.wantVE != "" {
-				var ve *account.ValidationError
+				var ve *fault.Invalid
 				if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[tt.wantVE] == "" {
 					t.Errorf("err = %v, want a ValidationError on %s only", err, tt.wantVE)
 				}
@@ -453,7 +446,7 @@ func TestSetStatusErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			err := e.svc.SetStatus(ctx, audit.Operator, tt.tenantID, tt.userID, tt.status)
 			if tt.wantVE != nil {
-				var ve *account.ValidationError
+				var ve *fault.Invalid
 				if !errors.As(err, &ve) || !maps.Equal(ve.Fields, tt.wantVE) {
 					t.Errorf("err = %v, want ValidationError %v", err, tt.wantVE)
 				}
@@ -550,7 +543,7 @@ func TestChangePasswordErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			err := e.svc.ChangePassword(ctx, tt.tenantID, tt.userID, tt.current, tt.next, account.Client{})
 			if tt.wantVE != nil {
-				var ve *account.ValidationError
+				var ve *fault.Invalid
 				if !errors.As(err, &ve) || !maps.Equal(ve.Fields, tt.wantVE) {
 					t.Errorf("err = %v, want ValidationError %v", err, tt.wantVE)
 				}
@@ -652,7 +645,7 @@ func TestUpdateProfile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			err := e.svc.UpdateProfile(ctx, tt.tenantID, tt.userID, tt.in)
 			if tt.wantVE != nil {
-				var ve *account.ValidationError
+				var ve *fault.Invalid
 				if !errors.As(err, &ve) || !maps.Equal(ve.Fields, tt.wantVE) {
 					t.Errorf("err = %v, want ValidationError %v", err, tt.wantVE)
 				}

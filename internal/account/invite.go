@@ -15,6 +15,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/tenant"
@@ -68,7 +69,7 @@ func (s *Service) Invite(ctx context.Context, actor *Principal, in InviteInput) 
 		f["language"] = "error.language"
 	}
 	if len(f) > 0 {
-		return nil, &ValidationError{Fields: f}
+		return nil, &fault.Invalid{Fields: f}
 	}
 	if s.queue == nil {
 		return nil, errors.New("invitations need the email queue")
@@ -159,7 +160,7 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string, c Cl
 
 // AcceptInviteAs is AcceptInvite with a login the invitee chooses ("" for
 // the invited one). The login is claimed only now: when it is in use (in
-// whatever company), the answer is a ValidationError on "login", nothing
+// whatever company), the answer is a field error (fault.Invalid) on "login", nothing
 // is spent, and the invitee may accept again with another login.
 //
 // The link is looked up as the installation's (it names no company); the
@@ -181,14 +182,14 @@ func (s *Service) AcceptInviteAs(ctx context.Context, token, login, password str
 	if login = NormalizeLogin(login); login == "" {
 		login = invited
 	} else if !utf8.ValidString(login) || !loginPattern.MatchString(login) {
-		return "", &ValidationError{Fields: map[string]string{"login": "error.login_format"}}
+		return "", fault.Field("login", "error.login_format")
 	}
 	p, company, err := s.policyOf(ctx, tenantID)
 	if err != nil {
 		return "", err
 	}
 	if msg := CheckPasswordPolicy(p, password, PasswordContext{Login: login, Email: email, Company: company, Name: s.displayName(ctx, tenantID, userID)}); msg != "" {
-		return "", &ValidationError{Fields: map[string]string{"new_password": msg}}
+		return "", &fault.Invalid{Fields: map[string]string{"new_password": msg}}
 	}
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
@@ -208,7 +209,7 @@ func (s *Service) AcceptInviteAs(ctx context.Context, token, login, password str
 			password_changed_at = $5, updated_at = $5 WHERE tenant_id = $1 AND id = $2 AND status = 'invited'`, tenantID, userID, login, hash, now)
 		if err != nil {
 			if errors.Is(db.MapError(err), db.ErrUniqueViolation) {
-				return &ValidationError{Fields: map[string]string{"login": "error.invite_login_taken"}}
+				return fault.Field("login", "error.invite_login_taken")
 			}
 			return fmt.Errorf("activate invited user: %w", err)
 		}
@@ -229,7 +230,7 @@ func (s *Service) AcceptInviteAs(ctx context.Context, token, login, password str
 
 // ErrLastAdministrator is returned when a change would leave the company
 // without an active administrator.
-var ErrLastAdministrator = errors.New("the company would have no administrator left")
+var ErrLastAdministrator = fault.New(fault.ErrConflict, "the company would have no administrator left", "error.last_administrator")
 
 // SetRole gives a user another role, on behalf of actor; handing the
 // administrator role to a colleague, who then gives the former

@@ -12,6 +12,7 @@ import (
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/tenant"
@@ -20,7 +21,7 @@ import (
 func TestInvitation(t *testing.T) {
 	ctx := context.Background()
 	e, admin := lockoutEnv(t)
-	var ve *account.ValidationError
+	var ve *fault.Invalid
 	for _, in := range []account.InviteInput{
 		{Email: "not an email", DisplayName: "X", Role: "recruiter"},
 		{Email: "bob@acme.example", DisplayName: "", Role: "recruiter"},
@@ -149,7 +150,7 @@ func TestInvitingAnotherCompanysLogin(t *testing.T) {
 			token = strings.Fields(msg.Text[strings.Index(msg.Text, "/invite/")+len("/invite/"):])[0]
 		}
 	}
-	var ve *account.ValidationError
+	var ve *fault.Invalid
 	if _, err := e.svc.AcceptInvite(ctx, token, "a good Pass phrase 1", account.Client{}); !errors.As(err, &ve) || ve.Fields["login"] != "error.invite_login_taken" {
 		t.Fatalf("accepting with a taken login: %v", err)
 	}

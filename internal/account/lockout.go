@@ -13,6 +13,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
 )
@@ -129,7 +130,7 @@ func (s *Service) wait(ctx context.Context, keys []string) error {
 // ErrTooManyAttempts is returned, before any password is hashed, when too
 // many attempts for the same login, browser or address are already in
 // flight. It says nothing about the account: unknown logins get it too.
-var ErrTooManyAttempts = errors.New("too many sign-in attempts at once")
+var ErrTooManyAttempts = fault.New(fault.ErrBusy, "too many sign-in attempts at once", "signin.busy")
 
 // gate bounds the password attempts in flight per key (login, device,
 // address) in this process. An attempt takes a slot for each of its keys
@@ -381,7 +382,7 @@ func (s *Service) mailUnlockLink(ctx context.Context, tx *sql.Tx, tenantID, user
 }
 
 // ErrTokenInvalid is returned for an unknown, used or expired emailed link.
-var ErrTokenInvalid = errors.New("link unknown, used or expired")
+var ErrTokenInvalid = fault.New(fault.ErrNotFound, "link unknown, used or expired", "")
 
 // unlockMaxFailures is how many wrong passwords an unlock link takes before
 // it is spent.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -186,7 +187,7 @@ func TestStrictProfileAppliesToTheCompany(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := e.svc.CreateUser(ctx, audit.Operator, c.ID, account.CreateUserInput{Login: "bob", DisplayName: "Bob", Password: "Short-but-ok-1"})
-	var ve *account.ValidationError
+	var ve *fault.Invalid
 	if !errors.As(err, &ve) || ve.Fields["password"] != "error.password_short_strict" {
 		t.Fatalf("strict company, 14 characters: %v", err)
 	}

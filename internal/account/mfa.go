@@ -21,6 +21,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/keys"
 )
@@ -35,11 +36,11 @@ type FieldCipher interface {
 // Errors of the second factor.
 var (
 	// ErrInvalidCode is the one answer to a wrong, reused or expired code.
-	ErrInvalidCode = errors.New("invalid code")
+	ErrInvalidCode = fault.NewField(fault.ErrInvalid, "code", "invalid code", "error.mfa_code")
 	// ErrNoPendingEnrolment is returned when a code confirms nothing.
-	ErrNoPendingEnrolment = errors.New("no authenticator enrolment in progress")
+	ErrNoPendingEnrolment = fault.New(fault.ErrConflict, "no authenticator enrolment in progress", "")
 	// ErrMFAEnabled is returned when enrolling while a factor is already on.
-	ErrMFAEnabled = errors.New("two-factor sign-in is already on")
+	ErrMFAEnabled = fault.New(fault.ErrConflict, "two-factor sign-in is already on", "")
 )
 
 const (

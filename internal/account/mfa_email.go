@@ -3,19 +3,19 @@ package account
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"strconv"
 
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/notify"
 )
 
 // ErrFactorNotAllowed is returned when the company's policy forbids a factor
 // (the strict profile allows authenticator apps and passkeys only).
-var ErrFactorNotAllowed = errors.New("this second factor is not allowed by the company's policy")
+var ErrFactorNotAllowed = fault.New(fault.ErrForbidden, "this second factor is not allowed by the company's policy", "")
 
 // ErrNoEmail is returned when a factor by email is asked of a user without an address.
-var ErrNoEmail = errors.New("the account has no email address")
+var ErrNoEmail = fault.New(fault.ErrConflict, "the account has no email address", "error.mfa_no_email")
 
 // sendEmailCode emails the user a fresh six-digit code for purpose.
 func (s *Service) sendEmailCode(ctx context.Context, tx *sql.Tx, tenantID, userID, purpose string) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/notify"
 )
 
@@ -42,7 +43,7 @@ func (s *Service) BeginSMSMFA(ctx context.Context, p *Principal, phone string) e
 	}
 	number, ok := notify.NormalizePhone(phone)
 	if !ok {
-		return &ValidationError{Fields: map[string]string{"phone": "error.phone_format"}}
+		return fault.Field("phone", "error.phone_format")
 	}
 	return s.db.InTx(ctx, p.TenantID, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET phone_pending = $3 WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.UserID, number); err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/fault"
 )
 
 func lastSMSCode(t *testing.T, e *env) (to, code string) {
@@ -24,7 +25,7 @@ func TestSMSCodeSecondFactor(t *testing.T) {
 	ctx := context.Background()
 	e, u := lockoutEnv(t)
 	p, _ := e.svc.Authenticate(ctx, e.session(t, u))
-	var ve *account.ValidationError
+	var ve *fault.Invalid
 	if err := e.svc.BeginSMSMFA(ctx, p, "0701234567"); !errors.As(err, &ve) {
 		t.Fatalf("number without country code: %v", err)
 	}

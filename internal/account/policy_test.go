@@ -13,6 +13,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
 )
 
 // varied returns n characters from alphabet in an order without patterns
@@ -151,7 +152,7 @@ func TestPasswordOfTheUsersName(t *testing.T) {
 	c := e.company(t, "acme")
 	in := account.CreateUserInput{Login: "mali", DisplayName: "Margareta Lindqvist", Password: "lindqvist1987!"}
 	_, err := e.svc.CreateUser(ctx, audit.Operator, c.ID, in)
-	var ve *account.ValidationError
+	var ve *fault.Invalid
 	if !errors.As(err, &ve) || ve.Fields["password"] != "error.password_personal" {
 		t.Fatalf("create with the surname: %v, want error.password_personal", err)
 	}

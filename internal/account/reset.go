@@ -11,6 +11,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
 )
@@ -171,7 +172,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, next string, c Clien
 		return DeviceCookie{}, err
 	}
 	if msg := CheckPasswordPolicy(p, next, PasswordContext{Login: login, Email: email, Company: company, Name: s.displayName(ctx, tenantID, userID)}); msg != "" {
-		return DeviceCookie{}, &ValidationError{Fields: map[string]string{"new_password": msg}}
+		return DeviceCookie{}, &fault.Invalid{Fields: map[string]string{"new_password": msg}}
 	}
 	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/notify"
 )
 
@@ -45,7 +46,7 @@ func TestPasswordReset(t *testing.T) {
 	if token == "" || !e.svc.ResetTokenValid(ctx, token) {
 		t.Fatal("no valid reset link emailed")
 	}
-	var ve *account.ValidationError
+	var ve *fault.Invalid
 	if _, err := e.svc.ResetPassword(ctx, token, "12345678", account.Client{}); !errors.As(err, &ve) {
 		t.Fatalf("weak new password: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 )
 
@@ -28,9 +29,9 @@ type Role struct {
 // Errors of roles.
 var (
 	// ErrForbidden is returned when the actor may not do what they asked.
-	ErrForbidden = errors.New("not permitted")
+	ErrForbidden = fault.New(fault.ErrForbidden, "not permitted", "error.role_beyond_rights")
 	// ErrRoleInUse is returned when a custom role to delete is still held by users.
-	ErrRoleInUse = errors.New("the role is held by users")
+	ErrRoleInUse = fault.New(fault.ErrConflict, "the role is held by users", "error.role_in_use")
 )
 
 // roleSet returns the permission set of role in a company without optional
@@ -41,12 +42,12 @@ func roleSet(ctx context.Context, q queryer, tenantID, role string) (access.Set,
 		return access.RoleSet(role), nil
 	}
 	if !id.Valid(role) {
-		return 0, &ValidationError{Fields: map[string]string{"role": "error.role"}}
+		return 0, fault.Field("role", "error.role")
 	}
 	var perms string
 	err := q.QueryRowContext(ctx, `SELECT permissions FROM roles WHERE tenant_id = $1 AND id = $2`, tenantID, role).Scan(&perms)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, &ValidationError{Fields: map[string]string{"role": "error.role"}}
+		return 0, fault.Field("role", "error.role")
 	}
 	if err != nil {
 		return 0, fmt.Errorf("read role: %w", err)
@@ -113,7 +114,7 @@ func (in *RoleInput) validate() (access.Set, error) {
 		f["permissions"] = "error.permissions_empty"
 	}
 	if len(f) > 0 {
-		return 0, &ValidationError{Fields: f}
+		return 0, &fault.Invalid{Fields: f}
 	}
 	return set, nil
 }
@@ -211,7 +212,7 @@ func (s *Service) SaveRole(ctx context.Context, actor *Principal, roleID string,
 		}
 		if err != nil {
 			if errors.Is(db.MapError(err), db.ErrUniqueViolation) {
-				return &ValidationError{Fields: map[string]string{"name": "error.role_name_taken"}}
+				return fault.Field("name", "error.role_name_taken")
 			}
 			return fmt.Errorf("save role: %w", err)
 		}
@@ -281,7 +282,7 @@ func (s *Service) SetOptionalRights(ctx context.Context, actor *Principal, userI
 	for _, n := range rights {
 		p, ok := access.Parse(n)
 		if !ok || !slices.Contains(access.OptionalRights, p) {
-			return &ValidationError{Fields: map[string]string{"rights": "error.permission"}}
+			return fault.Field("rights", "error.permission")
 		}
 		set |= access.Of(p)
 	}
@@ -294,7 +295,7 @@ func (s *Service) SetOptionalRights(ctx context.Context, actor *Principal, userI
 			return err
 		}
 		if role != access.HRManager {
-			return &ValidationError{Fields: map[string]string{"rights": "error.rights_hr_only"}}
+			return fault.Field("rights", "error.rights_hr_only")
 		}
 		next := access.RoleSet(role) | set
 		if err := authorize(ctx, tx, actor, change{gate: access.ManageUsers, old: current, new: next, user: userID}); err != nil {
@@ -320,7 +321,7 @@ func (s *Service) SetOptionalRights(ctx context.Context, actor *Principal, userI
 // company keeps one active administrator.
 func (s *Service) SetUserStatus(ctx context.Context, actor *Principal, userID string, st Status) error {
 	if st != Active && st != Disabled {
-		return &ValidationError{Fields: map[string]string{"status": "error.status"}}
+		return fault.Field("status", "error.status")
 	}
 	if !actor.Can(access.ManageUsers) {
 		return ErrForbidden

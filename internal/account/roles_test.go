@@ -8,6 +8,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
 )
 
 // userWithRole creates an active user of the admin's company with a role.
@@ -28,7 +29,7 @@ func TestCustomRoleAppliesOnNextRequest(t *testing.T) {
 	ctx := context.Background()
 	e, admin := lockoutEnv(t)
 	ap := e.principal(t, admin)
-	var ve *account.ValidationError
+	var ve *fault.Invalid
 	for _, in := range []account.RoleInput{
 		{Name: "", Permissions: []string{"positions.view"}},
 		{Name: "Reviewers", Permissions: nil},
@@ -121,7 +122,7 @@ func TestNobodyGivesMoreThanTheyHold(t *testing.T) {
 	e, admin := lockoutEnv(t)
 	ap := e.principal(t, admin)
 	hr := userWithRole(t, e, admin, "hanna", access.HRManager)
-	var ve *account.ValidationError
+	var ve *fault.Invalid
 	if err := e.svc.SetOptionalRights(ctx, ap, hr.ID, []string{"users.manage", "roles.manage"}); !errors.As(err, &ve) {
 		t.Fatalf("roles.manage as an optional right: %v", err)
 	}

@@ -363,8 +363,10 @@ func truncate(s string, n int) string {
 
 const selectPrincipal = `SELECT s.tenant_id, s.id, s.user_id, s.last_seen_at, s.expires_at, u.role, u.display_name, u.language,
 	u.must_change_password, u.status, s.mfa_pending, (u.totp_secret IS NOT NULL OR u.mfa_email OR u.mfa_sms), EXISTS (SELECT 1 FROM webauthn_credentials w WHERE w.tenant_id = u.tenant_id AND w.user_id = u.id),
-	s.authenticated_at, s.created_at, u.extra_permissions, COALESCE(r.permissions, '')
+	s.authenticated_at, s.created_at, u.extra_permissions, COALESCE(r.permissions, ''),
+	COALESCE(t.session_idle_seconds, 0), COALESCE(t.session_absolute_seconds, 0)
 FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
+JOIN tenants t ON t.id = s.tenant_id
 LEFT JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role
 WHERE s.token_hash = $1`
 
@@ -385,10 +387,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	var lastSeen, expires, created time.Time
 	var authenticated sql.NullTime
 	var status, extra, custom string
+	var companyIdle, companyAbsolute int64
 	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, selectPrincipal, hash).Scan(&p.TenantID, &p.SessionID, &p.UserID, &lastSeen, &expires,
 			&p.Role, &p.DisplayName, &p.Language, &p.MustChangePassword, &status, &p.MFAPending, &p.HasMFA, &p.HasPasskey, &authenticated, &created,
-			&extra, &custom)
+			&extra, &custom, &companyIdle, &companyAbsolute)
 	})
 	p.Perms = access.Resolve(p.Role, custom, extra)
 	p.HasMFA = p.HasMFA || p.HasPasskey
@@ -404,10 +407,19 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 		return nil, fmt.Errorf("read session: %w", err)
 	}
 	now := s.now()
+	// A company may shorten the installation's timeouts for its users; the
+	// shorter applies, to sessions already open too.
+	idle := s.opts.SessionIdle
+	if d := time.Duration(companyIdle) * time.Second; d > 0 && d < idle {
+		idle = d
+	}
+	if d := time.Duration(companyAbsolute) * time.Second; d > 0 && created.Add(d).Before(expires) {
+		expires = created.Add(d)
+	}
 	// The idle timeout runs from the last request exactly: the stored time
 	// is to the minute, this process remembers the rest.
-	lastRequest := s.activity.seen(hash, lastSeen, now, s.opts.SessionIdle)
-	if status != string(Active) || !now.Before(expires) || !now.Before(lastRequest.Add(s.opts.SessionIdle)) {
+	lastRequest := s.activity.seen(hash, lastSeen, now, idle)
+	if status != string(Active) || !now.Before(expires) || !now.Before(lastRequest.Add(idle)) {
 		s.activity.forget(hash)
 		_ = s.db.InTx(ctx, p.TenantID, func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash)

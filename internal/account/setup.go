@@ -8,6 +8,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -49,7 +50,7 @@ func (s *Service) SetupTokenValid(ctx context.Context, token string) (bool, erro
 func (s *Service) Setup(ctx context.Context, tenants *tenant.Service, token string, company tenant.CreateInput, admin CreateUserInput) (*tenant.Tenant, *User, error) {
 	fields := map[string]string{}
 	if err := company.Validate(); err != nil {
-		var ve *tenant.ValidationError
+		var ve *fault.Invalid
 		if !errors.As(err, &ve) {
 			return nil, nil, err
 		}
@@ -58,7 +59,7 @@ func (s *Service) Setup(ctx context.Context, tenants *tenant.Service, token stri
 		}
 	}
 	if err := admin.validate(Standard, company.Name); err != nil {
-		var ve *ValidationError
+		var ve *fault.Invalid
 		if !errors.As(err, &ve) {
 			return nil, nil, err
 		}
@@ -67,7 +68,7 @@ func (s *Service) Setup(ctx context.Context, tenants *tenant.Service, token stri
 		}
 	}
 	if len(fields) > 0 {
-		return nil, nil, &ValidationError{Fields: fields}
+		return nil, nil, &fault.Invalid{Fields: fields}
 	}
 	hash, err := s.hasher.Hash(ctx, admin.Password)
 	if err != nil {

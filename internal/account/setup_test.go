@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -168,7 +169,7 @@ func TestSetupCreatesNothingOnFailure(t *testing.T) {
 			tt.mutate(&company, &admin, &use)
 			c, u, err := e.svc.Setup(ctx, e.tenants, use, company, admin)
 			if tt.wantVE != nil {
-				var ve *account.ValidationError
+				var ve *fault.Invalid
 				if !errors.As(err, &ve) || !maps.Equal(ve.Fields, tt.wantVE) {
 					t.Errorf("err = %v, want ValidationError %v", err, tt.wantVE)
 				}

@@ -229,6 +229,7 @@ func (a *App) openAudit(o OpenOptions) error {
 	a.Audit = audit.NewLog(a.DB, a.Signer, audit.Rules{
 		FailedSignIns: cfg.AlertFailedSignIns, FailedSignInWindow: cfg.AlertFailedSignInWindow, MassCount: cfg.AlertMassCount,
 	})
+	a.Audit.SetInstallationRetention(a.Retention)
 	a.Audit.SetCheckpointFile(cfg.AuditCheckpointPath())
 	a.Audit.SetCheckpointExport(cfg.AuditCheckpointExportPath())
 	return nil

@@ -17,7 +17,7 @@ const module = "github.com/kandidat/kandidat/internal/"
 // package missing here fails the test: a new package is placed on purpose.
 var layers = map[string]string{
 	"cli": "cli", "app": "app", "web": "web", "jobs": "jobs", "config": "config", "i18n": "i18n",
-	"db": "infra", "db/dbtest": "infra", "keys": "infra", "blob": "infra", "notify": "infra", "filetype": "infra",
+	"db": "infra", "db/dbtest": "infra", "keys": "infra", "blob": "infra", "notify": "infra", "filetype": "infra", "search": "infra", "extract": "infra",
 	"access": "domain", "account": "domain", "audit": "domain", "credit": "domain", "recruit": "domain", "tenant": "domain",
 	"seed": "domain", "synth": "domain",
 	// bench is the load client of `kandidat bench`: it speaks HTTP to a
@@ -25,6 +25,8 @@ var layers = map[string]string{
 	"bench": "client",
 	// id makes ids and secret tokens for every layer, so it imports none.
 	"id": "leaf",
+	// fault is the vocabulary of refusals every layer shares, so it imports none.
+	"fault": "leaf",
 }
 
 // layer returns the layer of a package of the module, or "" when unknown.

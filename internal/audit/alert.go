@@ -83,16 +83,20 @@ func (l *Log) evaluate(ctx context.Context, tx *sql.Tx, r *Record) error {
 				return err
 			}
 		}
-		if l.rules.FailedSignIns <= 0 {
+		rules, _, err := l.rulesOf(ctx, tx, r.TenantID)
+		if err != nil {
+			return err
+		}
+		if rules.FailedSignIns <= 0 {
 			return nil
 		}
-		since := r.Time.Add(-l.rules.FailedSignInWindow)
+		since := r.Time.Add(-rules.FailedSignInWindow)
 		var n int64
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM audit_records WHERE tenant_id = $1 AND action = $2 AND occurred_at > $3`,
 			r.TenantID, string(SignInFailed), since).Scan(&n); err != nil {
 			return fmt.Errorf("evaluate alert rule: %w", err)
 		}
-		if n < int64(l.rules.FailedSignIns) {
+		if n < int64(rules.FailedSignIns) {
 			return nil
 		}
 		var open int
@@ -110,10 +114,19 @@ func (l *Log) evaluate(ctx context.Context, tx *sql.Tx, r *Record) error {
 	case AccountLocked:
 		return l.raise(ctx, tx, r, RuleAccountLocked, 1)
 	default:
-		if Catalogue[r.Action].Mass && l.rules.MassCount > 0 {
-			if n, err := strconv.ParseInt(r.Details["count"], 10, 64); err == nil && n >= int64(l.rules.MassCount) {
-				return l.raise(ctx, tx, r, RuleMassActivity, n)
-			}
+		if !Catalogue[r.Action].Mass {
+			return nil
+		}
+		n, err := strconv.ParseInt(r.Details["count"], 10, 64)
+		if err != nil {
+			return nil
+		}
+		rules, _, err := l.rulesOf(ctx, tx, r.TenantID)
+		if err != nil {
+			return err
+		}
+		if rules.MassCount > 0 && n >= int64(rules.MassCount) {
+			return l.raise(ctx, tx, r, RuleMassActivity, n)
 		}
 	}
 	return nil

@@ -27,6 +27,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 )
 
 // Actor is who acted, by kind and id.
@@ -85,7 +86,7 @@ type Record struct {
 var (
 	// ErrInvalidEvent is returned (wrapped) for an event the catalogue does not allow.
 	ErrInvalidEvent = errors.New("invalid audit event")
-	ErrNotFound     = errors.New("audit record not found")
+	ErrNotFound     = fault.New(fault.ErrNotFound, "audit record not found", "")
 )
 
 type requestIDKey struct{}
@@ -240,10 +241,12 @@ func ComputeHash(prevHash string, r *Record) string {
 
 // Log writes and reads the trail.
 type Log struct {
-	db             *db.DB
-	rules          Rules
-	signer         *Signer
-	checkpointFile string
+	db    *db.DB
+	rules Rules
+	// installRetention is the installation's retention (SetInstallationRetention).
+	installRetention Retention
+	signer           *Signer
+	checkpointFile   string
 	// checkpointExport is a second, append-only copy of the checkpoint file (off the host).
 	checkpointExport string
 	now              func() time.Time

@@ -50,6 +50,23 @@ func (l *Log) SetRetention(ctx context.Context, tenantID string, t Track, days i
 	})
 }
 
+// SetInstallationRetention records the installation's retention (from its
+// configuration), which companies without their own follow.
+func (l *Log) SetInstallationRetention(r Retention) { l.installRetention = r }
+
+// InstallationRetention returns the retention a company without its own
+// follows, per track: the installation's setting, else the minimum.
+func (l *Log) InstallationRetention() Retention {
+	out := Retention{}
+	for t, min := range MinRetention {
+		out[t] = min
+		if d, ok := l.installRetention[t]; ok && d > min {
+			out[t] = d
+		}
+	}
+	return out
+}
+
 // RetentionOf returns a company's retention per track: its own setting,
 // else the installation's, else the minimum.
 func (l *Log) RetentionOf(ctx context.Context, tenantID string, installation Retention) (Retention, error) {

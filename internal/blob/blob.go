@@ -24,13 +24,14 @@ import (
 	"github.com/tink-crypto/tink-go/v2/streamingaead"
 	"github.com/tink-crypto/tink-go/v2/tink"
 
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/keys"
 )
 
 // Errors of this package.
 var (
 	// ErrNotFound: no object under that name.
-	ErrNotFound = errors.New("blob not found")
+	ErrNotFound = fault.New(fault.ErrNotFound, "blob not found", "")
 	// ErrTampered: the stored bytes or the object's key do not authenticate
 	// (changed, truncated, or belonging to another object or company).
 	ErrTampered = errors.New("blob does not authenticate")

@@ -38,57 +38,85 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fs := flag.NewFlagSet("kandidat bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	mode := fs.String("mode", "pages", "what to measure; only pages exists yet")
-	baseURL := fs.String("base-url", "http://127.0.0.1:8080", "address of the running server")
-	login := fs.String("login", "", "user to sign in as (required)")
-	password := fs.String("password", "", "the user's password (visible to other users of this machine: prefer --password-file)")
-	passwordFile := fs.String("password-file", "", "file holding the user's password on its first line")
-	clients := fs.String("clients", "1,8", "comma-separated numbers of concurrent clients to time each page with")
-	duration := fs.Duration("duration", 10*time.Second, "time measured per page and number of clients")
-	warmup := fs.Duration("warmup", time.Second, "time of requests before each measurement, not counted")
-	deep := fs.Int("deep-pages", 5, `"next" links the deep candidate page is behind the first`)
+	var b benchFlags
+	fs.StringVar(&b.mode, "mode", "pages", "what to measure; only pages exists yet")
+	fs.StringVar(&b.baseURL, "base-url", "http://127.0.0.1:8080", "address of the running server")
+	fs.StringVar(&b.login, "login", "", "user to sign in as (required)")
+	fs.StringVar(&b.password, "password", "", "the user's password (visible to other users of this machine: prefer --password-file)")
+	fs.StringVar(&b.passwordFile, "password-file", "", "file holding the user's password on its first line")
+	fs.StringVar(&b.clients, "clients", "1,8", "comma-separated numbers of concurrent clients to time each page with")
+	fs.DurationVar(&b.duration, "duration", 10*time.Second, "time measured per page and number of clients")
+	fs.DurationVar(&b.warmup, "warmup", time.Second, "time of requests before each measurement, not counted")
+	fs.IntVar(&b.deep, "deep-pages", 5, `"next" links the deep candidate page is behind the first`)
 	out := fs.String("out", "", "also write the output to this file")
 	asJSON := fs.Bool("json", false, "print JSON instead of the Markdown table")
 	if err := parseBenchFlags(env, fs, args); err != nil {
 		return err
 	}
+	opts, err := b.options()
+	if err != nil {
+		return err
+	}
+	opts.Log = env.Stderr
+	res, err := bench.RunPages(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if err := writeBenchResult(env.Stdout, res, *asJSON, *out); err != nil {
+		return err
+	}
+	if n := res.Errors(); n > 0 {
+		return fmt.Errorf("%d request(s) failed; see the errors column and the server's log", n)
+	}
+	return nil
+}
 
-	if *mode != "pages" {
-		return fmt.Errorf("--mode: %q is not a mode; only pages exists yet", *mode)
-	}
-	if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--base-url: %q is not an absolute http(s) URL such as http://127.0.0.1:8080", *baseURL)
-	}
-	if *login == "" {
-		return errors.New("--login: required: the user to sign in as")
-	}
-	pw, err := benchPassword(*password, *passwordFile)
-	if err != nil {
-		return err
-	}
-	counts, err := parseClients(*clients)
-	if err != nil {
-		return err
-	}
-	if *duration <= 0 {
-		return fmt.Errorf("--duration: %s is not positive", *duration)
-	}
-	if *warmup < 0 {
-		return fmt.Errorf("--warmup: %s is negative", *warmup)
-	}
-	if *deep < 1 || *deep > 1000 {
-		return fmt.Errorf("--deep-pages: %d is out of range 1..1000", *deep)
-	}
+// benchFlags are the flags of bench that say what to measure.
+type benchFlags struct {
+	mode, baseURL, login, password, passwordFile, clients string
+	duration, warmup                                      time.Duration
+	deep                                                  int
+}
 
-	res, err := bench.RunPages(ctx, bench.Options{
-		BaseURL: *baseURL, Login: *login, Password: pw, Clients: counts,
-		Duration: *duration, Warmup: *warmup, DeepPages: *deep, Log: env.Stderr,
-	})
-	if err != nil {
-		return err
+// options checks the flags and returns the run they ask for.
+func (b benchFlags) options() (bench.Options, error) {
+	if b.mode != "pages" {
+		return bench.Options{}, fmt.Errorf("--mode: %q is not a mode; only pages exists yet", b.mode)
 	}
+	if u, err := url.Parse(b.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return bench.Options{}, fmt.Errorf("--base-url: %q is not an absolute http(s) URL such as http://127.0.0.1:8080", b.baseURL)
+	}
+	if b.login == "" {
+		return bench.Options{}, errors.New("--login: required: the user to sign in as")
+	}
+	pw, err := benchPassword(b.password, b.passwordFile)
+	if err != nil {
+		return bench.Options{}, err
+	}
+	counts, err := parseClients(b.clients)
+	if err != nil {
+		return bench.Options{}, err
+	}
+	switch {
+	case b.duration <= 0:
+		return bench.Options{}, fmt.Errorf("--duration: %s is not positive", b.duration)
+	case b.warmup < 0:
+		return bench.Options{}, fmt.Errorf("--warmup: %s is negative", b.warmup)
+	case b.deep < 1 || b.deep > 1000:
+		return bench.Options{}, fmt.Errorf("--deep-pages: %d is out of range 1..1000", b.deep)
+	}
+	return bench.Options{
+		BaseURL: b.baseURL, Login: b.login, Password: pw, Clients: counts,
+		Duration: b.duration, Warmup: b.warmup, DeepPages: b.deep,
+	}, nil
+}
+
+// writeBenchResult prints the result as a Markdown table or JSON, and
+// writes the same text to the file out names, if any.
+func writeBenchResult(w io.Writer, res *bench.Result, asJSON bool, out string) error {
 	var b strings.Builder
-	if *asJSON {
+	var err error
+	if asJSON {
 		err = res.JSON(&b)
 	} else {
 		err = res.Markdown(&b)
@@ -96,14 +124,11 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(env.Stdout, b.String())
-	if *out != "" {
-		if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
+	fmt.Fprint(w, b.String())
+	if out != "" {
+		if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
 			return fmt.Errorf("--out: %v", err)
 		}
-	}
-	if n := res.Errors(); n > 0 {
-		return fmt.Errorf("%d request(s) failed; see the errors column and the server's log", n)
 	}
 	return nil
 }

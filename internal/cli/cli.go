@@ -27,10 +27,14 @@ type Env struct {
 	Ready func(baseURL string)
 }
 
+// runFunc is what a command, or one action of it, does with the arguments
+// that follow its name.
+type runFunc func(ctx context.Context, env *Env, args []string) error
+
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, env *Env, args []string) error
+	run     runFunc  // a command without actions
 	actions []action // the actions of a command that has some, in help order
 }
 
@@ -38,49 +42,51 @@ type command struct {
 type action struct {
 	name    string
 	summary string
+	run     runFunc
 	alias   bool // an earlier name kept for scripts: accepted, not listed
 }
 
-// commands is the one list the top-level help, each command's help and
-// the check of subcommand walk: an action missing here fails its command.
+// commands is the one table of the command line: the top-level help, each
+// command's help and the dispatch all read it, so an action cannot be
+// listed without a function or run without being listed.
 func commands() []command {
 	return []command{
 		{"serve", "run the web server", runServe, nil},
-		{"migrate", "", runMigrate, []action{
-			{"up", "apply pending database migrations", false},
-			{"status", "list the migrations and which are applied", false},
+		{"migrate", "", nil, []action{
+			{"up", "apply pending database migrations", migrateUp, false},
+			{"status", "list the migrations and which are applied", migrateStatus, false},
 		}},
-		{"tenant", "", runTenant, []action{
-			{"create", "create a company", false},
-			{"list", "list the companies", false},
-			{"show", "show a company", false},
-			{"settings", "show or set a company's password, two-factor and publication settings", false},
-			{"modules", "show, enable or disable a company's modules", false},
+		{"tenant", "", nil, []action{
+			{"create", "create a company", tenantCreate, false},
+			{"list", "list the companies", tenantList, false},
+			{"show", "show a company", tenantShow, false},
+			{"settings", "show or set a company's password, two-factor and publication settings", tenantSettings, false},
+			{"modules", "show, enable or disable a company's modules", tenantModules, false},
 		}},
-		{"user", "", runUser, []action{
-			{"create", "create a user of a company (or import one with a password hash)", false},
-			{"list", "list a company's users", false},
-			{"disable", "stop a user from signing in", false},
-			{"enable", "let a disabled user sign in again", false},
-			{"unlock", "lift a lockout after failed sign-ins", false},
+		{"user", "", nil, []action{
+			{"create", "create a user of a company (or import one with a password hash)", userCreate, false},
+			{"list", "list a company's users", userList, false},
+			{"disable", "stop a user from signing in", userDisable, false},
+			{"enable", "let a disabled user sign in again", userEnable, false},
+			{"unlock", "lift a lockout after failed sign-ins", userUnlock, false},
 		}},
-		{"keys", "", runKeys, []action{
-			{"status", "show the data keys", false},
-			{"rotate", "make a new primary data key; old data stays readable", false},
-			{"rewrap", "re-wrap every data key under a new master key", false},
+		{"keys", "", nil, []action{
+			{"status", "show the data keys", keysStatus, false},
+			{"rotate", "make a new primary data key; old data stays readable", keysRotate, false},
+			{"rewrap", "re-wrap every data key under a new master key", keysRewrap, false},
 		}},
-		{"credits", "", runCredits, []action{
-			{"add", "add credits to a company", false},
-			{"grant", "", true},
-			{"refund", "return a spending's credits, once", false},
-			{"show", "a company's balance and newest ledger entries", false},
+		{"credits", "", nil, []action{
+			{"add", "add credits to a company", creditsAdd, false},
+			{name: "grant", run: creditsGrant, alias: true},
+			{"refund", "return a spending's credits, once", creditsRefund, false},
+			{"show", "a company's balance and newest ledger entries", creditsShow, false},
 		}},
-		{"audit", "", runAudit, []action{
-			{"verify", "verify the audit chains against the signed checkpoints", false},
-			{"export", "export a company's audit trail as CSV or JSON", false},
-			{"checkpoint", "sign and export every chain's head now", false},
-			{"prune", "delete records past their retention, keeping the chains verifiable", false},
-			{"retention", "show or set a company's audit retention", false},
+		{"audit", "", nil, []action{
+			{"verify", "verify the audit chains against the signed checkpoints", auditVerify, false},
+			{"export", "export a company's audit trail as CSV or JSON", auditExport, false},
+			{"checkpoint", "sign and export every chain's head now", auditCheckpoint, false},
+			{"prune", "delete records past their retention, keeping the chains verifiable", auditPrune, false},
+			{"retention", "show or set a company's audit retention", auditRetention, false},
 		}},
 		{"config", "print the effective configuration, secrets masked", runConfig, nil},
 		{"seed", "fill an installation with synthetic data (small, medium, large)", runSeed, nil},
@@ -130,7 +136,7 @@ func Run(ctx context.Context, args []string, env *Env) int {
 		name = "version"
 	}
 	if c, ok := lookup(name); ok {
-		err := c.run(ctx, env, args[1:])
+		err := c.exec(ctx, env, args[1:])
 		switch {
 		case err == nil:
 			return 0
@@ -386,18 +392,28 @@ func (f *flags) parseOpen(ctx context.Context, args []string) (*app.App, error) 
 	if err := f.parse(args); err != nil {
 		return nil, err
 	}
-	return f.open(ctx, false)
+	return f.open(ctx)
 }
 
 // openCompany parses args, opens the installation and finds the company of
 // --tenant (a slug or id), read through ref once the flags are parsed. The
 // caller closes the App.
 func (f *flags) openCompany(ctx context.Context, args []string, ref *string) (*app.App, *tenant.Tenant, error) {
-	a, err := f.parseOpen(ctx, args)
+	if err := f.parse(args); err != nil {
+		return nil, nil, err
+	}
+	return f.openTenant(ctx, *ref)
+}
+
+// openTenant opens the installation and finds the company ref names, for a
+// command that checks its flags between parsing and opening. The caller
+// closes the App.
+func (f *flags) openTenant(ctx context.Context, ref string) (*app.App, *tenant.Tenant, error) {
+	a, err := f.open(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := a.Tenants.ByRef(ctx, *ref)
+	t, err := a.Tenants.ByRef(ctx, ref)
 	if err != nil {
 		a.Close()
 		return nil, nil, tenantError(err)
@@ -406,51 +422,60 @@ func (f *flags) openCompany(ctx context.Context, args []string, ref *string) (*a
 }
 
 // open opens the installation for a command that works on it.
-func (f *flags) open(ctx context.Context, migrate bool) (*app.App, error) {
+// It does not migrate: that is migrate up's decision, or serve's.
+func (f *flags) open(ctx context.Context) (*app.App, error) {
 	logger := app.NewLogger(f.cfg, f.env.Stderr)
-	return app.Open(ctx, f.cfg, logger, app.OpenOptions{Migrate: migrate, Out: f.env.Stderr})
+	return app.Open(ctx, f.cfg, logger, app.OpenOptions{Out: f.env.Stderr})
 }
 
-// subcommand splits "tenant create ..." into the action and its arguments.
-// The actions are those of cmd in commands(); an action there without a
-// function here, or the reverse, is a mistake that every use reports.
-func subcommand(env *Env, cmd string, args []string, actions map[string]func([]string) error) error {
-	c, _ := lookup(cmd)
-	var names []string
-	listed := map[string]bool{}
-	var rows [][2]string
+// exec runs the command, or for a command with actions the action args
+// begins with.
+func (c command) exec(ctx context.Context, env *Env, args []string) error {
+	if c.actions == nil {
+		return c.run(ctx, env, args)
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		return c.help(env, len(args) == 0)
+	}
 	for _, a := range c.actions {
-		listed[a.name] = true
-		if actions[a.name] == nil {
-			return fmt.Errorf("internal: action %q has no function", a.name)
+		if a.name == args[0] {
+			return a.run(ctx, env, args[1:])
 		}
+	}
+	names := c.listed()
+	fmt.Fprintf(env.Stderr, "kandidat %s: unknown action %q.%s Actions: %s.\n", c.name, args[0], suggest(args[0], names), strings.Join(names, ", "))
+	return errUsage
+}
+
+// listed returns the names of the actions the help lists: all but aliases.
+func (c command) listed() []string {
+	var names []string
+	for _, a := range c.actions {
 		if !a.alias {
 			names = append(names, a.name)
+		}
+	}
+	return names
+}
+
+// help prints the actions of c: on stdout when asked for, and on stderr
+// as a usage error when the action is missing.
+func (c command) help(env *Env, missing bool) error {
+	w := env.Stdout
+	if missing {
+		w = env.Stderr
+	}
+	var rows [][2]string
+	for _, a := range c.actions {
+		if !a.alias {
 			rows = append(rows, [2]string{a.name, a.summary})
 		}
 	}
-	for n := range actions {
-		if !listed[n] {
-			return fmt.Errorf("internal: action %q is missing from the list of commands", n)
-		}
-	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		w := env.Stdout
-		if len(args) == 0 {
-			w = env.Stderr
-		}
-		fmt.Fprintf(w, "Usage: kandidat %s %s [flags]\n\nActions:\n", cmd, strings.Join(names, "|"))
-		printRows(w, rows)
-		fmt.Fprintf(w, "\nRun 'kandidat %s <action> --help' for the flags of an action.\n", cmd)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return flag.ErrHelp
-	}
-	act, ok := actions[args[0]]
-	if !ok {
-		fmt.Fprintf(env.Stderr, "kandidat %s: unknown action %q.%s Actions: %s.\n", cmd, args[0], suggest(args[0], names), strings.Join(names, ", "))
+	fmt.Fprintf(w, "Usage: kandidat %s %s [flags]\n\nActions:\n", c.name, strings.Join(c.listed(), "|"))
+	printRows(w, rows)
+	fmt.Fprintf(w, "\nRun 'kandidat %s <action> --help' for the flags of an action.\n", c.name)
+	if missing {
 		return errUsage
 	}
-	return act(args[1:])
+	return flag.ErrHelp
 }

@@ -326,6 +326,17 @@ func TestTenantAndUserCommands(t *testing.T) {
 	if r := run(t, nil, with("tenant", "settings", "--tenant", "acme", "--publication-cost", "100001")...); r.code != 1 || !strings.Contains(r.stderr, "--publication-cost:") {
 		t.Fatalf("too high a cost: %d %q", r.code, r.stderr)
 	}
+	// The company profile and session timeouts, with the settings page's rules.
+	if r := run(t, nil, with("tenant", "settings", "--tenant", "acme", "--time-zone", "Europe/Oslo", "--privacy-contact", "privacy@acme.example",
+		"--career-colour", "#ABCDEF", "--session-idle-timeout", "15m")...); r.code != 0 || !strings.Contains(r.stdout, "time zone: Europe/Oslo") ||
+		!strings.Contains(r.stdout, "career page colour: #abcdef") || !strings.Contains(r.stdout, "session idle timeout: 15m0s") ||
+		!strings.Contains(r.stdout, "session absolute timeout: the installation's") {
+		t.Fatalf("tenant settings of the profile: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, nil, with("tenant", "settings", "--tenant", "acme", "--time-zone", "Mars/Olympus", "--session-idle-timeout", "1m", "--career-colour", "red")...); r.code != 1 ||
+		!strings.Contains(r.stderr, "--time-zone:") || !strings.Contains(r.stderr, "--session-idle-timeout:") || !strings.Contains(r.stderr, "--career-colour:") {
+		t.Fatalf("bad profile settings: %d %q", r.code, r.stderr)
+	}
 	if r := run(t, nil, with("credits", "grant", "--tenant", "acme", "--amount", "0", "--reason", "gift")...); r.code != 1 ||
 		!strings.Contains(r.stderr, "--amount: Enter a whole number") || !strings.Contains(r.stderr, "--reason:") {
 		t.Fatalf("bad grant: %d %q", r.code, r.stderr)

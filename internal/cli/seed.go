@@ -19,6 +19,8 @@ import (
 	"github.com/kandidat/kandidat/internal/seed"
 )
 
+// runSeed is "kandidat seed": synthetic companies and their history, in a
+// new installation or (--append) beside the companies it has.
 func runSeed(ctx context.Context, env *Env, args []string) error {
 	var names []string
 	for _, s := range seed.Scales {
@@ -26,73 +28,87 @@ func runSeed(ctx context.Context, env *Env, args []string) error {
 	}
 	f := newFlags(env, "seed", "seed [--scale small|medium|large] [--seed N] [--append] [flags]  (synthetic companies, candidates and their history)", config.Installation)
 	scale := f.String("scale", "small", "size: "+strings.Join(names, ", ")+" (large: 1,000 companies, 1,000,000 candidates, 3,000,000 applications)")
-	seedN := f.Uint64("seed", 1, "the same seed makes the same data")
-	appendTo := f.Bool("append", false, "add companies to an installation that has some already")
-	batch := f.Int("batch", 500, "applications per transaction")
+	var opts seed.Options
+	f.Uint64Var(&opts.Seed, "seed", 1, "the same seed makes the same data")
+	f.BoolVar(&opts.Append, "append", false, "add companies to an installation that has some already")
+	f.IntVar(&opts.BatchSize, "batch", 500, "applications per transaction")
 	docs := f.Float64("documents", -1, "share of candidates with a CV file, 0 to 1 (default: the scale's)")
-	workers := f.Int("workers", 0, "companies written at once (default: 1 on SQLite, which has one writer; 2 on PostgreSQL)")
+	f.IntVar(&opts.Workers, "workers", 0, "companies written at once (default: 1 on SQLite, which has one writer; 2 on PostgreSQL)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	sc, ok := seed.ScaleByName(*scale)
-	if !ok {
+	var ok bool
+	if opts.Scale, ok = seed.ScaleByName(*scale); !ok {
 		fmt.Fprintf(env.Stderr, "kandidat seed: unknown scale %q.%s Scales: %s.\n", *scale, suggest(*scale, names), strings.Join(names, ", "))
 		return errUsage
 	}
+	if *docs >= 0 {
+		opts.Scale.DocumentShare = min(*docs, 1)
+	}
 	// Seeding is a way to set up a new installation: like serve, it makes
 	// the master key (and the audit signing key) when they are absent.
-	if *docs >= 0 {
-		sc.DocumentShare = min(*docs, 1)
-	}
 	a, err := app.Open(ctx, f.cfg, app.NewLogger(f.cfg, env.Stderr), app.OpenOptions{Migrate: true, CreateMasterKey: true, Out: env.Stderr})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if *workers <= 0 {
-		*workers = 1
+	if opts.Workers <= 0 {
+		opts.Workers = 1
 		if a.DB.Engine == db.Postgres {
-			*workers = 2
+			opts.Workers = 2
 		}
 	}
-	res, err := seed.Run(ctx, depsOf(a), seed.Options{Scale: sc, Seed: *seedN, Append: *appendTo, BatchSize: *batch, Workers: *workers,
-		Progress: newProgress(env.Stderr)})
+	opts.Progress = newProgress(env.Stderr)
+	res, err := seed.Run(ctx, depsOf(a), opts)
 	if errors.Is(err, seed.ErrNotEmpty) {
 		fmt.Fprintf(env.Stderr, "kandidat seed: %v.\n", err)
 		return errUsage
 	}
-	if res != nil && res.Applications > 0 {
-		// The planner needs statistics of the new tables.
-		if aerr := a.DB.Analyze(context.WithoutCancel(ctx)); aerr != nil && err == nil {
-			err = aerr
-		}
-	}
-	if err != nil {
-		if res != nil && ctx.Err() != nil {
-			fmt.Fprintf(env.Stderr, "interrupted: %d applications of %d candidates were written, in whole batches\n", res.Applications, res.Candidates)
-		}
+	if err := finishSeed(ctx, env, a, res, err); err != nil {
 		return err
 	}
 	rows, err := a.DB.CountRows(ctx)
 	if err != nil {
 		return err
 	}
-	secs := res.Elapsed.Seconds()
-	fmt.Fprintf(env.Stdout, "Seeded %d companies, %d candidates, %d applications, %d documents in %s: %.0f applications/s, %.0f rows/s (%d rows).\n",
-		len(res.Companies), res.Candidates, res.Applications, res.Documents, res.Elapsed.Round(time.Second), float64(res.Applications)/secs, float64(rows)/secs, rows)
-	if len(res.Companies) > 0 {
-		c := res.Companies[0]
-		fmt.Fprintf(env.Stdout, "Largest company: %s (%s), %d candidates, %d positions; career page /careers/%s\n",
-			c.Name, c.Slug, c.Candidates, c.Positions, c.Slug)
-		for _, r := range []struct{ key, role string }{{"admin", access.Administrator}, {"hr", access.HRManager}, {"recruiter", access.Recruiter},
-			{"recruiter-nc", access.RecruiterWithoutCredits}, {"linemanager", access.LineManager}, {"casehandler", access.CaseHandler}} {
-			if l, ok := c.Logins[r.role]; ok {
-				fmt.Fprintf(env.Stdout, "  %s-login: %s\n", r.key, l)
-			}
-		}
-		fmt.Fprintf(env.Stdout, "  password: %s\n  (one-time, for every user of this company: each chooses their own at the first sign-in;\n   users of the other companies have no password until one is reset)\n", res.Password)
-	}
+	reportSeed(env.Stdout, res, rows)
 	return nil
+}
+
+// finishSeed gathers the planner's statistics of whatever the seed wrote,
+// even when it was interrupted, and returns the seed's error (or the
+// statistics'). An interrupted seed says how far it came.
+func finishSeed(ctx context.Context, env *Env, a *app.App, res *seed.Result, err error) error {
+	if res != nil && res.Applications > 0 {
+		if aerr := a.DB.Analyze(context.WithoutCancel(ctx)); aerr != nil && err == nil {
+			err = aerr
+		}
+	}
+	if err != nil && res != nil && ctx.Err() != nil {
+		fmt.Fprintf(env.Stderr, "interrupted: %d applications of %d candidates were written, in whole batches\n", res.Applications, res.Candidates)
+	}
+	return err
+}
+
+// reportSeed prints what the seed wrote and how fast, and how to sign in to
+// the largest company.
+func reportSeed(w io.Writer, res *seed.Result, rows int64) {
+	secs := res.Elapsed.Seconds()
+	fmt.Fprintf(w, "Seeded %d companies, %d candidates, %d applications, %d documents in %s: %.0f applications/s, %.0f rows/s (%d rows).\n",
+		len(res.Companies), res.Candidates, res.Applications, res.Documents, res.Elapsed.Round(time.Second), float64(res.Applications)/secs, float64(rows)/secs, rows)
+	if len(res.Companies) == 0 {
+		return
+	}
+	c := res.Companies[0]
+	fmt.Fprintf(w, "Largest company: %s (%s), %d candidates, %d positions; career page /careers/%s\n",
+		c.Name, c.Slug, c.Candidates, c.Positions, c.Slug)
+	for _, r := range []struct{ key, role string }{{"admin", access.Administrator}, {"hr", access.HRManager}, {"recruiter", access.Recruiter},
+		{"recruiter-nc", access.RecruiterWithoutCredits}, {"linemanager", access.LineManager}, {"casehandler", access.CaseHandler}} {
+		if l, ok := c.Logins[r.role]; ok {
+			fmt.Fprintf(w, "  %s-login: %s\n", r.key, l)
+		}
+	}
+	fmt.Fprintf(w, "  password: %s\n  (one-time, for every user of this company: each chooses their own at the first sign-in;\n   users of the other companies have no password until one is reset)\n", res.Password)
 }
 
 // depsOf gives the seed the installation's services.

@@ -25,6 +25,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -49,24 +50,19 @@ const MaxGrant = 1_000_000
 // Errors of this package.
 var (
 	// ErrInsufficient: the balance does not cover a paid action.
-	ErrInsufficient = errors.New("not enough credits")
+	ErrInsufficient = fault.New(fault.ErrInsufficient, "not enough credits", "error.credits_insufficient")
 	// ErrLimitReached: the action would take the user beyond the credits
 	// they may spend this month (SetLimit).
-	ErrLimitReached = errors.New("monthly spending limit reached")
+	ErrLimitReached = fault.New(fault.ErrInsufficient, "monthly spending limit reached", "error.credits_limit_reached")
 	// ErrForbidden: the actor may not administer or spend credits.
-	ErrForbidden = errors.New("not permitted")
+	ErrForbidden = fault.New(fault.ErrForbidden, "not permitted", "error.credits_not_allowed")
 	// ErrNotFound: no such ledger entry in the company.
-	ErrNotFound = errors.New("ledger entry not found")
+	ErrNotFound = fault.New(fault.ErrNotFound, "ledger entry not found", "")
 	// ErrNotRefundable: the entry is not a spending, or was refunded already.
-	ErrNotRefundable = errors.New("entry cannot be refunded")
+	ErrNotRefundable = fault.New(fault.ErrConflict, "entry cannot be refunded", "")
 	// ErrBadCursor: a page cursor this package did not make.
 	ErrBadCursor = errors.New("bad page cursor")
 )
-
-// ValidationError names the fields of a bad input and a message key for each.
-type ValidationError struct{ Fields map[string]string }
-
-func (e *ValidationError) Error() string { return fmt.Sprintf("invalid credit input: %v", e.Fields) }
 
 // Entry is one line of the ledger.
 type Entry struct {
@@ -262,7 +258,7 @@ func (in *GrantInput) validate() error {
 		f["note"] = "error.credit_note"
 	}
 	if len(f) > 0 {
-		return &ValidationError{Fields: f}
+		return &fault.Invalid{Fields: f}
 	}
 	return nil
 }
@@ -372,11 +368,11 @@ func (s *Service) SpendTx(ctx context.Context, tx *sql.Tx, a access.Actor, amoun
 // operator's act only: were it a company's, publishing and then refunding
 // would make every publication free. An entry the company does not have is
 // ErrNotFound; one that is not a spending, or was refunded already, is
-// ErrNotRefundable. A bad note is a ValidationError.
+// ErrNotRefundable. A bad note is a field error (fault.Invalid).
 func (s *Service) RefundAsOperator(ctx context.Context, tenantID, entryID, note string) (*Entry, error) {
 	note = strings.TrimSpace(note)
 	if !validNote(note) {
-		return nil, &ValidationError{Fields: map[string]string{"note": "error.credit_note"}}
+		return nil, fault.Field("note", "error.credit_note")
 	}
 	if !id.Valid(entryID) {
 		return nil, ErrNotFound

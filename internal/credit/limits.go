@@ -11,6 +11,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 )
 
@@ -67,7 +68,7 @@ func (s *Service) SetLimit(ctx context.Context, a access.Actor, userID string, m
 		return ErrForbidden
 	}
 	if monthly != nil && (*monthly < 0 || *monthly > MaxGrant) {
-		return &ValidationError{Fields: map[string]string{"limit": "error.credit_limit"}}
+		return fault.Field("limit", "error.credit_limit")
 	}
 	if !id.Valid(userID) {
 		return ErrNotFound

@@ -15,6 +15,7 @@ import (
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -87,7 +88,7 @@ func (e *limitsEnv) spend(a access.Actor, amount int64) error {
 func TestGrantAsOperator(t *testing.T) {
 	ctx := context.Background()
 	e := newLimitsEnv(t)
-	var ve *credit.ValidationError
+	var ve *fault.Invalid
 	for _, in := range []credit.GrantInput{{Amount: 0, Reason: "purchase"}, {Amount: -1, Reason: "purchase"}, {Amount: credit.MaxGrant + 1, Reason: "purchase"},
 		{Amount: 1, Reason: "gift"}, {Amount: 1, Reason: "purchase", Note: "a\x00b"}, {Amount: 1, Reason: "purchase", Note: strings.Repeat("n", 201)}} {
 		if _, err := e.svc.GrantAsOperator(ctx, e.tenantID, in); !errors.As(err, &ve) {
@@ -116,7 +117,7 @@ func TestMonthlySpendingLimit(t *testing.T) {
 	now := time.Date(2031, 5, 30, 12, 0, 0, 0, time.UTC)
 	e.svc.SetClock(func() time.Time { return now })
 	two := int64(2)
-	var ve *credit.ValidationError
+	var ve *fault.Invalid
 	for _, bad := range []int64{-1, credit.MaxGrant + 1} {
 		if err := e.svc.SetLimit(ctx, e.admin, e.rec.UserID, &bad); !errors.As(err, &ve) {
 			t.Errorf("limit %d: %v", bad, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 )
 
 // spending makes one spending of amount by the recruiter and returns its
@@ -63,7 +64,7 @@ func TestRefundAsOperator(t *testing.T) {
 	if _, err := e.svc.RefundAsOperator(ctx, e.tenantID, grant[1].ID, ""); !errors.Is(err, credit.ErrNotRefundable) {
 		t.Fatalf("refunding a grant: %v", err)
 	}
-	var ve *credit.ValidationError
+	var ve *fault.Invalid
 	for _, note := range []string{"a\x00b", "two\nlines", strings.Repeat("n", 201)} {
 		if _, err := e.svc.RefundAsOperator(ctx, e.tenantID, spent.ID, note); !errors.As(err, &ve) {
 			t.Errorf("note %q: %v", note, err)

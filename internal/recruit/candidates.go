@@ -13,6 +13,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 )
 
@@ -54,7 +55,7 @@ func (in *CandidateInput) validate() error {
 		f["phone"] = "error.phone"
 	}
 	if len(f) > 0 {
-		return &ValidationError{Fields: f}
+		return &fault.Invalid{Fields: f}
 	}
 	return nil
 }
@@ -83,7 +84,7 @@ func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID s
 		return nil, err
 	}
 	if !slices.Contains(access.StageKinds, stage) {
-		return nil, &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
+		return nil, fault.Field("stage", "error.stage")
 	}
 	var app *Application
 	err := s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
@@ -144,7 +145,7 @@ func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID s
 		if err := s.finish(ctx, a, err); !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		return nil, &ValidationError{Fields: map[string]string{"email": "error.email_known"}}
+		return nil, fault.Field("email", "error.email_known")
 	}
 	if err != nil {
 		return nil, s.finish(ctx, a, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 )
 
@@ -40,7 +41,7 @@ type Rating struct {
 // Rate sets the actor's rating of an application (one per colleague).
 func (s *Service) Rate(ctx context.Context, a access.Actor, applicationID, value string) error {
 	if !slices.Contains(RatingValues, value) {
-		return &ValidationError{Fields: map[string]string{"rating": "error.rating"}}
+		return fault.Field("rating", "error.rating")
 	}
 	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		app, err := s.authorizeApplication(ctx, tx, a, access.Rate, applicationID)
@@ -77,7 +78,7 @@ func (s *Service) RemoveLabel(ctx context.Context, a access.Actor, applicationID
 func (s *Service) label(ctx context.Context, a access.Actor, applicationID, label string, add bool) error {
 	label, ok := cleanLabel(label)
 	if !ok {
-		return &ValidationError{Fields: map[string]string{"label": "error.label"}}
+		return fault.Field("label", "error.label")
 	}
 	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		app, err := s.authorizeApplication(ctx, tx, a, access.MoveStage, applicationID)
@@ -114,7 +115,7 @@ func (s *Service) AddNote(ctx context.Context, a access.Actor, applicationID, bo
 	body = strings.TrimSpace(norm.NFC.String(body))
 	if body == "" || !utf8.ValidString(body) || utf8.RuneCountInString(body) > 5000 ||
 		strings.ContainsFunc(body, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
-		return &ValidationError{Fields: map[string]string{"note_body": "error.comment"}}
+		return fault.Field("note_body", "error.comment")
 	}
 	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		app, err := s.authorizeApplication(ctx, tx, a, access.ViewApplications, applicationID)
@@ -359,14 +360,14 @@ func (s *Service) SetReasons(ctx context.Context, a access.Actor, names []string
 	for _, n := range names {
 		n, ok := cleanText(n, 80, false)
 		if !ok {
-			return &ValidationError{Fields: map[string]string{"reasons": "error.reasons"}}
+			return fault.Field("reasons", "error.reasons")
 		}
 		if n != "" && !slices.Contains(clean, n) {
 			clean = append(clean, n)
 		}
 	}
 	if len(clean) > 30 {
-		return &ValidationError{Fields: map[string]string{"reasons": "error.reasons"}}
+		return fault.Field("reasons", "error.reasons")
 	}
 	return s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, name FROM rejection_reasons WHERE tenant_id = $1`, a.TenantID)

@@ -19,6 +19,7 @@ import (
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/blob"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/filetype"
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/id"
@@ -179,7 +180,7 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 	ci := CandidateInput{Name: in.Name, Email: in.Email, Phone: in.Phone}
 	verr := ci.validate()
 	fields := map[string]string{}
-	var ve *ValidationError
+	var ve *fault.Invalid
 	if errors.As(verr, &ve) {
 		fields = ve.Fields
 	}
@@ -242,7 +243,7 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 		docs = append(docs, &preparedDoc{id: id.New(), kind: kind, name: cleanFileName(u.Name, t), typ: t})
 	}
 	if len(fields) > 0 {
-		return nil, &ValidationError{Fields: fields}
+		return nil, &fault.Invalid{Fields: fields}
 	}
 	// Store the documents, encrypted.
 	stored := 0

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/recruit"
@@ -367,7 +368,7 @@ func TestAddCandidateHidesWhatTheUserMayNotSee(t *testing.T) {
 	}
 	r2 := e.users["recruiter2"]
 	app, err := e.svc.AddCandidate(ctx, r2, theirs.ID, recruit.CandidateInput{Name: "Guess", Email: "SECRET@example.org"}, access.StageNew, recruit.ViaStaff)
-	var ve *recruit.ValidationError
+	var ve *fault.Invalid
 	if app != nil || !errors.As(err, &ve) || ve.Fields["email"] != "error.email_known" || len(ve.Fields) != 1 {
 		t.Fatalf("adding a hidden candidate: %+v %v", app, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/recruit"
 )
 
@@ -20,7 +21,7 @@ func TestOnlyColleaguesWhoSeeCandidatesAreGivenThem(t *testing.T) {
 	admin := e.users[access.Administrator].UserID
 	pos := e.position(t, "recruiter2", "Engineer")
 	app := e.apply(t, "recruiter2", pos.ID, "Rita", "rita@example.org", access.StagePreselected)
-	var ve *recruit.ValidationError
+	var ve *fault.Invalid
 	if err := e.svc.SharePosition(ctx, owner, pos.ID, []string{admin}); !errors.As(err, &ve) {
 		t.Errorf("sharing with an administrator: %v, want a ValidationError", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 )
 
@@ -29,7 +30,7 @@ func (s *Service) AddComment(ctx context.Context, a access.Actor, applicationID,
 	body = strings.TrimSpace(norm.NFC.String(body))
 	if body == "" || !utf8.ValidString(body) || utf8.RuneCountInString(body) > 5000 ||
 		strings.ContainsFunc(body, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
-		return nil, &ValidationError{Fields: map[string]string{"body": "error.comment"}}
+		return nil, fault.Field("body", "error.comment")
 	}
 	c := &Comment{ID: id.New(), AuthorID: a.UserID, Body: body, CreatedAt: s.now().UTC()}
 	err := s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {

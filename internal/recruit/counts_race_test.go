@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/recruit"
 )
 
@@ -194,7 +195,7 @@ func TestApplicationCountsUnderConcurrency(t *testing.T) {
 					target = a.id
 					ss := stages[a.position]
 					err = e.svc.Move(ctx, hr, a.id, recruit.MoveInput{StageID: ss[r.IntN(len(ss))].ID, Reason: "other"})
-					var ve *recruit.ValidationError
+					var ve *fault.Invalid
 					if errors.As(err, &ve) && ve.Fields["stage"] != "" {
 						err = nil // the application changed position meanwhile
 					}

@@ -14,6 +14,7 @@ import (
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/filetype"
 	"github.com/kandidat/kandidat/internal/id"
+	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 // The importer writes recruitment data that already happened elsewhere
@@ -359,7 +360,7 @@ func (s *Service) importApplication(ctx context.Context, st *txStmts, rec *audit
 			status := InterviewAccepted
 			if _, err := st.ExecContext(ctx, `INSERT INTO interviews (tenant_id, id, application_id, position_id, starts_at, duration_minutes, time_zone, location,
 				video_link, note, status, token_hash, created_by, reminded_at, created_at, updated_at) VALUES ($1, $2, $3, $12, $4, 60, $5, $6, '', '', $7, $8, $9, $10, $11, $11)`,
-				tenantID, e.ID, ap.ID, start, DefaultTimeZone(e.Value), e.Text, status, id.HashToken(e.ID), e.ActorID, start.Add(-24*time.Hour), e.At, ap.PositionID); err != nil {
+				tenantID, e.ID, ap.ID, start, tenant.DefaultTimeZone(e.Value), e.Text, status, id.HashToken(e.ID), e.ActorID, start.Add(-24*time.Hour), e.At, ap.PositionID); err != nil {
 				return fmt.Errorf("import interview: %w", err)
 			}
 			for _, p := range e.Participants {

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	_ "time/tzdata" // time zones without the system's database
 	"unicode"
 	"unicode/utf8"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
 )
@@ -32,26 +32,6 @@ const (
 
 // InterviewStatuses lists them.
 var InterviewStatuses = []string{InterviewInvited, InterviewAccepted, InterviewDeclined, InterviewNewTimeAsked}
-
-// TimeZones are the time zones offered for interviews; any IANA name is accepted.
-var TimeZones = []string{"Europe/Stockholm", "Europe/Oslo", "Europe/Copenhagen", "Europe/Helsinki", "Europe/Bratislava", "Europe/Prague",
-	"Europe/Vienna", "Europe/Berlin", "Europe/Warsaw", "Europe/Budapest", "Europe/Paris", "Europe/Amsterdam", "Europe/Brussels",
-	"Europe/London", "Europe/Dublin", "Europe/Lisbon", "UTC"}
-
-// DefaultTimeZone is the time zone a company of that language most likely works in.
-func DefaultTimeZone(language string) string {
-	switch language {
-	case "sv":
-		return "Europe/Stockholm"
-	case "nb":
-		return "Europe/Oslo"
-	case "sk":
-		return "Europe/Bratislava"
-	case "cs":
-		return "Europe/Prague"
-	}
-	return "Europe/London"
-}
 
 // Interview is an invitation of a candidate to an interview.
 type Interview struct {
@@ -129,7 +109,7 @@ func (in *InterviewInput) validate(now time.Time) (time.Time, error) {
 		f["participants"] = "error.members"
 	}
 	if len(f) > 0 {
-		return time.Time{}, &ValidationError{Fields: f}
+		return time.Time{}, &fault.Invalid{Fields: f}
 	}
 	return start, nil
 }
@@ -162,7 +142,7 @@ func (s *Service) InviteInterview(ctx context.Context, a access.Actor, applicati
 				return err
 			}
 			if !ok {
-				return &ValidationError{Fields: map[string]string{"participants": "error.members"}}
+				return fault.Field("participants", "error.members")
 			}
 		}
 		token, hash := id.NewToken()
@@ -371,16 +351,16 @@ func (s *Service) InterviewByToken(ctx context.Context, token string) (*PublicIn
 // link: accept, decline or ask for another time (with a note). The
 // colleague who sent the invitation is told by email. The answer can be
 // changed while the link is valid, and not once the interview is
-// cancelled (the candidate was rejected): that is a ValidationError on
+// cancelled (the candidate was rejected): that is a field error (fault.Invalid) on
 // "answer".
 func (s *Service) RespondToInterview(ctx context.Context, token, answer, note string) (*PublicInterview, error) {
 	if answer != InterviewAccepted && answer != InterviewDeclined && answer != InterviewNewTimeAsked {
-		return nil, &ValidationError{Fields: map[string]string{"answer": "error.interview_answer"}}
+		return nil, fault.Field("answer", "error.interview_answer")
 	}
 	note = strings.TrimSpace(norm.NFC.String(note))
 	if !utf8.ValidString(note) || utf8.RuneCountInString(note) > 2000 ||
 		strings.ContainsFunc(note, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
-		return nil, &ValidationError{Fields: map[string]string{"note": "error.interview_note"}}
+		return nil, fault.Field("note", "error.interview_note")
 	}
 	var iv *PublicInterview
 	// The link names no company: the transaction is the installation's, and
@@ -393,7 +373,7 @@ func (s *Service) RespondToInterview(ctx context.Context, token, answer, note st
 			return err
 		}
 		if iv.Cancelled {
-			return &ValidationError{Fields: map[string]string{"answer": "error.interview_cancelled"}}
+			return fault.Field("answer", "error.interview_cancelled")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE interviews SET status = $3, response_note = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
 			tenantID, iv.ID, answer, note, s.now()); err != nil {

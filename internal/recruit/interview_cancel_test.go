@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/recruit"
 )
 
@@ -37,7 +38,7 @@ func TestRejectedCandidateInterviewCancelled(t *testing.T) {
 	if err != nil || !iv.Cancelled {
 		t.Fatalf("after the rejection: %+v %v, want cancelled", iv, err)
 	}
-	var ve *recruit.ValidationError
+	var ve *fault.Invalid
 	if _, err := e.svc.RespondToInterview(ctx, token, recruit.InterviewAccepted, ""); !errors.As(err, &ve) || ve.Fields["answer"] != "error.interview_cancelled" {
 		t.Fatalf("answer after the rejection: %v", err)
 	}

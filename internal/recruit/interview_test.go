@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/recruit"
 )
@@ -50,7 +51,7 @@ func TestInterviewInvitationAnswerAndReminder(t *testing.T) {
 	app := e.apply(t, "recruiter2", pos.ID, "Ivan Interview", "ivan@example.org", access.StageInterview)
 	in := recruit.InterviewInput{Date: "2031-05-12", Time: "14:30", TimeZone: "Europe/Stockholm", Minutes: 60, Location: "Office, Sveavägen 1; room 3",
 		Participants: []string{lm.UserID}, Note: "Bring a laptop."}
-	var ve *recruit.ValidationError
+	var ve *fault.Invalid
 	for name, bad := range map[string]func(*recruit.InterviewInput){
 		"past":          func(i *recruit.InterviewInput) { i.Date = "2031-05-01" },
 		"no such zone":  func(i *recruit.InterviewInput) { i.TimeZone = "Mars/Olympus" },
@@ -169,7 +170,7 @@ func TestCardRatingsLabelsNotesAndHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := e.apply(t, "recruiter2", pos.ID, "Rita", "rita@example.org", access.StagePreselected)
-	var ve *recruit.ValidationError
+	var ve *fault.Invalid
 	if err := e.svc.Rate(ctx, lm, app.ID, "brilliant"); !errors.As(err, &ve) {
 		t.Fatalf("unknown rating: %v", err)
 	}
@@ -294,7 +295,7 @@ func TestCandidateListAndBulk(t *testing.T) {
 	if err != nil || res.Done != 1 || res.Refused != 2 {
 		t.Fatalf("bulk reject: %+v %v", res, err)
 	}
-	var ve *recruit.ValidationError
+	var ve *fault.Invalid
 	if _, err := e.svc.Bulk(ctx, rec, []string{a1.ID}, recruit.BulkAction{Kind: "reject"}); !errors.As(err, &ve) {
 		t.Fatalf("bulk reject without a reason: %v", err)
 	}
@@ -314,7 +315,7 @@ func TestTemplatesAndCommunicationHistory(t *testing.T) {
 	hr, rec := e.users[access.HRManager], e.users[access.Recruiter]
 	pos := e.position(t, access.Recruiter, "Engineer")
 	app := e.apply(t, access.Recruiter, pos.ID, "Rita", "rita@example.org", access.StageNew)
-	var ve *recruit.ValidationError
+	var ve *fault.Invalid
 	if err := e.svc.SaveTemplate(ctx, rec, recruit.TemplateRejection, "en", "S", "B"); !errors.Is(err, recruit.ErrForbidden) {
 		t.Fatalf("a recruiter changes the wording: %v", err)
 	}
@@ -377,7 +378,7 @@ func TestTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := e.apply(t, "recruiter2", pos.ID, "Tom", "tom@example.org", access.StageInterview)
-	var ve *recruit.ValidationError
+	var ve *fault.Invalid
 	if err := e.svc.AddTask(ctx, owner, app.ID, recruit.TaskInput{Title: "Call references", DueOn: "soon"}); !errors.As(err, &ve) {
 		t.Fatalf("bad date: %v", err)
 	}
@@ -434,7 +435,7 @@ func TestPipelineStages(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	hr, owner := e.users[access.HRManager], e.users["recruiter2"]
-	var ve *recruit.ValidationError
+	var ve *fault.Invalid
 	if err := e.svc.SetStageTemplate(ctx, owner, nil); !errors.Is(err, recruit.ErrForbidden) {
 		t.Fatalf("a recruiter sets the template: %v", err)
 	}
@@ -498,7 +499,7 @@ func TestReasonsEmploymentAndArchive(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	hr, rec := e.users[access.HRManager], e.users[access.Recruiter]
-	var ve *recruit.ValidationError
+	var ve *fault.Invalid
 	if _, err := e.svc.CreatePosition(ctx, rec, recruit.PositionInput{Title: "X", Language: "en", EmploymentType: "slavery"}); !errors.As(err, &ve) {
 		t.Fatalf("unknown employment type: %v", err)
 	}

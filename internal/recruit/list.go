@@ -12,6 +12,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 )
 
@@ -111,10 +112,10 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 		return nil, ErrForbidden
 	}
 	if f.Stage != "" && !slices.Contains(access.StageKinds, f.Stage) {
-		return nil, &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
+		return nil, fault.Field("stage", "error.stage")
 	}
 	if f.PositionID != "" && !id.Valid(f.PositionID) {
-		return nil, &ValidationError{Fields: map[string]string{"position": "error.position"}}
+		return nil, fault.Field("position", "error.position")
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -283,7 +284,7 @@ func (s *Service) Bulk(ctx context.Context, a access.Actor, ids []string, act Bu
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	if len(ids) == 0 || len(ids) > MaxList {
-		return nil, &ValidationError{Fields: map[string]string{"selection": "error.selection"}}
+		return nil, fault.Field("selection", "error.selection")
 	}
 	res := &BulkResult{}
 	for _, id := range ids {
@@ -296,9 +297,9 @@ func (s *Service) Bulk(ctx context.Context, a access.Actor, ids []string, act Bu
 		case "label":
 			err = s.AddLabel(ctx, a, id, act.Label)
 		default:
-			return nil, &ValidationError{Fields: map[string]string{"action": "error.bulk_action"}}
+			return nil, fault.Field("action", "error.bulk_action")
 		}
-		var ve *ValidationError
+		var ve *fault.Invalid
 		switch {
 		case errors.As(err, &ve):
 			return nil, err // the same for every row: say it once

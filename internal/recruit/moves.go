@@ -9,6 +9,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 )
 
@@ -30,12 +31,12 @@ type MoveInput struct {
 func (s *Service) Move(ctx context.Context, a access.Actor, applicationID string, to MoveInput) error {
 	if to.StageID != "" {
 		if !id.Valid(to.StageID) {
-			return &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
+			return fault.Field("stage", "error.stage")
 		}
 		return s.move(ctx, a, applicationID, "", to.StageID, to.Reason, to.Notify)
 	}
 	if !slices.Contains(access.StageKinds, to.Kind) {
-		return &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
+		return fault.Field("stage", "error.stage")
 	}
 	return s.move(ctx, a, applicationID, to.Kind, "", to.Reason, to.Notify)
 }
@@ -55,7 +56,7 @@ func (s *Service) move(ctx context.Context, a access.Actor, id string, kind acce
 			err := tx.QueryRowContext(ctx, `SELECT kind FROM position_stages WHERE tenant_id = $1 AND id = $2 AND position_id = $3`,
 				a.TenantID, stageID, app.Position.ID).Scan(&k)
 			if errors.Is(err, sql.ErrNoRows) {
-				return &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
+				return fault.Field("stage", "error.stage")
 			}
 			if err != nil {
 				return err
@@ -70,7 +71,7 @@ func (s *Service) move(ctx context.Context, a access.Actor, id string, kind acce
 				return err
 			}
 			if !slices.ContainsFunc(reasons, func(r Reason) bool { return r.ID == reason }) {
-				return &ValidationError{Fields: map[string]string{"reason": "error.rejection_reason"}}
+				return fault.Field("reason", "error.rejection_reason")
 			}
 		}
 		if app.StageID == stageID {

@@ -17,6 +17,7 @@ import (
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -111,7 +112,7 @@ func (in *PositionInput) validate() error {
 		f["description"] = "error.description"
 	}
 	if len(f) > 0 {
-		return &ValidationError{Fields: f}
+		return &fault.Invalid{Fields: f}
 	}
 	return nil
 }
@@ -281,7 +282,7 @@ func (s *Service) positions(ctx context.Context, q querier, a access.Actor, f Po
 		return out, nil
 	}
 	if f.Status != "" && !slices.Contains([]string{Draft, Published, Closed, Archived}, f.Status) {
-		return nil, &ValidationError{Fields: map[string]string{"status": "error.status"}}
+		return nil, fault.Field("status", "error.status")
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -436,7 +437,7 @@ func (s *Service) SharePosition(ctx context.Context, a access.Actor, positionID 
 	slices.Sort(members)
 	members = slices.Compact(members)
 	if len(members) > 100 {
-		return &ValidationError{Fields: map[string]string{"members": "error.members"}}
+		return fault.Field("members", "error.members")
 	}
 	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		if _, err := s.authorizePosition(ctx, tx, a, access.EditPositions, positionID); err != nil {
@@ -450,7 +451,7 @@ func (s *Service) SharePosition(ctx context.Context, a access.Actor, positionID 
 				return err
 			}
 			if !ok || !c.Perms.Has(access.ViewPositions) || !c.Perms.Has(access.ViewApplications) {
-				return &ValidationError{Fields: map[string]string{"members": "error.members"}}
+				return fault.Field("members", "error.members")
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM position_members WHERE tenant_id = $1 AND position_id = $2`, a.TenantID, positionID); err != nil {

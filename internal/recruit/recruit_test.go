@@ -17,6 +17,7 @@ import (
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/notify"
@@ -248,7 +249,7 @@ func TestOneCandidatePerEmail(t *testing.T) {
 	if others, _ := e.svc.OtherApplications(context.Background(), e.users[access.LineManager], a1); len(others) != 0 {
 		t.Fatalf("a line manager sees applications of positions not shared: %v", others)
 	}
-	var ve *recruit.ValidationError
+	var ve *fault.Invalid
 	for _, in := range []recruit.CandidateInput{{Name: "", Email: "x@example.org"}, {Name: "X", Email: "no"}, {Name: "X\x07", Email: "x@example.org"},
 		{Name: "X", Email: "x@example.org", Phone: "call me"}, {Name: string([]byte{0xff}), Email: "x@example.org"}} {
 		if _, err := e.svc.AddCandidate(context.Background(), e.users[access.HRManager], p1.ID, in, access.StageNew, recruit.ViaStaff); !errors.As(err, &ve) {
@@ -341,7 +342,7 @@ func TestPublishingSpendsCredits(t *testing.T) {
 	if _, err := e.db.Write.ExecContext(ctx, `DELETE FROM credit_ledger WHERE tenant_id = $1`, e.tenantID); err == nil {
 		t.Fatal("the ledger accepted a deletion")
 	}
-	var ve *credit.ValidationError
+	var ve *fault.Invalid
 	for _, in := range []credit.GrantInput{{Amount: 0, Reason: "purchase"}, {Amount: credit.MaxGrant + 1, Reason: "purchase"}, {Amount: 1, Reason: "gift"},
 		{Amount: 1, Reason: "purchase", Note: "a\x00b"}} {
 		if _, err := e.credits.GrantAsOperator(ctx, e.tenantID, in); !errors.As(err, &ve) {

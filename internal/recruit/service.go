@@ -10,7 +10,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -23,23 +22,19 @@ import (
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 // Errors of this package.
 var (
 	// ErrNotFound: no such object in the actor's company, or one they may not know exists.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = fault.New(fault.ErrNotFound, "not found", "")
 	// ErrForbidden: the actor sees the object but may not do this to it.
-	ErrForbidden = errors.New("not permitted")
+	ErrForbidden = fault.New(fault.ErrForbidden, "not permitted", "")
 	// ErrState: the object is not in a state that allows the action (e.g. publishing a closed position twice).
-	ErrState = errors.New("not possible in this state")
+	ErrState = fault.New(fault.ErrConflict, "not possible in this state", "")
 )
-
-// ValidationError names the fields of a bad input and a message key for each.
-type ValidationError struct{ Fields map[string]string }
-
-func (e *ValidationError) Error() string { return fmt.Sprintf("invalid input: %v", e.Fields) }
 
 // Service runs the recruitment process.
 type Service struct {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 )
 
@@ -40,19 +41,19 @@ func defaultStages() []StageInput {
 // known kinds, and a stage for new applications and one for rejections.
 func validateStages(in []StageInput) ([]StageInput, error) {
 	if len(in) < 2 || len(in) > 20 {
-		return nil, &ValidationError{Fields: map[string]string{"stages": "error.stages"}}
+		return nil, fault.Field("stages", "error.stages")
 	}
 	var kinds []access.StageKind
 	for i := range in {
 		name, ok := cleanText(in[i].Name, 60, false)
 		if !ok || !slices.Contains(access.StageKinds, in[i].Kind) {
-			return nil, &ValidationError{Fields: map[string]string{"stages": "error.stages"}}
+			return nil, fault.Field("stages", "error.stages")
 		}
 		in[i].Name = name
 		kinds = append(kinds, in[i].Kind)
 	}
 	if !slices.Contains(kinds, access.StageNew) || !slices.Contains(kinds, access.StageRejected) {
-		return nil, &ValidationError{Fields: map[string]string{"stages": "error.stages_required"}}
+		return nil, fault.Field("stages", "error.stages_required")
 	}
 	return in, nil
 }
@@ -124,7 +125,7 @@ func stageOfKind(ctx context.Context, q querier, tenantID, positionID string, ki
 	err := q.QueryRowContext(ctx, `SELECT id FROM position_stages WHERE tenant_id = $1 AND position_id = $2 AND kind = $3 ORDER BY ord, id LIMIT 1`,
 		tenantID, positionID, string(kind)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", &ValidationError{Fields: map[string]string{"stage": "error.stage"}}
+		return "", fault.Field("stage", "error.stage")
 	}
 	return id, err
 }
@@ -149,12 +150,12 @@ func (s *Service) Stages(ctx context.Context, a access.Actor, positionID string)
 // that still holds applications cannot be left out.
 func (s *Service) SetStages(ctx context.Context, a access.Actor, positionID string, in []StageEdit) error {
 	if len(in) < 2 || len(in) > 20 {
-		return &ValidationError{Fields: map[string]string{"stages": "error.stages"}}
+		return fault.Field("stages", "error.stages")
 	}
 	for _, e := range in {
 		// Existing stages keep their kind; a new one names its own.
 		if _, ok := cleanText(e.Name, 60, false); !ok || e.ID == "" && !slices.Contains(access.StageKinds, e.Kind) || e.ID != "" && !id.Valid(e.ID) {
-			return &ValidationError{Fields: map[string]string{"stages": "error.stages"}}
+			return fault.Field("stages", "error.stages")
 		}
 	}
 	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
@@ -177,7 +178,7 @@ func (s *Service) SetStages(ctx context.Context, a access.Actor, positionID stri
 			}
 			idx := slices.IndexFunc(current, func(st Stage) bool { return st.ID == e.ID })
 			if idx < 0 {
-				return &ValidationError{Fields: map[string]string{"stages": "error.stages"}}
+				return fault.Field("stages", "error.stages")
 			}
 			kept[e.ID] = true
 
@@ -195,7 +196,7 @@ func (s *Service) SetStages(ctx context.Context, a access.Actor, positionID stri
 				return err
 			}
 			if n > 0 {
-				return &ValidationError{Fields: map[string]string{"stages": "error.stage_in_use"}}
+				return fault.Field("stages", "error.stage_in_use")
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM position_stages WHERE tenant_id = $1 AND id = $2`, a.TenantID, st.ID); err != nil {
 				return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 )
 
@@ -54,7 +55,7 @@ func (s *Service) AddTask(ctx context.Context, a access.Actor, applicationID str
 		f["assignee"] = "error.members"
 	}
 	if len(f) > 0 {
-		return &ValidationError{Fields: f}
+		return &fault.Invalid{Fields: f}
 	}
 	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		app, err := s.authorizeApplication(ctx, tx, a, access.Comment, applicationID)
@@ -66,7 +67,7 @@ func (s *Service) AddTask(ctx context.Context, a access.Actor, applicationID str
 			return err
 		}
 		if !ok {
-			return &ValidationError{Fields: map[string]string{"assignee": "error.members"}}
+			return fault.Field("assignee", "error.members")
 		}
 		id, now := id.New(), s.now()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tasks (tenant_id, id, application_id, title, due_on, assignee_id, created_by, created_at, updated_at)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/tenant"
@@ -136,7 +137,7 @@ func (s *Service) SaveTemplate(ctx context.Context, a access.Actor, kind, lang, 
 		}
 	}
 	if len(f) > 0 {
-		return &ValidationError{Fields: f}
+		return &fault.Invalid{Fields: f}
 	}
 	return s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		var err error

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 )
 
@@ -66,6 +67,20 @@ type Settings struct {
 	// PublicationCost is the credits a publication beyond the free
 	// allowance costs (nil: DefaultPublicationCost).
 	PublicationCost *int `json:"publication_cost,omitempty"`
+	// SessionIdle and SessionAbsolute shorten the installation's session
+	// timeouts for the company's users (0: the installation's). They are
+	// kept in columns of their own, read with every session.
+	SessionIdle     time.Duration `json:"-"`
+	SessionAbsolute time.Duration `json:"-"`
+	// TimeZone is where the company works (an IANA name; "": the one its
+	// default language suggests): interviews are proposed in it.
+	TimeZone string `json:"time_zone,omitempty"`
+	// PrivacyContact is the address candidates write to about their data,
+	// shown on the career page and in consent texts ("": none shown).
+	PrivacyContact string `json:"privacy_contact,omitempty"`
+	// CareerColour is the accent colour of the career page, "#rrggbb"
+	// ("": the product's own).
+	CareerColour string `json:"career_colour,omitempty"`
 }
 
 // Defaults of the publication allowance.
@@ -115,12 +130,14 @@ func (in Settings) Validate() error {
 	fields := map[string]string{}
 	in.validate(fields)
 	if len(fields) > 0 {
-		return &ValidationError{Fields: fields}
+		return &fault.Invalid{Fields: fields}
 	}
 	return nil
 }
 
 func (in Settings) validate(fields map[string]string) {
+	in.validateProfile(fields)
+	in.validateSessions(fields)
 	if !slices.Contains(PasswordProfiles, in.PasswordProfile) {
 		fields["password_profile"] = "error.password_profile"
 	}
@@ -144,7 +161,8 @@ func (s *Service) SetSettings(ctx context.Context, actor audit.Actor, tenantID s
 	}
 	b, _ := json.Marshal(in)
 	return s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE tenants SET settings = $2, updated_at = $3 WHERE id = $1`, tenantID, string(b), db.Now())
+		res, err := tx.ExecContext(ctx, `UPDATE tenants SET settings = $2, updated_at = $3, session_idle_seconds = $4, session_absolute_seconds = $5 WHERE id = $1`,
+			tenantID, string(b), db.Now(), seconds(in.SessionIdle), seconds(in.SessionAbsolute))
 		if err != nil {
 			return fmt.Errorf("update settings: %w", err)
 		}
@@ -161,23 +179,9 @@ func (t *Tenant) Enabled(m Module) bool { return slices.Contains(t.Modules, m) }
 
 // Errors of this package.
 var (
-	ErrNotFound = errors.New("company not found")
-	ErrConflict = errors.New("a company with this sign-in name already exists")
+	ErrNotFound = fault.New(fault.ErrNotFound, "company not found", "")
+	ErrConflict = fault.NewField(fault.ErrConflict, "slug", "a company with this sign-in name already exists", "error.slug_taken")
 )
-
-// ValidationError lists what is wrong with an input, per field.
-type ValidationError struct {
-	Fields map[string]string // field name -> message key
-}
-
-func (e *ValidationError) Error() string {
-	var parts []string
-	for f, m := range e.Fields {
-		parts = append(parts, f+": "+m)
-	}
-	slices.Sort(parts)
-	return "invalid company: " + strings.Join(parts, "; ")
-}
 
 // KeyCreator creates a company's data key inside the transaction that creates the company.
 type KeyCreator interface {
@@ -250,7 +254,7 @@ func (in *CreateInput) Validate() error {
 		}
 	}
 	if len(fields) > 0 {
-		return &ValidationError{Fields: fields}
+		return &fault.Invalid{Fields: fields}
 	}
 	return nil
 }
@@ -347,7 +351,22 @@ func sortModules(ms []Module) []Module {
 	return out
 }
 
-const selectTenant = `SELECT id, slug, name, registration_number, default_language, settings, created_at FROM tenants`
+const selectTenant = `SELECT id, slug, name, registration_number, default_language, settings, created_at,
+	COALESCE(session_idle_seconds, 0), COALESCE(session_absolute_seconds, 0) FROM tenants`
+
+// scanTenant reads a row of selectTenant.
+func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
+	var t Tenant
+	var settings string
+	var idle, absolute int64
+	if err := row.Scan(&t.ID, &t.Slug, &t.Name, &t.RegistrationNumber, &t.DefaultLanguage, &settings, &t.CreatedAt, &idle, &absolute); err != nil {
+		return nil, err
+	}
+	t.Settings = ParseSettings(settings)
+	t.Settings.SessionIdle = time.Duration(idle) * time.Second
+	t.Settings.SessionAbsolute = time.Duration(absolute) * time.Second
+	return &t, nil
+}
 
 // ByID returns a company by id.
 func (s *Service) ByID(ctx context.Context, id string) (*Tenant, error) {
@@ -369,14 +388,13 @@ func (s *Service) ByRef(ctx context.Context, ref string) (*Tenant, error) {
 }
 
 func (s *Service) one(ctx context.Context, q string, arg string) (*Tenant, error) {
-	var t Tenant
-	var settings string
+	var t *Tenant
 	// The companies table belongs to the installation (it has no company
 	// column); the company is what the lookup finds.
-	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, q, arg).Scan(&t.ID, &t.Slug, &t.Name, &t.RegistrationNumber, &t.DefaultLanguage, &settings, &t.CreatedAt)
+	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) (err error) {
+		t, err = scanTenant(tx.QueryRowContext(ctx, q, arg))
+		return err
 	})
-	t.Settings = ParseSettings(settings)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -386,7 +404,7 @@ func (s *Service) one(ctx context.Context, q string, arg string) (*Tenant, error
 	if t.Modules, err = s.modules(ctx, t.ID); err != nil {
 		return nil, err
 	}
-	return &t, nil
+	return t, nil
 }
 
 func (s *Service) modules(ctx context.Context, tenantID string) ([]Module, error) {
@@ -422,13 +440,11 @@ func (s *Service) List(ctx context.Context) ([]*Tenant, error) {
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var t Tenant
-			var settings string
-			if err := rows.Scan(&t.ID, &t.Slug, &t.Name, &t.RegistrationNumber, &t.DefaultLanguage, &settings, &t.CreatedAt); err != nil {
+			t, err := scanTenant(rows)
+			if err != nil {
 				return err
 			}
-			t.Settings = ParseSettings(settings)
-			out = append(out, &t)
+			out = append(out, t)
 		}
 		return rows.Err()
 	})
@@ -456,7 +472,7 @@ func (s *Service) Count(ctx context.Context) (int, error) {
 func (s *Service) SetModules(ctx context.Context, actor audit.Actor, tenantID string, modules []Module) error {
 	for _, m := range modules {
 		if !slices.Contains(Modules, m) {
-			return &ValidationError{Fields: map[string]string{"modules": "error.module"}}
+			return fault.Field("modules", "error.module")
 		}
 	}
 	return s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
@@ -518,7 +534,7 @@ func (in CompanyUpdate) Validate() error {
 	}
 	in.Settings.validate(fields)
 	if len(fields) > 0 {
-		return &ValidationError{Fields: fields}
+		return &fault.Invalid{Fields: fields}
 	}
 	return nil
 }

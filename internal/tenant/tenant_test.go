@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/id"
 	"maps"
 	"slices"
@@ -251,9 +252,9 @@ func TestCreateValidation(t *testing.T) {
 				}
 				return
 			}
-			var ve *tenant.ValidationError
+			var ve *fault.Invalid
 			if !errors.As(err, &ve) {
-				t.Fatalf("err = %v, want *tenant.ValidationError", err)
+				t.Fatalf("err = %v, want *fault.Invalid", err)
 			}
 			if !maps.Equal(ve.Fields, tt.want) {
 				t.Errorf("fields = %v, want %v", ve.Fields, tt.want)
@@ -285,14 +286,6 @@ func TestValidateNormalises(t *testing.T) {
 	in.Modules[0] = tenant.API
 	if tenant.DefaultModules[0] != tenant.Recruitment {
 		t.Errorf("DefaultModules[0] = %q after changing an input's modules, want %q", tenant.DefaultModules[0], tenant.Recruitment)
-	}
-}
-
-func TestValidationErrorMessage(t *testing.T) {
-	err := &tenant.ValidationError{Fields: map[string]string{"slug": "error.slug_format", "name": "error.company_name"}}
-	const want = "invalid company: name: error.company_name; slug: error.slug_format"
-	if got := err.Error(); got != want {
-		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
 
@@ -505,7 +498,7 @@ func TestSetModulesErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			err := e.svc.SetModules(ctx, audit.Operator, tt.tenantID, tt.set)
 			if tt.wantVE {
-				var ve *tenant.ValidationError
+				var ve *fault.Invalid
 				if !errors.As(err, &ve) || !maps.Equal(ve.Fields, map[string]string{"modules": "error.module"}) {
 					t.Errorf("err = %v, want ValidationError modules: error.module", err)
 				}

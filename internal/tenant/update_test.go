@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -22,7 +23,7 @@ func TestUpdateCompany(t *testing.T) {
 	ten, bad := 10, -1
 	err := e.svc.UpdateCompany(ctx, audit.Operator, co.ID, tenant.CompanyUpdate{Name: "\x07", DefaultLanguage: "de",
 		Settings: tenant.Settings{PasswordProfile: "lax", RequireMFARoles: []string{"NOT A ROLE"}, FreePublications: &bad, PublicationCost: &bad}})
-	var ve *tenant.ValidationError
+	var ve *fault.Invalid
 	want := map[string]string{"name": "error.company_name", "default_language": "error.language", "password_profile": "error.password_profile",
 		"require_mfa_roles": "error.role", "free_publications": "error.allowance", "publication_cost": "error.allowance"}
 	if !errors.As(err, &ve) || !maps.Equal(ve.Fields, want) {

@@ -158,7 +158,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"POST /account/mfa/sms/disable", "POST /account/mfa/webauthn/begin", "POST /account/mfa/webauthn/finish", "POST /account/mfa/email/confirm",
 		"POST /account/mfa/email/disable", "POST /account/sessions/revoke-others", "GET /users", "POST /users/invite",
 		"GET /audit", "GET /audit/security", "GET /dev/outbox", "/",
-		"GET /candidates", "POST /candidates/bulk", "GET /settings/templates", "POST /settings/templates", "GET /settings/stages", "POST /settings/stages", "GET /settings/reasons", "POST /settings/reasons", "GET /roles", "POST /roles", "GET /settings", "POST /settings", "GET /credits", "GET /positions", "POST /positions", "GET /pool",
+		"GET /candidates", "POST /candidates/bulk", "GET /settings/templates", "POST /settings/templates", "GET /settings/stages", "POST /settings/stages", "GET /settings/reasons", "POST /settings/reasons", "GET /roles", "POST /roles", "GET /settings", "POST /settings", "POST /settings/profile", "GET /credits", "GET /positions", "POST /positions", "GET /pool",
 	} {
 		plain[p] = true
 	}

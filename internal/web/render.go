@@ -3,15 +3,17 @@ package web
 import (
 	"bytes"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/credit"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/i18n"
-	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -105,45 +107,131 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 	s.renderError(w, r, http.StatusInternalServerError)
 }
 
+// statuses is the one table from the kinds of refusal (internal/fault) to
+// the status they answer with; the message comes with the error.
+var statuses = map[error]int{
+	fault.ErrInvalid:         http.StatusUnprocessableEntity,
+	fault.ErrNotFound:        http.StatusNotFound,
+	fault.ErrForbidden:       http.StatusForbidden,
+	fault.ErrUnauthenticated: http.StatusUnauthorized,
+	fault.ErrConflict:        http.StatusConflict,
+	fault.ErrInsufficient:    http.StatusPaymentRequired,
+	fault.ErrBusy:            http.StatusTooManyRequests,
+}
+
+// statusOf returns the status an error answers with: its kind's, 413 for
+// a body over the limit, else 500.
+func statusOf(err error) int {
+	if status, ok := statuses[fault.KindOf(err)]; ok {
+		return status
+	}
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
 // fail maps a service error to a response: the one place where errors
-// become status codes.
+// become status codes. A refusal shows the error page of its status; any
+// other error is internal.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, account.ErrNotFound), errors.Is(err, tenant.ErrNotFound), errors.Is(err, recruit.ErrNotFound), errors.Is(err, credit.ErrNotFound):
-		s.renderError(w, r, http.StatusNotFound)
-	case errors.Is(err, account.ErrForbidden), errors.Is(err, recruit.ErrForbidden), errors.Is(err, credit.ErrForbidden):
-		s.renderError(w, r, http.StatusForbidden)
-	case errors.Is(err, account.ErrNoSession):
-		s.renderError(w, r, http.StatusUnauthorized)
-	default:
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			s.renderError(w, r, http.StatusRequestEntityTooLarge)
-			return
-		}
+	status := statusOf(err)
+	if status == http.StatusInternalServerError {
 		s.serverError(w, r, err)
+		return
+	}
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+	}
+	s.renderError(w, r, status)
+}
+
+// renderer shows a page with a status: the render functions of the pages
+// that hold forms, or show for a template that needs nothing more.
+type renderer func(w http.ResponseWriter, r *http.Request, status int, pg *page)
+
+// show returns the renderer of the template name.
+func (s *Server) show(name string) renderer {
+	return func(w http.ResponseWriter, r *http.Request, status int, pg *page) { s.render(w, r, status, name, pg) }
+}
+
+// refuse answers a form whose submission was refused: when err carries
+// messages for the user (a field error, or a sentinel with its message),
+// the page is shown again by show, with the status of err's kind, the
+// messages beside their fields and the values posted (keepPosted); any
+// other error goes to fail. Handlers refuse their own findings (a
+// confirmation that does not match) the same way, with a fault.Field.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error, pg *page, show renderer) {
+	msgs := fault.Messages(err)
+	if msgs == nil {
+		s.fail(w, r, err)
+		return
+	}
+	status := statusOf(err)
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+	}
+	keepPosted(pg, r)
+	maps.Copy(pg.Errors, msgs)
+	show(w, r, status, pg)
+}
+
+// keepPosted puts the values of the submitted form into the page to show
+// them again, over what the page had, except secrets (passwords, codes,
+// tokens), which the user types again.
+func keepPosted(pg *page, r *http.Request) {
+	for k, vs := range r.PostForm {
+		if len(vs) == 0 || secretField(k) {
+			continue
+		}
+		pg.Form[k] = vs[0]
 	}
 }
 
-// fieldErrors extracts per-field message keys from a validation error.
+// secretField reports whether a form field holds a secret that is never
+// sent back to the browser.
+func secretField(name string) bool {
+	name = strings.ToLower(name)
+	for _, s := range []string{"password", "code", "token", "secret"} {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// confirmedPassword returns the new password a form's "new-password"
+// block posted in the field name, or a field error when its confirmation
+// differs.
+func confirmedPassword(r *http.Request, name string) (string, error) {
+	next := r.PostForm.Get(name)
+	if next != r.PostForm.Get("confirm_password") {
+		return "", fault.Field("confirm_password", "error.password_mismatch")
+	}
+	return next, nil
+}
+
+// fieldErrors returns the per-field message keys of a bad input.
 func fieldErrors(err error) (map[string]string, bool) {
-	var ae *account.ValidationError
-	if errors.As(err, &ae) {
-		return ae.Fields, true
-	}
-	var te *tenant.ValidationError
-	if errors.As(err, &te) {
-		return te.Fields, true
-	}
-	var re *recruit.ValidationError
-	if errors.As(err, &re) {
-		return re.Fields, true
-	}
-	var ce *credit.ValidationError
-	if errors.As(err, &ce) {
-		return ce.Fields, true
+	var inv *fault.Invalid
+	if errors.As(err, &inv) {
+		return inv.Fields, true
 	}
 	return nil, false
+}
+
+// onForm moves the message of a bad input to the form as a whole, for
+// row forms (one per user, say) that have no place beside their field.
+func onForm(err error) error {
+	fields, ok := fieldErrors(err)
+	if !ok {
+		return err
+	}
+	if keys := slices.Sorted(maps.Keys(fields)); len(keys) > 0 {
+		return fault.Field("", fields[keys[0]])
+	}
+	return err
 }
 
 func sortStrings(s []string) { sort.Strings(s) }

@@ -102,9 +102,13 @@ func (s *Server) routes() *router {
 	mux.Handle("POST /roles/{id}", s.permitted(access.ManageRoles, s.handleRoleSave))
 	mux.Handle("POST /roles/{id}/delete", s.permitted(access.ManageRoles, s.handleRoleDelete))
 
-	// The company's settings: name, language, sign-in security, publication allowance.
-	mux.Handle("GET /settings", s.companySettings(s.handleSettings))
-	mux.Handle("POST /settings", s.companySettings(s.handleSettingsSave))
+	// The company's settings: its profile (name, language, time zone,
+	// privacy contact, career page colour) for company.profile; sign-in
+	// security, session timeouts, alerts, retention and the publication
+	// allowance for company.settings, after a recent password.
+	mux.Handle("GET /settings", s.settingsAccess(s.handleSettings))
+	mux.Handle("POST /settings", s.companySettings(s.handleSecuritySave))
+	mux.Handle("POST /settings/profile", s.permitted(access.CompanyProfile, s.handleProfileSave))
 
 	// Credits.
 	mux.Handle("GET /credits", s.permitted(access.ManageCredits, s.handleCredits))
@@ -144,6 +148,7 @@ func (s *Server) routes() *router {
 
 	// The public career page of each company.
 	mux.HandleFunc("GET /careers/{company}", s.handleCareers)
+	mux.HandleFunc("GET /careers/{company}/theme.css", s.handleCareerTheme)
 	mux.HandleFunc("GET /careers/{company}/{position}", s.handleCareerPosition)
 	mux.HandleFunc("POST /careers/{company}/{position}", s.handleApply)
 	mux.HandleFunc("GET /careers/{company}/{position}/thanks", s.handleApplyThanks)

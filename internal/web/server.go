@@ -124,8 +124,18 @@ type fieldArgs struct {
 	Name, Type, Autocomplete string
 }
 
+// passwordArgs feeds the shared "new-password" template: a new password
+// (in the field Name) and its confirmation, with their labels' keys.
+type passwordArgs struct {
+	P                         *page
+	Name, Label, ConfirmLabel string
+}
+
 var templateFuncs = template.FuncMap{
 	"browser": browserName,
+	"newPassword": func(p *page, name, label, confirmLabel string) passwordArgs {
+		return passwordArgs{P: p, Name: name, Label: label, ConfirmLabel: confirmLabel}
+	},
 	"args": func(p *page, name, typ, autocomplete string) fieldArgs {
 		return fieldArgs{P: p, Name: name, Type: typ, Autocomplete: autocomplete}
 	},

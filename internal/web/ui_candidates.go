@@ -93,15 +93,10 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
 			back.Set(k, v)
 		}
 	}
-	if fields, ok := fieldErrors(err); ok {
-		pg := s.newPage(r, "candidates.title")
-		pg.Errors = fields
-		r.URL.RawQuery = back.Encode()
-		s.renderCandidates(w, r, http.StatusUnprocessableEntity, pg)
-		return
-	}
 	if err != nil {
-		s.fail(w, r, err)
+		// The list shown again is the one the selection was made on.
+		r.URL.RawQuery = back.Encode()
+		s.refuse(w, r, err, s.newPage(r, "candidates.title"), s.renderCandidates)
 		return
 	}
 	back.Set("done", strconv.Itoa(res.Done))

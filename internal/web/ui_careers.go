@@ -14,6 +14,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/blob"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/filetype"
 	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/recruit"
@@ -265,8 +266,9 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 	in.SubmissionID, in.Source, in.Language = form["submission_id"], form["source"], stateOf(r).lang
 	_, err = s.Recruit.Apply(r.Context(), t.ID, r.PathValue("position"), in)
 	if fields, ok := fieldErrors(err); ok {
+		// The form's values are the page's already (read from the stream).
 		pg.Errors = forCandidate(fields)
-		s.renderCareerPosition(w, r, http.StatusUnprocessableEntity, pg)
+		s.renderCareerPosition(w, r, statusOf(err), pg)
 		return
 	}
 	if err != nil {
@@ -464,7 +466,7 @@ func (s *Server) handleProposal(w http.ResponseWriter, r *http.Request) {
 	s.cardChange(w, r, "#proposals", func(a access.Actor, id string) error {
 		decision := r.PostForm.Get("decision")
 		if decision != "accept" && decision != "dismiss" {
-			return &recruit.ValidationError{Fields: map[string]string{"proposal": "error.proposal"}}
+			return fault.Field("proposal", "error.proposal")
 		}
 		return s.Recruit.ResolveProposal(r.Context(), a, id, r.PostForm.Get("proposal"), decision == "accept")
 	})

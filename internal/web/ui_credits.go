@@ -113,16 +113,9 @@ func (s *Server) handleCreditLimit(w http.ResponseWriter, r *http.Request) {
 		limit = &n
 	}
 	err := s.Credits.SetLimit(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), limit)
-	if fields, ok := fieldErrors(err); ok {
-		pg := s.newPage(r, "credits.title")
-		for _, m := range fields {
-			pg.Errors[""] = m
-		}
-		s.renderCredits(w, r, http.StatusUnprocessableEntity, pg)
-		return
-	}
 	if err != nil {
-		s.fail(w, r, err)
+		// The limit field is one per user: its message goes above the list.
+		s.refuse(w, r, onForm(err), s.newPage(r, "credits.title"), s.renderCredits)
 		return
 	}
 	http.Redirect(w, r, "/credits?limit=1#limits", http.StatusSeeOther)

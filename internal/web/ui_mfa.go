@@ -26,6 +26,8 @@ func (s *Server) handleMFA(w http.ResponseWriter, r *http.Request) {
 	}
 	st := stateOf(r)
 	token, err := s.Accounts.VerifySecondFactor(r.Context(), st.token, r.PostForm.Get("code"), client(r))
+	// A wrong code here is a failed sign-in (401), where in the forms that
+	// enrol or remove a factor it is a mistake to correct (422).
 	if errors.Is(err, account.ErrInvalidCode) {
 		pg := s.newPage(r, "mfa.title")
 		pg.Errors["code"] = "error.mfa_code"
@@ -99,19 +101,12 @@ func (s *Server) handleMFASettings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleEmailMFABegin(w http.ResponseWriter, r *http.Request) {
-	err := s.Accounts.BeginEmailMFA(r.Context(), stateOf(r).principal)
-	switch {
-	case errors.Is(err, account.ErrFactorNotAllowed):
-		s.renderError(w, r, http.StatusForbidden)
-		return
-	case errors.Is(err, account.ErrNoEmail):
+	// A factor the company's policy does not allow is the error page
+	// (403); an account without an email address is told so (409).
+	if err := s.Accounts.BeginEmailMFA(r.Context(), stateOf(r).principal); err != nil {
 		pg := s.newPage(r, "mfa.settings_title")
-		pg.Errors[""] = "error.mfa_no_email"
 		pg.Data = mfaData{}
-		s.render(w, r, http.StatusUnprocessableEntity, "mfa_settings", pg)
-		return
-	case err != nil:
-		s.fail(w, r, err)
+		s.refuse(w, r, err, pg, s.show("mfa_settings"))
 		return
 	}
 	pg := s.newPage(r, "mfa.enrol_title")
@@ -143,18 +138,14 @@ func (s *Server) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	p := stateOf(r).principal
 	codes, err := s.Accounts.ConfirmTOTP(r.Context(), p, r.PostForm.Get("code"), client(r))
-	switch {
-	case errors.Is(err, account.ErrInvalidCode):
-		pg := s.newPage(r, "mfa.enrol_title")
-		pg.Errors["code"] = "error.mfa_code"
-		pg.Data = mfaData{}
-		s.render(w, r, http.StatusUnprocessableEntity, "mfa_enrol", pg)
-		return
-	case errors.Is(err, account.ErrNoPendingEnrolment):
+	if errors.Is(err, account.ErrNoPendingEnrolment) {
 		http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
 		return
-	case err != nil:
-		s.fail(w, r, err)
+	}
+	if err != nil {
+		pg := s.newPage(r, "mfa.enrol_title")
+		pg.Data = mfaData{}
+		s.refuse(w, r, err, pg, s.show("mfa_enrol"))
 		return
 	}
 	pg := s.newPage(r, "mfa.codes_title")
@@ -173,15 +164,10 @@ func (s *Server) handleTOTPDisable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.Accounts.DisableTOTP(r.Context(), st.principal, r.PostForm.Get("code"), client(r))
-	if errors.Is(err, account.ErrInvalidCode) {
-		pg := s.newPage(r, "mfa.settings_title")
-		pg.Errors["code"] = "error.mfa_code"
-		pg.Data = mfaData{Enabled: true}
-		s.render(w, r, http.StatusUnprocessableEntity, "mfa_settings", pg)
-		return
-	}
 	if err != nil && !errors.Is(err, account.ErrNoPendingEnrolment) {
-		s.fail(w, r, err)
+		pg := s.newPage(r, "mfa.settings_title")
+		pg.Data = mfaData{Enabled: true}
+		s.refuse(w, r, err, pg, s.show("mfa_settings"))
 		return
 	}
 	http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
@@ -192,21 +178,11 @@ func (s *Server) handleSMSMFABegin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	err := s.Accounts.BeginSMSMFA(r.Context(), stateOf(r).principal, r.PostForm.Get("phone"))
-	if errors.Is(err, account.ErrFactorNotAllowed) {
-		s.renderError(w, r, http.StatusForbidden)
-		return
-	}
-	if fields, ok := fieldErrors(err); ok {
+	// A factor the company's policy does not allow is the error page (403).
+	if err := s.Accounts.BeginSMSMFA(r.Context(), stateOf(r).principal, r.PostForm.Get("phone")); err != nil {
 		pg := s.newPage(r, "mfa.settings_title")
-		pg.Errors = fields
-		pg.Form["phone"] = r.PostForm.Get("phone")
 		pg.Data = mfaData{}
-		s.render(w, r, http.StatusUnprocessableEntity, "mfa_settings", pg)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, pg, s.show("mfa_settings"))
 		return
 	}
 	pg := s.newPage(r, "mfa.enrol_title")
@@ -223,15 +199,10 @@ func (s *Server) handleCodeFactorConfirm(confirm func(context.Context, *account.
 			return
 		}
 		codes, err := confirm(r.Context(), stateOf(r).principal, r.PostForm.Get("code"), client(r))
-		if errors.Is(err, account.ErrInvalidCode) {
-			pg := s.newPage(r, "mfa.enrol_title")
-			pg.Errors["code"] = "error.mfa_code"
-			pg.Data = sent
-			s.render(w, r, http.StatusUnprocessableEntity, "mfa_enrol", pg)
-			return
-		}
 		if err != nil {
-			s.fail(w, r, err)
+			pg := s.newPage(r, "mfa.enrol_title")
+			pg.Data = sent
+			s.refuse(w, r, err, pg, s.show("mfa_enrol"))
 			return
 		}
 		pg := s.newPage(r, "mfa.codes_title")

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"html"
 	"html/template"
 	"net/http"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
-	"github.com/kandidat/kandidat/internal/credit"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/recruit"
 )
 
@@ -91,18 +90,9 @@ func (s *Server) handlePositionCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	in := positionInput(r)
-	pos, err := s.Recruit.CreatePosition(r.Context(), stateOf(r).principal.Actor(), in)
-	if fields, ok := fieldErrors(err); ok {
-		pg := s.newPage(r, "positions.title")
-		pg.Errors = fields
-		pg.Form["title"], pg.Form["department"], pg.Form["location"], pg.Form["language"] = in.Title, in.Department, in.Location, in.Language
-		pg.Form["description"], pg.Form["employment_type"] = in.Description, in.EmploymentType
-		s.renderPositions(w, r, http.StatusUnprocessableEntity, pg)
-		return
-	}
+	pos, err := s.Recruit.CreatePosition(r.Context(), stateOf(r).principal.Actor(), positionInput(r))
 	if err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, s.newPage(r, "positions.title"), s.renderPositions)
 		return
 	}
 	http.Redirect(w, r, "/positions/"+pos.ID, http.StatusSeeOther)
@@ -226,38 +216,21 @@ func (s *Server) handlePositionEdit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	in := positionInput(r)
-	err := s.Recruit.EditPosition(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), in)
-	if fields, ok := fieldErrors(err); ok {
-		pg := s.newPage(r, "positions.position")
-		pg.Errors = fields
-		pg.Form["title"], pg.Form["department"], pg.Form["location"], pg.Form["language"] = in.Title, in.Department, in.Location, in.Language
-		pg.Form["description"], pg.Form["employment_type"] = in.Description, in.EmploymentType
-		s.renderPosition(w, r, http.StatusUnprocessableEntity, pg)
-		return
-	}
+	err := s.Recruit.EditPosition(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), positionInput(r))
 	s.afterPositionChange(w, r, err, "")
 }
 
 // afterPositionChange answers a change of a position: back to it; the
-// position with the messages for bad input (422) or a change its state
-// does not allow (409); or the error.
+// position with the messages and the posted values for bad input (422), a
+// change its state does not allow (409) or credits that do not cover it
+// (402); or the error.
 func (s *Server) afterPositionChange(w http.ResponseWriter, r *http.Request, err error, query string) {
-	fields, invalid := fieldErrors(err)
-	switch {
-	case invalid:
-		pg := s.newPage(r, "positions.position")
-		pg.Errors = fields
-		s.renderPosition(w, r, http.StatusUnprocessableEntity, pg)
-	case errors.Is(err, recruit.ErrState):
-		pg := s.newPage(r, "positions.position")
-		pg.Errors[""] = "error.position_state"
-		s.renderPosition(w, r, http.StatusConflict, pg)
-	case err != nil:
-		s.fail(w, r, err)
-	default:
-		http.Redirect(w, r, "/positions/"+r.PathValue("id")+query, http.StatusSeeOther)
+	if err != nil {
+		err = fault.Show(err, recruit.ErrState, "", "error.position_state")
+		s.refuse(w, r, err, s.newPage(r, "positions.position"), s.renderPosition)
+		return
 	}
+	http.Redirect(w, r, "/positions/"+r.PathValue("id")+query, http.StatusSeeOther)
 }
 
 func (s *Server) handlePositionShare(w http.ResponseWriter, r *http.Request) {
@@ -270,22 +243,9 @@ func (s *Server) handlePositionShare(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handlePositionPublish(w http.ResponseWriter, r *http.Request) {
+	// Credits short (402) or not the user's to spend (403) are said on
+	// the position (credit's errors carry their messages).
 	_, err := s.Recruit.Publish(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"))
-	pg := s.newPage(r, "positions.position")
-	switch {
-	case errors.Is(err, credit.ErrInsufficient):
-		pg.Errors[""] = "error.credits_insufficient"
-		s.renderPosition(w, r, http.StatusPaymentRequired, pg)
-		return
-	case errors.Is(err, credit.ErrLimitReached):
-		pg.Errors[""] = "error.credits_limit_reached"
-		s.renderPosition(w, r, http.StatusPaymentRequired, pg)
-		return
-	case errors.Is(err, credit.ErrForbidden):
-		pg.Errors[""] = "error.credits_not_allowed"
-		s.renderPosition(w, r, http.StatusForbidden, pg)
-		return
-	}
 	s.afterPositionChange(w, r, err, "")
 }
 
@@ -306,159 +266,11 @@ func (s *Server) handleCandidateAdd(w http.ResponseWriter, r *http.Request) {
 	// The address of a candidate the user may not see comes back as a
 	// field error (error.email_known): the form shows what the user typed
 	// and nothing of what is stored.
-	if fields, ok := fieldErrors(err); ok {
-		pg := s.newPage(r, "positions.position")
-		pg.Errors = fields
-		pg.Form["name"], pg.Form["email"], pg.Form["phone"] = r.PostForm.Get("name"), r.PostForm.Get("email"), r.PostForm.Get("phone")
-		s.renderPosition(w, r, http.StatusUnprocessableEntity, pg)
-		return
-	}
 	if err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, s.newPage(r, "positions.position"), s.renderPosition)
 		return
 	}
 	http.Redirect(w, r, "/applications/"+app.ID, http.StatusSeeOther)
-}
-
-type applicationData struct {
-	Application *recruit.Application
-	Documents   []recruit.Document
-	Interviews  []*recruit.Interview
-	Messages    []recruit.Message
-	// Others are the candidate's other applications the user may see.
-	Others []*recruit.Application
-	Tasks  []recruit.Task
-	// PositionStages is the pipeline offered for a move (to those who may move).
-	PositionStages []recruit.Stage
-	// Colleagues who may take part in an interview; TimeZones offered.
-	Colleagues []*account.User
-	TimeZones  []string
-	CanInvite  bool
-	Invited    bool
-	// Card holds ratings, labels, the user's private notes and the history.
-	Card          *recruit.CardDetails
-	RatingValues  []string
-	Reasons       []recruit.Reason
-	RejectionName string
-	CanRate       bool
-	Comments      []recruit.Comment
-	Names         map[string]string
-	Stages        []access.StageKind
-	CanMove       bool
-	CanComment    bool
-}
-
-func (s *Server) handleApplication(w http.ResponseWriter, r *http.Request) {
-	s.renderApplication(w, r, http.StatusOK, s.newPage(r, "application.title"))
-}
-
-func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, status int, pg *page) {
-	a := stateOf(r).principal.Actor()
-	v, err := s.Recruit.CardView(r.Context(), a, r.PathValue("id"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	app := v.Application
-	rejectionName, _ := recruit.ReasonLabel(v.Reasons, app.RejectionReason)
-	names, users, err := s.userNames(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	// Interview participants and task assignees: the colleagues who may open
-	// this very card (the position is theirs or shared with them, or the
-	// candidate is in the shared pool they see).
-	var colleagues []*account.User
-	for _, u := range users {
-		if u.Status == account.Active && recruit.Decide(access.Actor{TenantID: u.TenantID, UserID: u.ID, Perms: u.Perms}, access.ViewApplications, app) {
-			colleagues = append(colleagues, u)
-		}
-	}
-	if pg.Form["time_zone"] == "" {
-		pg.Form["time_zone"] = recruit.DefaultTimeZone(stateOf(r).tenant.DefaultLanguage)
-	}
-	if pg.Form["minutes"] == "" {
-		pg.Form["minutes"] = "60"
-	}
-	pg.Data = applicationData{Application: app, Documents: v.Documents, Interviews: v.Interviews, Messages: v.Messages, Others: v.Others,
-		Tasks: v.Tasks, PositionStages: v.Stages, Colleagues: colleagues, TimeZones: recruit.TimeZones,
-		CanInvite: canInvite(a, app), Invited: r.URL.Query().Get("invited") == "1", Card: v.Details, RatingValues: recruit.RatingValues,
-		Reasons: v.Reasons, RejectionName: rejectionName, CanRate: recruit.Decide(a, access.Rate, app), Comments: v.Comments, Names: names,
-		Stages: access.StageKinds, CanMove: recruit.Decide(a, access.MoveStage, app), CanComment: recruit.Decide(a, access.Comment, app)}
-	s.render(w, r, status, "application", pg)
-}
-
-func (s *Server) handleStageMove(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	a := stateOf(r).principal.Actor()
-	notify := r.PostForm.Get("notify") == "yes"
-	var err error
-	if stageID := r.PostForm.Get("stage_id"); stageID != "" {
-		err = s.Recruit.Move(r.Context(), a, r.PathValue("id"), recruit.MoveInput{StageID: stageID, Reason: r.PostForm.Get("reason"), Notify: notify})
-	} else {
-		err = s.Recruit.Move(r.Context(), a, r.PathValue("id"), recruit.MoveInput{Kind: access.StageKind(r.PostForm.Get("stage")), Reason: r.PostForm.Get("reason"), Notify: notify})
-	}
-	if fields, ok := fieldErrors(err); ok {
-		pg := s.newPage(r, "application.title")
-		pg.Errors = fields
-		s.renderApplication(w, r, http.StatusUnprocessableEntity, pg)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if back := r.PostForm.Get("back"); back == "board" {
-		// From the board (a form or its script): back to the position.
-		http.Redirect(w, r, "/positions/"+r.PostForm.Get("position")+"#pipeline", http.StatusSeeOther)
-		return
-	}
-	http.Redirect(w, r, "/applications/"+r.PathValue("id"), http.StatusSeeOther)
-}
-
-func (s *Server) handleComment(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	_, err := s.Recruit.AddComment(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), r.PostForm.Get("body"))
-	if fields, ok := fieldErrors(err); ok {
-		pg := s.newPage(r, "application.title")
-		pg.Errors = fields
-		pg.Form["body"] = r.PostForm.Get("body")
-		s.renderApplication(w, r, http.StatusUnprocessableEntity, pg)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/applications/"+r.PathValue("id")+"#comments", http.StatusSeeOther)
-}
-
-type poolData struct {
-	Applications      []*recruit.Application
-	Total             int
-	TotalCapped       bool
-	NextURL, FirstURL string
-}
-
-func (s *Server) handlePool(w http.ResponseWriter, r *http.Request) {
-	after := r.URL.Query().Get("after")
-	list, err := s.Recruit.PoolPage(r.Context(), stateOf(r).principal.Actor(), after, 0)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	pg := s.newPage(r, "pool.title")
-	d := poolData{Applications: list.Applications, Total: list.Total, TotalCapped: list.TotalCapped}
-	d.NextURL, d.FirstURL = pageLinks(r.URL.Path, url.Values{}, list.Next, after)
-	pg.Data = d
-	s.render(w, r, http.StatusOK, "pool", pg)
 }
 
 // stageEdits reads a pipeline form: rows stage_id, stage_name, stage_kind,

@@ -28,16 +28,10 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 	st := stateOf(r)
 	in := account.ProfileInput{DisplayName: r.PostForm.Get("display_name"), Language: r.PostForm.Get("language")}
 	err := s.Accounts.UpdateProfile(r.Context(), st.principal.TenantID, st.principal.UserID, in)
-	if fields, ok := fieldErrors(err); ok {
-		pg := s.newPage(r, "profile.title")
-		pg.Form["display_name"], pg.Form["language"] = in.DisplayName, in.Language
-		pg.Errors = fields
-		pg.Data = false
-		s.render(w, r, http.StatusUnprocessableEntity, "profile", pg)
-		return
-	}
 	if err != nil {
-		s.fail(w, r, err)
+		pg := s.newPage(r, "profile.title")
+		pg.Data = false
+		s.refuse(w, r, err, pg, s.show("profile"))
 		return
 	}
 	http.Redirect(w, r, "/profile?saved=1", http.StatusSeeOther)

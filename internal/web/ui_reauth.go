@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/fault"
 )
 
 // recentAuth guards sensitive settings: if the user last proved who they
@@ -33,23 +34,16 @@ func (s *Server) handleReauth(w http.ResponseWriter, r *http.Request) {
 	}
 	next := localPath(r.PostForm.Get("next"))
 	err := s.Accounts.Reauthenticate(r.Context(), stateOf(r).principal, r.PostForm.Get("password"), client(r))
-	if errors.Is(err, account.ErrWrongPassword) || errors.Is(err, account.ErrTooManyAttempts) {
-		pg := s.newPage(r, "reauth.title")
-		pg.Form["next"] = next
-		pg.Errors["password"] = "error.current_password"
-		status := http.StatusUnauthorized
-		if errors.Is(err, account.ErrTooManyAttempts) {
-			pg.Errors["password"], status = "signin.busy", http.StatusTooManyRequests
-		}
-		s.render(w, r, status, "reauth", pg)
-		return
-	}
 	if errors.Is(err, account.ErrNoSession) {
 		http.Redirect(w, r, "/signin", http.StatusSeeOther)
 		return
 	}
 	if err != nil {
-		s.fail(w, r, err)
+		// error.current_password (401) or signin.busy (429) beside the
+		// password; the next page posted is kept (and checked again).
+		err = fault.Show(err, account.ErrWrongPassword, "password", "error.current_password")
+		err = fault.Show(err, account.ErrTooManyAttempts, "password", "signin.busy")
+		s.refuse(w, r, err, s.newPage(r, "reauth.title"), s.show("reauth"))
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)

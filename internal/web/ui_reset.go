@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/kandidat/kandidat/internal/account"
@@ -39,25 +38,14 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	pg := s.newPage(r, "reset.title")
-	next := r.PostForm.Get("new_password")
-	if next != r.PostForm.Get("confirm_password") {
-		pg.Errors["confirm_password"] = "error.password_mismatch"
-		s.render(w, r, http.StatusUnprocessableEntity, "reset", pg)
-		return
-	}
-	dc, err := s.Accounts.ResetPassword(r.Context(), r.PathValue("token"), next, client(r))
-	if errors.Is(err, account.ErrTokenInvalid) {
-		s.renderError(w, r, http.StatusNotFound)
-		return
-	}
-	if fields, ok := fieldErrors(err); ok {
-		pg.Errors = fields
-		s.render(w, r, http.StatusUnprocessableEntity, "reset", pg)
-		return
+	next, err := confirmedPassword(r, "new_password")
+	var dc account.DeviceCookie
+	if err == nil {
+		dc, err = s.Accounts.ResetPassword(r.Context(), r.PathValue("token"), next, client(r))
 	}
 	if err != nil {
-		s.fail(w, r, err)
+		// An unknown, used or expired link is the error page (404).
+		s.refuse(w, r, err, s.newPage(r, "reset.title"), s.show("reset"))
 		return
 	}
 	// The browser that used the emailed link is the owner's: a trusted

@@ -1,11 +1,11 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/fault"
 )
 
 // rolesData is the permission matrix: the predefined roles and the
@@ -85,31 +85,21 @@ func (s *Server) handleRoleSave(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	in := account.RoleInput{Name: r.PostForm.Get("name"), Permissions: r.PostForm["permission"]}
-	_, err := s.Accounts.SaveRole(r.Context(), p, id, in)
-	status := http.StatusUnprocessableEntity
-	if errors.Is(err, account.ErrForbidden) {
-		// A set beyond what the rule of every change of rights allows
-		// (account.SaveRole): explained on the page, the input kept.
-		err, status = &account.ValidationError{Fields: map[string]string{"": "error.role_beyond_rights"}}, http.StatusForbidden
-	}
-	if fields, ok := fieldErrors(err); ok {
+	if _, err := s.Accounts.SaveRole(r.Context(), p, id, in); err != nil {
+		// Bad input, or a set beyond what the rule of every change of
+		// rights allows (account.SaveRole, 403): explained on the page,
+		// the input kept.
 		pg, perr := s.rolesPage(r, editing)
 		if perr != nil {
 			s.fail(w, r, perr)
 			return
 		}
-		pg.Errors = fields
-		pg.Form["name"] = in.Name
 		d := pg.Data.(rolesData)
 		clear(d.Checked)
 		for _, n := range in.Permissions {
 			d.Checked[n] = true
 		}
-		s.render(w, r, status, "roles", pg)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, pg, s.show("roles"))
 		return
 	}
 	http.Redirect(w, r, "/roles", http.StatusSeeOther)
@@ -117,18 +107,14 @@ func (s *Server) handleRoleSave(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRoleDelete(w http.ResponseWriter, r *http.Request) {
 	err := s.Accounts.DeleteRole(r.Context(), stateOf(r).principal, r.PathValue("id"))
-	if errors.Is(err, account.ErrRoleInUse) || errors.Is(err, account.ErrForbidden) {
+	if fault.Messages(err) != nil {
+		// Held by users (409), or beyond the user's rights (403).
 		pg, perr := s.rolesPage(r, nil)
 		if perr != nil {
 			s.fail(w, r, perr)
 			return
 		}
-		status, msg := http.StatusConflict, "error.role_in_use"
-		if errors.Is(err, account.ErrForbidden) {
-			status, msg = http.StatusForbidden, "error.role_beyond_rights"
-		}
-		pg.Errors[""] = msg
-		s.render(w, r, status, "roles", pg)
+		s.refuse(w, r, err, pg, s.show("roles"))
 		return
 	}
 	if err != nil {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/kandidat/kandidat/internal/account"
@@ -39,13 +38,9 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	pg := s.newPage(r, "setup.title")
-	for _, k := range []string{"company_name", "slug", "registration_number", "default_language", "display_name", "login", "email"} {
-		pg.Form[k] = f.Get(k)
-	}
-	if f.Get("password") != f.Get("confirm_password") {
-		pg.Errors["confirm_password"] = "error.password_mismatch"
-		s.render(w, r, http.StatusUnprocessableEntity, "setup", pg)
+	password, err := confirmedPassword(r, "password")
+	if err != nil {
+		s.refuse(w, r, err, s.newPage(r, "setup.title"), s.show("setup"))
 		return
 	}
 	company := tenant.CreateInput{
@@ -54,31 +49,17 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 	}
 	admin := account.CreateUserInput{
 		Login: f.Get("login"), Email: f.Get("email"), DisplayName: f.Get("display_name"),
-		Language: f.Get("default_language"), Role: account.RoleAdministrator, Password: f.Get("password"),
+		Language: f.Get("default_language"), Role: account.RoleAdministrator, Password: password,
 	}
 	t, u, err := s.Accounts.Setup(r.Context(), s.Tenants, r.PathValue("token"), company, admin)
-	if fields, ok := fieldErrors(err); ok {
-		if fields["name"] != "" {
+	if err != nil {
+		// The company's name is company_name on this form.
+		if fields, ok := fieldErrors(err); ok && fields["name"] != "" {
 			fields["company_name"] = fields["name"]
 		}
-		pg.Errors = fields
-		s.render(w, r, http.StatusUnprocessableEntity, "setup", pg)
-		return
-	}
-	switch {
-	case errors.Is(err, tenant.ErrConflict):
-		pg.Errors["slug"] = "error.slug_taken"
-		s.render(w, r, http.StatusConflict, "setup", pg)
-		return
-	case errors.Is(err, account.ErrLoginTaken):
-		pg.Errors["login"] = "error.login_taken"
-		s.render(w, r, http.StatusConflict, "setup", pg)
-		return
-	case errors.Is(err, account.ErrSetupDone):
-		s.renderError(w, r, http.StatusNotFound)
-		return
-	case err != nil:
-		s.fail(w, r, err)
+		// A sign-in name or login taken is said beside it (409); a token
+		// used meanwhile is the error page (404).
+		s.refuse(w, r, err, s.newPage(r, "setup.title"), s.show("setup"))
 		return
 	}
 	s.Logger.Info("first company created", "tenant_id", t.ID, "user_id", u.ID)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/fault"
 )
 
 func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
@@ -34,20 +35,9 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	st := stateOf(r)
 	login, password := r.PostForm.Get("login"), r.PostForm.Get("password")
 	token, p, err := s.Accounts.SignIn(r.Context(), login, password, client(r))
-	if errors.Is(err, account.ErrInvalidCredentials) || errors.Is(err, account.ErrTooManyAttempts) {
-		pg := s.newPage(r, "signin.title")
-		pg.Errors[""] = "signin.failed"
-		status := http.StatusUnauthorized
-		if errors.Is(err, account.ErrTooManyAttempts) {
-			pg.Errors[""], status = "signin.busy", http.StatusTooManyRequests
-			w.Header().Set("Retry-After", "1")
-		}
-		pg.Form["login"] = login
-		s.render(w, r, status, "signin", pg)
-		return
-	}
 	if err != nil {
-		s.fail(w, r, err)
+		// signin.failed (401) or signin.busy (429), the login kept.
+		s.refuse(w, r, err, s.newPage(r, "signin.title"), s.show("signin"))
 		return
 	}
 	// A new session id at every sign-in; the one the browser had, if any, ends.
@@ -123,30 +113,18 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 	}
 	st := stateOf(r)
 	p := st.principal
-	current, next, confirm := r.PostForm.Get("current_password"), r.PostForm.Get("new_password"), r.PostForm.Get("confirm_password")
-	pg := s.newPage(r, "password.title")
-	if next != confirm {
-		pg.Errors["confirm_password"] = "error.password_mismatch"
-		s.render(w, r, http.StatusUnprocessableEntity, "password", pg)
-		return
-	}
-	err := s.Accounts.ChangePassword(r.Context(), p.TenantID, p.UserID, current, next, client(r))
-	if errors.Is(err, account.ErrWrongPassword) || errors.Is(err, account.ErrTooManyAttempts) {
-		pg.Errors["current_password"] = "error.current_password"
-		status := http.StatusUnprocessableEntity
-		if errors.Is(err, account.ErrTooManyAttempts) {
-			pg.Errors["current_password"], status = "signin.busy", http.StatusTooManyRequests
-		}
-		s.render(w, r, status, "password", pg)
-		return
-	}
-	if fields, ok := fieldErrors(err); ok {
-		pg.Errors = fields
-		s.render(w, r, http.StatusUnprocessableEntity, "password", pg)
-		return
+	next, err := confirmedPassword(r, "new_password")
+	if err == nil {
+		err = s.Accounts.ChangePassword(r.Context(), p.TenantID, p.UserID, r.PostForm.Get("current_password"), next, client(r))
 	}
 	if err != nil {
-		s.fail(w, r, err)
+		// The current password wrong is a mistake in the form (422), not
+		// a failed sign-in; too many attempts are said beside it too.
+		if errors.Is(err, account.ErrWrongPassword) {
+			err = fault.Field("current_password", "error.current_password")
+		}
+		err = fault.Show(err, account.ErrTooManyAttempts, "current_password", "signin.busy")
+		s.refuse(w, r, err, s.newPage(r, "password.title"), s.show("password"))
 		return
 	}
 	// Every session and device cookie ended with the change; this browser
@@ -177,21 +155,11 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.Accounts.Unlock(r.Context(), r.PathValue("token"), r.PostForm.Get("password"), client(r))
-	switch {
-	case errors.Is(err, account.ErrTokenInvalid):
-		s.renderError(w, r, http.StatusNotFound)
-		return
-	case errors.Is(err, account.ErrInvalidCredentials), errors.Is(err, account.ErrTooManyAttempts):
-		pg := s.newPage(r, "unlock.title")
-		pg.Errors["password"] = "unlock.failed"
-		status := http.StatusUnauthorized
-		if errors.Is(err, account.ErrTooManyAttempts) {
-			pg.Errors["password"], status = "signin.busy", http.StatusTooManyRequests
-		}
-		s.render(w, r, status, "unlock", pg)
-		return
-	case err != nil:
-		s.fail(w, r, err)
+	if err != nil {
+		// An unknown, used or expired link is the error page (404).
+		err = fault.Show(err, account.ErrInvalidCredentials, "password", "unlock.failed")
+		err = fault.Show(err, account.ErrTooManyAttempts, "password", "signin.busy")
+		s.refuse(w, r, err, s.newPage(r, "unlock.title"), s.show("unlock"))
 		return
 	}
 	if st := stateOf(r); st.token != "" {

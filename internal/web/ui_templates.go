@@ -37,15 +37,8 @@ func (s *Server) handleTemplateSave(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	err := s.Recruit.SaveTemplate(r.Context(), stateOf(r).principal.Actor(), f.Get("kind"), f.Get("language"), f.Get("subject"), f.Get("body"))
-	if fields, ok := fieldErrors(err); ok {
-		pg := s.newPage(r, "templates.title")
-		pg.Errors = fields
-		pg.Form["kind"], pg.Form["language"], pg.Form["subject"], pg.Form["body"] = f.Get("kind"), f.Get("language"), f.Get("subject"), f.Get("body")
-		s.renderTemplates(w, r, http.StatusUnprocessableEntity, pg)
-		return
-	}
 	if err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, s.newPage(r, "templates.title"), s.renderTemplates)
 		return
 	}
 	http.Redirect(w, r, "/settings/templates?saved=1", http.StatusSeeOther)
@@ -82,14 +75,8 @@ func (s *Server) handleStageTemplateSave(w http.ResponseWriter, r *http.Request)
 		in = append(in, recruit.StageInput{Name: e.Name, Kind: e.Kind})
 	}
 	err := s.Recruit.SetStageTemplate(r.Context(), stateOf(r).principal.Actor(), in)
-	if fields, ok := fieldErrors(err); ok {
-		pg := s.newPage(r, "stages.template_title")
-		pg.Errors = fields
-		s.renderStageTemplate(w, r, http.StatusUnprocessableEntity, pg)
-		return
-	}
 	if err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, s.newPage(r, "stages.template_title"), s.renderStageTemplate)
 		return
 	}
 	http.Redirect(w, r, "/settings/stages?saved=1", http.StatusSeeOther)
@@ -127,15 +114,10 @@ func (s *Server) handleReasonsSave(w http.ResponseWriter, r *http.Request) {
 	}
 	text := r.PostForm.Get("reasons")
 	err := s.Recruit.SetReasons(r.Context(), stateOf(r).principal.Actor(), strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n"))
-	if fields, ok := fieldErrors(err); ok {
-		pg := s.newPage(r, "reasons.title")
-		pg.Errors = fields
-		pg.Data = reasonsData{Text: text}
-		s.render(w, r, http.StatusUnprocessableEntity, "reasons", pg)
-		return
-	}
 	if err != nil {
-		s.fail(w, r, err)
+		pg := s.newPage(r, "reasons.title")
+		pg.Data = reasonsData{Text: text}
+		s.refuse(w, r, err, pg, s.show("reasons"))
 		return
 	}
 	http.Redirect(w, r, "/settings/reasons?saved=1", http.StatusSeeOther)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/fault"
 )
 
 // usersPerPage is the most users one page of the users list shows.
@@ -118,27 +119,13 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
 	in := account.InviteInput{Email: r.PostForm.Get("email"), DisplayName: r.PostForm.Get("display_name"),
 		Role: r.PostForm.Get("role"), Language: r.PostForm.Get("language")}
 	_, err := s.Accounts.Invite(r.Context(), p, in)
-	pg := s.newPage(r, "users.title")
-	pg.Form["email"], pg.Form["display_name"], pg.Form["role"], pg.Form["language"] = in.Email, in.DisplayName, in.Role, in.Language
-	if errors.Is(err, account.ErrForbidden) {
-		pg.Errors["role"] = "error.role_beyond_rights"
-		s.renderUsers(w, r, http.StatusForbidden, pg)
-		return
-	}
-	if fields, ok := fieldErrors(err); ok {
-		pg.Errors = fields
-		s.renderUsers(w, r, http.StatusUnprocessableEntity, pg)
-		return
-	}
-	if errors.Is(err, account.ErrLoginTaken) {
-		// Only ever about this company: an address another company uses
-		// is invited like any other (the invitee chooses a login then).
-		pg.Errors["email"] = "error.invite_in_company"
-		s.renderUsers(w, r, http.StatusConflict, pg)
-		return
-	}
+	// A role beyond the inviter's rights is said beside the role. A login
+	// taken is only ever about this company: an address another company
+	// uses is invited like any other (the invitee chooses a login then).
+	err = fault.Show(err, account.ErrForbidden, "role", "error.role_beyond_rights")
+	err = fault.Show(err, account.ErrLoginTaken, "email", "error.invite_in_company")
 	if err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, s.newPage(r, "users.title"), s.renderUsers)
 		return
 	}
 	http.Redirect(w, r, "/users?invited=1", http.StatusSeeOther)
@@ -147,20 +134,9 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleUserStatus(status account.Status) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		err := s.Accounts.SetUserStatus(r.Context(), stateOf(r).principal, r.PathValue("id"), status)
-		switch {
-		case errors.Is(err, account.ErrForbidden):
-			pg := s.newPage(r, "users.title")
-			pg.Errors[""] = "error.status_beyond_rights"
-			s.renderUsers(w, r, http.StatusForbidden, pg)
-			return
-		case errors.Is(err, account.ErrLastAdministrator):
-			pg := s.newPage(r, "users.title")
-			pg.Errors[""] = "error.last_administrator"
-			s.renderUsers(w, r, http.StatusConflict, pg)
-			return
-		}
 		if err != nil {
-			s.fail(w, r, err)
+			err = fault.Show(onForm(err), account.ErrForbidden, "", "error.status_beyond_rights")
+			s.refuse(w, r, err, s.newPage(r, "users.title"), s.renderUsers)
 			return
 		}
 		http.Redirect(w, r, "/users", http.StatusSeeOther)
@@ -188,31 +164,20 @@ func (s *Server) handleInviteAccept(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg := s.newPage(r, "invite.title")
-	next := r.PostForm.Get("new_password")
-	if next != r.PostForm.Get("confirm_password") {
-		pg.Errors["confirm_password"] = "error.password_mismatch"
-		s.render(w, r, http.StatusUnprocessableEntity, "invite", pg)
+	next, err := confirmedPassword(r, "new_password")
+	if err != nil {
+		s.refuse(w, r, err, pg, s.show("invite"))
 		return
 	}
 	// The login field appears once the invited login turned out to be
 	// taken (logins are claimed only now); empty keeps the invited one.
 	login := r.PostForm.Get("login")
 	token, err := s.Accounts.AcceptInviteAs(r.Context(), r.PathValue("token"), login, next, client(r))
-	if errors.Is(err, account.ErrTokenInvalid) {
-		s.renderError(w, r, http.StatusNotFound)
-		return
-	}
-	if fields, ok := fieldErrors(err); ok {
-		pg.Errors = fields
-		if _, ask := fields["login"]; ask || login != "" {
-			pg.Form["login"] = login
+	if err != nil {
+		if fields, ok := fieldErrors(err); ok && (fields["login"] != "" || login != "") {
 			pg.Data = inviteData{ChooseLogin: true}
 		}
-		s.render(w, r, http.StatusUnprocessableEntity, "invite", pg)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, pg, s.show("invite"))
 		return
 	}
 	if st := stateOf(r); st.token != "" {
@@ -229,29 +194,8 @@ func (s *Server) handleUserRole(w http.ResponseWriter, r *http.Request) {
 	}
 	p := stateOf(r).principal
 	token, err := s.Accounts.SetRole(r.Context(), p, r.PathValue("id"), r.PostForm.Get("role"), client(r))
-	switch {
-	case errors.Is(err, account.ErrNotFound):
-		s.renderError(w, r, http.StatusNotFound)
-		return
-	case errors.Is(err, account.ErrForbidden):
-		pg := s.newPage(r, "users.title")
-		pg.Errors[""] = "error.role_beyond_rights"
-		s.renderUsers(w, r, http.StatusForbidden, pg)
-		return
-	case errors.Is(err, account.ErrLastAdministrator):
-		pg := s.newPage(r, "users.title")
-		pg.Errors[""] = "error.last_administrator"
-		s.renderUsers(w, r, http.StatusConflict, pg)
-		return
-	}
-	if fields, ok := fieldErrors(err); ok {
-		pg := s.newPage(r, "users.title")
-		pg.Errors = fields
-		s.renderUsers(w, r, http.StatusUnprocessableEntity, pg)
-		return
-	}
 	if err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, s.newPage(r, "users.title"), s.renderUsers)
 		return
 	}
 	if token != "" {
@@ -270,26 +214,8 @@ func (s *Server) handleUserRights(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := stateOf(r).principal
-	err := s.Accounts.SetOptionalRights(r.Context(), p, r.PathValue("id"), r.PostForm["right"])
-	pg := s.newPage(r, "users.title")
-	switch {
-	case errors.Is(err, account.ErrForbidden):
-		pg.Errors[""] = "error.role_beyond_rights"
-		s.renderUsers(w, r, http.StatusForbidden, pg)
-		return
-	case errors.Is(err, account.ErrNotFound):
-		s.renderError(w, r, http.StatusNotFound)
-		return
-	}
-	if fields, ok := fieldErrors(err); ok {
-		for _, m := range fields {
-			pg.Errors[""] = m
-		}
-		s.renderUsers(w, r, http.StatusUnprocessableEntity, pg)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if err := s.Accounts.SetOptionalRights(r.Context(), p, r.PathValue("id"), r.PostForm["right"]); err != nil {
+		s.refuse(w, r, onForm(err), s.newPage(r, "users.title"), s.renderUsers)
 		return
 	}
 	http.Redirect(w, r, "/users", http.StatusSeeOther)

@@ -1,0 +1,26 @@
+-- Company settings that apply where they are enforced.
+--
+-- A company may shorten the installation's session timeouts for its own
+-- users. The values sit in columns of their own, not in the settings
+-- document, because every signed-in request reads them together with its
+-- session (one join on the primary key, no JSON to parse); NULL means the
+-- installation's timeout.
+ALTER TABLE tenants ADD COLUMN session_idle_seconds INTEGER CHECK (session_idle_seconds > 0);
+ALTER TABLE tenants ADD COLUMN session_absolute_seconds INTEGER CHECK (session_absolute_seconds > 0);
+
+-- A company's own alert thresholds, read by the rule that a record may
+-- raise, in the transaction that writes the record. No row: the
+-- installation's thresholds.
+CREATE TABLE audit_rules (
+	tenant_id                     TEXT PRIMARY KEY,
+	failed_sign_ins               INTEGER NOT NULL CHECK (failed_sign_ins >= 0),
+	failed_sign_in_window_seconds INTEGER NOT NULL CHECK (failed_sign_in_window_seconds > 0),
+	mass_count                    INTEGER NOT NULL CHECK (mass_count >= 0),
+	updated_at                    TIMESTAMPTZ NOT NULL
+);
+
+-- Row-level security, as for every company table (0027's policy).
+ALTER TABLE audit_rules ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON audit_rules
+	USING (tenant_id = current_setting('kandidat.tenant_id', true) OR current_setting('kandidat.tenant_id', true) = '*')
+	WITH CHECK (tenant_id = current_setting('kandidat.tenant_id', true) OR current_setting('kandidat.tenant_id', true) = '*');
