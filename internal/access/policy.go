@@ -2,16 +2,6 @@ package access
 
 import "slices"
 
-// Actor is who asks: one user of one company with a resolved permission set.
-type Actor struct {
-	TenantID string
-	UserID   string
-	Perms    Set
-}
-
-// Can reports whether the actor holds p, whatever the object.
-func (a Actor) Can(p Permission) bool { return a.Perms.Has(p) }
-
 // Decision is the answer of a policy function.
 type Decision uint8
 

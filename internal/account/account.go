@@ -1,6 +1,28 @@
 // Package account holds the people who sign in to the staff application:
 // users of a company, their passwords and their sessions, and the one-time
 // setup of an empty installation.
+//
+// Callers come in one shape. A method that acts on someone's behalf takes
+// the access.Actor first after the context: a signed-in user (from
+// Principal.Actor), the operator (access.Operator) or a job
+// (access.System). It acts in the actor's company, decides with the
+// actor's permissions, and records the actor in the audit trail
+// (audit.ActorOf). The exceptions are few and each has its reason:
+//
+//   - Whoever has no identity yet proves one with a token or a secret:
+//     SignIn, Authenticate, SignOut, the reset, unlock and invitation
+//     links, the second step of sign-in with its pending token, passkey
+//     sign-in, setup; and StartSession, which gives a session to a user
+//     the caller has just identified. These take what they are given.
+//   - A method that reads or keeps the caller's session takes the
+//     *Principal, which carries the session id: re-authentication, the
+//     confirmation and removal of a second factor and a passkey's
+//     registration (they end the user's other sessions and keep this
+//     one, or hold the ceremony with the session), RevokeOtherSessions.
+//   - A lookup (UserByID, ListUsers, ListRoles, ListSessions, Principal,
+//     the counts and "is enabled" questions) acts for nobody and records
+//     nothing: it takes the company, and the user, it reads. Whoever calls
+//     it has decided already that the caller may see the answer.
 package account
 
 import (
@@ -285,8 +307,11 @@ func hasControl(s string) bool {
 	return false
 }
 
-// CreateUser creates a user in a company on behalf of actor.
-func (s *Service) CreateUser(ctx context.Context, actor audit.Actor, tenantID string, in CreateUserInput) (*User, error) {
+// CreateUser creates a user in a's company on a's behalf: the operator at
+// the command line, the seed or the first run (company users add colleagues
+// through Invite, which checks their rights).
+func (s *Service) CreateUser(ctx context.Context, a access.Actor, in CreateUserInput) (*User, error) {
+	actor, tenantID := audit.ActorOf(a), a.TenantID
 	p, company, err := s.policyOf(ctx, tenantID)
 	if err != nil {
 		return nil, err
@@ -308,7 +333,8 @@ func (s *Service) CreateUser(ctx context.Context, actor audit.Actor, tenantID st
 
 // CreateUserTx validates and creates a user inside the caller's
 // transaction, so a user can be created together with other changes.
-func (s *Service) CreateUserTx(ctx context.Context, tx *sql.Tx, actor audit.Actor, tenantID string, in CreateUserInput) (*User, error) {
+func (s *Service) CreateUserTx(ctx context.Context, tx *sql.Tx, a access.Actor, in CreateUserInput) (*User, error) {
+	actor, tenantID := audit.ActorOf(a), a.TenantID
 	p, company, err := policy(ctx, tx, tenantID)
 	if err != nil {
 		return nil, err
@@ -325,8 +351,10 @@ func (s *Service) CreateUserTx(ctx context.Context, tx *sql.Tx, actor audit.Acto
 
 // ImportUser creates a user whose password hash comes from another system
 // (argon2id, PBKDF2-HMAC-SHA256 or bcrypt, within bounds); it is replaced by
-// argon2id at the user's first successful sign-in.
-func (s *Service) ImportUser(ctx context.Context, actor audit.Actor, tenantID string, in CreateUserInput, hash string) (*User, error) {
+// argon2id at the user's first successful sign-in. Like CreateUser, it is
+// for the operator and the installation's own work.
+func (s *Service) ImportUser(ctx context.Context, a access.Actor, in CreateUserInput, hash string) (*User, error) {
+	actor, tenantID := audit.ActorOf(a), a.TenantID
 	if err := CheckImportedHash(hash); err != nil {
 		return nil, fault.Field("password_hash", "error.password_hash")
 	}
@@ -537,30 +565,31 @@ func (s *Service) ListUsersPage(ctx context.Context, tenantID, after string, lim
 	return out, next, nil
 }
 
-// SetStatus disables or re-enables a user on behalf of actor, without the
+// SetStatus disables or re-enables a user of a's company on a's behalf, without the
 // checks of a company user's request (SetUserStatus makes those): it is
 // for the operator at the command line and for the installation's own
 // work. Disabling ends every session of the user. Only the operator may
 // disable a company's last active administrator; the write, and that
 // check, run in one transaction under the company's rights lock
 // (setStatus in roles.go).
-func (s *Service) SetStatus(ctx context.Context, actor audit.Actor, tenantID, userID string, st Status) error {
+func (s *Service) SetStatus(ctx context.Context, a access.Actor, userID string, st Status) error {
 	if st != Active && st != Disabled {
 		return fault.Field("status", "error.status")
 	}
-	return s.inRightsTx(ctx, tenantID, func(ctx context.Context, tx *sql.Tx) error {
-		return s.setStatus(ctx, tx, actor, tenantID, userID, st)
+	return s.inRightsTx(ctx, a.TenantID, func(ctx context.Context, tx *sql.Tx) error {
+		return s.setStatus(ctx, tx, audit.ActorOf(a), a.TenantID, userID, st)
 	})
 }
 
-// ChangePassword replaces a user's password after checking the current one,
+// ChangePassword replaces a's own password after checking the current one,
 // ends all the user's sessions and device cookies and clears the
 // must-change flag. The caller starts a fresh session afterwards. The
 // current password is checked as at sign-in (counted towards the lockout,
 // refused while the account is locked unless the browser is a trusted
 // device, gated and throttled with the login), so a stolen session cannot
 // serve to guess it; every refusal is ErrWrongPassword.
-func (s *Service) ChangePassword(ctx context.Context, tenantID, userID, current, next string, c Client) error {
+func (s *Service) ChangePassword(ctx context.Context, a access.Actor, current, next string, c Client) error {
+	tenantID, userID := a.TenantID, a.UserID
 	var login, email string
 	var forced bool
 	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
@@ -573,7 +602,7 @@ func (s *Service) ChangePassword(ctx context.Context, tenantID, userID, current,
 	if err != nil {
 		return fmt.Errorf("read password: %w", err)
 	}
-	a, _, err := s.checkPassword(ctx, passwordTarget{tenantID: tenantID, userID: userID}, current, viaPasswordChange, c)
+	att, _, err := s.checkPassword(ctx, passwordTarget{tenantID: tenantID, userID: userID}, current, viaPasswordChange, c)
 	if errors.Is(err, ErrInvalidCredentials) {
 		return ErrWrongPassword
 	}
@@ -595,7 +624,7 @@ func (s *Service) ChangePassword(ctx context.Context, tenantID, userID, current,
 		return err
 	}
 	err = s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
-		if err := s.claim(ctx, tx, a); err != nil {
+		if err := s.claim(ctx, tx, att); err != nil {
 			return err
 		}
 		now := s.now()
@@ -609,11 +638,11 @@ func (s *Service) ChangePassword(ctx context.Context, tenantID, userID, current,
 		if err := forgetDevices(ctx, tx, tenantID, userID); err != nil {
 			return err
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.PasswordChanged, Actor: audit.User(userID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.PasswordChanged, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: map[string]string{"ip": ipDetail(c.IP), "forced": strconv.FormatBool(forced)}})
 	})
 	if errors.Is(err, errLocked) {
-		if err := s.failAttempt(ctx, a, "locked", c); !errors.Is(err, ErrInvalidCredentials) {
+		if err := s.failAttempt(ctx, att, "locked", c); !errors.Is(err, ErrInvalidCredentials) {
 			return err
 		}
 		return ErrWrongPassword
@@ -635,9 +664,9 @@ type ProfileInput struct {
 	Language string
 }
 
-// UpdateProfile changes a user's own name and language.
-func (s *Service) UpdateProfile(ctx context.Context, tenantID, userID string, in ProfileInput) error {
-	return s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error { return s.updateProfile(ctx, tx, tenantID, userID, in) })
+// UpdateProfile changes a's own name and language.
+func (s *Service) UpdateProfile(ctx context.Context, a access.Actor, in ProfileInput) error {
+	return s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error { return s.updateProfile(ctx, tx, a.TenantID, a.UserID, in) })
 }
 
 func (s *Service) updateProfile(ctx context.Context, tx *sql.Tx, tenantID, userID string, in ProfileInput) error {

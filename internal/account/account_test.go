@@ -4,13 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/fault"
-	"github.com/kandidat/kandidat/internal/id"
 	"maps"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/fault"
+	"github.com/kandidat/kandidat/internal/id"
 
 	"github.com/google/uuid"
 
@@ -22,7 +23,7 @@ func TestCreateUser(t *testing.T) {
 	ctx := context.Background()
 	e := newFastEnv(t)
 	c := e.company(t, "acme")
-	u, err := e.svc.CreateUser(ctx, audit.Operator, c.ID, account.CreateUserInput{
+	u, err := e.svc.CreateUser(ctx, access.Operator(c.ID), account.CreateUserInput{
 		Login:              "  Alice.Smith@Example.COM ",
 		Email:              " alice@example.com ",
 		DisplayName:        "  Alice Smith ",
@@ -152,7 +153,7 @@ func TestCreateUserValidation(t *testing.T) {
 			in := valid("user" + string(rune('a'+i%26)) + strings.Repeat("x", i/26))
 			tt.mutate(&in)
 			before := e.count(t, `SELECT count(*) FROM users`)
-			u, err := e.svc.CreateUser(ctx, audit.Operator, c.ID, in)
+			u, err := e.svc.CreateUser(ctx, access.Operator(c.ID), in)
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("CreateUser: %v, want success", err)
@@ -209,7 +210,7 @@ func TestCreateUserLoginUniqueAcrossTenants(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := e.count(t, `SELECT count(*) FROM users`)
-			u, err := e.svc.CreateUser(ctx, audit.Operator, tt.tenantID, account.CreateUserInput{Login: tt.login, DisplayName: "X", Password: goodPassword})
+			u, err := e.svc.CreateUser(ctx, access.Operator(tt.tenantID), account.CreateUserInput{Login: tt.login, DisplayName: "X", Password: goodPassword})
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -231,7 +232,7 @@ func TestCreateUserUnknownTenant(t *testing.T) {
 	e.company(t, "acme")
 	for _, id := range []string{id.New(), "no-such-company"} {
 		t.Run(id, func(t *testing.T) {
-			u, err := e.svc.CreateUser(context.Background(), audit.Operator, id, account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword})
+			u, err := e.svc.CreateUser(context.Background(), access.Operator(id), account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword})
 			if !errors.Is(err, tenant.ErrNotFound) {
 				t.Errorf("err = %v, want tenant.ErrNotFound", err)
 			}
@@ -267,7 +268,7 @@ func TestCreateUserTx(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var created *account.User
 			err := e.db.InTx(ctx, c.ID, func(tx *sql.Tx) error {
-				u, err := e.svc.CreateUserTx(ctx, tx, audit.Operator, c.ID, tt.in)
+				u, err := e.svc.CreateUserTx(ctx, tx, access.Operator(c.ID), tt.in)
 				if err != nil {
 					return err
 				}
@@ -388,7 +389,7 @@ func TestListUsers(t *testing.T) {
 		{a.ID, "bob", "Bob"},
 		{a.ID, "sam.a", "Sam"},
 	} {
-		if _, err := e.svc.CreateUser(ctx, audit.Operator, u.tenantID, account.CreateUserInput{Login: u.login, DisplayName: u.name, Password: goodPassword}); err != nil {
+		if _, err := e.svc.CreateUser(ctx, access.Operator(u.tenantID), account.CreateUserInput{Login: u.login, DisplayName: u.name, Password: goodPassword}); err != nil {
 			t.Fatalf("create %s: %v", u.login, err)
 		}
 	}
@@ -444,7 +445,7 @@ func TestSetStatusErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := e.svc.SetStatus(ctx, audit.Operator, tt.tenantID, tt.userID, tt.status)
+			err := e.svc.SetStatus(ctx, access.Operator(tt.tenantID), tt.userID, tt.status)
 			if tt.wantVE != nil {
 				var ve *fault.Invalid
 				if !errors.As(err, &ve) || !maps.Equal(ve.Fields, tt.wantVE) {
@@ -473,7 +474,7 @@ func TestSetStatusDisable(t *testing.T) {
 	t1, t2 := e.session(t, alice), e.session(t, alice)
 	bobToken := e.session(t, bob)
 
-	if err := e.svc.SetStatus(ctx, audit.Operator, a.ID, alice.ID, account.Disabled); err != nil {
+	if err := e.svc.SetStatus(ctx, access.Operator(a.ID), alice.ID, account.Disabled); err != nil {
 		t.Fatalf("SetStatus(disabled): %v", err)
 	}
 	if u, err := e.svc.UserByID(ctx, a.ID, alice.ID); err != nil || u.Status != account.Disabled {
@@ -493,11 +494,11 @@ func TestSetStatusDisable(t *testing.T) {
 	if _, _, err := e.svc.SignIn(ctx, "alice", goodPassword, account.Client{}); !errors.Is(err, account.ErrInvalidCredentials) {
 		t.Errorf("SignIn(disabled) = %v, want ErrInvalidCredentials", err)
 	}
-	if err := e.svc.SetStatus(ctx, audit.Operator, a.ID, alice.ID, account.Disabled); err != nil {
+	if err := e.svc.SetStatus(ctx, access.Operator(a.ID), alice.ID, account.Disabled); err != nil {
 		t.Errorf("SetStatus(disabled) again: %v, want nil", err)
 	}
 
-	if err := e.svc.SetStatus(ctx, audit.Operator, a.ID, alice.ID, account.Active); err != nil {
+	if err := e.svc.SetStatus(ctx, access.Operator(a.ID), alice.ID, account.Active); err != nil {
 		t.Fatalf("SetStatus(active): %v", err)
 	}
 	if _, p, err := e.svc.SignIn(ctx, "alice", goodPassword, account.Client{}); err != nil || p.UserID != alice.ID {
@@ -510,12 +511,12 @@ func TestChangePasswordErrors(t *testing.T) {
 	e := newFastEnv(t)
 	a := e.company(t, "acme")
 	b := e.company(t, "beta")
-	alice, err := e.svc.CreateUser(ctx, audit.Operator, a.ID, account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword, MustChangePassword: true})
+	alice, err := e.svc.CreateUser(ctx, access.Operator(a.ID), account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword, MustChangePassword: true})
 	if err != nil {
 		t.Fatalf("create alice: %v", err)
 	}
 	dave := e.user(t, a.ID, "dave", goodPassword)
-	if err := e.svc.SetStatus(ctx, audit.Operator, a.ID, dave.ID, account.Disabled); err != nil {
+	if err := e.svc.SetStatus(ctx, access.Operator(a.ID), dave.ID, account.Disabled); err != nil {
 		t.Fatalf("disable dave: %v", err)
 	}
 	token := e.session(t, alice)
@@ -541,7 +542,7 @@ func TestChangePasswordErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := e.svc.ChangePassword(ctx, tt.tenantID, tt.userID, tt.current, tt.next, account.Client{})
+			err := e.svc.ChangePassword(ctx, access.Actor{TenantID: tt.tenantID, UserID: tt.userID}, tt.current, tt.next, account.Client{})
 			if tt.wantVE != nil {
 				var ve *fault.Invalid
 				if !errors.As(err, &ve) || !maps.Equal(ve.Fields, tt.wantVE) {
@@ -567,7 +568,7 @@ func TestChangePassword(t *testing.T) {
 	ctx := context.Background()
 	e := newFastEnv(t)
 	a := e.company(t, "acme")
-	alice, err := e.svc.CreateUser(ctx, audit.Operator, a.ID, account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword, MustChangePassword: true})
+	alice, err := e.svc.CreateUser(ctx, access.Operator(a.ID), account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword, MustChangePassword: true})
 	if err != nil {
 		t.Fatalf("create alice: %v", err)
 	}
@@ -576,7 +577,7 @@ func TestChangePassword(t *testing.T) {
 	bobToken := e.session(t, bob)
 
 	e.clock.advance(10 * time.Minute)
-	if err := e.svc.ChangePassword(ctx, a.ID, alice.ID, goodPassword, otherPassword, account.Client{}); err != nil {
+	if err := e.svc.ChangePassword(ctx, access.Actor{TenantID: a.ID, UserID: alice.ID}, goodPassword, otherPassword, account.Client{}); err != nil {
 		t.Fatalf("ChangePassword: %v", err)
 	}
 	u, err := e.svc.UserByID(ctx, a.ID, alice.ID)
@@ -643,7 +644,7 @@ func TestUpdateProfile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := e.svc.UpdateProfile(ctx, tt.tenantID, tt.userID, tt.in)
+			err := e.svc.UpdateProfile(ctx, access.Actor{TenantID: tt.tenantID, UserID: tt.userID}, tt.in)
 			if tt.wantVE != nil {
 				var ve *fault.Invalid
 				if !errors.As(err, &ve) || !maps.Equal(ve.Fields, tt.wantVE) {

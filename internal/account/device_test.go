@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/id"
@@ -25,7 +26,7 @@ func deviceEnv(t *testing.T) (*env, *account.User) {
 	e, u := lockoutEnv(t)
 	key := make([]byte, 32)
 	rand.Read(key)
-	e.svc = account.NewService(e.db, audit.NewLog(e.db, nil, audit.DefaultRules), account.Options{Argon2: fastArgon2,
+	e.svc = e.kit.NewAccounts(account.Options{Argon2: fastArgon2,
 		ThrottleBase: time.Hour, Queue: notify.NewQueue(e.db), BaseURL: "https://jobs.example", DeviceKey: key})
 	e.svc.SetClock(e.clock.now)
 	return e, u
@@ -257,7 +258,7 @@ func TestDeviceCookieThatIsNotValidGivesNothing(t *testing.T) {
 	alice := trusted(t, e, "alice", goodPassword, "192.0.2.50")
 	bob := trusted(t, e, "bob", otherPassword, "192.0.2.51")
 	// A device made by another installation (another key).
-	other := account.NewService(e.db, audit.NewLog(e.db, nil, audit.DefaultRules), account.Options{Argon2: fastArgon2})
+	other := e.kit.NewAccounts(account.Options{Argon2: fastArgon2})
 	other.SetClock(e.clock.now)
 	tok, _, err := other.SignIn(ctx, "alice", goodPassword, account.Client{})
 	if err != nil {
@@ -328,7 +329,7 @@ func TestReauthAndPasswordChangeFailuresLock(t *testing.T) {
 				if path == "reauth" {
 					return svc.Reauthenticate(ctx, p, password, c)
 				}
-				return svc.ChangePassword(ctx, u.TenantID, u.ID, password, "a brand new one 9", c)
+				return svc.ChangePassword(ctx, access.Actor{TenantID: u.TenantID, UserID: u.ID}, password, "a brand new one 9", c)
 			}
 			allAtOnce(30, func(i int) {
 				err := try(svcs[i%len(svcs)], fmt.Sprintf("guess-%d", i), account.Client{IP: fmt.Sprintf("203.0.113.%d", i+1)})

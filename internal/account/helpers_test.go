@@ -7,18 +7,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
-	"github.com/kandidat/kandidat/internal/db/dbtest"
 	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/testkit"
 )
 
 // fastArgon2 keeps the tests quick; the default parameters are tested on
 // their own.
-var fastArgon2 = account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
+var fastArgon2 = testkit.FastArgon2
 
 // A password that meets the policy, and another one.
 const (
@@ -38,6 +39,7 @@ func (c *clock) set(t time.Time)         { c.t = t }
 
 // env is a migrated database with the services of a test.
 type env struct {
+	kit     *testkit.Kit
 	db      *db.DB
 	keys    *keys.Keyring
 	tenants *tenant.Service
@@ -46,16 +48,22 @@ type env struct {
 }
 
 // newEnv returns an env whose account service uses opts as given (zero
-// Argon2 parameters mean the defaults) and a fake clock at start.
+// Argon2 parameters mean the defaults; a nil Cipher the keyring) and a
+// fake clock at start.
 func newEnv(t testing.TB, opts account.Options) *env {
 	t.Helper()
-	d := dbtest.Open(t)
-	m, err := keys.GenerateMasterKey()
-	if err != nil {
-		t.Fatalf("generate master key: %v", err)
+	return newEnvOn(t, nil, opts)
+}
+
+// newEnvOn is newEnv on a database the test opened (a traced one), or a
+// fresh one when d is nil.
+func newEnvOn(t testing.TB, d *db.DB, opts account.Options) *env {
+	t.Helper()
+	if opts.Argon2 == (account.Argon2Params{}) {
+		opts.Argon2 = account.DefaultArgon2
 	}
-	k := keys.New(d, m)
-	e := &env{db: d, keys: k, tenants: tenant.NewService(d, k, audit.NewLog(d, nil, audit.DefaultRules)), svc: account.NewService(d, audit.NewLog(d, nil, audit.DefaultRules), opts), clock: &clock{t: start}}
+	k := testkit.New(t, testkit.Options{DB: d})
+	e := &env{kit: k, db: k.DB, keys: k.Keys, tenants: k.Tenants, svc: k.NewAccounts(opts), clock: &clock{t: start}}
 	e.svc.SetClock(e.clock.now)
 	return e
 }
@@ -79,7 +87,7 @@ func (e *env) company(t testing.TB, slug string) *tenant.Tenant {
 // user creates an active user with the login and password in a company.
 func (e *env) user(t testing.TB, tenantID, login, password string) *account.User {
 	t.Helper()
-	u, err := e.svc.CreateUser(context.Background(), audit.Operator, tenantID, account.CreateUserInput{
+	u, err := e.svc.CreateUser(context.Background(), access.Operator(tenantID), account.CreateUserInput{
 		Login: login, DisplayName: "User " + login, Password: password,
 	})
 	if err != nil {

@@ -54,7 +54,7 @@ const invitedLoginPrefix = "invited:"
 // in the company (by a user or an invitation) is ErrLoginTaken; one used in
 // another company is invited exactly like a new one, and the invitee
 // chooses another login when accepting.
-func (s *Service) Invite(ctx context.Context, actor *Principal, in InviteInput) (*User, error) {
+func (s *Service) Invite(ctx context.Context, actor access.Actor, in InviteInput) (*User, error) {
 	tenantID := actor.TenantID
 	in.Email = strings.TrimSpace(in.Email)
 	in.DisplayName = strings.TrimSpace(in.DisplayName)
@@ -130,7 +130,7 @@ func (s *Service) Invite(ctx context.Context, actor *Principal, in InviteInput) 
 		}); err != nil {
 			return err
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.UserInvited, Actor: audit.User(actor.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.UserInvited, Actor: audit.ActorOf(actor),
 			Objects: []audit.Ref{{Kind: "user", ID: u.ID}}, Details: candidateAccess(map[string]string{"role": u.Role}, 0, set)})
 	})
 	if err != nil {
@@ -244,7 +244,7 @@ var ErrLastAdministrator = fault.New(fault.ErrConflict, "the company would have 
 // more than they hold themselves, unless they administer the company; and
 // nobody gives themselves a right they lack. Optional rights do not
 // survive a change of role.
-func (s *Service) SetRole(ctx context.Context, actor *Principal, userID, role string, c Client) (string, error) {
+func (s *Service) SetRole(ctx context.Context, actor access.Actor, userID, role string, c Client) (string, error) {
 	if !actor.Can(access.ManageUsers) {
 		return "", ErrForbidden
 	}
@@ -281,7 +281,7 @@ func (s *Service) SetRole(ctx context.Context, actor *Principal, userID, role st
 				return err
 			}
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: actor.TenantID, Action: audit.UserRoleChanged, Actor: audit.User(actor.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: actor.TenantID, Action: audit.UserRoleChanged, Actor: audit.ActorOf(actor),
 			Objects: []audit.Ref{{Kind: "user", ID: userID}},
 			Details: candidateAccess(map[string]string{"role": role, "previous_role": previous}, current, next)})
 	})

@@ -10,12 +10,9 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/account"
-	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
 	"github.com/kandidat/kandidat/internal/fault"
-	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/notify"
-	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 func TestInvitation(t *testing.T) {
@@ -27,18 +24,18 @@ func TestInvitation(t *testing.T) {
 		{Email: "bob@acme.example", DisplayName: "", Role: "recruiter"},
 		{Email: "bob@acme.example", DisplayName: "Bob", Role: "emperor"},
 	} {
-		if _, err := e.svc.Invite(ctx, e.principal(t, admin), in); !errors.As(err, &ve) {
+		if _, err := e.svc.Invite(ctx, e.principal(t, admin).Actor(), in); !errors.As(err, &ve) {
 			t.Errorf("invite %+v: %v, want a ValidationError", in, err)
 		}
 	}
-	u, err := e.svc.Invite(ctx, e.principal(t, admin), account.InviteInput{Email: "Bob@Acme.example", DisplayName: "Bob", Role: "recruiter"})
+	u, err := e.svc.Invite(ctx, e.principal(t, admin).Actor(), account.InviteInput{Email: "Bob@Acme.example", DisplayName: "Bob", Role: "recruiter"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if u.Status != account.Invited || u.Login != "bob@acme.example" {
 		t.Fatalf("invited user %+v", u)
 	}
-	if _, err := e.svc.Invite(ctx, e.principal(t, admin), account.InviteInput{Email: "bob@acme.example", DisplayName: "Bob 2", Role: "recruiter"}); !errors.Is(err, account.ErrLoginTaken) {
+	if _, err := e.svc.Invite(ctx, e.principal(t, admin).Actor(), account.InviteInput{Email: "bob@acme.example", DisplayName: "Bob 2", Role: "recruiter"}); !errors.Is(err, account.ErrLoginTaken) {
 		t.Fatalf("second invitation: %v, want ErrLoginTaken", err)
 	}
 	// No sign-in before accepting.
@@ -70,7 +67,7 @@ func TestInvitation(t *testing.T) {
 func TestInvitationExpires(t *testing.T) {
 	ctx := context.Background()
 	e, admin := lockoutEnv(t)
-	if _, err := e.svc.Invite(ctx, e.principal(t, admin), account.InviteInput{Email: "carol@acme.example", DisplayName: "Carol", Role: "line_manager"}); err != nil {
+	if _, err := e.svc.Invite(ctx, e.principal(t, admin).Actor(), account.InviteInput{Email: "carol@acme.example", DisplayName: "Carol", Role: "line_manager"}); err != nil {
 		t.Fatal(err)
 	}
 	token := queuedLink(t, e, "/invite/")
@@ -87,15 +84,7 @@ func tracedInviteEnv(t *testing.T) (*env, *dbtest.Recorder, *account.User) {
 	t.Helper()
 	rec := &dbtest.Recorder{}
 	d := dbtest.OpenTraced(t, rec.Trace)
-	m, err := keys.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := keys.New(d, m)
-	log := audit.NewLog(d, nil, audit.DefaultRules)
-	e := &env{db: d, keys: k, tenants: tenant.NewService(d, k, log), clock: &clock{t: start},
-		svc: account.NewService(d, log, account.Options{Argon2: fastArgon2, Queue: notify.NewQueue(d), BaseURL: "https://jobs.example"})}
-	e.svc.SetClock(e.clock.now)
+	e := newEnvOn(t, d, account.Options{Argon2: fastArgon2, Queue: notify.NewQueue(d), BaseURL: "https://jobs.example"})
 	admin := e.user(t, e.company(t, "acme").ID, "alice", goodPassword)
 	e.user(t, e.company(t, "other").ID, "taken@example.org", goodPassword)
 	return e, rec, admin
@@ -112,7 +101,7 @@ func TestInvitingAnotherCompanysLogin(t *testing.T) {
 	ap := e.principal(t, admin)
 	invite := func(email string) (*account.User, []string, error) {
 		rec.Reset()
-		u, err := e.svc.Invite(ctx, ap, account.InviteInput{Email: email, DisplayName: "Someone", Role: "recruiter"})
+		u, err := e.svc.Invite(ctx, ap.Actor(), account.InviteInput{Email: email, DisplayName: "Someone", Role: "recruiter"})
 		var queries []string
 		for _, s := range rec.Take() {
 			queries = append(queries, s.Query)
@@ -175,18 +164,18 @@ func TestDisabledInvitation(t *testing.T) {
 	ctx := context.Background()
 	e, admin := lockoutEnv(t)
 	ap := e.principal(t, admin)
-	u, err := e.svc.Invite(ctx, ap, account.InviteInput{Email: "dan@acme.example", DisplayName: "Dan", Role: "recruiter"})
+	u, err := e.svc.Invite(ctx, ap.Actor(), account.InviteInput{Email: "dan@acme.example", DisplayName: "Dan", Role: "recruiter"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	token := queuedLink(t, e, "/invite/")
-	if err := e.svc.SetUserStatus(ctx, ap, u.ID, account.Disabled); err != nil {
+	if err := e.svc.SetUserStatus(ctx, ap.Actor(), u.ID, account.Disabled); err != nil {
 		t.Fatal(err)
 	}
 	if e.svc.InviteTokenValid(ctx, token) {
 		t.Fatal("a disabled invitation is still valid")
 	}
-	if err := e.svc.SetUserStatus(ctx, ap, u.ID, account.Active); err != nil {
+	if err := e.svc.SetUserStatus(ctx, ap.Actor(), u.ID, account.Active); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := e.svc.UserByID(ctx, admin.TenantID, u.ID); got.Status != account.Invited {

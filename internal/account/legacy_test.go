@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
-	"github.com/kandidat/kandidat/internal/audit"
 )
 
 // Hashes of "Imported-pass-9" made by independent tools:
@@ -93,14 +93,14 @@ func TestImportedHashThroughCreate(t *testing.T) {
 	ctx := context.Background()
 	e := newFastEnv(t)
 	c := e.company(t, "acme")
-	u, err := e.svc.ImportUser(ctx, audit.Operator, c.ID, account.CreateUserInput{Login: "legacy", DisplayName: "Legacy"}, importedHashes[0].hash)
+	u, err := e.svc.ImportUser(ctx, access.Operator(c.ID), account.CreateUserInput{Login: "legacy", DisplayName: "Legacy"}, importedHashes[0].hash)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := e.svc.SignIn(ctx, "legacy", importedPassword, account.Client{}); err != nil {
 		t.Fatalf("%s: %v", u.Login, err)
 	}
-	if _, err := e.svc.ImportUser(ctx, audit.Operator, c.ID, account.CreateUserInput{Login: "weak", DisplayName: "Weak"}, "$2a$04$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"); err == nil {
+	if _, err := e.svc.ImportUser(ctx, access.Operator(c.ID), account.CreateUserInput{Login: "weak", DisplayName: "Weak"}, "$2a$04$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"); err == nil {
 		t.Fatal("a bcrypt hash of cost 4 was imported")
 	}
 }

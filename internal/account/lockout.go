@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/fault"
@@ -497,8 +498,10 @@ func (s *Service) Unlock(ctx context.Context, token, password string, c Client) 
 	return r, err
 }
 
-// UnlockByOperator clears a lock from the command line.
-func (s *Service) UnlockByOperator(ctx context.Context, tenantID, userID string) error {
+// UnlockByOperator clears the lock of a user of a's company on a's behalf;
+// a is the operator at the command line (access.Operator).
+func (s *Service) UnlockByOperator(ctx context.Context, a access.Actor, userID string) error {
+	tenantID := a.TenantID
 	return s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE tenant_id = $1 AND id = $2`, tenantID, userID)
 		if err != nil {
@@ -507,7 +510,7 @@ func (s *Service) UnlockByOperator(ctx context.Context, tenantID, userID string)
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.AccountUnlocked, Actor: audit.Operator,
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.AccountUnlocked, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: map[string]string{"via": "operator"}})
 	})
 }

@@ -27,7 +27,7 @@ func instances(t *testing.T, e *env, n int) []*account.Service {
 	rand.Read(key)
 	out := make([]*account.Service, n)
 	for i := range out {
-		out[i] = account.NewService(e.db, audit.NewLog(e.db, nil, audit.DefaultRules), account.Options{Argon2: fastArgon2,
+		out[i] = e.kit.NewAccounts(account.Options{Argon2: fastArgon2,
 			ThrottleBase: time.Millisecond, Queue: notify.NewQueue(e.db), BaseURL: "https://jobs.example", DeviceKey: key})
 		out[i].SetClock(e.clock.now)
 	}

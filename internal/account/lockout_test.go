@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/fault"
@@ -20,11 +21,11 @@ import (
 func lockoutEnv(t *testing.T) (*env, *account.User) {
 	t.Helper()
 	e := newFastEnv(t)
-	e.svc = account.NewService(e.db, audit.NewLog(e.db, nil, audit.DefaultRules), account.Options{Argon2: fastArgon2, ThrottleBase: time.Millisecond,
+	e.svc = e.kit.NewAccounts(account.Options{Argon2: fastArgon2, ThrottleBase: time.Millisecond,
 		Queue: notify.NewQueue(e.db), BaseURL: "https://jobs.example"})
 	e.svc.SetClock(e.clock.now)
 	c := e.company(t, "acme")
-	u, err := e.svc.CreateUser(context.Background(), audit.Operator, c.ID, account.CreateUserInput{
+	u, err := e.svc.CreateUser(context.Background(), access.Operator(c.ID), account.CreateUserInput{
 		Login: "alice", Email: "alice@acme.example", DisplayName: "Alice", Password: goodPassword})
 	if err != nil {
 		t.Fatal(err)
@@ -186,12 +187,12 @@ func TestStrictProfileAppliesToTheCompany(t *testing.T) {
 	if err := e.tenants.SetSettings(ctx, audit.Operator, c.ID, tenant.Settings{PasswordProfile: "strict"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.svc.CreateUser(ctx, audit.Operator, c.ID, account.CreateUserInput{Login: "bob", DisplayName: "Bob", Password: "Short-but-ok-1"})
+	_, err := e.svc.CreateUser(ctx, access.Operator(c.ID), account.CreateUserInput{Login: "bob", DisplayName: "Bob", Password: "Short-but-ok-1"})
 	var ve *fault.Invalid
 	if !errors.As(err, &ve) || ve.Fields["password"] != "error.password_short_strict" {
 		t.Fatalf("strict company, 14 characters: %v", err)
 	}
-	if _, err := e.svc.CreateUser(ctx, audit.Operator, c.ID, account.CreateUserInput{Login: "bob", DisplayName: "Bob", Password: "a long enough passphrase"}); err != nil {
+	if _, err := e.svc.CreateUser(ctx, access.Operator(c.ID), account.CreateUserInput{Login: "bob", DisplayName: "Bob", Password: "a long enough passphrase"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.tenants.SetSettings(ctx, audit.Operator, c.ID, tenant.Settings{PasswordProfile: "lax"}); err == nil {
@@ -219,7 +220,7 @@ func TestThrottlePerAddress(t *testing.T) {
 	ctx := context.Background()
 	e := newFastEnv(t)
 	const base = 150 * time.Millisecond
-	e.svc = account.NewService(e.db, audit.NewLog(e.db, nil, audit.DefaultRules), account.Options{Argon2: fastArgon2, ThrottleBase: base})
+	e.svc = e.kit.NewAccounts(account.Options{Argon2: fastArgon2, ThrottleBase: base})
 	e.svc.SetClock(e.clock.now)
 	c := e.company(t, "acme")
 	e.user(t, c.ID, "alice", goodPassword)

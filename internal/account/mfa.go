@@ -19,6 +19,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/fault"
@@ -59,16 +60,16 @@ type TOTPEnrolment struct {
 	QRPNG  []byte
 }
 
-// BeginTOTP creates a new TOTP secret for the principal, kept pending (and
+// BeginTOTP creates a new TOTP secret for the user a, kept pending (and
 // encrypted) until a code from it confirms the enrolment.
-func (s *Service) BeginTOTP(ctx context.Context, p *Principal) (*TOTPEnrolment, error) {
+func (s *Service) BeginTOTP(ctx context.Context, a access.Actor) (*TOTPEnrolment, error) {
 	if s.cipher == nil {
 		return nil, errors.New("two-factor sign-in needs the keyring")
 	}
 	var login string
 	var active []byte
-	if err := s.db.ReadTx(ctx, p.TenantID, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `SELECT login, totp_secret FROM users WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.UserID).
+	if err := s.db.ReadTx(ctx, a.TenantID, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT login, totp_secret FROM users WHERE tenant_id = $1 AND id = $2`, a.TenantID, a.UserID).
 			Scan(&login, &active)
 	}); err != nil {
 		return nil, fmt.Errorf("read user: %w", err)
@@ -80,12 +81,12 @@ func (s *Service) BeginTOTP(ctx context.Context, p *Principal) (*TOTPEnrolment, 
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := s.cipher.Encrypt(ctx, p.TenantID, totpField(p.UserID, "totp_pending"), []byte(key.Secret()))
+	sealed, err := s.cipher.Encrypt(ctx, a.TenantID, totpField(a.UserID, "totp_pending"), []byte(key.Secret()))
 	if err != nil {
 		return nil, err
 	}
-	if err := s.db.InTx(ctx, p.TenantID, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE users SET totp_pending = $3 WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.UserID, sealed)
+	if err := s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE users SET totp_pending = $3 WHERE tenant_id = $1 AND id = $2`, a.TenantID, a.UserID, sealed)
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("store pending secret: %w", err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strconv"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/notify"
@@ -42,17 +43,17 @@ func (s *Service) sendEmailCode(ctx context.Context, tx *sql.Tx, tenantID, userI
 	})
 }
 
-// BeginEmailMFA emails the principal a code that turns on two-factor
+// BeginEmailMFA emails the user a a code that turns on two-factor
 // sign-in by email when entered.
-func (s *Service) BeginEmailMFA(ctx context.Context, p *Principal) error {
-	prof, _, err := s.policyOf(ctx, p.TenantID)
+func (s *Service) BeginEmailMFA(ctx context.Context, a access.Actor) error {
+	prof, _, err := s.policyOf(ctx, a.TenantID)
 	if err != nil {
 		return err
 	}
 	if prof == Strict {
 		return ErrFactorNotAllowed
 	}
-	return s.db.InTx(ctx, p.TenantID, func(tx *sql.Tx) error { return s.sendEmailCode(ctx, tx, p.TenantID, p.UserID, "mfa_email_enrol") })
+	return s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error { return s.sendEmailCode(ctx, tx, a.TenantID, a.UserID, "mfa_email_enrol") })
 }
 
 // ConfirmEmailMFA turns on codes by email when code is the one just sent,

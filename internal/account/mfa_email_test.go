@@ -35,7 +35,7 @@ func TestEmailCodeSecondFactor(t *testing.T) {
 	e, u := lockoutEnv(t)
 	token := e.session(t, u)
 	p, _ := e.svc.Authenticate(ctx, token)
-	if err := e.svc.BeginEmailMFA(ctx, p); err != nil {
+	if err := e.svc.BeginEmailMFA(ctx, p.Actor()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.ConfirmEmailMFA(ctx, p, "000000x", account.Client{}); !errors.Is(err, account.ErrInvalidCode) {
@@ -81,7 +81,7 @@ func TestStrictProfileRefusesEmailCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := e.svc.Authenticate(ctx, e.session(t, u))
-	if err := e.svc.BeginEmailMFA(ctx, p); !errors.Is(err, account.ErrFactorNotAllowed) {
+	if err := e.svc.BeginEmailMFA(ctx, p.Actor()); !errors.Is(err, account.ErrFactorNotAllowed) {
 		t.Fatalf("email codes under the strict profile: %v, want ErrFactorNotAllowed", err)
 	}
 }

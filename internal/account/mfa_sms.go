@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/notify"
 )
@@ -33,8 +34,8 @@ func (s *Service) sendSMSCode(ctx context.Context, tx *sql.Tx, tenantID, userID,
 
 // BeginSMSMFA texts a code to phone; entering it turns on codes by SMS for
 // that number.
-func (s *Service) BeginSMSMFA(ctx context.Context, p *Principal, phone string) error {
-	prof, _, err := s.policyOf(ctx, p.TenantID)
+func (s *Service) BeginSMSMFA(ctx context.Context, a access.Actor, phone string) error {
+	prof, _, err := s.policyOf(ctx, a.TenantID)
 	if err != nil {
 		return err
 	}
@@ -45,11 +46,11 @@ func (s *Service) BeginSMSMFA(ctx context.Context, p *Principal, phone string) e
 	if !ok {
 		return fault.Field("phone", "error.phone_format")
 	}
-	return s.db.InTx(ctx, p.TenantID, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET phone_pending = $3 WHERE tenant_id = $1 AND id = $2`, p.TenantID, p.UserID, number); err != nil {
+	return s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET phone_pending = $3 WHERE tenant_id = $1 AND id = $2`, a.TenantID, a.UserID, number); err != nil {
 			return err
 		}
-		return s.sendSMSCode(ctx, tx, p.TenantID, p.UserID, "mfa_sms_enrol", number)
+		return s.sendSMSCode(ctx, tx, a.TenantID, a.UserID, "mfa_sms_enrol", number)
 	})
 }
 

@@ -26,10 +26,10 @@ func TestSMSCodeSecondFactor(t *testing.T) {
 	e, u := lockoutEnv(t)
 	p, _ := e.svc.Authenticate(ctx, e.session(t, u))
 	var ve *fault.Invalid
-	if err := e.svc.BeginSMSMFA(ctx, p, "0701234567"); !errors.As(err, &ve) {
+	if err := e.svc.BeginSMSMFA(ctx, p.Actor(), "0701234567"); !errors.As(err, &ve) {
 		t.Fatalf("number without country code: %v", err)
 	}
-	if err := e.svc.BeginSMSMFA(ctx, p, "+46 70 123 45 67"); err != nil {
+	if err := e.svc.BeginSMSMFA(ctx, p.Actor(), "+46 70 123 45 67"); err != nil {
 		t.Fatal(err)
 	}
 	to, code := lastSMSCode(t, e)

@@ -11,13 +11,12 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/kandidat/kandidat/internal/account"
-	"github.com/kandidat/kandidat/internal/audit"
 )
 
 func mfaEnv(t *testing.T) (*env, *account.User, *account.Principal, string) {
 	t.Helper()
 	e := newFastEnv(t)
-	e.svc = account.NewService(e.db, audit.NewLog(e.db, nil, audit.DefaultRules), account.Options{Argon2: fastArgon2, ThrottleBase: time.Millisecond, Cipher: e.keys})
+	e.svc = e.kit.NewAccounts(account.Options{Argon2: fastArgon2, ThrottleBase: time.Millisecond, Cipher: e.keys})
 	e.clock.set(time.Now())
 	e.svc.SetClock(e.clock.now)
 	c := e.company(t, "acme")
@@ -54,7 +53,7 @@ func TestTOTPAgainstOathtool(t *testing.T) {
 	}
 	ctx := context.Background()
 	e, _, p, _ := mfaEnv(t)
-	en, err := e.svc.BeginTOTP(ctx, p)
+	en, err := e.svc.BeginTOTP(ctx, p.Actor())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +65,7 @@ func TestTOTPAgainstOathtool(t *testing.T) {
 func TestTOTPEnrolmentAndSignIn(t *testing.T) {
 	ctx := context.Background()
 	e, u, p, _ := mfaEnv(t)
-	en, err := e.svc.BeginTOTP(ctx, p)
+	en, err := e.svc.BeginTOTP(ctx, p.Actor())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +126,7 @@ func TestTOTPEnrolmentAndSignIn(t *testing.T) {
 func TestSecondFactorFailuresLock(t *testing.T) {
 	ctx := context.Background()
 	e, u, p, _ := mfaEnv(t)
-	en, _ := e.svc.BeginTOTP(ctx, p)
+	en, _ := e.svc.BeginTOTP(ctx, p.Actor())
 	e.svc.ConfirmTOTP(ctx, p, code(t, en.Secret, e.clock.now()), account.Client{})
 	token, _, err := e.svc.SignIn(ctx, "alice", goodPassword, account.Client{})
 	if err != nil {
@@ -153,7 +152,7 @@ func TestSecondFactorFailuresLock(t *testing.T) {
 func TestDisableTOTP(t *testing.T) {
 	ctx := context.Background()
 	e, _, p, _ := mfaEnv(t)
-	en, _ := e.svc.BeginTOTP(ctx, p)
+	en, _ := e.svc.BeginTOTP(ctx, p.Actor())
 	codes, _ := e.svc.ConfirmTOTP(ctx, p, code(t, en.Secret, e.clock.now()), account.Client{})
 	if err := e.svc.DisableTOTP(ctx, p, "999999", account.Client{}); !errors.Is(err, account.ErrInvalidCode) {
 		t.Fatalf("disable with a wrong code: %v", err)

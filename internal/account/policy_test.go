@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
-	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/fault"
 )
 
@@ -151,17 +151,17 @@ func TestPasswordOfTheUsersName(t *testing.T) {
 	e := newFastEnv(t)
 	c := e.company(t, "acme")
 	in := account.CreateUserInput{Login: "mali", DisplayName: "Margareta Lindqvist", Password: "lindqvist1987!"}
-	_, err := e.svc.CreateUser(ctx, audit.Operator, c.ID, in)
+	_, err := e.svc.CreateUser(ctx, access.Operator(c.ID), in)
 	var ve *fault.Invalid
 	if !errors.As(err, &ve) || ve.Fields["password"] != "error.password_personal" {
 		t.Fatalf("create with the surname: %v, want error.password_personal", err)
 	}
 	in.Password = goodPassword
-	u, err := e.svc.CreateUser(ctx, audit.Operator, c.ID, in)
+	u, err := e.svc.CreateUser(ctx, access.Operator(c.ID), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = e.svc.ChangePassword(ctx, c.ID, u.ID, goodPassword, "Margareta-77x", account.Client{})
+	err = e.svc.ChangePassword(ctx, access.Actor{TenantID: c.ID, UserID: u.ID}, goodPassword, "Margareta-77x", account.Client{})
 	if !errors.As(err, &ve) || ve.Fields["new_password"] != "error.password_personal" {
 		t.Fatalf("change to the first name: %v, want error.password_personal", err)
 	}

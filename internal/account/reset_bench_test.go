@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
-	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/notify"
 )
 
@@ -22,10 +22,10 @@ import (
 func BenchmarkRequestPasswordReset(b *testing.B) {
 	ctx := context.Background()
 	e := newFastEnv(b)
-	e.svc = account.NewService(e.db, audit.NewLog(e.db, nil, audit.DefaultRules), account.Options{Argon2: fastArgon2,
+	e.svc = e.kit.NewAccounts(account.Options{Argon2: fastArgon2,
 		Queue: notify.NewQueue(e.db), BaseURL: "https://jobs.example"})
 	c := e.company(b, "acme")
-	if _, err := e.svc.CreateUser(ctx, audit.Operator, c.ID, account.CreateUserInput{
+	if _, err := e.svc.CreateUser(ctx, access.Operator(c.ID), account.CreateUserInput{
 		Login: "alice", Email: "alice@acme.example", DisplayName: "Alice", Password: goodPassword}); err != nil {
 		b.Fatal(err)
 	}

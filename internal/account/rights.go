@@ -63,7 +63,7 @@ type change struct {
 // the actor's role and rights again inside tx rather than trusting those
 // of the request's start: a right taken from the actor a moment ago no
 // longer counts, and a disabled actor can do nothing.
-func authorize(ctx context.Context, tx *sql.Tx, actor *Principal, c change) error {
+func authorize(ctx context.Context, tx *sql.Tx, actor access.Actor, c change) error {
 	role, set, err := actorNow(ctx, tx, actor)
 	if err != nil {
 		return err
@@ -76,9 +76,15 @@ func authorize(ctx context.Context, tx *sql.Tx, actor *Principal, c change) erro
 }
 
 // actorNow returns the actor's role and permission set as tx sees them; an
-// actor who is no longer an active user of the company may do nothing.
-func actorNow(ctx context.Context, tx *sql.Tx, actor *Principal) (string, access.Set, error) {
+// actor who is no longer an active user of the company may do nothing. The
+// rule of every change of rights is about colleagues, so an actor who is no
+// user (the operator, a job) is refused here too: the operator has its own
+// commands (SetStatus, CreateUser).
+func actorNow(ctx context.Context, tx *sql.Tx, actor access.Actor) (string, access.Set, error) {
 	var role, status, extra, custom string
+	if actor.Kind != access.KindUser {
+		return "", 0, ErrForbidden
+	}
 	err := tx.QueryRowContext(ctx, `SELECT u.role, u.status, u.extra_permissions, COALESCE(r.permissions, '')
 		FROM users u LEFT JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role
 		WHERE u.tenant_id = $1 AND u.id = $2`, actor.TenantID, actor.UserID).Scan(&role, &status, &extra, &custom)

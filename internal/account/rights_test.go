@@ -19,7 +19,7 @@ import (
 func rightsEnv(t *testing.T) (*env, *tenant.Tenant, *account.User) {
 	t.Helper()
 	e := newFastEnv(t)
-	e.svc = account.NewService(e.db, audit.NewLog(e.db, nil, audit.DefaultRules), account.Options{Argon2: fastArgon2,
+	e.svc = e.kit.NewAccounts(account.Options{Argon2: fastArgon2,
 		Queue: notify.NewQueue(e.db), BaseURL: "https://jobs.example"})
 	e.svc.SetClock(e.clock.now)
 	c := e.company(t, "acme")
@@ -29,7 +29,7 @@ func rightsEnv(t *testing.T) (*env, *tenant.Tenant, *account.User) {
 // userWithRoleIn creates an active user of a company with a role.
 func userWithRoleIn(t *testing.T, e *env, tenantID, login, role string) *account.User {
 	t.Helper()
-	u, err := e.svc.CreateUser(context.Background(), audit.Operator, tenantID, account.CreateUserInput{
+	u, err := e.svc.CreateUser(context.Background(), access.Operator(tenantID), account.CreateUserInput{
 		Login: login, DisplayName: "User " + login, Password: goodPassword, Role: role})
 	if err != nil {
 		t.Fatalf("create %s: %v", login, err)
@@ -45,7 +45,7 @@ func customRole(t *testing.T, e *env, admin *account.User, name string, perms ..
 	for _, p := range perms {
 		names = append(names, p.Name())
 	}
-	r, err := e.svc.SaveRole(context.Background(), e.principal(t, admin), "", account.RoleInput{Name: name, Permissions: names})
+	r, err := e.svc.SaveRole(context.Background(), e.principal(t, admin).Actor(), "", account.RoleInput{Name: name, Permissions: names})
 	if err != nil {
 		t.Fatalf("role %s: %v", name, err)
 	}
@@ -86,13 +86,13 @@ func TestNoPathYieldsAPermissionTheActorLacks(t *testing.T) {
 	dora := userWithRoleIn(t, e, c.ID, "dora", usersRoles)
 	rita := userWithRoleIn(t, e, c.ID, "rita", reviewers)
 	hanna := userWithRoleIn(t, e, c.ID, "hanna", access.HRManager)
-	if err := e.svc.SetOptionalRights(ctx, e.principal(t, ada), hanna.ID, []string{access.ManageUsers.Name()}); err != nil {
+	if err := e.svc.SetOptionalRights(ctx, e.principal(t, ada).Actor(), hanna.ID, []string{access.ManageUsers.Name()}); err != nil {
 		t.Fatal(err)
 	}
 	holly := userWithRoleIn(t, e, c.ID, "holly", access.HRManager)
 	rex := userWithRoleIn(t, e, c.ID, "rex", access.Recruiter)
 	gone := userWithRoleIn(t, e, c.ID, "gone", access.Administrator)
-	if err := e.svc.SetStatus(ctx, audit.Operator, c.ID, gone.ID, account.Disabled); err != nil {
+	if err := e.svc.SetStatus(ctx, access.Operator(c.ID), gone.ID, account.Disabled); err != nil {
 		t.Fatal(err)
 	}
 	everything := customRole(t, e, ada, "Everything", access.Permissions...)
@@ -109,29 +109,29 @@ func TestNoPathYieldsAPermissionTheActorLacks(t *testing.T) {
 	}
 	setRole := func(u *account.User, role string) func(*account.Principal) error {
 		return func(p *account.Principal) error {
-			_, err := e.svc.SetRole(ctx, p, u.ID, role, account.Client{})
+			_, err := e.svc.SetRole(ctx, p.Actor(), u.ID, role, account.Client{})
 			return err
 		}
 	}
 	saveRole := func(id string, perms ...string) func(*account.Principal) error {
 		return func(p *account.Principal) error {
-			_, err := e.svc.SaveRole(ctx, p, id, account.RoleInput{Name: fmt.Sprintf("Role %d", len(perms)), Permissions: perms})
+			_, err := e.svc.SaveRole(ctx, p.Actor(), id, account.RoleInput{Name: fmt.Sprintf("Role %d", len(perms)), Permissions: perms})
 			return err
 		}
 	}
 	rights := func(u *account.User, names ...string) func(*account.Principal) error {
-		return func(p *account.Principal) error { return e.svc.SetOptionalRights(ctx, p, u.ID, names) }
+		return func(p *account.Principal) error { return e.svc.SetOptionalRights(ctx, p.Actor(), u.ID, names) }
 	}
 	invited := 0
 	invite := func(role string) func(*account.Principal) error {
 		return func(p *account.Principal) error {
 			invited++
-			_, err := e.svc.Invite(ctx, p, account.InviteInput{Email: fmt.Sprintf("new%d@acme.example", invited), DisplayName: "New", Role: role})
+			_, err := e.svc.Invite(ctx, p.Actor(), account.InviteInput{Email: fmt.Sprintf("new%d@acme.example", invited), DisplayName: "New", Role: role})
 			return err
 		}
 	}
 	status := func(u *account.User, st account.Status) func(*account.Principal) error {
-		return func(p *account.Principal) error { return e.svc.SetUserStatus(ctx, p, u.ID, st) }
+		return func(p *account.Principal) error { return e.svc.SetUserStatus(ctx, p.Actor(), u.ID, st) }
 	}
 	attempts := []attempt{
 		// roles.manage alone.
@@ -195,7 +195,7 @@ func TestAdministratorGivesCandidateAccessToOthersOnly(t *testing.T) {
 	ctx := context.Background()
 	e, c, ada := rightsEnv(t)
 	bert := userWithRoleIn(t, e, c.ID, "bert", access.Administrator)
-	log := audit.NewLog(e.db, nil, audit.DefaultRules)
+	log := e.kit.Audit
 	alerts := func() int {
 		t.Helper()
 		open, err := log.OpenAlerts(ctx, c.ID)
@@ -211,7 +211,7 @@ func TestAdministratorGivesCandidateAccessToOthersOnly(t *testing.T) {
 		return n
 	}
 	ap := e.principal(t, ada)
-	if _, err := e.svc.SetRole(ctx, ap, ada.ID, access.HRManager, account.Client{}); !errors.Is(err, account.ErrForbidden) {
+	if _, err := e.svc.SetRole(ctx, ap.Actor(), ada.ID, access.HRManager, account.Client{}); !errors.Is(err, account.ErrForbidden) {
 		t.Fatalf("administrator makes itself HR manager: %v", err)
 	}
 	lina := userWithRoleIn(t, e, c.ID, "lina", access.CaseHandler)
@@ -222,23 +222,23 @@ func TestAdministratorGivesCandidateAccessToOthersOnly(t *testing.T) {
 		raises bool
 	}{
 		{"role", func() error {
-			_, err := e.svc.SetRole(ctx, ap, lina.ID, access.LineManager, account.Client{})
+			_, err := e.svc.SetRole(ctx, ap.Actor(), lina.ID, access.LineManager, account.Client{})
 			return err
 		}, true},
 		{"the same role again", func() error {
-			_, err := e.svc.SetRole(ctx, ap, lina.ID, access.LineManager, account.Client{})
+			_, err := e.svc.SetRole(ctx, ap.Actor(), lina.ID, access.LineManager, account.Client{})
 			return err
 		}, false},
 		{"a role with more", func() error {
-			_, err := e.svc.SetRole(ctx, ap, lina.ID, access.HRManager, account.Client{})
+			_, err := e.svc.SetRole(ctx, ap.Actor(), lina.ID, access.HRManager, account.Client{})
 			return err
 		}, true},
 		{"invitation", func() error {
-			_, err := e.svc.Invite(ctx, ap, account.InviteInput{Email: "rut@acme.example", DisplayName: "Rut", Role: access.Recruiter})
+			_, err := e.svc.Invite(ctx, ap.Actor(), account.InviteInput{Email: "rut@acme.example", DisplayName: "Rut", Role: access.Recruiter})
 			return err
 		}, true},
 		{"invitation without candidate access", func() error {
-			_, err := e.svc.Invite(ctx, ap, account.InviteInput{Email: "kim@acme.example", DisplayName: "Kim", Role: access.CaseHandler})
+			_, err := e.svc.Invite(ctx, ap.Actor(), account.InviteInput{Email: "kim@acme.example", DisplayName: "Kim", Role: access.CaseHandler})
 			return err
 		}, false},
 	}
@@ -255,7 +255,7 @@ func TestAdministratorGivesCandidateAccessToOthersOnly(t *testing.T) {
 	watchers := customRole(t, e, ada, "Watchers", access.ViewPositions)
 	userWithRoleIn(t, e, c.ID, "wera", watchers)
 	n := alerts()
-	if _, err := e.svc.SaveRole(ctx, ap, watchers, account.RoleInput{Name: "Watchers", Permissions: []string{"positions.view", "applications.view"}}); err != nil {
+	if _, err := e.svc.SaveRole(ctx, ap.Actor(), watchers, account.RoleInput{Name: "Watchers", Permissions: []string{"positions.view", "applications.view"}}); err != nil {
 		t.Fatal(err)
 	}
 	if alerts()-n != 1 {
@@ -265,17 +265,17 @@ func TestAdministratorGivesCandidateAccessToOthersOnly(t *testing.T) {
 	// without candidate access, and may not then widen it.
 	deputies := customRole(t, e, ada, "Deputies", access.ManageUsers, access.ManageRoles)
 	bp := e.principal(t, bert)
-	if _, err := e.svc.SetRole(ctx, bp, bert.ID, deputies, account.Client{}); err != nil {
+	if _, err := e.svc.SetRole(ctx, bp.Actor(), bert.ID, deputies, account.Client{}); err != nil {
 		t.Fatalf("stepping down to a narrower role: %v", err)
 	}
 	bp = e.principal(t, bert)
-	if _, err := e.svc.SaveRole(ctx, bp, deputies, account.RoleInput{Name: "Deputies", Permissions: []string{"users.manage", "roles.manage", "applications.view"}}); !errors.Is(err, account.ErrForbidden) {
+	if _, err := e.svc.SaveRole(ctx, bp.Actor(), deputies, account.RoleInput{Name: "Deputies", Permissions: []string{"users.manage", "roles.manage", "applications.view"}}); !errors.Is(err, account.ErrForbidden) {
 		t.Fatalf("widening one's own role: %v", err)
 	}
 	// Ada, who does not hold it, may widen it for Bert: that is a gift to
 	// someone else, and raised.
 	n = alerts()
-	if _, err := e.svc.SaveRole(ctx, ap, deputies, account.RoleInput{Name: "Deputies", Permissions: []string{"users.manage", "roles.manage", "applications.view"}}); err != nil {
+	if _, err := e.svc.SaveRole(ctx, ap.Actor(), deputies, account.RoleInput{Name: "Deputies", Permissions: []string{"users.manage", "roles.manage", "applications.view"}}); err != nil {
 		t.Fatal(err)
 	}
 	if alerts()-n != 1 {
@@ -289,21 +289,21 @@ func TestRightsAreReadWhereTheChangeIsWritten(t *testing.T) {
 	ctx := context.Background()
 	e, c, ada := rightsEnv(t)
 	hanna := userWithRoleIn(t, e, c.ID, "hanna", access.HRManager)
-	if err := e.svc.SetOptionalRights(ctx, e.principal(t, ada), hanna.ID, []string{"users.manage"}); err != nil {
+	if err := e.svc.SetOptionalRights(ctx, e.principal(t, ada).Actor(), hanna.ID, []string{"users.manage"}); err != nil {
 		t.Fatal(err)
 	}
 	stale := e.principal(t, hanna)
 	rex := userWithRoleIn(t, e, c.ID, "rex", access.Recruiter)
-	if err := e.svc.SetOptionalRights(ctx, e.principal(t, ada), hanna.ID, nil); err != nil {
+	if err := e.svc.SetOptionalRights(ctx, e.principal(t, ada).Actor(), hanna.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.SetRole(ctx, stale, rex.ID, access.LineManager, account.Client{}); !errors.Is(err, account.ErrForbidden) {
+	if _, err := e.svc.SetRole(ctx, stale.Actor(), rex.ID, access.LineManager, account.Client{}); !errors.Is(err, account.ErrForbidden) {
 		t.Fatalf("role change with rights taken away: %v", err)
 	}
-	if _, err := e.svc.Invite(ctx, stale, account.InviteInput{Email: "x@acme.example", DisplayName: "X", Role: access.Recruiter}); !errors.Is(err, account.ErrForbidden) {
+	if _, err := e.svc.Invite(ctx, stale.Actor(), account.InviteInput{Email: "x@acme.example", DisplayName: "X", Role: access.Recruiter}); !errors.Is(err, account.ErrForbidden) {
 		t.Fatalf("invitation with rights taken away: %v", err)
 	}
-	if err := e.svc.SetUserStatus(ctx, stale, rex.ID, account.Disabled); !errors.Is(err, account.ErrForbidden) {
+	if err := e.svc.SetUserStatus(ctx, stale.Actor(), rex.ID, account.Disabled); !errors.Is(err, account.ErrForbidden) {
 		t.Fatalf("disabling with rights taken away: %v", err)
 	}
 }
@@ -339,16 +339,16 @@ func TestSelfGrantRace(t *testing.T) {
 	wide := append([]string{"applications.view", "pool.view"}, narrow...)
 	for round := range 12 {
 		ap := e.principal(t, ada)
-		role, err := e.svc.SaveRole(ctx, ap, "", account.RoleInput{Name: fmt.Sprintf("Deputies %d", round), Permissions: narrow})
+		role, err := e.svc.SaveRole(ctx, ap.Actor(), "", account.RoleInput{Name: fmt.Sprintf("Deputies %d", round), Permissions: narrow})
 		if err != nil {
 			t.Fatal(err)
 		}
 		errs := together(
 			func() error {
-				_, err := e.svc.SaveRole(ctx, ap, role.ID, account.RoleInput{Name: role.Name, Permissions: wide})
+				_, err := e.svc.SaveRole(ctx, ap.Actor(), role.ID, account.RoleInput{Name: role.Name, Permissions: wide})
 				return err
 			},
-			func() error { _, err := e.svc.SetRole(ctx, ap, ada.ID, role.ID, account.Client{}); return err },
+			func() error { _, err := e.svc.SetRole(ctx, ap.Actor(), ada.ID, role.ID, account.Client{}); return err },
 		)
 		for _, err := range errs {
 			if err != nil && !errors.Is(err, account.ErrForbidden) {
@@ -361,7 +361,7 @@ func TestSelfGrantRace(t *testing.T) {
 		// Back to the administrator role for the next round (Bert does it).
 		if p := e.principal(t, ada); p.Role != access.Administrator {
 			bert, _ := e.svc.UserByLogin(ctx, c.ID, "bert")
-			if _, err := e.svc.SetRole(ctx, e.principal(t, bert), ada.ID, access.Administrator, account.Client{}); err != nil {
+			if _, err := e.svc.SetRole(ctx, e.principal(t, bert).Actor(), ada.ID, access.Administrator, account.Client{}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -381,14 +381,14 @@ func TestOneActiveAdministratorUnderRaces(t *testing.T) {
 		op   func(p *account.Principal, self, other *account.User) error
 	}{
 		{"disable each other", func(p *account.Principal, _, other *account.User) error {
-			return e.svc.SetUserStatus(ctx, p, other.ID, account.Disabled)
+			return e.svc.SetUserStatus(ctx, p.Actor(), other.ID, account.Disabled)
 		}},
 		{"demote each other", func(p *account.Principal, _, other *account.User) error {
-			_, err := e.svc.SetRole(ctx, p, other.ID, access.Recruiter, account.Client{})
+			_, err := e.svc.SetRole(ctx, p.Actor(), other.ID, access.Recruiter, account.Client{})
 			return err
 		}},
 		{"both step down", func(p *account.Principal, self, _ *account.User) error {
-			_, err := e.svc.SetRole(ctx, p, self.ID, auditors, account.Client{})
+			_, err := e.svc.SetRole(ctx, p.Actor(), self.ID, auditors, account.Client{})
 			return err
 		}},
 	}
@@ -399,7 +399,7 @@ func TestOneActiveAdministratorUnderRaces(t *testing.T) {
 		return userWithRoleIn(t, e, c.ID, fmt.Sprintf("admin-a%d", n), access.Administrator), userWithRoleIn(t, e, c.ID, fmt.Sprintf("admin-b%d", n), access.Administrator)
 	}
 	a, b := pair()
-	if err := e.svc.SetUserStatus(ctx, e.principal(t, a), first.ID, account.Disabled); err != nil {
+	if err := e.svc.SetUserStatus(ctx, e.principal(t, a).Actor(), first.ID, account.Disabled); err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range kinds {
@@ -426,7 +426,7 @@ func TestOneActiveAdministratorUnderRaces(t *testing.T) {
 				survivor = b
 			}
 			a, b = pair()
-			if err := e.svc.SetUserStatus(ctx, e.principal(t, a), survivor.ID, account.Disabled); err != nil {
+			if err := e.svc.SetUserStatus(ctx, e.principal(t, a).Actor(), survivor.ID, account.Disabled); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -174,7 +174,7 @@ func (s *Service) RoleByID(ctx context.Context, tenantID, roleID string) (*Role,
 // unless the actor administers the company and does not hold the role
 // itself. The change applies to every holder on their next request, since
 // permissions are read with the session.
-func (s *Service) SaveRole(ctx context.Context, actor *Principal, roleID string, in RoleInput) (*Role, error) {
+func (s *Service) SaveRole(ctx context.Context, actor access.Actor, roleID string, in RoleInput) (*Role, error) {
 	if !actor.Can(access.ManageRoles) {
 		return nil, ErrForbidden
 	}
@@ -220,7 +220,7 @@ func (s *Service) SaveRole(ctx context.Context, actor *Principal, roleID string,
 		if holders > 0 {
 			details = candidateAccess(details, old, set)
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: r.TenantID, Action: action, Actor: audit.User(actor.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: r.TenantID, Action: action, Actor: audit.ActorOf(actor),
 			Objects: []audit.Ref{{Kind: "role", ID: r.ID}}, Details: details})
 	})
 	if err != nil {
@@ -247,7 +247,7 @@ func customRole(ctx context.Context, tx *sql.Tx, tenantID, id string) (access.Se
 
 // DeleteRole deletes a custom role no user holds; the actor must be
 // allowed to take away its whole set (authorize).
-func (s *Service) DeleteRole(ctx context.Context, actor *Principal, roleID string) error {
+func (s *Service) DeleteRole(ctx context.Context, actor access.Actor, roleID string) error {
 	if !actor.Can(access.ManageRoles) {
 		return ErrForbidden
 	}
@@ -268,7 +268,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor *Principal, roleID strin
 		if _, err := tx.ExecContext(ctx, `DELETE FROM roles WHERE tenant_id = $1 AND id = $2`, actor.TenantID, roleID); err != nil {
 			return fmt.Errorf("delete role: %w", err)
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: actor.TenantID, Action: audit.RoleDeleted, Actor: audit.User(actor.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: actor.TenantID, Action: audit.RoleDeleted, Actor: audit.ActorOf(actor),
 			Objects: []audit.Ref{{Kind: "role", ID: roleID}}})
 	})
 }
@@ -277,7 +277,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor *Principal, roleID strin
 // rights (access.OptionalRights), replacing the previous ones. The actor
 // must be allowed to make the change (authorize); the user's sessions end,
 // as for any privilege change.
-func (s *Service) SetOptionalRights(ctx context.Context, actor *Principal, userID string, rights []string) error {
+func (s *Service) SetOptionalRights(ctx context.Context, actor access.Actor, userID string, rights []string) error {
 	var set access.Set
 	for _, n := range rights {
 		p, ok := access.Parse(n)
@@ -310,7 +310,7 @@ func (s *Service) SetOptionalRights(ctx context.Context, actor *Principal, userI
 				return err
 			}
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: actor.TenantID, Action: audit.UserRightsChanged, Actor: audit.User(actor.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: actor.TenantID, Action: audit.UserRightsChanged, Actor: audit.ActorOf(actor),
 			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: candidateAccess(map[string]string{"rights": set.Encode()}, current, next)})
 	})
 }
@@ -319,7 +319,7 @@ func (s *Service) SetOptionalRights(ctx context.Context, actor *Principal, userI
 // must manage users and be allowed to take away (or give back) every right
 // of the colleague (authorize). Nobody changes their own status, and the
 // company keeps one active administrator.
-func (s *Service) SetUserStatus(ctx context.Context, actor *Principal, userID string, st Status) error {
+func (s *Service) SetUserStatus(ctx context.Context, actor access.Actor, userID string, st Status) error {
 	if st != Active && st != Disabled {
 		return fault.Field("status", "error.status")
 	}
@@ -341,7 +341,7 @@ func (s *Service) SetUserStatus(ctx context.Context, actor *Principal, userID st
 		if err := authorize(ctx, tx, actor, c); err != nil {
 			return err
 		}
-		return s.setStatus(ctx, tx, audit.User(actor.UserID), actor.TenantID, userID, st)
+		return s.setStatus(ctx, tx, audit.ActorOf(actor), actor.TenantID, userID, st)
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/notify"
@@ -32,11 +33,11 @@ func stepEnv(t *testing.T, opts account.Options) (*env, *account.User) {
 	if opts.BaseURL == "" {
 		opts.BaseURL = "https://jobs.example"
 	}
-	e.svc = account.NewService(e.db, audit.NewLog(e.db, nil, audit.DefaultRules), opts)
+	e.svc = e.kit.NewAccounts(opts)
 	e.clock.set(time.Now().UTC().Truncate(time.Second))
 	e.svc.SetClock(e.clock.now)
 	c := e.company(t, "acme")
-	u, err := e.svc.CreateUser(context.Background(), audit.Operator, c.ID, account.CreateUserInput{
+	u, err := e.svc.CreateUser(context.Background(), access.Operator(c.ID), account.CreateUserInput{
 		Login: "alice", Email: "alice@acme.example", DisplayName: "Alice", Password: goodPassword})
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +55,7 @@ func withTOTP(t *testing.T, e *env, u *account.User) (string, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	en, err := e.svc.BeginTOTP(ctx, p)
+	en, err := e.svc.BeginTOTP(ctx, p.Actor())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func withEmailCodes(t *testing.T, e *env, u *account.User) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.BeginEmailMFA(ctx, p); err != nil {
+	if err := e.svc.BeginEmailMFA(ctx, p.Actor()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.ConfirmEmailMFA(ctx, p, lastCode(t, e), account.Client{}); err != nil {
@@ -354,9 +355,9 @@ func TestNewCodeRetiresTheOldAndRepeatsNoRememberedOne(t *testing.T) {
 	ctx := context.Background()
 	e, u := stepEnv(t, account.Options{MaxFailures: 1000})
 	p, _ := e.svc.Authenticate(ctx, e.session(t, u))
-	e.svc.BeginEmailMFA(ctx, p)
+	e.svc.BeginEmailMFA(ctx, p.Actor())
 	first := lastCode(t, e)
-	e.svc.BeginEmailMFA(ctx, p)
+	e.svc.BeginEmailMFA(ctx, p.Actor())
 	second := lastCode(t, e)
 	if first == second {
 		t.Fatal("a new code repeated the live one")

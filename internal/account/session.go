@@ -531,19 +531,19 @@ func (s *Service) ListSessions(ctx context.Context, tenantID, userID string) ([]
 	return out, nil
 }
 
-// RevokeSession ends one of the principal's own sessions. Another user's
+// RevokeSession ends one of a's own sessions. Another user's
 // session, or an unknown id, is ErrNotFound.
-func (s *Service) RevokeSession(ctx context.Context, p *Principal, sessionID string, c Client) error {
-	return s.db.InTx(ctx, p.TenantID, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND id = $3`, p.TenantID, p.UserID, sessionID)
+func (s *Service) RevokeSession(ctx context.Context, a access.Actor, sessionID string, c Client) error {
+	return s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND id = $3`, a.TenantID, a.UserID, sessionID)
 		if err != nil {
 			return fmt.Errorf("revoke session: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: p.TenantID, Action: audit.SessionRevoked, Actor: audit.User(p.UserID),
-			Objects: []audit.Ref{{Kind: "user", ID: p.UserID}, {Kind: "session", ID: sessionID}}, Details: map[string]string{"ip": ipDetail(c.IP), "scope": "one"}})
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.SessionRevoked, Actor: audit.ActorOf(a),
+			Objects: []audit.Ref{{Kind: "user", ID: a.UserID}, {Kind: "session", ID: sessionID}}, Details: map[string]string{"ip": ipDetail(c.IP), "scope": "one"}})
 	})
 }
 

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/id"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kandidat/kandidat/internal/id"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -23,7 +23,7 @@ func TestSignInInvalidCredentials(t *testing.T) {
 	c := e.company(t, "acme")
 	e.user(t, c.ID, "alice", goodPassword)
 	dave := e.user(t, c.ID, "dave", goodPassword)
-	if err := e.svc.SetStatus(ctx, audit.Operator, c.ID, dave.ID, account.Disabled); err != nil {
+	if err := e.svc.SetStatus(ctx, access.Operator(c.ID), dave.ID, account.Disabled); err != nil {
 		t.Fatalf("disable dave: %v", err)
 	}
 	eve := e.user(t, c.ID, "eve", goodPassword)
@@ -182,7 +182,7 @@ func TestAuthenticatePrincipal(t *testing.T) {
 	e := newFastEnv(t)
 	c := e.company(t, "acme")
 	e.company(t, "beta")
-	u, err := e.svc.CreateUser(ctx, audit.Operator, c.ID, account.CreateUserInput{
+	u, err := e.svc.CreateUser(ctx, access.Operator(c.ID), account.CreateUserInput{
 		Login: "alice", DisplayName: "Alice Smith", Language: "sv", Role: "recruiter", Password: goodPassword, MustChangePassword: true,
 	})
 	if err != nil {
@@ -554,9 +554,9 @@ func mustAuthenticate(t *testing.T, e *env, token string) {
 func TestSignInRehash(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, account.Options{}) // default argon2 parameters
-	low := account.NewService(e.db, audit.NewLog(e.db, nil, audit.DefaultRules), account.Options{Argon2: fastArgon2})
+	low := e.kit.NewAccounts(account.Options{Argon2: fastArgon2})
 	c := e.company(t, "acme")
-	alice, err := low.CreateUser(ctx, audit.Operator, c.ID, account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword})
+	alice, err := low.CreateUser(ctx, access.Operator(c.ID), account.CreateUserInput{Login: "alice", DisplayName: "Alice", Password: goodPassword})
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
@@ -616,7 +616,7 @@ func TestCreatedUserCanSignIn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := e.svc.CreateUser(ctx, audit.Operator, c.ID, account.CreateUserInput{Login: tt.login, DisplayName: "X", Password: tt.password}); err != nil {
+			if _, err := e.svc.CreateUser(ctx, access.Operator(c.ID), account.CreateUserInput{Login: tt.login, DisplayName: "X", Password: tt.password}); err != nil {
 				t.Fatalf("CreateUser: %v, want the fixture accepted", err)
 			}
 			if _, _, err := e.svc.SignIn(ctx, tt.login, tt.password, account.Client{}); err != nil {

@@ -11,15 +11,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
-	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
 )
 
 // addUser creates an active user with a display name of its own.
 func (e *env) addUser(t testing.TB, tenantID, login, name string) *account.User {
 	t.Helper()
-	u, err := e.svc.CreateUser(context.Background(), audit.Operator, tenantID, account.CreateUserInput{
+	u, err := e.svc.CreateUser(context.Background(), access.Operator(tenantID), account.CreateUserInput{
 		Login: login, DisplayName: name, Password: goodPassword,
 	})
 	if err != nil {

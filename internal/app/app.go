@@ -24,6 +24,7 @@ import (
 	"github.com/kandidat/kandidat/internal/config"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/extract"
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/jobs"
 	"github.com/kandidat/kandidat/internal/keys"
@@ -164,9 +165,9 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 	}
 	a.Tenants = tenant.NewService(a.DB, a.Keys, a.Audit)
 	a.Credits = credit.NewService(a.DB, a.Audit)
-	a.Recruit = recruit.NewService(a.DB, a.Audit, a.Credits, a.Tenants)
 	a.Queue = notify.NewQueue(a.DB)
-	a.Recruit.SetCareer(recruit.CareerOptions{Blobs: a.Blobs, Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/")})
+	a.Recruit = recruit.NewService(a.DB, a.Audit, a.Credits, a.Tenants, recruit.Options{
+		Career: recruit.CareerOptions{Blobs: a.Blobs, Queue: a.Queue, I18n: a.I18n}, BaseURL: cfg.BaseURL})
 	a.Accounts = account.NewService(a.DB, a.Audit, account.Options{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
 		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Cipher: a.Keys,
 		// Every instance holding the master key signs and checks the same device cookies.
@@ -339,11 +340,31 @@ func (a *App) Jobs(baseURL string) (*jobs.Runner, error) {
 	r := &jobs.Runner{
 		DB: a.DB, Audit: a.Audit, Accounts: a.Accounts, Tenants: a.Tenants, Recruit: a.Recruit, Mailer: a.Mailer(), Queue: a.Queue, SMS: a.SMS(), I18n: a.I18n,
 		Logger: a.Logger, BaseURL: baseURL, Retention: a.Retention, CheckpointEvery: a.Config.AuditCheckpointInterval,
+		// The text of uploaded documents, for search and the card; the PDF
+		// engine starts with the first PDF, and stops with the runner.
+		Extractor: a.extractor(),
 	}
 	if err := r.Register(a.Registry); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// extractor is the reader of documents' text. The PDF engine's native
+// code is kept between runs in the user's cache directory (private to the
+// user; the data directory when there is none), so a restart does not
+// compile it again.
+func (a *App) extractor() *extract.Extractor {
+	dir, err := os.UserCacheDir()
+	if err == nil {
+		dir = filepath.Join(dir, "kandidat", "pdfium")
+	} else {
+		dir = filepath.Join(a.Config.DataDir, "cache", "pdfium")
+	}
+	if err := extract.UseCacheDir(dir); err != nil {
+		a.Logger.Warn("no cache for the PDF engine; it is compiled at each start", "error", err.Error())
+	}
+	return extract.New(extract.DefaultLimits())
 }
 
 // Close closes the database.

@@ -20,6 +20,9 @@ var layers = map[string]string{
 	"db": "infra", "db/dbtest": "infra", "keys": "infra", "blob": "infra", "notify": "infra", "filetype": "infra", "search": "infra", "extract": "infra",
 	"access": "domain", "account": "domain", "audit": "domain", "credit": "domain", "recruit": "domain", "tenant": "domain",
 	"seed": "domain", "synth": "domain",
+	// testkit wires the services for tests (only _test.go files import
+	// it); it imports the domains, so it sits among them.
+	"testkit": "domain",
 	// bench is the load client of `kandidat bench`: it speaks HTTP to a
 	// server and knows nothing of the packages behind it.
 	"bench": "client",

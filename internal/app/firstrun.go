@@ -61,7 +61,7 @@ func (a *App) FirstRun(ctx context.Context, demo bool, baseURL string, out io.Wr
 	if err != nil {
 		return fmt.Errorf("create demo company: %w", err)
 	}
-	u, err := a.Accounts.CreateUser(ctx, actor, t.ID, account.CreateUserInput{
+	u, err := a.Accounts.CreateUser(ctx, access.System("first-run", t.ID), account.CreateUserInput{
 		Login: DemoLogin, Email: "admin@demo.example", DisplayName: "Demo Administrator",
 		Role: account.RoleAdministrator, Password: password, MustChangePassword: true, Via: "demo",
 	})
@@ -131,10 +131,10 @@ var demoCandidates = []struct {
 // advanced candidates reach the recruiter through the shared pool) and
 // applications in every stage.
 func (a *App) seedDemo(ctx context.Context, t *tenant.Tenant, password string) error {
-	actor := audit.System("first-run")
+	actor := access.System("first-run", t.ID)
 	users := map[string]access.Actor{}
 	for _, d := range demoUsers {
-		u, err := a.Accounts.CreateUser(ctx, actor, t.ID, account.CreateUserInput{Login: d.login, Email: d.login + "@demo.example",
+		u, err := a.Accounts.CreateUser(ctx, actor, account.CreateUserInput{Login: d.login, Email: d.login + "@demo.example",
 			DisplayName: d.name, Role: d.role, Password: password, MustChangePassword: true, Via: "demo"})
 		if err != nil {
 			return err
@@ -152,7 +152,7 @@ func (a *App) seedDemo(ctx context.Context, t *tenant.Tenant, password string) e
 			if err != nil {
 				return err
 			}
-			if err := a.Accounts.SetOptionalRights(ctx, ap, u.ID, d.rights); err != nil {
+			if err := a.Accounts.SetOptionalRights(ctx, ap.Actor(), u.ID, d.rights); err != nil {
 				return err
 			}
 		}

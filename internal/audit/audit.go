@@ -26,6 +26,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/fault"
 )
@@ -47,6 +48,19 @@ var Operator = Actor{Kind: ActorOperator, ID: "cli"}
 
 // Anonymous is an unidentified actor.
 var Anonymous = Actor{Kind: ActorAnonymous, ID: "-"}
+
+// ActorOf is the audit actor of a service's caller: the user, the operator,
+// or the named job, so that the trail tells an operator's or a job's action
+// from a user's.
+func ActorOf(a access.Actor) Actor {
+	switch a.Kind {
+	case access.KindOperator:
+		return Operator
+	case access.KindSystem:
+		return System(a.Job)
+	}
+	return User(a.UserID)
+}
 
 // Ref names an object a record is about, by kind and id.
 type Ref struct {

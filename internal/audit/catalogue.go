@@ -190,7 +190,7 @@ var Catalogue = map[Action]Spec{
 	TenantCreated: {Track: Admin, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo", "seed"}},
 		{Name: "modules", Kind: EnumList, Values: moduleValues}, {Name: "language", Kind: Enum, Values: languageValues}}},
 	ModulesChanged:         {Track: Admin, Details: []Detail{{Name: "modules", Kind: EnumList, Values: moduleValues}}},
-	TenantSettingsChanged:  {Track: Admin, Details: []Detail{{Name: "password_profile", Kind: Enum, Values: []string{"standard", "strict"}}, {Name: "require_mfa", Kind: Bool}, {Name: "fields", Kind: EnumList, Values: []string{"name", "default_language", "password_profile", "require_mfa", "require_mfa_roles", "free_publications", "publication_cost", "session_idle", "session_absolute", "alerts", "retention", "time_zone", "privacy_contact", "career_colour"}}}},
+	TenantSettingsChanged:  {Track: Admin, Details: []Detail{{Name: "password_profile", Kind: Enum, Values: []string{"standard", "strict"}}, {Name: "require_mfa", Kind: Bool}, {Name: "fields", Kind: EnumList, Values: []string{"name", "default_language", "password_profile", "require_mfa", "require_mfa_roles", "free_publications", "publication_cost", "session_idle", "session_absolute", "alerts", "retention", "time_zone", "privacy_contact", "career_colour", "career_logo"}}}},
 	AccountLocked:          {Track: Security, Details: []Detail{ipDetail, {Name: "failures", Kind: Int}, {Name: "until", Kind: ID}, lockScopeDetail}},
 	AccountUnlocked:        {Track: Security, Details: []Detail{ipDetail, {Name: "via", Kind: Enum, Values: []string{"email_link", "operator"}}}},
 	PasswordResetRequested: {Track: Security, Details: []Detail{ipDetail}},

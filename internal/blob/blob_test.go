@@ -19,12 +19,11 @@ import (
 	tinkpb "github.com/tink-crypto/tink-go/v2/proto/tink_go_proto"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/blob"
 	"github.com/kandidat/kandidat/internal/db"
-	"github.com/kandidat/kandidat/internal/db/dbtest"
 	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/testkit"
 )
 
 // fakeS3 starts an S3 server speaking the real protocol (gofakes3) on
@@ -54,20 +53,10 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	d := dbtest.Open(t)
-	m, err := keys.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := keys.New(d, m)
-	ts := tenant.NewService(d, k, audit.NewLog(d, nil, audit.DefaultRules))
-	e := &env{db: d, master: m, keys: k}
+	k := testkit.New(t, testkit.Options{})
+	e := &env{db: k.DB, master: k.Master, keys: k.Keys}
 	for _, slug := range []string{"acme", "beta"} {
-		c, err := ts.Create(context.Background(), audit.Operator, tenant.CreateInput{Slug: slug, Name: slug, DefaultLanguage: "en"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.tenants = append(e.tenants, c.ID)
+		e.tenants = append(e.tenants, k.Company(t, tenant.CreateInput{Slug: slug, Name: slug}).ID)
 	}
 	return e
 }

@@ -88,6 +88,9 @@ func commands() []command {
 			{"prune", "delete records past their retention, keeping the chains verifiable", auditPrune, false},
 			{"retention", "show or set a company's audit retention", auditRetention, false},
 		}},
+		{"search", "", nil, []action{
+			{"reindex", "rebuild the search index of one company or all, online", searchReindex, false},
+		}},
 		{"config", "print the effective configuration, secrets masked", runConfig, nil},
 		{"seed", "fill an installation with synthetic data (small, medium, large)", runSeed, nil},
 		{"bench", "time the pages of a running server (p50/p95/p99, req/s)", runBench, nil},

@@ -326,6 +326,12 @@ func TestTenantAndUserCommands(t *testing.T) {
 	if r := run(t, nil, with("tenant", "settings", "--tenant", "acme", "--publication-cost", "100001")...); r.code != 1 || !strings.Contains(r.stderr, "--publication-cost:") {
 		t.Fatalf("too high a cost: %d %q", r.code, r.stderr)
 	}
+	if r := run(t, nil, with("search", "reindex", "--tenant", "acme")...); r.code != 0 || !strings.Contains(r.stdout, "indexed 0 candidates") {
+		t.Fatalf("search reindex: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, nil, with("search", "reindex", "--tenant", "nobody")...); r.code != 1 || !strings.Contains(r.stderr, "--tenant:") {
+		t.Fatalf("search reindex of an unknown company: %d %q", r.code, r.stderr)
+	}
 	// The company profile and session timeouts, with the settings page's rules.
 	if r := run(t, nil, with("tenant", "settings", "--tenant", "acme", "--time-zone", "Europe/Oslo", "--privacy-contact", "privacy@acme.example",
 		"--career-colour", "#ABCDEF", "--session-idle-timeout", "15m")...); r.code != 0 || !strings.Contains(r.stdout, "time zone: Europe/Oslo") ||

@@ -97,7 +97,7 @@ func creditsShow(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	// The operator reads the ledger as the company's credit administration would.
-	ledger, err := a.Credits.Ledger(ctx, access.Actor{TenantID: t.ID, Perms: access.Of(access.ManageCredits)}, *limit)
+	ledger, err := a.Credits.Ledger(ctx, access.Operator(t.ID, access.ManageCredits), *limit)
 	if err != nil {
 		return err
 	}

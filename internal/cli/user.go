@@ -9,9 +9,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/app"
-	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/config"
 	"github.com/kandidat/kandidat/internal/fault"
 )
@@ -47,7 +47,7 @@ func userCreate(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	u, err := a.Accounts.CreateUser(ctx, audit.Operator, t.ID, in)
+	u, err := a.Accounts.CreateUser(ctx, access.Operator(t.ID), in)
 	if err != nil {
 		return userError(err)
 	}
@@ -83,7 +83,7 @@ func importUser(ctx context.Context, env *Env, f *flags, ref string, in account.
 		return err
 	}
 	defer a.Close()
-	u, err := a.Accounts.ImportUser(ctx, audit.Operator, t.ID, in, hash)
+	u, err := a.Accounts.ImportUser(ctx, access.Operator(t.ID), in, hash)
 	if err != nil {
 		return userError(err)
 	}
@@ -129,7 +129,7 @@ func userUnlock(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return userError(err)
 	}
-	if err := a.Accounts.UnlockByOperator(ctx, u.TenantID, u.ID); err != nil {
+	if err := a.Accounts.UnlockByOperator(ctx, access.Operator(u.TenantID), u.ID); err != nil {
 		return userError(err)
 	}
 	fmt.Fprintf(env.Stdout, "user %s can sign in with a password again\n", u.Login)
@@ -160,7 +160,7 @@ func setUserStatus(ctx context.Context, env *Env, action string, st account.Stat
 	if err != nil {
 		return userError(err)
 	}
-	if err := a.Accounts.SetStatus(ctx, audit.Operator, u.TenantID, u.ID, st); err != nil {
+	if err := a.Accounts.SetStatus(ctx, access.Operator(u.TenantID), u.ID, st); err != nil {
 		return userError(err)
 	}
 	fmt.Fprintf(env.Stdout, "user %s is now %s\n", u.Login, st)

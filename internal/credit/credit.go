@@ -358,7 +358,7 @@ func (s *Service) SpendTx(ctx context.Context, tx *sql.Tx, a access.Actor, amoun
 	} else if limited && amount > left {
 		return nil, ErrLimitReached
 	}
-	return s.append(ctx, tx, a.TenantID, audit.User(a.UserID), Entry{Kind: Spend, Amount: amount, BalanceAfter: balance, Reason: reason,
+	return s.append(ctx, tx, a.TenantID, audit.ActorOf(a), Entry{Kind: Spend, Amount: amount, BalanceAfter: balance, Reason: reason,
 		ObjectKind: object.Kind, ObjectID: object.ID}, audit.CreditsSpent)
 }
 

@@ -11,9 +11,8 @@ import (
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
-	"github.com/kandidat/kandidat/internal/db/dbtest"
-	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/testkit"
 )
 
 // TestConcurrentSpendingNeverOverdraws: many paid actions at once against
@@ -21,17 +20,9 @@ import (
 // ends at zero and the ledger holds one spending per success.
 func TestConcurrentSpendingNeverOverdraws(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.Open(t)
-	m, err := keys.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := audit.NewLog(d, nil, audit.DefaultRules)
-	c, err := tenant.NewService(d, keys.New(d, m), log).Create(ctx, audit.Operator, tenant.CreateInput{Slug: "acme", Name: "Acme", DefaultLanguage: "en"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := credit.NewService(d, log)
+	k := testkit.New(t, testkit.Options{})
+	d, svc := k.DB, k.Credits
+	c := k.Company(t, tenant.CreateInput{Slug: "acme", Name: "Acme"})
 	if _, err := svc.GrantAsOperator(ctx, c.ID, credit.GrantInput{Amount: 3, Reason: "purchase"}); err != nil {
 		t.Fatal(err)
 	}

@@ -10,11 +10,10 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
-	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
-	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/testkit"
 )
 
 // walkLedger reads the ledger page by page, calling between (if set)
@@ -59,22 +58,10 @@ func entryIDs(es []credit.Entry) []string {
 // many entries share one time.
 func TestLedgerPagesWalkEveryEntryOnce(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.Open(t)
-	m, err := keys.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := audit.NewLog(d, nil, audit.DefaultRules)
-	tenants := tenant.NewService(d, keys.New(d, m), log)
-	c, err := tenants.Create(ctx, audit.Operator, tenant.CreateInput{Slug: "acme", Name: "Acme", DefaultLanguage: "en"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := tenants.Create(ctx, audit.Operator, tenant.CreateInput{Slug: "other", Name: "Other", DefaultLanguage: "en"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := credit.NewService(d, log)
+	k := testkit.New(t, testkit.Options{})
+	svc := k.Credits
+	c := k.Company(t, tenant.CreateInput{Slug: "acme", Name: "Acme"})
+	other := k.Company(t, tenant.CreateInput{Slug: "other", Name: "Other"})
 	now := time.Date(2031, 3, 4, 5, 6, 7, 123456789, time.UTC)
 	svc.SetClock(func() time.Time { return now })
 	grant := func(tenantID string) {
@@ -156,8 +143,7 @@ func TestLedgerPagesWalkEveryEntryOnce(t *testing.T) {
 // ErrBadCursor, never a database error, on both engines.
 func TestLedgerPageRefusesForeignCursors(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.Open(t)
-	svc := credit.NewService(d, audit.NewLog(d, nil, audit.DefaultRules))
+	svc := testkit.New(t, testkit.Options{}).Credits
 	admin := access.Actor{TenantID: "t1", Perms: access.Of(access.ManageCredits)}
 	for _, c := range []string{"garbage", "1_", "1", "_0190f0e2-0000-7000-8000-000000000001", "x_abc", "1_ABC", "1_a_b", "1_a\xffb", "1_a\x00b",
 		"999999999999999999_abc", "-999999999999999999_abc", "1_" + strings.Repeat("a", 65)} {

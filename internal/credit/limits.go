@@ -94,7 +94,7 @@ func (s *Service) SetLimit(ctx context.Context, a access.Actor, userID string, m
 		if err != nil {
 			return fmt.Errorf("set spending limit: %w", err)
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.CreditLimitSet, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.CreditLimitSet, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: details})
 	})
 

@@ -10,14 +10,12 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
-	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
-	"github.com/kandidat/kandidat/internal/db/dbtest"
 	"github.com/kandidat/kandidat/internal/fault"
-	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/testkit"
 )
 
 // limitsEnv is a company with a balance of 10, an administrator, two
@@ -33,38 +31,12 @@ type limitsEnv struct {
 func newLimitsEnv(t *testing.T) *limitsEnv {
 	t.Helper()
 	ctx := context.Background()
-	d := dbtest.Open(t)
-	m, err := keys.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := audit.NewLog(d, nil, audit.DefaultRules)
-	tenants := tenant.NewService(d, keys.New(d, m), log)
-	accounts := account.NewService(d, log, account.Options{Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
-	e := &limitsEnv{d: d, log: log, svc: credit.NewService(d, log)}
-	user := func(tenantID, login, role string) access.Actor {
-		u, err := accounts.CreateUser(ctx, audit.Operator, tenantID, account.CreateUserInput{Login: login, DisplayName: login, Password: "correct horse 1", Role: role})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := accounts.Principal(ctx, tenantID, u.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p.Actor()
-	}
-	for _, slug := range []string{"acme", "other"} {
-		c, err := tenants.Create(ctx, audit.Operator, tenant.CreateInput{Slug: slug, Name: slug, DefaultLanguage: "en"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if slug == "other" {
-			e.foreign = user(c.ID, "olga", access.Administrator)
-			continue
-		}
-		e.tenantID = c.ID
-		e.admin, e.rec, e.rec2 = user(c.ID, "ada", access.Administrator), user(c.ID, "rolf", access.Recruiter), user(c.ID, "rita", access.Recruiter)
-	}
+	k := testkit.New(t, testkit.Options{})
+	e := &limitsEnv{d: k.DB, log: k.Audit, svc: k.Credits}
+	acme, other := k.Company(t, tenant.CreateInput{Slug: "acme", Name: "acme"}), k.Company(t, tenant.CreateInput{Slug: "other", Name: "other"})
+	e.tenantID = acme.ID
+	e.admin, e.rec, e.rec2 = k.Actor(t, acme.ID, "ada", access.Administrator), k.Actor(t, acme.ID, "rolf", access.Recruiter), k.Actor(t, acme.ID, "rita", access.Recruiter)
+	e.foreign = k.Actor(t, other.ID, "olga", access.Administrator)
 	if _, err := e.svc.GrantAsOperator(ctx, e.tenantID, credit.GrantInput{Amount: 10, Reason: "purchase", Note: "invoice 1"}); err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,15 @@ type Runner struct {
 	CheckpointEvery time.Duration
 	// AlertEvery is how often new alerts are looked for (default 10s).
 	AlertEvery time.Duration
+	// Extractor reads the text of uploaded documents (nil: none is read);
+	// Run closes it when it returns.
+	Extractor interface {
+		recruit.Extractor
+		Close() error
+	}
+	// TextEvery is how often documents waiting for their text are looked
+	// for (default 5s).
+	TextEvery time.Duration
 
 	alerts *prometheus.CounterVec
 	runs   *prometheus.CounterVec
@@ -98,10 +107,27 @@ func (r *Runner) Run(ctx context.Context) {
 	// (SQLite; PostgreSQL's autovacuum keeps its own).
 	jobs = append(jobs, job{"db.optimize", 6 * time.Hour, func(ctx context.Context) error { return r.DB.Optimize(ctx) }})
 	if r.Recruit != nil {
-		jobs = append(jobs, job{"interviews.remind", 15 * time.Minute, func(ctx context.Context) error { _, err := r.Recruit.SendInterviewReminders(ctx); return err }},
-			// Work a migration left to the code (indexing candidates who
-			// came before the name index): once, soon after start.
-			job{"recruit.backfill", 24 * time.Hour, func(ctx context.Context) error { _, err := r.Recruit.BackfillTerms(ctx); return err }})
+		jobs = append(jobs, job{"interviews.remind", 15 * time.Minute, func(ctx context.Context) error { _, err := r.Recruit.SendInterviewReminders(ctx); return err }})
+		// The search index follows changes a moment later (the queue's
+		// triggers), and indexes what existed before it on the first run.
+		jobs = append(jobs, job{"search.index", time.Second, func(ctx context.Context) error {
+			for {
+				n, err := r.Recruit.IndexQueued(ctx, 200)
+				if err != nil || n == 0 {
+					return err
+				}
+			}
+		}})
+		if r.Extractor != nil {
+			defer r.Extractor.Close()
+			textEvery := r.TextEvery
+			if textEvery <= 0 {
+				textEvery = 5 * time.Second
+			}
+			// New uploads and, after the upgrade that added it, every older
+			// document: a batch at a time until none waits.
+			jobs = append(jobs, job{"documents.text", textEvery, func(ctx context.Context) error { return r.ExtractTexts(ctx) }})
+		}
 	}
 	done := make(chan struct{})
 	for _, j := range jobs {
@@ -246,4 +272,15 @@ func (r *Runner) DeliverEmail(ctx context.Context) (int, error) {
 		}
 	}
 	return sent, err
+}
+
+// ExtractTexts extracts the text of the documents waiting for it, in
+// batches, until none waits or ctx ends.
+func (r *Runner) ExtractTexts(ctx context.Context) error {
+	for {
+		n, err := r.Recruit.ExtractTexts(ctx, r.Extractor, 20)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
 }

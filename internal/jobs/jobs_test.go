@@ -12,29 +12,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/db/dbtest"
-	"github.com/kandidat/kandidat/internal/i18n"
-	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/testkit"
 )
 
 func TestNotifyAlertsReachesActiveAdministratorsOnce(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.Open(t)
-	mk, _ := keys.GenerateMasterKey()
-	log := audit.NewLog(d, nil, audit.DefaultRules)
-	tenants := tenant.NewService(d, keys.New(d, mk), log)
-	accounts := account.NewService(d, log, account.Options{Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
-	bundle, _ := i18n.Load()
-	acme, err := tenants.Create(ctx, audit.Operator, tenant.CreateInput{Slug: "acme", Name: "ACME AB", DefaultLanguage: "sv"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := testkit.New(t, testkit.Options{})
+	d, log, tenants, accounts, bundle := k.DB, k.Audit, k.Tenants, k.Accounts, k.I18n
+	acme := k.Company(t, tenant.CreateInput{Slug: "acme", Name: "ACME AB", DefaultLanguage: "sv"})
 	mk2 := func(login, email, role, lang string) *account.User {
-		u, err := accounts.CreateUser(ctx, audit.Operator, acme.ID, account.CreateUserInput{Login: login, Email: email, DisplayName: login,
+		u, err := accounts.CreateUser(ctx, access.Operator(acme.ID), account.CreateUserInput{Login: login, Email: email, DisplayName: login,
 			Role: role, Language: lang, Password: "long-Enough-1"})
 		if err != nil {
 			t.Fatal(err)
@@ -46,7 +38,7 @@ func TestNotifyAlertsReachesActiveAdministratorsOnce(t *testing.T) {
 	mk2("noemail", "", account.RoleAdministrator, "")                       // no address: nothing to send
 	mk2("rec", "rec@acme.example", "recruiter", "")                         // not an administrator
 	gone := mk2("gone", "gone@acme.example", account.RoleAdministrator, "") // disabled
-	if err := accounts.SetStatus(ctx, audit.Operator, acme.ID, gone.ID, account.Disabled); err != nil {
+	if err := accounts.SetStatus(ctx, access.Operator(acme.ID), gone.ID, account.Disabled); err != nil {
 		t.Fatal(err)
 	}
 	outbox := filepath.Join(t.TempDir(), "outbox")

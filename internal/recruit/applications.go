@@ -91,7 +91,7 @@ func (s *Service) Application(ctx context.Context, a access.Actor, id string) (*
 		return nil, s.finish(ctx, a, err)
 	}
 	err = s.db.InTxNoFlush(ctx, a.TenantID, func(tx *sql.Tx) error {
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "application", ID: id}, {Kind: "candidate", ID: app.Candidate.ID}},
 			Details: map[string]string{"permission": access.ViewApplications.Name(), "decision": access.Allow.String()}})
 	})

@@ -98,9 +98,6 @@ func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID s
 		if errors.Is(err, sql.ErrNoRows) {
 			_, err = tx.ExecContext(ctx, insertCandidate,
 				c.TenantID, c.ID, c.Name, c.Email, c.Phone, now)
-			if err == nil {
-				err = writeTerms(ctx, tx, c.TenantID, c.ID, c.Name, c.Email, false)
-			}
 		} else if err == nil {
 
 			seen, serr := otherApplications(ctx, tx, a, &Application{Candidate: c})
@@ -133,7 +130,7 @@ func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID s
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, a.TenantID, app.ID, p.ID, c.ID, string(stage), stageID, now); err != nil {
 			return fmt.Errorf("insert application: %w", err)
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationCreated, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationCreated, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "application", ID: app.ID}, {Kind: "candidate", ID: c.ID}, {Kind: "position", ID: p.ID}},
 			Details: map[string]string{"via": string(via), "stage": string(stage)}})
 	})

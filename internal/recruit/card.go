@@ -52,7 +52,7 @@ func (s *Service) Rate(ctx context.Context, a access.Actor, applicationID, value
 			a.TenantID, applicationID, a.UserID, value, s.now()); err != nil {
 			return fmt.Errorf("rate: %w", err)
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationRated, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationRated, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "application", ID: applicationID}, {Kind: "candidate", ID: app.Candidate.ID}},
 			Details: map[string]string{"rating": value}})
 	}))
@@ -97,7 +97,7 @@ func (s *Service) label(ctx context.Context, a access.Actor, applicationID, labe
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationLabeled, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationLabeled, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "application", ID: applicationID}, {Kind: "candidate", ID: app.Candidate.ID}},
 			Details: map[string]string{"added": fmt.Sprint(add)}})
 	}))
@@ -128,7 +128,7 @@ func (s *Service) AddNote(ctx context.Context, a access.Actor, applicationID, bo
 			return fmt.Errorf("insert note: %w", err)
 		}
 
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.NoteAdded, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.NoteAdded, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "application", ID: applicationID}, {Kind: "candidate", ID: app.Candidate.ID}, {Kind: "note", ID: id}}})
 	}))
 }
@@ -216,13 +216,8 @@ func (s *Service) ResolveProposal(ctx context.Context, a access.Actor, applicati
 				a.TenantID, c.ID, c.Name, c.Phone, s.now()); err != nil {
 				return fmt.Errorf("change candidate: %w", err)
 			}
-			if p.Name != "" {
-				if err := writeTerms(ctx, tx, a.TenantID, c.ID, c.Name, c.Email, true); err != nil {
-					return err
-				}
-			}
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: action, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: action, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "application", ID: applicationID}, {Kind: "candidate", ID: c.ID}},
 			Details: map[string]string{"fields": strings.Join(fields, ",")}})
 	}))
@@ -396,7 +391,7 @@ func (s *Service) SetReasons(ctx context.Context, a access.Actor, names []string
 				return err
 			}
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TenantSettingsChanged, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TenantSettingsChanged, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "tenant", ID: a.TenantID}}})
 	})
 

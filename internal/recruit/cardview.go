@@ -73,7 +73,7 @@ func (s *Service) CardView(ctx context.Context, a access.Actor, applicationID st
 		return nil, err
 	}
 	err = s.db.InTxNoFlush(ctx, a.TenantID, func(tx *sql.Tx) error {
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "application", ID: applicationID}, {Kind: "candidate", ID: v.Application.Candidate.ID}},
 			Details: map[string]string{"permission": access.ViewApplications.Name(), "decision": access.Allow.String()}})
 	})

@@ -26,18 +26,14 @@ import (
 	"github.com/kandidat/kandidat/internal/notify"
 )
 
-// CareerOptions are what the career page needs beyond the database.
+// CareerOptions are what the career page needs beyond the database: the
+// file store of documents, the queue of emails to candidates and the
+// catalogues they are written from (nil loads the built-in ones).
 type CareerOptions struct {
 	Blobs *blob.Store
 	Queue *notify.Queue
 	I18n  *i18n.Bundle
-	// BaseURL is the address links in emails start with (no trailing slash).
-	BaseURL string
 }
-
-// SetCareer gives the service the file store, the email queue and the
-// catalogues the career page uses.
-func (s *Service) SetCareer(o CareerOptions) { s.career = o }
 
 // Limits of an application on the career page.
 const (
@@ -174,9 +170,6 @@ const ConsentValidity = 7 * 24 * time.Hour
 // encrypted before the transaction, and removed again if it fails. A
 // repeated submission of the same form returns the first application.
 func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in ApplyInput) (*Application, error) {
-	if s.career.Blobs == nil || s.career.Queue == nil || s.career.I18n == nil {
-		return nil, errors.New("the career page needs the file store, the email queue and the catalogues")
-	}
 	ci := CandidateInput{Name: in.Name, Email: in.Email, Phone: in.Phone}
 	verr := ci.validate()
 	fields := map[string]string{}
@@ -327,9 +320,6 @@ func careerCandidate(ctx context.Context, tx *sql.Tx, tenantID string, in Candid
 		return nil, false, fmt.Errorf("insert candidate: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
-		if err := writeTerms(ctx, tx, tenantID, id, in.Name, in.Email, false); err != nil {
-			return nil, false, err
-		}
 		return &Candidate{TenantID: tenantID, ID: id, Name: in.Name, Email: in.Email, Phone: in.Phone}, false, nil
 	}
 	c = &Candidate{TenantID: tenantID}
@@ -524,9 +514,7 @@ func (s *Service) pendingConsent(ctx context.Context, token string) (*PendingCon
 	if err != nil {
 		return nil, "", fmt.Errorf("read consent link: %w", err)
 	}
-	if s.career.I18n != nil {
-		p.Language = s.career.I18n.Pick(p.Language, "", companyLang)
-	}
+	p.Language = s.career.I18n.Pick(p.Language, "", companyLang)
 	return p, tenantID, nil
 }
 
@@ -748,7 +736,7 @@ func (s *Service) OpenDocument(ctx context.Context, a access.Actor, documentID s
 		return nil, nil, s.finish(ctx, a, err)
 	}
 	err = s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "document", ID: documentID}, {Kind: "candidate", ID: d.candidate}},
 			Details: map[string]string{"permission": access.ViewApplications.Name(), "decision": access.Allow.String()}})
 	})

@@ -232,6 +232,7 @@ func TestCareerPageKeepsAKnownCandidate(t *testing.T) {
 	if app.Candidate.Name != "Mallory Evil" || app.Candidate.Phone != "+1 555 0100" {
 		t.Fatalf("accepting did not apply the proposal: %+v", app.Candidate)
 	}
+	e.indexed(t)
 	if page, err := e.svc.ListPage(ctx, hr, recruit.ListFilter{Text: "Mallory"}); err != nil || len(page.Applications) != 2 {
 		t.Fatalf("the name index does not follow the accepted name: %v", err)
 	}

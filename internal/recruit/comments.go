@@ -42,7 +42,7 @@ func (s *Service) AddComment(ctx context.Context, a access.Actor, applicationID,
 			a.TenantID, c.ID, applicationID, a.UserID, body, c.CreatedAt); err != nil {
 			return fmt.Errorf("insert comment: %w", err)
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationCommented, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationCommented, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "application", ID: applicationID}, {Kind: "candidate", ID: app.Candidate.ID}, {Kind: "comment", ID: c.ID}}})
 	})
 

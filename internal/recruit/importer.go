@@ -197,9 +197,6 @@ func (s *Service) ImportApplications(ctx context.Context, tenantID string, apps 
 		}
 		ap.Source = cleanSource(ap.Source)
 		for _, d := range ap.Documents {
-			if s.career.Blobs == nil {
-				return fmt.Errorf("import documents: no file store")
-			}
 			t, err := filetype.Detect(d.Data)
 			if err != nil {
 				cleanup()
@@ -252,9 +249,6 @@ func (s *Service) importApplication(ctx context.Context, st *txStmts, rec *audit
 		if _, err := st.ExecContext(ctx, insertCandidate,
 			tenantID, ap.CandidateID, c.Name, c.Email, c.Phone, at); err != nil {
 			return fmt.Errorf("import candidate: %w", err)
-		}
-		if err := writeTerms(ctx, st, tenantID, ap.CandidateID, c.Name, c.Email, false); err != nil {
-			return err
 		}
 	case err != nil:
 		return err

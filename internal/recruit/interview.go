@@ -178,7 +178,7 @@ func (s *Service) InviteInterview(ctx context.Context, a access.Actor, applicati
 			[]notify.Attachment{{Name: "invitation.ics", ContentType: "text/calendar; method=REQUEST; charset=utf-8", Data: ics.ICS()}}); err != nil {
 			return err
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.InterviewScheduled, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.InterviewScheduled, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "interview", ID: iv.ID}, {Kind: "application", ID: applicationID}, {Kind: "candidate", ID: app.Candidate.ID}},
 			Details: map[string]string{"minutes": fmt.Sprint(in.Minutes), "participants": fmt.Sprint(len(in.Participants))}})
 	})

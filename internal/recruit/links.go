@@ -9,9 +9,6 @@ func (s *Service) SetBaseURL(u string) { s.base.Store(strings.TrimSuffix(u, "/")
 
 // baseURL is the configured address, or the one serve derived.
 func (s *Service) baseURL() string {
-	if s.career.BaseURL != "" {
-		return s.career.BaseURL
-	}
 	u, _ := s.base.Load().(string)
 	return u
 }

@@ -18,8 +18,12 @@ import (
 
 // ListFilter narrows the candidate list.
 type ListFilter struct {
-	// Text matches words of the candidate's name or email by their start,
-	// with or without diacritics ("dvor" finds Dvořák).
+	// Text is a query in the search language (internal/search): words
+	// match the start of words of the candidate's name, email, phone,
+	// positions, labels, comments and documents, with or without
+	// diacritics ("dvor" finds Dvořák); "phrases", -exclusions, OR and
+	// field filters (stage:, label:, position:, source:, applied:,
+	// consent:) narrow it.
 	Text       string
 	PositionID string
 	Stage      access.StageKind
@@ -155,9 +159,12 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 			where.WriteString(" AND (" + strings.Join(vis, " OR ") + ")")
 		}
 		if t := strings.TrimSpace(f.Text); t != "" {
-			cond, err := textFilter(t, arg)
+			cond, err := s.queryFilter(t, a.TenantID, arg)
 			if errors.Is(err, errNoTerms) {
 				return nil // nothing searchable typed: nothing matches
+			}
+			if err != nil {
+				return err
 			}
 			where.WriteString(" AND " + cond)
 		}

@@ -92,7 +92,7 @@ func (s *Service) move(ctx context.Context, a access.Actor, id string, kind acce
 				return err
 			}
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.StageChanged, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.StageChanged, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "application", ID: id}, {Kind: "candidate", ID: app.Candidate.ID}},
 			Details: stageDetails(kind, app.Stage, reason)})
 	}))

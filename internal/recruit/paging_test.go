@@ -213,6 +213,7 @@ func sameIDs(t *testing.T, name string, got, want []string) {
 // page's total.
 func walkList(t *testing.T, e *env, a access.Actor, name string, f recruit.ListFilter, wantTotal int) []*recruit.Application {
 	t.Helper()
+	e.indexed(t)
 	return walkPages(t, name, f.Limit, "", func(after string) ([]*recruit.Application, string, error) {
 		f.After = after
 		p, err := e.svc.ListPage(context.Background(), a, f)
@@ -392,6 +393,7 @@ func TestListTotals(t *testing.T) {
 	importRows(t, e, rows)
 	importRows(t, e, []row{{id: "hr-one", position: "pos-hr", name: "Hana One", stage: access.StageNew, created: pagingT0, updated: pagingT0}})
 	t.Logf("imported %d applications in %v", n+1, time.Since(start))
+	e.indexed(t)
 	rec := e.users[access.Recruiter]
 	for _, tc := range []struct {
 		who    string
@@ -710,6 +712,7 @@ func TestMalformedCursors(t *testing.T) {
 		}
 		return appIDs(p.Applications), nil
 	}
+	e.indexed(t)
 	listText := func(a access.Actor, after string) ([]string, error) {
 		p, err := e.svc.ListPage(ctx, a, recruit.ListFilter{After: after, Limit: 2, Text: "dvorak", Stage: access.StageNew})
 		if err != nil {

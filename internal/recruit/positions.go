@@ -136,7 +136,7 @@ func (s *Service) CreatePosition(ctx context.Context, a access.Actor, in Positio
 		if err := createStages(ctx, tx, a.TenantID, p.ID); err != nil {
 			return err
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionCreated, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionCreated, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "position", ID: p.ID}}})
 	})
 
@@ -426,7 +426,7 @@ func (s *Service) EditPosition(ctx context.Context, a access.Actor, id string, i
 			WHERE tenant_id = $1 AND id = $2`, a.TenantID, id, in.Title, in.Department, in.Location, in.Language, in.Description, in.EmploymentType, s.now()); err != nil {
 			return fmt.Errorf("update position: %w", err)
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionChanged, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionChanged, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "position", ID: id}}})
 	}))
 }
@@ -462,7 +462,7 @@ func (s *Service) SharePosition(ctx context.Context, a access.Actor, positionID 
 				return fmt.Errorf("share position: %w", err)
 			}
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionShared, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionShared, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "position", ID: positionID}}, Details: map[string]string{"members": fmt.Sprint(len(members))}})
 	}))
 }
@@ -523,7 +523,7 @@ func (s *Service) Publish(ctx context.Context, a access.Actor, id string) (*Publ
 			WHERE tenant_id = $1 AND id = $2`, a.TenantID, id, Published, now); err != nil {
 			return fmt.Errorf("publish position: %w", err)
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionPublished, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionPublished, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "position", ID: id}}, Details: map[string]string{"credits": fmt.Sprint(pub.Credits), "first": fmt.Sprint(first)}})
 	})
 
@@ -547,7 +547,7 @@ func (s *Service) Close(ctx context.Context, a access.Actor, id string) error {
 			a.TenantID, id, Closed, s.now()); err != nil {
 			return fmt.Errorf("close position: %w", err)
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionClosed, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionClosed, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "position", ID: id}}})
 	}))
 }
@@ -566,7 +566,7 @@ func (s *Service) Archive(ctx context.Context, a access.Actor, id string) error 
 		if _, err := tx.ExecContext(ctx, `UPDATE positions SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`, a.TenantID, id, Archived, s.now()); err != nil {
 			return fmt.Errorf("archive position: %w", err)
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionClosed, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionClosed, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "position", ID: id}}})
 	}))
 }

@@ -2,6 +2,7 @@ package recruit_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -16,13 +17,13 @@ import (
 	"github.com/kandidat/kandidat/internal/blob"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
-	"github.com/kandidat/kandidat/internal/db/dbtest"
 	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/testkit"
 )
 
 type env struct {
@@ -42,53 +43,17 @@ type env struct {
 // company ("foreign").
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	d := dbtest.Open(t)
-	m, err := keys.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := audit.NewLog(d, nil, audit.DefaultRules)
-	kr := keys.New(d, m)
-	e := &env{db: d, log: log, tenants: tenant.NewService(d, kr, log), keys: kr,
-		accounts: account.NewService(d, log, account.Options{Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}}),
-		users:    map[string]access.Actor{}}
-	e.credits = credit.NewService(d, log)
-	e.svc = recruit.NewService(d, log, e.credits, e.tenants)
-	files, err := blob.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle, err := i18n.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.svc.SetCareer(recruit.CareerOptions{Blobs: blob.New(files, kr, t.TempDir()), Queue: notify.NewQueue(d), I18n: bundle})
-	c, err := e.tenants.Create(ctx, audit.Operator, tenant.CreateInput{Slug: "acme", Name: "Acme", DefaultLanguage: "en"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := testkit.New(t, testkit.Options{})
+	e := &env{db: k.DB, log: k.Audit, tenants: k.Tenants, accounts: k.Accounts, credits: k.Credits, svc: k.Recruit, keys: k.Keys,
+		users: map[string]access.Actor{}}
+	c := k.Company(t, tenant.CreateInput{Slug: "acme", Name: "Acme"})
 	e.tenantID = c.ID
-	add := func(tenantID, name, role string) {
-		u, err := e.accounts.CreateUser(ctx, audit.Operator, tenantID, account.CreateUserInput{Login: name, DisplayName: name, Password: "correct horse 1", Role: role})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := e.accounts.Principal(ctx, tenantID, u.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.users[name] = p.Actor()
-	}
 	for _, r := range access.Roles {
-		add(c.ID, r, r)
+		e.users[r] = k.Actor(t, c.ID, r, r)
 	}
-	add(c.ID, "recruiter2", access.Recruiter)
-	other, err := e.tenants.Create(ctx, audit.Operator, tenant.CreateInput{Slug: "other", Name: "Other", DefaultLanguage: "en"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	add(other.ID, "foreign", access.HRManager)
+	e.users["recruiter2"] = k.Actor(t, c.ID, "recruiter2", access.Recruiter)
+	other := k.Company(t, tenant.CreateInput{Slug: "other", Name: "Other"})
+	e.users["foreign"] = k.Actor(t, other.ID, "foreign", access.HRManager)
 	return e
 }
 
@@ -422,7 +387,7 @@ func TestFailedStorageLeavesNothing(t *testing.T) {
 	files, _ := blob.NewDir(dir)
 	broken := &brokenStore{Backend: files}
 	bundle, _ := i18n.Load()
-	e.svc.SetCareer(recruit.CareerOptions{Blobs: blob.New(broken, e.keys, t.TempDir()), Queue: notify.NewQueue(e.db), I18n: bundle})
+	e.svc = recruit.NewService(e.db, e.log, e.credits, e.tenants, recruit.Options{Career: recruit.CareerOptions{Blobs: blob.New(broken, e.keys, t.TempDir()), Queue: notify.NewQueue(e.db), I18n: bundle}})
 	pdf := []byte("%PDF-1.7\nx\n%%EOF\n")
 	_, err := e.svc.Apply(ctx, e.tenantID, pos.ID, recruit.ApplyInput{Name: "Ann", Email: "ann@example.org",
 		CV: &recruit.Upload{Name: "cv.pdf", Data: pdf}, Attachments: []recruit.Upload{{Name: "b.pdf", Data: pdf}}})
@@ -444,4 +409,25 @@ func TestFailedStorageLeavesNothing(t *testing.T) {
 	if len(left) != 0 {
 		t.Fatalf("files left behind: %v", left)
 	}
+}
+
+// queuedMessages returns the emails waiting in the queue, oldest first.
+func (e *env) queuedMessages(t *testing.T) []notify.Message {
+	t.Helper()
+	rows, err := e.db.Read.Query(`SELECT message FROM email_queue ORDER BY created_at, id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []notify.Message
+	for rows.Next() {
+		var raw string
+		rows.Scan(&raw)
+		var m notify.Message
+		if err := json.Unmarshal([]byte(raw), &m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
 }

@@ -1,7 +1,7 @@
 // Package recruit holds positions, candidates, applications and their
-// comments: the recruitment process. Every method takes the acting user
-// (access.Actor), asks the access policy before reading or writing, and
-// writes its change and its audit record in one transaction. An object the
+// comments: the recruitment process. Every method takes the actor
+// (access.Actor: a user, the operator or a job), asks the access policy
+// before reading or writing, and writes its change and its audit record in one transaction. An object the
 // actor may not know exists is ErrNotFound; one they see but may not act on
 // is ErrForbidden; either denial is written to the security log.
 package recruit
@@ -10,6 +10,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/fault"
+	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
@@ -43,17 +45,43 @@ type Service struct {
 	credits *credit.Service
 	tenants *tenant.Service
 	career  CareerOptions
-	base    atomic.Value // string: the derived base URL (SetBaseURL)
+	base    atomic.Value // string: the base URL (Options.BaseURL or SetBaseURL)
 	now     func() time.Time
 	totals  totalCache
 }
 
-// NewService returns the recruitment service.
-func NewService(d *db.DB, log *audit.Log, credits *credit.Service, tenants *tenant.Service) *Service {
-	return &Service{db: d, audit: log, credits: credits, tenants: tenants, now: db.Now}
+// Options are what the service needs beyond the database and the services
+// it builds on.
+type Options struct {
+	// Career is what the career page and the documents need. Its file store
+	// and email queue are required.
+	Career CareerOptions
+	// BaseURL is the address every link in an email starts with (a
+	// trailing slash is dropped); "" until serve derives one (SetBaseURL).
+	BaseURL string
 }
 
-// SetClock replaces the time source (tests).
+// NewService returns the recruitment service, whole: it panics when
+// opts.Career lacks the file store or the email queue (or the built-in
+// catalogues do not load), a mistake of the program's wiring that must not
+// wait for the first application to show.
+func NewService(d *db.DB, log *audit.Log, credits *credit.Service, tenants *tenant.Service, opts Options) *Service {
+	if opts.Career.Blobs == nil || opts.Career.Queue == nil {
+		panic("recruit: Options.Career needs the file store and the email queue")
+	}
+	if opts.Career.I18n == nil {
+		b, err := i18n.Load()
+		if err != nil {
+			panic(fmt.Sprintf("recruit: load the catalogues: %v", err))
+		}
+		opts.Career.I18n = b
+	}
+	s := &Service{db: d, audit: log, credits: credits, tenants: tenants, career: opts.Career, now: db.Now}
+	s.base.Store(strings.TrimSuffix(opts.BaseURL, "/"))
+	return s
+}
+
+// SetClock replaces the time source (tests, which move it between calls).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // denied is a policy denial on its way out of a method; finish writes it
@@ -79,7 +107,7 @@ func (s *Service) finish(ctx context.Context, a access.Actor, err error) error {
 		out = ErrForbidden
 	}
 	if rerr := s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{d.object}, Details: map[string]string{"permission": d.perm.Name(), "decision": d.decision.String()}})
 	}); rerr != nil {
 		return rerr

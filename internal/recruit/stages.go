@@ -214,7 +214,7 @@ func (s *Service) SetStages(ctx context.Context, a access.Actor, positionID stri
 		if _, err := validateStages(check); err != nil {
 			return err
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionChanged, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionChanged, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "position", ID: positionID}}})
 	}))
 }
@@ -258,7 +258,7 @@ func (s *Service) SetStageTemplate(ctx context.Context, a access.Actor, in []Sta
 				return err
 			}
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TenantSettingsChanged, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TenantSettingsChanged, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "tenant", ID: a.TenantID}}})
 	})
 

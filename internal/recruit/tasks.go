@@ -74,7 +74,7 @@ func (s *Service) AddTask(ctx context.Context, a access.Actor, applicationID str
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, a.TenantID, id, applicationID, in.Title, in.DueOn, in.AssigneeID, a.UserID, now); err != nil {
 			return fmt.Errorf("add task: %w", err)
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TaskChanged, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TaskChanged, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "task", ID: id}, {Kind: "application", ID: applicationID}, {Kind: "candidate", ID: app.Candidate.ID}},
 			Details: map[string]string{"done": "false"}})
 	}))
@@ -101,7 +101,7 @@ func (s *Service) SetTaskDone(ctx context.Context, a access.Actor, taskID string
 		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET done = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`, a.TenantID, taskID, done, s.now()); err != nil {
 			return err
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TaskChanged, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TaskChanged, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "task", ID: taskID}, {Kind: "application", ID: applicationID}, {Kind: "candidate", ID: app.Candidate.ID}},
 			Details: map[string]string{"done": fmt.Sprint(done)}})
 	}))

@@ -151,7 +151,7 @@ func (s *Service) SaveTemplate(ctx context.Context, a access.Actor, kind, lang, 
 		if err != nil {
 			return fmt.Errorf("save template: %w", err)
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TemplateChanged, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TemplateChanged, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "tenant", ID: a.TenantID}}, Details: map[string]string{"kind": kind, "language": lang, "reset": fmt.Sprint(reset)}})
 	})
 

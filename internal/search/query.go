@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/kandidat/kandidat/internal/fault"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -95,6 +96,29 @@ type QueryError struct {
 	Key  string
 	Args []any
 	Pos  int
+}
+
+// Is makes a query that cannot be read a refusal of input (fault.ErrInvalid).
+func (e *QueryError) Is(target error) bool { return target == fault.ErrInvalid }
+
+// AsYouType returns q with every single word it requires taken as the
+// start of a word ("dvor" finds Dvořák), as a list filtered while typing
+// expects; phrases and exclusions stay exact. Words shorter than
+// MinPrefixRunes stay whole.
+func (q *Query) AsYouType() *Query {
+	out := &Query{Filters: q.Filters}
+	for _, c := range q.Text {
+		nc := Clause{Not: c.Not, Any: make([]Phrase, len(c.Any))}
+		for i, p := range c.Any {
+			np := Phrase{Terms: p.Terms, Prefix: p.Prefix}
+			if !c.Not && len(p.Terms) == 1 && utf8.RuneCountInString(p.Terms[0]) >= MinPrefixRunes {
+				np.Prefix = true
+			}
+			nc.Any[i] = np
+		}
+		out.Text = append(out.Text, nc)
+	}
+	return out
 }
 
 // Error names the message and the place but not the Args, which hold what

@@ -89,9 +89,9 @@ func newCompany(ctx context.Context, d Deps, g *gen, i, size int, password, unus
 			var u *account.User
 			var err error
 			if password != "" {
-				u, err = d.Accounts.CreateUser(ctx, audit.Operator, t.ID, in)
+				u, err = d.Accounts.CreateUser(ctx, access.Operator(t.ID), in)
 			} else {
-				u, err = d.Accounts.ImportUser(ctx, audit.Operator, t.ID, in, unusable)
+				u, err = d.Accounts.ImportUser(ctx, access.Operator(t.ID), in, unusable)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("create user %s: %w", r.role, err)
@@ -106,7 +106,7 @@ func newCompany(ctx context.Context, d Deps, g *gen, i, size int, password, unus
 				}
 				c.admin = u.ID
 			case access.HRManager:
-				if err := d.Accounts.SetOptionalRights(ctx, adminPrincipal, u.ID, optionalRights()); err != nil {
+				if err := d.Accounts.SetOptionalRights(ctx, adminPrincipal.Actor(), u.ID, optionalRights()); err != nil {
 					return nil, fmt.Errorf("HR manager's rights: %w", err)
 				}
 				c.hr = u.ID

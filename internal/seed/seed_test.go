@@ -6,48 +6,21 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kandidat/kandidat/internal/account"
-	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/blob"
-	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
-	"github.com/kandidat/kandidat/internal/i18n"
-	"github.com/kandidat/kandidat/internal/keys"
-	"github.com/kandidat/kandidat/internal/notify"
-	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/seed"
-	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/testkit"
 )
 
 // services builds the real services over d, with a cheap password hash.
 func services(t testing.TB, d *db.DB) seed.Deps {
 	t.Helper()
-	mk, err := keys.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := audit.NewLog(d, nil, audit.DefaultRules)
-	kr := keys.New(d, mk)
-	tenants := tenant.NewService(d, kr, log)
-	accounts := account.NewService(d, log, account.Options{Cipher: kr, Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
-	credits := credit.NewService(d, log)
-	rec := recruit.NewService(d, log, credits, tenants)
-	bundle, err := i18n.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := blob.NewDir(filepath.Join(t.TempDir(), "files"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec.SetCareer(recruit.CareerOptions{Blobs: blob.New(files, kr, t.TempDir()), Queue: notify.NewQueue(d), I18n: bundle})
-	return seed.Deps{DB: d, Tenants: tenants, Accounts: accounts, Recruit: rec, Credits: credits, Audit: log}
+	k := testkit.New(t, testkit.Options{DB: d})
+	return seed.Deps{DB: d, Tenants: k.Tenants, Accounts: k.Accounts, Recruit: k.Recruit, Credits: k.Credits, Audit: k.Audit}
 }
 
 // tiny is a scale small enough for a unit test, with every kind of data.
@@ -94,7 +67,6 @@ var dumped = []struct{ table, columns, order string }{
 	{"candidates", "tenant_id, id, name, email, phone, created_at", "tenant_id, id"},
 	{"applications", "tenant_id, id, position_id, candidate_id, stage, stage_id, source, cover_letter, rejection_reason, created_at, updated_at", "tenant_id, id"},
 	{"application_counts", "tenant_id, position_id, stage_id, n", "tenant_id, position_id, stage_id"},
-	{"candidate_terms", "tenant_id, term, candidate_id", "tenant_id, candidate_id, term"},
 	{"documents", "tenant_id, id, candidate_id, application_id, kind, file_name, file_type, size, created_at", "tenant_id, id"},
 	{"consents", "tenant_id, id, candidate_id, purpose, granted, text_version, language, created_at", "tenant_id, id"},
 	{"comments", "tenant_id, id, application_id, author_id, body, created_at", "tenant_id, id"},

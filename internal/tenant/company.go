@@ -229,7 +229,7 @@ func (s *Service) change(ctx context.Context, a access.Actor, edit func(*Tenant)
 			}
 		}
 		slices.Sort(changed)
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TenantSettingsChanged, Actor: audit.User(a.UserID),
+		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TenantSettingsChanged, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "tenant", ID: a.TenantID}},
 			Details: map[string]string{"password_profile": t.Settings.PasswordProfile, "require_mfa": strconv.FormatBool(t.Settings.RequireMFA),
 				"fields": strings.Join(changed, ",")}})

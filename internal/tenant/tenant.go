@@ -81,6 +81,9 @@ type Settings struct {
 	// CareerColour is the accent colour of the career page, "#rrggbb"
 	// ("": the product's own).
 	CareerColour string `json:"career_colour,omitempty"`
+	// CareerLogo is the version of the career page's logo (SaveLogo), ""
+	// for none.
+	CareerLogo string `json:"career_logo,omitempty"`
 }
 
 // Defaults of the publication allowance.

@@ -4,13 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"github.com/kandidat/kandidat/internal/audit"
-	"github.com/kandidat/kandidat/internal/fault"
-	"github.com/kandidat/kandidat/internal/id"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/fault"
+	"github.com/kandidat/kandidat/internal/id"
+	"github.com/kandidat/kandidat/internal/testkit"
 
 	"github.com/google/uuid"
 
@@ -20,22 +22,19 @@ import (
 	"github.com/kandidat/kandidat/internal/tenant"
 )
 
-// env is a migrated database with a tenant service over a real keyring.
+// env is a migrated database with a tenant service over a real keyring,
+// and the audit log it records to.
 type env struct {
 	db   *db.DB
 	keys *keys.Keyring
+	log  *audit.Log
 	svc  *tenant.Service
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	d := dbtest.Open(t)
-	m, err := keys.GenerateMasterKey()
-	if err != nil {
-		t.Fatalf("generate master key: %v", err)
-	}
-	k := keys.New(d, m)
-	return &env{db: d, keys: k, svc: tenant.NewService(d, k, audit.NewLog(d, nil, audit.DefaultRules))}
+	k := testkit.New(t, testkit.Options{})
+	return &env{db: k.DB, keys: k.Keys, log: k.Audit, svc: k.Tenants}
 }
 
 func (e *env) create(t testing.TB, in tenant.CreateInput) *tenant.Tenant {

@@ -18,7 +18,6 @@ func TestUpdateCompany(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	co := e.create(t, tenant.CreateInput{Slug: "acme", Name: "ACME Ltd"})
-	log := audit.NewLog(e.db, nil, audit.DefaultRules)
 
 	ten, bad := 10, -1
 	err := e.svc.UpdateCompany(ctx, audit.Operator, co.ID, tenant.CompanyUpdate{Name: "\x07", DefaultLanguage: "de",
@@ -47,7 +46,7 @@ func TestUpdateCompany(t *testing.T) {
 	if err := e.svc.UpdateCompany(ctx, audit.User("u1"), co.ID, in); err != nil {
 		t.Fatal(err)
 	}
-	recs, _, err := log.List(ctx, co.ID, audit.Filter{Action: audit.TenantSettingsChanged})
+	recs, _, err := e.log.List(ctx, co.ID, audit.Filter{Action: audit.TenantSettingsChanged})
 	if err != nil || len(recs) != 2 {
 		t.Fatalf("records: %+v %v", recs, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
@@ -108,7 +109,7 @@ func TestAuditFiltersPaginationAndExport(t *testing.T) {
 
 func TestAuditIsForAdministrators(t *testing.T) {
 	f := newFixture(t, Options{})
-	if _, err := f.accounts.CreateUser(context.Background(), audit.Operator, f.company.ID, account.CreateUserInput{
+	if _, err := f.accounts.CreateUser(context.Background(), access.Operator(f.company.ID), account.CreateUserInput{
 		Login: "rec", DisplayName: "Recruiter", Password: testPassword, Role: "recruiter"}); err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func TestCreditsLedgerNamesPositions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.accounts.SetOptionalRights(ctx, adminP, rita.ID, []string{access.ManageCredits.Name()}); err != nil {
+	if err := f.accounts.SetOptionalRights(ctx, adminP.Actor(), rita.ID, []string{access.ManageCredits.Name()}); err != nil {
 		t.Fatal(err)
 	}
 	ritaTok := f.signIn("rita", testPassword)

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
-	"github.com/kandidat/kandidat/internal/audit"
 )
 
 // BenchmarkDashboardUnderSignInFlood measures what a signed-in user feels
@@ -27,10 +27,8 @@ import (
 func BenchmarkDashboardUnderSignInFlood(b *testing.B) {
 	f := newFixture(b, Options{TrustedProxies: mustPrefixes(b, "127.0.0.0/8")})
 	// A service with the production hashing cost.
-	f.accounts = account.NewService(f.db, f.audit, account.Options{})
-	f.srv.Accounts = f.accounts
-	f.h = f.srv.Handler()
-	if _, err := f.accounts.CreateUser(context.Background(), audit.Operator, f.company.ID, account.CreateUserInput{
+	f.useAccounts(account.Options{Argon2: account.DefaultArgon2})
+	if _, err := f.accounts.CreateUser(context.Background(), access.Operator(f.company.ID), account.CreateUserInput{
 		Login: "ada", DisplayName: "Ada", Password: testPassword}); err != nil {
 		b.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
-	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/recruit"
 )
 
@@ -118,7 +117,7 @@ func TestColleagueListsOfferOnlyThoseWhoSeeCandidates(t *testing.T) {
 	pos, rec := f.publishedPosition(t, "Engineer")
 	_, recTok := f.roleUserSession(t, "rolf")
 	mk := func(login, role string) *account.User {
-		u, err := f.accounts.CreateUser(ctx, audit.Operator, f.company.ID, account.CreateUserInput{
+		u, err := f.accounts.CreateUser(ctx, access.Operator(f.company.ID), account.CreateUserInput{
 			Login: login, DisplayName: "Name " + login, Password: testPassword, Role: role})
 		if err != nil {
 			t.Fatal(err)

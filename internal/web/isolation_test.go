@@ -34,11 +34,11 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	}
 	// (Handling whistleblowing cases would first require a second factor.)
 	all := slices.DeleteFunc(access.Names(), func(n string) bool { return n == access.HandleCases.Name() })
-	everything, err := f.accounts.SaveRole(ctx, aAdminP, "", account.RoleInput{Name: "Everything", Permissions: all})
+	everything, err := f.accounts.SaveRole(ctx, aAdminP.Actor(), "", account.RoleInput{Name: "Everything", Permissions: all})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.accounts.CreateUser(ctx, audit.Operator, f.company.ID, account.CreateUserInput{Login: "ada", DisplayName: "Ada", Password: testPassword, Role: everything.ID}); err != nil {
+	if _, err := f.accounts.CreateUser(ctx, access.Operator(f.company.ID), account.CreateUserInput{Login: "ada", DisplayName: "Ada", Password: testPassword, Role: everything.ID}); err != nil {
 		t.Fatal(err)
 	}
 	tok := f.signIn("ada", testPassword)
@@ -47,7 +47,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bUser, err := f.accounts.CreateUser(ctx, audit.Operator, b.ID, account.CreateUserInput{Login: "bertil-secretlogin", DisplayName: "Bertil Secretperson", Password: testPassword})
+	bUser, err := f.accounts.CreateUser(ctx, access.Operator(b.ID), account.CreateUserInput{Login: "bertil-secretlogin", DisplayName: "Bertil Secretperson", Password: testPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,11 +61,11 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		t.Fatal("company B has no alert to aim at")
 	}
 	// Company B's recruitment: a role, a position, a candidate with a comment, a paid publication.
-	bRole, err := f.accounts.SaveRole(ctx, bPrincipal, "", account.RoleInput{Name: "Beta Secretrole", Permissions: access.Names()})
+	bRole, err := f.accounts.SaveRole(ctx, bPrincipal.Actor(), "", account.RoleInput{Name: "Beta Secretrole", Permissions: access.Names()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bHR, err := f.accounts.CreateUser(ctx, audit.Operator, b.ID, account.CreateUserInput{Login: "beta-hr", DisplayName: "Beta HR", Password: testPassword, Role: bRole.ID})
+	bHR, err := f.accounts.CreateUser(ctx, access.Operator(b.ID), account.CreateUserInput{Login: "beta-hr", DisplayName: "Beta HR", Password: testPassword, Role: bRole.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"POST /account/mfa/sms/disable", "POST /account/mfa/webauthn/begin", "POST /account/mfa/webauthn/finish", "POST /account/mfa/email/confirm",
 		"POST /account/mfa/email/disable", "POST /account/sessions/revoke-others", "GET /users", "POST /users/invite",
 		"GET /audit", "GET /audit/security", "GET /dev/outbox", "/",
-		"GET /candidates", "POST /candidates/bulk", "GET /settings/templates", "POST /settings/templates", "GET /settings/stages", "POST /settings/stages", "GET /settings/reasons", "POST /settings/reasons", "GET /roles", "POST /roles", "GET /settings", "POST /settings", "POST /settings/profile", "GET /credits", "GET /positions", "POST /positions", "GET /pool",
+		"GET /candidates", "POST /candidates/bulk", "GET /settings/templates", "POST /settings/templates", "GET /settings/stages", "POST /settings/stages", "GET /settings/reasons", "POST /settings/reasons", "GET /roles", "POST /roles", "GET /settings", "POST /settings", "POST /settings/profile", "POST /settings/logo", "GET /credits", "GET /positions", "POST /positions", "GET /pool",
 	} {
 		plain[p] = true
 	}

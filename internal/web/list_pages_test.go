@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
-	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/credit"
 )
 
@@ -27,7 +27,7 @@ func TestUsersPages(t *testing.T) {
 	f.user("ada", false)
 	tok := f.signIn("ada", testPassword)
 	for i := range usersPerPage + 1 {
-		if _, err := f.accounts.CreateUser(context.Background(), audit.Operator, f.company.ID, account.CreateUserInput{
+		if _, err := f.accounts.CreateUser(context.Background(), access.Operator(f.company.ID), account.CreateUserInput{
 			Login: fmt.Sprintf("user%02d", i), DisplayName: fmt.Sprintf("Colleague %02d", i), Password: testPassword, Role: "recruiter",
 		}); err != nil {
 			t.Fatal(err)

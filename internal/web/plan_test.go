@@ -213,11 +213,11 @@ func planTestData(t *testing.T, f *fixture) *planData {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.accounts.SetOptionalRights(ctx, adminP, hr.ID, []string{access.ManageCredits.Name(), access.ManageUsers.Name()}); err != nil {
+	if err := f.accounts.SetOptionalRights(ctx, adminP.Actor(), hr.ID, []string{access.ManageCredits.Name(), access.ManageUsers.Name()}); err != nil {
 		t.Fatal(err)
 	}
 	hrTok := f.signIn("plan-hr", testPassword)
-	role, err := f.accounts.SaveRole(ctx, adminP, "", account.RoleInput{Name: "Reviewers", Permissions: []string{access.ViewPositions.Name(), access.ViewApplications.Name(), access.Comment.Name()}})
+	role, err := f.accounts.SaveRole(ctx, adminP.Actor(), "", account.RoleInput{Name: "Reviewers", Permissions: []string{access.ViewPositions.Name(), access.ViewApplications.Name(), access.Comment.Name()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func planTestData(t *testing.T, f *fixture) *planData {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ou, err := f.accounts.CreateUser(ctx, audit.Operator, other.ID, account.CreateUserInput{Login: "other-hr", DisplayName: "Other HR", Password: testPassword, Role: access.HRManager})
+	ou, err := f.accounts.CreateUser(ctx, access.Operator(other.ID), account.CreateUserInput{Login: "other-hr", DisplayName: "Other HR", Password: testPassword, Role: access.HRManager})
 	if err != nil {
 		t.Fatal(err)
 	}

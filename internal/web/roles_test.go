@@ -17,7 +17,7 @@ import (
 // roleUser creates a user of the fixture's company with a role and signs them in.
 func (f *fixture) roleUser(login, role string) (*account.User, string) {
 	f.t.Helper()
-	u, err := f.accounts.CreateUser(context.Background(), audit.Operator, f.company.ID, account.CreateUserInput{
+	u, err := f.accounts.CreateUser(context.Background(), access.Operator(f.company.ID), account.CreateUserInput{
 		Login: login, DisplayName: "Name " + login, Password: testPassword, Role: role})
 	if err != nil {
 		f.t.Fatal(err)
@@ -94,7 +94,7 @@ func TestRoleEditorCannotWidenItsOwnRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	editors, err := f.accounts.SaveRole(ctx, rp, "", account.RoleInput{Name: "Editors", Permissions: []string{"roles.manage", "positions.view"}})
+	editors, err := f.accounts.SaveRole(ctx, rp.Actor(), "", account.RoleInput{Name: "Editors", Permissions: []string{"roles.manage", "positions.view"}})
 	if err != nil {
 		t.Fatal(err)
 	}

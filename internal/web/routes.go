@@ -109,6 +109,7 @@ func (s *Server) routes() *router {
 	mux.Handle("GET /settings", s.settingsAccess(s.handleSettings))
 	mux.Handle("POST /settings", s.companySettings(s.handleSecuritySave))
 	mux.Handle("POST /settings/profile", s.permitted(access.CompanyProfile, s.handleProfileSave))
+	mux.Handle("POST /settings/logo", s.permitted(access.CompanyProfile, s.handleLogoSave))
 
 	// Credits.
 	mux.Handle("GET /credits", s.permitted(access.ManageCredits, s.handleCredits))
@@ -149,6 +150,7 @@ func (s *Server) routes() *router {
 	// The public career page of each company.
 	mux.HandleFunc("GET /careers/{company}", s.handleCareers)
 	mux.HandleFunc("GET /careers/{company}/theme.css", s.handleCareerTheme)
+	mux.HandleFunc("GET /careers/{company}/logo", s.handleCareerLogo)
 	mux.HandleFunc("GET /careers/{company}/{position}", s.handleCareerPosition)
 	mux.HandleFunc("POST /careers/{company}/{position}", s.handleApply)
 	mux.HandleFunc("GET /careers/{company}/{position}/thanks", s.handleApplyThanks)
@@ -160,6 +162,7 @@ func (s *Server) routes() *router {
 	mux.Handle("POST /applications/{id}/proposals", recruitment(s.handleProposal))
 	mux.Handle("GET /documents/{id}", recruitment(s.handleDocument))
 	mux.Handle("GET /documents/{id}/preview", recruitment(s.handleDocumentPreview))
+	mux.Handle("GET /documents/{id}/text", recruitment(s.handleDocumentText))
 	mux.Handle("POST /applications/{id}/interviews", recruitment(s.handleInterviewInvite))
 	mux.Handle("POST /applications/{id}/rating", recruitment(s.handleRate))
 	mux.Handle("POST /applications/{id}/labels", recruitment(s.handleLabel))

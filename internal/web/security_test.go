@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/tenant"
@@ -131,7 +132,7 @@ func TestSensitiveSettingsAskForThePasswordAgain(t *testing.T) {
 
 func TestStrictProfileRequiresAKeyOfAdministrators(t *testing.T) {
 	f := newFixture(t, Options{})
-	if _, err := f.accounts.CreateUser(context.Background(), audit.Operator, f.company.ID, account.CreateUserInput{
+	if _, err := f.accounts.CreateUser(context.Background(), access.Operator(f.company.ID), account.CreateUserInput{
 		Login: "ada", DisplayName: "Ada", Password: "a long strict passphrase"}); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ func TestStrictProfileRequiresAKeyOfAdministrators(t *testing.T) {
 func TestMFARequiredForChosenRoles(t *testing.T) {
 	f := newFixture(t, Options{})
 	f.user("ada", false) // administrator
-	if _, err := f.accounts.CreateUser(context.Background(), audit.Operator, f.company.ID, account.CreateUserInput{
+	if _, err := f.accounts.CreateUser(context.Background(), access.Operator(f.company.ID), account.CreateUserInput{
 		Login: "rec", DisplayName: "Rec", Password: testPassword, Role: "recruiter"}); err != nil {
 		t.Fatal(err)
 	}

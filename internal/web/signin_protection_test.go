@@ -12,8 +12,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
-	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/notify"
 )
 
@@ -22,11 +22,8 @@ import (
 func lockoutFixture(t *testing.T) (*fixture, *account.User) {
 	t.Helper()
 	f := newFixture(t, Options{})
-	f.accounts = account.NewService(f.db, f.audit, account.Options{ThrottleBase: time.Millisecond,
-		Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}, Queue: f.queue, BaseURL: "https://jobs.example"})
-	f.srv.Accounts = f.accounts
-	f.h = f.srv.Handler()
-	u, err := f.accounts.CreateUser(context.Background(), audit.Operator, f.company.ID, account.CreateUserInput{
+	f.useAccounts(account.Options{ThrottleBase: time.Millisecond, Queue: f.queue, BaseURL: "https://jobs.example"})
+	u, err := f.accounts.CreateUser(context.Background(), access.Operator(f.company.ID), account.CreateUserInput{
 		Login: "ada", Email: "ada@acme.example", DisplayName: "Ada", Password: testPassword})
 	if err != nil {
 		t.Fatal(err)

@@ -1,12 +1,14 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/recruit"
+	"github.com/kandidat/kandidat/internal/search"
 )
 
 type candidatesData struct {
@@ -23,6 +25,8 @@ type candidatesData struct {
 	Filter            url.Values
 	Done, Refused     int
 	CanMove           bool
+	// QueryError says why the search could not be read ("" when it could).
+	QueryError string
 }
 
 var listFilterKeys = []string{"q", "position", "stage", "label", "source"}
@@ -51,6 +55,11 @@ func (s *Server) renderCandidates(w http.ResponseWriter, r *http.Request, status
 	lf := listFilter(filter)
 	lf.After = q.Get("after")
 	list, err := s.Recruit.ListPage(r.Context(), a, lf)
+	var queryErr string
+	if qe := (*search.QueryError)(nil); errors.As(err, &qe) {
+		// The message of the query language, with what it names.
+		queryErr, status, list, err = pg.T(qe.Key, qe.Args...), http.StatusUnprocessableEntity, &recruit.ListPage{}, nil
+	}
 	if fields, ok := fieldErrors(err); ok {
 		pg.Errors, status, list, err = fields, http.StatusUnprocessableEntity, &recruit.ListPage{}, nil
 	}
@@ -71,7 +80,7 @@ func (s *Server) renderCandidates(w http.ResponseWriter, r *http.Request, status
 	done, _ := strconv.Atoi(q.Get("done"))
 	refused, _ := strconv.Atoi(q.Get("refused"))
 	d := candidatesData{Applications: list.Applications, Total: list.Total, TotalCapped: list.TotalCapped, TotalEstimate: list.TotalEstimate, Positions: positions,
-		Stages: access.StageKinds, Reasons: reasons, Filter: filter, Done: done, Refused: refused, CanMove: a.Can(access.MoveStage)}
+		Stages: access.StageKinds, Reasons: reasons, Filter: filter, Done: done, Refused: refused, CanMove: a.Can(access.MoveStage), QueryError: queryErr}
 	d.NextURL, d.FirstURL = pageLinks(r.URL.Path, filter, list.Next, lf.After)
 	pg.Data = d
 	s.render(w, r, status, "candidates", pg)

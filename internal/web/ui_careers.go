@@ -471,3 +471,15 @@ func (s *Server) handleProposal(w http.ResponseWriter, r *http.Request) {
 		return s.Recruit.ResolveProposal(r.Context(), a, id, r.PostForm.Get("proposal"), decision == "accept")
 	})
 }
+
+// handleDocumentText shows the text read from a document, or why there is none.
+func (s *Server) handleDocumentText(w http.ResponseWriter, r *http.Request) {
+	dt, err := s.Recruit.TextOf(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pg := s.newPage(r, "document_text.heading")
+	pg.Data = dt
+	s.render(w, r, http.StatusOK, "document_text", pg)
+}

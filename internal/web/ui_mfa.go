@@ -103,7 +103,7 @@ func (s *Server) handleMFASettings(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleEmailMFABegin(w http.ResponseWriter, r *http.Request) {
 	// A factor the company's policy does not allow is the error page
 	// (403); an account without an email address is told so (409).
-	if err := s.Accounts.BeginEmailMFA(r.Context(), stateOf(r).principal); err != nil {
+	if err := s.Accounts.BeginEmailMFA(r.Context(), stateOf(r).principal.Actor()); err != nil {
 		pg := s.newPage(r, "mfa.settings_title")
 		pg.Data = mfaData{}
 		s.refuse(w, r, err, pg, s.show("mfa_settings"))
@@ -116,7 +116,7 @@ func (s *Server) handleEmailMFABegin(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleTOTPBegin(w http.ResponseWriter, r *http.Request) {
 	p := stateOf(r).principal
-	en, err := s.Accounts.BeginTOTP(r.Context(), p)
+	en, err := s.Accounts.BeginTOTP(r.Context(), p.Actor())
 	if errors.Is(err, account.ErrMFAEnabled) {
 		http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
 		return
@@ -179,7 +179,7 @@ func (s *Server) handleSMSMFABegin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A factor the company's policy does not allow is the error page (403).
-	if err := s.Accounts.BeginSMSMFA(r.Context(), stateOf(r).principal, r.PostForm.Get("phone")); err != nil {
+	if err := s.Accounts.BeginSMSMFA(r.Context(), stateOf(r).principal.Actor(), r.PostForm.Get("phone")); err != nil {
 		pg := s.newPage(r, "mfa.settings_title")
 		pg.Data = mfaData{}
 		s.refuse(w, r, err, pg, s.show("mfa_settings"))

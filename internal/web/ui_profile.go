@@ -27,7 +27,7 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 	}
 	st := stateOf(r)
 	in := account.ProfileInput{DisplayName: r.PostForm.Get("display_name"), Language: r.PostForm.Get("language")}
-	err := s.Accounts.UpdateProfile(r.Context(), st.principal.TenantID, st.principal.UserID, in)
+	err := s.Accounts.UpdateProfile(r.Context(), st.principal.Actor(), in)
 	if err != nil {
 		pg := s.newPage(r, "profile.title")
 		pg.Data = false

@@ -85,7 +85,7 @@ func (s *Server) handleRoleSave(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	in := account.RoleInput{Name: r.PostForm.Get("name"), Permissions: r.PostForm["permission"]}
-	if _, err := s.Accounts.SaveRole(r.Context(), p, id, in); err != nil {
+	if _, err := s.Accounts.SaveRole(r.Context(), p.Actor(), id, in); err != nil {
 		// Bad input, or a set beyond what the rule of every change of
 		// rights allows (account.SaveRole, 403): explained on the page,
 		// the input kept.
@@ -106,7 +106,7 @@ func (s *Server) handleRoleSave(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRoleDelete(w http.ResponseWriter, r *http.Request) {
-	err := s.Accounts.DeleteRole(r.Context(), stateOf(r).principal, r.PathValue("id"))
+	err := s.Accounts.DeleteRole(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"))
 	if fault.Messages(err) != nil {
 		// Held by users (409), or beyond the user's rights (403).
 		pg, perr := s.rolesPage(r, nil)

@@ -50,7 +50,7 @@ func (s *Server) handleSessionRevoke(w http.ResponseWriter, r *http.Request) {
 		s.handleSignOut(w, r)
 		return
 	}
-	err := s.Accounts.RevokeSession(r.Context(), st.principal, id, client(r))
+	err := s.Accounts.RevokeSession(r.Context(), st.principal.Actor(), id, client(r))
 	if errors.Is(err, account.ErrNotFound) {
 		s.renderError(w, r, http.StatusNotFound)
 		return

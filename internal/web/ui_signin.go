@@ -115,7 +115,7 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 	p := st.principal
 	next, err := confirmedPassword(r, "new_password")
 	if err == nil {
-		err = s.Accounts.ChangePassword(r.Context(), p.TenantID, p.UserID, r.PostForm.Get("current_password"), next, client(r))
+		err = s.Accounts.ChangePassword(r.Context(), p.Actor(), r.PostForm.Get("current_password"), next, client(r))
 	}
 	if err != nil {
 		// The current password wrong is a mistake in the form (422), not

@@ -1,10 +1,15 @@
 package web
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
+
+	"github.com/kandidat/kandidat/internal/fault"
+	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 // handleCareerTheme serves a company's career page colours as a stylesheet
@@ -46,4 +51,64 @@ func textOn(colour string) string {
 		return "#fff"
 	}
 	return "#1d232b"
+}
+
+// handleLogoSave sets or removes the career page's logo (company.profile).
+// A file too large or not a PNG or JPEG image is explained beside the
+// field; the upload is read whole, it is small.
+func (s *Server) handleLogoSave(w http.ResponseWriter, r *http.Request) {
+	var data []byte
+	if err := r.ParseMultipartForm(tenant.MaxLogoBytes); err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			s.settingsSaved(w, r, fault.Field("career_logo", "error.logo_too_large"), nil, nil)
+			return
+		}
+		s.settingsSaved(w, r, fault.Field("career_logo", "error.logo_type"), nil, nil)
+		return
+	}
+	if r.PostForm.Get("remove") != "1" {
+		file, _, err := r.FormFile("logo")
+		if err != nil {
+			s.settingsSaved(w, r, fault.Field("career_logo", "error.logo_type"), nil, nil)
+			return
+		}
+		defer file.Close()
+		if data, err = io.ReadAll(io.LimitReader(file, tenant.MaxLogoBytes+1)); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	err := s.Tenants.SaveLogo(r.Context(), stateOf(r).principal.Actor(), data)
+	s.settingsSaved(w, r, err, nil, nil)
+}
+
+// handleCareerLogo serves a company's career page logo. The URL carries
+// the logo's version, so it may be cached for long; it is served as the
+// image it was checked to be, and nothing in it may run.
+func (s *Server) handleCareerLogo(w http.ResponseWriter, r *http.Request) {
+	t, err := s.Tenants.BySlug(r.Context(), r.PathValue("company"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	logo, err := s.Tenants.LogoOf(r.Context(), t.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if logo == nil {
+		s.renderError(w, r, http.StatusNotFound)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", logo.ContentType)
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "public, max-age=86400")
+	h.Set("ETag", `"`+t.Settings.CareerLogo+`"`)
+	if r.Header.Get("If-None-Match") == `"`+t.Settings.CareerLogo+`"` {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Write(logo.Data)
 }

@@ -118,7 +118,7 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
 	p := stateOf(r).principal
 	in := account.InviteInput{Email: r.PostForm.Get("email"), DisplayName: r.PostForm.Get("display_name"),
 		Role: r.PostForm.Get("role"), Language: r.PostForm.Get("language")}
-	_, err := s.Accounts.Invite(r.Context(), p, in)
+	_, err := s.Accounts.Invite(r.Context(), p.Actor(), in)
 	// A role beyond the inviter's rights is said beside the role. A login
 	// taken is only ever about this company: an address another company
 	// uses is invited like any other (the invitee chooses a login then).
@@ -133,7 +133,7 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleUserStatus(status account.Status) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := s.Accounts.SetUserStatus(r.Context(), stateOf(r).principal, r.PathValue("id"), status)
+		err := s.Accounts.SetUserStatus(r.Context(), stateOf(r).principal.Actor(), r.PathValue("id"), status)
 		if err != nil {
 			err = fault.Show(onForm(err), account.ErrForbidden, "", "error.status_beyond_rights")
 			s.refuse(w, r, err, s.newPage(r, "users.title"), s.renderUsers)
@@ -193,7 +193,7 @@ func (s *Server) handleUserRole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := stateOf(r).principal
-	token, err := s.Accounts.SetRole(r.Context(), p, r.PathValue("id"), r.PostForm.Get("role"), client(r))
+	token, err := s.Accounts.SetRole(r.Context(), p.Actor(), r.PathValue("id"), r.PostForm.Get("role"), client(r))
 	if err != nil {
 		s.refuse(w, r, err, s.newPage(r, "users.title"), s.renderUsers)
 		return
@@ -214,7 +214,7 @@ func (s *Server) handleUserRights(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := stateOf(r).principal
-	if err := s.Accounts.SetOptionalRights(r.Context(), p, r.PathValue("id"), r.PostForm["right"]); err != nil {
+	if err := s.Accounts.SetOptionalRights(r.Context(), p.Actor(), r.PathValue("id"), r.PostForm["right"]); err != nil {
 		s.refuse(w, r, onForm(err), s.newPage(r, "users.title"), s.renderUsers)
 		return
 	}

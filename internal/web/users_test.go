@@ -19,10 +19,7 @@ import (
 func TestInviteAColleague(t *testing.T) {
 	f := newFixture(t, Options{})
 	// A service with the email queue, as in production.
-	f.accounts = account.NewService(f.db, f.audit, account.Options{Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1},
-		Queue: notify.NewQueue(f.db), BaseURL: "https://jobs.example"})
-	f.srv.Accounts = f.accounts
-	f.h = f.srv.Handler()
+	f.useAccounts(account.Options{Queue: f.queue, BaseURL: "https://jobs.example"})
 	admin := f.user("ada", false)
 	tok := f.signIn("ada", testPassword)
 	res := f.do(request{method: "POST", path: "/users/invite", cookie: tok, form: url.Values{"email": {"bob"}, "display_name": {"Bob"}, "role": {"recruiter"}}})
@@ -186,11 +183,8 @@ func TestDevOutbox(t *testing.T) {
 
 func TestEmailAndSMSCodeFactorsThroughTheWeb(t *testing.T) {
 	f := newFixture(t, Options{})
-	f.accounts = account.NewService(f.db, f.audit, account.Options{Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1},
-		Queue: notify.NewQueue(f.db), BaseURL: "https://jobs.example"})
-	f.srv.Accounts = f.accounts
-	f.h = f.srv.Handler()
-	if _, err := f.accounts.CreateUser(context.Background(), audit.Operator, f.company.ID, account.CreateUserInput{
+	f.useAccounts(account.Options{Queue: f.queue, BaseURL: "https://jobs.example"})
+	if _, err := f.accounts.CreateUser(context.Background(), access.Operator(f.company.ID), account.CreateUserInput{
 		Login: "ada", Email: "ada@acme.example", DisplayName: "Ada", Password: testPassword}); err != nil {
 		t.Fatal(err)
 	}
@@ -234,17 +228,14 @@ func TestEmailAndSMSCodeFactorsThroughTheWeb(t *testing.T) {
 func TestInviteALoginOfAnotherCompany(t *testing.T) {
 	f := newFixture(t, Options{})
 	ctx := context.Background()
-	f.accounts = account.NewService(f.db, f.audit, account.Options{Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1},
-		Queue: notify.NewQueue(f.db), BaseURL: "https://jobs.example"})
-	f.srv.Accounts = f.accounts
-	f.h = f.srv.Handler()
+	f.useAccounts(account.Options{Queue: f.queue, BaseURL: "https://jobs.example"})
 	f.user("ada", false)
 	tok := f.signIn("ada", testPassword)
 	beta, err := f.tenants.Create(ctx, audit.Operator, tenant.CreateInput{Slug: "beta", Name: "Beta", DefaultLanguage: "en"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.accounts.CreateUser(ctx, audit.Operator, beta.ID, account.CreateUserInput{Login: "taken@example.org", DisplayName: "Tove", Password: testPassword}); err != nil {
+	if _, err := f.accounts.CreateUser(ctx, access.Operator(beta.ID), account.CreateUserInput{Login: "taken@example.org", DisplayName: "Tove", Password: testPassword}); err != nil {
 		t.Fatal(err)
 	}
 	answer := func(email string) (int, string, string) {

@@ -8,28 +8,28 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/blob"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
-	"github.com/kandidat/kandidat/internal/i18n"
-	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/testkit"
 )
 
 // fixture is the real web layer over real services and a real database.
 type fixture struct {
 	t        testing.TB
+	kit      *testkit.Kit
 	srv      *Server
 	h        http.Handler
 	accounts *account.Service
@@ -54,32 +54,12 @@ func newFixture(t testing.TB, opts Options) *fixture {
 // newFixtureOn is newFixture on a database the test opened (e.g. traced).
 func newFixtureOn(t testing.TB, d *db.DB, opts Options) *fixture {
 	t.Helper()
-	mk, err := keys.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{t: t}
-	f.audit = audit.NewLog(d, nil, audit.DefaultRules)
-	f.db = d
-	kr := keys.New(d, mk)
-	f.tenants = tenant.NewService(d, kr, f.audit)
-	f.accounts = account.NewService(d, f.audit, account.Options{Cipher: kr, ThrottleBase: time.Millisecond, Argon2: account.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}})
-	bundle, err := i18n.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	f.credits = credit.NewService(d, f.audit)
-	f.recruit = recruit.NewService(d, f.audit, f.credits, f.tenants)
-	files, err := blob.NewDir(filepath.Join(t.TempDir(), "files"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.queue = notify.NewQueue(d)
-	f.blobs = blob.New(files, kr, t.TempDir())
-	f.recruit.SetCareer(recruit.CareerOptions{Blobs: f.blobs, Queue: f.queue, I18n: bundle})
+	k := testkit.New(t, testkit.Options{DB: d, Account: account.Options{ThrottleBase: time.Millisecond}})
+	f := &fixture{t: t, kit: k, db: d, audit: k.Audit, tenants: k.Tenants, accounts: k.Accounts, credits: k.Credits, recruit: k.Recruit,
+		blobs: k.Blobs, queue: k.Queue}
+	var err error
 	f.srv, err = New(Deps{
-		Accounts: f.accounts, Tenants: f.tenants, Audit: f.audit, I18n: bundle, Recruit: f.recruit, Credits: f.credits,
+		Accounts: f.accounts, Tenants: f.tenants, Audit: f.audit, I18n: k.I18n, Recruit: f.recruit, Credits: f.credits,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Ready:  func(context.Context) error { return f.ready },
 	}, opts)
@@ -87,16 +67,21 @@ func newFixtureOn(t testing.TB, d *db.DB, opts Options) *fixture {
 		t.Fatal(err)
 	}
 	f.h = f.srv.Handler()
-	f.company, err = f.tenants.Create(context.Background(), audit.Operator, tenant.CreateInput{Slug: "acme", Name: "ACME Ltd", DefaultLanguage: "en"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.company = k.Company(t, tenant.CreateInput{Slug: "acme", Name: "ACME Ltd"})
 	return f
+}
+
+// useAccounts puts an account service with other options (the email
+// queue, a slower throttle) behind the fixture's pages.
+func (f *fixture) useAccounts(o account.Options) {
+	f.accounts = f.kit.NewAccounts(o)
+	f.srv.Accounts = f.accounts
+	f.h = f.srv.Handler()
 }
 
 func (f *fixture) user(login string, mustChange bool) *account.User {
 	f.t.Helper()
-	u, err := f.accounts.CreateUser(context.Background(), audit.Operator, f.company.ID, account.CreateUserInput{
+	u, err := f.accounts.CreateUser(context.Background(), access.Operator(f.company.ID), account.CreateUserInput{
 		Login: login, DisplayName: "Ada " + login, Password: testPassword, MustChangePassword: mustChange,
 	})
 	if err != nil {
@@ -222,7 +207,7 @@ func TestWrongPasswordSetsNoCookie(t *testing.T) {
 func TestSameAnswerForUnknownAndDisabledUsers(t *testing.T) {
 	f := newFixture(t, Options{})
 	u := f.user("ada", false)
-	if err := f.accounts.SetStatus(context.Background(), audit.Operator, f.company.ID, u.ID, account.Disabled); err != nil {
+	if err := f.accounts.SetStatus(context.Background(), access.Operator(f.company.ID), u.ID, account.Disabled); err != nil {
 		t.Fatal(err)
 	}
 	norm := func(s string) string { return regexp.MustCompile(`nonce-[^']+|value="[^"]*"`).ReplaceAllString(s, "") }

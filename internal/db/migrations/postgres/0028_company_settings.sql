@@ -19,8 +19,23 @@ CREATE TABLE audit_rules (
 	updated_at                    TIMESTAMPTZ NOT NULL
 );
 
+-- The career page's logo: public by nature and small (at most 256 kB,
+-- its metadata removed), so it is kept in the database with the company
+-- and goes with it.
+CREATE TABLE company_logos (
+	tenant_id    TEXT PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
+	content_type TEXT NOT NULL,
+	data         BYTEA NOT NULL,
+	updated_at   TIMESTAMPTZ NOT NULL
+);
+
 -- Row-level security, as for every company table (0027's policy).
 ALTER TABLE audit_rules ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON audit_rules
+	USING (tenant_id = current_setting('kandidat.tenant_id', true) OR current_setting('kandidat.tenant_id', true) = '*')
+	WITH CHECK (tenant_id = current_setting('kandidat.tenant_id', true) OR current_setting('kandidat.tenant_id', true) = '*');
+
+ALTER TABLE company_logos ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON company_logos
 	USING (tenant_id = current_setting('kandidat.tenant_id', true) OR current_setting('kandidat.tenant_id', true) = '*')
 	WITH CHECK (tenant_id = current_setting('kandidat.tenant_id', true) OR current_setting('kandidat.tenant_id', true) = '*');

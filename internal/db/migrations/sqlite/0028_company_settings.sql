@@ -18,3 +18,13 @@ CREATE TABLE audit_rules (
 	mass_count                    INTEGER NOT NULL CHECK (mass_count >= 0),
 	updated_at                    TIMESTAMP NOT NULL
 );
+
+-- The career page's logo: public by nature and small (at most 256 kB,
+-- its metadata removed), so it is kept in the database with the company
+-- and goes with it.
+CREATE TABLE company_logos (
+	tenant_id    TEXT PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
+	content_type TEXT NOT NULL,
+	data         BLOB NOT NULL,
+	updated_at   TIMESTAMP NOT NULL
+);

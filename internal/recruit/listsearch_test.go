@@ -3,24 +3,15 @@ package recruit_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/kandidat/kandidat/internal/access"
-	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/recruit"
+	"github.com/kandidat/kandidat/internal/search"
 )
-
-func TestFold(t *testing.T) {
-	for in, want := range map[string]string{
-		"Brännström": "brannstrom", "Jaroš": "jaros", "Øyvind Sørensen": "oyvind sorensen", "Dvořák": "dvorak",
-		"Kováčová": "kovacova", "Ærøskøbing": "aeroskobing", "Łukasz": "lukasz", "Straße": "strasse", "ĽUBOŠ": "lubos",
-	} {
-		if got := recruit.Fold(in); got != want {
-			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
 
 // TestNameFilter: words of a name are found by their start, with or
 // without diacritics, in any case; every word typed must match.
@@ -35,11 +26,16 @@ func TestNameFilter(t *testing.T) {
 		e.apply(t, access.Recruiter, p.ID, c.name, c.email, access.StageNew)
 	}
 	hr := e.users[access.HRManager]
+	e.indexed(t)
+	// A query that is not text is refused, as the page explains.
+	if _, err := e.svc.ListApplications(ctx, hr, recruit.ListFilter{Text: "\xff\xfe"}); !errors.Is(err, fault.ErrInvalid) {
+		t.Fatalf("invalid UTF-8: %v, want a refusal of input", err)
+	}
 	for _, tc := range []struct{ q, want string }{
 		{"dvořák", "David Dvořák"}, {"DVORAK", "David Dvořák"}, {"dvor", "David Dvořák,Dvora Lind"}, {"david dvo", "David Dvořák"},
 		{"sorensen", "Øyvind Sørensen"}, {"Sør", "Øyvind Sørensen"}, {"brannstrom anna", "Anna Brännström"},
 		{"anna.b@example.org", "Anna Brännström"}, {"anna.b@", "Anna Brännström"}, {"orak", ""}, {"%", ""}, {"_", ""},
-		{"david lind", ""}, {strings.Repeat("x", 300), ""}, {"\xff\xfe", ""},
+		{"david lind", ""}, {strings.Repeat("x", 300), ""},
 	} {
 		got, err := e.svc.ListApplications(ctx, hr, recruit.ListFilter{Text: tc.q})
 		if err != nil {
@@ -55,21 +51,23 @@ func TestNameFilter(t *testing.T) {
 	}
 }
 
-// TestBackfillTerms: candidates written before the name index are indexed
-// once, at the migration's request, and found afterwards.
-func TestBackfillTerms(t *testing.T) {
+// TestIndexBackfill: candidates who came before the search index (the
+// migration queued them all) are indexed by the queue's job and found
+// afterwards.
+func TestIndexBackfill(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	p := e.position(t, access.Recruiter, "Welder")
 	app := e.apply(t, access.Recruiter, p.ID, "Jana Jarošová", "jana@example.org", access.StageNew)
+	e.indexed(t)
+	// As before the index: no entry, the candidate queued by the migration.
 	err := e.db.InTx(ctx, e.tenantID, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM candidate_terms WHERE tenant_id = $1`, e.tenantID); err != nil {
+		if err := search.NewIndex(e.db.Engine).Delete(ctx, tx, e.tenantID, app.Candidate.ID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO pending_backfills (name, created_at) VALUES ('candidate_terms', $1) ON CONFLICT DO NOTHING`, db.Now())
+		_, err := tx.ExecContext(ctx, `INSERT INTO search_queue (tenant_id, candidate_id) VALUES ($1, $2)`, e.tenantID, app.Candidate.ID)
 		return err
 	})
-
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,15 +81,15 @@ func TestBackfillTerms(t *testing.T) {
 	if n := find(); n != 0 {
 		t.Fatalf("found %d before the backfill, want 0 (the index was emptied)", n)
 	}
-	n, err := e.svc.BackfillTerms(ctx)
+	n, err := e.svc.IndexQueued(ctx, 100)
 	if err != nil || n != 1 {
 		t.Fatalf("backfill: %d, %v; want 1 candidate", n, err)
 	}
 	if got := find(); got != 1 {
 		t.Fatalf("found %d after the backfill, want %s", got, app.Candidate.Name)
 	}
-	if n, err := e.svc.BackfillTerms(ctx); err != nil || n != 0 {
-		t.Fatalf("second backfill: %d, %v; want nothing to do", n, err)
+	if n, err := e.svc.IndexQueued(ctx, 100); err != nil || n != 0 {
+		t.Fatalf("second run: %d, %v; want nothing to do", n, err)
 	}
 }
 

@@ -1,0 +1,102 @@
+package recruit
+
+import (
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/search"
+)
+
+// errNoTerms: a query with nothing in it to search for.
+var errNoTerms = errors.New("no words to search")
+
+// queryFilter is the SQL condition on the list's applications (a) of a
+// recruiter's query (internal/search): its words through the full-text
+// index, each single word as the start of a word, as the list is filtered
+// while typing; its field filters on the applications. Every value is
+// bound through arg; the company is $1. A query with nothing to search
+// gives errNoTerms; one that cannot be read, a *search.QueryError.
+func (s *Service) queryFilter(text, tenantID string, arg func(any) string) (string, error) {
+	q, err := search.Parse(text)
+	if err != nil {
+		return "", err
+	}
+	if len(q.Text) == 0 && len(q.Filters) == 0 {
+		return "", errNoTerms
+	}
+	var conds []string
+	if m := s.index().Match(q.AsYouType(), tenantID, "a.candidate_id", arg); m != "" {
+		conds = append(conds, m)
+	}
+	for _, fc := range q.Filters {
+		var any []string
+		for _, f := range fc.Any {
+			c, err := filterCondition(f, arg)
+			if err != nil {
+				return "", err
+			}
+			any = append(any, c)
+		}
+		c := "(" + strings.Join(any, " OR ") + ")"
+		if fc.Not {
+			c = "NOT " + c
+		}
+		conds = append(conds, c)
+	}
+	return strings.Join(conds, " AND "), nil
+}
+
+// filterCondition is one field filter as an SQL condition on a.
+func filterCondition(f search.Filter, arg func(any) string) (string, error) {
+	switch f.Field {
+	case search.FieldStage:
+		stage := access.StageKind(strings.ToLower(f.Value))
+		if !slices.Contains(access.StageKinds, stage) {
+			return "", &search.QueryError{Key: "search.error.unknown_stage"}
+		}
+		return "a.stage = " + arg(string(stage)), nil
+	case search.FieldLabel:
+		label, ok := cleanLabel(f.Value)
+		if !ok {
+			return "FALSE", nil
+		}
+		return "a.id IN (SELECT l.application_id FROM application_labels l WHERE l.tenant_id = $1 AND l.label = " + arg(label) + ")", nil
+	case search.FieldSource:
+		return "a.source = " + arg(cleanSource(f.Value)), nil
+	case search.FieldPosition:
+		pattern := "%" + likeEscape(strings.ToLower(f.Value)) + "%"
+		return "a.position_id IN (SELECT pt.id FROM positions pt WHERE pt.tenant_id = $1 AND lower(pt.title) LIKE " + arg(pattern) + " ESCAPE '\\')", nil
+	case search.FieldApplied:
+		var c []string
+		if !f.Applied.From.IsZero() {
+			c = append(c, "a.created_at >= "+arg(f.Applied.From))
+		}
+		if !f.Applied.To.IsZero() {
+			c = append(c, "a.created_at < "+arg(f.Applied.To))
+		}
+		if len(c) == 0 {
+			return "TRUE", nil
+		}
+		return strings.Join(c, " AND "), nil
+	case search.FieldConsent:
+		granted := "a.candidate_id IN (SELECT cs.candidate_id FROM consents cs WHERE cs.tenant_id = $1 AND cs.granted)"
+		switch f.Consent {
+		case search.ConsentValid:
+			return granted, nil
+		case search.ConsentNone:
+			return "NOT " + granted, nil
+		}
+		// Expiry comes with the privacy engine's processing bases.
+		return "", &search.QueryError{Key: "search.error.consent_expiring_unavailable"}
+	}
+	// skill: and city: are read, but the candidate profile does not hold
+	// skills and cities yet: the query is refused with a message saying so.
+	return "", &search.QueryError{Key: "search.error.field_unavailable", Args: []any{"field", string(f.Field)}}
+}
+
+// likeEscape escapes LIKE's wildcards in s (the escape character is \).
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
