@@ -857,3 +857,54 @@ func TestBrowserSettings(t *testing.T) {
 		t.Fatalf("the recruiter's first sign-in: %v", err)
 	}
 }
+
+// TestBrowserSearch: in real Chromium, a recruiter types a surname without
+// its accents into the navigation's search box and finds the candidate;
+// a phrase from the candidate's PDF CV finds them too, once the CV's text
+// is read and indexed in the background; a query that cannot be read is
+// explained beside the box.
+func TestBrowserSearch(t *testing.T) {
+	ctx := browser(t)
+	base, password := startDemo(t)
+	if err := chromedp.Do(ctx, firstSignInAs(base, "recruiter", password), chromedp.WaitVisible(chromedp.CSS("#dashboard-title"))); err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	// search types q into the navigation's box and submits it, until the
+	// list shows want (the index follows changes a moment later).
+	search := func(q, want string) {
+		t.Helper()
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			err := chromedp.Do(ctx,
+				chromedp.Navigate(base+"/dashboard"),
+				chromedp.WaitVisible(chromedp.CSS("#nav-q")),
+				chromedp.SendKeys(chromedp.CSS("#nav-q"), q+"\r"),
+				chromedp.WaitVisible(chromedp.CSS("#candidate-filters")),
+			)
+			if err != nil {
+				t.Fatalf("search %q: %v", q, err)
+			}
+			if got := text(t, ctx, "main"); strings.Contains(got, want) {
+				if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#q"))); v != q {
+					t.Fatalf("the list's box shows %q, want the query %q", v, q)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("search %q never showed %q", q, want)
+			}
+			time.Sleep(time.Second)
+		}
+	}
+	search("kovacova", "Cecília Kováčová")
+	search(`kovacova "eight years in the field"`, "Cecília Kováčová")
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/dashboard"),
+		chromedp.WaitVisible(chromedp.CSS("#nav-q")),
+		chromedp.SendKeys(chromedp.CSS("#nav-q"), `"unclosed`+"\r"),
+		chromedp.WaitVisible(chromedp.CSS("#q-error")),
+	)
+	if err != nil {
+		t.Fatalf("a query that cannot be read: %v", err)
+	}
+}

@@ -2,9 +2,7 @@ package search
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -35,12 +33,16 @@ type Index struct {
 // NewIndex returns the index of the database's engine.
 func NewIndex(engine db.Engine) *Index { return &Index{engine: engine} }
 
-// tenantWord is the word that names a company in the index: letters and
-// digits only, so both engines keep it as one word, and no folded word of
-// a document can be it (words are at most MaxTermBytes long; this is longer).
-func tenantWord(tenantID string) string {
-	sum := sha256.Sum256([]byte("kandidat.search/" + tenantID))
-	return "zzcompany" + hex.EncodeToString(sum[:])
+// tenantShift places a company's rows of the SQLite index: company number
+// n owns the rowids from n << tenantShift up, so a query restricted to
+// that range reads only the company's postings of each word.
+const tenantShift = 32
+
+// tenantRange is the SQL condition that keeps an FTS5 query (on the table
+// named t) to the company's rowids; tenant is the company id's placeholder.
+func tenantRange(t, tenant string) string {
+	lo := `(SELECT st.number FROM search_tenants st WHERE st.tenant_id = ` + tenant + `) * 4294967296`
+	return t + `.rowid >= ` + lo + ` AND ` + t + `.rowid < ` + lo + ` + 4294967296`
 }
 
 // words folds parts into the index's words, space-separated.
@@ -57,10 +59,10 @@ func (x *Index) Put(ctx context.Context, tx *sql.Tx, tenantID, candidateID strin
 	name, tags, notes, docs := words(e.Name), words(e.Tags), words(e.Notes), words(e.Documents)
 	if x.engine == db.Postgres {
 		_, err := tx.ExecContext(ctx, `INSERT INTO candidate_search (tenant_id, candidate_id, body) VALUES ($1, $2,
-			to_tsvector('simple', $3) || setweight(to_tsvector('simple', $4), 'A') || setweight(to_tsvector('simple', $5), 'B') ||
-			setweight(to_tsvector('simple', $6), 'C') || setweight(to_tsvector('simple', $7), 'D'))
+			setweight(to_tsvector('simple', $3), 'A') || setweight(to_tsvector('simple', $4), 'B') ||
+			setweight(to_tsvector('simple', $5), 'C') || setweight(to_tsvector('simple', $6), 'D'))
 			ON CONFLICT (tenant_id, candidate_id) DO UPDATE SET body = excluded.body`,
-			tenantID, candidateID, tenantWord(tenantID), name, tags, notes, docs)
+			tenantID, candidateID, name, tags, notes, docs)
 		if err != nil {
 			return fmt.Errorf("index candidate: %w", err)
 		}
@@ -70,19 +72,42 @@ func (x *Index) Put(ctx context.Context, tx *sql.Tx, tenantID, candidateID strin
 	err := tx.QueryRowContext(ctx, `SELECT id FROM candidate_search_docs WHERE tenant_id = $1 AND candidate_id = $2`, tenantID, candidateID).Scan(&rowID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		err = tx.QueryRowContext(ctx, `INSERT INTO candidate_search_docs (tenant_id, candidate_id) VALUES ($1, $2) RETURNING id`,
-			tenantID, candidateID).Scan(&rowID)
+		rowID, err = x.newRow(ctx, tx, tenantID)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `INSERT INTO candidate_search_docs (id, tenant_id, candidate_id) VALUES ($1, $2, $3)`, rowID, tenantID, candidateID)
+		}
 	case err == nil:
 		_, err = tx.ExecContext(ctx, `DELETE FROM candidate_search WHERE rowid = $1`, rowID)
 	}
 	if err != nil {
 		return fmt.Errorf("index candidate: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO candidate_search (rowid, tenant, name, tags, notes, documents) VALUES ($1, $2, $3, $4, $5, $6)`,
-		rowID, tenantWord(tenantID), name, tags, notes, docs); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO candidate_search (rowid, name, tags, notes, documents) VALUES ($1, $2, $3, $4, $5)`,
+		rowID, name, tags, notes, docs); err != nil {
 		return fmt.Errorf("index candidate: %w", err)
 	}
 	return nil
+}
+
+// newRow allocates the next rowid of the company's range, numbering the
+// company on its first entry.
+func (x *Index) newRow(ctx context.Context, tx *sql.Tx, tenantID string) (int64, error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO search_tenants (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING`, tenantID); err != nil {
+		return 0, err
+	}
+	var number int64
+	if err := tx.QueryRowContext(ctx, `SELECT number FROM search_tenants WHERE tenant_id = $1`, tenantID).Scan(&number); err != nil {
+		return 0, err
+	}
+	lo, hi := number<<tenantShift, (number+1)<<tenantShift
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), $1) FROM candidate_search_docs WHERE id >= $1 AND id < $2`, lo, hi).Scan(&last); err != nil {
+		return 0, err
+	}
+	if last+1 >= hi {
+		return 0, errors.New("the company's range of the search index is full")
+	}
+	return last + 1, nil
 }
 
 // Delete removes the candidate's entry, in the caller's transaction.
@@ -108,20 +133,15 @@ func (x *Index) Match(q *Query, tenantID, col string, arg func(any) string) stri
 			return ""
 		}
 		return col + ` IN (SELECT cs.candidate_id FROM candidate_search cs WHERE cs.tenant_id = ` + arg(tenantID) +
-			` AND cs.body @@ to_tsquery('simple', ` + arg(pgQuery(tenantID, expr)) + `))`
+			` AND cs.body @@ to_tsquery('simple', ` + arg(expr) + `))`
 	}
 	expr := q.FTS5()
 	if expr == "" {
 		return ""
 	}
+	tenant := arg(tenantID)
 	return col + ` IN (SELECT d.candidate_id FROM candidate_search JOIN candidate_search_docs d ON d.id = candidate_search.rowid
-		WHERE candidate_search MATCH ` + arg(ftsQuery(tenantID, expr)) + ` AND d.tenant_id = ` + arg(tenantID) + `)`
-}
-
-func pgQuery(tenantID, expr string) string { return "'" + tenantWord(tenantID) + "' & (" + expr + ")" }
-
-func ftsQuery(tenantID, expr string) string {
-	return `tenant : "` + tenantWord(tenantID) + `" AND ` + expr
+		WHERE candidate_search MATCH ` + arg(expr) + ` AND ` + tenantRange("candidate_search", tenant) + ` AND d.tenant_id = ` + tenant + `)`
 }
 
 // Hit is a candidate found, with the engine's relevance (higher is better).
@@ -141,20 +161,19 @@ func (x *Index) Ranked(ctx context.Context, tx *sql.Tx, tenantID string, q *Quer
 		if expr == "" {
 			return nil, nil
 		}
-		// The company's word finds the entries; the rank reads the user's
-		// words alone (ts_rank weighs how near the words of an AND are).
-		rows, err = tx.QueryContext(ctx, `SELECT candidate_id, ts_rank('{0.1, 0.3, 0.6, 1.0}', body, to_tsquery('simple', $4)) AS score
-			FROM candidate_search
-			WHERE tenant_id = $1 AND body @@ to_tsquery('simple', $2) ORDER BY score DESC, candidate_id LIMIT $3`, tenantID, pgQuery(tenantID, expr), limit, expr)
+		rows, err = tx.QueryContext(ctx, `SELECT candidate_id, ts_rank('{0.1, 0.3, 0.6, 1.0}', body, query) AS score
+			FROM candidate_search, to_tsquery('simple', $2) query
+			WHERE tenant_id = $1 AND body @@ query ORDER BY score DESC, candidate_id LIMIT $3`, tenantID, expr, limit)
 	} else {
 		expr := q.FTS5()
 		if expr == "" {
 			return nil, nil
 		}
-		// bm25 is lower for better matches; weights per column: tenant, name, tags, notes, documents.
-		rows, err = tx.QueryContext(ctx, `SELECT d.candidate_id, -bm25(candidate_search, 0.0, 10.0, 5.0, 2.0, 1.0) AS score
+		// bm25 is lower for better matches; weights per column: name, tags, notes, documents.
+		rows, err = tx.QueryContext(ctx, `SELECT d.candidate_id, -bm25(candidate_search, 10.0, 5.0, 2.0, 1.0) AS score
 			FROM candidate_search JOIN candidate_search_docs d ON d.id = candidate_search.rowid
-			WHERE candidate_search MATCH $2 AND d.tenant_id = $1 ORDER BY score DESC, d.candidate_id LIMIT $3`, tenantID, ftsQuery(tenantID, expr), limit)
+			WHERE candidate_search MATCH $2 AND `+tenantRange("candidate_search", "$1")+` AND d.tenant_id = $1
+			ORDER BY score DESC, d.candidate_id LIMIT $3`, tenantID, expr, limit)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)

@@ -7,9 +7,8 @@
 -- ø as o, æ as ae, ł as l...), the same folding the queries get, so
 -- "oyvind" finds Øyvind, in a tsvector of the 'simple' configuration,
 -- weighted by where a word came from (A name, B tags, C notes, D
--- documents). One lexeme names the company, and every query requires it
--- with the user's words: the GIN index intersects the two, so a query reads
--- the company's entries only.
+-- documents), with a GIN index; a query combines it with the primary key's
+-- company.
 CREATE TABLE candidate_search (
 	tenant_id    TEXT NOT NULL,
 	candidate_id TEXT NOT NULL,

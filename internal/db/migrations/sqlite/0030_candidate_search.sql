@@ -1,15 +1,19 @@
 -- The full-text index of candidates (internal/search).
 --
--- One entry per candidate, rewritten in the transaction of every change to
--- what it covers: name, email and phone; skills, labels and the titles of
--- the positions applied to; notes and comments; the text of their
--- documents. The index holds folded words only (lower case, no diacritics,
--- ø as o, æ as ae, ł as l...), the same folding the queries get, so
--- "oyvind" finds Øyvind. The tenant column holds one word naming the
--- company, which every query requires with the user's words, so a query
--- reads the company's entries only. The FTS5 table is contentless (the
--- words are not stored twice); candidate_search_docs maps its rows to
--- candidates.
+-- One entry per candidate, rewritten a moment after every change to what
+-- it covers: name, email and phone; skills, labels and the titles of the
+-- positions applied to; comments; the text of their documents. The index
+-- holds folded words only (lower case, no diacritics, ø as o, æ as ae, ł
+-- as l...), the same folding the queries get, so "oyvind" finds Øyvind.
+-- The FTS5 table is contentless (the words are not stored twice);
+-- candidate_search_docs maps its rows to candidates. Each company has a
+-- number (search_tenants), and its candidates' rows lie in the range
+-- number << 32 onwards, so a query reads the company's range of every
+-- word's postings and no other company's.
+CREATE TABLE search_tenants (
+	number    INTEGER PRIMARY KEY,
+	tenant_id TEXT NOT NULL UNIQUE REFERENCES tenants (id) ON DELETE CASCADE
+);
 CREATE TABLE candidate_search_docs (
 	id           INTEGER PRIMARY KEY,
 	tenant_id    TEXT NOT NULL,
@@ -18,8 +22,8 @@ CREATE TABLE candidate_search_docs (
 	FOREIGN KEY (tenant_id, candidate_id) REFERENCES candidates (tenant_id, id) ON DELETE CASCADE
 );
 CREATE VIRTUAL TABLE candidate_search USING fts5 (
-	tenant, name, tags, notes, documents,
-	content = '', contentless_delete = 1,
+	name, tags, notes, documents,
+	content = '', contentless_delete = 1, prefix = '2 3',
 	tokenize = 'unicode61 remove_diacritics 2'
 );
 -- A candidate erased from the company leaves the index with them.
