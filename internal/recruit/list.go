@@ -166,6 +166,9 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 			if err != nil {
 				return err
 			}
+			if err := s.index().PlanForValues(ctx, q); err != nil {
+				return err
+			}
 			where.WriteString(" AND " + cond)
 		}
 		if f.PositionID != "" {
