@@ -45,35 +45,56 @@ func (s *Service) IndexQueued(ctx context.Context, batch int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("read the search queue: %w", err)
 	}
-	for _, q := range todo {
-		if err := s.indexOne(ctx, q); err != nil {
+	// The entries are gathered one by one, then written a company at a
+	// time in one transaction: a commit per candidate would cost more
+	// than the entry itself.
+	taken := len(todo)
+	for len(todo) > 0 {
+		n := 1
+		for n < len(todo) && todo[n].tenantID == todo[0].tenantID {
+			n++
+		}
+		if err := s.indexBatch(ctx, todo[:n]); err != nil {
 			return 0, err
 		}
+		todo = todo[n:]
 	}
-	return len(todo), nil
+	return taken, nil
 }
 
-// indexOne rewrites one candidate's entry (or removes it, when the
-// candidate is gone) and takes them off the queue, in one transaction.
-func (s *Service) indexOne(ctx context.Context, q queued) error {
-	entry, err := s.entryOf(ctx, q.tenantID, q.candidateID)
-	if err != nil {
-		return err
-	}
-	return s.db.InTx(ctx, q.tenantID, func(tx *sql.Tx) error {
-		x := s.index()
-		var err error
-		if entry == nil {
-			err = x.Delete(ctx, tx, q.tenantID, q.candidateID)
-		} else if err = x.Put(ctx, tx, q.tenantID, q.candidateID, *entry); errors.Is(err, db.ErrForeignKeyViolation) {
-			err = nil // erased while being read
-		}
+// indexBatch rewrites the entries of queued candidates of one company (or
+// removes them, for candidates gone) and takes them off the queue, in one
+// transaction.
+func (s *Service) indexBatch(ctx context.Context, batch []queued) error {
+	entries := make([]*search.Entry, len(batch))
+	for i, q := range batch {
+		e, err := s.entryOf(ctx, q.tenantID, q.candidateID)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM search_queue WHERE tenant_id = $1 AND candidate_id = $2 AND version = $3`,
-			q.tenantID, q.candidateID, q.version)
-		return err
+		entries[i] = e
+	}
+	tenantID := batch[0].tenantID
+	return s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
+		x := s.index()
+		for i, q := range batch {
+			var err error
+			if entries[i] == nil {
+				err = x.Delete(ctx, tx, tenantID, q.candidateID)
+			} else {
+				// A candidate erased since being read fails the batch, which
+				// stays queued: the next round finds them gone.
+				err = x.Put(ctx, tx, tenantID, q.candidateID, *entries[i])
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM search_queue WHERE tenant_id = $1 AND candidate_id = $2 AND version = $3`,
+				tenantID, q.candidateID, q.version); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -99,22 +120,34 @@ func (s *Service) entryOf(ctx context.Context, tenantID, candidateID string) (*s
 		}
 		found = true
 		e.Name = []string{name, email, phone}
-		for _, part := range []struct {
-			q  string
-			to *[]string
-		}{
-			{`SELECT DISTINCT p.title FROM applications a JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id
-				WHERE a.tenant_id = $1 AND a.candidate_id = $2`, &e.Tags},
-			{`SELECT DISTINCT l.label FROM application_labels l JOIN applications a ON a.tenant_id = l.tenant_id AND a.id = l.application_id
-				WHERE a.tenant_id = $1 AND a.candidate_id = $2`, &e.Tags},
-			{`SELECT c.body FROM comments c JOIN applications a ON a.tenant_id = c.tenant_id AND a.id = c.application_id
-				WHERE a.tenant_id = $1 AND a.candidate_id = $2`, &e.Notes},
-		} {
-			if err := collect(ctx, tx, part.q, []any{tenantID, candidateID}, part.to); err != nil {
+		// One statement for the rest: each statement is prepared anew,
+		// and preparing costs more than these reads.
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT 't', p.title FROM applications a JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id
+				WHERE a.tenant_id = $1 AND a.candidate_id = $2
+			UNION ALL SELECT DISTINCT 't', l.label FROM application_labels l JOIN applications a ON a.tenant_id = l.tenant_id AND a.id = l.application_id
+				WHERE a.tenant_id = $1 AND a.candidate_id = $2
+			UNION ALL SELECT 'n', c.body FROM comments c JOIN applications a ON a.tenant_id = c.tenant_id AND a.id = c.application_id
+				WHERE a.tenant_id = $1 AND a.candidate_id = $2`, tenantID, candidateID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var kind, v string
+			if err := rows.Scan(&kind, &v); err != nil {
+				rows.Close()
 				return err
 			}
+			if kind == "t" {
+				e.Tags = append(e.Tags, v)
+			} else {
+				e.Notes = append(e.Notes, v)
+			}
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, text_key FROM documents WHERE tenant_id = $1 AND candidate_id = $2 AND text_state = 'done' AND text_key IS NOT NULL`,
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT id, text_key FROM documents WHERE tenant_id = $1 AND candidate_id = $2 AND text_state = 'done' AND text_key IS NOT NULL`,
 			tenantID, candidateID)
 		if err != nil {
 			return err
@@ -143,23 +176,6 @@ func (s *Service) entryOf(ctx context.Context, tenantID, candidateID string) (*s
 		e.Documents = append(e.Documents, string(b))
 	}
 	return &e, nil
-}
-
-// collect appends the single text column of every row of q to out.
-func collect(ctx context.Context, tx *sql.Tx, q string, args []any, out *[]string) error {
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return err
-		}
-		*out = append(*out, v)
-	}
-	return rows.Err()
 }
 
 // Reindex queues every candidate of a company ("" for every company) and
