@@ -116,7 +116,7 @@ func (l *Log) SetRetentionTx(ctx context.Context, tx *sql.Tx, tenantID string, d
 // OwnRetention returns the retention a company set for itself, in days per
 // track (tracks it did not set are absent).
 func (l *Log) OwnRetention(ctx context.Context, tenantID string) (out map[Track]int, err error) {
-	err = l.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
+	err = l.db.ReadTx(ctx, scopeOf(tenantID), func(tx *sql.Tx) error {
 		out, err = l.OwnRetentionTx(ctx, tx, tenantID)
 		return err
 	})

@@ -42,11 +42,7 @@ func (l *Log) SetRetention(ctx context.Context, tenantID string, t Track, days i
 		return err
 	}
 	return l.db.InTx(ctx, scopeOf(tenantID), func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_retention WHERE tenant_id = $1 AND track = $2`, tenantID, string(t)); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO audit_retention (tenant_id, track, days) VALUES ($1, $2, $3)`, tenantID, string(t), days)
-		return err
+		return l.SetRetentionTx(ctx, tx, tenantID, map[Track]int{t: days})
 	})
 }
 
@@ -56,42 +52,31 @@ func (l *Log) SetInstallationRetention(r Retention) { l.installRetention = r }
 
 // InstallationRetention returns the retention a company without its own
 // follows, per track: the installation's setting, else the minimum.
-func (l *Log) InstallationRetention() Retention {
-	out := Retention{}
-	for t, min := range MinRetention {
-		out[t] = min
-		if d, ok := l.installRetention[t]; ok && d > min {
-			out[t] = d
-		}
-	}
-	return out
-}
+func (l *Log) InstallationRetention() Retention { return withMinimums(l.installRetention) }
 
 // RetentionOf returns a company's retention per track: its own setting,
 // else the installation's, else the minimum.
 func (l *Log) RetentionOf(ctx context.Context, tenantID string, installation Retention) (Retention, error) {
-	out := Retention{}
-	for t, min := range MinRetention {
-		out[t] = min
-		if d, ok := installation[t]; ok && d > min {
-			out[t] = d
-		}
-	}
-	err := l.each(ctx, scopeOf(tenantID), `SELECT track, days FROM audit_retention WHERE tenant_id = $1`, []any{tenantID}, func(rows *sql.Rows) error {
-		var t string
-		var days int
-		if err := rows.Scan(&t, &days); err != nil {
-			return err
-		}
-		if d := time.Duration(days) * day; d >= MinRetention[Track(t)] {
-			out[Track(t)] = d
-		}
-		return nil
-	})
+	out := withMinimums(installation)
+	own, err := l.OwnRetention(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
+	for t, days := range own {
+		if d := time.Duration(days) * day; d >= MinRetention[t] {
+			out[t] = d
+		}
+	}
 	return out, nil
+}
+
+// withMinimums is r with every track at least its minimum.
+func withMinimums(r Retention) Retention {
+	out := Retention{}
+	for t, min := range MinRetention {
+		out[t] = max(min, r[t])
+	}
+	return out
 }
 
 // Prune deletes records older than their retention, at most batch records

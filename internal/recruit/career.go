@@ -709,8 +709,23 @@ func listResubmissions(ctx context.Context, q querier, tenantID, applicationID s
 // OpenDocument returns a document the actor may see, and a reader of its
 // decrypted content; the download is written to the security log.
 func (s *Service) OpenDocument(ctx context.Context, a access.Actor, documentID string) (*Document, io.ReadCloser, error) {
+	d, err := s.readDocument(ctx, a, documentID, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	rc, err := s.career.Blobs.Open(ctx, a.TenantID, documentID, d.key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open document: %w", err)
+	}
+	return d, rc, nil
+}
+
+// readDocument reads a document the actor may see, through its
+// application's decision, and writes the read to the security log. more,
+// when not nil, reads what else the caller needs in the same transaction.
+func (s *Service) readDocument(ctx context.Context, a access.Actor, documentID string, more func(q querier) error) (*Document, error) {
 	if !id.Valid(documentID) {
-		return nil, nil, ErrNotFound
+		return nil, ErrNotFound
 	}
 	var d Document
 	err := s.read(ctx, a, func(q querier) error {
@@ -729,26 +744,23 @@ func (s *Service) OpenDocument(ctx context.Context, a access.Actor, documentID s
 		if !appID.Valid {
 			return ErrNotFound
 		}
-		_, err = s.authorizeApplication(ctx, q, a, access.ViewApplications, appID.String)
-		return err
+		if _, err = s.authorizeApplication(ctx, q, a, access.ViewApplications, appID.String); err != nil || more == nil {
+			return err
+		}
+		return more(q)
 	})
 	if err != nil {
-		return nil, nil, s.finish(ctx, a, err)
+		return nil, s.finish(ctx, a, err)
 	}
 	err = s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "document", ID: documentID}, {Kind: "candidate", ID: d.candidate}},
 			Details: map[string]string{"permission": access.ViewApplications.Name(), "decision": access.Allow.String()}})
 	})
-
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	rc, err := s.career.Blobs.Open(ctx, a.TenantID, documentID, d.key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open document: %w", err)
-	}
-	return &d, rc, nil
+	return &d, nil
 }
 
 // RewrapDocuments re-encrypts the keys of a company's documents with its

@@ -9,11 +9,9 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
-	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/extract"
 	"github.com/kandidat/kandidat/internal/filetype"
-	"github.com/kandidat/kandidat/internal/id"
 )
 
 // States of a document's text (documents.text_state).
@@ -190,37 +188,16 @@ type DocumentText struct {
 // TextOf returns the extracted text of a document the actor may see (as
 // for downloading it: the read is written to the security log).
 func (s *Service) TextOf(ctx context.Context, a access.Actor, documentID string) (*DocumentText, error) {
-	if !id.Valid(documentID) {
-		return nil, ErrNotFound
-	}
 	var dt DocumentText
 	var key []byte
-	err := s.read(ctx, a, func(q querier) error {
-		var appID sql.NullString
-		var t string
-		err := q.QueryRowContext(ctx, `SELECT id, kind, file_name, file_type, size, created_at, candidate_id, application_id,
-			text_state, text_error, text_key, text_pages, text_truncated FROM documents WHERE tenant_id = $1 AND id = $2`, a.TenantID, documentID).
-			Scan(&dt.ID, &dt.Kind, &dt.FileName, &t, &dt.Size, &dt.CreatedAt, &dt.candidate, &appID, &dt.State, &dt.Error, &key, &dt.Pages, &dt.Truncated)
-		if errors.Is(err, sql.ErrNoRows) || err == nil && !appID.Valid {
-			return ErrNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("read document: %w", err)
-		}
-		dt.Type = filetype.Type(t)
-		_, err = s.authorizeApplication(ctx, q, a, access.ViewApplications, appID.String)
-		return err
+	d, err := s.readDocument(ctx, a, documentID, func(q querier) error {
+		return q.QueryRowContext(ctx, `SELECT text_state, text_error, text_key, text_pages, text_truncated FROM documents WHERE tenant_id = $1 AND id = $2`,
+			a.TenantID, documentID).Scan(&dt.State, &dt.Error, &key, &dt.Pages, &dt.Truncated)
 	})
 	if err != nil {
-		return nil, s.finish(ctx, a, err)
-	}
-	if err := s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.AccessDecided, Actor: audit.ActorOf(a),
-			Objects: []audit.Ref{{Kind: "document", ID: documentID}, {Kind: "candidate", ID: dt.candidate}},
-			Details: map[string]string{"permission": access.ViewApplications.Name(), "decision": access.Allow.String()}})
-	}); err != nil {
 		return nil, err
 	}
+	dt.Document = *d
 	if dt.State == TextDone && key != nil {
 		b, err := s.career.Blobs.ReadAll(ctx, a.TenantID, textObject(documentID), key)
 		if err != nil {

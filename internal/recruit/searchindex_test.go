@@ -3,7 +3,9 @@ package recruit_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/kandidat/kandidat/internal/access"
@@ -120,5 +122,61 @@ func (e *env) indexed(t testing.TB) {
 		if n == 0 {
 			return
 		}
+	}
+}
+
+// TestSearchIndexUnderRacingWorkers: two workers drain the queue while a
+// colleague keeps commenting; no change is lost (the queue's version) and
+// no entry is written twice into a broken state: at the end every comment
+// is found and the queue is empty.
+func TestSearchIndexUnderRacingWorkers(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	hr := e.users[access.HRManager]
+	pos := e.published(t, "Welder")
+	app := e.careerApply(t, pos.ID, recruit.ApplyInput{Name: "Rut Ek", Email: "rut@example.org",
+		CV: &recruit.Upload{Name: "cv.txt", Data: []byte("welding")}})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := e.svc.IndexQueued(ctx, 10); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	const comments = 15
+	for i := range comments {
+		if _, err := e.svc.AddComment(ctx, hr, app.ID, fmt.Sprintf("marker%c", 'a'+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	e.indexed(t)
+	q, err := search.Parse("markero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hits []search.Hit
+	var queued int
+	err = e.db.ReadTx(ctx, e.tenantID, func(tx *sql.Tx) error {
+		if hits, err = search.NewIndex(e.db.Engine).Ranked(ctx, tx, e.tenantID, q, 5); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM search_queue WHERE tenant_id = $1`, e.tenantID).Scan(&queued)
+	})
+	if err != nil || len(hits) != 1 || queued != 0 {
+		t.Fatalf("after the race: hits %v, %d queued, %v", hits, queued, err)
 	}
 }

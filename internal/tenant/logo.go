@@ -5,12 +5,10 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/kandidat/kandidat/internal/access"
-	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/filetype"
@@ -50,30 +48,20 @@ func (s *Service) SaveLogo(ctx context.Context, a access.Actor, data []byte) err
 		sum := sha256.Sum256(data)
 		contentType, version = t.ContentType(), hex.EncodeToString(sum[:8])
 	}
-	return s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
-		t, err := scanTenant(tx.QueryRowContext(ctx, selectTenant+` WHERE id = $1`, a.TenantID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("read company: %w", err)
-		}
+	return s.change(ctx, a, func(t *Tenant) []string {
+		t.Settings.CareerLogo = version
+		return nil
+	}, func(tx *sql.Tx, changed []string) ([]string, error) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM company_logos WHERE tenant_id = $1`, a.TenantID); err != nil {
-			return fmt.Errorf("replace logo: %w", err)
+			return nil, fmt.Errorf("replace logo: %w", err)
 		}
 		if data != nil {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO company_logos (tenant_id, content_type, data, updated_at) VALUES ($1, $2, $3, $4)`,
 				a.TenantID, contentType, data, db.Now()); err != nil {
-				return fmt.Errorf("store logo: %w", err)
+				return nil, fmt.Errorf("store logo: %w", err)
 			}
 		}
-		t.Settings.CareerLogo = version
-		b, _ := json.Marshal(t.Settings)
-		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET settings = $2, updated_at = $3 WHERE id = $1`, a.TenantID, string(b), db.Now()); err != nil {
-			return fmt.Errorf("update company: %w", err)
-		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.TenantSettingsChanged, Actor: audit.ActorOf(a),
-			Objects: []audit.Ref{{Kind: "tenant", ID: a.TenantID}}, Details: map[string]string{"fields": "career_logo"}})
+		return append(changed, "career_logo"), nil
 	})
 }
 
