@@ -32,11 +32,31 @@ func (q *Query) FTS5() string {
 
 // fts5 is the clause's alternatives, in parentheses.
 func (c Clause) fts5() string {
-	alts := make([]string, len(c.Any))
-	for i, p := range c.Any {
-		alts[i] = p.fts5()
+	var alts []string
+	for _, p := range c.alternatives() {
+		alts = append(alts, p.fts5())
 	}
 	return "(" + strings.Join(alts, " OR ") + ")"
+}
+
+// alternatives are the clause's phrases and, unless the clause excludes,
+// the stems of each single word (stem.go): "developers" also finds the
+// documents that say "development". An exclusion stays literal: -java
+// must not take away every document that says "jav".
+func (c Clause) alternatives() []Phrase {
+	if c.Not {
+		return c.Any
+	}
+	var out []Phrase
+	for _, p := range c.Any {
+		out = append(out, p)
+		if len(p.Terms) == 1 {
+			for _, st := range queryStems(p.Terms[0]) {
+				out = append(out, Phrase{Terms: []string{st}})
+			}
+		}
+	}
+	return out
 }
 
 // fts5 is the phrase as an FTS5 string: its terms in double quotes (a
@@ -65,9 +85,9 @@ func (q *Query) TSQuery() string {
 
 // tsquery is the clause's alternatives, in parentheses, negated when Not.
 func (c Clause) tsquery() string {
-	alts := make([]string, len(c.Any))
-	for i, p := range c.Any {
-		alts[i] = p.tsquery()
+	var alts []string
+	for _, p := range c.alternatives() {
+		alts = append(alts, p.tsquery())
 	}
 	s := "(" + strings.Join(alts, " | ") + ")"
 	if c.Not {

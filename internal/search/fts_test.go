@@ -21,8 +21,8 @@ func TestTSQuery(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"", ""},
 		{"skill:go", ""},
-		{"Java", "('java')"},
-		{"java -php", "('java') & !('php')"},
+		{"Java", "('java' | 'jav')"},
+		{"java -php", "('java' | 'jav') & !('php')"},
 		{`"project manag"* OR scrum`, "(('project' <-> 'manag':*) | 'scrum')"},
 		{"develop* -\"team lead\"", "('develop':*) & !(('team' <-> 'lead'))"},
 		{`it's "a\b" & ! <-> :* |`, "(('it' <-> 's')) & (('a' <-> 'b'))"},

@@ -57,6 +57,11 @@ func words(parts []string) string {
 // Put replaces the candidate's entry in the caller's transaction.
 func (x *Index) Put(ctx context.Context, tx *sql.Tx, tenantID, candidateID string, e Entry) error {
 	name, tags, notes, docs := words(e.Name), words(e.Tags), words(e.Notes), words(e.Documents)
+	// The stems of each document in its language (stem.go).
+	var stems []string
+	for _, d := range e.Documents {
+		stems = append(stems, DocumentStems(d)...)
+	}
 	if x.engine == db.Postgres {
 		var docID int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO candidate_search (tenant_id, candidate_id) VALUES ($1, $2)
@@ -65,7 +70,7 @@ func (x *Index) Put(ctx context.Context, tx *sql.Tx, tenantID, candidateID strin
 			_, err = tx.ExecContext(ctx, `INSERT INTO candidate_search_words (doc_id, body) VALUES ($1,
 				setweight(to_tsvector('simple', $2), 'A') || setweight(to_tsvector('simple', $3), 'B') ||
 				setweight(to_tsvector('simple', $4), 'C') || setweight(to_tsvector('simple', $5), 'D'))
-				ON CONFLICT (doc_id) DO UPDATE SET body = excluded.body`, docID, name, tags, notes, docs)
+				ON CONFLICT (doc_id) DO UPDATE SET body = excluded.body`, docID, name, tags, notes, strings.TrimSpace(docs+" "+strings.Join(stems, " ")))
 		}
 		if err != nil {
 			return fmt.Errorf("index candidate: %w", err)
@@ -86,8 +91,8 @@ func (x *Index) Put(ctx context.Context, tx *sql.Tx, tenantID, candidateID strin
 	if err != nil {
 		return fmt.Errorf("index candidate: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO candidate_search (rowid, name, tags, notes, documents) VALUES ($1, $2, $3, $4, $5)`,
-		rowID, name, tags, notes, docs); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO candidate_search (rowid, name, tags, notes, documents, stems) VALUES ($1, $2, $3, $4, $5, $6)`,
+		rowID, name, tags, notes, docs, strings.Join(stems, " ")); err != nil {
 		return fmt.Errorf("index candidate: %w", err)
 	}
 	return nil
@@ -197,8 +202,11 @@ func (x *Index) Ranked(ctx context.Context, tx *sql.Tx, tenantID string, q *Quer
 		if expr == "" {
 			return nil, nil
 		}
-		// bm25 is lower for better matches; weights per column: name, tags, notes, documents.
-		rows, err = tx.QueryContext(ctx, `SELECT d.candidate_id, -bm25(candidate_search, 10.0, 5.0, 2.0, 1.0) AS score
+		// bm25 is lower for better matches; weights per column: name,
+		// tags, notes, documents, and none for the documents' stems. A
+		// stem finds a document; it does not rank it: a stem is rarer
+		// than each of its words, and would outweigh the word itself.
+		rows, err = tx.QueryContext(ctx, `SELECT d.candidate_id, -bm25(candidate_search, 10.0, 5.0, 2.0, 1.0, 0.0) AS score
 			FROM candidate_search JOIN candidate_search_docs d ON d.id = candidate_search.rowid
 			WHERE candidate_search MATCH $2 AND `+tenantRange("candidate_search", "$1")+` AND d.tenant_id = $1
 			ORDER BY score DESC, d.candidate_id LIMIT $3`, tenantID, expr, limit)

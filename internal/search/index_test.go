@@ -30,6 +30,12 @@ var corpus = []struct {
 		Documents: []string{"Marketingová manažérka v Bratislave, skúsenosti s kampaňami na sociálnych sieťach."}}},
 	{"t1", "anna", search.Entry{Name: []string{"Anna Smith"}, Tags: []string{"Project management"},
 		Documents: []string{"Project manager who led a team of Java developers in London."}}},
+	// Candidates who match none of the queries, as most of a real pool
+	// does: a word in most entries ranks nothing (its weight is nil).
+	{"t1", "karel", search.Entry{Name: []string{"Karel Novák"}, Tags: []string{"Sales"}, Documents: []string{"Obchodní zástupce v Brně."}}},
+	{"t1", "ingrid", search.Entry{Name: []string{"Ingrid Berg"}, Tags: []string{"Nursing"}, Documents: []string{"Sykepleier ved Haukeland i Bergen."}}},
+	{"t1", "erik", search.Entry{Name: []string{"Erik Lund"}, Tags: []string{"Logistics"}, Documents: []string{"Lagerchef i Malmö."}}},
+	{"t1", "maria", search.Entry{Name: []string{"Maria Horváthová"}, Tags: []string{"Finance"}, Documents: []string{"Účtovníčka v Košiciach."}}},
 	// Another company's candidate, who must never be found from t1.
 	{"t2", "other", search.Entry{Name: []string{"Øyvind Other"}, Tags: []string{"Go", "Java"}, Documents: []string{"Kubernetes expert."}}},
 }
@@ -112,6 +118,16 @@ func TestRelevance(t *testing.T) {
 		{query: "kube*", want: []string{"jiri"}},
 		{query: "go OR figma", want: []string{"jiri", "asa", "lukasz"}, anyOrder: true},
 		{query: "marketing*", want: []string{"zuzana"}},
+		// Stems in the document's language (stem.go), and prefixes for
+		// Czech and Slovak, which have no stemmer.
+		{query: "utvecklaren", want: []string{"asa"}},
+		{query: "utviklere", want: []string{"oyvind"}},
+		{query: "development", want: []string{"anna"}},
+		{query: "managers", want: []string{"anna"}},
+		{query: "vyvojar*", want: []string{"jiri"}},
+		{query: "kampan*", want: []string{"zuzana"}},
+		// An exclusion is literal: Øyvind, a "Backend developer", goes; Anna's "developers" stay.
+		{query: "-developer java", want: []string{"asa", "anna"}, anyOrder: true},
 		{query: "nobody-has-this", want: nil},
 		{query: "other", want: nil}, // t2's candidate
 	} {
@@ -209,8 +225,14 @@ func TestMatchAndRemoval(t *testing.T) {
 		q = `SELECT count(*) FROM candidate_search_docs WHERE tenant_id = 't1'`
 	}
 	d.ReadTx(ctx, "t1", func(tx *sql.Tx) error { return tx.QueryRowContext(ctx, q).Scan(&left) })
-	if left != 4 {
-		t.Fatalf("%d entries left for t1, want 4", left)
+	want := -2 // Øyvind removed, Åsa erased
+	for _, c := range corpus {
+		if c.tenant == "t1" {
+			want++
+		}
+	}
+	if left != want {
+		t.Fatalf("%d entries left for t1, want %d", left, want)
 	}
 	if d.Engine == db.SQLite {
 		// The contentless table holds no row for the erased candidate.

@@ -144,3 +144,8 @@ CREATE TRIGGER search_candidate_skills AFTER INSERT OR DELETE ON candidate_skill
 	FOR EACH ROW EXECUTE FUNCTION search_queue_by_candidate_id();
 CREATE TRIGGER search_candidate_languages AFTER INSERT OR DELETE ON candidate_languages
 	FOR EACH ROW EXECUTE FUNCTION search_queue_by_candidate_id();
+
+-- The index stems documents in their language (internal/search/stem.go):
+-- every candidate is queued for a new entry.
+INSERT INTO search_queue (tenant_id, candidate_id) SELECT tenant_id, id FROM candidates
+	ON CONFLICT (tenant_id, candidate_id) DO UPDATE SET version = search_queue.version + 1;

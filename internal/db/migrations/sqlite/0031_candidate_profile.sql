@@ -126,3 +126,18 @@ CREATE TRIGGER search_candidate_languages_delete AFTER DELETE ON candidate_langu
 	INSERT INTO search_queue (tenant_id, candidate_id) VALUES (old.tenant_id, old.candidate_id)
 	ON CONFLICT (tenant_id, candidate_id) DO UPDATE SET version = version + 1;
 END;
+
+-- The index stems documents in their language (internal/search/stem.go).
+-- The stems get a column of their own, which finds a document but does
+-- not rank it (search.Index.Ranked), so that a word a document says does
+-- not count twice, as itself and as its rarer stem.
+-- The table is made anew and every candidate queued for a new entry.
+DELETE FROM candidate_search_docs;
+DROP TABLE candidate_search;
+CREATE VIRTUAL TABLE candidate_search USING fts5 (
+	name, tags, notes, documents, stems,
+	content = '', contentless_delete = 1, prefix = '2 3',
+	tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO search_queue (tenant_id, candidate_id) SELECT tenant_id, id FROM candidates WHERE TRUE
+	ON CONFLICT (tenant_id, candidate_id) DO UPDATE SET version = version + 1;
