@@ -3,6 +3,8 @@ package extract
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -30,9 +32,16 @@ var (
 )
 
 // fuzzExtractor is one extractor for all inputs of a fuzzing process, so
-// that PDF sandboxes come from one pool.
+// that PDF sandboxes come from one pool. The fuzzer runs a process per
+// worker and starts new ones as it goes: they share PDFium's compiled code
+// through a cache directory, or each would spend seconds compiling it.
 func fuzzExtractor() *Extractor {
-	fuzzOnce.Do(func() { fuzzX = New(fuzzLimits()) })
+	fuzzOnce.Do(func() {
+		if err := UseCacheDir(filepath.Join(os.TempDir(), "kandidat-test-pdfium")); err != nil {
+			panic(err)
+		}
+		fuzzX = New(fuzzLimits())
+	})
 	return fuzzX
 }
 
