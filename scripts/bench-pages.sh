@@ -2,7 +2,8 @@
 # scripts/bench-pages.sh: the page benchmark on seeded data (`make bench-pages`).
 #
 # Builds kandidat, seeds a fresh installation in tmp/bench/data, serves it on
-# a free loopback port, signs in as the HR manager of the largest company and
+# a free loopback port, waits for its jobs to extract the seeded CVs and
+# index every candidate, signs in as the HR manager of the largest company and
 # times each staff page with `kandidat bench` (1 and 8 clients by default).
 # The table is printed at the end and kept in tmp/bench/pages.md, to paste
 # into docs/benchmarks.md. The server is stopped on exit, Ctrl-C included.
@@ -10,6 +11,10 @@
 # Environment:
 #   SCALE=medium          the seed's --scale (medium: 100,000 candidates in the largest company)
 #   SEED=1                the seed's --seed
+#   DOCUMENTS=0.05        the seed's --documents (default: the scale's share)
+#   WAIT_LIMIT=3600       seconds to wait, at most, for the server to extract the
+#                         seeded CVs' text and drain the search queue (polled with
+#                         sqlite3 or psql; without them WAIT_SECONDS=600 are slept)
 #   CLIENTS=1,8 DURATION=10s WARMUP=1s    passed to kandidat bench
 #   ENGINE=postgres DATABASE_URL=postgres://...
 #                         seed and serve on PostgreSQL instead of SQLite; the
@@ -96,8 +101,8 @@ echo "== fresh installation in $DATA ($ENGINE)"
 rm -rf "$DATA"
 mkdir -p "$DATA"
 # seed makes the master key of a new installation, as serve does.
-echo "== seed --scale $SCALE --seed $SEED (log: $DIR/seed.log)"
-"$BIN" seed --data-dir "$DATA" "${db_args[@]}" --scale "$SCALE" --seed "$SEED" >"$DIR/seed.out" 2>"$DIR/seed.log" ||
+echo "== seed --scale $SCALE --seed $SEED ${DOCUMENTS:+--documents $DOCUMENTS }(log: $DIR/seed.log)"
+"$BIN" seed --data-dir "$DATA" "${db_args[@]}" --scale "$SCALE" --seed "$SEED" ${DOCUMENTS:+--documents "$DOCUMENTS"} >"$DIR/seed.out" 2>"$DIR/seed.log" ||
 	die "seed failed: $(tail -n 3 "$DIR/seed.log")"
 cat "$DIR/seed.out" >>"$DIR/seed.log"
 grep -v -E "$SEED_PASSWORD_PATTERN" "$DIR/seed.out" || true
@@ -112,7 +117,54 @@ echo "== serve"
 start_server "$DIR/serve.log"
 echo "serving at $BASE"
 
+# The seed leaves its CV files' text to extract (documents.text_state
+# 'pending') and every candidate queued for the search index (search_queue):
+# the server's documents.text and search.index jobs do both, and each
+# extracted text queues its candidate again. Timing pages meanwhile would
+# time those jobs too, and search would not find CV words yet, so the
+# benchmark starts once both are empty, read from the database every 5 s.
+# On PostgreSQL psql connects with DATABASE_URL, the tables' owner, whom the
+# row-level security policies (enabled, not forced) do not restrict.
+backlog_sql="SELECT (SELECT count(*) FROM documents WHERE text_state = 'pending') || ' ' || (SELECT count(*) FROM search_queue)"
+backlog() {
+	case $ENGINE in
+	sqlite)
+		local f
+		for f in "$DATA"/*; do
+			if [ -f "$f" ] && [ "$(head -c 15 "$f")" = "SQLite format 3" ]; then
+				sqlite3 -cmd '.timeout 10000' "$f" "$backlog_sql"
+				return
+			fi
+		done
+		echo "no SQLite database in $DATA" >&2
+		return 1
+		;;
+	postgres) psql -X -A -t -q "$DATABASE_URL" -c "$backlog_sql" ;;
+	esac
+}
+client=sqlite3
+[ "$ENGINE" = postgres ] && client=psql
+if command -v "$client" >/dev/null 2>&1; then
+	echo "== wait for the documents' text and the search queue (WAIT_LIMIT=${WAIT_LIMIT:-3600}s)"
+	waited=0
+	while :; do
+		b=$(backlog) || die "cannot read the backlog with $client"
+		set -- $b
+		[ "${1:-x}" = 0 ] && [ "${2:-x}" = 0 ] && break
+		[ $((waited % 60)) = 0 ] && echo "after ${waited}s: $1 documents to extract, $2 candidates to index"
+		[ "$waited" -lt "${WAIT_LIMIT:-3600}" ] || die "still $1 documents and $2 candidates after ${waited}s"
+		sleep 5
+		waited=$((waited + 5))
+	done
+	echo "documents extracted and index written after ${waited}s"
+else
+	echo "bench-pages: $client not found: cannot wait for the documents' text and the search queue;" >&2
+	echo "bench-pages: waiting WAIT_SECONDS=${WAIT_SECONDS:-600}s instead" >&2
+	sleep "${WAIT_SECONDS:-600}"
+fi
+
 echo "== bench as $login"
+load_before=$(uptime | sed -E 's/.*load average: //')
 rm -f "$DIR/pages.md"
 status=0
 "$BIN" bench --base-url "$BASE" --login "$login" --password-file "$DIR/password" \
@@ -122,7 +174,8 @@ stop_server
 
 if [ -s "$DIR/pages.md" ]; then
 	echo
-	echo "Seed: --scale $SCALE --seed $SEED, $ENGINE, $(nproc 2>/dev/null || echo '?') CPUs, $(go env GOVERSION)."
+	echo "Seed: --scale $SCALE --seed $SEED${DOCUMENTS:+ --documents $DOCUMENTS}, $ENGINE, $(nproc 2>/dev/null || echo '?') CPUs, $(go env GOVERSION)."
+	echo "Load average (1, 5, 15 min) before the benchmark: $load_before; after: $(uptime | sed -E 's/.*load average: //')."
 	echo
 	cat "$DIR/pages.md"
 	echo

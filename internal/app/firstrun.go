@@ -126,6 +126,22 @@ var demoCandidates = []struct {
 	{"Leo Strand", "leo.strand@example.org", access.StageRejected},
 }
 
+// demoProfiles are the demo candidates' profiles, by email.
+var demoProfiles = map[string]recruit.ProfileInput{
+	"alma.svensson@example.org":    {City: "Malmö", Country: "SE", Title: "Backend developer", Employer: "Öresund Data AB", Skills: []string{"Go", "PostgreSQL", "Docker"}, Languages: recruit.ParseLanguages("sv:native, en:C1"), Notice: "12", SalaryAmount: "52000", SalaryCurrency: "SEK", SalaryPeriod: "month"},
+	"bjorn.hansen@example.org":     {City: "Tromsø", Country: "NO", Title: "Software engineer", Employer: "Nordlys Tech AS", Skills: []string{"Java", "Kotlin", "Kubernetes"}, Languages: recruit.ParseLanguages("nb:native, en:C1, sv:B2"), Notice: "12", LinkedIn: "https://www.linkedin.com/in/bjorn-hansen-demo"},
+	"cecilia.kovacova@example.org": {City: "Bratislava", Country: "SK", Title: "Senior Go developer", Employer: "Dunaj Software s.r.o.", Skills: []string{"Go", "PostgreSQL", "Kubernetes", "AWS"}, Languages: recruit.ParseLanguages("sk:native, en:C1, de:B1"), Notice: "8", SalaryAmount: "4200", SalaryCurrency: "EUR", SalaryPeriod: "month"},
+	"david.dvorak@example.org":     {City: "Brno", Country: "CZ", Title: "Platform engineer", Employer: "Morava Cloud a.s.", Skills: []string{"Go", "Terraform", "Linux"}, Languages: recruit.ParseLanguages("cs:native, en:B2"), Notice: "8"},
+	"eva.johansson@example.org":    {City: "Göteborg", Country: "SE", Title: "Developer", Employer: "Västkust IT AB", Skills: []string{"Python", "SQL"}, Languages: recruit.ParseLanguages("sv:native, en:C2")},
+	"filip.marek@example.org":      {City: "Praha", Country: "CZ", Title: "Junior developer", Skills: []string{"JavaScript", "React"}, Languages: recruit.ParseLanguages("cs:native, en:B1"), Notice: "4"},
+	"greta.nilsson@example.org":    {City: "Stockholm", Country: "SE", Title: "UX designer", Employer: "Norrsken Design AB", Skills: []string{"Figma", "User research"}, Languages: recruit.ParseLanguages("sv:native, en:C1"), Portfolio: "https://greta-nilsson.example.org/"},
+	"henrik.olsen@example.org":     {City: "Oslo", Country: "NO", Title: "Product designer", Skills: []string{"Figma", "Prototyping"}, Languages: recruit.ParseLanguages("nb:native, en:C1")},
+	"ivana.horvath@example.org":    {City: "Košice", Country: "SK", Title: "UI designer", Employer: "Východ Studio", Skills: []string{"Figma", "Illustrator"}, Languages: recruit.ParseLanguages("sk:native, hu:C1, en:B2"), Notice: "8"},
+	"jakub.prochazka@example.org":  {City: "Plzeň", Country: "CZ", Title: "Service designer", Skills: []string{"User research", "Workshops"}, Languages: recruit.ParseLanguages("cs:native, en:C1")},
+	"klara.berg@example.org":       {City: "Uppsala", Country: "SE", Title: "Interaction designer", Skills: []string{"Figma", "Accessibility"}, Languages: recruit.ParseLanguages("sv:native, en:C1, de:A2")},
+	"leo.strand@example.org":       {City: "Bergen", Country: "NO", Title: "Graphic designer", Skills: []string{"Photoshop"}, Languages: recruit.ParseLanguages("nb:native")},
+}
+
 // seedDemo gives the demo company one user per role, credits, positions
 // (one shared with the line manager, one of the HR manager's whose
 // advanced candidates reach the recruiter through the shared pool) and
@@ -178,8 +194,12 @@ func (a *App) seedDemo(ctx context.Context, t *tenant.Tenant, password string) e
 	}
 	for _, pd := range positions {
 		by := users[pd.owner]
-		pos, err := a.Recruit.CreatePosition(ctx, by, recruit.PositionInput{Title: pd.title, Department: pd.department, Location: pd.location,
-			Language: "en", Description: pd.description})
+		in := recruit.PositionInput{Title: pd.title, Department: pd.department, Location: pd.location, Language: "en", Description: pd.description}
+		if pd.publish {
+			// The career form asks for a part of the profile.
+			in.ProfileFields = []recruit.ProfileAsk{{Field: "city", Required: true}, {Field: "title"}, {Field: "languages"}, {Field: "skills"}}
+		}
+		pos, err := a.Recruit.CreatePosition(ctx, by, in)
 		if err != nil {
 			return err
 		}
@@ -195,15 +215,24 @@ func (a *App) seedDemo(ctx context.Context, t *tenant.Tenant, password string) e
 		}
 		for _, c := range demoCandidates[pd.from:pd.to] {
 			if !pd.publish {
-				if _, err := a.Recruit.AddCandidate(ctx, by, pos.ID, recruit.CandidateInput{Name: c.name, Email: c.email}, c.stage, recruit.ViaDemo); err != nil {
+				app, err := a.Recruit.AddCandidate(ctx, by, pos.ID, recruit.CandidateInput{Name: c.name, Email: c.email}, c.stage, recruit.ViaDemo)
+				if err != nil {
+					return err
+				}
+				if err := a.Recruit.SaveProfile(ctx, by, app.ID, demoProfiles[c.email]); err != nil {
 					return err
 				}
 				continue
 			}
 			// Through the career page, with a generated CV, then on to their stage.
 			app, err := a.Recruit.Apply(ctx, t.ID, pos.ID, recruit.ApplyInput{Name: c.name, Email: c.email, Source: "demo",
-				CV: &recruit.Upload{Name: strings.ReplaceAll(c.name, " ", "-") + "-CV.pdf", Data: DemoCV(c.name, pd.title)}})
+				CV: &recruit.Upload{Name: strings.ReplaceAll(c.name, " ", "-") + "-CV.pdf", Data: DemoCV(c.name, pd.title)}, Profile: demoProfiles[c.email]})
 			if err != nil {
+				return err
+			}
+			// The recruiter completes the profile (skills the company did
+			// not know yet join its vocabulary; the form could not add them).
+			if err := a.Recruit.SaveProfile(ctx, by, app.ID, demoProfiles[c.email]); err != nil {
 				return err
 			}
 			if err := a.Recruit.Move(ctx, by, app.ID, recruit.MoveInput{Kind: c.stage, Reason: "qualifications"}); err != nil {

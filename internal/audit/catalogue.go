@@ -111,6 +111,12 @@ const (
 	CandidateChangeProposed  Action = "candidate.change_proposed"
 	CandidateChangeAccepted  Action = "candidate.change_accepted"
 	CandidateChangeDismissed Action = "candidate.change_dismissed"
+	// CandidateProfileChanged: fields of a candidate's profile changed (the
+	// values are in the profile's own history, never in the trail).
+	CandidateProfileChanged Action = "candidate.profile_changed"
+	// CandidateInvitedToApply: a candidate of the pool was emailed an
+	// invitation to apply to a position they match.
+	CandidateInvitedToApply Action = "candidate.invited_to_apply"
 	// InterviewScheduled, InterviewAnswered: an invitation to an interview and the candidate's answer.
 	InterviewScheduled Action = "interview.scheduled"
 	InterviewAnswered  Action = "interview.answered"
@@ -230,7 +236,7 @@ var Catalogue = map[Action]Spec{
 	PositionShared:    {Track: History, Details: []Detail{{Name: "members", Kind: Int}}},
 	PositionPublished: {Track: History, Details: []Detail{{Name: "credits", Kind: Int}, {Name: "first", Kind: Bool}}},
 	PositionClosed:    {Track: History},
-	ApplicationCreated: {Track: History, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"staff", "career_page", "demo"}},
+	ApplicationCreated: {Track: History, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"staff", "career_page", "demo", "match"}},
 		{Name: "stage", Kind: Enum, Values: stageValues}}},
 	StageChanged: {Track: History, Details: []Detail{{Name: "stage", Kind: Enum, Values: stageValues}, {Name: "previous_stage", Kind: Enum, Values: stageValues},
 		{Name: "reason", Kind: ID}}},
@@ -247,10 +253,13 @@ var Catalogue = map[Action]Spec{
 		{Name: "granted", Kind: Bool}, {Name: "text_version", Kind: ID}, {Name: "via", Kind: Enum, Values: []string{"career_page", "email_link"}}}},
 	ConsentRequested: {Track: Consent, Details: []Detail{{Name: "purpose", Kind: Enum, Values: []string{"talent_pool"}},
 		{Name: "text_version", Kind: ID}}},
+	CandidateInvitedToApply:  {Track: History},
 	ApplicationResubmitted:   {Track: History, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"career_page"}}}},
 	CandidateChangeProposed:  {Track: History, Details: []Detail{candidateFields}},
 	CandidateChangeAccepted:  {Track: History, Details: []Detail{candidateFields}},
 	CandidateChangeDismissed: {Track: History, Details: []Detail{candidateFields}},
+	CandidateProfileChanged: {Track: History, Details: []Detail{{Name: "fields", Kind: EnumList, Values: []string{"title", "employer", "city", "country",
+		"skills", "languages", "linkedin", "portfolio", "notice", "salary"}}, {Name: "via", Kind: Enum, Values: []string{"staff", "career_page"}}}},
 }
 
 // candidateAccessDetail: the change opened candidate data to someone who

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Options of the page benchmark.
@@ -246,9 +248,28 @@ func discover(ctx context.Context, s *session, deep int) ([]target, []Skipped, e
 		} else {
 			skip("/candidates?q={surname}", "no candidate on /candidates to take a surname from")
 		}
+		words, reason, err := cvWords(ctx, s, list.body)
+		if err != nil {
+			return nil, nil, err
+		}
+		if words != "" {
+			if _, err := open("/candidates?q={two CV words}", "/candidates?q="+url.QueryEscape(words)); err != nil {
+				return nil, nil, err
+			}
+		} else {
+			skip("/candidates?q={two CV words}", reason)
+		}
+		if q := filteredQuery(list.body); q != "" {
+			if _, err := open("/candidates?q=stage:{stage} {surname}", "/candidates?q="+url.QueryEscape(q)); err != nil {
+				return nil, nil, err
+			}
+		} else {
+			skip("/candidates?q=stage:{stage} {surname}", "no stage in the filter of /candidates or no surname to combine it with")
+		}
 	} else {
-		skip("/candidates (deep page)", "no /candidates for this user")
-		skip("/candidates?q={surname}", "no /candidates for this user")
+		for _, label := range []string{"/candidates (deep page)", "/candidates?q={surname}", "/candidates?q={two CV words}", "/candidates?q=stage:{stage} {surname}"} {
+			skip(label, "no /candidates for this user")
+		}
 	}
 	for _, path := range []string{"/pool", "/audit", "/credits", "/users"} {
 		if _, err := open(path, path); err != nil {
@@ -326,6 +347,150 @@ func firstSurname(body string) string {
 	return ""
 }
 
+// cvCards is how many candidate cards are opened, at most, to find one
+// with a document's text (the list's cards, following its rel="next"
+// pages, and the other applications they link: at the medium seed's 5%
+// of candidates with a CV, about 4 cards a candidate, 1,000 cards reach
+// a dozen CVs).
+const cvCards = 1000
+
+var (
+	reDocText  = regexp.MustCompile(`href="/documents/([^"/?#]+)/text"`)
+	reTextPre  = regexp.MustCompile(`(?s)<pre\b[^>]*id="document-text"[^>]*>(.*?)</pre>`)
+	reStageOpt = regexp.MustCompile(`(?s)<select\b[^>]*id="stage-filter"[^>]*>(.*?)</select>`)
+	reOption   = regexp.MustCompile(`<option value="([^"]+)"[^>]*>([^<]*)</option>`)
+	reCell     = regexp.MustCompile(`<td\b[^>]*>([^<]*)</td>`)
+)
+
+// cvWords finds two words of a CV to search for: the first card that
+// links a document's text, the text read from its page, two words of five
+// letters or more from its middle. The cards are those of the list (its
+// first pages), each followed by the candidate's other applications that
+// it links (a document belongs to the application it came with). Without
+// one it returns "" and the reason.
+func cvWords(ctx context.Context, s *session, list string) (words, reason string, err error) {
+	if len(appLinks(list)) == 0 {
+		return "", "no candidate on /candidates", nil
+	}
+	seen := map[string]bool{}
+	opened := 0
+	body, path := list, "/candidates"
+	var todo []string
+	for opened < cvCards {
+		if len(todo) == 0 {
+			if body == "" {
+				break
+			}
+			for _, l := range appLinks(body) {
+				todo = append(todo, l.id)
+			}
+			next := nextLink(body, path)
+			body = ""
+			if next != "" {
+				if p, err := s.get(ctx, next); err == nil && p.status == http.StatusOK {
+					body, path = p.body, next
+				}
+			}
+			continue
+		}
+		id := todo[0]
+		todo = todo[1:]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		opened++
+		card, err := s.get(ctx, "/applications/"+id)
+		if err != nil {
+			return "", "", fmt.Errorf("/applications/{id}: %w", err)
+		}
+		if card.status != http.StatusOK {
+			continue
+		}
+		for _, m := range reDocText.FindAllStringSubmatch(card.body, -1) {
+			p, err := s.get(ctx, "/documents/"+m[1]+"/text")
+			if err != nil {
+				return "", "", fmt.Errorf("/documents/{id}/text: %w", err)
+			}
+			if p.status != http.StatusOK {
+				continue
+			}
+			t := reTextPre.FindStringSubmatch(p.body)
+			if t == nil {
+				continue
+			}
+			if w := middleWords(html.UnescapeString(t[1])); w != "" {
+				return w, "", nil
+			}
+		}
+		// The candidate's other applications next.
+		var other []string
+		for _, l := range appLinks(card.body) {
+			if !seen[l.id] {
+				other = append(other, l.id)
+			}
+		}
+		todo = append(other, todo...)
+	}
+	return "", fmt.Sprintf("none of the first %d cards of /candidates and their other applications links a document's text with two words of 5+ letters", opened), nil
+}
+
+// middleWords returns two words of five letters or more from the middle of
+// text, joined by a space: the first two such words from its middle on, or
+// "" when it has fewer than two.
+func middleWords(text string) string {
+	var long []string
+	for _, f := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) }) {
+		if utf8.RuneCountInString(f) >= 5 {
+			long = append(long, strings.ToLower(f))
+		}
+	}
+	if len(long) < 2 {
+		return ""
+	}
+	i := min(len(long)/2, len(long)-2)
+	for j := i + 1; j < len(long); j++ {
+		if long[j] != long[i] {
+			return long[i] + " " + long[j]
+		}
+	}
+	return ""
+}
+
+// filteredQuery is a field filter with a word: "stage:{stage} {surname}",
+// the surname of the list's first candidate and the stage its row shows
+// (the first of the list's stage filter when no cell of the row names
+// one), or "".
+func filteredQuery(list string) string {
+	sel := reStageOpt.FindStringSubmatch(list)
+	surname := firstSurname(list)
+	if sel == nil || surname == "" {
+		return ""
+	}
+	opts := reOption.FindAllStringSubmatch(sel[1], -1)
+	if len(opts) == 0 {
+		return ""
+	}
+	stage := html.UnescapeString(opts[0][1])
+	for _, row := range reRow.FindAllStringSubmatch(list, -1) {
+		if !reAppLink.MatchString(row[1]) {
+			continue
+		}
+		cells := map[string]bool{}
+		for _, c := range reCell.FindAllStringSubmatch(row[1], -1) {
+			cells[strings.TrimSpace(html.UnescapeString(c[1]))] = true
+		}
+		for _, o := range opts {
+			if cells[strings.TrimSpace(html.UnescapeString(o[2]))] {
+				stage = html.UnescapeString(o[1])
+				break
+			}
+		}
+		break
+	}
+	return "stage:" + stage + " " + surname
+}
+
 // nextLink returns the target of the first <a> or <link> whose rel holds
 // "next", resolved against the page's path, or "".
 func nextLink(body, from string) string {
@@ -366,7 +531,9 @@ func containsToken(list, token string) bool {
 
 // measure times t with clients goroutines sharing the session: warmup
 // first, not counted, then duration. A request is counted when it starts
-// in the measured window; the window ends when the last one is answered.
+// in the measured window; the window ends when the last one is answered,
+// and lasts until each client has made one (a page slower than the window
+// still gets its row).
 func measure(ctx context.Context, s *session, t target, clients int, warmup, duration time.Duration) (Row, error) {
 	type worker struct {
 		lat    []time.Duration
@@ -384,7 +551,7 @@ func measure(ctx context.Context, s *session, t target, clients int, warmup, dur
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				t0 := time.Now()
-				if !t0.Before(until) {
+				if !t0.Before(until) && (len(w.lat) > 0 || len(w.errors) > 0) {
 					return
 				}
 				status, n, err := s.fetch(ctx, t.path)

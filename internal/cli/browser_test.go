@@ -665,6 +665,7 @@ func TestBrowserCareerApplication(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#email"), "jana.novakova@example.org"),
 		chromedp.SetUploadFiles(chromedp.CSS("#cv"), []string{cv}),
 		chromedp.SendKeys(chromedp.CSS("#cover_letter"), "I would love to build this with you."),
+		chromedp.SendKeys(chromedp.CSS("#profile_city"), "Brno"), // the demo's position asks for the city
 		chromedp.Click(chromedp.CSS("#talent_pool")),
 		chromedp.Click(chromedp.CSS("#apply-submit")),
 		chromedp.WaitVisible(chromedp.CSS("#thanks-title")),
@@ -694,6 +695,9 @@ func TestBrowserCareerApplication(t *testing.T) {
 	}
 	if src := text(t, ctx, "#application-source"); src != "jobboard" {
 		t.Fatalf("source: %q", src)
+	}
+	if loc := text(t, ctx, "#profile-location"); loc != "Brno" {
+		t.Fatalf("the city from the career form: %q", loc)
 	}
 	// The stages are the position's own: choose "Interview" by its name.
 	const pick = `(() => { const s = document.querySelector("#stage"); s.value = [...s.options].find(o => o.text.trim() === "Interview").value; return true })()`
@@ -906,5 +910,178 @@ func TestBrowserSearch(t *testing.T) {
 	)
 	if err != nil {
 		t.Fatalf("a query that cannot be read: %v", err)
+	}
+}
+
+// TestBrowserSearchAsYouType: in real Chromium, the demo recruiter types
+// into the list's search box and the results change without the form
+// being sent (the page is not loaded again; the address follows the
+// query), a word of a CV shows marked in its row, and the search saved
+// under a name is listed as a link.
+func TestBrowserSearchAsYouType(t *testing.T) {
+	ctx := browser(t)
+	base, password := startDemo(t)
+	if err := chromedp.Do(ctx, firstSignInAs(base, "recruiter", password), chromedp.WaitVisible(chromedp.CSS("#dashboard-title"))); err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	// The CVs' text and the index follow the demo's data a moment later:
+	// wait for them.
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/candidates?q=kovacova+%22eight+years%22"), chromedp.WaitVisible(chromedp.CSS("#candidates"))); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(text(t, ctx, "#candidates"), "Kováčová") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the index never found kovacova's CV")
+		}
+		time.Sleep(time.Second)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/candidates"),
+		chromedp.WaitVisible(chromedp.CSS("#q")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.notReloaded = true`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#q"), `kovacova "eight years"`)); err != nil {
+		t.Fatal(err)
+	}
+	state := `(() => {
+		const rows = document.querySelector("#candidates tbody").textContent;
+		const marks = Array.from(document.querySelectorAll("#candidates mark"), (m) => m.textContent);
+		return JSON.stringify({same: window.notReloaded === true, url: location.search, found: rows.includes("Kováčová"),
+			rows: document.querySelectorAll("#candidates tbody tr").length, marks: marks});
+	})()`
+	var got string
+	for i := 0; ; i++ {
+		got, err = chromedp.Run(ctx, chromedp.Evaluate[string](state))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(got, `"found":true`) && strings.Contains(got, `"rows":1,`) && strings.Contains(got, `"eight years"`) {
+			break
+		}
+		if i > 100 {
+			t.Fatalf("the results did not follow the typing: %s", got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(got, `"same":true`) || !strings.Contains(got, `"url":"?q=kovacova+%22eight+years%22"`) {
+		t.Fatalf("the page was loaded again, or the address does not follow the query: %s", got)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS("#saved-name"), "Kováčová's CV"), // SendKeys types only a keyboard's letters
+		chromedp.Click(chromedp.CSS("#save-search button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#saved-notice")),
+	)
+	if err != nil {
+		t.Fatalf("save the search: %v", err)
+	}
+	if got := text(t, ctx, "#saved-searches"); !strings.Contains(got, "Kováčová's CV") {
+		t.Fatalf("saved searches: %q", got)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(base+"/candidates"),
+		chromedp.Click(chromedp.Search(`//ul[@id="saved-searches"]//a[contains(., "Kováčová's CV")]`)),
+		chromedp.WaitVisible(chromedp.CSS("#search-chips")),
+	)
+	if err != nil {
+		t.Fatalf("run the saved search: %v", err)
+	}
+	if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#q"))); v != `kovacova "eight years"` {
+		t.Fatalf("the saved search runs %q", v)
+	}
+}
+
+// TestBrowserMatches: in real Chromium, the demo recruiter describes the
+// sales position in words of the backend one and requires Go, opens its
+// Matches tab, finds candidates ranked with the words that matched, and
+// adds the best one not yet in the pipeline to it, where they then are.
+func TestBrowserMatches(t *testing.T) {
+	ctx := browser(t)
+	base, password := startDemo(t)
+	err := chromedp.Do(ctx,
+		firstSignInAs(base, "recruiter", password),
+		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
+		chromedp.Navigate(base+"/positions"),
+		chromedp.Click(chromedp.Search(`//a[contains(., "Sales Representative")]`)),
+		chromedp.WaitVisible(chromedp.CSS("#position-form")),
+	)
+	if err != nil {
+		t.Fatalf("open the position: %v", err)
+	}
+	positionURL, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS("#description"), "A backend engineer who sells our services."),
+		chromedp.SetValue(chromedp.CSS("#skills"), "Go"),
+		chromedp.Submit(chromedp.CSS("#skills")),
+	)
+	if err != nil {
+		t.Fatalf("describe the position: %v", err)
+	}
+	// The save returns to the same address: look until the page says it.
+	for i := 0; ; i++ {
+		time.Sleep(200 * time.Millisecond)
+		err := chromedp.Do(ctx, chromedp.Navigate(positionURL), chromedp.WaitVisible(chromedp.CSS("#position-skills")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, ctx, "#position-skills"); strings.Contains(got, "Go") {
+			break
+		} else if i > 25 {
+			t.Fatalf("required skills shown: %q", got)
+		}
+	}
+	// The index follows the change a moment later: open the tab until a
+	// candidate not yet in the pipeline is ranked for the new words.
+	const fresh = `//tr[@data-candidate and not(.//span[contains(@class, "match-applied")])][1]`
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(positionURL),
+			chromedp.Click(chromedp.CSS("#matches-tab")),
+			chromedp.WaitVisible(chromedp.CSS("#matches")),
+		)
+		if err != nil {
+			t.Fatalf("open the matches tab: %v", err)
+		}
+		if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.evaluate('count(`+fresh+`)', document, null, XPathResult.NUMBER_TYPE, null).numberValue`)); n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the matches never showed a candidate outside the pipeline: %q", text(t, ctx, "#matches"))
+		}
+		time.Sleep(time.Second)
+	}
+	if got := text(t, ctx, "#matches"); !strings.Contains(got, "backend") || !strings.Contains(got, "engineer") {
+		t.Fatalf("the matches do not say which words matched: %q", got)
+	}
+	name, err := chromedp.Run(ctx, chromedp.Text(chromedp.Search(fresh+`//strong[@class="match-name"]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := `//tr[.//strong[@class="match-name" and text()="` + name + `"]]`
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.Search(row+`//input[@name="candidate"]`)),
+		chromedp.Click(chromedp.CSS("#matches-add")),
+		chromedp.WaitVisible(chromedp.CSS("#matches-result")),
+		chromedp.WaitVisible(chromedp.Search(row+`//span[contains(@class, "match-applied")]`)),
+		chromedp.Navigate(positionURL),
+		chromedp.WaitVisible(chromedp.CSS("#pipeline")),
+	)
+	if err != nil {
+		t.Fatalf("add %s to the pipeline: %v", name, err)
+	}
+	if got := text(t, ctx, `#pipeline [data-kind="new"]`); !strings.Contains(got, name) {
+		t.Fatalf("the pipeline's first stage after adding %s: %q", name, got)
 	}
 }

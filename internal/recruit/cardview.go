@@ -22,6 +22,9 @@ type CardView struct {
 	Reasons []Reason
 	// Stages is the position's pipeline when the actor may move the application.
 	Stages []Stage
+	// Profile is the candidate's profile, ProfileHistory its latest changes, newest first.
+	Profile        *Profile
+	ProfileHistory []ProfileChange
 }
 
 // CardView reads an application's card in one read transaction, after one
@@ -57,6 +60,12 @@ func (s *Service) CardView(ctx context.Context, a access.Actor, applicationID st
 			return err
 		}
 		if v.Reasons, err = companyReasons(ctx, q, a.TenantID); err != nil {
+			return err
+		}
+		if v.Profile, err = loadProfile(ctx, q, a.TenantID, app.Candidate.ID); err != nil {
+			return err
+		}
+		if v.ProfileHistory, err = profileHistory(ctx, q, a.TenantID, app.Candidate.ID); err != nil {
 			return err
 		}
 		if Decide(a, access.MoveStage, app) {

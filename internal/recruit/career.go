@@ -74,6 +74,9 @@ type ApplyInput struct {
 	// SubmissionID is the form's one-time id: a repeated submission of the
 	// same form (double click, retry) returns the first application.
 	SubmissionID string
+	// Profile holds the parts of the profile the position asks for
+	// (PublicPosition.ProfileFields); the rest is ignored.
+	Profile ProfileInput
 }
 
 // PublicPosition is a published position as the career page shows it.
@@ -86,6 +89,8 @@ type PublicPosition struct {
 	Description    string
 	EmploymentType string
 	PublishedAt    time.Time
+	// ProfileFields are the parts of the profile the form asks for.
+	ProfileFields []ProfileAsk
 }
 
 // PublishedPositions lists a company's published positions, newest first.
@@ -118,11 +123,13 @@ func (s *Service) PublishedPosition(ctx context.Context, tenantID, positionID st
 		return nil, ErrNotFound
 	}
 	var p PublicPosition
+	var asks string
 	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `SELECT id, title, department, location, language, description, employment_type, published_at FROM positions
+		return tx.QueryRowContext(ctx, `SELECT id, title, department, location, language, description, employment_type, published_at, profile_fields FROM positions
 			WHERE tenant_id = $1 AND id = $2 AND status = $3`, tenantID, positionID, Published).
-			Scan(&p.ID, &p.Title, &p.Department, &p.Location, &p.Language, &p.Description, &p.EmploymentType, &p.PublishedAt)
+			Scan(&p.ID, &p.Title, &p.Department, &p.Location, &p.Language, &p.Description, &p.EmploymentType, &p.PublishedAt, &asks)
 	})
+	p.ProfileFields = ParseProfileAsks(asks)
 
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -196,6 +203,7 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 	if err != nil {
 		return nil, err
 	}
+	profile, profileFields := askedProfile(in.Profile, pos.ProfileFields, fields)
 	// A repeated submission of the same form is the first application.
 	if app, err := s.bySubmission(ctx, tenantID, in.SubmissionID); err == nil {
 		return app, nil
@@ -290,6 +298,9 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 				return err
 			}
 		}
+		if err := s.careerProfile(ctx, tx, app, profile, profileFields, known, by, now); err != nil {
+			return err
+		}
 		token, err := s.requestConsent(ctx, tx, app, known, in.TalentPool, pos.Language, by, now)
 		if err != nil {
 			return err
@@ -307,6 +318,25 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 		return nil, err
 	}
 	return app, nil
+}
+
+// careerProfile writes the profile fields the form asked for: all of them
+// for a new candidate; for a known one only those nothing is known of
+// yet, so that the form never changes what the staff hold. Skills the
+// company's vocabulary lacks are left out: an anonymous form does not add
+// to it.
+func (s *Service) careerProfile(ctx context.Context, tx *sql.Tx, app *Application, p *Profile, fields []string, known bool, by audit.Actor, now time.Time) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	changed, err := writeProfile(ctx, tx, profileWrite{tenantID: app.TenantID, candidateID: app.Candidate.ID, fields: fields, onlyEmpty: known,
+		knownSkills: true, via: string(ViaCareerPage), now: now}, p)
+	if err != nil || len(changed) == 0 {
+		return err
+	}
+	return s.audit.Record(ctx, tx, audit.Event{TenantID: app.TenantID, Action: audit.CandidateProfileChanged, Actor: by,
+		Objects: []audit.Ref{{Kind: "application", ID: app.ID}, {Kind: "candidate", ID: app.Candidate.ID}},
+		Details: map[string]string{"fields": strings.Join(changed, ","), "via": string(ViaCareerPage)}})
 }
 
 // careerCandidate finds the candidate of an email, or adds one with the

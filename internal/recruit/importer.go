@@ -12,6 +12,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/fault"
 	"github.com/kandidat/kandidat/internal/filetype"
 	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/tenant"
@@ -139,6 +140,10 @@ type ImportApplication struct {
 	ConsentLang   string
 	AddedBy       string
 	Documents     []ImportDocument
+	// Profile is the candidate's profile (nil: none). It is written for a
+	// candidate the import adds, with history rows via "import"; skills the
+	// company's vocabulary lacks join it.
+	Profile *ProfileInput
 	// Events are what colleagues did, oldest first.
 	Events []ImportEvent
 }
@@ -178,6 +183,8 @@ func (s *Service) ImportApplications(ctx context.Context, tenantID string, apps 
 		key                 []byte
 	}
 	docs := make([][]stored, len(apps))
+	profiles := make([]*Profile, len(apps))
+	var skillNames []string
 	var put []string
 	cleanup := func() {
 		for _, id := range put {
@@ -196,6 +203,16 @@ func (s *Service) ImportApplications(ctx context.Context, tenantID string, apps 
 			ap.CandidateID = id.New()
 		}
 		ap.Source = cleanSource(ap.Source)
+		if ap.Profile != nil {
+			p, f := ap.Profile.clean()
+			if len(f) > 0 {
+				return fmt.Errorf("application %d: %w", i, &fault.Invalid{Fields: f})
+			}
+			profiles[i] = p
+			for _, sk := range p.Skills {
+				skillNames = append(skillNames, sk.Name)
+			}
+		}
 		for _, d := range ap.Documents {
 			t, err := filetype.Detect(d.Data)
 			if err != nil {
@@ -217,8 +234,12 @@ func (s *Service) ImportApplications(ctx context.Context, tenantID string, apps 
 	err := s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 		st, rec := newTxStmts(tx), s.audit.Batch(tx)
 		defer st.close()
+		skills, err := importSkills(ctx, tx, tenantID, skillNames, s.now().UTC())
+		if err != nil {
+			return err
+		}
 		for i := range apps {
-			if err := s.importApplication(ctx, st, rec, tenantID, &apps[i], func(candidateID string, at time.Time) error {
+			if err := s.importApplication(ctx, st, rec, tenantID, &apps[i], profiles[i], skills, func(candidateID string, at time.Time) error {
 				for _, d := range docs[i] {
 					if _, err := st.ExecContext(ctx, `INSERT INTO documents (tenant_id, id, candidate_id, application_id, kind, file_name, file_type, size, object_key, created_at)
 						VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, tenantID, d.id, candidateID, apps[i].ID, d.kind, d.name, d.typ, d.size, d.key, at); err != nil {
@@ -239,7 +260,8 @@ func (s *Service) ImportApplications(ctx context.Context, tenantID string, apps 
 	return err
 }
 
-func (s *Service) importApplication(ctx context.Context, st *txStmts, rec *audit.Batch, tenantID string, ap *ImportApplication, insertDocs func(string, time.Time) error) error {
+func (s *Service) importApplication(ctx context.Context, st *txStmts, rec *audit.Batch, tenantID string, ap *ImportApplication, profile *Profile, skills map[string]Skill,
+	insertDocs func(string, time.Time) error) error {
 	at := db.Time(ap.CreatedAt)
 	c := ap.Candidate
 	var existing string
@@ -249,6 +271,11 @@ func (s *Service) importApplication(ctx context.Context, st *txStmts, rec *audit
 		if _, err := st.ExecContext(ctx, insertCandidate,
 			tenantID, ap.CandidateID, c.Name, c.Email, c.Phone, at); err != nil {
 			return fmt.Errorf("import candidate: %w", err)
+		}
+		if profile != nil {
+			if err := importProfile(ctx, st, tenantID, ap.CandidateID, profile, skills, at); err != nil {
+				return err
+			}
 		}
 	case err != nil:
 		return err

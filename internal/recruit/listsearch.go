@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/search"
@@ -90,10 +91,39 @@ func filterCondition(f search.Filter, arg func(any) string) (string, error) {
 		}
 		// Expiry comes with the privacy engine's processing bases.
 		return "", &search.QueryError{Key: "search.error.consent_expiring_unavailable"}
+	case search.FieldSkill:
+		// A skill whose folded name is the value, or starts with it when
+		// the value ends in *: the company's vocabulary is small, the
+		// candidates are found through candidate_skills_by_skill.
+		folded, prefix := foldedFilter(f.Value)
+		var cond string
+		if prefix {
+			cond = "substr(s.folded, 1, " + arg(utf8.RuneCountInString(folded)) + ") = " + arg(folded)
+		} else {
+			cond = "s.folded = " + arg(folded)
+		}
+		return "a.candidate_id IN (SELECT cs.candidate_id FROM skills s JOIN candidate_skills cs ON cs.tenant_id = s.tenant_id AND cs.skill_id = s.id WHERE s.tenant_id = $1 AND " + cond + ")", nil
+	case search.FieldCity:
+		// The city folded as stored (candidates_city), or its start.
+		folded, prefix := foldedFilter(f.Value)
+		var cond string
+		if prefix {
+			cond = "c.city_folded >= " + arg(folded) + " AND c.city_folded < " + arg(folded+"\U0010FFFF")
+		} else {
+			cond = "c.city_folded = " + arg(folded)
+		}
+		return "a.candidate_id IN (SELECT c.id FROM candidates c WHERE c.tenant_id = $1 AND " + cond + ")", nil
 	}
-	// skill: and city: are read, but the candidate profile does not hold
-	// skills and cities yet: the query is refused with a message saying so.
 	return "", &search.QueryError{Key: "search.error.field_unavailable", Args: []any{"field", string(f.Field)}}
+}
+
+// foldedFilter is a filter value folded as the index folds, and whether it
+// asks for a prefix (a trailing * after at least search.MinPrefixRunes).
+func foldedFilter(v string) (string, bool) {
+	if rest, ok := strings.CutSuffix(v, "*"); ok && utf8.RuneCountInString(search.Fold(rest)) >= search.MinPrefixRunes {
+		return search.Fold(rest), true
+	}
+	return search.Fold(v), false
 }
 
 // likeEscape escapes LIKE's wildcards in s (the escape character is \).

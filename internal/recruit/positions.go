@@ -48,6 +48,12 @@ type Position struct {
 	CreatedAt        time.Time
 	// Stages is the pipeline (read by Position only).
 	Stages []Stage
+	// Skills are the skills the position requires, for matching (read by
+	// Position only).
+	Skills []Skill
+	// ProfileFields are what its career form asks candidates for (read by
+	// Position only).
+	ProfileFields []ProfileAsk
 	// Counts are the position's applications per stage kind.
 	Counts map[access.StageKind]int
 	// StageCounts are its applications per stage of its pipeline.
@@ -77,6 +83,14 @@ type PositionInput struct {
 	Description string
 	// EmploymentType is one of EmploymentTypes (full_time when empty).
 	EmploymentType string
+	// Skills are the names of the skills the position requires (at most
+	// maxRequiredSkills); names the company's vocabulary lacks are added
+	// to it. Nil leaves the required skills as they are; an empty list
+	// clears them.
+	Skills []string
+	// ProfileFields are the parts of the profile the career form asks
+	// for (ProfileAskFields). Nil leaves them as they are.
+	ProfileFields []ProfileAsk
 }
 
 // EmploymentTypes are the kinds of employment a position may offer.
@@ -111,8 +125,39 @@ func (in *PositionInput) validate() error {
 		strings.ContainsFunc(in.Description, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
 		f["description"] = "error.description"
 	}
+	if in.ProfileFields != nil {
+		asks, ok := validProfileAsks(in.ProfileFields)
+		if !ok {
+			f["profile_fields"] = "error.profile_fields"
+		}
+		in.ProfileFields = append([]ProfileAsk{}, asks...)
+	}
+	if len(in.Skills) > maxRequiredSkills {
+		f["skills"] = "error.skills_too_many"
+	}
 	if len(f) > 0 {
 		return &fault.Invalid{Fields: f}
+	}
+	return nil
+}
+
+// setPositionSkills replaces the skills a position requires with in's
+// (nothing to do when in names none: nil).
+func setPositionSkills(ctx context.Context, tx *sql.Tx, tenantID, positionID string, names []string, now time.Time) error {
+	if names == nil {
+		return nil
+	}
+	skills, err := ensureSkills(ctx, tx, tenantID, names, now, "skills")
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM position_skills WHERE tenant_id = $1 AND position_id = $2`, tenantID, positionID); err != nil {
+		return fmt.Errorf("set position skills: %w", err)
+	}
+	for _, sk := range skills {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO position_skills (tenant_id, position_id, skill_id) VALUES ($1, $2, $3)`, tenantID, positionID, sk.ID); err != nil {
+			return fmt.Errorf("set position skills: %w", err)
+		}
 	}
 	return nil
 }
@@ -134,6 +179,12 @@ func (s *Service) CreatePosition(ctx context.Context, a access.Actor, in Positio
 			return fmt.Errorf("insert position: %w", err)
 		}
 		if err := createStages(ctx, tx, a.TenantID, p.ID); err != nil {
+			return err
+		}
+		if err := setPositionSkills(ctx, tx, a.TenantID, p.ID, in.Skills, now); err != nil {
+			return err
+		}
+		if err := setProfileAsks(ctx, tx, a.TenantID, p.ID, in.ProfileFields); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionCreated, Actor: audit.ActorOf(a),
@@ -214,6 +265,14 @@ func (s *Service) position(ctx context.Context, q querier, a access.Actor, id st
 	if p.Stages, err = positionStages(ctx, q, a.TenantID, id); err != nil {
 		return nil, err
 	}
+	if p.Skills, err = positionSkills(ctx, q, a.TenantID, id); err != nil {
+		return nil, err
+	}
+	var asks string
+	if err := q.QueryRowContext(ctx, `SELECT profile_fields FROM positions WHERE tenant_id = $1 AND id = $2`, a.TenantID, id).Scan(&asks); err != nil {
+		return nil, fmt.Errorf("read profile fields: %w", err)
+	}
+	p.ProfileFields = ParseProfileAsks(asks)
 	if err := fillCounts(ctx, q, a.TenantID, map[string]*Position{id: p}); err != nil {
 		return nil, err
 	}
@@ -425,6 +484,12 @@ func (s *Service) EditPosition(ctx context.Context, a access.Actor, id string, i
 		if _, err := tx.ExecContext(ctx, `UPDATE positions SET title = $3, department = $4, location = $5, language = $6, description = $7, employment_type = $8, updated_at = $9
 			WHERE tenant_id = $1 AND id = $2`, a.TenantID, id, in.Title, in.Department, in.Location, in.Language, in.Description, in.EmploymentType, s.now()); err != nil {
 			return fmt.Errorf("update position: %w", err)
+		}
+		if err := setPositionSkills(ctx, tx, a.TenantID, id, in.Skills, s.now()); err != nil {
+			return err
+		}
+		if err := setProfileAsks(ctx, tx, a.TenantID, id, in.ProfileFields); err != nil {
+			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.PositionChanged, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "position", ID: id}}})

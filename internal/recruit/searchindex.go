@@ -110,8 +110,9 @@ func (s *Service) entryOf(ctx context.Context, tenantID, candidateID string) (*s
 	var docs []textDoc
 	found := false
 	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
-		var name, email, phone string
-		err := tx.QueryRowContext(ctx, `SELECT name, email, phone FROM candidates WHERE tenant_id = $1 AND id = $2`, tenantID, candidateID).Scan(&name, &email, &phone)
+		var name, email, phone, title, employer, city string
+		err := tx.QueryRowContext(ctx, `SELECT name, email, phone, title, employer, city FROM candidates WHERE tenant_id = $1 AND id = $2`, tenantID, candidateID).
+			Scan(&name, &email, &phone, &title, &employer, &city)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -120,12 +121,24 @@ func (s *Service) entryOf(ctx context.Context, tenantID, candidateID string) (*s
 		}
 		found = true
 		e.Name = []string{name, email, phone}
+		// The profile: the current title and employer weigh as tags do,
+		// the city as a note (a CV names cities too).
+		for _, v := range []string{title, employer} {
+			if v != "" {
+				e.Tags = append(e.Tags, v)
+			}
+		}
+		if city != "" {
+			e.Notes = append(e.Notes, city)
+		}
 		// One statement for the rest: each statement is prepared anew,
 		// and preparing costs more than these reads.
 		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT 't', p.title FROM applications a JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id
 				WHERE a.tenant_id = $1 AND a.candidate_id = $2
 			UNION ALL SELECT DISTINCT 't', l.label FROM application_labels l JOIN applications a ON a.tenant_id = l.tenant_id AND a.id = l.application_id
 				WHERE a.tenant_id = $1 AND a.candidate_id = $2
+			UNION ALL SELECT 't', s.name FROM candidate_skills cs JOIN skills s ON s.tenant_id = cs.tenant_id AND s.id = cs.skill_id
+				WHERE cs.tenant_id = $1 AND cs.candidate_id = $2
 			UNION ALL SELECT 'n', c.body FROM comments c JOIN applications a ON a.tenant_id = c.tenant_id AND a.id = c.application_id
 				WHERE a.tenant_id = $1 AND a.candidate_id = $2`, tenantID, candidateID)
 		if err != nil {

@@ -534,3 +534,110 @@ func firstTextPos(groups [][]token) int {
 	}
 	return 0
 }
+
+// String writes q back in the query language, such that Parse reads it
+// as q. Words come out folded (Dvořák as dvorak), as the search reads them.
+func (q *Query) String() string {
+	var items []string
+	for _, c := range q.Text {
+		items = append(items, c.String())
+	}
+	for _, c := range q.Filters {
+		items = append(items, c.String())
+	}
+	return strings.Join(items, " ")
+}
+
+// String writes the clause in the query language.
+func (c Clause) String() string {
+	var any []string
+	for _, p := range c.Any {
+		any = append(any, p.String())
+	}
+	s := strings.Join(any, " OR ")
+	if c.Not {
+		s = "-" + s
+	}
+	return s
+}
+
+// String writes the phrase in the query language: a word alone, words in
+// quotes, with a star when it ends in a prefix.
+func (p Phrase) String() string {
+	s := strings.Join(p.Terms, " ")
+	if len(p.Terms) != 1 {
+		s = `"` + s + `"`
+	}
+	if p.Prefix {
+		s += "*"
+	}
+	return s
+}
+
+// String writes the filter clause in the query language.
+func (c FilterClause) String() string {
+	var any []string
+	for _, f := range c.Any {
+		any = append(any, f.String())
+	}
+	s := strings.Join(any, " OR ")
+	if c.Not {
+		s = "-" + s
+	}
+	return s
+}
+
+// String writes the filter in the query language; a value with spaces is
+// quoted.
+func (f Filter) String() string {
+	v := f.Value
+	switch f.Field {
+	case FieldApplied:
+		v = f.Applied.String()
+	case FieldConsent:
+		v = string(f.Consent)
+	}
+	if strings.IndexFunc(v, func(r rune) bool { return separates(r) || isQuote(r) }) >= 0 || v == "" {
+		v = `"` + v + `"`
+	}
+	return string(f.Field) + ":" + v
+}
+
+// String writes the days as applied: reads them: a day, a range of days,
+// or a comparison when one bound is open.
+func (d DateRange) String() string {
+	last := d.To.AddDate(0, 0, -1)
+	switch {
+	case d.From.IsZero() && d.To.IsZero():
+		return ""
+	case d.From.IsZero():
+		return "<=" + last.Format(dateLayout)
+	case d.To.IsZero():
+		return ">=" + d.From.Format(dateLayout)
+	case last.Equal(d.From):
+		return d.From.Format(dateLayout)
+	}
+	return d.From.Format(dateLayout) + ".." + last.Format(dateLayout)
+}
+
+// WithoutFilter returns q without its i-th filter clause.
+func (q *Query) WithoutFilter(i int) *Query {
+	out := &Query{Text: q.Text}
+	for j, c := range q.Filters {
+		if j != i {
+			out.Filters = append(out.Filters, c)
+		}
+	}
+	return out
+}
+
+// HasFilter says whether q requires f alone (a clause of that one filter,
+// not excluded).
+func (q *Query) HasFilter(f Filter) bool {
+	for _, c := range q.Filters {
+		if !c.Not && len(c.Any) == 1 && c.Any[0].String() == f.String() {
+			return true
+		}
+	}
+	return false
+}

@@ -3,8 +3,10 @@ package seed
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
@@ -138,6 +140,14 @@ func (g *gen) candidates(ctx context.Context, d Deps, c *company, size int) erro
 			}
 		}
 		candidateID := g.id(first)
+		var profile *recruit.ProfileInput
+		if len(chosen) > 0 {
+			// The profile draws from its own stream (per company and
+			// candidate), so the rest of the data is what it was before
+			// profiles existed.
+			pr := rand.New(rand.NewPCG(g.o.Seed, uint64(g.idx+1)<<40|g.seq))
+			profile = profileInput(person, synth.Profile(pr, person, c.positions[chosen[0]].title))
+		}
 		withCV := g.chance(g.o.Scale.DocumentShare)
 		at := first
 		for n, j := range chosen {
@@ -149,6 +159,9 @@ func (g *gen) candidates(ctx context.Context, d Deps, c *company, size int) erro
 				at = end.Add(-time.Duration(1+g.pick(60)) * time.Minute)
 			}
 			a := g.application(c, p, person, email, candidateID, at, withCV && n == 0)
+			if n == 0 {
+				a.Profile = profile
+			}
 			batch = append(batch, a)
 			at = at.Add(time.Duration(g.pick(30*24)) * time.Hour)
 		}
@@ -264,4 +277,19 @@ func (g *gen) message(at time.Time, by, kind string, p seededPosition, person sy
 	}[kind]
 	body := "Dear " + person.Name + ",\n\n" + subject + ".\n"
 	return recruit.ImportEvent{At: at, ActorID: by, Kind: "message", ID: g.id(at), Value: kind, Text: subject, Body: body}
+}
+
+// profileInput is an invented profile as the importer takes it.
+func profileInput(p synth.Person, t synth.ProfileText) *recruit.ProfileInput {
+	in := &recruit.ProfileInput{City: p.City, Country: p.Country, Title: t.Title, Employer: t.Employer, LinkedIn: t.LinkedIn, Skills: t.Skills}
+	if t.NoticeWeeks >= 0 {
+		in.Notice = strconv.Itoa(t.NoticeWeeks)
+	}
+	if t.Salary > 0 {
+		in.SalaryAmount, in.SalaryCurrency, in.SalaryPeriod = strconv.FormatInt(t.Salary, 10), t.Currency, t.Period
+	}
+	for _, l := range t.Languages {
+		in.Languages = append(in.Languages, recruit.Language{Code: l[0], Level: l[1]})
+	}
+	return in
 }

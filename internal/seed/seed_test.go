@@ -64,7 +64,14 @@ var dumped = []struct{ table, columns, order string }{
 	{"positions", "tenant_id, id, title, department, location, language, description, employment_type, status, owner_id, first_published_at, published_at, created_at", "tenant_id, id"},
 	{"position_stages", "tenant_id, id, position_id, name, kind, ord", "tenant_id, id"},
 	{"position_members", "tenant_id, position_id, user_id", "tenant_id, position_id, user_id"},
-	{"candidates", "tenant_id, id, name, email, phone, created_at", "tenant_id, id"},
+	{"candidates", "tenant_id, id, name, email, phone, created_at, city, city_folded, country, title, employer, linkedin, portfolio, notice_weeks, salary_amount, salary_currency, salary_period", "tenant_id, id"},
+	// Skills by count and length of names (their ids are drawn when the
+	// vocabulary grows, and an order by name would depend on the
+	// collation); the profile's history holds them by name.
+	{"candidate_skills cs JOIN skills s ON s.tenant_id = cs.tenant_id AND s.id = cs.skill_id GROUP BY cs.tenant_id, cs.candidate_id",
+		"cs.tenant_id, cs.candidate_id, count(*), sum(length(s.folded))", "cs.tenant_id, cs.candidate_id"},
+	{"candidate_languages", "tenant_id, candidate_id, language, level", "tenant_id, candidate_id, language"},
+	{"candidate_profile_changes", "tenant_id, candidate_id, field, old_value, new_value, changed_at, changed_by, via", "tenant_id, candidate_id, field"},
 	{"applications", "tenant_id, id, position_id, candidate_id, stage, stage_id, source, cover_letter, rejection_reason, created_at, updated_at", "tenant_id, id"},
 	{"application_counts", "tenant_id, position_id, stage_id, n", "tenant_id, position_id, stage_id"},
 	{"documents", "tenant_id, id, candidate_id, application_id, kind, file_name, file_type, size, created_at", "tenant_id, id"},
@@ -194,6 +201,13 @@ func TestSeedContents(t *testing.T) {
 		{"positions in several languages", `SELECT count(DISTINCT language) FROM positions`, 2},
 		{"history records", `SELECT count(*) FROM audit_records WHERE track = 'history'`, 400},
 		{"users in every role", `SELECT count(DISTINCT role) FROM users`, 6},
+		{"candidates with a city, title and employer", `SELECT count(*) FROM candidates WHERE city <> '' AND city_folded <> '' AND country <> '' AND title <> '' AND employer <> ''`, tiny.Largest},
+		{"candidates with a salary expectation", `SELECT count(*) FROM candidates WHERE salary_amount IS NOT NULL AND salary_currency <> '' AND salary_period <> ''`, tiny.Largest / 4},
+		{"skills in the vocabulary", `SELECT count(*) FROM skills`, 20},
+		{"candidates with three or more skills", `SELECT count(*) FROM (SELECT candidate_id FROM candidate_skills GROUP BY tenant_id, candidate_id HAVING count(*) >= 3) x`, tiny.Largest},
+		{"candidates with more than eight skills (none)", `SELECT 1 - count(*) FROM (SELECT candidate_id FROM candidate_skills GROUP BY tenant_id, candidate_id HAVING count(*) > 8) x`, 1},
+		{"candidates with a language", `SELECT count(DISTINCT candidate_id) FROM candidate_languages`, tiny.Largest},
+		{"profile history via import", `SELECT count(*) FROM candidate_profile_changes WHERE via = 'import' AND old_value = ''`, tiny.Largest * 5},
 		{"counters agree with the applications", `SELECT count(*) FROM (SELECT 1 FROM applications GROUP BY tenant_id, position_id, stage_id) x`, 1},
 	} {
 		if n := count(tc.q); n < tc.min {

@@ -78,6 +78,10 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bSaved, err := f.recruit.SaveSearch(ctx, bActor, "Secret saved search", "secretquery")
+	if err != nil {
+		t.Fatal(err)
+	}
 	bComment, err := f.recruit.AddComment(ctx, bActor, bApp.ID, "Secret comment body")
 	if err != nil {
 		t.Fatal(err)
@@ -118,13 +122,13 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"Beta Secretrole", bRole.ID, "Secretposition Title", bPos.ID, "Bcandidate Secretname", "secret.candidate@beta.example", bApp.ID,
 		bApp.Candidate.ID, "Secret comment body", bComment.ID, "Secret credit note", bLedger[0].ID, bLedger[1].ID,
 		"Bapplicant Secretname", "secret.applicant@beta.example", bApplied.ID, bDocs[0].ID, "secret-cv.pdf", "Secret CV body",
-		bInterview.ID, "Secret meeting room"}
+		bInterview.ID, "Secret meeting room", bSaved.ID, "Secret saved search", "secretquery"}
 
 	// Per pattern: the values for its wildcards, and whether it names an
 	// object of the company (then 404 is the only answer).
 	ids := map[string][]string{
 		"id": {bUser.ID, bAlerts[0].ID, bPrincipal.SessionID, bRole.ID, bPos.ID, bApp.ID, bApp.Candidate.ID, bComment.ID, bLedger[0].ID, bLedger[1].ID,
-			bApplied.ID, bDocs[0].ID,
+			bApplied.ID, bDocs[0].ID, bSaved.ID,
 			"00000000-0000-0000-0000-000000000000", "not-an-id", "%2e%2e", strings.Repeat("x", 300)},
 		"token":    {"not-a-token", strings.Repeat("A", 43)},
 		"format":   {"csv", "json", "xml"},
@@ -139,12 +143,12 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"GET /unlock/{token}": true, "POST /unlock/{token}": true, "GET /invite/{token}": true, "POST /invite/{token}": true,
 		"POST /users/{id}/rights": true, "GET /roles/{id}": true, "POST /roles/{id}": true, "POST /roles/{id}/delete": true,
 		"POST /users/{id}/credit-limit": true, "GET /positions/{id}": true, "POST /positions/{id}": true, "POST /positions/{id}/share": true, "POST /positions/{id}/stages": true,
-		"POST /positions/{id}/publish": true, "POST /positions/{id}/close": true, "POST /positions/{id}/archive": true, "POST /positions/{id}/applications": true,
+		"POST /positions/{id}/publish": true, "POST /positions/{id}/close": true, "POST /positions/{id}/archive": true, "POST /positions/{id}/applications": true, "GET /positions/{id}/matches": true, "POST /positions/{id}/matches": true,
 		"GET /applications/{id}": true, "POST /applications/{id}/stage": true, "POST /applications/{id}/comments": true,
 		"GET /documents/{id}": true, "GET /documents/{id}/preview": true, "GET /careers/{company}/{position}": true, "POST /careers/{company}/{position}": true,
 		"GET /careers/{company}/{position}/thanks": true, "POST /applications/{id}/interviews": true,
-		"POST /applications/{id}/rating": true, "POST /applications/{id}/labels": true, "POST /applications/{id}/notes": true,
-		"POST /applications/{id}/tasks": true, "POST /tasks/{id}/done": true,
+		"POST /applications/{id}/rating": true, "POST /applications/{id}/labels": true, "POST /applications/{id}/notes": true, "POST /applications/{id}/profile": true,
+		"POST /applications/{id}/tasks": true, "POST /tasks/{id}/done": true, "POST /candidates/searches/{id}/delete": true,
 		"GET /interview/{token}": true, "POST /interview/{token}": true,
 	}
 	// Routes without wildcards, and what each may answer (they name no object of B).
@@ -158,7 +162,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"POST /account/mfa/sms/disable", "POST /account/mfa/webauthn/begin", "POST /account/mfa/webauthn/finish", "POST /account/mfa/email/confirm",
 		"POST /account/mfa/email/disable", "POST /account/sessions/revoke-others", "GET /users", "POST /users/invite",
 		"GET /audit", "GET /audit/security", "GET /dev/outbox", "/",
-		"GET /candidates", "POST /candidates/bulk", "GET /settings/templates", "POST /settings/templates", "GET /settings/stages", "POST /settings/stages", "GET /settings/reasons", "POST /settings/reasons", "GET /roles", "POST /roles", "GET /settings", "POST /settings", "POST /settings/profile", "POST /settings/logo", "GET /credits", "GET /positions", "POST /positions", "GET /pool",
+		"GET /candidates", "POST /candidates/bulk", "POST /candidates/searches", "GET /settings/templates", "POST /settings/templates", "GET /settings/stages", "POST /settings/stages", "GET /settings/reasons", "POST /settings/reasons", "GET /roles", "POST /roles", "GET /settings", "POST /settings", "POST /settings/profile", "POST /settings/logo", "GET /credits", "GET /positions", "POST /positions", "GET /pool",
 	} {
 		plain[p] = true
 	}

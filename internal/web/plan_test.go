@@ -402,6 +402,8 @@ func planTestData(t *testing.T, f *fixture) *planData {
 		{path: "/positions/" + shared.ID},
 		{path: "/positions/" + hrs.ID},
 		{path: "/positions/" + draft.ID},
+		{path: "/positions/" + shared.ID + "/matches"},
+		{path: "/positions/" + hrs.ID + "/matches"},
 		{path: "/applications/" + card.id},
 		{path: "/applications/" + pooled.id},
 		{path: "/candidates", next: true},

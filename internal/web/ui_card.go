@@ -36,6 +36,14 @@ type applicationData struct {
 	Stages        []access.StageKind
 	CanMove       bool
 	CanComment    bool
+	// Profile is the candidate's profile, ProfileHistory its latest changes;
+	// Vocabulary the company's skills (for those who may move the
+	// application and so edit the profile); Codes the lists and names of
+	// countries and languages.
+	Profile        *recruit.Profile
+	ProfileHistory []recruit.ProfileChange
+	Vocabulary     []recruit.Skill
+	Codes          *profileCodes
 }
 
 func (s *Server) handleApplication(w http.ResponseWriter, r *http.Request) {
@@ -71,11 +79,21 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 	if pg.Form["minutes"] == "" {
 		pg.Form["minutes"] = "60"
 	}
+	canMove := recruit.Decide(a, access.MoveStage, app)
+	var vocabulary []recruit.Skill
+	if canMove {
+		if vocabulary, err = s.Recruit.Skills(r.Context(), a); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		profileForm(pg.Form, v.Profile)
+	}
 	pg.Data = applicationData{Application: app, Documents: v.Documents, Interviews: v.Interviews, Messages: v.Messages, Others: v.Others,
 		Tasks: v.Tasks, PositionStages: v.Stages, Colleagues: colleagues, TimeZones: zonesWith(pg.Form["time_zone"]),
 		CanInvite: canInvite(a, app), Invited: r.URL.Query().Get("invited") == "1", Card: v.Details, RatingValues: recruit.RatingValues,
 		Reasons: v.Reasons, RejectionName: rejectionName, CanRate: recruit.Decide(a, access.Rate, app), Comments: v.Comments, Names: names,
-		Stages: access.StageKinds, CanMove: recruit.Decide(a, access.MoveStage, app), CanComment: recruit.Decide(a, access.Comment, app)}
+		Stages: access.StageKinds, CanMove: canMove, CanComment: recruit.Decide(a, access.Comment, app),
+		Profile: v.Profile, ProfileHistory: v.ProfileHistory, Vocabulary: vocabulary, Codes: codesIn(pg.Lang)}
 	s.render(w, r, status, "application", pg)
 }
 
@@ -134,6 +152,13 @@ func (s *Server) handleLabel(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleNote(w http.ResponseWriter, r *http.Request) {
 	s.cardChange(w, r, "#notes", func(a access.Actor, id string) error {
 		return s.Recruit.AddNote(r.Context(), a, id, r.PostForm.Get("note_body"))
+	})
+}
+
+// handleCandidateProfile saves the candidate's profile from the card.
+func (s *Server) handleCandidateProfile(w http.ResponseWriter, r *http.Request) {
+	s.cardChange(w, r, "#profile", func(a access.Actor, id string) error {
+		return s.Recruit.SaveProfile(r.Context(), a, id, profileInput(r.PostForm))
 	})
 }
 

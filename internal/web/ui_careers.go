@@ -122,6 +122,30 @@ type careersData struct {
 	Source         string
 	ConsentVersion string
 	MaxFileMB      int
+	// Codes name the countries and currencies the profile's fields offer.
+	Codes *profileCodes
+}
+
+// careerField is a field of the profile on the career form: Required
+// ones carry the attribute, Optional ones say so in their label.
+type careerField struct {
+	P                        *page
+	Name, Type, Autocomplete string
+	Required, Optional       bool
+}
+
+// Field is the field name of the form, asked for as ask ("required",
+// "optional", or "one_of": one of several is required).
+func (d careersData) Field(p *page, name, typ, autocomplete, ask string) careerField {
+	return careerField{P: p, Name: name, Type: typ, Autocomplete: autocomplete, Required: ask == "required", Optional: ask == "optional"}
+}
+
+// Ask is how the form asks for a part of the profile: "", "optional" or "required".
+func (d careersData) Ask(part string) string {
+	if d.Position == nil {
+		return ""
+	}
+	return recruit.Ask(d.Position.ProfileFields, part)
 }
 
 // careerCompany finds the company of a career page: by its sign-in name,
@@ -199,7 +223,7 @@ func (s *Server) renderCareerPosition(w http.ResponseWriter, r *http.Request, st
 		source = sourceOf(r)
 	}
 	pg.Data = careersData{Company: t, Position: pos, SubmissionID: pg.Form["submission_id"], Source: source,
-		ConsentVersion: recruit.TalentPoolConsentVersion, MaxFileMB: recruit.MaxFileBytes >> 20}
+		ConsentVersion: recruit.TalentPoolConsentVersion, MaxFileMB: recruit.MaxFileBytes >> 20, Codes: codesIn(pg.Lang)}
 	s.render(w, r, status, "career", pg)
 }
 
@@ -251,6 +275,11 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 	for _, k := range []string{"name", "email", "phone", "cover_letter", "submission_id", "source"} {
 		pg.Form[k] = form[k]
 	}
+	profile := url.Values{}
+	for _, k := range profileFormFields {
+		pg.Form[k] = form[k]
+		profile.Set(k, form[k])
+	}
 	if tooLarge != "" {
 		pg.Errors[tooLarge] = "error.file_too_large"
 		s.renderCareerPosition(w, r, http.StatusRequestEntityTooLarge, pg)
@@ -264,6 +293,7 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 	in.Name, in.Email, in.Phone, in.CoverLetter = form["name"], form["email"], form["phone"], form["cover_letter"]
 	in.TalentPool = form["talent_pool"] == "yes"
 	in.SubmissionID, in.Source, in.Language = form["submission_id"], form["source"], stateOf(r).lang
+	in.Profile = profileInput(profile)
 	_, err = s.Recruit.Apply(r.Context(), t.ID, r.PathValue("position"), in)
 	if fields, ok := fieldErrors(err); ok {
 		// The form's values are the page's already (read from the stream).

@@ -80,9 +80,21 @@ func (s *Server) renderPositions(w http.ResponseWriter, r *http.Request, status 
 }
 
 func positionInput(r *http.Request) recruit.PositionInput {
-	return recruit.PositionInput{Title: r.PostForm.Get("title"), Department: r.PostForm.Get("department"),
+	in := recruit.PositionInput{Title: r.PostForm.Get("title"), Department: r.PostForm.Get("department"),
 		Location: r.PostForm.Get("location"), Language: r.PostForm.Get("language"), Description: r.PostForm.Get("description"),
 		EmploymentType: r.PostForm.Get("employment_type")}
+	// The required skills, comma-separated; a form without the field
+	// leaves them as they are.
+	if _, ok := r.PostForm["skills"]; ok {
+		in.Skills = []string{}
+		for name := range strings.SplitSeq(r.PostForm.Get("skills"), ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				in.Skills = append(in.Skills, name)
+			}
+		}
+	}
+	in.ProfileFields = profileAsks(r.PostForm)
+	return in
 }
 
 func (s *Server) handlePositionCreate(w http.ResponseWriter, r *http.Request) {
@@ -119,6 +131,11 @@ type positionData struct {
 	// Quote is what publishing would cost the user now and what they have
 	// to pay with, shown beside Publish (nil when there is nothing to publish).
 	Quote *recruit.Quote
+	// Vocabulary is the company's skills, offered by the required-skills
+	// field of the edit form.
+	Vocabulary []recruit.Skill
+	// ProfileParts are the parts of a profile the career form may ask for.
+	ProfileParts []string
 }
 
 func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
@@ -183,12 +200,25 @@ func (s *Server) renderPosition(w http.ResponseWriter, r *http.Request, status i
 		}
 	}
 	if d.CanEdit {
+		if d.Vocabulary, err = s.Recruit.Skills(r.Context(), a); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if _, set := pg.Form["skills"]; !set {
+			names := make([]string, len(pos.Skills))
+			for i, sk := range pos.Skills {
+				names[i] = sk.Name
+			}
+			pg.Form["skills"] = strings.Join(names, ", ")
+		}
 		for _, u := range users {
 			if u.ID != pos.OwnerID && seesCandidates(u) {
 				d.Colleagues = append(d.Colleagues, u)
 			}
 		}
 	}
+	d.ProfileParts = recruit.ProfileAskFields
+	askForm(pg.Form, pos.ProfileFields)
 	for k, v := range map[string]string{"title": pos.Title, "department": pos.Department, "location": pos.Location, "language": pos.Language,
 		"description": pos.Description, "employment_type": pos.EmploymentType} {
 		if _, set := pg.Form[k]; !set {
