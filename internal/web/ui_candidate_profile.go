@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/url"
 	"strconv"
 	"strings"
@@ -60,6 +61,10 @@ type profileCodes struct {
 	Levels     []string
 	countries  map[string]string
 	lang       language.Tag
+	// options is the country select's options, written once: 250
+	// options through the template cost the card more than the rest of
+	// it (an escaper call by reflection per value).
+	options, currencyOptions string
 }
 
 var codesByLang sync.Map // language -> *profileCodes
@@ -86,6 +91,16 @@ func codesIn(lang string) *profileCodes {
 	}
 	col := collate.New(tag)
 	sortByName(c.Countries, col)
+	var b strings.Builder
+	for _, cn := range c.Countries {
+		b.WriteString(`<option value="` + template.HTMLEscapeString(cn.Code) + `">` + template.HTMLEscapeString(cn.Name) + `</option>`)
+	}
+	c.options = b.String()
+	b.Reset()
+	for _, code := range c.Currencies {
+		b.WriteString(`<option value="` + template.HTMLEscapeString(code) + `">` + template.HTMLEscapeString(code) + `</option>`)
+	}
+	c.currencyOptions = b.String()
 	codesByLang.Store(lang, c)
 	return c
 }
@@ -96,6 +111,28 @@ func sortByName(list []codeName, col *collate.Collator) {
 			list[j-1], list[j] = list[j], list[j-1]
 		}
 	}
+}
+
+// CountryOptions is the country select's options, with the one of the
+// code given selected.
+func (c *profileCodes) CountryOptions(selected string) template.HTML {
+	return selectOption(c.options, selected)
+}
+
+// CurrencyOptions is the currency select's options, with the one given
+// selected.
+func (c *profileCodes) CurrencyOptions(selected string) template.HTML {
+	return selectOption(c.currencyOptions, selected)
+}
+
+// selectOption marks the option of value selected in options written by
+// codesIn; a value none has selects nothing.
+func selectOption(options, selected string) template.HTML {
+	if selected != "" {
+		v := `value="` + template.HTMLEscapeString(selected) + `"`
+		options = strings.Replace(options, v+`>`, v+` selected>`, 1)
+	}
+	return template.HTML(options)
 }
 
 // Country is a country's name ("" for none).
