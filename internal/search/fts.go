@@ -41,8 +41,11 @@ func (c Clause) fts5() string {
 
 // alternatives are the clause's phrases and, unless the clause excludes,
 // the stems of each single word (stem.go): "developers" also finds the
-// documents that say "development". An exclusion stays literal: -java
-// must not take away every document that says "jav".
+// documents that say "development". A stem matches only documents, their
+// words and stems (stems are not idempotent: "utviklere" gives "utvikler",
+// a word of the document, whose own stem is "utvikl"): "hansen" has the
+// Norwegian stem "hans", which must not find every candidate named Hans. An exclusion stays literal: -java must
+// not take away every document that says "jav".
 func (c Clause) alternatives() []Phrase {
 	if c.Not {
 		return c.Any
@@ -52,7 +55,7 @@ func (c Clause) alternatives() []Phrase {
 		out = append(out, p)
 		if len(p.Terms) == 1 {
 			for _, st := range queryStems(p.Terms[0]) {
-				out = append(out, Phrase{Terms: []string{st}})
+				out = append(out, Phrase{Terms: []string{st}, stem: true})
 			}
 		}
 	}
@@ -65,6 +68,9 @@ func (p Phrase) fts5() string {
 	s := `"` + strings.ReplaceAll(strings.Join(p.Terms, " "), `"`, `""`) + `"`
 	if p.Prefix {
 		s += "*"
+	}
+	if p.stem {
+		s = "{documents stems} : " + s
 	}
 	return s
 }
@@ -104,6 +110,9 @@ func (p Phrase) tsquery() string {
 	}
 	if p.Prefix {
 		terms[len(terms)-1] += ":*"
+	}
+	if p.stem {
+		terms[0] += ":D" // documents' words and stems
 	}
 	if len(terms) == 1 {
 		return terms[0]

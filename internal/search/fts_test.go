@@ -21,8 +21,8 @@ func TestTSQuery(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"", ""},
 		{"skill:go", ""},
-		{"Java", "('java' | 'jav')"},
-		{"java -php", "('java' | 'jav') & !('php')"},
+		{"Java", "('java' | 'jav':D)"},
+		{"java -php", "('java' | 'jav':D) & !('php')"},
 		{`"project manag"* OR scrum`, "(('project' <-> 'manag':*) | 'scrum')"},
 		{"develop* -\"team lead\"", "('develop':*) & !(('team' <-> 'lead'))"},
 		{`it's "a\b" & ! <-> :* |`, "(('it' <-> 's')) & (('a' <-> 'b'))"},
@@ -86,14 +86,14 @@ func sqliteEngine(t testing.TB) engine {
 	// Every connection would be a database of its own.
 	db.SetMaxOpenConns(1)
 	t.Cleanup(func() { _ = db.Close() })
-	if _, err := db.Exec(`CREATE VIRTUAL TABLE t USING fts5(body, tokenize='unicode61 remove_diacritics 2')`); err != nil {
+	if _, err := db.Exec(`CREATE VIRTUAL TABLE t USING fts5(documents, stems, tokenize='unicode61 remove_diacritics 2')`); err != nil {
 		t.Fatal(err)
 	}
 	for id, d := range documents {
 		if d == "" {
 			continue
 		}
-		if _, err := db.Exec(`INSERT INTO t (rowid, body) VALUES ($1, $2)`, id, Fold(d)); err != nil {
+		if _, err := db.Exec(`INSERT INTO t (rowid, documents, stems) VALUES ($1, $2, $3)`, id, Fold(d), strings.Join(DocumentStems(d), " ")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -114,11 +114,12 @@ func postgresEngine(t testing.TB) *engine {
 	var rows []string
 	for id, d := range documents {
 		if d != "" {
-			rows = append(rows, fmt.Sprintf("(%d, '%s')", id, Fold(d)))
+			rows = append(rows, fmt.Sprintf("(%d, '%s', '%s')", id, Fold(d), strings.Join(DocumentStems(d), " ")))
 		}
 	}
-	match := `SELECT id FROM (VALUES ` + strings.Join(rows, ", ") + `) AS d(id, body)
-		WHERE to_tsvector('simple', body) @@ to_tsquery('simple', $1) ORDER BY id`
+	// As the index: the words of documents and their stems weighted D.
+	match := `SELECT id FROM (VALUES ` + strings.Join(rows, ", ") + `) AS d(id, body, stems)
+		WHERE setweight(to_tsvector('simple', body || ' ' || stems), 'D') @@ to_tsquery('simple', $1) ORDER BY id`
 	return &engine{name: "postgres", db: db, translate: (*Query).TSQuery, match: match}
 }
 
@@ -249,9 +250,9 @@ func checkParse(t *testing.T, s string) *Query {
 
 var (
 	fts5Strings   = regexp.MustCompile(`"(?:[^"]|"")*"`)
-	fts5Operators = regexp.MustCompile(`^(?:[() *]|AND|OR|NOT)*$`)
+	fts5Operators = regexp.MustCompile(`^(?:[() *]|AND|OR|NOT|\{documents stems\} :)*$`)
 	tsLexemes     = regexp.MustCompile(`'(?:[^']|'')*'`)
-	tsOperators   = regexp.MustCompile(`^(?:[() &|!]|<->|:\*)*$`)
+	tsOperators   = regexp.MustCompile(`^(?:[() &|!]|<->|:\*|:D)*$`)
 )
 
 // TestEnginesAcceptEveryQuery runs the hostile queries and random ones on

@@ -36,6 +36,11 @@ var corpus = []struct {
 	{"t1", "ingrid", search.Entry{Name: []string{"Ingrid Berg"}, Tags: []string{"Nursing"}, Documents: []string{"Sykepleier ved Haukeland i Bergen."}}},
 	{"t1", "erik", search.Entry{Name: []string{"Erik Lund"}, Tags: []string{"Logistics"}, Documents: []string{"Lagerchef i Malmö."}}},
 	{"t1", "maria", search.Entry{Name: []string{"Maria Horváthová"}, Tags: []string{"Finance"}, Documents: []string{"Účtovníčka v Košiciach."}}},
+	// A stem of a word finds only documents' stems: "hansen" (Norwegian
+	// stem "hans") does not find Hans.
+	{"t1", "hans", search.Entry{Name: []string{"Hans Lie"}, Tags: []string{"Welding"}}},
+	{"t1", "kari", search.Entry{Name: []string{"Kari Hansen"}, Tags: []string{"Welding"},
+		Documents: []string{"Sveiser med erfaring fra verft i Stavanger og Haugesund, og jeg har sertifikat."}}},
 	// Another company's candidate, who must never be found from t1.
 	{"t2", "other", search.Entry{Name: []string{"Øyvind Other"}, Tags: []string{"Go", "Java"}, Documents: []string{"Kubernetes expert."}}},
 }
@@ -128,6 +133,8 @@ func TestRelevance(t *testing.T) {
 		{query: "kampan*", want: []string{"zuzana"}},
 		// An exclusion is literal: Øyvind, a "Backend developer", goes; Anna's "developers" stay.
 		{query: "-developer java", want: []string{"asa", "anna"}, anyOrder: true},
+		{query: "hansen", want: []string{"kari"}},
+		{query: "sveisere", want: []string{"kari"}}, // Norwegian plural, a stem of the CV's "sveiser"
 		{query: "nobody-has-this", want: nil},
 		{query: "other", want: nil}, // t2's candidate
 	} {

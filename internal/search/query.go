@@ -37,6 +37,9 @@ type Clause struct {
 type Phrase struct {
 	Terms  []string
 	Prefix bool
+	// stem: a stem a word of the query was given (stem.go), which
+	// matches only the stems stored of documents.
+	stem bool
 }
 
 // FilterClause is filters joined by OR; when Not, a filter that must not hold.
