@@ -29,6 +29,7 @@ import (
 	"github.com/kandidat/kandidat/internal/jobs"
 	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/notify"
+	"github.com/kandidat/kandidat/internal/privacy"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 	"github.com/kandidat/kandidat/internal/web"
@@ -85,6 +86,8 @@ type App struct {
 	Accounts  *account.Service
 	Credits   *credit.Service
 	Recruit   *recruit.Service
+	// Privacy is the GDPR engine: bases, consents, erasure, requests.
+	Privacy *privacy.Service
 	// Queue holds outgoing email until the jobs runner delivers it.
 	Queue    *notify.Queue
 	I18n     *i18n.Bundle
@@ -168,6 +171,8 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 	a.Queue = notify.NewQueue(a.DB)
 	a.Recruit = recruit.NewService(a.DB, a.Audit, a.Credits, a.Tenants, recruit.Options{
 		Career: recruit.CareerOptions{Blobs: a.Blobs, Queue: a.Queue, I18n: a.I18n}, BaseURL: cfg.BaseURL})
+	a.Privacy = privacy.NewService(a.DB, privacy.Options{Audit: a.Audit, Recruit: a.Recruit, Tenants: a.Tenants, Blobs: a.Blobs,
+		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Ledger: cfg.ErasureLedger()})
 	a.Accounts = account.NewService(a.DB, a.Audit, account.Options{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
 		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Cipher: a.Keys,
 		// Every instance holding the master key signs and checks the same device cookies.
@@ -297,7 +302,7 @@ func (a *App) Ready(ctx context.Context) error {
 // Web builds the web layer.
 func (a *App) Web() (*web.Server, error) {
 	return web.New(web.Deps{
-		Accounts: a.Accounts, Tenants: a.Tenants, Audit: a.Audit, Recruit: a.Recruit, Credits: a.Credits, I18n: a.I18n, Logger: a.Logger, Ready: a.Ready, Registry: a.Registry,
+		Accounts: a.Accounts, Tenants: a.Tenants, Audit: a.Audit, Recruit: a.Recruit, Privacy: a.Privacy, Credits: a.Credits, I18n: a.I18n, Logger: a.Logger, Ready: a.Ready, Registry: a.Registry,
 	}, web.Options{
 		TLS: a.Config.TLS(), TrustedProxies: a.Config.TrustedProxies, MaxBodyBytes: a.Config.MaxBodyBytes,
 		MetricsToken: a.Config.MetricsToken, OutboxDir: a.devOutbox(),

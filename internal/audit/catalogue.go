@@ -99,6 +99,9 @@ const (
 	ApplicationCommented Action = "application.commented"
 	// ConsentRecorded: a candidate's choice on a consent, with the version of its text.
 	ConsentRecorded Action = "consent.recorded"
+	// CandidateErased: a candidate's data erased for good (the tombstone:
+	// the candidate's id and the reason, nothing of the person).
+	CandidateErased Action = "candidate.erased"
 	// ConsentRequested: a consent ticked on the career page, waiting for the
 	// candidate to confirm it through the emailed link (not yet granted).
 	ConsentRequested Action = "consent.requested"
@@ -196,7 +199,8 @@ var Catalogue = map[Action]Spec{
 	TenantCreated: {Track: Admin, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo", "seed"}},
 		{Name: "modules", Kind: EnumList, Values: moduleValues}, {Name: "language", Kind: Enum, Values: languageValues}}},
 	ModulesChanged:         {Track: Admin, Details: []Detail{{Name: "modules", Kind: EnumList, Values: moduleValues}}},
-	TenantSettingsChanged:  {Track: Admin, Details: []Detail{{Name: "password_profile", Kind: Enum, Values: []string{"standard", "strict"}}, {Name: "require_mfa", Kind: Bool}, {Name: "fields", Kind: EnumList, Values: []string{"name", "default_language", "password_profile", "require_mfa", "require_mfa_roles", "free_publications", "publication_cost", "session_idle", "session_absolute", "alerts", "retention", "time_zone", "privacy_contact", "career_colour", "career_logo"}}}},
+	TenantSettingsChanged:  {Track: Admin, Details: []Detail{{Name: "password_profile", Kind: Enum, Values: []string{"standard", "strict"}}, {Name: "require_mfa", Kind: Bool}, {Name: "fields", Kind: EnumList, Values: []string{"name", "default_language", "password_profile", "require_mfa", "require_mfa_roles", "free_publications", "publication_cost", "session_idle", "session_absolute", "alerts", "retention", "time_zone", "privacy_contact", "career_colour", "career_logo",
+		"purpose_months", "consent_months", "erase_on_archive", "erasure_approval", "registration_number", "processors", "transfers"}}}},
 	AccountLocked:          {Track: Security, Details: []Detail{ipDetail, {Name: "failures", Kind: Int}, {Name: "until", Kind: ID}, lockScopeDetail}},
 	AccountUnlocked:        {Track: Security, Details: []Detail{ipDetail, {Name: "via", Kind: Enum, Values: []string{"email_link", "operator"}}}},
 	PasswordResetRequested: {Track: Security, Details: []Detail{ipDetail}},
@@ -250,7 +254,10 @@ var Catalogue = map[Action]Spec{
 	InterviewScheduled:   {Track: History, Details: []Detail{{Name: "minutes", Kind: Int}, {Name: "participants", Kind: Int}}},
 	InterviewAnswered:    {Track: History, Details: []Detail{{Name: "answer", Kind: Enum, Values: []string{"accepted", "declined", "new_time_requested"}}}},
 	ConsentRecorded: {Track: Consent, Details: []Detail{{Name: "purpose", Kind: Enum, Values: []string{"talent_pool"}},
-		{Name: "granted", Kind: Bool}, {Name: "text_version", Kind: ID}, {Name: "via", Kind: Enum, Values: []string{"career_page", "email_link"}}}},
+		{Name: "granted", Kind: Bool}, {Name: "event", Kind: Enum, Values: []string{"granted", "refused", "withdrawn"}}, {Name: "text_version", Kind: ID},
+		{Name: "via", Kind: Enum, Values: []string{"career_page", "email_link", "request", "renewal", "manual", "self_service", "import"}}}},
+	CandidateErased: {Track: GDPR, Mass: true, Details: []Detail{{Name: "reason", Kind: Enum, Values: []string{"manual", "position_archived", "purpose_ended", "consent_ended", "subject_request"}},
+		{Name: "count", Kind: Int}}},
 	ConsentRequested: {Track: Consent, Details: []Detail{{Name: "purpose", Kind: Enum, Values: []string{"talent_pool"}},
 		{Name: "text_version", Kind: ID}}},
 	CandidateInvitedToApply:  {Track: History},

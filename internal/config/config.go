@@ -83,6 +83,11 @@ type Config struct {
 // FilesDir is the local directory of encrypted files when no bucket is set.
 func (c *Config) FilesDir() string { return filepath.Join(c.DataDir, "files") }
 
+// ErasureLedger is the file every erasure is appended to, beside the
+// database file and never in it, so that a restored backup can be made to
+// forget again whom it still holds.
+func (c *Config) ErasureLedger() string { return filepath.Join(c.DataDir, "erasures.jsonl") }
+
 // Scope says which group of settings a subcommand takes.
 type Scope int
 

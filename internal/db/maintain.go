@@ -76,7 +76,7 @@ func (d *DB) Optimize(ctx context.Context) error {
 
 // countedTables are the tables CountRows adds up.
 var countedTables = []string{"tenants", "users", "positions", "position_stages", "position_members", "candidates", "applications",
-	"documents", "consents", "comments", "ratings", "application_labels", "tasks", "interviews", "interview_participants", "messages",
+	"documents", "consent_log", "comments", "ratings", "application_labels", "tasks", "interviews", "interview_participants", "messages",
 	"audit_records", "audit_refs"}
 
 // CountRows returns the number of rows of the main tables of every

@@ -130,6 +130,9 @@ func (s *Service) AddCandidate(ctx context.Context, a access.Actor, positionID s
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, a.TenantID, app.ID, p.ID, c.ID, string(stage), stageID, now); err != nil {
 			return fmt.Errorf("insert application: %w", err)
 		}
+		if err := RefreshBases(ctx, tx, a.TenantID, c.ID); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationCreated, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "application", ID: app.ID}, {Kind: "candidate", ID: c.ID}, {Kind: "position", ID: p.ID}},
 			Details: map[string]string{"via": string(via), "stage": string(stage)}})

@@ -386,6 +386,9 @@ func (s *Service) recordSubmission(ctx context.Context, tx *sql.Tx, app *Applica
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
 		app.StageID = stageID
+		if err := RefreshBases(ctx, tx, tenantID, app.Candidate.ID); err != nil {
+			return nil, err
+		}
 		return nil, s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ApplicationCreated, Actor: by, Objects: objects(),
 			Details: map[string]string{"via": string(ViaCareerPage), "stage": string(access.StageNew)}})
 	}
@@ -458,13 +461,11 @@ func (s *Service) requestConsent(ctx context.Context, tx *sql.Tx, app *Applicati
 		if known {
 			return "", nil
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO consents (tenant_id, id, candidate_id, purpose, granted, text_version, language, created_at)
-			VALUES ($1, $2, $3, 'talent_pool', $4, $5, $6, $7)`, tenantID, id.New(), candidateID, false, TalentPoolConsentVersion, lang, now); err != nil {
-			return "", fmt.Errorf("record consent: %w", err)
+		e := ConsentEntry{CandidateID: candidateID, Event: ConsentRefused, TextVersion: TalentPoolConsentVersion, Language: lang, Referral: ReferralCareerPage}
+		if _, err := RecordConsent(ctx, tx, tenantID, e, now); err != nil {
+			return "", err
 		}
-		return "", s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ConsentRecorded, Actor: by,
-			Objects: []audit.Ref{{Kind: "candidate", ID: candidateID}},
-			Details: map[string]string{"purpose": "talent_pool", "granted": "false", "text_version": TalentPoolConsentVersion, "via": "career_page"}})
+		return "", s.audit.Record(ctx, tx, consentRecorded(tenantID, e, by))
 	}
 	// Links nobody followed in time go.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM consent_confirmations WHERE tenant_id = $1 AND expires_at <= $2`, tenantID, now); err != nil {
@@ -569,13 +570,13 @@ func (s *Service) ConfirmConsent(ctx context.Context, token string) (*PendingCon
 		if err != nil {
 			return fmt.Errorf("use consent link: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO consents (tenant_id, id, candidate_id, purpose, granted, text_version, language, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tenantID, id.New(), candidateID, purpose, true, version, lang, now); err != nil {
-			return fmt.Errorf("record consent: %w", err)
+		e := ConsentEntry{CandidateID: candidateID, Event: ConsentGranted, TextVersion: version, Language: lang, Referral: ReferralCareerPage}
+		if _, err := RecordConsent(ctx, tx, tenantID, e, now); err != nil {
+			return err
 		}
-		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ConsentRecorded, Actor: audit.Actor{Kind: audit.ActorCandidate, ID: candidateID},
-			Objects: []audit.Ref{{Kind: "candidate", ID: candidateID}, {Kind: "application", ID: applicationID}},
-			Details: map[string]string{"purpose": purpose, "granted": "true", "text_version": version, "via": "email_link"}})
+		ev := consentRecorded(tenantID, e, audit.Actor{Kind: audit.ActorCandidate, ID: candidateID}, audit.Ref{Kind: "application", ID: applicationID})
+		ev.Details["via"] = "email_link"
+		return s.audit.Record(ctx, tx, ev)
 	})
 	if err != nil {
 		return nil, err

@@ -46,7 +46,7 @@ func (e *env) careerApply(t *testing.T, positionID string, in recruit.ApplyInput
 // consentRows counts the consent log's rows of a candidate: all, and granted.
 func (e *env) consentRows(t *testing.T, candidateID string) (all, granted int) {
 	t.Helper()
-	if err := e.db.Read.QueryRow(`SELECT count(*), count(CASE WHEN granted THEN 1 END) FROM consents WHERE candidate_id = $1`, candidateID).
+	if err := e.db.Read.QueryRow(`SELECT count(*), count(CASE WHEN event = 'granted' THEN 1 END) FROM consent_log WHERE candidate_id = $1`, candidateID).
 		Scan(&all, &granted); err != nil {
 		t.Fatal(err)
 	}

@@ -173,6 +173,21 @@ type ImportEvent struct {
 	Participants []string
 }
 
+// refreshImported computes the bases of a batch's candidates, their
+// consent from the log the batch wrote.
+func refreshImported(ctx context.Context, tx *sql.Tx, p Policy, tenantID string, ids []string) error {
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	for len(ids) > 0 {
+		n := min(len(ids), basisChunk)
+		if err := refreshChunk(ctx, tx, p, tenantID, ids[:n], true); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
 // ImportApplications writes a batch of applications with their
 // candidates, documents (stored encrypted first), events and audit
 // records in one transaction: all of the batch, or none of it.
@@ -238,8 +253,13 @@ func (s *Service) ImportApplications(ctx context.Context, tenantID string, apps 
 		if err != nil {
 			return err
 		}
+		policy, err := PolicyTx(ctx, tx, tenantID)
+		if err != nil {
+			return err
+		}
+		candidates := make([]string, 0, len(apps))
 		for i := range apps {
-			if err := s.importApplication(ctx, st, rec, tenantID, &apps[i], profiles[i], skills, func(candidateID string, at time.Time) error {
+			if err := s.importApplication(ctx, st, rec, tenantID, &apps[i], profiles[i], skills, policy, func(candidateID string, at time.Time) error {
 				for _, d := range docs[i] {
 					if _, err := st.ExecContext(ctx, `INSERT INTO documents (tenant_id, id, candidate_id, application_id, kind, file_name, file_type, size, object_key, created_at)
 						VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, tenantID, d.id, candidateID, apps[i].ID, d.kind, d.name, d.typ, d.size, d.key, at); err != nil {
@@ -250,8 +270,9 @@ func (s *Service) ImportApplications(ctx context.Context, tenantID string, apps 
 			}); err != nil {
 				return fmt.Errorf("application %d: %w", i, err)
 			}
+			candidates = append(candidates, apps[i].CandidateID)
 		}
-		return nil
+		return refreshImported(ctx, tx, policy, tenantID, candidates)
 	})
 
 	if err != nil {
@@ -260,7 +281,7 @@ func (s *Service) ImportApplications(ctx context.Context, tenantID string, apps 
 	return err
 }
 
-func (s *Service) importApplication(ctx context.Context, st *txStmts, rec *audit.Batch, tenantID string, ap *ImportApplication, profile *Profile, skills map[string]Skill,
+func (s *Service) importApplication(ctx context.Context, st *txStmts, rec *audit.Batch, tenantID string, ap *ImportApplication, profile *Profile, skills map[string]Skill, policy Policy,
 	insertDocs func(string, time.Time) error) error {
 	at := db.Time(ap.CreatedAt)
 	c := ap.Candidate
@@ -303,13 +324,25 @@ func (s *Service) importApplication(ctx context.Context, st *txStmts, rec *audit
 		if lang == "" {
 			lang = "en"
 		}
-		if _, err := st.ExecContext(ctx, `INSERT INTO consents (tenant_id, id, candidate_id, purpose, granted, text_version, language, created_at)
-			VALUES ($1, $2, $3, 'talent_pool', $4, $5, $6, $7)`, tenantID, ap.ID+"-consent", ap.CandidateID, ap.TalentPool, TalentPoolConsentVersion, lang, at); err != nil {
+		// The candidate's own choice on the career page; its validity is
+		// the company's period from the application (refreshImported
+		// turns it into the candidate's consent basis).
+		event, until := ConsentRefused, sql.NullTime{}
+		if ap.TalentPool {
+			event, until = ConsentGranted, sql.NullTime{Time: policy.ConsentEnd(at, 0), Valid: true}
+		}
+		given, family := SplitName(c.Name)
+		if _, err := st.ExecContext(ctx, `INSERT INTO consent_log (tenant_id, id, candidate_id, purpose, event, given_name, family_name, email, company_number,
+			text_version, language, referral, valid_until, created_at)
+			VALUES ($1, $2, $3, 'talent_pool', $4, $5, $6, $7, $8, $9, $10, 'career_page', $11, $12)`,
+			tenantID, ap.ID+"-consent", ap.CandidateID, string(event), given, family, c.Email, policy.RegistrationNumber,
+			TalentPoolConsentVersion, lang, until, at); err != nil {
 			return fmt.Errorf("import consent: %w", err)
 		}
 		if err := rec.Record(ctx, audit.Event{TenantID: tenantID, Action: audit.ConsentRecorded, Actor: by, Time: at,
 			Objects: []audit.Ref{{Kind: "candidate", ID: ap.CandidateID}},
-			Details: map[string]string{"purpose": "talent_pool", "granted": strconv.FormatBool(ap.TalentPool), "text_version": TalentPoolConsentVersion}}); err != nil {
+			Details: map[string]string{"purpose": "talent_pool", "granted": strconv.FormatBool(ap.TalentPool), "event": string(event),
+				"text_version": TalentPoolConsentVersion, "via": "career_page"}}); err != nil {
 			return err
 		}
 	} else {

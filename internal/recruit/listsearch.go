@@ -4,10 +4,12 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/search"
+	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 // errNoTerms: a query with nothing in it to search for.
@@ -34,7 +36,7 @@ func (s *Service) queryFilter(text, tenantID string, arg func(any) string) (stri
 	for _, fc := range q.Filters {
 		var any []string
 		for _, f := range fc.Any {
-			c, err := filterCondition(f, arg)
+			c, err := filterCondition(f, arg, s.now().UTC())
 			if err != nil {
 				return "", err
 			}
@@ -50,7 +52,7 @@ func (s *Service) queryFilter(text, tenantID string, arg func(any) string) (stri
 }
 
 // filterCondition is one field filter as an SQL condition on a.
-func filterCondition(f search.Filter, arg func(any) string) (string, error) {
+func filterCondition(f search.Filter, arg func(any) string, now time.Time) (string, error) {
 	switch f.Field {
 	case search.FieldStage:
 		stage := access.StageKind(strings.ToLower(f.Value))
@@ -82,15 +84,16 @@ func filterCondition(f search.Filter, arg func(any) string) (string, error) {
 		}
 		return strings.Join(c, " AND "), nil
 	case search.FieldConsent:
-		granted := "a.candidate_id IN (SELECT cs.candidate_id FROM consents cs WHERE cs.tenant_id = $1 AND cs.granted)"
+		// The candidate's bases (basis.go): a consent in force, none, or
+		// a basis that ends within the notice period.
 		switch f.Consent {
 		case search.ConsentValid:
-			return granted, nil
+			return "a.candidate_id IN (SELECT cs.id FROM candidates cs WHERE cs.tenant_id = $1 AND cs.consent_until > " + arg(now) + ")", nil
 		case search.ConsentNone:
-			return "NOT " + granted, nil
+			return "a.candidate_id NOT IN (SELECT cs.id FROM candidates cs WHERE cs.tenant_id = $1 AND cs.consent_until > " + arg(now) + ")", nil
 		}
-		// Expiry comes with the privacy engine's processing bases.
-		return "", &search.QueryError{Key: "search.error.consent_expiring_unavailable"}
+		return "a.candidate_id IN (SELECT cs.id FROM candidates cs WHERE cs.tenant_id = $1 AND cs.basis_until > " + arg(now) +
+			" AND cs.basis_until <= " + arg(tenant.AddMonths(now, tenant.NoticeMonths, time.UTC)) + ")", nil
 	case search.FieldSkill:
 		// A skill whose folded name is the value, or starts with it when
 		// the value ends in *: the company's vocabulary is small, the

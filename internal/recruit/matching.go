@@ -70,27 +70,12 @@ const (
 	skillBoost = 0.5
 )
 
-// Processing bases. Until the privacy engine (issue 14) formalises bases,
-// a candidate may be offered when an application of theirs arrived within
-// applicationBasis, or their latest talent-pool choice is a confirmed
-// consent given within consentBasis (the longest validity DESIGN §6
-// allows: a company's own validity comes with issue 14).
-const (
-	applicationBasisMonths = 6
-	consentBasisYears      = 3
-)
-
 // validBasis is the SQL condition that the candidate in column col has a
-// valid processing basis at now; the company is $1 and values go through
-// arg. It is the ONE place that says what a valid basis is: issue 14
-// (processing bases) replaces this function, and matching follows.
+// processing basis in force at now (an application within its purpose, or
+// a consent): basis.go keeps when it ends on the candidate's row. The
+// company is $1 and values go through arg.
 func validBasis(col string, arg func(any) string, now time.Time) string {
-	applied := arg(now.AddDate(0, -applicationBasisMonths, 0))
-	consented := arg(now.AddDate(-consentBasisYears, 0, 0))
-	return `(EXISTS (SELECT 1 FROM applications ba WHERE ba.tenant_id = $1 AND ba.candidate_id = ` + col + ` AND ba.created_at >= ` + applied + `)
-		OR EXISTS (SELECT 1 FROM consents bc WHERE bc.tenant_id = $1 AND bc.candidate_id = ` + col + ` AND bc.purpose = 'talent_pool' AND bc.granted
-			AND bc.created_at >= ` + consented + ` AND NOT EXISTS (SELECT 1 FROM consents bw WHERE bw.tenant_id = $1 AND bw.candidate_id = ` + col + `
-			AND bw.purpose = 'talent_pool' AND bw.created_at > bc.created_at AND NOT bw.granted)))`
+	return `EXISTS (SELECT 1 FROM candidates bc WHERE bc.tenant_id = $1 AND bc.id = ` + col + ` AND bc.basis_until > ` + arg(now) + `)`
 }
 
 // visibleCandidate is the SQL condition that the actor may see the

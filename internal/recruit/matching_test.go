@@ -13,7 +13,6 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
-	"github.com/kandidat/kandidat/internal/id"
 	"github.com/kandidat/kandidat/internal/recruit"
 )
 
@@ -61,8 +60,8 @@ func newMatchFixture(t *testing.T) *matchFixture {
 	f.erik = add("Erik Kept", "erik@example.org", "Payment gateway work.")
 	e.svc.SetClock(db.Now)
 	err = e.db.InTx(ctx, e.tenantID, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO consents (tenant_id, id, candidate_id, purpose, granted, text_version, language, created_at)
-			VALUES ($1, $2, $3, 'talent_pool', $4, 'v1', 'en', $5)`, e.tenantID, id.New(), f.erik, true, now.AddDate(0, -1, 0)); err != nil {
+		if _, err := recruit.RecordConsent(ctx, tx, e.tenantID, recruit.ConsentEntry{CandidateID: f.erik, Event: recruit.ConsentGranted,
+			TextVersion: "v1", Language: "en", Referral: recruit.ReferralManual, At: now.AddDate(0, -1, 0)}, now); err != nil {
 			return err
 		}
 		// Alice's profile names both required skills, Cecilia's one.

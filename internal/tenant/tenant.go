@@ -84,6 +84,9 @@ type Settings struct {
 	// CareerLogo is the version of the career page's logo (SaveLogo), ""
 	// for none.
 	CareerLogo string `json:"career_logo,omitempty"`
+	// Privacy is the company's privacy policy (retention of the bases,
+	// automatic erasure, the records of processing).
+	Privacy Privacy `json:"privacy,omitzero"`
 }
 
 // Defaults of the publication allowance.

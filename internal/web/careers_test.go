@@ -164,7 +164,7 @@ func TestCareerPageApplication(t *testing.T) {
 		t.Fatalf("confirm: %d", res.StatusCode)
 	}
 	var version string
-	if err := f.db.Read.QueryRow(`SELECT text_version FROM consents WHERE candidate_id = $1 AND granted`, app.Candidate.ID).Scan(&version); err != nil ||
+	if err := f.db.Read.QueryRow(`SELECT text_version FROM consent_log WHERE candidate_id = $1 AND event = 'granted'`, app.Candidate.ID).Scan(&version); err != nil ||
 		version != recruit.TalentPoolConsentVersion || f.grantedConsents(t, app.Candidate.ID) != 1 {
 		t.Fatalf("consent: %q %v", version, err)
 	}
@@ -215,7 +215,7 @@ func TestCareerPageApplication(t *testing.T) {
 func (f *fixture) grantedConsents(t *testing.T, candidateID string) int {
 	t.Helper()
 	var n int
-	if err := f.db.Read.QueryRow(`SELECT count(*) FROM consents WHERE candidate_id = $1 AND granted`, candidateID).Scan(&n); err != nil {
+	if err := f.db.Read.QueryRow(`SELECT count(*) FROM consent_log WHERE candidate_id = $1 AND event = 'granted'`, candidateID).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

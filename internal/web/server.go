@@ -22,6 +22,7 @@ import (
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/i18n"
+	"github.com/kandidat/kandidat/internal/privacy"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -52,6 +53,7 @@ type Deps struct {
 	Tenants  *tenant.Service
 	Audit    *audit.Log
 	Recruit  *recruit.Service
+	Privacy  *privacy.Service
 	Credits  *credit.Service
 	I18n     *i18n.Bundle
 	Logger   *slog.Logger

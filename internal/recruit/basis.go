@@ -1,0 +1,437 @@
+package recruit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/id"
+	"github.com/kandidat/kandidat/internal/tenant"
+)
+
+// A candidate's data is kept on one of two processing bases: the purpose of
+// their applications (each lasts the company's purpose period from its
+// receipt, at most six months) and their voluntary consent to the talent
+// pool (the company's consent period from its grant, at most three years).
+// The candidate row keeps when each ends and the later of the two
+// (basis_until), written in the transaction that changes an application or
+// a consent, so that the expiry list, the search filter and the daily
+// erasure sweep are one indexed range each.
+
+// Policy is the part of a company's settings the bases are computed from.
+type Policy struct {
+	tenant.Privacy
+	Location *time.Location
+}
+
+// PolicyTx reads the company's privacy policy inside tx.
+func PolicyTx(ctx context.Context, tx *sql.Tx, tenantID string) (Policy, error) {
+	var lang, settings string
+	err := tx.QueryRowContext(ctx, `SELECT default_language, settings FROM tenants WHERE id = $1`, tenantID).Scan(&lang, &settings)
+	if err != nil {
+		return Policy{}, fmt.Errorf("read privacy policy: %w", err)
+	}
+	t := &tenant.Tenant{DefaultLanguage: lang, Settings: tenant.ParseSettings(settings)}
+	return Policy{Privacy: t.Settings.Privacy, Location: t.Location()}, nil
+}
+
+// PurposeEnd is when the purpose of an application received at t ends.
+func (p Policy) PurposeEnd(t time.Time) time.Time {
+	return db.Time(tenant.AddMonths(t, p.Purpose(), p.Location))
+}
+
+// ConsentEnd is when a consent granted at t for months months ends (0:
+// the company's period; never beyond the legal maximum).
+func (p Policy) ConsentEnd(t time.Time, months int) time.Time {
+	if months <= 0 {
+		months = p.Consent()
+	}
+	months = min(months, tenant.MaxConsentMonths)
+	return db.Time(tenant.AddMonths(t, months, p.Location))
+}
+
+// Bases is what keeps a candidate's data, and until when.
+type Bases struct {
+	PurposeUntil time.Time
+	// ConsentUntil is zero when no consent is in force.
+	ConsentUntil time.Time
+	// Until is the later of the two: the data goes after it.
+	Until time.Time
+}
+
+// EndsWithin reports whether the bases end within the notice period
+// (tenant.NoticeMonths) after now, in loc's calendar.
+func (b Bases) EndsWithin(now time.Time, loc *time.Location) bool {
+	return !b.Until.IsZero() && b.Until.Before(tenant.AddMonths(now, tenant.NoticeMonths, loc))
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// RefreshBases recomputes the purpose of the candidates from their
+// applications (the newest one's receipt; without one, the candidate's
+// entry; an application a recruiter made from the pool's matches is no
+// receipt, since the candidate did not apply) under the company's policy, inside tx, which the caller opened
+// for the company. Unknown ids are skipped.
+func RefreshBases(ctx context.Context, tx *sql.Tx, tenantID string, candidateIDs ...string) error {
+	if len(candidateIDs) == 0 {
+		return nil
+	}
+	p, err := PolicyTx(ctx, tx, tenantID)
+	if err != nil {
+		return err
+	}
+	return refreshBases(ctx, tx, p, tenantID, candidateIDs)
+}
+
+// basisChunk bounds the ids of one statement (SQLite allows 32,766 variables).
+const basisChunk = 500
+
+func refreshBases(ctx context.Context, tx *sql.Tx, p Policy, tenantID string, candidateIDs []string) error {
+	for len(candidateIDs) > 0 {
+		n := min(len(candidateIDs), basisChunk)
+		if err := refreshChunk(ctx, tx, p, tenantID, candidateIDs[:n], false); err != nil {
+			return err
+		}
+		candidateIDs = candidateIDs[n:]
+	}
+	return nil
+}
+
+// refreshChunk computes the bases of up to basisChunk candidates. With
+// fromLog, the consent is read from the consent log too (the backfill of
+// rows written before the bases existed, whose consent_until is unknown).
+func refreshChunk(ctx context.Context, tx *sql.Tx, p Policy, tenantID string, ids []string, fromLog bool) error {
+	args := []any{tenantID}
+	in := make([]string, len(ids))
+	for i, cid := range ids {
+		args = append(args, cid)
+		in[i] = fmt.Sprintf("$%d", i+2)
+	}
+	list := strings.Join(in, ", ")
+	type row struct {
+		received time.Time
+		consent  sql.NullTime
+	}
+	rows := map[string]*row{}
+	q, err := tx.QueryContext(ctx, `SELECT id, created_at, consent_until FROM candidates WHERE tenant_id = $1 AND id IN (`+list+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("read bases: %w", err)
+	}
+	for q.Next() {
+		var cid string
+		r := &row{}
+		if err := q.Scan(&cid, &r.received, &r.consent); err != nil {
+			q.Close()
+			return fmt.Errorf("read bases: %w", err)
+		}
+		rows[cid] = r
+	}
+	q.Close()
+	if err := q.Err(); err != nil {
+		return fmt.Errorf("read bases: %w", err)
+	}
+	q, err = tx.QueryContext(ctx, `SELECT candidate_id, created_at FROM applications WHERE tenant_id = $1 AND candidate_id IN (`+list+`) AND source <> 'match'`, args...)
+	if err != nil {
+		return fmt.Errorf("read applications: %w", err)
+	}
+	first := map[string]bool{}
+	for q.Next() {
+		var cid string
+		var at time.Time
+		if err := q.Scan(&cid, &at); err != nil {
+			q.Close()
+			return fmt.Errorf("read applications: %w", err)
+		}
+		if r := rows[cid]; r != nil && (!first[cid] || at.After(r.received)) {
+			r.received, first[cid] = at, true
+		}
+	}
+	q.Close()
+	if err := q.Err(); err != nil {
+		return fmt.Errorf("read applications: %w", err)
+	}
+	if fromLog {
+		q, err = tx.QueryContext(ctx, `SELECT candidate_id, event, valid_until, created_at FROM consent_log
+			WHERE tenant_id = $1 AND candidate_id IN (`+list+`) AND purpose = 'talent_pool' ORDER BY created_at, id`, args...)
+		if err != nil {
+			return fmt.Errorf("read consent log: %w", err)
+		}
+		for q.Next() {
+			var cid, event string
+			var until sql.NullTime
+			var at time.Time
+			if err := q.Scan(&cid, &event, &until, &at); err != nil {
+				q.Close()
+				return fmt.Errorf("read consent log: %w", err)
+			}
+			r := rows[cid]
+			if r == nil {
+				continue
+			}
+			switch {
+			case event != string(ConsentGranted):
+				r.consent = sql.NullTime{}
+			case until.Valid:
+				r.consent = until
+			default: // granted before validity was recorded: the three years the first text gave
+				r.consent = sql.NullTime{Time: p.ConsentEnd(at, tenant.MaxConsentMonths), Valid: true}
+			}
+		}
+		q.Close()
+		if err := q.Err(); err != nil {
+			return fmt.Errorf("read consent log: %w", err)
+		}
+	}
+	for cid, r := range rows {
+		purpose := p.PurposeEnd(r.received)
+		b := Bases{PurposeUntil: purpose, Until: purpose}
+		if r.consent.Valid {
+			b.ConsentUntil = db.Time(r.consent.Time)
+			b.Until = later(purpose, b.ConsentUntil)
+		}
+		if err := writeBases(ctx, tx, tenantID, cid, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeBases(ctx context.Context, tx *sql.Tx, tenantID, candidateID string, b Bases) error {
+	consent := sql.NullTime{Time: b.ConsentUntil, Valid: !b.ConsentUntil.IsZero()}
+	if _, err := tx.ExecContext(ctx, `UPDATE candidates SET purpose_until = $3, consent_until = $4, basis_until = $5 WHERE tenant_id = $1 AND id = $2`,
+		tenantID, candidateID, b.PurposeUntil, consent, b.Until); err != nil {
+		return fmt.Errorf("write bases: %w", err)
+	}
+	return nil
+}
+
+// BasesOf reads a candidate's bases inside tx (zero times when unknown).
+func BasesOf(ctx context.Context, tx *sql.Tx, tenantID, candidateID string) (Bases, error) {
+	var purpose, consent, until sql.NullTime
+	err := tx.QueryRowContext(ctx, `SELECT purpose_until, consent_until, basis_until FROM candidates WHERE tenant_id = $1 AND id = $2`,
+		tenantID, candidateID).Scan(&purpose, &consent, &until)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Bases{}, ErrNotFound
+	}
+	if err != nil {
+		return Bases{}, fmt.Errorf("read bases: %w", err)
+	}
+	return Bases{PurposeUntil: purpose.Time, ConsentUntil: consent.Time, Until: until.Time}, nil
+}
+
+// RefreshAllBases recomputes the bases of every candidate of the company,
+// a chunk per transaction (after the company changed its purpose period).
+// With missingOnly, only candidates whose bases were never computed.
+func (s *Service) RefreshAllBases(ctx context.Context, tenantID string, missingOnly bool) (int, error) {
+	done, after := 0, ""
+	for {
+		var ids []string
+		err := s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
+			cond := ""
+			if missingOnly {
+				cond = " AND purpose_until IS NULL"
+			}
+			q, err := tx.QueryContext(ctx, `SELECT id FROM candidates WHERE tenant_id = $1 AND id > $2`+cond+` ORDER BY id LIMIT `+fmt.Sprint(basisChunk), tenantID, after)
+			if err != nil {
+				return fmt.Errorf("list candidates: %w", err)
+			}
+			ids, err = scanIDs(q)
+			if err != nil || len(ids) == 0 {
+				return err
+			}
+			p, err := PolicyTx(ctx, tx, tenantID)
+			if err != nil {
+				return err
+			}
+			return refreshChunk(ctx, tx, p, tenantID, ids, missingOnly)
+		})
+		if err != nil {
+			return done, err
+		}
+		if len(ids) == 0 {
+			return done, nil
+		}
+		done += len(ids)
+		after = ids[len(ids)-1]
+	}
+}
+
+func scanIDs(q *sql.Rows) ([]string, error) {
+	defer q.Close()
+	var ids []string
+	for q.Next() {
+		var s string
+		if err := q.Scan(&s); err != nil {
+			return nil, err
+		}
+		ids = append(ids, s)
+	}
+	return ids, q.Err()
+}
+
+// BackfillBases computes the bases of candidates written before they
+// existed (the task migration 0033 left), every company's, then forgets
+// the task. It returns how many candidates it computed.
+func (s *Service) BackfillBases(ctx context.Context) (int, error) {
+	var pending int
+	var tenants []string
+	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pending_backfills WHERE name = 'privacy_bases'`).Scan(&pending); err != nil || pending == 0 {
+			return err
+		}
+		q, err := tx.QueryContext(ctx, `SELECT id FROM tenants ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		tenants, err = scanIDs(q)
+		return err
+	})
+	if err != nil || pending == 0 {
+		return 0, err
+	}
+	total := 0
+	for _, t := range tenants {
+		n, err := s.RefreshAllBases(ctx, t, true)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, s.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM pending_backfills WHERE name = 'privacy_bases'`)
+		return err
+	})
+}
+
+// ConsentEvent is what a consent log entry records.
+type ConsentEvent string
+
+// The events of the consent log.
+const (
+	ConsentGranted   ConsentEvent = "granted"
+	ConsentRefused   ConsentEvent = "refused"
+	ConsentWithdrawn ConsentEvent = "withdrawn"
+)
+
+// Referrals: where a choice on a consent came from.
+const (
+	ReferralCareerPage  = "career_page"
+	ReferralRequest     = "request"
+	ReferralRenewal     = "renewal"
+	ReferralManual      = "manual"
+	ReferralSelfService = "self_service"
+	ReferralImport      = "import"
+)
+
+// ConsentEntry is one choice on the talent-pool consent.
+type ConsentEntry struct {
+	CandidateID string
+	Event       ConsentEvent
+	// TextVersion and Language name the text the candidate saw.
+	TextVersion string
+	Language    string
+	Referral    string
+	// Evidence is a recruiter's note of a consent entered by hand.
+	Evidence string
+	// At is when the candidate chose (zero: now); a recruiter entering a
+	// consent by hand gives the date it was given.
+	At time.Time
+	// Months is the validity of a grant (0: the company's period).
+	Months int
+	// RecordedBy is the user who entered it ("" for the candidate).
+	RecordedBy string
+}
+
+// maxEvidence bounds a recruiter's note of evidence.
+const maxEvidence = 2000
+
+// RecordConsent writes e to the consent log inside tx, which the caller
+// opened for the company, with the candidate's name and address and the
+// company's business id as they are now (the log outlives the candidate),
+// and sets the candidate's consent basis: a grant runs its validity from
+// its date, a refusal or withdrawal ends any consent in force. It returns
+// when a grant ends (zero otherwise). The caller writes the audit record.
+func RecordConsent(ctx context.Context, tx *sql.Tx, tenantID string, e ConsentEntry, now time.Time) (time.Time, error) {
+	switch e.Event {
+	case ConsentGranted, ConsentRefused, ConsentWithdrawn:
+	default:
+		return time.Time{}, fmt.Errorf("record consent: unknown event %q", e.Event)
+	}
+	if !utf8.ValidString(e.Evidence) || len(e.Evidence) > maxEvidence {
+		return time.Time{}, fmt.Errorf("record consent: evidence too long or not text")
+	}
+	at := db.Time(now)
+	if !e.At.IsZero() {
+		at = db.Time(e.At)
+	}
+	p, err := PolicyTx(ctx, tx, tenantID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var name, email string
+	err = tx.QueryRowContext(ctx, `SELECT name, email FROM candidates WHERE tenant_id = $1 AND id = $2`, tenantID, e.CandidateID).Scan(&name, &email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, ErrNotFound
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("record consent: %w", err)
+	}
+	given, family := SplitName(name)
+	var until sql.NullTime
+	if e.Event == ConsentGranted {
+		until = sql.NullTime{Time: p.ConsentEnd(at, e.Months), Valid: true}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO consent_log (tenant_id, id, candidate_id, purpose, event, given_name, family_name, email, company_number,
+		text_version, language, referral, evidence, valid_until, recorded_by, created_at)
+		VALUES ($1, $2, $3, 'talent_pool', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		tenantID, id.New(), e.CandidateID, string(e.Event), given, family, email, p.RegistrationNumber,
+		e.TextVersion, e.Language, e.Referral, e.Evidence, until, e.RecordedBy, at); err != nil {
+		return time.Time{}, fmt.Errorf("record consent: %w", err)
+	}
+	b, err := BasesOf(ctx, tx, tenantID, e.CandidateID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if b.PurposeUntil.IsZero() { // never computed: compute it now
+		if err := refreshBases(ctx, tx, p, tenantID, []string{e.CandidateID}); err != nil {
+			return time.Time{}, err
+		}
+		if b, err = BasesOf(ctx, tx, tenantID, e.CandidateID); err != nil {
+			return time.Time{}, err
+		}
+	}
+	b.ConsentUntil, b.Until = time.Time{}, b.PurposeUntil
+	if until.Valid && until.Time.After(now) {
+		b.ConsentUntil, b.Until = until.Time, later(b.PurposeUntil, until.Time)
+	}
+	return until.Time, writeBases(ctx, tx, tenantID, e.CandidateID, b)
+}
+
+// SplitName splits a full name into given and family names at its last
+// space (a single word is a given name): the consent log's columns.
+func SplitName(name string) (given, family string) {
+	name = strings.TrimSpace(name)
+	if i := strings.LastIndexByte(name, ' '); i > 0 {
+		return strings.TrimSpace(name[:i]), name[i+1:]
+	}
+	return name, ""
+}
+
+// consentRecorded is the audit event of a consent entry.
+func consentRecorded(tenantID string, e ConsentEntry, by audit.Actor, objects ...audit.Ref) audit.Event {
+	return audit.Event{TenantID: tenantID, Action: audit.ConsentRecorded, Actor: by,
+		Objects: append([]audit.Ref{{Kind: "candidate", ID: e.CandidateID}}, objects...),
+		Details: map[string]string{"purpose": "talent_pool", "granted": fmt.Sprint(e.Event == ConsentGranted), "event": string(e.Event),
+			"text_version": e.TextVersion, "via": e.Referral}}
+}
