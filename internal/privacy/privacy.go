@@ -7,6 +7,7 @@
 package privacy
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/kandidat/kandidat/internal/audit"
@@ -42,6 +43,8 @@ type Options struct {
 	// Ledger is the erasure ledger outside the database ("" keeps none:
 	// tests and tools that only read).
 	Ledger string
+	// Logger receives failures of the work after an erasure (by id only).
+	Logger *slog.Logger
 }
 
 // Service is the privacy engine.

@@ -23,6 +23,7 @@ import (
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/notify"
+	"github.com/kandidat/kandidat/internal/privacy"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -56,12 +57,17 @@ type Kit struct {
 	Accounts *account.Service
 	Credits  *credit.Service
 	Recruit  *recruit.Service
+	// Privacy is the GDPR engine; its erasure ledger is Ledger.
+	Privacy *privacy.Service
+	Ledger  string
 	// Queue is the email queue the recruitment service writes to.
 	Queue *notify.Queue
 	// Blobs is the encrypted file store of candidates' documents, in a
 	// temporary directory.
 	Blobs *blob.Store
-	I18n  *i18n.Bundle
+	// FilesDir is where Blobs keeps the files.
+	FilesDir string
+	I18n     *i18n.Bundle
 }
 
 // New builds the graph for the test; everything it opens is closed or
@@ -84,12 +90,16 @@ func New(t testing.TB, o Options) *Kit {
 	k.Tenants = tenant.NewService(d, k.Keys, k.Audit)
 	k.Accounts = k.NewAccounts(o.Account)
 	k.Credits = credit.NewService(d, k.Audit)
-	files, err := blob.NewDir(filepath.Join(t.TempDir(), "files"))
+	k.FilesDir = filepath.Join(t.TempDir(), "files")
+	files, err := blob.NewDir(k.FilesDir)
 	if err != nil {
 		t.Fatalf("file store: %v", err)
 	}
 	k.Blobs = blob.New(files, k.Keys, t.TempDir())
 	k.Recruit = recruit.NewService(d, k.Audit, k.Credits, k.Tenants, recruit.Options{Career: recruit.CareerOptions{Blobs: k.Blobs, Queue: k.Queue, I18n: bundle}})
+	k.Ledger = filepath.Join(t.TempDir(), "erasures.jsonl")
+	k.Privacy = privacy.NewService(d, privacy.Options{Audit: k.Audit, Recruit: k.Recruit, Tenants: k.Tenants, Blobs: k.Blobs, Queue: k.Queue,
+		I18n: bundle, BaseURL: "https://kandidat.test", Ledger: k.Ledger})
 	return k
 }
 
