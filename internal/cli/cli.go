@@ -91,6 +91,10 @@ func commands() []command {
 		{"search", "", nil, []action{
 			{"reindex", "rebuild the search index of one company or all, online", searchReindex, false},
 		}},
+		{"privacy", "", nil, []action{
+			{"sweep", "erase the candidates no processing basis allows keeping (or count them)", privacySweep, false},
+			{"apply-ledger", "after a restore, erase again everyone the erasure ledger names", privacyLedger, false},
+		}},
 		{"config", "print the effective configuration, secrets masked", runConfig, nil},
 		{"seed", "fill an installation with synthetic data (small, medium, large)", runSeed, nil},
 		{"bench", "time the pages of a running server (p50/p95/p99, req/s)", runBench, nil},

@@ -53,6 +53,9 @@ type Config struct {
 	Dev              bool
 	Demo             bool
 	NoMigrate        bool
+	// NoErasureSweep stops the server's daily erasure sweep (an operator
+	// who runs `kandidat privacy sweep` from a scheduler of their own).
+	NoErasureSweep bool
 	MaxBodyBytes     int64
 	SessionIdle      time.Duration
 	SessionAbsolute  time.Duration
@@ -164,6 +167,7 @@ var settings = []setting{
 	{"dev", "development mode: human-readable text logs (security settings stay on)", Server, GroupServer, false, func(c *Config) flag.Value { return (*boolValue)(&c.Dev) }},
 	{"demo", "create a demo company and administrator on an empty installation", Server, GroupServer, false, func(c *Config) flag.Value { return (*boolValue)(&c.Demo) }},
 	{"no-migrate", "do not apply pending migrations at start", Server, GroupServer, false, func(c *Config) flag.Value { return (*boolValue)(&c.NoMigrate) }},
+	{"no-erasure-sweep", "do not erase, daily, the candidates no processing basis allows keeping (run `kandidat privacy sweep` yourself)", Server, GroupServer, false, func(c *Config) flag.Value { return (*boolValue)(&c.NoErasureSweep) }},
 	{"max-body-bytes", "largest request body accepted outside uploads", Server, GroupServer, false, func(c *Config) flag.Value { return (*int64Value)(&c.MaxBodyBytes) }},
 	{"session-idle-timeout", "sign out after this long without activity", Server, GroupServer, false, func(c *Config) flag.Value { return (*durationValue)(&c.SessionIdle) }},
 	{"session-absolute-timeout", "sign out this long after sign-in, active or not", Server, GroupServer, false, func(c *Config) flag.Value { return (*durationValue)(&c.SessionAbsolute) }},

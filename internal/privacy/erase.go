@@ -309,6 +309,9 @@ func dropQueuedMail(ctx context.Context, tx *sql.Tx, tenantID string, addresses 
 // rows and the files' keys are gone already.
 func (s *Service) afterErase(ctx context.Context, done erased) {
 	ctx = context.WithoutCancel(ctx)
+	if len(done.candidates) > 0 {
+		s.forget.Store(true)
+	}
 	if err := s.ledger(ctx, done.tenantID, done.erasures); err != nil {
 		s.logError("erasure ledger", err)
 	}
@@ -344,6 +347,19 @@ func (s *Service) Forget(ctx context.Context) error {
 		if _, err := s.db.Write.ExecContext(ctx, `VACUUM `+t); err != nil {
 			return fmt.Errorf("vacuum %s: %w", t, err)
 		}
+	}
+	return nil
+}
+
+// ForgetPending runs Forget when this process erased anyone since the
+// last time it did (the periodic job after erasures by hand).
+func (s *Service) ForgetPending(ctx context.Context) error {
+	if !s.forget.Swap(false) {
+		return nil
+	}
+	if err := s.Forget(ctx); err != nil {
+		s.forget.Store(true)
+		return err
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ package privacy
 
 import (
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/kandidat/kandidat/internal/audit"
@@ -52,6 +53,8 @@ type Service struct {
 	db   *db.DB
 	opts Options
 	now  func() time.Time
+	// forget is set by an erasure, cleared by ForgetPending.
+	forget atomic.Bool
 }
 
 // NewService returns the privacy engine.

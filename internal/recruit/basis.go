@@ -353,7 +353,7 @@ type ConsentEntry struct {
 	RecordedBy string
 }
 
-// maxEvidence bounds a recruiter's note of evidence.
+// maxEvidence bounds a recruiter's note of evidence, in characters.
 const maxEvidence = 2000
 
 // RecordConsent writes e to the consent log inside tx, which the caller
@@ -368,7 +368,7 @@ func RecordConsent(ctx context.Context, tx *sql.Tx, tenantID string, e ConsentEn
 	default:
 		return time.Time{}, fmt.Errorf("record consent: unknown event %q", e.Event)
 	}
-	if !utf8.ValidString(e.Evidence) || len(e.Evidence) > maxEvidence {
+	if !utf8.ValidString(e.Evidence) || utf8.RuneCountInString(e.Evidence) > maxEvidence {
 		return time.Time{}, fmt.Errorf("record consent: evidence too long or not text")
 	}
 	at := db.Time(now)
@@ -378,6 +378,16 @@ func RecordConsent(ctx context.Context, tx *sql.Tx, tenantID string, e ConsentEn
 	p, err := PolicyTx(ctx, tx, tenantID)
 	if err != nil {
 		return time.Time{}, err
+	}
+	// The candidate row is locked first (a no-op write), so that an
+	// erasure running at the same moment either finds the consent and
+	// spares the candidate, or erased them before and this finds nothing.
+	res, err := tx.ExecContext(ctx, `UPDATE candidates SET basis_until = basis_until WHERE tenant_id = $1 AND id = $2`, tenantID, e.CandidateID)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("record consent: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return time.Time{}, ErrNotFound
 	}
 	var name, email string
 	err = tx.QueryRowContext(ctx, `SELECT name, email FROM candidates WHERE tenant_id = $1 AND id = $2`, tenantID, e.CandidateID).Scan(&name, &email)

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kandidat/kandidat/internal/config"
+	"github.com/kandidat/kandidat/internal/privacy"
+)
+
+// privacySweep is "privacy sweep": the daily erasure the server runs, run
+// now (or counted only, with --dry-run), with a report by reason.
+func privacySweep(ctx context.Context, env *Env, args []string) error {
+	f := newFlags(env, "privacy sweep", "privacy sweep [--dry-run] [--tenant SLUG|ID] [flags]  (erase candidates no basis allows keeping)", config.Installation)
+	dry := f.Bool("dry-run", false, "count what would be erased, erase nothing")
+	ref := f.String("tenant", "", "only this company (default: every company)")
+	a, err := f.parseOpen(ctx, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	tenantID := ""
+	if *ref != "" {
+		t, err := a.Tenants.ByRef(ctx, *ref)
+		if err != nil {
+			return tenantError(err)
+		}
+		tenantID = t.ID
+	}
+	start, last := time.Now(), time.Now()
+	rep, err := a.Privacy.Sweep(ctx, privacy.SweepOptions{TenantID: tenantID, DryRun: *dry, Progress: func(done int) {
+		if time.Since(last) >= 2*time.Second {
+			last = time.Now()
+			fmt.Fprintf(env.Stderr, "sweep: %d erased (%.0f/s)\n", done, float64(done)/time.Since(start).Seconds())
+		}
+	}})
+	verb := "erased"
+	if *dry {
+		verb = "would erase"
+	}
+	fmt.Fprintf(env.Stdout, "%s %d candidates of %d companies in %s\n", verb, rep.Total, rep.Companies, time.Since(start).Round(time.Millisecond))
+	for _, r := range privacy.Reasons {
+		if n := rep.Erased[r]; n > 0 {
+			fmt.Fprintf(env.Stdout, "  %-18s %d\n", r, n)
+		}
+	}
+	return err
+}
+
+// privacyLedger is "privacy apply-ledger": after a restore, erases again
+// everyone the erasure ledger names whom the restored database holds.
+func privacyLedger(ctx context.Context, env *Env, args []string) error {
+	f := newFlags(env, "privacy apply-ledger", "privacy apply-ledger [--file PATH] [flags]  (erase again whom a restored database still holds)", config.Installation)
+	file := f.String("file", "", "the erasure ledger (default: erasures.jsonl in the data directory)")
+	a, err := f.parseOpen(ctx, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	path := *file
+	if path == "" {
+		path = a.Config.ErasureLedger()
+	}
+	rep, err := a.Privacy.ApplyLedger(ctx, path)
+	if err != nil {
+		return err
+	}
+	if rep.Erased > 0 {
+		if err := a.Privacy.Forget(ctx); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(env.Stdout, "ledger: %d entries (%d unreadable lines); erased again: %d\n", rep.Entries, rep.Bad, rep.Erased)
+	return nil
+}
