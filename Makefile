@@ -1,7 +1,7 @@
 # Thin aliases: plain `go test ./...` always works on its own.
 # docs/testing.md describes the test suite.
 
-.PHONY: test test-sqlite bench bench-pages run lint fmt
+.PHONY: test test-sqlite bench bench-pages bench-sweep run lint fmt
 
 # Everything CI runs: lint, the suite on SQLite and on PostgreSQL, the browser
 # tests. Installs PostgreSQL and Chromium when missing.
@@ -19,6 +19,11 @@ bench:
 # kandidat bench (SCALE=medium, CLIENTS=1,8, ENGINE=postgres DATABASE_URL=...).
 bench-pages:
 	bash scripts/bench-pages.sh
+
+# The erasure sweep over the seeded installation bench-pages leaves, with the
+# staff pages timed idle and while it erases.
+bench-sweep:
+	bash scripts/bench-sweep.sh
 
 run:
 	go run ./cmd/kandidat serve --demo

@@ -79,7 +79,7 @@ trap 'exit 130' INT TERM
 # background and sets BASE to its address once it is ready.
 start_server() {
 	local log=$1
-	"$BIN" serve --data-dir "$DATA" "${db_args[@]}" --addr 127.0.0.1:0 --log-level warn >"$log" 2>&1 &
+	"$BIN" serve --data-dir "$DATA" "${db_args[@]}" --addr 127.0.0.1:0 --log-level warn --no-erasure-sweep >"$log" 2>&1 &
 	server_pid=$!
 	BASE=
 	for _ in $(seq 1 600); do
