@@ -1,12 +1,14 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -80,4 +82,58 @@ func (o *Outbox) fileName(now time.Time) string {
 	var b [6]byte
 	rand.Read(b[:]) // never fails
 	return t.Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(b[:]) + ".eml"
+}
+
+// ForgetInOutbox deletes the messages in an outbox directory (Outbox's
+// .eml files and SMSOutbox's text messages) addressed to any of the
+// addresses (emails, compared without case, or phone numbers in E.164):
+// a person erased from Kandidat leaves no copy of the mail sent to them in
+// a development installation's outbox either. It returns how many it
+// deleted; a missing directory is none.
+func ForgetInOutbox(dir string, addresses []string) (int, error) {
+	if dir == "" || len(addresses) == 0 {
+		return 0, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("outbox: %w", err)
+	}
+	want := make([][]byte, 0, len(addresses))
+	for _, a := range addresses {
+		if a = strings.ToLower(strings.TrimSpace(a)); a != "" {
+			want = append(want, []byte(a))
+		}
+	}
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return n, fmt.Errorf("outbox: %w", err)
+		}
+		// The header block: up to the first empty line.
+		head := b
+		if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
+			head = b[:i]
+		} else if i := bytes.Index(b, []byte("\n\n")); i >= 0 {
+			head = b[:i]
+		}
+		head = bytes.ToLower(head)
+		for _, w := range want {
+			if bytes.Contains(head, w) {
+				if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+					return n, fmt.Errorf("outbox: %w", err)
+				}
+				n++
+				break
+			}
+		}
+	}
+	return n, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/id"
+	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/recruit"
 )
 
@@ -127,6 +128,8 @@ type erased struct {
 	candidates []string
 	documents  []string
 	erasures   []ledgerEntry
+	// addresses are the candidates' emails and phones (for the outbox).
+	addresses []string
 }
 
 // erase removes the candidates in ids (one company, at most eraseChunk)
@@ -182,8 +185,13 @@ func (s *Service) eraseTx(ctx context.Context, tx *sql.Tx, tenantID string, ids 
 		}
 		done.candidates = append(done.candidates, cid)
 		addresses[strings.ToLower(email)] = true
+		done.addresses = append(done.addresses, email)
 		if phone != "" {
 			addresses[phone] = true
+			if e164, ok := notify.NormalizePhone(phone); ok {
+				addresses[e164] = true
+				done.addresses = append(done.addresses, e164)
+			}
 		}
 	}
 	q.Close()
@@ -314,6 +322,9 @@ func (s *Service) afterErase(ctx context.Context, done erased) {
 	}
 	if err := s.ledger(ctx, done.tenantID, done.erasures); err != nil {
 		s.logError("erasure ledger", err)
+	}
+	if _, err := notify.ForgetInOutbox(s.opts.OutboxDir, done.addresses); err != nil {
+		s.logError("outbox", err)
 	}
 	for _, d := range done.documents {
 		// The document and the text read from it (recruit's textObject).

@@ -19,6 +19,7 @@ import (
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/extract"
 	"github.com/kandidat/kandidat/internal/id"
+	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/privacy"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
@@ -29,6 +30,7 @@ import (
 // privacy engine, logging into logs.
 type env struct {
 	kit      *testkit.Kit
+	outbox   string
 	svc      *privacy.Service
 	tenantID string
 	hr       access.Actor
@@ -40,9 +42,9 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	k := testkit.New(t, testkit.Options{})
 	c := k.Company(t, tenant.CreateInput{Name: "Acme", Slug: "acme"})
-	e := &env{kit: k, tenantID: c.ID, hr: k.Actor(t, c.ID, "hanna", access.HRManager), logs: &bytes.Buffer{}}
+	e := &env{kit: k, tenantID: c.ID, hr: k.Actor(t, c.ID, "hanna", access.HRManager), logs: &bytes.Buffer{}, outbox: filepath.Join(t.TempDir(), "outbox")}
 	e.svc = privacy.NewService(k.DB, privacy.Options{Audit: k.Audit, Recruit: k.Recruit, Tenants: k.Tenants, Blobs: k.Blobs, Queue: k.Queue,
-		I18n: k.I18n, Ledger: k.Ledger, Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		I18n: k.I18n, Ledger: k.Ledger, OutboxDir: e.outbox, Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	ctx := context.Background()
 	p, err := k.Recruit.CreatePosition(ctx, e.hr, recruit.PositionInput{Title: "Platform engineer", Language: "en"})
 	if err != nil {
@@ -100,6 +102,11 @@ func (e *env) plant(t *testing.T, p planted) *recruit.Application {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The acknowledgement is delivered (to the outbox); the interview's
+	// invitation below stays queued.
+	if _, err := k.Queue.Deliver(ctx, notify.NewOutbox(e.outbox, "kandidat@localhost"), nil, 100); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := k.Recruit.AddComment(ctx, e.hr, app.ID, "Strong profile. "+p.comment); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +142,7 @@ func (e *env) plant(t *testing.T, p planted) *recruit.Application {
 		}
 	}
 	// The values are where they are looked for, so their absence later means something.
-	if found := e.lookEverywhere(t, []string{p.cv, p.comment, p.place}, false); len(found) < 3 {
+	if found := e.lookEverywhere(t, []string{p.cv, p.comment, p.place, p.cover}, true); len(found) < 4 {
 		t.Fatalf("planted values not found before erasure: %v", found)
 	}
 	return app
@@ -215,6 +222,21 @@ func (e *env) lookEverywhere(t *testing.T, values []string, strict bool) []strin
 	if err != nil {
 		t.Fatal(err)
 	}
+	if strict {
+		files, _ := os.ReadDir(e.outbox)
+		for _, f := range files {
+			b, err := os.ReadFile(filepath.Join(e.outbox, f.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b = bytes.ToLower(b)
+			for _, w := range lower {
+				if bytes.Contains(b, []byte(w)) {
+					found = append(found, "outbox "+f.Name()+": "+w)
+				}
+			}
+		}
+	}
 	if d.Engine == db.SQLite && strict {
 		for _, f := range []string{d.Path, d.Path + "-wal"} {
 			b, err := os.ReadFile(f)
@@ -233,6 +255,23 @@ func (e *env) lookEverywhere(t *testing.T, values []string, strict bool) []strin
 		}
 	}
 	return found
+}
+
+// outboxMentions counts the outbox's messages that mention s.
+func (e *env) outboxMentions(t *testing.T, s string) int {
+	t.Helper()
+	files, _ := os.ReadDir(e.outbox)
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(e.outbox, f.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(bytes.ToLower(b), []byte(strings.ToLower(s))) {
+			n++
+		}
+	}
+	return n
 }
 
 // filesOf lists the file store's files whose path names the documents.
@@ -383,6 +422,9 @@ func TestErasureLeavesNothing(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if e.outboxMentions(t, p.email) == 0 {
+				t.Fatal("the acknowledgement is not in the outbox")
+			}
 			path.erase(t, e, app, op)
 			if err := e.svc.Forget(ctx); err != nil {
 				t.Fatal(err)
@@ -402,6 +444,12 @@ func TestErasureLeavesNothing(t *testing.T) {
 				if !strings.HasPrefix(f, "consent_log.") {
 					t.Errorf("identity held outside the consent log: %s", f)
 				}
+			}
+			if n := e.outboxMentions(t, p.email); n != 0 {
+				t.Errorf("%d messages to the candidate left in the outbox", n)
+			}
+			if e.outboxMentions(t, op.email) == 0 {
+				t.Error("the other candidate's mail went from the outbox")
 			}
 			if files := e.filesOf(t, docs); len(files) > 0 {
 				t.Errorf("files left: %v", files)

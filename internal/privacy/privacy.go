@@ -44,6 +44,9 @@ type Options struct {
 	// Ledger is the erasure ledger outside the database ("" keeps none:
 	// tests and tools that only read).
 	Ledger string
+	// OutboxDir is the development outbox whose messages to an erased
+	// candidate go with them ("": none, mail goes out by SMTP).
+	OutboxDir string
 	// Logger receives failures of the work after an erasure (by id only).
 	Logger *slog.Logger
 }
