@@ -38,7 +38,7 @@ type env struct {
 	logs     *bytes.Buffer
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	k := testkit.New(t, testkit.Options{})
 	c := k.Company(t, tenant.CreateInput{Name: "Acme", Slug: "acme"})
