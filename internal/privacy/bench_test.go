@@ -48,7 +48,7 @@ func (e *env) importExpired(tb testing.TB, round, n int) {
 			return recruit.ImportEvent{At: at.Add(time.Hour), ActorID: e.hr.UserID, Kind: k, ID: id.New(), Text: text, Body: "Body of " + text}
 		}
 		apps[i] = recruit.ImportApplication{
-			Candidate: recruit.CandidateInput{Name: fmt.Sprintf("Bench Person%d", i), Email: fmt.Sprintf("bench-%d-%d@example.org", round, i), Phone: "+46701234567"},
+			Candidate:  recruit.CandidateInput{Name: fmt.Sprintf("Bench Person%d", i), Email: fmt.Sprintf("bench-%d-%d@example.org", round, i), Phone: "+46701234567"},
 			PositionID: e.position.ID, CreatedAt: at, ViaCareerPage: true, ConsentLang: "en", CoverLetter: "A cover letter.",
 			Documents: []recruit.ImportDocument{{Kind: "cv", Name: "cv.txt", Data: []byte("Curriculum vitae of a bench person.\n")}},
 			Events: []recruit.ImportEvent{ev("comment", "A comment"), {At: at.Add(time.Hour), ActorID: e.hr.UserID, Kind: "rating", Value: "invite"},

@@ -205,7 +205,7 @@ func TestApplyLedger(t *testing.T) {
 	apps := make([]recruit.ImportApplication, 3)
 	for i := range apps {
 		apps[i] = recruit.ImportApplication{ID: fmt.Sprintf("app-restored-%d", i), CandidateID: fmt.Sprintf("cand-restored-%d", i),
-			Candidate: recruit.CandidateInput{Name: fmt.Sprintf("Old Candidate %d", i), Email: fmt.Sprintf("old%d@example.org", i)},
+			Candidate:  recruit.CandidateInput{Name: fmt.Sprintf("Old Candidate %d", i), Email: fmt.Sprintf("old%d@example.org", i)},
 			PositionID: e.position.ID, CreatedAt: time.Now().AddDate(-1, 0, 0), AddedBy: e.hr.UserID}
 	}
 	if err := e.kit.Recruit.ImportApplications(ctx, e.tenantID, apps); err != nil {
