@@ -15,11 +15,21 @@ func privacySweep(ctx context.Context, env *Env, args []string) error {
 	f := newFlags(env, "privacy sweep", "privacy sweep [--dry-run] [--tenant SLUG|ID] [flags]  (erase candidates no basis allows keeping)", config.Installation)
 	dry := f.Bool("dry-run", false, "count what would be erased, erase nothing")
 	ref := f.String("tenant", "", "only this company (default: every company)")
+	asOf := f.String("as-of", "", "with --dry-run: count what would go on this day (YYYY-MM-DD, UTC)")
 	a, err := f.parseOpen(ctx, args)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	var at time.Time
+	if *asOf != "" {
+		if !*dry {
+			return fmt.Errorf("--as-of: only with --dry-run (a sweep erases at the present)")
+		}
+		if at, err = time.Parse("2006-01-02", *asOf); err != nil {
+			return fmt.Errorf("--as-of: a date as YYYY-MM-DD")
+		}
+	}
 	tenantID := ""
 	if *ref != "" {
 		t, err := a.Tenants.ByRef(ctx, *ref)
@@ -29,7 +39,7 @@ func privacySweep(ctx context.Context, env *Env, args []string) error {
 		tenantID = t.ID
 	}
 	start, last := time.Now(), time.Now()
-	rep, err := a.Privacy.Sweep(ctx, privacy.SweepOptions{TenantID: tenantID, DryRun: *dry, Progress: func(done int) {
+	rep, err := a.Privacy.Sweep(ctx, privacy.SweepOptions{TenantID: tenantID, DryRun: *dry, AsOf: at, Progress: func(done int) {
 		if time.Since(last) >= 2*time.Second {
 			last = time.Now()
 			fmt.Fprintf(env.Stderr, "sweep: %d erased (%.0f/s)\n", done, float64(done)/time.Since(start).Seconds())

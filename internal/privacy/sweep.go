@@ -20,6 +20,9 @@ type SweepOptions struct {
 	DryRun bool
 	// Progress, when set, is told the running total after each batch.
 	Progress func(erased int)
+	// AsOf counts, in a dry run, what would go on that day (zero: now).
+	// A sweep that erases always runs at the present.
+	AsOf time.Time
 }
 
 // SweepReport is what a sweep erased (or would erase), by count only.
@@ -110,6 +113,9 @@ const hadConsent = `EXISTS (SELECT 1 FROM consent_log l WHERE l.tenant_id = c.te
 
 func (s *Service) sweepTenant(ctx context.Context, tenantID string, o SweepOptions, rep *SweepReport) error {
 	now := s.now().UTC()
+	if o.DryRun && !o.AsOf.IsZero() {
+		now = db.Time(o.AsOf)
+	}
 	var policy recruit.Policy
 	if err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) (err error) {
 		policy, err = recruit.PolicyTx(ctx, tx, tenantID)
