@@ -172,7 +172,8 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 	a.Recruit = recruit.NewService(a.DB, a.Audit, a.Credits, a.Tenants, recruit.Options{
 		Career: recruit.CareerOptions{Blobs: a.Blobs, Queue: a.Queue, I18n: a.I18n}, BaseURL: cfg.BaseURL})
 	a.Privacy = privacy.NewService(a.DB, privacy.Options{Audit: a.Audit, Recruit: a.Recruit, Tenants: a.Tenants, Blobs: a.Blobs,
-		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Ledger: cfg.ErasureLedger()})
+		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Ledger: cfg.ErasureLedger(), Logger: logger,
+		OutboxDir: outboxDir(cfg)})
 	a.Accounts = account.NewService(a.DB, a.Audit, account.Options{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
 		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Cipher: a.Keys,
 		// Every instance holding the master key signs and checks the same device cookies.
@@ -309,6 +310,14 @@ func (a *App) Web() (*web.Server, error) {
 	})
 }
 
+// outboxDir is where mail goes without an SMTP server ("" with one).
+func outboxDir(cfg *config.Config) string {
+	if cfg.SMTPHost != "" {
+		return ""
+	}
+	return filepath.Join(cfg.DataDir, "outbox")
+}
+
 // devOutbox is the outbox directory shown at /dev/outbox in development mode.
 func (a *App) devOutbox() string {
 	if !a.Config.Dev || a.Config.SMTPHost != "" {
@@ -343,7 +352,7 @@ func (a *App) SMS() notify.SMSSender {
 // Jobs builds the background job runner.
 func (a *App) Jobs(baseURL string) (*jobs.Runner, error) {
 	r := &jobs.Runner{
-		DB: a.DB, Audit: a.Audit, Accounts: a.Accounts, Tenants: a.Tenants, Recruit: a.Recruit, Mailer: a.Mailer(), Queue: a.Queue, SMS: a.SMS(), I18n: a.I18n,
+		DB: a.DB, Audit: a.Audit, Accounts: a.Accounts, Tenants: a.Tenants, Recruit: a.Recruit, Privacy: a.Privacy, NoErasureSweep: a.Config.NoErasureSweep, Mailer: a.Mailer(), Queue: a.Queue, SMS: a.SMS(), I18n: a.I18n,
 		Logger: a.Logger, BaseURL: baseURL, Retention: a.Retention, CheckpointEvery: a.Config.AuditCheckpointInterval,
 		// The text of uploaded documents, for search and the card; the PDF
 		// engine starts with the first PDF, and stops with the runner.

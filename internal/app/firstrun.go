@@ -177,6 +177,14 @@ func (a *App) seedDemo(ctx context.Context, t *tenant.Tenant, password string) e
 	if _, err := a.Credits.GrantAsOperator(ctx, t.ID, credit.GrantInput{Amount: 20, Reason: "purchase", Note: "Demo credits"}); err != nil {
 		return err
 	}
+	// The privacy policy the records of processing and the privacy notice
+	// are written from: the legal periods, a business id, two processors.
+	if err := a.Tenants.SavePrivacy(ctx, access.System("first-run", t.ID, access.PrivacySettings), tenant.Privacy{
+		PurposeMonths: 6, ConsentMonths: 24, RegistrationNumber: "SK 52 817 301",
+		Processors: "Demo Hosting s.r.o., servers and backups, Bratislava (EU)\nDemo Mail AB, email delivery, Stockholm (EU)",
+	}); err != nil {
+		return err
+	}
 	// The candidates each position takes from demoCandidates; the sales
 	// position's two applicants also applied to the backend position.
 	positions := []struct {

@@ -133,6 +133,38 @@ const (
 	// NoteAdded: a colleague kept a private note on an application (the
 	// record says that one was written, never what).
 	NoteAdded Action = "application.note_added"
+	// ConsentTextSaved: a company saved a new version of its consent text
+	// in one language (versions are never changed, only added).
+	ConsentTextSaved Action = "consent.text_saved"
+	// ConsentLogExported: the consent log was downloaded (CSV) for the
+	// company's privacy contact; "count" entries.
+	ConsentLogExported Action = "consent_log.exported"
+	// ConsentLogPruned: entries older than the ten years the consent log
+	// keeps them were deleted.
+	ConsentLogPruned Action = "consent_log.pruned"
+	// SubjectLinkRequested: someone asked on a company's privacy page for
+	// the self-service link (the record names the candidate only when the
+	// address is theirs; the page answers the same either way).
+	SubjectLinkRequested Action = "subject.link_requested"
+	// SubjectRequested: a data subject's request (access, export,
+	// rectification, withdrawal, erasure) entered the register, answered at
+	// once (status done) or waiting for the company (open).
+	SubjectRequested Action = "subject.requested"
+	// SubjectRequestAnswered: the company approved or refused a waiting request.
+	SubjectRequestAnswered Action = "subject.request_answered"
+	// CandidateExported: a copy of everything held about a candidate (Art.
+	// 15/20) was downloaded, by the candidate or a colleague.
+	CandidateExported Action = "candidate.exported"
+	// CandidateRectified: the candidate corrected their contact details
+	// through the self-service page (the fields, never the values).
+	CandidateRectified Action = "candidate.rectified"
+	// BreachRecorded, BreachChanged, BreachNotified: the breach register
+	// (Art. 33/34): an incident recorded (by hand or from a security
+	// alert), its record changed (which fields), and the notification of
+	// the supervisory authority or of the data subjects recorded.
+	BreachRecorded Action = "breach.recorded"
+	BreachChanged  Action = "breach.changed"
+	BreachNotified Action = "breach.notified"
 )
 
 // DetailKind is the type of a detail value. There is deliberately no free
@@ -259,14 +291,30 @@ var Catalogue = map[Action]Spec{
 	CandidateErased: {Track: GDPR, Mass: true, Details: []Detail{{Name: "reason", Kind: Enum, Values: []string{"manual", "position_archived", "purpose_ended", "consent_ended", "subject_request"}},
 		{Name: "count", Kind: Int}}},
 	ConsentRequested: {Track: Consent, Details: []Detail{{Name: "purpose", Kind: Enum, Values: []string{"talent_pool"}},
-		{Name: "text_version", Kind: ID}}},
+		{Name: "text_version", Kind: ID}, {Name: "kind", Kind: Enum, Values: []string{"request", "renewal"}}}},
+	ConsentTextSaved: {Track: Consent, Details: []Detail{{Name: "purpose", Kind: Enum, Values: []string{"talent_pool"}},
+		{Name: "language", Kind: Enum, Values: languageValues}, {Name: "text_version", Kind: ID}}},
+	ConsentLogExported:       {Track: GDPR, Mass: true, Details: []Detail{{Name: "format", Kind: Enum, Values: []string{"csv"}}, {Name: "count", Kind: Int}}},
+	ConsentLogPruned:         {Track: GDPR, Details: []Detail{{Name: "count", Kind: Int}}},
 	CandidateInvitedToApply:  {Track: History},
 	ApplicationResubmitted:   {Track: History, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"career_page"}}}},
 	CandidateChangeProposed:  {Track: History, Details: []Detail{candidateFields}},
 	CandidateChangeAccepted:  {Track: History, Details: []Detail{candidateFields}},
 	CandidateChangeDismissed: {Track: History, Details: []Detail{candidateFields}},
+	SubjectLinkRequested:     {Track: GDPR},
+	SubjectRequested: {Track: GDPR, Details: []Detail{subjectRequestKind, {Name: "status", Kind: Enum, Values: []string{"open", "done"}},
+		candidateFields, {Name: "via", Kind: Enum, Values: []string{"self_service"}}}},
+	SubjectRequestAnswered: {Track: GDPR, Details: []Detail{subjectRequestKind, {Name: "status", Kind: Enum, Values: []string{"done", "refused"}}}},
+	CandidateExported: {Track: GDPR, Mass: true, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"self_service", "staff"}},
+		{Name: "count", Kind: Int}, {Name: "files", Kind: Int}}},
+	CandidateRectified: {Track: History, Details: []Detail{candidateFields}},
 	CandidateProfileChanged: {Track: History, Details: []Detail{{Name: "fields", Kind: EnumList, Values: []string{"title", "employer", "city", "country",
 		"skills", "languages", "linkedin", "portfolio", "notice", "salary"}}, {Name: "via", Kind: Enum, Values: []string{"staff", "career_page"}}}},
+	BreachRecorded: {Track: GDPR, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"manual", "alert"}}}},
+	BreachChanged: {Track: GDPR, Details: []Detail{{Name: "fields", Kind: EnumList, Values: breachFields},
+		{Name: "status", Kind: Enum, Values: []string{"open", "contained", "closed"}}}},
+	BreachNotified: {Track: GDPR, Details: []Detail{{Name: "recipient", Kind: Enum, Values: []string{"authority", "subjects"}},
+		{Name: "late", Kind: Bool}}},
 }
 
 // candidateAccessDetail: the change opened candidate data to someone who
@@ -285,6 +333,14 @@ var (
 		return out
 	}()
 )
+
+// breachFields names the fields of a breach record a change touches.
+var breachFields = []string{"title", "description", "occurred_at", "discovered_at", "subject_categories", "data_categories",
+	"subjects_count", "records_count", "consequences", "measures", "contact", "status", "authority_notified_at", "authority_how",
+	"authority_reason", "delay_reason", "subjects_decision", "subjects_reason", "subjects_notified_at"}
+
+// subjectRequestKind is the kind of a data subject's request.
+var subjectRequestKind = Detail{Name: "kind", Kind: Enum, Values: []string{"access", "export", "rectify", "withdraw", "erasure"}}
 
 // candidateFields names the contact details a proposed change touches.
 var candidateFields = Detail{Name: "fields", Kind: EnumList, Values: []string{"name", "phone"}}
@@ -310,5 +366,5 @@ var ActorKinds = []ActorKind{ActorUser, ActorAPIToken, ActorCandidate, ActorRepo
 // ObjectKinds are the kinds of object a record may refer to. A closed list:
 // the trail finds an object's records by (kind, id), and a search by id
 // alone looks in each kind.
-var ObjectKinds = []string{"alert", "application", "audit_record", "candidate", "comment", "credit_entry", "document",
-	"interview", "note", "position", "role", "session", "task", "tenant", "user"}
+var ObjectKinds = []string{"alert", "application", "audit_record", "breach", "candidate", "comment", "credit_entry", "document",
+	"interview", "note", "position", "role", "session", "subject_request", "task", "tenant", "user"}

@@ -12,15 +12,9 @@ import (
 // filled in, edits it in the form (no script needed), and finds the change
 // in the profile's history with its old and new value.
 func TestBrowserCandidateProfile(t *testing.T) {
-	ctx := browser(t)
-	base, password := startDemo(t)
+	ctx, _, _ := demoAs(t, "recruiter")
 	err := chromedp.Do(ctx,
-		firstSignInAs(base, "recruiter", password),
-		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
-		chromedp.Click(chromedp.CSS("#nav-positions")),
-		chromedp.WaitVisible(chromedp.CSS("#positions")),
-		chromedp.Click(chromedp.Search(`//a[contains(., "Backend Engineer")]`)),
-		chromedp.WaitVisible(chromedp.CSS("#pipeline")),
+		openPosition("Backend Engineer"),
 		chromedp.Click(chromedp.Search(`//a[contains(., "Alma Svensson")]`)),
 		chromedp.WaitVisible(chromedp.CSS("#profile-facts")),
 	)

@@ -233,19 +233,11 @@ func TestBrowserLanguage(t *testing.T) {
 // sees the alert that raises on the dashboard, acknowledges it, reads the
 // security log with their sign-in in it, filters it, and exports it.
 func TestBrowserAuditTrail(t *testing.T) {
-	ctx := browser(t)
-	base, password := startDemo(t)
-	err := chromedp.Do(ctx,
-		firstSignIn(base, password),
-		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
-	)
-	if err != nil {
-		t.Fatalf("sign in: %v", err)
-	}
+	ctx, base, _ := demoAs(t, "admin")
 	if html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main"))); strings.Contains(html, `id="alerts"`) {
 		t.Fatal("the demo's first dashboard raises an alert about its own set-up")
 	}
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("#users-link")),
 		chromedp.WaitVisible(chromedp.CSS("#invite-form")),
 		chromedp.SendKeys(chromedp.CSS("#display_name"), "Ida Admin"),
@@ -401,11 +393,8 @@ func waitForLink(t *testing.T, dir string, pattern *regexp.Regexp) string {
 // TestBrowserTOTP: enrol an authenticator from the QR page, sign out, sign
 // in with password and TOTP code, then with a recovery code.
 func TestBrowserTOTP(t *testing.T) {
-	ctx := browser(t)
-	base, password := startDemo(t)
+	ctx, base, _ := demoAs(t, "admin")
 	err := chromedp.Do(ctx,
-		firstSignIn(base, password),
-		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
 		chromedp.Navigate(base+"/account/mfa"),
 		chromedp.Click(chromedp.CSS("#mfa-begin")),
 		chromedp.WaitVisible(chromedp.CSS("#totp-qr")),
@@ -588,11 +577,8 @@ func firstSignInAs(base, login, password string) chromedp.Action[chromedp.Void] 
 // none of other positions), and comments on one; they are offered no stage
 // move, no sharing and no shared pool.
 func TestBrowserLineManager(t *testing.T) {
-	ctx := browser(t)
-	base, password := startDemo(t)
+	ctx, _, _ := demoAs(t, "linemanager")
 	err := chromedp.Do(ctx,
-		firstSignInAs(base, "linemanager", password),
-		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
 		chromedp.Click(chromedp.CSS("#nav-positions")),
 		chromedp.WaitVisible(chromedp.CSS("#positions")),
 	)
@@ -680,10 +666,7 @@ func TestBrowserCareerApplication(t *testing.T) {
 	err = chromedp.Do(ctx,
 		firstSignInAs(base, "recruiter", password),
 		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
-		chromedp.Click(chromedp.CSS("#nav-positions")),
-		chromedp.WaitVisible(chromedp.CSS("#positions")),
-		chromedp.Click(chromedp.Search(`//a[contains(., "Backend Engineer")]`)),
-		chromedp.WaitVisible(chromedp.CSS("#pipeline")),
+		openPosition("Backend Engineer"),
 		chromedp.Click(chromedp.Search(`//a[contains(., "Jana Nováková")]`)),
 		chromedp.WaitVisible(chromedp.CSS("#documents")),
 	)
@@ -769,11 +752,8 @@ func TestBrowserCareerApplication(t *testing.T) {
 // candidate from New to Offer on the pipeline board; the move is saved
 // (it is still there after a reload).
 func TestBrowserBoardDragAndDrop(t *testing.T) {
-	ctx := browser(t)
-	base, password := startDemo(t)
+	ctx, base, _ := demoAs(t, "recruiter")
 	err := chromedp.Do(ctx,
-		firstSignInAs(base, "recruiter", password),
-		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
 		chromedp.Navigate(base+"/positions"),
 		chromedp.Click(chromedp.Search(`//a[contains(., "Backend Engineer")]`)),
 		chromedp.WaitVisible(chromedp.CSS("#pipeline[data-board]")),
@@ -821,11 +801,8 @@ func TestBrowserBoardDragAndDrop(t *testing.T) {
 // for a passkey, is sent to set one up; the line manager is sent to set up
 // a second factor at their next sign-in; a recruiter is not.
 func TestBrowserSettings(t *testing.T) {
-	ctx := browser(t)
-	base, password := startDemo(t)
+	ctx, base, password := demoAs(t, "admin")
 	err := chromedp.Do(ctx,
-		firstSignIn(base, password),
-		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
 		chromedp.Click(chromedp.CSS("#nav-settings")),
 		chromedp.WaitVisible(chromedp.CSS("#settings-form")),
 		chromedp.Click(chromedp.CSS("#password_profile-strict")),
@@ -868,11 +845,7 @@ func TestBrowserSettings(t *testing.T) {
 // is read and indexed in the background; a query that cannot be read is
 // explained beside the box.
 func TestBrowserSearch(t *testing.T) {
-	ctx := browser(t)
-	base, password := startDemo(t)
-	if err := chromedp.Do(ctx, firstSignInAs(base, "recruiter", password), chromedp.WaitVisible(chromedp.CSS("#dashboard-title"))); err != nil {
-		t.Fatalf("sign in: %v", err)
-	}
+	ctx, base, _ := demoAs(t, "recruiter")
 	// search types q into the navigation's box and submits it, until the
 	// list shows want (the index follows changes a moment later).
 	search := func(q, want string) {
@@ -919,11 +892,7 @@ func TestBrowserSearch(t *testing.T) {
 // query), a word of a CV shows marked in its row, and the search saved
 // under a name is listed as a link.
 func TestBrowserSearchAsYouType(t *testing.T) {
-	ctx := browser(t)
-	base, password := startDemo(t)
-	if err := chromedp.Do(ctx, firstSignInAs(base, "recruiter", password), chromedp.WaitVisible(chromedp.CSS("#dashboard-title"))); err != nil {
-		t.Fatalf("sign in: %v", err)
-	}
+	ctx, base, _ := demoAs(t, "recruiter")
 	// The CVs' text and the index follow the demo's data a moment later:
 	// wait for them.
 	deadline := time.Now().Add(90 * time.Second)
@@ -1004,11 +973,8 @@ func TestBrowserSearchAsYouType(t *testing.T) {
 // Matches tab, finds candidates ranked with the words that matched, and
 // adds the best one not yet in the pipeline to it, where they then are.
 func TestBrowserMatches(t *testing.T) {
-	ctx := browser(t)
-	base, password := startDemo(t)
+	ctx, base, _ := demoAs(t, "recruiter")
 	err := chromedp.Do(ctx,
-		firstSignInAs(base, "recruiter", password),
-		chromedp.WaitVisible(chromedp.CSS("#dashboard-title")),
 		chromedp.Navigate(base+"/positions"),
 		chromedp.Click(chromedp.Search(`//a[contains(., "Sales Representative")]`)),
 		chromedp.WaitVisible(chromedp.CSS("#position-form")),

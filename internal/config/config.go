@@ -55,11 +55,11 @@ type Config struct {
 	NoMigrate        bool
 	// NoErasureSweep stops the server's daily erasure sweep (an operator
 	// who runs `kandidat privacy sweep` from a scheduler of their own).
-	NoErasureSweep bool
-	MaxBodyBytes     int64
-	SessionIdle      time.Duration
-	SessionAbsolute  time.Duration
-	ShutdownTimeout  time.Duration
+	NoErasureSweep  bool
+	MaxBodyBytes    int64
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	ShutdownTimeout time.Duration
 
 	// Email.
 	SMTPHost     string

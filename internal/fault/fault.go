@@ -3,7 +3,7 @@
 // table instead of knowing each package's sentinels.
 //
 // A refusal is of one kind (ErrInvalid, ErrNotFound, ErrForbidden,
-// ErrUnauthenticated, ErrConflict, ErrInsufficient, ErrBusy). A domain
+// ErrUnauthenticated, ErrConflict, ErrInsufficient, ErrBusy, ErrGone). A domain
 // package declares its own sentinels of a kind with New, carrying the
 // message key the user is shown; bad input is an *Invalid naming each
 // field's message key. errors.Is holds for the sentinel and for its kind.
@@ -36,6 +36,9 @@ var (
 	ErrInsufficient = errors.New("insufficient")
 	// ErrBusy: too many attempts at once; the same request may succeed later.
 	ErrBusy = errors.New("busy")
+	// ErrGone: the object existed and is no longer usable (a single-use
+	// link already used, or one past its expiry).
+	ErrGone = errors.New("gone")
 )
 
 // Error is a domain sentinel of a kind. Declare it once, as a package
@@ -130,7 +133,7 @@ func Messages(err error) map[string]string {
 }
 
 // Kinds lists every kind, for tables that map each to a response.
-var Kinds = []error{ErrInvalid, ErrNotFound, ErrForbidden, ErrUnauthenticated, ErrConflict, ErrInsufficient, ErrBusy}
+var Kinds = []error{ErrInvalid, ErrNotFound, ErrForbidden, ErrUnauthenticated, ErrConflict, ErrInsufficient, ErrBusy, ErrGone}
 
 // KindOf returns the kind of err, or nil when err is of none.
 func KindOf(err error) error {

@@ -21,6 +21,7 @@ import (
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/notify"
+	"github.com/kandidat/kandidat/internal/privacy"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -32,7 +33,12 @@ type Runner struct {
 	Accounts *account.Service
 	Tenants  *tenant.Service
 	Recruit  *recruit.Service
-	Mailer   notify.Mailer
+	// Privacy sends the weekly digest of expiry notices (nil: none),
+	// erases daily (unless NoErasureSweep) and makes the database forget
+	// the bytes of what was erased.
+	Privacy        *privacy.Service
+	NoErasureSweep bool
+	Mailer         notify.Mailer
 	// Queue is the outgoing email and SMS the services wrote; delivered with Mailer and SMS.
 	Queue     *notify.Queue
 	SMS       notify.SMSSender
@@ -106,6 +112,35 @@ func (r *Runner) Run(ctx context.Context) {
 	// The planner's statistics: soon after start, then every six hours
 	// (SQLite; PostgreSQL's autovacuum keeps its own).
 	jobs = append(jobs, job{"db.optimize", 6 * time.Hour, func(ctx context.Context) error { return r.DB.Optimize(ctx) }})
+	if r.Privacy != nil {
+		if !r.NoErasureSweep {
+			// The erasure the companies' policies call for, daily; a sweep a
+			// crash stopped resumes on the next run.
+			jobs = append(jobs, job{"privacy.sweep", 24 * time.Hour, func(ctx context.Context) error {
+				rep, err := r.Privacy.Sweep(ctx, privacy.SweepOptions{})
+				if rep.Total > 0 && r.Logger != nil {
+					r.Logger.Info("privacy sweep", "erased", rep.Total, "companies", rep.Companies)
+				}
+				return err
+			}})
+		}
+		// Erasures by hand leave their bytes in the search index's pages
+		// and the write-ahead log for at most this long.
+		jobs = append(jobs, job{"privacy.forget", 10 * time.Minute, func(ctx context.Context) error { return r.Privacy.ForgetPending(ctx) }})
+		// The consent log keeps an entry ten years (tenant.ConsentLogYears), then forgets it.
+		jobs = append(jobs, job{"privacy.consent_log", 24 * time.Hour, func(ctx context.Context) error {
+			_, err := r.Privacy.PruneConsentLog(ctx, time.Now())
+			return err
+		}})
+	}
+	if r.Privacy != nil && r.Accounts != nil {
+		// The weekly digest of expiry notices: due once an ISO week of each
+		// company's calendar, spent per user in the transaction that queues it.
+		jobs = append(jobs, job{"privacy.digest", time.Hour, func(ctx context.Context) error {
+			_, err := r.Privacy.SendDigests(ctx, r.Accounts.ListUsers)
+			return err
+		}})
+	}
 	if r.Recruit != nil {
 		jobs = append(jobs, job{"interviews.remind", 15 * time.Minute, func(ctx context.Context) error { _, err := r.Recruit.SendInterviewReminders(ctx); return err }})
 		// The search index follows changes a moment later (the queue's

@@ -348,18 +348,14 @@ func (s *Service) Forget(ctx context.Context) error {
 		// The search index deletes by tombstones, which leave the words
 		// in the index's pages until a merge: the merge of everything
 		// writes the index without them (its old pages are overwritten).
-		if _, err := s.db.Write.ExecContext(ctx, `INSERT INTO candidate_search (candidate_search) VALUES ('optimize')`); err != nil {
+		if err := s.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO candidate_search (candidate_search) VALUES ('optimize')`)
+			return err
+		}); err != nil {
 			return fmt.Errorf("rewrite search index: %w", err)
 		}
-		_, err := s.db.Write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-		return err
 	}
-	for _, t := range vacuumTables {
-		if _, err := s.db.Write.ExecContext(ctx, `VACUUM `+t); err != nil {
-			return fmt.Errorf("vacuum %s: %w", t, err)
-		}
-	}
-	return nil
+	return s.db.Reclaim(ctx, vacuumTables)
 }
 
 // ForgetPending runs Forget when this process erased anyone since the

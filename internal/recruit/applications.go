@@ -35,7 +35,7 @@ type Application struct {
 }
 
 const selectApplication = `SELECT a.tenant_id, a.id, a.stage, a.stage_id, COALESCE(ps.name, ''), a.rejection_reason, a.source, a.cover_letter, a.created_at, a.updated_at, a.position_id, p.title, p.status, p.owner_id,
-	c.id, c.name, c.email, c.phone
+	c.id, c.name, c.email, c.phone, c.purpose_until, c.consent_until, c.basis_until
 	FROM applications a JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id
 	JOIN candidates c ON c.tenant_id = a.tenant_id AND c.id = a.candidate_id
 	LEFT JOIN position_stages ps ON ps.tenant_id = a.tenant_id AND ps.id = a.stage_id`
@@ -43,10 +43,12 @@ const selectApplication = `SELECT a.tenant_id, a.id, a.stage, a.stage_id, COALES
 func scanApplication(row rowScanner) (*Application, error) {
 	a := &Application{Position: &Position{}, Candidate: &Candidate{}}
 	var stage string
+	var purpose, consent, until sql.NullTime
 	if err := row.Scan(&a.TenantID, &a.ID, &stage, &a.StageID, &a.StageName, &a.RejectionReason, &a.Source, &a.CoverLetter, &a.CreatedAt, &a.UpdatedAt, &a.Position.ID, &a.Position.Title, &a.Position.Status, &a.Position.OwnerID,
-		&a.Candidate.ID, &a.Candidate.Name, &a.Candidate.Email, &a.Candidate.Phone); err != nil {
+		&a.Candidate.ID, &a.Candidate.Name, &a.Candidate.Email, &a.Candidate.Phone, &purpose, &consent, &until); err != nil {
 		return nil, err
 	}
+	a.Candidate.Bases = basesOf(purpose, consent, until)
 	a.Stage = access.StageKind(stage)
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
 	a.Position.TenantID, a.Candidate.TenantID = a.TenantID, a.TenantID

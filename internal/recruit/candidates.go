@@ -24,6 +24,10 @@ type Candidate struct {
 	Name     string
 	Email    string
 	Phone    string
+	// Bases are what keeps the candidate's data and until when (read
+	// with the candidate's applications, for the card's and the list's
+	// badges).
+	Bases Bases
 }
 
 // CandidateInput is a candidate's contact details.

@@ -457,11 +457,16 @@ func (s *Service) propose(ctx context.Context, tx *sql.Tx, app *Application, giv
 // anonymous form may not withdraw what they gave either.
 func (s *Service) requestConsent(ctx context.Context, tx *sql.Tx, app *Application, known, ticked bool, lang string, by audit.Actor, now time.Time) (string, error) {
 	tenantID, candidateID := app.TenantID, app.Candidate.ID
+	if !ticked && known {
+		return "", nil
+	}
+	// The text in force for the form's language: the company's own, or the built-in one.
+	text, err := currentConsentText(ctx, tx, tenantID, lang)
+	if err != nil {
+		return "", err
+	}
 	if !ticked {
-		if known {
-			return "", nil
-		}
-		e := ConsentEntry{CandidateID: candidateID, Event: ConsentRefused, TextVersion: TalentPoolConsentVersion, Language: lang, Referral: ReferralCareerPage}
+		e := ConsentEntry{CandidateID: candidateID, Event: ConsentRefused, TextVersion: text.Version, Language: lang, Referral: ReferralCareerPage}
 		if _, err := RecordConsent(ctx, tx, tenantID, e, now); err != nil {
 			return "", err
 		}
@@ -473,12 +478,12 @@ func (s *Service) requestConsent(ctx context.Context, tx *sql.Tx, app *Applicati
 	}
 	token, hash := id.NewToken()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO consent_confirmations (tenant_id, id, candidate_id, application_id, purpose, text_version, language, token_hash, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, 'talent_pool', $5, $6, $7, $8, $9)`, tenantID, id.New(), candidateID, app.ID, TalentPoolConsentVersion, lang, hash, now, now.Add(ConsentValidity)); err != nil {
+		VALUES ($1, $2, $3, $4, 'talent_pool', $5, $6, $7, $8, $9)`, tenantID, id.New(), candidateID, app.ID, text.Version, lang, hash, now, now.Add(ConsentValidity)); err != nil {
 		return "", fmt.Errorf("request consent: %w", err)
 	}
 	return token, s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ConsentRequested, Actor: by,
 		Objects: []audit.Ref{{Kind: "candidate", ID: candidateID}, {Kind: "application", ID: app.ID}},
-		Details: map[string]string{"purpose": "talent_pool", "text_version": TalentPoolConsentVersion}})
+		Details: map[string]string{"purpose": "talent_pool", "text_version": text.Version}})
 }
 
 // acknowledge queues the confirmation email of a submission to the
@@ -517,6 +522,8 @@ type PendingConsent struct {
 	Company     string
 	Language    string
 	TextVersion string
+	// Text is the version of the text the candidate was shown.
+	Text ConsentText
 }
 
 // ConsentToConfirm returns the pending consent of a confirmation link, or
@@ -535,9 +542,18 @@ func (s *Service) pendingConsent(ctx context.Context, token string) (*PendingCon
 	p := &PendingConsent{}
 	var tenantID, companyLang string
 	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `SELECT c.tenant_id, t.name, c.language, t.default_language, c.text_version FROM consent_confirmations c
+		err := tx.QueryRowContext(ctx, `SELECT c.tenant_id, t.name, c.language, t.default_language, c.text_version FROM consent_confirmations c
 			JOIN tenants t ON t.id = c.tenant_id WHERE c.token_hash = $1 AND c.expires_at > $2`, id.HashToken(token), s.now()).
 			Scan(&tenantID, &p.Company, &p.Language, &companyLang, &p.TextVersion)
+		if err != nil {
+			return err
+		}
+		// The text the candidate saw when they ticked the box.
+		p.Text, err = consentTextOf(ctx, tx, tenantID, p.Language, p.TextVersion)
+		if errors.Is(err, ErrNotFound) {
+			p.Text, err = builtinConsentText(p.Language), nil
+		}
+		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", ErrNotFound

@@ -12,3 +12,7 @@ func (s *Service) baseURL() string {
 	u, _ := s.base.Load().(string)
 	return u
 }
+
+// BaseURL is the address every link in an email starts with: the
+// configured one, or the one serve derived ("" until then).
+func (s *Service) BaseURL() string { return s.baseURL() }

@@ -97,6 +97,34 @@ func (c *totalCache) put(tenantID string, n int, now time.Time) {
 	c.m[tenantID] = cachedTotal{n, now}
 }
 
+// visibleApplications is the SQL condition that the actor may see the
+// application aliased app, whose position is aliased pos: the policy's
+// rule (access.DecideApplication) for many rows at once, with no query per
+// row. One sees the applications of the positions one sees (all of them,
+// or those one owns or is a member of) when one may view applications and
+// positions, and those at the shared pool's stages when one may view the
+// pool. It is "TRUE" when the actor sees every application of the company
+// (no need to join the positions), "" when they see none, and otherwise a
+// parenthesised condition. The company is $1; values go through arg.
+func visibleApplications(a access.Actor, app, pos string, arg func(any) string) string {
+	var vis []string
+	if a.Can(access.ViewApplications) && a.Can(access.ViewPositions) {
+		if a.Can(access.AllPositions) {
+			return "TRUE"
+		}
+		u := arg(a.UserID)
+		vis = append(vis, pos+".owner_id = "+u,
+			"EXISTS (SELECT 1 FROM position_members vis_m WHERE vis_m.tenant_id = "+pos+".tenant_id AND vis_m.position_id = "+pos+".id AND vis_m.user_id = "+u+")")
+	}
+	if a.Can(access.ViewSharedPool) {
+		vis = append(vis, app+".stage IN ('preselected', 'interview', 'offer', 'hired')")
+	}
+	if len(vis) == 0 {
+		return ""
+	}
+	return "(" + strings.Join(vis, " OR ") + ")"
+}
+
 // ListApplications is the first page of ListPage's list.
 func (s *Service) ListApplications(ctx context.Context, a access.Actor, f ListFilter) ([]*Application, error) {
 	p, err := s.ListPage(ctx, a, f)
@@ -135,31 +163,18 @@ func (s *Service) ListPage(ctx context.Context, a access.Actor, f ListFilter) (*
 			return fmt.Sprintf("$%d", len(args))
 		}
 		where.WriteString(" WHERE a.tenant_id = $1")
-		// Visibility, as the policy states it.
-		var vis []string
-		if a.Can(access.ViewApplications) && a.Can(access.ViewPositions) {
-			if a.Can(access.AllPositions) {
-				vis = append(vis, "TRUE")
-			} else {
-				u := arg(a.UserID)
-				vis = append(vis, "p.owner_id = "+u,
-					"EXISTS (SELECT 1 FROM position_members m WHERE m.tenant_id = p.tenant_id AND m.position_id = p.id AND m.user_id = "+u+")")
-			}
-		}
-		if a.Can(access.ViewSharedPool) {
-			vis = append(vis, "a.stage IN ('preselected', 'interview', 'offer', 'hired')")
-		}
-		if len(vis) == 0 {
+		vis := visibleApplications(a, "a", "p", arg)
+		if vis == "" {
 			return nil
 		}
 		// The page and its count join positions only when visibility needs them.
 		from := " FROM applications a"
-		if !slices.Contains(vis, "TRUE") {
+		if vis != "TRUE" {
 			from += " JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id"
-			where.WriteString(" AND (" + strings.Join(vis, " OR ") + ")")
+			where.WriteString(" AND " + vis)
 		}
 		if t := strings.TrimSpace(f.Text); t != "" {
-			cond, err := s.queryFilter(t, a.TenantID, arg)
+			cond, err := s.queryFilter(ctx, q, t, a.TenantID, arg)
 			if errors.Is(err, errNoTerms) {
 				return nil // nothing searchable typed: nothing matches
 			}

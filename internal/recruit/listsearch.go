@@ -1,6 +1,7 @@
 package recruit
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -8,8 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/search"
-	"github.com/kandidat/kandidat/internal/tenant"
 )
 
 // errNoTerms: a query with nothing in it to search for.
@@ -20,23 +21,36 @@ var errNoTerms = errors.New("no words to search")
 // index, each single word as the start of a word, as the list is filtered
 // while typing; its field filters on the applications. Every value is
 // bound through arg; the company is $1. A query with nothing to search
-// gives errNoTerms; one that cannot be read, a *search.QueryError.
-func (s *Service) queryFilter(text, tenantID string, arg func(any) string) (string, error) {
-	q, err := search.Parse(text)
+// gives errNoTerms; one that cannot be read, a *search.QueryError. q is
+// the read transaction of the list (the company's time zone is read in it
+// for a consent filter).
+func (s *Service) queryFilter(ctx context.Context, q querier, text, tenantID string, arg func(any) string) (string, error) {
+	parsed, err := search.Parse(text)
 	if err != nil {
 		return "", err
 	}
-	if len(q.Text) == 0 && len(q.Filters) == 0 {
+	if len(parsed.Text) == 0 && len(parsed.Filters) == 0 {
 		return "", errNoTerms
 	}
 	var conds []string
-	if m := s.index().Match(q.AsYouType(), tenantID, "a.candidate_id", arg); m != "" {
+	if m := s.index().Match(parsed.AsYouType(), tenantID, "a.candidate_id", arg); m != "" {
 		conds = append(conds, m)
 	}
-	for _, fc := range q.Filters {
+	// The notice period of consent:expiring runs on the company's calendar.
+	w := window{now: db.Time(s.now())}
+	for _, fc := range parsed.Filters {
+		for _, f := range fc.Any {
+			if f.Field == search.FieldConsent && w.loc == nil {
+				if w.loc, err = companyLocation(ctx, q, tenantID); err != nil {
+					return "", err
+				}
+			}
+		}
+	}
+	for _, fc := range parsed.Filters {
 		var any []string
 		for _, f := range fc.Any {
-			c, err := filterCondition(f, arg, s.now().UTC())
+			c, err := filterCondition(f, arg, w)
 			if err != nil {
 				return "", err
 			}
@@ -51,8 +65,14 @@ func (s *Service) queryFilter(text, tenantID string, arg func(any) string) (stri
 	return strings.Join(conds, " AND "), nil
 }
 
+// window is the moment a query is run at and the company's time zone.
+type window struct {
+	now time.Time
+	loc *time.Location
+}
+
 // filterCondition is one field filter as an SQL condition on a.
-func filterCondition(f search.Filter, arg func(any) string, now time.Time) (string, error) {
+func filterCondition(f search.Filter, arg func(any) string, w window) (string, error) {
 	switch f.Field {
 	case search.FieldStage:
 		stage := access.StageKind(strings.ToLower(f.Value))
@@ -85,15 +105,16 @@ func filterCondition(f search.Filter, arg func(any) string, now time.Time) (stri
 		return strings.Join(c, " AND "), nil
 	case search.FieldConsent:
 		// The candidate's bases (basis.go): a consent in force, none, or
-		// a basis that ends within the notice period.
+		// bases that end within the notice period, counted on the
+		// company's calendar (Bases.EndsWithin; ended ones too, until the
+		// daily sweep erases them), from candidates_basis.
 		switch f.Consent {
 		case search.ConsentValid:
-			return "a.candidate_id IN (SELECT cs.id FROM candidates cs WHERE cs.tenant_id = $1 AND cs.consent_until > " + arg(now) + ")", nil
+			return "a.candidate_id IN (SELECT cs.id FROM candidates cs WHERE cs.tenant_id = $1 AND cs.consent_until > " + arg(w.now) + ")", nil
 		case search.ConsentNone:
-			return "a.candidate_id NOT IN (SELECT cs.id FROM candidates cs WHERE cs.tenant_id = $1 AND cs.consent_until > " + arg(now) + ")", nil
+			return "a.candidate_id NOT IN (SELECT cs.id FROM candidates cs WHERE cs.tenant_id = $1 AND cs.consent_until > " + arg(w.now) + ")", nil
 		}
-		return "a.candidate_id IN (SELECT cs.id FROM candidates cs WHERE cs.tenant_id = $1 AND cs.basis_until > " + arg(now) +
-			" AND cs.basis_until <= " + arg(tenant.AddMonths(now, tenant.NoticeMonths, time.UTC)) + ")", nil
+		return "a.candidate_id IN (SELECT cs.id FROM candidates cs WHERE cs.tenant_id = $1 AND cs.basis_until < " + arg(NoticeHorizon(w.now, w.loc)) + ")", nil
 	case search.FieldSkill:
 		// A skill whose folded name is the value, or starts with it when
 		// the value ends in *: the company's vocabulary is small, the

@@ -80,27 +80,15 @@ func validBasis(col string, arg func(any) string, now time.Time) string {
 
 // visibleCandidate is the SQL condition that the actor may see the
 // candidate in column col: one of their applications is visible to them,
-// by the rule the candidate list applies (positions they see, and the
-// shared pool's stages when they have it), with no query per row. It is
-// "" when they may see none.
+// by the candidate list's rule (visibleApplications), with no query per
+// row. It is "" when they may see none.
 func visibleCandidate(a access.Actor, col string, arg func(any) string) string {
-	var vis []string
-	if a.Can(access.ViewApplications) && a.Can(access.ViewPositions) {
-		if a.Can(access.AllPositions) {
-			return "TRUE"
-		}
-		u := arg(a.UserID)
-		vis = append(vis, "vp.owner_id = "+u,
-			"EXISTS (SELECT 1 FROM position_members vm WHERE vm.tenant_id = vp.tenant_id AND vm.position_id = vp.id AND vm.user_id = "+u+")")
-	}
-	if a.Can(access.ViewSharedPool) {
-		vis = append(vis, "va.stage IN ('preselected', 'interview', 'offer', 'hired')")
-	}
-	if len(vis) == 0 {
-		return ""
+	vis := visibleApplications(a, "va", "vp", arg)
+	if vis == "" || vis == "TRUE" {
+		return vis
 	}
 	return `EXISTS (SELECT 1 FROM applications va JOIN positions vp ON vp.tenant_id = va.tenant_id AND vp.id = va.position_id
-		WHERE va.tenant_id = $1 AND va.candidate_id = ` + col + ` AND (` + strings.Join(vis, " OR ") + `))`
+		WHERE va.tenant_id = $1 AND va.candidate_id = ` + col + ` AND ` + vis + `)`
 }
 
 // offered is the condition of a candidate matching may offer the actor.

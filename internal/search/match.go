@@ -96,14 +96,23 @@ func (x *Index) RankedWhere(ctx context.Context, tx *sql.Tx, tenantID string, q 
 // MaxExplained bounds the candidates TermsOf explains at once.
 const MaxExplained = 200
 
+// explainedPerStatement bounds the texts one statement of TermsOf tries:
+// SQLite joins at most 500 SELECTs by UNION ALL. A position's terms (its
+// title's and 20 of its description's) fit in one.
+const explainedPerStatement = 100
+
 // TermsOf tells, for each of the candidates named (at most MaxExplained),
-// which of texts their entry holds: one query per text (as AnyOf folds
-// it): on PostgreSQL a look at those candidates' entries only, on SQLite
-// a read of the text's postings within the company. The result maps a
+// which of texts their entry holds, each text matched as AnyOf folds it
+// (with its stems), in one statement: on PostgreSQL each candidate's
+// entry is read once and every text's tsquery tried on it; on SQLite,
+// whose contentless index cannot give an entry's words back, each text's
+// postings within the company are read once and joined to the candidates
+// named, the texts' reads joined by UNION ALL. The result maps a
 // candidate to the texts matched, in the order given.
 func (x *Index) TermsOf(ctx context.Context, tx *sql.Tx, tenantID string, texts, candidateIDs []string) (map[string][]string, error) {
+	out := make(map[string][]string, len(candidateIDs))
 	if len(candidateIDs) == 0 {
-		return map[string][]string{}, nil
+		return out, nil
 	}
 	if len(candidateIDs) > MaxExplained {
 		return nil, fmt.Errorf("search: %d candidates to explain, at most %d", len(candidateIDs), MaxExplained)
@@ -111,50 +120,108 @@ func (x *Index) TermsOf(ctx context.Context, tx *sql.Tx, tenantID string, texts,
 	if err := x.PlanForValues(ctx, tx); err != nil {
 		return nil, err
 	}
-	out := make(map[string][]string, len(candidateIDs))
-	for _, t := range texts {
-		q := AnyOf([]string{t})
-		args := []any{tenantID, nil}
-		in := make([]string, len(candidateIDs))
-		for i, c := range candidateIDs {
-			args = append(args, c)
-			in[i] = fmt.Sprintf("$%d", len(args))
-		}
-		var query string
-		if x.engine == db.Postgres {
-			if args[1] = q.TSQuery(); args[1] == "" {
-				continue
+	holds := map[string][]bool{} // by candidate, whether each text is held
+	for from := 0; from < len(texts); from += explainedPerStatement {
+		to := min(from+explainedPerStatement, len(texts))
+		if err := x.holding(ctx, tx, tenantID, texts[from:to], from, candidateIDs, func(c string, i int) {
+			if holds[c] == nil {
+				holds[c] = make([]bool, len(texts))
 			}
-			query = `SELECT cs.candidate_id FROM candidate_search cs JOIN candidate_search_words w ON w.doc_id = cs.doc_id
-				WHERE cs.tenant_id = $1 AND cs.candidate_id IN (` + strings.Join(in, ", ") + `) AND w.body @@ to_tsquery('simple', $2)`
-		} else {
-			if args[1] = q.FTS5(); args[1] == "" {
-				continue
+			holds[c][i] = true
+		}); err != nil {
+			return nil, err
+		}
+	}
+	for c, found := range holds {
+		for i, ok := range found {
+			if ok {
+				out[c] = append(out[c], texts[i])
 			}
-			// The term's postings within the company, read once, joined to
-			// the candidates named. (Driving from the candidates instead, a
-			// seek of each rowid in the postings, measured twenty times
-			// slower at 100,000 candidates: FTS5 reads a common word's
-			// postings again for every seek.)
-			query = `SELECT d.candidate_id FROM candidate_search JOIN candidate_search_docs d ON d.id = candidate_search.rowid
-				WHERE candidate_search MATCH $2 AND ` + tenantRange("candidate_search", "$1") + ` AND d.tenant_id = $1 AND d.candidate_id IN (` + strings.Join(in, ", ") + `)`
-		}
-		rows, err := tx.QueryContext(ctx, query, args...)
-		if err != nil {
-			return nil, fmt.Errorf("search: %w", err)
-		}
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("search: %w", err)
-			}
-			out[c] = append(out[c], t)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("search: %w", err)
 		}
 	}
 	return out, nil
+}
+
+// holding runs TermsOf's statement for texts, which start at texts[from]
+// of its own, and tells hold each candidate that holds a text, by the
+// text's place in TermsOf's.
+func (x *Index) holding(ctx context.Context, tx *sql.Tx, tenantID string, texts []string, from int, candidateIDs []string, hold func(c string, i int)) error {
+	args := []any{tenantID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	in := make([]string, len(candidateIDs))
+	for i, c := range candidateIDs {
+		in[i] = arg(c)
+	}
+	named := strings.Join(in, ", ")
+	var asked []int // the places of the texts tried: a text that folds to nothing is not
+	var query string
+	if x.engine == db.Postgres {
+		var tries []string
+		for i, t := range texts {
+			if expr := AnyOf([]string{t}).TSQuery(); expr != "" {
+				asked = append(asked, from+i)
+				tries = append(tries, `w.body @@ to_tsquery('simple', `+arg(expr)+`)`)
+			}
+		}
+		if len(asked) == 0 {
+			return nil
+		}
+		query = `SELECT cs.candidate_id, ` + strings.Join(tries, ", ") + ` FROM candidate_search cs JOIN candidate_search_words w ON w.doc_id = cs.doc_id
+			WHERE cs.tenant_id = $1 AND cs.candidate_id IN (` + named + `)`
+	} else {
+		// Each text's postings within the company, read once, joined to
+		// the candidates named. (Driving from the candidates instead, a
+		// seek of each rowid in the postings, measured twenty times slower
+		// at 100,000 candidates: FTS5 reads a common word's postings again
+		// for every seek.)
+		var reads []string
+		for i, t := range texts {
+			if expr := AnyOf([]string{t}).FTS5(); expr != "" {
+				reads = append(reads, fmt.Sprintf(`SELECT %d, d.candidate_id FROM candidate_search JOIN candidate_search_docs d ON d.id = candidate_search.rowid
+				WHERE candidate_search MATCH %s AND %s AND d.tenant_id = $1 AND d.candidate_id IN (%s)`,
+					len(asked), arg(expr), tenantRange("candidate_search", "$1"), named))
+				asked = append(asked, from+i)
+			}
+		}
+		if len(asked) == 0 {
+			return nil
+		}
+		query = strings.Join(reads, "\nUNION ALL ")
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c string
+		if x.engine == db.Postgres {
+			found := make([]bool, len(asked))
+			dest := []any{&c}
+			for k := range found {
+				dest = append(dest, &found[k])
+			}
+			if err := rows.Scan(dest...); err != nil {
+				return fmt.Errorf("search: %w", err)
+			}
+			for k, ok := range found {
+				if ok {
+					hold(c, asked[k])
+				}
+			}
+			continue
+		}
+		var k int
+		if err := rows.Scan(&k, &c); err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+		hold(c, asked[k])
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	return nil
 }

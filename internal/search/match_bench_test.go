@@ -19,7 +19,7 @@ import (
 // the OR of a position's title and up to 20 words of its description,
 // ranked, restricted by a condition looked up per matching candidate (as
 // recruit's visibility and basis are), the best 50; then which of the
-// terms each of those 50 holds (TermsOf, one query per term). It reports
+// terms each of those 50 holds (TermsOf, one statement). It reports
 // the p50 and p95 of both, for 50 synthetic positions in five languages.
 // Building the index takes a minute or more; run with -benchtime=1x:
 //

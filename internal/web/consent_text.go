@@ -14,3 +14,12 @@ func (p *page) ConsentText(version string) string {
 	}
 	return p.T("career.consent_version", "version", version)
 }
+
+// ConsentTextSince names a consent text for the reader by the day it took
+// effect: the built-in text's day, or the day the company saved its version.
+func (p *page) ConsentTextSince(t recruit.ConsentText) string {
+	if t.Since.IsZero() {
+		return p.ConsentText(t.Version)
+	}
+	return p.T("career.consent_text_date", "date", i18n.Date(p.Lang, t.Since))
+}

@@ -145,11 +145,17 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"POST /users/{id}/credit-limit": true, "GET /positions/{id}": true, "POST /positions/{id}": true, "POST /positions/{id}/share": true, "POST /positions/{id}/stages": true,
 		"POST /positions/{id}/publish": true, "POST /positions/{id}/close": true, "POST /positions/{id}/archive": true, "POST /positions/{id}/applications": true, "GET /positions/{id}/matches": true, "POST /positions/{id}/matches": true,
 		"GET /applications/{id}": true, "POST /applications/{id}/stage": true, "POST /applications/{id}/comments": true,
+		"GET /applications/{id}/erase": true, "POST /applications/{id}/erase": true,
 		"GET /documents/{id}": true, "GET /documents/{id}/preview": true, "GET /careers/{company}/{position}": true, "POST /careers/{company}/{position}": true,
 		"GET /careers/{company}/{position}/thanks": true, "POST /applications/{id}/interviews": true,
 		"POST /applications/{id}/rating": true, "POST /applications/{id}/labels": true, "POST /applications/{id}/notes": true, "POST /applications/{id}/profile": true,
 		"POST /applications/{id}/tasks": true, "POST /tasks/{id}/done": true, "POST /candidates/searches/{id}/delete": true,
 		"GET /interview/{token}": true, "POST /interview/{token}": true,
+		"POST /applications/{id}/consent": true, "POST /applications/{id}/consent/withdraw": true,
+		"GET /consent/r/{token}": true, "POST /consent/r/{token}": true,
+		"POST /alerts/{id}/breach": true, "GET /privacy/breaches/{id}": true, "POST /privacy/breaches/{id}": true, "GET /privacy/breaches/{id}/notice": true,
+		"GET /applications/{id}/export": true, "GET /my-data/{token}": true, "POST /my-data/{token}": true,
+		"POST /privacy/requests/{id}/approve": true, "POST /privacy/requests/{id}/refuse": true,
 	}
 	// Routes without wildcards, and what each may answer (they name no object of B).
 	plain := map[string]bool{}
@@ -162,7 +168,12 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"POST /account/mfa/sms/disable", "POST /account/mfa/webauthn/begin", "POST /account/mfa/webauthn/finish", "POST /account/mfa/email/confirm",
 		"POST /account/mfa/email/disable", "POST /account/sessions/revoke-others", "GET /users", "POST /users/invite",
 		"GET /audit", "GET /audit/security", "GET /dev/outbox", "/",
-		"GET /candidates", "POST /candidates/bulk", "POST /candidates/searches", "GET /settings/templates", "POST /settings/templates", "GET /settings/stages", "POST /settings/stages", "GET /settings/reasons", "POST /settings/reasons", "GET /roles", "POST /roles", "GET /settings", "POST /settings", "POST /settings/profile", "POST /settings/logo", "GET /credits", "GET /positions", "POST /positions", "GET /pool",
+		"GET /candidates", "POST /candidates/bulk", "POST /candidates/erase", "POST /candidates/searches", "GET /settings/templates", "POST /settings/templates", "GET /settings/stages", "POST /settings/stages", "GET /settings/reasons", "POST /settings/reasons", "GET /roles", "POST /roles", "GET /settings", "POST /settings", "POST /settings/profile", "POST /settings/logo", "GET /credits", "GET /positions", "POST /positions", "GET /pool",
+		"GET /privacy", "GET /privacy/settings", "POST /privacy/settings", "GET /privacy/records", "GET /privacy/breaches", "POST /privacy/breaches", "GET /privacy/breaches/new",
+		"GET /privacy/expiring",
+		"POST /privacy/consent-requests", "GET /privacy/consent-texts", "POST /privacy/consent-texts", "GET /privacy/consent-log", "GET /privacy/consent-log/export",
+		"GET /my-data", "GET /my-data/export", "GET /my-data/erased", "POST /my-data/contact", "POST /my-data/withdraw", "POST /my-data/erase",
+		"POST /my-data/signout", "GET /privacy/requests",
 	} {
 		plain[p] = true
 	}
@@ -228,7 +239,8 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 			if method == "POST" {
 				form = url.Values{"role": {"recruiter"}, "code": {"123456"}, "display_name": {"Ada"}, "email": {"new@acme.example"},
 					"title": {"A title"}, "language": {"en"}, "name": {"A name"}, "body": {"A comment"}, "stage": {"hired"},
-					"member": {bUser.ID, bHR.ID}, "permission": {"positions.view"}, "rating": {"invite"}, "label": {"x"}, "note_body": {"n"}, "task_title": {"t"}, "done": {"1"}, "application": {bApp.ID, bApplied.ID}, "action": {"label"}, "right": {"users.manage"}, "amount": {"3"}, "reason": {"purchase"}}
+					"member": {bUser.ID, bHR.ID}, "permission": {"positions.view"}, "rating": {"invite"}, "label": {"x"}, "note_body": {"n"}, "task_title": {"t"}, "done": {"1"}, "application": {bApp.ID, bApplied.ID}, "action": {"label"}, "right": {"users.manage"}, "amount": {"3"}, "reason": {"purchase"},
+					"candidate": {bApp.Candidate.ID, bApplied.Candidate.ID}, "kind": {"request"}}
 			}
 			res := f.do(request{method: method, path: p, cookie: tok, form: form})
 			body := body(t, res)

@@ -28,7 +28,7 @@ import (
 // planBigTables grow with a company's recruitment and its trail: no staff
 // page may read one of them whole, or all of one company's rows of it.
 var planBigTables = []string{"applications", "candidates", "audit_records", "audit_refs", "comments", "documents", "messages",
-	"tasks", "interviews", "application_labels", "ratings"}
+	"tasks", "interviews", "application_labels", "ratings", "consent_log"}
 
 // planReportOnlyEnv, set to 1, makes TestStaffPagesQueryPlans log the
 // problems it finds instead of failing (while the queries are being fixed).
@@ -415,6 +415,8 @@ func planTestData(t *testing.T, f *fixture) *planData {
 		{path: "/candidates?" + q("source", "linkedin"), next: true},
 		{path: "/candidates?" + q("q", "alma", "position", hrs.ID, "stage", string(access.StageOffer), "label", "shortlist", "source", "linkedin"), next: true},
 		{path: "/pool", next: true},
+		{path: "/privacy/expiring", next: true},
+		{path: "/candidates?" + q("q", "consent:expiring"), next: true},
 		{path: "/audit", next: true},
 		{path: "/audit?" + q("track", string(audit.History)), next: true},
 		{path: "/audit?" + q("action", string(audit.StageChanged)), next: true},
@@ -431,6 +433,14 @@ func planTestData(t *testing.T, f *fixture) *planData {
 		{path: "/settings/stages"},
 		{path: "/settings/reasons"},
 		{path: "/account/security"},
+		{path: "/privacy/breaches", next: true},
+		{path: "/privacy/records"},
+		{path: "/privacy/requests"},
+		{path: "/applications/" + card.id + "/export"},
+		{path: "/privacy/settings"},
+		{path: "/privacy/consent-texts"},
+		{path: "/privacy/consent-log", next: true},
+		{path: "/privacy/consent-log?" + q("event", "granted", "from", today, "to", today), next: true},
 	}
 	// Messages name the objects rather than their ids.
 	names := strings.NewReplacer(shared.ID, "{shared position}", hrs.ID, "{HR manager's position}", draft.ID, "{draft position}",

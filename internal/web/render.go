@@ -117,6 +117,7 @@ var statuses = map[error]int{
 	fault.ErrConflict:        http.StatusConflict,
 	fault.ErrInsufficient:    http.StatusPaymentRequired,
 	fault.ErrBusy:            http.StatusTooManyRequests,
+	fault.ErrGone:            http.StatusGone,
 }
 
 // statusOf returns the status an error answers with: its kind's, 413 for

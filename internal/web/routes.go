@@ -138,6 +138,8 @@ func (s *Server) routes() *router {
 	mux.Handle("GET /positions/{id}/matches", recruitment(s.handleMatches))
 	mux.Handle("POST /positions/{id}/matches", recruitment(s.handleMatchesAction))
 	mux.Handle("GET /applications/{id}", recruitment(s.handleApplication))
+	// Everything held about the application's candidate, as a zip (Art. 15/20).
+	mux.Handle("GET /applications/{id}/export", recruitment(s.handleCandidateExport))
 	mux.Handle("POST /applications/{id}/stage", recruitment(s.handleStageMove))
 	mux.Handle("POST /applications/{id}/comments", recruitment(s.handleComment))
 	mux.Handle("GET /pool", recruitmentFor(access.ViewSharedPool, s.handlePool))
@@ -151,11 +153,33 @@ func (s *Server) routes() *router {
 	mux.Handle("POST /settings/reasons", recruitmentFor(access.CompanyProfile, s.handleReasonsSave))
 	mux.Handle("POST /settings/stages", recruitmentFor(access.CompanyProfile, s.handleStageTemplateSave))
 	mux.Handle("POST /candidates/bulk", recruitmentFor(access.MoveStage, s.handleBulk))
+	mux.Handle("POST /candidates/erase", recruitmentFor(access.EraseCandidates, s.handleEraseSelection))
+	mux.Handle("GET /applications/{id}/erase", recruitmentFor(access.EraseCandidates, s.handleEraseForm))
+	mux.Handle("POST /applications/{id}/erase", recruitmentFor(access.EraseCandidates, s.handleErase))
+	// Candidates whose processing bases end within the notice period
+	// (privacy.settings or applications.view; each sees whom they may).
+	mux.Handle("GET /privacy/expiring", recruitment(s.handlePrivacyExpiring))
 
 	// The public career page of each company.
 	mux.HandleFunc("GET /careers/{company}", s.handleCareers)
 	mux.HandleFunc("GET /careers/{company}/theme.css", s.handleCareerTheme)
 	mux.HandleFunc("GET /careers/{company}/logo", s.handleCareerLogo)
+	// The company's privacy notice (controller, purposes, retention, rights).
+	mux.HandleFunc("GET /careers/{company}/privacy-notice", s.handlePrivacyNotice)
+	// A candidate asks here for the link to their data (the same answer
+	// whether the address is known); the link's button starts a short
+	// self-service session (its own cookie) under /my-data.
+	mux.HandleFunc("GET /careers/{company}/privacy", s.handleSubjectAsk)
+	mux.HandleFunc("POST /careers/{company}/privacy", s.handleSubjectAskPost)
+	mux.HandleFunc("GET /my-data/{token}", s.handleSubjectLink)
+	mux.HandleFunc("POST /my-data/{token}", s.handleSubjectStart)
+	mux.HandleFunc("GET /my-data", s.handleSubjectData)
+	mux.HandleFunc("GET /my-data/export", s.handleSubjectExport)
+	mux.HandleFunc("GET /my-data/erased", s.handleSubjectErased)
+	mux.HandleFunc("POST /my-data/contact", s.handleSubjectContact)
+	mux.HandleFunc("POST /my-data/withdraw", s.handleSubjectWithdraw)
+	mux.HandleFunc("POST /my-data/erase", s.handleSubjectErase)
+	mux.HandleFunc("POST /my-data/signout", s.handleSubjectSignOut)
 	mux.HandleFunc("GET /careers/{company}/{position}", s.handleCareerPosition)
 	mux.HandleFunc("POST /careers/{company}/{position}", s.handleApply)
 	mux.HandleFunc("GET /careers/{company}/{position}/thanks", s.handleApplyThanks)
@@ -163,6 +187,17 @@ func (s *Server) routes() *router {
 	// candidate confirms it through the emailed link.
 	mux.HandleFunc("GET /consent/{token}", s.handleConsentForm)
 	mux.HandleFunc("POST /consent/{token}", s.handleConsentConfirm)
+	// A recruiter's request for consent (or its renewal), answered by the
+	// candidate through the emailed link: the text and grant or refuse.
+	mux.HandleFunc("GET /consent/r/{token}", s.handleConsentRequestForm)
+	mux.HandleFunc("POST /consent/r/{token}", s.handleConsentRequestAnswer)
+	// Consent on the card: entered by hand (given elsewhere) or withdrawn;
+	// requests go through POST /privacy/consent-requests.
+	mux.Handle("POST /applications/{id}/consent", recruitment(s.handleManualConsent))
+	mux.Handle("POST /applications/{id}/consent/withdraw", recruitment(s.handleConsentWithdraw))
+	// Requests for consent to the selected candidates (the card, the expiry
+	// list): applications.move or privacy.settings; the service decides per candidate.
+	mux.Handle("POST /privacy/consent-requests", s.staff(s.handleConsentRequests))
 	// Contact details the career page proposed for a known candidate: accept or dismiss.
 	mux.Handle("POST /applications/{id}/proposals", recruitment(s.handleProposal))
 	mux.Handle("GET /documents/{id}", recruitment(s.handleDocument))
@@ -184,6 +219,33 @@ func (s *Server) routes() *router {
 	mux.Handle("GET /audit/security", s.permitted(access.ViewAudit, s.handleSecurityLog))
 	mux.Handle("GET /audit/export/{format}", s.permitted(access.ViewAudit, s.handleAuditExport))
 	mux.Handle("POST /alerts/{id}/acknowledge", s.permitted(access.ViewAudit, s.handleAlertAcknowledge))
+	// A security alert may be a personal data breach: it opens a record of
+	// the breach register (privacy.settings).
+	mux.Handle("POST /alerts/{id}/breach", s.permitted(access.PrivacySettings, s.handleAlertBreach))
+
+	// Privacy (privacy.settings): the hub of the privacy sections, the
+	// company's policy, the records of processing (Art. 30) and the breach
+	// register (Art. 33/34) with its notification texts.
+	mux.Handle("GET /privacy", s.permitted(access.PrivacySettings, s.handlePrivacy))
+	mux.Handle("GET /privacy/settings", s.permitted(access.PrivacySettings, s.handlePrivacySettings))
+	// The company's consent texts (versioned per language), and the consent
+	// log with its CSV export for the privacy contact.
+	mux.Handle("GET /privacy/consent-texts", s.permitted(access.PrivacySettings, s.handleConsentTexts))
+	mux.Handle("POST /privacy/consent-texts", s.permitted(access.PrivacySettings, s.handleConsentTextSave))
+	mux.Handle("GET /privacy/consent-log", s.permitted(access.PrivacySettings, s.handleConsentLog))
+	mux.Handle("GET /privacy/consent-log/export", s.permitted(access.PrivacySettings, s.handleConsentLogExport))
+	mux.Handle("POST /privacy/settings", s.permitted(access.PrivacySettings, s.handlePrivacySettingsSave))
+	mux.Handle("GET /privacy/records", s.permitted(access.PrivacySettings, s.handlePrivacyRecords))
+	// The register of data subjects' requests; a waiting erasure is approved or refused here.
+	mux.Handle("GET /privacy/requests", s.permitted(access.PrivacySettings, s.handlePrivacyRequests))
+	mux.Handle("POST /privacy/requests/{id}/approve", s.permitted(access.PrivacySettings, s.handlePrivacyRequestAnswer(true)))
+	mux.Handle("POST /privacy/requests/{id}/refuse", s.permitted(access.PrivacySettings, s.handlePrivacyRequestAnswer(false)))
+	mux.Handle("GET /privacy/breaches", s.permitted(access.PrivacySettings, s.handleBreaches))
+	mux.Handle("POST /privacy/breaches", s.permitted(access.PrivacySettings, s.handleBreachCreate))
+	mux.Handle("GET /privacy/breaches/new", s.permitted(access.PrivacySettings, s.handleBreachNew))
+	mux.Handle("GET /privacy/breaches/{id}", s.permitted(access.PrivacySettings, s.handleBreach))
+	mux.Handle("POST /privacy/breaches/{id}", s.permitted(access.PrivacySettings, s.handleBreachSave))
+	mux.Handle("GET /privacy/breaches/{id}/notice", s.permitted(access.PrivacySettings, s.handleBreachNotice))
 
 	// Development: the emails that would have been sent (--dev only, loopback only).
 	mux.HandleFunc("GET /dev/outbox", s.handleDevOutbox)

@@ -26,7 +26,9 @@ type candidatesData struct {
 	Reasons           []recruit.Reason
 	Filter            url.Values
 	Done, Refused     int
-	CanMove           bool
+	// Erased is how many candidates the user just erased (-1: none).
+	Erased  int
+	CanMove bool
 	// QueryError says why the search could not be read ("" when it could).
 	QueryError string
 	// Snippets are the fragments, by application id, that show why the
@@ -104,8 +106,12 @@ func (s *Server) renderCandidates(w http.ResponseWriter, r *http.Request, status
 	}
 	done, _ := strconv.Atoi(q.Get("done"))
 	refused, _ := strconv.Atoi(q.Get("refused"))
+	erased := -1
+	if q.Has("erased") {
+		erased, _ = strconv.Atoi(q.Get("erased"))
+	}
 	d := candidatesData{Applications: list.Applications, Total: list.Total, TotalCapped: list.TotalCapped, TotalEstimate: list.TotalEstimate, Positions: positions,
-		Stages: access.StageKinds, Reasons: reasons, Filter: filter, Done: done, Refused: refused, CanMove: a.Can(access.MoveStage), QueryError: queryErr}
+		Stages: access.StageKinds, Reasons: reasons, Filter: filter, Done: done, Refused: refused, Erased: erased, CanMove: a.Can(access.MoveStage), QueryError: queryErr}
 	d.NextURL, d.FirstURL = pageLinks(r.URL.Path, filter, list.Next, lf.After)
 	// Snippets and labels are the page's extras: a file store that fails
 	// to give a document's text leaves the list without them, not broken.

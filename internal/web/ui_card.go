@@ -3,9 +3,11 @@ package web
 import (
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
+	"github.com/kandidat/kandidat/internal/privacy"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 )
@@ -44,6 +46,11 @@ type applicationData struct {
 	ProfileHistory []recruit.ProfileChange
 	Vocabulary     []recruit.Skill
 	Codes          *profileCodes
+	// Consent is the candidate's talent-pool consent and its history (nil
+	// without the privacy engine); ConsentSent and ConsentSkipped say how a
+	// request from the card went.
+	Consent                     *privacy.CandidateConsent
+	ConsentSent, ConsentSkipped string
 }
 
 func (s *Server) handleApplication(w http.ResponseWriter, r *http.Request) {
@@ -88,7 +95,16 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 		}
 		profileForm(pg.Form, v.Profile)
 	}
-	pg.Data = applicationData{Application: app, Documents: v.Documents, Interviews: v.Interviews, Messages: v.Messages, Others: v.Others,
+	consent, err := s.cardConsent(r, a, app)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, ok := pg.Form["consent_months"]; !ok && consent != nil {
+		pg.Form["consent_months"] = strconv.Itoa(consent.DefaultMonths)
+		pg.Form["consent_date"] = consent.Today
+	}
+	pg.Data = applicationData{Consent: consent, ConsentSent: r.URL.Query().Get("sent"), ConsentSkipped: r.URL.Query().Get("skipped"), Application: app, Documents: v.Documents, Interviews: v.Interviews, Messages: v.Messages, Others: v.Others,
 		Tasks: v.Tasks, PositionStages: v.Stages, Colleagues: colleagues, TimeZones: zonesWith(pg.Form["time_zone"]),
 		CanInvite: canInvite(a, app), Invited: r.URL.Query().Get("invited") == "1", Card: v.Details, RatingValues: recruit.RatingValues,
 		Reasons: v.Reasons, RejectionName: rejectionName, CanRate: recruit.Decide(a, access.Rate, app), Comments: v.Comments, Names: names,

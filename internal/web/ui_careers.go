@@ -118,10 +118,11 @@ type careersData struct {
 	Positions []recruit.PublicPosition
 	Position  *recruit.PublicPosition
 	// SubmissionID makes a repeated submission of the form one application.
-	SubmissionID   string
-	Source         string
-	ConsentVersion string
-	MaxFileMB      int
+	SubmissionID string
+	Source       string
+	// Consent is the talent-pool consent text in force in the form's language.
+	Consent   recruit.ConsentText
+	MaxFileMB int
 	// Codes name the countries and currencies the profile's fields offer.
 	Codes *profileCodes
 }
@@ -222,8 +223,13 @@ func (s *Server) renderCareerPosition(w http.ResponseWriter, r *http.Request, st
 	if source == "" {
 		source = sourceOf(r)
 	}
+	consent, err := s.Recruit.CurrentConsentText(r.Context(), t.ID, pg.Lang)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	pg.Data = careersData{Company: t, Position: pos, SubmissionID: pg.Form["submission_id"], Source: source,
-		ConsentVersion: recruit.TalentPoolConsentVersion, MaxFileMB: recruit.MaxFileBytes >> 20, Codes: codesIn(pg.Lang)}
+		Consent: consent, MaxFileMB: recruit.MaxFileBytes >> 20, Codes: codesIn(pg.Lang)}
 	s.render(w, r, status, "career", pg)
 }
 

@@ -59,7 +59,7 @@ func newFixtureOn(t testing.TB, d *db.DB, opts Options) *fixture {
 		blobs: k.Blobs, queue: k.Queue}
 	var err error
 	f.srv, err = New(Deps{
-		Accounts: f.accounts, Tenants: f.tenants, Audit: f.audit, I18n: k.I18n, Recruit: f.recruit, Credits: f.credits,
+		Accounts: f.accounts, Tenants: f.tenants, Audit: f.audit, I18n: k.I18n, Recruit: f.recruit, Credits: f.credits, Privacy: k.Privacy,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Ready:  func(context.Context) error { return f.ready },
 	}, opts)

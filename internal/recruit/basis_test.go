@@ -1,0 +1,212 @@
+package recruit_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/recruit"
+	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/testkit"
+)
+
+// bases reads a candidate's bases as stored.
+func (e *env) bases(t *testing.T, candidateID string) recruit.Bases {
+	t.Helper()
+	var b recruit.Bases
+	err := e.db.ReadTx(context.Background(), e.tenantID, func(tx *sql.Tx) (err error) {
+		b, err = recruit.BasesOf(context.Background(), tx, e.tenantID, candidateID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// consent records a consent entry at now.
+func (e *env) consent(t *testing.T, candidateID string, ev recruit.ConsentEvent, months int, now time.Time) {
+	t.Helper()
+	err := e.db.InTx(context.Background(), e.tenantID, func(tx *sql.Tx) error {
+		_, err := recruit.RecordConsent(context.Background(), tx, e.tenantID, recruit.ConsentEntry{CandidateID: candidateID, Event: ev,
+			TextVersion: "test", Language: "en", Referral: recruit.ReferralManual, Months: months, RecordedBy: e.users[access.HRManager].UserID}, now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sameTime(t *testing.T, what string, got, want time.Time) {
+	t.Helper()
+	if !got.Equal(want) {
+		t.Errorf("%s: got %s, want %s", what, got.UTC(), want.UTC())
+	}
+}
+
+// TestBasesFollowApplicationsAndConsent: the purpose runs from the newest
+// application the candidate made (six months on the company's calendar);
+// an application a recruiter made from the pool's matches is no receipt
+// and extends nothing; a consent keeps the data until it ends when that is
+// later; a withdrawal ends it, leaving the purpose.
+func TestBasesFollowApplicationsAndConsent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	london, _ := time.LoadLocation("Europe/London") // an English company's zone
+	now := time.Date(2026, 8, 31, 9, 0, 0, 0, time.UTC)
+	e.svc.SetClock(func() time.Time { return now })
+	hr := e.users[access.HRManager]
+	first := e.position(t, access.HRManager, "Welder")
+	second := e.position(t, access.HRManager, "Painter")
+	third := e.position(t, access.HRManager, "Joiner")
+
+	app := e.apply(t, access.HRManager, first.ID, "Bea Bases", "bea@example.org", access.StageNew)
+	cid := app.Candidate.ID
+	b := e.bases(t, cid)
+	// 31 Aug + 6 months: the end of February, never March.
+	sameTime(t, "purpose of the first application", b.PurposeUntil, tenant.AddMonths(now, 6, london))
+	if got := b.PurposeUntil.In(london).Format("2006-01-02"); got != "2027-02-28" {
+		t.Errorf("purpose ends on %s, want 2027-02-28", got)
+	}
+	sameTime(t, "basis", b.Until, b.PurposeUntil)
+	if !b.ConsentUntil.IsZero() || b.Basis() != recruit.BasisPurpose {
+		t.Errorf("bases %+v, want the purpose alone", b)
+	}
+
+	// A newer application moves the purpose on.
+	now = time.Date(2026, 10, 15, 12, 0, 0, 0, time.UTC)
+	e.apply(t, access.HRManager, second.ID, "Bea Bases", "bea@example.org", access.StageNew)
+	purpose := tenant.AddMonths(now, 6, london)
+	b = e.bases(t, cid)
+	sameTime(t, "purpose of the newer application", b.PurposeUntil, purpose)
+
+	// The pool's matches add her to a third position later: no receipt.
+	now = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	res, err := e.svc.AddMatches(ctx, hr, third.ID, []string{cid})
+	if err != nil || res.Done != 1 {
+		t.Fatalf("add from matches: %+v %v", res, err)
+	}
+	if err := e.db.InTx(ctx, e.tenantID, func(tx *sql.Tx) error { return recruit.RefreshBases(ctx, tx, e.tenantID, cid) }); err != nil {
+		t.Fatal(err)
+	}
+	sameTime(t, "purpose after a match", e.bases(t, cid).PurposeUntil, purpose)
+
+	// A consent for 24 months outlasts the purpose: the data is kept on it.
+	e.consent(t, cid, recruit.ConsentGranted, 24, now)
+	b = e.bases(t, cid)
+	consent := tenant.AddMonths(now, 24, london)
+	sameTime(t, "consent", b.ConsentUntil, consent)
+	sameTime(t, "basis with consent", b.Until, consent)
+	sameTime(t, "purpose with consent", b.PurposeUntil, purpose)
+	if b.Basis() != recruit.BasisConsent {
+		t.Errorf("basis %q, want consent", b.Basis())
+	}
+	// The card's application carries the same bases (read with it).
+	card, err := e.svc.Application(ctx, hr, app.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := card.Candidate.Bases
+	sameTime(t, "card's purpose", cb.PurposeUntil, b.PurposeUntil)
+	sameTime(t, "card's consent", cb.ConsentUntil, b.ConsentUntil)
+	sameTime(t, "card's basis", cb.Until, b.Until)
+
+	// A consent shorter than the purpose keeps the purpose as the basis.
+	e.consent(t, cid, recruit.ConsentGranted, 1, now)
+	b = e.bases(t, cid)
+	sameTime(t, "short consent", b.ConsentUntil, tenant.AddMonths(now, 1, london))
+	sameTime(t, "basis with a short consent", b.Until, purpose)
+	if b.Basis() != recruit.BasisPurpose {
+		t.Errorf("basis %q, want purpose", b.Basis())
+	}
+
+	// A withdrawal ends the consent: the purpose alone is left.
+	e.consent(t, cid, recruit.ConsentGranted, 24, now)
+	e.consent(t, cid, recruit.ConsentWithdrawn, 0, now.Add(time.Hour))
+	b = e.bases(t, cid)
+	if !b.ConsentUntil.IsZero() {
+		t.Errorf("consent after a withdrawal: %s, want none", b.ConsentUntil)
+	}
+	sameTime(t, "basis after a withdrawal", b.Until, purpose)
+	// So does a refusal.
+	e.consent(t, cid, recruit.ConsentGranted, 24, now)
+	e.consent(t, cid, recruit.ConsentRefused, 0, now.Add(time.Hour))
+	if b := e.bases(t, cid); !b.ConsentUntil.IsZero() || !b.Until.Equal(purpose) {
+		t.Errorf("bases after a refusal: %+v", b)
+	}
+}
+
+// TestBasesInTheCompanysZone: an application received on 31 January at
+// 23:30 UTC came on 1 February in Stockholm; its six months end on 1
+// August there (22:30 UTC on 31 July, summer time).
+func TestBasesInTheCompanysZone(t *testing.T) {
+	k := testkit.New(t, testkit.Options{})
+	ctx := context.Background()
+	c := k.Company(t, tenant.CreateInput{Slug: "svea", Name: "Svea", DefaultLanguage: "sv"})
+	hr := k.Actor(t, c.ID, "svea-hr", access.HRManager)
+	received := time.Date(2027, 1, 31, 23, 30, 0, 0, time.UTC)
+	k.Recruit.SetClock(func() time.Time { return received })
+	p, err := k.Recruit.CreatePosition(ctx, hr, recruit.PositionInput{Title: "Svetsare", Language: "sv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := k.Recruit.AddCandidate(ctx, hr, p.ID, recruit.CandidateInput{Name: "Sven Svensson", Email: "sven@example.org"}, access.StageNew, recruit.ViaStaff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b recruit.Bases
+	if err := k.DB.ReadTx(ctx, c.ID, func(tx *sql.Tx) (err error) {
+		b, err = recruit.BasesOf(ctx, tx, c.ID, app.Candidate.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sto, _ := time.LoadLocation("Europe/Stockholm")
+	sameTime(t, "purpose in Stockholm", b.PurposeUntil, time.Date(2027, 8, 1, 0, 30, 0, 0, sto))
+	sameTime(t, "purpose in Stockholm, UTC", b.PurposeUntil, time.Date(2027, 7, 31, 22, 30, 0, 0, time.UTC))
+}
+
+// TestNoticeWindow: the bases end "within two months" when they end before
+// the same wall time two calendar months later on the company's calendar,
+// clamped at month ends; ended bases are within it (not erased yet);
+// unknown ones are not.
+func TestNoticeWindow(t *testing.T) {
+	utc := time.UTC
+	sto, _ := time.LoadLocation("Europe/Stockholm")
+	at := func(loc *time.Location, y int, m time.Month, d, h, min int) time.Time {
+		return time.Date(y, m, d, h, min, 0, 0, loc)
+	}
+	for _, tc := range []struct {
+		name    string
+		now     time.Time
+		loc     *time.Location
+		until   time.Time
+		within  bool
+		horizon time.Time
+	}{
+		{"31 Dec: the window closes on 28 Feb", at(utc, 2026, 12, 31, 12, 0), utc, at(utc, 2027, 2, 28, 11, 59), true, at(utc, 2027, 2, 28, 12, 0)},
+		{"31 Dec: the window's end is out", at(utc, 2026, 12, 31, 12, 0), utc, at(utc, 2027, 2, 28, 12, 0), false, at(utc, 2027, 2, 28, 12, 0)},
+		{"31 Dec: 1 March is out", at(utc, 2026, 12, 31, 12, 0), utc, at(utc, 2027, 3, 1, 0, 0), false, at(utc, 2027, 2, 28, 12, 0)},
+		{"leap year: 31 Dec 2027 to 29 Feb", at(utc, 2027, 12, 31, 12, 0), utc, at(utc, 2028, 2, 29, 11, 0), true, at(utc, 2028, 2, 29, 12, 0)},
+		{"ended yesterday: within", at(utc, 2026, 12, 31, 12, 0), utc, at(utc, 2026, 12, 30, 12, 0), true, at(utc, 2027, 2, 28, 12, 0)},
+		// 30 Dec 23:30 UTC is 31 Dec in Stockholm: the window closes on 28
+		// Feb 00:30 there (27 Feb 23:30 UTC), a day before it would in UTC.
+		{"Stockholm's calendar", at(utc, 2026, 12, 30, 23, 30), sto, at(utc, 2027, 2, 28, 12, 0), false, at(sto, 2027, 2, 28, 0, 30)},
+		{"the same in UTC", at(utc, 2026, 12, 30, 23, 30), utc, at(utc, 2027, 2, 28, 12, 0), true, at(utc, 2027, 2, 28, 23, 30)},
+		// Summer time begins within the window: the wall time is kept.
+		{"across a clock change", at(sto, 2026, 2, 10, 9, 0), sto, at(sto, 2026, 4, 10, 8, 59), true, at(sto, 2026, 4, 10, 9, 0)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := recruit.Bases{PurposeUntil: tc.until, Until: tc.until}
+			if got := b.EndsWithin(tc.now, tc.loc); got != tc.within {
+				t.Errorf("bases ending %s, now %s: within %v, want %v", tc.until, tc.now, got, tc.within)
+			}
+			sameTime(t, "horizon", recruit.NoticeHorizon(tc.now, tc.loc), tc.horizon)
+		})
+	}
+	if (recruit.Bases{}).EndsWithin(time.Now(), utc) {
+		t.Error("unknown bases end within the notice period")
+	}
+}
