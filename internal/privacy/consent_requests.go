@@ -168,7 +168,6 @@ type ConsentRequestView struct {
 type consentRequestRow struct {
 	tenantID string
 	view     ConsentRequestView
-	answered bool
 }
 
 // findConsentRequest finds a request by its link's secret; the link names
