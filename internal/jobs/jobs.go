@@ -124,6 +124,14 @@ func (r *Runner) Run(ctx context.Context) {
 				return err
 			}})
 		}
+		// Bases to recompute: after a change of a company's purpose period
+		// that a crash or a timeout stopped, and after the upgrade.
+		if r.Recruit != nil {
+			jobs = append(jobs, job{"privacy.bases", time.Hour, func(ctx context.Context) error {
+				_, err := r.Recruit.BackfillBases(ctx)
+				return err
+			}})
+		}
 		// Erasures by hand leave their bytes in the search index's pages
 		// and the write-ahead log for at most this long.
 		jobs = append(jobs, job{"privacy.forget", 10 * time.Minute, func(ctx context.Context) error { return r.Privacy.ForgetPending(ctx) }})

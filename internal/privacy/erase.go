@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
@@ -46,8 +47,9 @@ var Reasons = []Reason{ReasonManual, ReasonSubjectRequest, ReasonPurposeEnded, R
 const eraseChunk = 200
 
 // EraseCandidate erases a candidate on behalf of a user who holds
-// candidates.erase and may see the application (the card's action; an
-// application the user may not see is ErrNotFound). Everything held about
+// candidates.erase and sees every position (the erasure reaches them all),
+// and may see the application (the card's action; an application the user
+// may not see is ErrNotFound). Everything held about
 // the candidate goes, in every position; the consent log keeps its
 // entries and the audit trail a tombstone with the candidate's id.
 func (s *Service) EraseCandidate(ctx context.Context, a access.Actor, applicationID string) error {
@@ -57,6 +59,9 @@ func (s *Service) EraseCandidate(ctx context.Context, a access.Actor, applicatio
 	app, err := s.opts.Recruit.Application(ctx, a, applicationID)
 	if err != nil {
 		return err
+	}
+	if !a.Can(access.AllPositions) {
+		return ErrForbidden // the erasure reaches positions they may not see
 	}
 	n, err := s.erase(ctx, a.TenantID, []string{app.Candidate.ID}, ReasonManual, audit.ActorOf(a), condAlways)
 	if err == nil && n == 0 {
@@ -69,7 +74,9 @@ func (s *Service) EraseCandidate(ctx context.Context, a access.Actor, applicatio
 // in the search (bulk). Applications the user may not see are skipped, as
 // are candidates erased meanwhile; it returns how many were erased.
 func (s *Service) EraseCandidates(ctx context.Context, a access.Actor, applicationIDs []string) (int, error) {
-	if !a.Can(access.EraseCandidates) {
+	// The erasure reaches every position of the candidate: it is for those
+	// who see them all.
+	if !a.Can(access.EraseCandidates) || !a.Can(access.AllPositions) {
 		return 0, ErrForbidden
 	}
 	seen := map[string]bool{}
@@ -224,6 +231,18 @@ func (s *Service) eraseTx(ctx context.Context, tx *sql.Tx, tenantID string, ids 
 	if err := q.Err(); err != nil {
 		return done, fmt.Errorf("select documents to erase: %w", err)
 	}
+	// Mail not yet sent to them: what their applications' history and the
+	// matches' invitations queued (whatever address it went to), and any
+	// other message to their present address or phone.
+	for _, q := range []string{
+		`DELETE FROM email_queue WHERE tenant_id = $1 AND id IN (SELECT m.queue_id FROM messages m JOIN applications a ON a.tenant_id = m.tenant_id AND a.id = m.application_id
+			WHERE a.tenant_id = $1 AND a.candidate_id IN (` + in + `))`,
+		`DELETE FROM email_queue WHERE tenant_id = $1 AND id IN (SELECT queue_id FROM match_invitations WHERE tenant_id = $1 AND candidate_id IN (` + in + `))`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return done, fmt.Errorf("drop queued mail: %w", err)
+		}
+	}
 	if err := dropQueuedMail(ctx, tx, tenantID, addresses); err != nil {
 		return done, err
 	}
@@ -235,12 +254,36 @@ func (s *Service) eraseTx(ctx context.Context, tx *sql.Tx, tenantID string, ids 
 	if _, err := tx.ExecContext(ctx, `DELETE FROM search_queue WHERE tenant_id = $1 AND candidate_id IN (`+in+`)`, args...); err != nil {
 		return done, fmt.Errorf("erase search queue: %w", err)
 	}
+	// What outlives the candidate keeps nothing written about them: the
+	// consent log its names, address and choices (not a recruiter's note of
+	// evidence), the register of their requests its ids (not the company's
+	// reasons), and an open request of theirs is answered by the erasure.
+	eargs := append([]any{tenantID, now}, args[1:]...)
+	shifted := make([]string, len(done.candidates))
+	for i := range done.candidates {
+		shifted[i] = fmt.Sprintf("$%d", i+3)
+	}
+	sin := strings.Join(shifted, ", ")
+	for _, q := range []string{
+		`UPDATE consent_log SET evidence = '' WHERE tenant_id = $1 AND candidate_id IN (` + sin + `) AND evidence <> '' AND created_at <= $2`,
+		`UPDATE subject_requests SET note = '' WHERE tenant_id = $1 AND candidate_id IN (` + sin + `) AND note <> '' AND received_at <= $2`,
+		`UPDATE subject_requests SET status = 'done', answered_at = $2 WHERE tenant_id = $1 AND candidate_id IN (` + sin + `) AND status = 'open'`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, eargs...); err != nil {
+			return done, fmt.Errorf("erase what outlives the candidate: %w", err)
+		}
+	}
+	// The bytes of what was erased go at the next Forget (the task is kept
+	// in the database, so a restart does not lose it).
+	if _, err := tx.ExecContext(ctx, `INSERT INTO pending_backfills (name, created_at) VALUES ('privacy_forget', $1) ON CONFLICT (name) DO NOTHING`, now); err != nil {
+		return done, fmt.Errorf("record the forgetting: %w", err)
+	}
 	byUser := ""
 	if by.Kind == audit.ActorUser {
 		byUser = by.ID
 	}
 	vals := make([]string, 0, len(done.candidates))
-	eargs := []any{tenantID, string(reason), byUser, now}
+	eargs = []any{tenantID, string(reason), byUser, now}
 	for _, cid := range done.candidates {
 		e := ledgerEntry{Version: 1, Tenant: tenantID, Candidate: cid, Erasure: id.New(), Reason: string(reason), At: now}
 		done.erasures = append(done.erasures, e)
@@ -317,9 +360,6 @@ func dropQueuedMail(ctx context.Context, tx *sql.Tx, tenantID string, addresses 
 // rows and the files' keys are gone already.
 func (s *Service) afterErase(ctx context.Context, done erased) {
 	ctx = context.WithoutCancel(ctx)
-	if len(done.candidates) > 0 {
-		s.forget.Store(true)
-	}
 	if err := s.ledger(ctx, done.tenantID, done.erasures); err != nil {
 		s.logError("erasure ledger", err)
 	}
@@ -358,14 +398,34 @@ func (s *Service) Forget(ctx context.Context) error {
 	return s.db.Reclaim(ctx, vacuumTables)
 }
 
-// ForgetPending runs Forget when this process erased anyone since the
-// last time it did (the periodic job after erasures by hand).
+// ForgetPending runs Forget when an erasure happened since the last time
+// (the task each erasure leaves in pending_backfills, so that a restart in
+// between does not lose it), then forgets the task unless an erasure set
+// it again meanwhile. The periodic job and the sweep call it.
 func (s *Service) ForgetPending(ctx context.Context) error {
-	if !s.forget.Swap(false) {
+	var at time.Time
+	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT created_at FROM pending_backfills WHERE name = 'privacy_forget'`).Scan(&at)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
+	if err != nil {
+		return fmt.Errorf("pending forgetting: %w", err)
+	}
+	// The task is taken first: an erasure from now on sets it again.
+	if err := s.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM pending_backfills WHERE name = 'privacy_forget' AND created_at = $1`, at)
+		return err
+	}); err != nil {
+		return err
+	}
 	if err := s.Forget(ctx); err != nil {
-		s.forget.Store(true)
+		// Left for the next run.
+		_ = s.db.InTx(context.WithoutCancel(ctx), db.Installation, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO pending_backfills (name, created_at) VALUES ('privacy_forget', $1) ON CONFLICT (name) DO NOTHING`, at)
+			return err
+		})
 		return err
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -60,23 +61,24 @@ func newEnv(t testing.TB) *env {
 // planted are values only one candidate has, looked for everywhere after
 // the candidate is erased.
 type planted struct {
-	name, email, phone, cv, cover, comment, note, label, place, task string
+	name, email, phone, cv, cover, comment, note, label, place, task, evidence string
 }
 
 func newPlanted() planted {
 	u := strings.ReplaceAll(id.New(), "-", "")
 	tag := strings.ToLower(u[len(u)-8:])
 	return planted{
-		name:    "Quillon" + tag + " Brevick" + tag,
-		email:   "quillon." + tag + "@planted.test",
-		phone:   fmt.Sprintf("+4670%07d", rand.IntN(10_000_000)),
-		cv:      "Zephyrinearchitect" + tag,
-		cover:   "Xylocarpletter" + tag,
-		comment: "Glimmerwortcomment" + tag,
-		note:    "Nocturnalnote" + tag,
-		label:   "plumbago" + tag[:4],
-		place:   "Tarrowmere Hall " + tag,
-		task:    "Ring Quillon " + tag,
+		name:     "Quillon" + tag + " Brevick" + tag,
+		email:    "quillon." + tag + "@planted.test",
+		phone:    fmt.Sprintf("+4670%07d", rand.IntN(10_000_000)),
+		cv:       "Zephyrinearchitect" + tag,
+		cover:    "Xylocarpletter" + tag,
+		comment:  "Glimmerwortcomment" + tag,
+		note:     "Nocturnalnote" + tag,
+		label:    "plumbago" + tag[:4],
+		place:    "Tarrowmere Hall " + tag,
+		task:     "Ring Quillon " + tag,
+		evidence: "Signedformevidence" + tag,
 	}
 }
 
@@ -85,7 +87,7 @@ func newPlanted() planted {
 func (p planted) family() string { return p.name[strings.LastIndexByte(p.name, ' ')+1:] }
 
 func (p planted) secrets() []string {
-	return []string{p.phone, p.cv, p.cover, p.comment, p.note, p.label, p.place, p.task}
+	return []string{p.phone, p.cv, p.cover, p.comment, p.note, p.label, p.place, p.task, p.evidence}
 }
 
 // plant makes a candidate who applied on the career page with a CV, whose
@@ -401,7 +403,7 @@ func TestErasureLeavesNothing(t *testing.T) {
 				err := e.kit.DB.InTx(ctx, e.tenantID, func(tx *sql.Tx) error {
 					for _, ev := range []recruit.ConsentEvent{recruit.ConsentGranted, path.consent} {
 						if _, err := recruit.RecordConsent(ctx, tx, e.tenantID, recruit.ConsentEntry{CandidateID: cid, Event: ev, TextVersion: "v1",
-							Language: "en", Referral: recruit.ReferralManual, Evidence: "signed form"}, db.Now()); err != nil {
+							Language: "en", Referral: recruit.ReferralManual, Evidence: p.evidence}, db.Now()); err != nil {
 							return err
 						}
 					}
@@ -426,8 +428,13 @@ func TestErasureLeavesNothing(t *testing.T) {
 				t.Fatal("the acknowledgement is not in the outbox")
 			}
 			path.erase(t, e, app, op)
-			if err := e.svc.Forget(ctx); err != nil {
+			// The erasure left the forgetting of its bytes as a task; the
+			// periodic job (or the sweep, which did already) does it.
+			if err := e.svc.ForgetPending(ctx); err != nil {
 				t.Fatal(err)
+			}
+			if n := e.countRows(t, `SELECT count(*) FROM pending_backfills WHERE name = 'privacy_forget'`); n != 0 {
+				t.Fatalf("the forgetting is still pending after it ran: %d", n)
 			}
 
 			if found := e.lookEverywhere(t, p.secrets(), true); len(found) > 0 {
@@ -516,4 +523,24 @@ func (e *env) sweep(t *testing.T, want int) privacy.SweepReport {
 		t.Fatalf("sweep erased %d, dry run counted %d, want %d", rep.Total, dry.Total, want)
 	}
 	return rep
+}
+
+// TestErasureNeedsEveryPosition: candidates.erase without seeing every
+// position is refused, since an erasure reaches all of the candidate's
+// applications; nothing is erased.
+func TestErasureNeedsEveryPosition(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	app := e.plant(t, newPlanted())
+	limited := e.hr
+	limited.Perms &^= access.Of(access.AllPositions)
+	if err := e.svc.EraseCandidate(ctx, limited, app.ID); !errors.Is(err, privacy.ErrForbidden) {
+		t.Fatalf("erasure without every position: %v", err)
+	}
+	if n, err := e.svc.EraseCandidates(ctx, limited, []string{app.ID}); !errors.Is(err, privacy.ErrForbidden) || n != 0 {
+		t.Fatalf("bulk erasure without every position: %d %v", n, err)
+	}
+	if _, err := e.kit.Recruit.Application(ctx, e.hr, app.ID); err != nil {
+		t.Fatalf("the candidate: %v", err)
+	}
 }

@@ -246,8 +246,15 @@ func (s *Service) ApplyLedger(ctx context.Context, path string) (ApplyReport, er
 				if err != nil || len(done.candidates) == 0 {
 					return err
 				}
-				_, err = tx.ExecContext(ctx, `UPDATE erasures SET ledgered = TRUE WHERE tenant_id = $1 AND NOT ledgered`, tenantID)
-				return err
+				// The ledger names these already; erasures of the restored
+				// database that never reached a ledger stay unmarked, for
+				// LedgerPending to append.
+				for _, e := range done.erasures {
+					if _, err := tx.ExecContext(ctx, `UPDATE erasures SET ledgered = TRUE WHERE tenant_id = $1 AND id = $2`, tenantID, e.Erasure); err != nil {
+						return err
+					}
+				}
+				return nil
 			})
 			if err != nil {
 				return rep, err

@@ -29,9 +29,12 @@ func (s *Service) SavePolicy(ctx context.Context, actor access.Actor, in tenant.
 	if before.Settings.Privacy.Purpose() == in.Purpose() {
 		return nil
 	}
-	// Each batch reads the policy in its own transaction: a save racing
-	// this one is followed by whichever refresh runs last.
-	if _, err := s.opts.Recruit.RefreshAllBases(ctx, actor.TenantID, false); err != nil {
+	// The change left the recomputation as a task; it is done now, to its
+	// end even when the request that asked for it ends first (a crash
+	// leaves it to the sweep or the next start). Each batch reads the
+	// policy in its own transaction: a save racing this one is followed by
+	// whichever refresh runs last.
+	if _, err := s.opts.Recruit.BackfillBases(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("refresh processing bases: %w", err)
 	}
 	return nil

@@ -8,7 +8,6 @@ package privacy
 
 import (
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/kandidat/kandidat/internal/audit"
@@ -56,8 +55,6 @@ type Service struct {
 	db   *db.DB
 	opts Options
 	now  func() time.Time
-	// forget is set by an erasure, cleared by ForgetPending.
-	forget atomic.Bool
 }
 
 // NewService returns the privacy engine.

@@ -38,6 +38,8 @@ const (
 	LinkValidity = 24 * time.Hour
 	// SessionIdle ends a self-service session after so long without a request.
 	SessionIdle = 30 * time.Minute
+	// SessionAbsolute ends a session however busy it is kept.
+	SessionAbsolute = 2 * time.Hour
 	// maxNote bounds the reason of a refusal.
 	maxNote = 2000
 )
@@ -239,7 +241,8 @@ func (s *Service) Session(ctx context.Context, token string) (*Subject, error) {
 	subj := &Subject{}
 	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT s.tenant_id, s.id, s.candidate_id, t.name, t.slug FROM subject_sessions s
-			JOIN tenants t ON t.id = s.tenant_id WHERE s.token_hash = $1 AND s.idle_until > $2`, hash, s.now().UTC()).
+			JOIN tenants t ON t.id = s.tenant_id WHERE s.token_hash = $1 AND s.idle_until > $2 AND s.created_at > $3`,
+			hash, s.now().UTC(), s.now().UTC().Add(-SessionAbsolute)).
 			Scan(&subj.TenantID, &subj.SessionID, &subj.CandidateID, &subj.Company, &subj.Slug)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -452,6 +455,12 @@ func (s *Service) RequestErasure(ctx context.Context, subj *Subject) (bool, erro
 			return err
 		}
 		if p.ErasureApproval {
+			// The candidate row is locked first (a no-op write), so two
+			// presses at once register one request.
+			if _, err := tx.ExecContext(ctx, `UPDATE candidates SET basis_until = basis_until WHERE tenant_id = $1 AND id = $2`,
+				subj.TenantID, subj.CandidateID); err != nil {
+				return fmt.Errorf("lock candidate: %w", err)
+			}
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM subject_requests WHERE tenant_id = $1 AND candidate_id = $2 AND kind = 'erasure' AND status = 'open'`,
 				subj.TenantID, subj.CandidateID).Scan(&n); err != nil {

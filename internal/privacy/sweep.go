@@ -68,8 +68,8 @@ func (s *Service) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error
 			return rep, fmt.Errorf("sweep company %s: %w", t, err)
 		}
 	}
-	if rep.Total > 0 && !o.DryRun {
-		if err := s.Forget(ctx); err != nil {
+	if !o.DryRun {
+		if err := s.ForgetPending(ctx); err != nil {
 			return rep, err
 		}
 	}

@@ -252,3 +252,43 @@ func TestApplyLedger(t *testing.T) {
 		t.Fatal("the ledger holds personal data")
 	}
 }
+
+// TestAnonymousFormDoesNotKeepAKnownCandidate: someone who knows the
+// address of a candidate whose purpose ended sends the career form with
+// it; the application is kept beside the candidate, but it is no receipt,
+// so the sweep erases the candidate as before. A new address's
+// application is a receipt.
+func TestAnonymousFormDoesNotKeepAKnownCandidate(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	ids := e.addExpired(t, 1)
+	p2, err := e.kit.Recruit.CreatePosition(ctx, e.hr, recruit.PositionInput{Title: "Second", Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.kit.Recruit.Publish(ctx, e.hr, p2.ID); err != nil {
+		t.Fatal(err)
+	}
+	apply := func(email string) *recruit.Application {
+		app, err := e.kit.Recruit.Apply(ctx, e.tenantID, p2.ID, recruit.ApplyInput{Name: "Someone", Email: email,
+			CV: &recruit.Upload{Name: "cv.txt", Data: []byte("A CV.\n")}, Language: "en", SubmissionID: "form-" + email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return app
+	}
+	if app := apply("old0@example.org"); app.Candidate.ID != ids[0] {
+		t.Fatalf("the form made another candidate: %s", app.Candidate.ID)
+	}
+	fresh := apply("fresh@example.org")
+	rep, err := e.svc.Sweep(ctx, privacy.SweepOptions{TenantID: e.tenantID})
+	if err != nil || rep.Total != 1 {
+		t.Fatalf("sweep: %+v %v", rep, err)
+	}
+	if e.countRows(t, `SELECT count(*) FROM candidates WHERE tenant_id = $1 AND id = $2`, e.tenantID, ids[0]) != 0 {
+		t.Fatal("the known candidate's purpose was lengthened by the anonymous form")
+	}
+	if e.countRows(t, `SELECT count(*) FROM candidates WHERE tenant_id = $1 AND id = $2`, e.tenantID, fresh.Candidate.ID) != 1 {
+		t.Fatal("the new candidate was erased")
+	}
+}

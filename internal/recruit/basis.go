@@ -79,9 +79,11 @@ func later(a, b time.Time) time.Time {
 }
 
 // RefreshBases recomputes the purpose of the candidates from their
-// applications (the newest one's receipt; without one, the candidate's
-// entry; an application a recruiter made from the pool's matches is no
-// receipt, since the candidate did not apply) under the company's policy, inside tx, which the caller opened
+// applications (the newest receipt; without one, the candidate's entry;
+// applications.receipt is false for an application a recruiter made from
+// the pool's matches, since the candidate did not apply, and for one the
+// anonymous career form added to a known candidate, since anyone who knows
+// the address could send it) under the company's policy, inside tx, which the caller opened
 // for the company. Unknown ids are skipped.
 func RefreshBases(ctx context.Context, tx *sql.Tx, tenantID string, candidateIDs ...string) error {
 	if len(candidateIDs) == 0 {
@@ -141,7 +143,7 @@ func refreshChunk(ctx context.Context, tx *sql.Tx, p Policy, tenantID string, id
 	if err := q.Err(); err != nil {
 		return fmt.Errorf("read bases: %w", err)
 	}
-	q, err = tx.QueryContext(ctx, `SELECT candidate_id, created_at FROM applications WHERE tenant_id = $1 AND candidate_id IN (`+list+`) AND source <> 'match'`, args...)
+	q, err = tx.QueryContext(ctx, `SELECT candidate_id, created_at FROM applications WHERE tenant_id = $1 AND candidate_id IN (`+list+`) AND receipt`, args...)
 	if err != nil {
 		return fmt.Errorf("read applications: %w", err)
 	}
@@ -280,38 +282,74 @@ func scanIDs(q *sql.Rows) ([]string, error) {
 	return ids, q.Err()
 }
 
-// BackfillBases computes the bases of candidates written before they
-// existed (the task migration 0033 left), every company's, then forgets
-// the task. It returns how many candidates it computed.
+// BackfillBases does the recomputations of bases that are pending: of
+// candidates written before bases existed (the task migration 0033 left),
+// and of every candidate of a company whose purpose period changed (the
+// task tenant.SavePrivacy leaves with the change, done at once by
+// privacy.SavePolicy unless a crash or a timeout stopped it). Each task is
+// forgotten once done, unless it was set again meanwhile. It returns how
+// many candidates it computed.
 func (s *Service) BackfillBases(ctx context.Context) (int, error) {
-	var pending int
+	type task struct {
+		name string
+		at   time.Time
+	}
+	var tasks []task
 	var tenants []string
 	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pending_backfills WHERE name = 'privacy_bases'`).Scan(&pending); err != nil || pending == 0 {
-			return err
-		}
-		q, err := tx.QueryContext(ctx, `SELECT id FROM tenants ORDER BY id`)
+		q, err := tx.QueryContext(ctx, `SELECT name, created_at FROM pending_backfills WHERE name = 'privacy_bases' OR name LIKE 'privacy_bases:%' ORDER BY name`)
 		if err != nil {
 			return err
 		}
-		tenants, err = scanIDs(q)
+		defer q.Close()
+		for q.Next() {
+			var t task
+			if err := q.Scan(&t.name, &t.at); err != nil {
+				return err
+			}
+			tasks = append(tasks, t)
+		}
+		if err := q.Err(); err != nil || len(tasks) == 0 || tasks[0].name != "privacy_bases" {
+			return err
+		}
+		q2, err := tx.QueryContext(ctx, `SELECT id FROM tenants ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		tenants, err = scanIDs(q2)
 		return err
 	})
-	if err != nil || pending == 0 {
-		return 0, err
+	if err != nil {
+		return 0, fmt.Errorf("pending bases: %w", err)
 	}
 	total := 0
-	for _, t := range tenants {
-		n, err := s.RefreshAllBases(ctx, t, true)
+	for _, t := range tasks {
+		var n int
+		var err error
+		if t.name == "privacy_bases" {
+			for _, tenantID := range tenants {
+				var m int
+				m, err = s.RefreshAllBases(ctx, tenantID, true)
+				n += m
+				if err != nil {
+					break
+				}
+			}
+		} else {
+			n, err = s.RefreshAllBases(ctx, strings.TrimPrefix(t.name, tenant.PendingBases), false)
+		}
 		total += n
 		if err != nil {
 			return total, err
 		}
+		if err := s.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `DELETE FROM pending_backfills WHERE name = $1 AND created_at = $2`, t.name, t.at)
+			return err
+		}); err != nil {
+			return total, err
+		}
 	}
-	return total, s.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM pending_backfills WHERE name = 'privacy_bases'`)
-		return err
-	})
+	return total, nil
 }
 
 // ConsentEvent is what a consent log entry records.

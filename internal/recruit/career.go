@@ -283,7 +283,7 @@ func (s *Service) Apply(ctx context.Context, tenantID, positionID string, in App
 		by := audit.Actor{Kind: audit.ActorCandidate, ID: c.ID}
 		app = &Application{TenantID: tenantID, ID: id.New(), Stage: access.StageNew, Source: in.Source, CoverLetter: in.CoverLetter,
 			CreatedAt: now, UpdatedAt: now, Position: &Position{TenantID: tenantID, ID: pos.ID, Title: pos.Title, Status: Published}, Candidate: c}
-		submission, err := s.recordSubmission(ctx, tx, app, in, by)
+		submission, err := s.recordSubmission(ctx, tx, app, in, known, by)
 		if err != nil {
 			return err
 		}
@@ -366,15 +366,17 @@ func careerCandidate(ctx context.Context, tx *sql.Tx, tenantID string, in Candid
 // application (app takes its id). It returns the id documents of the
 // submission are kept under apart from the application's own (nil for a
 // new application).
-func (s *Service) recordSubmission(ctx context.Context, tx *sql.Tx, app *Application, in ApplyInput, by audit.Actor) (any, error) {
+func (s *Service) recordSubmission(ctx context.Context, tx *sql.Tx, app *Application, in ApplyInput, known bool, by audit.Actor) (any, error) {
 	tenantID, now := app.TenantID, app.CreatedAt
 	stageID, err := stageOfKind(ctx, tx, tenantID, app.Position.ID, access.StageNew)
 	if err != nil {
 		return nil, err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO applications (tenant_id, id, position_id, candidate_id, stage, stage_id, source, cover_letter, submission_id, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (tenant_id, position_id, candidate_id) DO NOTHING`,
-		tenantID, app.ID, app.Position.ID, app.Candidate.ID, string(access.StageNew), stageID, in.Source, in.CoverLetter, in.SubmissionID, now)
+	// A known candidate's application from the anonymous form is kept, but
+	// is no receipt: it does not lengthen how long their data is kept.
+	res, err := tx.ExecContext(ctx, `INSERT INTO applications (tenant_id, id, position_id, candidate_id, stage, stage_id, source, cover_letter, submission_id, receipt, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT (tenant_id, position_id, candidate_id) DO NOTHING`,
+		tenantID, app.ID, app.Position.ID, app.Candidate.ID, string(access.StageNew), stageID, in.Source, in.CoverLetter, in.SubmissionID, !known, now)
 	if errors.Is(db.MapError(err), db.ErrUniqueViolation) {
 		return nil, errDuplicateSubmission
 	}
@@ -386,8 +388,10 @@ func (s *Service) recordSubmission(ctx context.Context, tx *sql.Tx, app *Applica
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
 		app.StageID = stageID
-		if err := RefreshBases(ctx, tx, tenantID, app.Candidate.ID); err != nil {
-			return nil, err
+		if !known {
+			if err := RefreshBases(ctx, tx, tenantID, app.Candidate.ID); err != nil {
+				return nil, err
+			}
 		}
 		return nil, s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.ApplicationCreated, Actor: by, Objects: objects(),
 			Details: map[string]string{"via": string(ViaCareerPage), "stage": string(access.StageNew)}})

@@ -465,8 +465,8 @@ func (s *Service) AddMatches(ctx context.Context, a access.Actor, positionID str
 				continue
 			}
 			appID := id.New()
-			if _, err := tx.ExecContext(ctx, `INSERT INTO applications (tenant_id, id, position_id, candidate_id, stage, stage_id, source, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, 'match', $7, $7)`, a.TenantID, appID, p.ID, c, string(first.Kind), first.ID, now); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO applications (tenant_id, id, position_id, candidate_id, stage, stage_id, source, receipt, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, 'match', FALSE, $7, $7)`, a.TenantID, appID, p.ID, c, string(first.Kind), first.ID, now); err != nil {
 				return fmt.Errorf("insert application: %w", err)
 			}
 			if err := s.audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.ApplicationCreated, Actor: audit.ActorOf(a),

@@ -2,11 +2,15 @@ package tenant
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/db"
 )
 
 // Privacy is a company's privacy policy: how long each processing basis
@@ -115,8 +119,23 @@ func (s *Service) SavePrivacy(ctx context.Context, a access.Actor, in Privacy) e
 			"processors":          old.Processors != in.Processors,
 			"transfers":           old.Transfers != in.Transfers,
 		})
-	}, nil)
+	}, func(tx *sql.Tx, changed []string) ([]string, error) {
+		if slices.Contains(changed, "purpose_months") {
+			// Every candidate's basis follows the new period: a task kept
+			// with the change, so that a crash or a timeout of the
+			// recomputation leaves it to the next run (recruit.BackfillBases).
+			if _, err := tx.ExecContext(ctx, `INSERT INTO pending_backfills (name, created_at) VALUES ($1, $2)
+				ON CONFLICT (name) DO UPDATE SET created_at = excluded.created_at`, PendingBases+a.TenantID, db.Now()); err != nil {
+				return nil, fmt.Errorf("record the recomputation of bases: %w", err)
+			}
+		}
+		return changed, nil
+	})
 }
+
+// PendingBases prefixes the company id in the name of the task of
+// recomputing its candidates' bases (in pending_backfills).
+const PendingBases = "privacy_bases:"
 
 // AddMonths returns t moved by n months on the calendar of loc, keeping the
 // local time of day. A day the target month lacks is its last day: the

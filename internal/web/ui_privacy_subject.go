@@ -66,6 +66,9 @@ func (s *Server) handleSubjectAskPost(w http.ResponseWriter, r *http.Request) {
 		s.tooMany(w, r, applyEvery)
 		return
 	}
+	// An address is all this form takes (the career pages' upload limit
+	// does not apply to it).
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	if err := r.ParseForm(); err != nil {
 		s.renderError(w, r, http.StatusBadRequest)
 		return
