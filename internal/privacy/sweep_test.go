@@ -119,6 +119,10 @@ func TestSweepResumesAfterACrash(t *testing.T) {
 	if len(seen) != n || e.countRows(t, `SELECT count(*) FROM erasures WHERE NOT ledgered`) != 0 {
 		t.Fatalf("ledger holds %d of %d", len(seen), n)
 	}
+	// The upgrade's task of computing bases is done, and forgotten.
+	if n := e.countRows(t, `SELECT count(*) FROM pending_backfills WHERE name LIKE 'privacy_%'`); n != 0 {
+		t.Fatalf("%d privacy tasks still pending after the sweep", n)
+	}
 	// Nothing is left to do: a third run erases nobody.
 	if rep, err := e.svc.Sweep(ctx, privacy.SweepOptions{TenantID: e.tenantID}); err != nil || rep.Total != 0 {
 		t.Fatalf("third sweep: %+v %v", rep, err)

@@ -6,3 +6,9 @@
 -- person's data from its erasure that way).
 ALTER TABLE applications ADD COLUMN receipt BOOLEAN NOT NULL DEFAULT TRUE;
 UPDATE applications SET receipt = FALSE WHERE source = 'match';
+
+-- The planner's statistics of candidates and applications, whose new
+-- index (candidates_basis, 0033) has none yet: without them SQLite may
+-- drive the candidate list from that index and sort the whole company.
+ANALYZE candidates;
+ANALYZE applications;
