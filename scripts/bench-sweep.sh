@@ -41,6 +41,23 @@ echo "== copy $SRC to $DATA"
 rm -rf "$DATA"
 cp -a "$SRC" "$DATA"
 
+echo "== migrate"
+"$BIN" migrate up --data-dir "$DATA" >/dev/null
+
+# The bases of the copied candidates are computed before anything is timed
+# (a dry run does that, and counts), before the server starts.
+echo "== dry run"
+"$BIN" privacy sweep --data-dir "$DATA" --dry-run | tee "$DIR/sweep-dry.txt"
+
+
+if [ "${EXPIRE_ALL:-0}" = 1 ]; then
+	# Every candidate's basis ended (the aim is stated for 100,000 expired
+	# candidates; the seed's history leaves most of them with a basis).
+	echo "== EXPIRE_ALL=1: every basis ends in the past"
+	sqlite3 "$DATA/kandidat.db" "UPDATE candidates SET basis_until = '2000-01-01 00:00:00+00:00', consent_until = NULL, purpose_until = '2000-01-01 00:00:00+00:00'"
+	"$BIN" privacy sweep --data-dir "$DATA" --dry-run | tee -a "$DIR/sweep-dry.txt"
+fi
+
 server_pid=
 stop_server() {
 	if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
@@ -71,11 +88,6 @@ bench() {
 		--clients "${CLIENTS:-8}" --duration "${DURATION:-3s}" --warmup "${WARMUP:-1s}" --out "$1" >/dev/null 2>>"$DIR/sweep-bench.log"
 }
 
-# The bases of the copied candidates are computed before anything is timed
-# (a dry run does that, and counts).
-echo "== dry run"
-"$BIN" privacy sweep --data-dir "$DATA" --dry-run | tee "$DIR/sweep-dry.txt"
-
 echo "== pages, idle (load: $(uptime | sed -E 's/.*load average: //'))"
 bench "$DIR/sweep-idle.md"
 
@@ -88,10 +100,10 @@ wait "$sweep_pid" || die "the sweep failed: $(tail -n 3 "$DIR/sweep-run.log")"
 end=$(date +%s.%N)
 stop_server
 
-erased=$(sed -nE 's/^erased ([0-9]+) candidates.*/\1/p' "$DIR/sweep-run.txt")
 {
-	echo "Sweep of $DATA: $(head -n1 "$DIR/sweep-run.txt")"
-	awk -v n="$erased" -v s="$start" -v e="$end" 'BEGIN { printf "Wall time %.1f s, %.0f erasures/s; %d CPUs.\n", e - s, n / (e - s), 0 }' | sed "s/0 CPUs/$(nproc) CPUs/"
+	echo "Sweep of $DATA on $(nproc) CPUs: $(head -n1 "$DIR/sweep-run.txt")"
+	cat "$DIR/sweep-run.txt" | tail -n +2
+	awk -v s="$start" -v e="$end" 'BEGIN { printf "The sweep and the timed pages together took %.1f s.\n", e - s }'
 	echo "Load average after: $(uptime | sed -E 's/.*load average: //')."
 	echo
 	echo "Idle:"

@@ -49,7 +49,9 @@ func privacySweep(ctx context.Context, env *Env, args []string) error {
 	if *dry {
 		verb = "would erase"
 	}
-	fmt.Fprintf(env.Stdout, "%s %d candidates of %d companies in %s\n", verb, rep.Total, rep.Companies, time.Since(start).Round(time.Millisecond))
+	took := time.Since(start)
+	fmt.Fprintf(env.Stdout, "%s %d candidates of %d companies in %s (%.0f/s)\n", verb, rep.Total, rep.Companies, took.Round(time.Millisecond),
+		float64(rep.Total)/max(took.Seconds(), 1e-3))
 	for _, r := range privacy.Reasons {
 		if n := rep.Erased[r]; n > 0 {
 			fmt.Fprintf(env.Stdout, "  %-18s %d\n", r, n)
