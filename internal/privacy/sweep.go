@@ -162,7 +162,7 @@ func (s *Service) sweepTenant(ctx context.Context, tenantID string, o SweepOptio
 		var picks []pick
 		err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
 			q, err := tx.QueryContext(ctx, `SELECT c.id, c.basis_until, `+hadConsent+` FROM candidates c
-				WHERE c.tenant_id = $1 AND c.basis_until <= $2 AND (c.basis_until > $3 OR (c.basis_until = $3 AND c.id > $4))
+				WHERE c.tenant_id = $1 AND c.basis_until <= $2 AND (c.basis_until, c.id) > ($3, $4)
 				ORDER BY c.basis_until, c.id LIMIT `+fmt.Sprint(eraseChunk), tenantID, now, lastUntil, lastID)
 			if err != nil {
 				return fmt.Errorf("select expired bases: %w", err)

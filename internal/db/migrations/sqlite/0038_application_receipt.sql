@@ -7,6 +7,12 @@
 ALTER TABLE applications ADD COLUMN receipt BOOLEAN NOT NULL DEFAULT TRUE;
 UPDATE applications SET receipt = FALSE WHERE source = 'match';
 
+-- The basis index carries the candidate's id too, so that the sweep and
+-- the expiry list page through candidates whose bases end at the same
+-- moment (a batch, an import) by the index alone, with no sort.
+DROP INDEX candidates_basis;
+CREATE INDEX candidates_basis ON candidates (tenant_id, basis_until, id);
+
 -- The planner's statistics of candidates and applications, whose new
 -- index (candidates_basis, 0033) has none yet: without them SQLite may
 -- drive the candidate list from that index and sort the whole company.
