@@ -90,6 +90,28 @@ func (s *Service) sendDigest(ctx context.Context, tenantID string, users UserLis
 	if len(eligible) == 0 {
 		return 0, nil
 	}
+	// The counts are taken in a read transaction of their own, so that the
+	// company's writers do not wait for them (at 100,000 candidates, all
+	// expiring, they take seconds); the week is spent below, in the
+	// transaction that queues the emails.
+	var total int
+	var byOwner map[string]int
+	counted := false
+	if err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM privacy_digests WHERE tenant_id = $1 AND week = $2`, tenantID, week).Scan(&n); err != nil {
+			return fmt.Errorf("read the week's digests: %w", err)
+		}
+		if n >= len(eligible) {
+			return nil
+		}
+		var err error
+		total, byOwner, err = recruit.ExpiringCounts(ctx, tx, tenantID, recruit.NoticeHorizon(now, loc))
+		counted = err == nil
+		return err
+	}); err != nil || !counted {
+		return 0, err
+	}
 	sent := 0
 	err = s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 		sent = 0
@@ -114,10 +136,6 @@ func (s *Service) sendDigest(ctx context.Context, tenantID string, users UserLis
 		}
 		if len(done) >= len(eligible) {
 			return nil
-		}
-		total, byOwner, err := recruit.ExpiringCounts(ctx, tx, tenantID, recruit.NoticeHorizon(now, loc))
-		if err != nil {
-			return err
 		}
 		for _, u := range eligible {
 			if done[u.ID] {
