@@ -134,6 +134,18 @@ func candidateLanguage(ctx context.Context, tx *sql.Tx, tenantID, candidateID st
 	return lang, nil
 }
 
+// consentTextOf is the language a candidate is written to and the
+// company's consent text in force in it: what a request, a consent entered
+// by hand or a withdrawal by staff records.
+func consentTextOf(ctx context.Context, tx *sql.Tx, tenantID, candidateID string) (string, recruit.ConsentText, error) {
+	lang, err := candidateLanguage(ctx, tx, tenantID, candidateID)
+	if err != nil {
+		return "", recruit.ConsentText{}, err
+	}
+	text, err := recruit.CurrentConsentTextTx(ctx, tx, tenantID, lang)
+	return lang, text, err
+}
+
 // linkBase starts every link in a consent email: the configured address,
 // or the one serve derived for the recruitment service.
 func (s *Service) linkBase() string {

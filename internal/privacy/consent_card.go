@@ -248,11 +248,7 @@ func (s *Service) RecordManualConsent(ctx context.Context, a access.Actor, candi
 		if day.Format(time.DateOnly) == today {
 			at = now // given today: its place in the log is now
 		}
-		lang, err := candidateLanguage(ctx, tx, a.TenantID, candidateID)
-		if err != nil {
-			return err
-		}
-		text, err := recruit.CurrentConsentTextTx(ctx, tx, a.TenantID, lang)
+		lang, text, err := consentTextOf(ctx, tx, a.TenantID, candidateID)
 		if err != nil {
 			return err
 		}
@@ -299,11 +295,7 @@ func (s *Service) RecordWithdrawal(ctx context.Context, a access.Actor, candidat
 		if !b.ConsentUntil.After(now) {
 			return ErrNoConsent
 		}
-		lang, err := candidateLanguage(ctx, tx, a.TenantID, candidateID)
-		if err != nil {
-			return err
-		}
-		text, err := recruit.CurrentConsentTextTx(ctx, tx, a.TenantID, lang)
+		lang, text, err := consentTextOf(ctx, tx, a.TenantID, candidateID)
 		if err != nil {
 			return err
 		}

@@ -84,11 +84,7 @@ func (s *Service) requestOne(ctx context.Context, a access.Actor, company, candi
 		if err := s.consentLock(ctx, tx, a.TenantID+"\x00request\x00"+candidateID); err != nil {
 			return err
 		}
-		lang, err := candidateLanguage(ctx, tx, a.TenantID, candidateID)
-		if err != nil {
-			return err
-		}
-		text, err := recruit.CurrentConsentTextTx(ctx, tx, a.TenantID, lang)
+		lang, text, err := consentTextOf(ctx, tx, a.TenantID, candidateID)
 		if err != nil {
 			return err
 		}

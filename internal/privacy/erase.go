@@ -258,20 +258,17 @@ func (s *Service) eraseTx(ctx context.Context, tx *sql.Tx, tenantID string, ids 
 	// consent log its names, address and choices (not a recruiter's note of
 	// evidence), the register of their requests its ids (not the company's
 	// reasons), and an open request of theirs is answered by the erasure.
-	eargs := append([]any{tenantID, now}, args[1:]...)
-	shifted := make([]string, len(done.candidates))
-	for i := range done.candidates {
-		shifted[i] = fmt.Sprintf("$%d", i+3)
-	}
-	sin := strings.Join(shifted, ", ")
 	for _, q := range []string{
-		`UPDATE consent_log SET evidence = '' WHERE tenant_id = $1 AND candidate_id IN (` + sin + `) AND evidence <> '' AND created_at <= $2`,
-		`UPDATE subject_requests SET note = '' WHERE tenant_id = $1 AND candidate_id IN (` + sin + `) AND note <> '' AND received_at <= $2`,
-		`UPDATE subject_requests SET status = 'done', answered_at = $2 WHERE tenant_id = $1 AND candidate_id IN (` + sin + `) AND status = 'open'`,
+		`UPDATE consent_log SET evidence = '' WHERE tenant_id = $1 AND candidate_id IN (` + in + `) AND evidence <> ''`,
+		`UPDATE subject_requests SET note = '' WHERE tenant_id = $1 AND candidate_id IN (` + in + `) AND note <> ''`,
 	} {
-		if _, err := tx.ExecContext(ctx, q, eargs...); err != nil {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return done, fmt.Errorf("erase what outlives the candidate: %w", err)
 		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE subject_requests SET status = 'done', answered_at = `+fmt.Sprintf("$%d", len(args)+1)+`
+		WHERE tenant_id = $1 AND candidate_id IN (`+in+`) AND status = 'open'`, append(args[:len(args):len(args)], now)...); err != nil {
+		return done, fmt.Errorf("close open requests: %w", err)
 	}
 	// The bytes of what was erased go at the next Forget (the task is kept
 	// in the database, so a restart does not lose it).
@@ -283,7 +280,7 @@ func (s *Service) eraseTx(ctx context.Context, tx *sql.Tx, tenantID string, ids 
 		byUser = by.ID
 	}
 	vals := make([]string, 0, len(done.candidates))
-	eargs = []any{tenantID, string(reason), byUser, now}
+	eargs := []any{tenantID, string(reason), byUser, now}
 	for _, cid := range done.candidates {
 		e := ledgerEntry{Version: 1, Tenant: tenantID, Candidate: cid, Erasure: id.New(), Reason: string(reason), At: now}
 		done.erasures = append(done.erasures, e)
