@@ -2,13 +2,14 @@
 # scripts/test.sh: the project's whole check, as `make test` and CI run it.
 #
 #   scripts/test.sh                  every phase
-#   scripts/test.sh lint             gofmt, go vet, staticcheck, govulncheck
+#   scripts/test.sh lint             gofmt, go vet, staticcheck, govulncheck, the OpenAPI lint
 #   scripts/test.sh sqlite           the suite on SQLite
 #   scripts/test.sh postgres         the suite on a throwaway PostgreSQL cluster
 #   scripts/test.sh browser          the TestBrowser* tests in Chromium
 #   (phases combine: scripts/test.sh sqlite postgres)
 #
-# It installs PostgreSQL and Chromium with apt-get when they are missing,
+# It installs PostgreSQL, Chromium and Node.js with apt-get when they are missing
+# (and the pinned OpenAPI linter of tools/openapi-lint with npm ci),
 # starts a private PostgreSQL cluster on a free port and removes it on exit,
 # Ctrl-C included. Lint failures stop the run before the suites; the suites all
 # run, and every failure is reported at the end. docs/testing.md explains more.
@@ -189,7 +190,7 @@ apt_install() {
 install_phase() {
 	local t0 pkgs=() notes=() state=ok
 	t0=$(now_ms)
-	banner install "PostgreSQL, Chromium, oathtool, htpasswd, openssl, pdftotext, docx2txt when missing"
+	banner install "PostgreSQL, Chromium, Node.js, oathtool, htpasswd, openssl, pdftotext, docx2txt when missing"
 	if want postgres && [ -z "$(pg_bindir)" ]; then
 		pkgs+=(postgresql)
 	fi
@@ -214,11 +215,19 @@ install_phase() {
 		command -v docx2txt >/dev/null 2>&1 || pkgs+=(docx2txt)
 		TOOL_VARS=(KANDIDAT_TEST_REQUIRE_TOOLS=1)
 	fi
+	# The OpenAPI linter runs on Node.js (Debian's nodejs and npm).
+	if want lint; then
+		command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+		command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+	fi
 	if [ ${#pkgs[@]} -gt 0 ]; then
 		apt_install "${pkgs[@]}" || state=FAIL
 		notes+=("installed ${pkgs[*]}")
 	else
 		notes+=("nothing to install")
+	fi
+	if want lint; then
+		openapi_lint_install || state=FAIL
 	fi
 	if want postgres; then
 		local bin
@@ -240,6 +249,26 @@ install_phase() {
 		fi
 	fi
 	record install "$state" $(($(now_ms) - t0)) "${notes[*]}"
+}
+
+# openapi_lint_install installs the linter exactly as package-lock.json
+# pins it (npm ci; the registry is needed only here, and only when the
+# lock changed since the last install).
+OPENAPI_LINT=$ROOT/tools/openapi-lint
+# Redocly CLI neither reports usage nor looks for updates from here.
+export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
+openapi_lint_install() {
+	local stamp=$OPENAPI_LINT/node_modules/.package-lock.json
+	if [ -x "$OPENAPI_LINT/node_modules/.bin/redocly" ] && [ -f "$stamp" ] &&
+		[ ! "$OPENAPI_LINT/package-lock.json" -nt "$stamp" ]; then
+		echo "openapi linter: installed ($(cd "$OPENAPI_LINT" && node_modules/.bin/redocly --version 2>/dev/null))"
+		return 0
+	fi
+	echo "openapi linter: npm ci in ${OPENAPI_LINT#"$ROOT"/} (log: ${LOGDIR#"$ROOT"/}/npm.log)"
+	if ! (cd "$OPENAPI_LINT" && npm ci --no-audit --no-fund --prefer-offline --ignore-scripts) >"$LOGDIR/npm.log" 2>&1; then
+		tail -n 30 "$LOGDIR/npm.log"
+		return 1
+	fi
 }
 
 # ------------------------------------------------------------ PostgreSQL ---
@@ -358,6 +387,22 @@ gofmt_check() {
 	fi
 }
 
+# openapi_lint writes the served OpenAPI document (TestOpenAPIDocumentFile)
+# and lints it with @redocly/cli's recommended rules (tools/openapi-lint).
+openapi_lint() {
+	local doc=$LOGDIR/openapi.json
+	if [ ! -x "$OPENAPI_LINT/node_modules/.bin/redocly" ]; then
+		echo "the OpenAPI linter is not installed: scripts/test.sh lint installs it (npm ci in ${OPENAPI_LINT#"$ROOT"/})"
+		return 1
+	fi
+	if ! env -u KANDIDAT_TEST_POSTGRES_URL KANDIDAT_OPENAPI_OUT="$doc" \
+		go test -count=1 -run '^TestOpenAPIDocumentFile$' ./internal/web/ >"$LOGDIR/openapi-doc.log" 2>&1; then
+		cat "$LOGDIR/openapi-doc.log"
+		return 1
+	fi
+	(cd "$OPENAPI_LINT" && node_modules/.bin/redocly lint --config redocly.yaml --format stylish "$doc")
+}
+
 # step NAME DESCRIPTION CMD...: a timed lint step.
 step() {
 	local name=$1 what=$2 t0 rc
@@ -379,6 +424,7 @@ lint_phase() {
 	step gofmt "gofmt -l" gofmt_check || rc=1
 	step vet "go vet ./..." run_child go vet ./... || rc=1
 	step staticcheck "go run $STATICCHECK ./..." run_child go run "$STATICCHECK" ./... || rc=1
+	step openapi-lint "redocly lint of /api/v1/openapi.json (tools/openapi-lint)" openapi_lint || rc=1
 	# The offline database when there is one; else the online one, which
 	# a fresh clone uses; else a warning, for a machine offline has no
 	# database to check against and that is no fault of the code.
@@ -502,7 +548,7 @@ trap 'on_signal HUP 129' HUP
 # ------------------------------------------------------------------- main ---
 
 echo "=== scripts/test.sh:$WANT(go: $(go version 2>/dev/null | cut -d' ' -f3-))"
-if want postgres || want browser; then
+if want postgres || want browser || want lint; then
 	install_phase
 fi
 if want postgres; then

@@ -13,6 +13,8 @@ const (
 	// KindSystem is a background job (or the installation's own start-up
 	// work, such as the first run's demo company).
 	KindSystem
+	// KindToken is an API token acting as its user (UserID) in the company.
+	KindToken
 )
 
 // Actor is who asks: a user, the operator or a job, acting in one company
@@ -34,8 +36,10 @@ type Actor struct {
 	// UserID is the user; "" for the operator and a job.
 	UserID string
 	// Job names the background job of a KindSystem actor.
-	Job   string
-	Perms Set
+	Job string
+	// TokenID is the API token of a KindToken actor, which the trail names.
+	TokenID string
+	Perms   Set
 }
 
 // Operator returns the operator acting in a company with the permissions

@@ -81,6 +81,9 @@ type User struct {
 	MustChangePassword bool
 	PasswordChangedAt  time.Time
 	CreatedAt          time.Time
+	// Service marks a service user: API tokens act as it, it never signs in
+	// (service_users.go).
+	Service bool
 }
 
 // Errors of this package.
@@ -432,13 +435,13 @@ func (s *Service) insertUser(ctx context.Context, tx *sql.Tx, actor audit.Actor,
 
 const selectUser = `SELECT tenant_id, id, login, email, display_name, language, role, status, must_change_password,
 	password_changed_at, created_at, extra_permissions,
-	COALESCE((SELECT r.permissions FROM roles r WHERE r.tenant_id = users.tenant_id AND r.id = users.role), '') FROM users`
+	COALESCE((SELECT r.permissions FROM roles r WHERE r.tenant_id = users.tenant_id AND r.id = users.role), ''), service FROM users`
 
 func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
 	var status, extra, custom string
 	err := row.Scan(&u.TenantID, &u.ID, &u.Login, &u.Email, &u.DisplayName, &u.Language, &u.Role, &status,
-		&u.MustChangePassword, &u.PasswordChangedAt, &u.CreatedAt, &extra, &custom)
+		&u.MustChangePassword, &u.PasswordChangedAt, &u.CreatedAt, &extra, &custom, &u.Service)
 	u.OptionalRights = access.Decode(extra)
 	u.Perms = access.Resolve(u.Role, custom, extra)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -175,12 +175,13 @@ func (s *Service) checkPassword(ctx context.Context, t passwordTarget, password,
 	a := &attempt{via: via}
 	var hash, status string
 	var lockedUntil sql.NullTime
-	q, args := `SELECT tenant_id, id, password_hash, status, locked_until FROM users WHERE login = $1`, []any{t.login}
+	var service bool
+	q, args := `SELECT tenant_id, id, password_hash, status, locked_until, service FROM users WHERE login = $1`, []any{t.login}
 	if t.byID() {
-		q, args = `SELECT tenant_id, id, password_hash, status, locked_until FROM users WHERE tenant_id = $1 AND id = $2`, []any{t.tenantID, t.userID}
+		q, args = `SELECT tenant_id, id, password_hash, status, locked_until, service FROM users WHERE tenant_id = $1 AND id = $2`, []any{t.tenantID, t.userID}
 	}
 	err = s.db.ReadTx(ctx, t.scope(), func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, q, args...).Scan(&a.tenantID, &a.userID, &hash, &status, &lockedUntil)
+		return tx.QueryRowContext(ctx, q, args...).Scan(&a.tenantID, &a.userID, &hash, &status, &lockedUntil, &service)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		s.hasher.Burn(ctx, password)
@@ -205,6 +206,10 @@ func (s *Service) checkPassword(ctx context.Context, t passwordTarget, password,
 	}
 	// A locked account answers exactly like a wrong password, after the same work.
 	switch {
+	case service:
+		// A service user never signs in (its hash is empty anyway): only
+		// API tokens act as it.
+		return nil, "", s.failAttempt(ctx, a, "service_user", c)
 	case a.device == nil && lockedUntil.Valid && s.now().Before(lockedUntil.Time):
 		s.throttle.fail(time.Now(), keys...)
 		return nil, "", s.failAttempt(ctx, a, "locked", c)

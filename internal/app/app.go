@@ -26,6 +26,7 @@ import (
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/extract"
 	"github.com/kandidat/kandidat/internal/i18n"
+	"github.com/kandidat/kandidat/internal/importer"
 	"github.com/kandidat/kandidat/internal/jobs"
 	"github.com/kandidat/kandidat/internal/keys"
 	"github.com/kandidat/kandidat/internal/notify"
@@ -33,6 +34,7 @@ import (
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 	"github.com/kandidat/kandidat/internal/web"
+	"github.com/kandidat/kandidat/internal/webhook"
 )
 
 // Version is set at build time with -ldflags "-X github.com/kandidat/kandidat/internal/app.Version=v1.2.3".
@@ -88,6 +90,10 @@ type App struct {
 	Recruit   *recruit.Service
 	// Privacy is the GDPR engine: bases, consents, erasure, requests.
 	Privacy *privacy.Service
+	// Importer brings candidates from another ATS's files.
+	Importer *importer.Service
+	// Webhooks: the companies' subscriptions and their deliveries.
+	Webhooks *webhook.Service
 	// Queue holds outgoing email until the jobs runner delivers it.
 	Queue    *notify.Queue
 	I18n     *i18n.Bundle
@@ -174,10 +180,12 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 	a.Privacy = privacy.NewService(a.DB, privacy.Options{Audit: a.Audit, Recruit: a.Recruit, Tenants: a.Tenants, Blobs: a.Blobs,
 		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Ledger: cfg.ErasureLedger(), Logger: logger,
 		OutboxDir: outboxDir(cfg)})
+	a.Importer = importer.NewService(a.DB, importer.Options{Recruit: a.Recruit, Audit: a.Audit, Blobs: a.Blobs, Logger: logger})
 	a.Accounts = account.NewService(a.DB, a.Audit, account.Options{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
 		Queue: a.Queue, I18n: a.I18n, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Cipher: a.Keys,
 		// Every instance holding the master key signs and checks the same device cookies.
 		DeviceKey: a.Master.DeriveKey("device-cookie")})
+	a.Webhooks = webhook.NewService(a.DB, webhook.Options{Audit: a.Audit, Keys: a.Keys, AllowPrivate: cfg.WebhookAllowPrivate, Logger: logger})
 	return a, nil
 }
 
@@ -303,10 +311,14 @@ func (a *App) Ready(ctx context.Context) error {
 // Web builds the web layer.
 func (a *App) Web() (*web.Server, error) {
 	return web.New(web.Deps{
-		Accounts: a.Accounts, Tenants: a.Tenants, Audit: a.Audit, Recruit: a.Recruit, Privacy: a.Privacy, Credits: a.Credits, I18n: a.I18n, Logger: a.Logger, Ready: a.Ready, Registry: a.Registry,
+		Accounts: a.Accounts, Tenants: a.Tenants, Audit: a.Audit, Recruit: a.Recruit, Privacy: a.Privacy, Credits: a.Credits, Importer: a.Importer, I18n: a.I18n, Logger: a.Logger, Ready: a.Ready, Registry: a.Registry,
+		Webhooks: a.Webhooks,
 	}, web.Options{
 		TLS: a.Config.TLS(), TrustedProxies: a.Config.TrustedProxies, MaxBodyBytes: a.Config.MaxBodyBytes,
 		MetricsToken: a.Config.MetricsToken, OutboxDir: a.devOutbox(),
+		APIRateToken: a.Config.APIRateToken, APIRateIP: a.Config.APIRateIP,
+		// Every instance signs and checks the same page cursors.
+		CursorKey: a.Master.DeriveKey("api-cursor"),
 	})
 }
 
@@ -357,6 +369,7 @@ func (a *App) Jobs(baseURL string) (*jobs.Runner, error) {
 		// The text of uploaded documents, for search and the card; the PDF
 		// engine starts with the first PDF, and stops with the runner.
 		Extractor: a.extractor(),
+		Webhooks:  a.Webhooks,
 	}
 	if err := r.Register(a.Registry); err != nil {
 		return nil, err

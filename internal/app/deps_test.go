@@ -18,8 +18,8 @@ const module = "github.com/kandidat/kandidat/internal/"
 var layers = map[string]string{
 	"cli": "cli", "app": "app", "web": "web", "jobs": "jobs", "config": "config", "i18n": "i18n",
 	"db": "infra", "db/dbtest": "infra", "keys": "infra", "blob": "infra", "notify": "infra", "filetype": "infra", "search": "infra", "extract": "infra",
-	"access": "domain", "account": "domain", "audit": "domain", "credit": "domain", "recruit": "domain", "tenant": "domain", "privacy": "domain",
-	"seed": "domain", "synth": "domain",
+	"access": "domain", "account": "domain", "audit": "domain", "credit": "domain", "recruit": "domain", "tenant": "domain", "privacy": "domain", "webhook": "domain",
+	"seed": "domain", "synth": "domain", "importer": "domain",
 	// testkit wires the services for tests (only _test.go files import
 	// it); it imports the domains, so it sits among them.
 	"testkit": "domain",

@@ -58,6 +58,8 @@ func ActorOf(a access.Actor) Actor {
 		return Operator
 	case access.KindSystem:
 		return System(a.Job)
+	case access.KindToken:
+		return Actor{Kind: ActorAPIToken, ID: a.TokenID}
 	}
 	return User(a.UserID)
 }

@@ -61,6 +61,9 @@ const (
 	// MFASucceeded, MFAFailed: the second step of a sign-in.
 	MFASucceeded Action = "auth.mfa_succeeded"
 	MFAFailed    Action = "auth.mfa_failed"
+	// APITokenCreated, APITokenRevoked: an API token was made or stopped.
+	APITokenCreated Action = "api_token.created"
+	APITokenRevoked Action = "api_token.revoked"
 	// UserInvited, InvitationAccepted: a colleague was invited by email and joined.
 	UserInvited        Action = "user.invited"
 	InvitationAccepted Action = "user.invitation_accepted"
@@ -165,6 +168,24 @@ const (
 	BreachRecorded Action = "breach.recorded"
 	BreachChanged  Action = "breach.changed"
 	BreachNotified Action = "breach.notified"
+	// ImportStarted, ImportFinished: an import of candidates from another
+	// system (a file) started or continued, and ended (counts only).
+	ImportStarted  Action = "import.started"
+	ImportFinished Action = "import.finished"
+	// ImportMappingSaved: a company saved a named column mapping for imports.
+	ImportMappingSaved Action = "import.mapping_saved"
+	// WebhookCreated, WebhookChanged, WebhookDeleted, WebhookSecretRotated,
+	// WebhookReplayed: a company's webhook subscriptions (the URL is never
+	// in the trail: the record names the subscription and what changed),
+	// and a delivery sent again by hand ("delivery" names it).
+	WebhookCreated       Action = "webhook.created"
+	WebhookChanged       Action = "webhook.changed"
+	WebhookDeleted       Action = "webhook.deleted"
+	WebhookSecretRotated Action = "webhook.secret_rotated"
+	WebhookReplayed      Action = "webhook.replayed"
+	// DocumentAdded: a colleague added a document to an application (the
+	// API's upload); its kind and type, never its name or content.
+	DocumentAdded Action = "document.added"
 )
 
 // DetailKind is the type of a detail value. There is deliberately no free
@@ -224,7 +245,7 @@ var Catalogue = map[Action]Spec{
 	SignInSucceeded: {Track: Security, Details: []Detail{ipDetail, {Name: "method", Kind: Enum, Values: []string{"password", "unlock_link"}},
 		deviceDetail}},
 	SignInFailed: {Track: Security, Details: []Detail{ipDetail,
-		{Name: "reason", Kind: Enum, Values: []string{"unknown_login", "wrong_password", "disabled_account", "locked", "throttled"}},
+		{Name: "reason", Kind: Enum, Values: []string{"unknown_login", "wrong_password", "disabled_account", "locked", "throttled", "service_user"}},
 		{Name: "via", Kind: Enum, Values: []string{"sign_in", "reauthentication", "password_change", "unlock_link"}}, deviceDetail}},
 	SignedOut:       {Track: Security, Details: []Detail{ipDetail}},
 	PasswordChanged: {Track: Security, Details: []Detail{ipDetail, {Name: "forced", Kind: Bool}}},
@@ -237,6 +258,8 @@ var Catalogue = map[Action]Spec{
 	AccountUnlocked:        {Track: Security, Details: []Detail{ipDetail, {Name: "via", Kind: Enum, Values: []string{"email_link", "operator"}}}},
 	PasswordResetRequested: {Track: Security, Details: []Detail{ipDetail}},
 	Reauthenticated:        {Track: Security, Details: []Detail{ipDetail}},
+	APITokenCreated:        {Track: Security, Details: []Detail{permissionsDetail, {Name: "expires", Kind: Bool}}},
+	APITokenRevoked:        {Track: Security},
 	UserInvited:            {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}, candidateAccessDetail}},
 	UserRoleChanged:        {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}, {Name: "previous_role", Kind: ID}, candidateAccessDetail}},
 	InvitationAccepted:     {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}}},
@@ -247,7 +270,8 @@ var Catalogue = map[Action]Spec{
 	PasswordReset:          {Track: Security, Details: []Detail{ipDetail}},
 	SessionRevoked:         {Track: Security, Details: []Detail{ipDetail, {Name: "scope", Kind: Enum, Values: []string{"one", "others"}}}},
 	UserCreated: {Track: Admin, Details: []Detail{{Name: "role", Kind: ID}, {Name: "must_change_password", Kind: Bool},
-		{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo", "web", "seed"}}}},
+		{Name: "via", Kind: Enum, Values: []string{"setup", "cli", "demo", "web", "seed"}}, {Name: "service", Kind: Bool},
+		candidateAccessDetail}},
 	UserDisabled:   {Track: Admin},
 	UserEnabled:    {Track: Admin},
 	ProfileChanged: {Track: Business, Details: []Detail{{Name: "language", Kind: Enum, Values: languageValues}}},
@@ -272,7 +296,7 @@ var Catalogue = map[Action]Spec{
 	PositionShared:    {Track: History, Details: []Detail{{Name: "members", Kind: Int}}},
 	PositionPublished: {Track: History, Details: []Detail{{Name: "credits", Kind: Int}, {Name: "first", Kind: Bool}}},
 	PositionClosed:    {Track: History},
-	ApplicationCreated: {Track: History, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"staff", "career_page", "demo", "match"}},
+	ApplicationCreated: {Track: History, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"staff", "career_page", "demo", "match", "import"}},
 		{Name: "stage", Kind: Enum, Values: stageValues}}},
 	StageChanged: {Track: History, Details: []Detail{{Name: "stage", Kind: Enum, Values: stageValues}, {Name: "previous_stage", Kind: Enum, Values: stageValues},
 		{Name: "reason", Kind: ID}}},
@@ -309,12 +333,24 @@ var Catalogue = map[Action]Spec{
 		{Name: "count", Kind: Int}, {Name: "files", Kind: Int}}},
 	CandidateRectified: {Track: History, Details: []Detail{candidateFields}},
 	CandidateProfileChanged: {Track: History, Details: []Detail{{Name: "fields", Kind: EnumList, Values: []string{"title", "employer", "city", "country",
-		"skills", "languages", "linkedin", "portfolio", "notice", "salary"}}, {Name: "via", Kind: Enum, Values: []string{"staff", "career_page"}}}},
+		"skills", "languages", "linkedin", "portfolio", "notice", "salary", "phone"}}, {Name: "via", Kind: Enum, Values: []string{"staff", "career_page", "import"}}}},
 	BreachRecorded: {Track: GDPR, Details: []Detail{{Name: "via", Kind: Enum, Values: []string{"manual", "alert"}}}},
 	BreachChanged: {Track: GDPR, Details: []Detail{{Name: "fields", Kind: EnumList, Values: breachFields},
 		{Name: "status", Kind: Enum, Values: []string{"open", "contained", "closed"}}}},
 	BreachNotified: {Track: GDPR, Details: []Detail{{Name: "recipient", Kind: Enum, Values: []string{"authority", "subjects"}},
 		{Name: "late", Kind: Bool}}},
+	ImportStarted: {Track: Business, Details: []Detail{{Name: "format", Kind: Enum, Values: []string{"csv", "jsonl"}}, {Name: "rows", Kind: Int},
+		{Name: "resumed", Kind: Bool}}},
+	ImportFinished: {Track: Business, Details: []Detail{{Name: "status", Kind: Enum, Values: []string{"done", "failed"}}, {Name: "created", Kind: Int},
+		{Name: "merged", Kind: Int}, {Name: "skipped", Kind: Int}, {Name: "problems", Kind: Int}}},
+	ImportMappingSaved:   {Track: Admin},
+	WebhookCreated:       {Track: Admin, Details: []Detail{webhookEvents, {Name: "active", Kind: Bool}}},
+	WebhookChanged:       {Track: Admin, Details: []Detail{{Name: "fields", Kind: EnumList, Values: []string{"url", "description", "events", "active"}}, webhookEvents, {Name: "active", Kind: Bool}}},
+	WebhookDeleted:       {Track: Admin},
+	WebhookSecretRotated: {Track: Admin},
+	WebhookReplayed:      {Track: Admin, Details: []Detail{{Name: "delivery", Kind: ID}, {Name: "event", Kind: Enum, Values: WebhookEventTypes}}},
+	DocumentAdded: {Track: History, Details: []Detail{{Name: "kind", Kind: Enum, Values: []string{"cv", "attachment"}},
+		{Name: "type", Kind: Enum, Values: []string{"pdf", "docx", "odt", "txt", "jpeg", "png"}}}},
 }
 
 // candidateAccessDetail: the change opened candidate data to someone who
@@ -333,6 +369,14 @@ var (
 		return out
 	}()
 )
+
+// WebhookEventTypes are the business events a webhook may subscribe to
+// (internal/webhook's catalogue; declared here so the trail's details stay
+// a closed set).
+var WebhookEventTypes = []string{"application.created", "application.stage_changed", "application.rejected", "candidate.erased",
+	"consent.expiring", "case.acknowledged"}
+
+var webhookEvents = Detail{Name: "events", Kind: EnumList, Values: WebhookEventTypes}
 
 // breachFields names the fields of a breach record a change touches.
 var breachFields = []string{"title", "description", "occurred_at", "discovered_at", "subject_categories", "data_categories",
@@ -366,5 +410,5 @@ var ActorKinds = []ActorKind{ActorUser, ActorAPIToken, ActorCandidate, ActorRepo
 // ObjectKinds are the kinds of object a record may refer to. A closed list:
 // the trail finds an object's records by (kind, id), and a search by id
 // alone looks in each kind.
-var ObjectKinds = []string{"alert", "application", "audit_record", "breach", "candidate", "comment", "credit_entry", "document",
-	"interview", "note", "position", "role", "session", "subject_request", "task", "tenant", "user"}
+var ObjectKinds = []string{"alert", "api_token", "application", "audit_record", "breach", "candidate", "comment", "credit_entry", "document",
+	"import", "interview", "note", "position", "role", "session", "subject_request", "task", "tenant", "user", "webhook"}

@@ -68,6 +68,8 @@ type session struct {
 	base   *url.URL
 	client *http.Client
 	jar    *jar
+	// token, when set, is sent as the API's bearer token.
+	token string
 }
 
 func newSession(base *url.URL, conns int, timeout time.Duration) *session {
@@ -106,6 +108,10 @@ func (s *session) newRequest(ctx context.Context, method, path string, body io.R
 	}
 	req.Header.Set("User-Agent", "kandidat-bench/1")
 	req.Header.Set("Accept", "text/html")
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		req.Header.Set("Accept", "application/json")
+	}
 	return req, nil
 }
 

@@ -17,6 +17,7 @@ import (
 )
 
 const benchSynopsis = `bench [--mode pages] --login LOGIN --password-file FILE [flags]
+       bench --mode api --token-file FILE [flags]
 
 Times a running Kandidat server from the outside, as a browser uses it. It
 talks to the server over HTTP only and never opens a database.
@@ -30,7 +31,15 @@ shared pool, audit trail, credits, users), and times each with every number
 of --clients, all sharing the session. Pages the user may not open are
 listed as not timed. Prints a Markdown table of requests, requests per
 second, p50, p95 and p99 in milliseconds and errors (answers other than 2xx);
-exits 1 when any request failed.`
+exits 1 when any request failed.
+
+Mode api: with an API token of the company (scopes positions.view and
+applications.view; read from --token-file), finds the position with the most
+applications and times GET /api/v1/positions/{id}/applications (50 per page)
+and GET /api/v1/candidates?q= against a bare net/http handler that this
+process starts on loopback and that marshals the same page of JSON, all in
+the same run. Serve with --api-rate-limit 0 --api-ip-rate-limit 0, or the
+limits answer 429.`
 
 // runBench is `kandidat bench`. It takes no installation flags: it needs
 // only the server's address and a user.
@@ -39,7 +48,9 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	var b benchFlags
-	fs.StringVar(&b.mode, "mode", "pages", "what to measure; only pages exists yet")
+	fs.StringVar(&b.mode, "mode", "pages", "what to measure: pages or api")
+	tokenFile := fs.String("token-file", "", "mode api: file holding the API token on its first line")
+	query := fs.String("query", "", "mode api: the candidate search (default: a word of the largest position's title)")
 	fs.StringVar(&b.baseURL, "base-url", "http://127.0.0.1:8080", "address of the running server")
 	fs.StringVar(&b.login, "login", "", "user to sign in as (required)")
 	fs.StringVar(&b.password, "password", "", "the user's password (visible to other users of this machine: prefer --password-file)")
@@ -52,6 +63,9 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON instead of the Markdown table")
 	if err := parseBenchFlags(env, fs, args); err != nil {
 		return err
+	}
+	if b.mode == "api" {
+		return runBenchAPI(ctx, env, b, *tokenFile, *query, *asJSON, *out)
 	}
 	opts, err := b.options()
 	if err != nil {
@@ -81,7 +95,7 @@ type benchFlags struct {
 // options checks the flags and returns the run they ask for.
 func (b benchFlags) options() (bench.Options, error) {
 	if b.mode != "pages" {
-		return bench.Options{}, fmt.Errorf("--mode: %q is not a mode; only pages exists yet", b.mode)
+		return bench.Options{}, fmt.Errorf("--mode: %q is not a mode; pages or api", b.mode)
 	}
 	if u, err := url.Parse(b.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return bench.Options{}, fmt.Errorf("--base-url: %q is not an absolute http(s) URL such as http://127.0.0.1:8080", b.baseURL)
@@ -109,6 +123,37 @@ func (b benchFlags) options() (bench.Options, error) {
 		BaseURL: b.baseURL, Login: b.login, Password: pw, Clients: counts,
 		Duration: b.duration, Warmup: b.warmup, DeepPages: b.deep,
 	}, nil
+}
+
+// runBenchAPI is `kandidat bench --mode api`.
+func runBenchAPI(ctx context.Context, env *Env, b benchFlags, tokenFile, query string, asJSON bool, out string) error {
+	if tokenFile == "" {
+		return errors.New("--token-file: required in mode api: a file holding an API token of the company")
+	}
+	raw, err := os.ReadFile(tokenFile)
+	if err != nil {
+		return fmt.Errorf("--token-file: %v", err)
+	}
+	token, _, _ := strings.Cut(strings.TrimSpace(string(raw)), "\n")
+	counts, err := parseClients(b.clients)
+	if err != nil {
+		return err
+	}
+	if b.duration <= 0 || b.warmup < 0 {
+		return fmt.Errorf("--duration, --warmup: %s and %s: want a positive duration and a warm-up of zero or more", b.duration, b.warmup)
+	}
+	res, err := bench.RunAPI(ctx, bench.APIOptions{BaseURL: b.baseURL, Token: strings.TrimSpace(token), Clients: counts,
+		Duration: b.duration, Warmup: b.warmup, Query: query, Log: env.Stderr})
+	if err != nil {
+		return err
+	}
+	if err := writeBenchResult(env.Stdout, res, asJSON, out); err != nil {
+		return err
+	}
+	if n := res.Errors(); n > 0 {
+		return fmt.Errorf("%d request(s) failed; see the errors column and the server's log", n)
+	}
+	return nil
 }
 
 // writeBenchResult prints the result as a Markdown table or JSON, and

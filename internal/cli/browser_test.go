@@ -110,6 +110,27 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 	return s
 }
 
+// waitText waits until the element sel holds want (a form's answer replaces
+// the page: the old page's element may still be there, or briefly none).
+func waitText(t *testing.T, ctx context.Context, sel, want string) {
+	t.Helper()
+	last := ""
+	for {
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err == nil && s == want {
+			return
+		}
+		if err == nil {
+			last = s
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("text of %s: %q, want %q", sel, last, want)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // TestBrowserDemoSignIn: in real Chromium, a wrong password shows an error
 // and sets no cookie; the printed password signs in, the user is made to
 // change it, and the dashboard names the company and the user.

@@ -88,6 +88,12 @@ func commands() []command {
 			{"prune", "delete records past their retention, keeping the chains verifiable", auditPrune, false},
 			{"retention", "show or set a company's audit retention", auditRetention, false},
 		}},
+		{"token", "", nil, []action{
+			{"create", "make an API token acting as a service user; prints its secret once", tokenCreate, false},
+			{"list", "list a company's API tokens", tokenList, false},
+			{"revoke", "stop an API token at once", tokenRevoke, false},
+			{"service-user", "make a service user (never signs in) for tokens to act as", tokenServiceUser, false},
+		}},
 		{"search", "", nil, []action{
 			{"reindex", "rebuild the search index of one company or all, online", searchReindex, false},
 		}},
@@ -97,6 +103,7 @@ func commands() []command {
 		}},
 		{"config", "print the effective configuration, secrets masked", runConfig, nil},
 		{"seed", "fill an installation with synthetic data (small, medium, large)", runSeed, nil},
+		{"import", "import candidates from another ATS's CSV or JSON Lines export", runImport, nil},
 		{"bench", "time the pages of a running server (p50/p95/p99, req/s)", runBench, nil},
 		{"version", "print the version", runVersion, nil},
 	}

@@ -55,8 +55,12 @@ type Config struct {
 	NoMigrate        bool
 	// NoErasureSweep stops the server's daily erasure sweep (an operator
 	// who runs `kandidat privacy sweep` from a scheduler of their own).
-	NoErasureSweep  bool
-	MaxBodyBytes    int64
+	NoErasureSweep bool
+	MaxBodyBytes   int64
+	// APIRateToken and APIRateIP bound the API requests per minute of one
+	// token and of one address (0: no bound).
+	APIRateToken    int
+	APIRateIP       int
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
 	ShutdownTimeout time.Duration
@@ -81,6 +85,10 @@ type Config struct {
 	S3AccessKey string
 	S3SecretKey string
 	S3PathStyle bool
+
+	// WebhookAllowPrivate lets webhooks reach loopback, private and
+	// link-local addresses and plain http (development only).
+	WebhookAllowPrivate bool
 }
 
 // FilesDir is the local directory of encrypted files when no bucket is set.
@@ -169,6 +177,8 @@ var settings = []setting{
 	{"no-migrate", "do not apply pending migrations at start", Server, GroupServer, false, func(c *Config) flag.Value { return (*boolValue)(&c.NoMigrate) }},
 	{"no-erasure-sweep", "do not erase, daily, the candidates no processing basis allows keeping (run `kandidat privacy sweep` yourself)", Server, GroupServer, false, func(c *Config) flag.Value { return (*boolValue)(&c.NoErasureSweep) }},
 	{"max-body-bytes", "largest request body accepted outside uploads", Server, GroupServer, false, func(c *Config) flag.Value { return (*int64Value)(&c.MaxBodyBytes) }},
+	{"api-rate-limit", "API requests per minute one token may make (0: no limit)", Server, GroupServer, false, func(c *Config) flag.Value { return (*intValue)(&c.APIRateToken) }},
+	{"api-ip-rate-limit", "API requests per minute one address may make, with any token or none (0: no limit)", Server, GroupServer, false, func(c *Config) flag.Value { return (*intValue)(&c.APIRateIP) }},
 	{"session-idle-timeout", "sign out after this long without activity", Server, GroupServer, false, func(c *Config) flag.Value { return (*durationValue)(&c.SessionIdle) }},
 	{"session-absolute-timeout", "sign out this long after sign-in, active or not", Server, GroupServer, false, func(c *Config) flag.Value { return (*durationValue)(&c.SessionAbsolute) }},
 	{"shutdown-timeout", "time given to in-flight requests at shutdown", Server, GroupServer, false, func(c *Config) flag.Value { return (*durationValue)(&c.ShutdownTimeout) }},
@@ -193,6 +203,8 @@ var settings = []setting{
 	{"s3-access-key", "access key id for the bucket", Installation, GroupStorage, false, func(c *Config) flag.Value { return (*stringValue)(&c.S3AccessKey) }},
 	{"s3-secret-key", "secret access key for the bucket", Installation, GroupStorage, true, func(c *Config) flag.Value { return (*stringValue)(&c.S3SecretKey) }},
 	{"s3-path-style", "address the bucket in the URL path (most S3-compatible servers want it)", Installation, GroupStorage, false, func(c *Config) flag.Value { return (*boolValue)(&c.S3PathStyle) }},
+
+	{"webhook-allow-private", "let webhooks reach loopback, private and link-local addresses and plain http URLs (development only: it opens the installation's own network to the companies' webhook URLs)", Server, GroupServer, false, func(c *Config) flag.Value { return (*boolValue)(&c.WebhookAllowPrivate) }},
 }
 
 // Default returns the configuration before flags and environment.
@@ -208,6 +220,8 @@ func Default() Config {
 		AlertMassCount:          500,
 		Addr:                    "127.0.0.1:8080",
 		MaxBodyBytes:            1 << 20,
+		APIRateToken:            600,
+		APIRateIP:               1200,
 		SessionIdle:             30 * time.Minute,
 		SessionAbsolute:         12 * time.Hour,
 		ShutdownTimeout:         20 * time.Second,
@@ -457,6 +471,9 @@ func (c *Config) Validate(scope Scope) error {
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		return errors.New("--metrics-token: use at least 16 characters")
+	}
+	if c.APIRateToken < 0 || c.APIRateIP < 0 {
+		return fmt.Errorf("--api-rate-limit, --api-ip-rate-limit: a limit is 0 (none) or more")
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("--max-body-bytes: %d is below the minimum of 1024", c.MaxBodyBytes)

@@ -3,7 +3,7 @@
 // table instead of knowing each package's sentinels.
 //
 // A refusal is of one kind (ErrInvalid, ErrNotFound, ErrForbidden,
-// ErrUnauthenticated, ErrConflict, ErrInsufficient, ErrBusy, ErrGone). A domain
+// ErrUnauthenticated, ErrConflict, ErrInsufficient, ErrBusy, ErrGone, ErrStale). A domain
 // package declares its own sentinels of a kind with New, carrying the
 // message key the user is shown; bad input is an *Invalid naming each
 // field's message key. errors.Is holds for the sentinel and for its kind.
@@ -39,6 +39,9 @@ var (
 	// ErrGone: the object existed and is no longer usable (a single-use
 	// link already used, or one past its expiry).
 	ErrGone = errors.New("gone")
+	// ErrStale: the object changed since the caller read it (an API
+	// update whose If-Match names an older version).
+	ErrStale = errors.New("changed since read")
 )
 
 // Error is a domain sentinel of a kind. Declare it once, as a package
@@ -133,7 +136,7 @@ func Messages(err error) map[string]string {
 }
 
 // Kinds lists every kind, for tables that map each to a response.
-var Kinds = []error{ErrInvalid, ErrNotFound, ErrForbidden, ErrUnauthenticated, ErrConflict, ErrInsufficient, ErrBusy, ErrGone}
+var Kinds = []error{ErrInvalid, ErrNotFound, ErrForbidden, ErrUnauthenticated, ErrConflict, ErrInsufficient, ErrBusy, ErrGone, ErrStale}
 
 // KindOf returns the kind of err, or nil when err is of none.
 func KindOf(err error) error {

@@ -24,6 +24,7 @@ import (
 	"github.com/kandidat/kandidat/internal/privacy"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/webhook"
 )
 
 // Runner runs the periodic jobs.
@@ -59,6 +60,9 @@ type Runner struct {
 	// TextEvery is how often documents waiting for their text are looked
 	// for (default 5s).
 	TextEvery time.Duration
+	// Webhooks turns the companies' events into deliveries and sends them
+	// (nil: none).
+	Webhooks *webhook.Service
 
 	alerts *prometheus.CounterVec
 	runs   *prometheus.CounterVec
@@ -104,6 +108,7 @@ func (r *Runner) Run(ctx context.Context) {
 		{"audit.checkpoint", every, func(ctx context.Context) error { _, err := r.Audit.Checkpoint(ctx, "periodic"); return err }},
 		{"audit.prune", 24 * time.Hour, func(ctx context.Context) error { _, err := r.Audit.Prune(ctx, r.Retention, 1000); return err }},
 		{"sessions.prune", time.Hour, func(ctx context.Context) error { _, err := r.Accounts.PruneSessions(ctx); return err }},
+		{"api.idempotency_prune", time.Hour, func(ctx context.Context) error { _, err := r.Accounts.PruneIdempotencyKeys(ctx); return err }},
 		// Recovery codes stored before they were keyed: re-hashed under
 		// their users' keys soon after start, then nothing is pending.
 		{"account.recovery_codes", 24 * time.Hour, func(ctx context.Context) error { _, err := r.Accounts.UpgradeRecoveryCodes(ctx); return err }},
@@ -171,6 +176,13 @@ func (r *Runner) Run(ctx context.Context) {
 			// document: a batch at a time until none waits.
 			jobs = append(jobs, job{"documents.text", textEvery, func(ctx context.Context) error { return r.ExtractTexts(ctx) }})
 		}
+	}
+	if r.Webhooks != nil {
+		// Events a few seconds after their change; deliveries as they fall due.
+		jobs = append(jobs,
+			job{"webhooks.events", 5 * time.Second, func(ctx context.Context) error { _, err := r.Webhooks.Enqueue(ctx); return err }},
+			job{"webhooks.deliver", 2 * time.Second, func(ctx context.Context) error { _, err := r.DeliverWebhooks(ctx); return err }},
+			job{"webhooks.prune", 24 * time.Hour, func(ctx context.Context) error { _, err := r.Webhooks.Prune(ctx); return err }})
 	}
 	done := make(chan struct{})
 	for _, j := range jobs {
@@ -315,6 +327,19 @@ func (r *Runner) DeliverEmail(ctx context.Context) (int, error) {
 		}
 	}
 	return sent, err
+}
+
+// DeliverWebhooks makes an attempt at the due webhook deliveries, a batch
+// at a time until none is due, and returns how many succeeded.
+func (r *Runner) DeliverWebhooks(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := r.Webhooks.Deliver(ctx, 50)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
 }
 
 // ExtractTexts extracts the text of the documents waiting for it, in

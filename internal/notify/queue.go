@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kandidat/kandidat/internal/db"
@@ -32,6 +33,23 @@ const MaxAttempts = 12
 type queued struct {
 	Message
 	SMSTo string `json:"sms_to,omitempty"`
+}
+
+// recipient is the key the queue row is found by for its recipient (an
+// erasure drops what is queued to the person, DropQueuedTo): the number of a
+// text message in E.164, the lower-cased address of an email to one
+// recipient, "" for an email to several.
+func (item queued) recipient() string {
+	if item.SMSTo != "" {
+		if e164, ok := NormalizePhone(item.SMSTo); ok {
+			return e164
+		}
+		return item.SMSTo
+	}
+	if len(item.To) == 1 {
+		return strings.ToLower(item.To[0])
+	}
+	return ""
 }
 
 // EnqueueSMS adds a text message to the queue inside tx.
@@ -72,11 +90,78 @@ func (q *Queue) insertID(ctx context.Context, tx *sql.Tx, tenantID string, item 
 	rand.Read(raw)
 	id := hex.EncodeToString(raw)
 	now := q.now()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO email_queue (tenant_id, id, message, created_at, next_try_at) VALUES ($1, $2, $3, $4, $4)`,
-		tenantID, id, string(b), now); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO email_queue (tenant_id, id, message, created_at, next_try_at, recipient) VALUES ($1, $2, $3, $4, $4, $5)`,
+		tenantID, id, string(b), now, item.recipient()); err != nil {
 		return "", fmt.Errorf("queue email: %w", err)
 	}
 	return id, nil
+}
+
+// DropQueuedTo deletes, inside tx, the company's queued emails and text
+// messages to any of addresses (emails, and phone numbers as stored or in
+// E.164): those whose recipient column names one, found by its index, and
+// among the rows that name none (queued before the column existed, or to
+// several recipients) those whose message is addressed to one. It returns
+// how many it deleted.
+func DropQueuedTo(ctx context.Context, tx *sql.Tx, tenantID string, addresses []string) (int, error) {
+	if len(addresses) == 0 {
+		return 0, nil
+	}
+	want := make(map[string]bool, 2*len(addresses))
+	args := []any{tenantID}
+	var marks []string
+	add := func(a string) {
+		if a != "" && !want[a] {
+			want[a] = true
+			args = append(args, a)
+			marks = append(marks, fmt.Sprintf("$%d", len(args)))
+		}
+	}
+	for _, a := range addresses {
+		add(strings.ToLower(a))
+		if e164, ok := NormalizePhone(a); ok && !strings.Contains(a, "@") {
+			add(e164)
+		}
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM email_queue WHERE tenant_id = $1 AND recipient IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("drop queued mail: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	rows, err := tx.QueryContext(ctx, `SELECT id, message FROM email_queue WHERE tenant_id = $1 AND recipient = ''`, tenantID)
+	if err != nil {
+		return int(n), fmt.Errorf("read queued mail: %w", err)
+	}
+	var drop []string
+	for rows.Next() {
+		var id, raw string
+		if err := rows.Scan(&id, &raw); err != nil {
+			rows.Close()
+			return int(n), fmt.Errorf("read queued mail: %w", err)
+		}
+		var item queued
+		if json.Unmarshal([]byte(raw), &item) != nil {
+			continue
+		}
+		hit := item.SMSTo != "" && (want[item.SMSTo] || want[item.recipient()])
+		for _, to := range item.To {
+			hit = hit || want[strings.ToLower(to)]
+		}
+		if hit {
+			drop = append(drop, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return int(n), fmt.Errorf("read queued mail: %w", err)
+	}
+	for _, id := range drop {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM email_queue WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+			return int(n), fmt.Errorf("drop queued mail: %w", err)
+		}
+		n++
+	}
+	return int(n), nil
 }
 
 // Delivered reports one delivery attempt, for the caller's log and metrics.

@@ -94,26 +94,20 @@ func consentCandidates(ctx context.Context, tx *sql.Tx, a access.Actor, ids []st
 		return map[string]bool{}, nil
 	}
 	if a.Can(access.PrivacySettings) {
-		args := []any{a.TenantID}
-		in := make([]string, len(ids))
-		for i, c := range ids {
-			args = append(args, c)
-			in[i] = fmt.Sprintf("$%d", i+2)
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM candidates WHERE tenant_id = $1 AND id IN (`+strings.Join(in, ", ")+`)`, args...)
+		args, in := recruit.InList([]any{a.TenantID}, ids)
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM candidates WHERE tenant_id = $1 AND id IN (`+in+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read candidates: %w", err)
 		}
-		defer rows.Close()
-		out := map[string]bool{}
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				return nil, err
-			}
+		found, err := recruit.ScanIDs(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read candidates: %w", err)
+		}
+		out := make(map[string]bool, len(found))
+		for _, c := range found {
 			out[c] = true
 		}
-		return out, rows.Err()
+		return out, nil
 	}
 	if act && !a.Can(access.MoveStage) {
 		return map[string]bool{}, nil
@@ -135,8 +129,8 @@ func candidateLanguage(ctx context.Context, tx *sql.Tx, tenantID, candidateID st
 }
 
 // consentTextOf is the language a candidate is written to and the
-// company's consent text in force in it: what a request, a consent entered
-// by hand or a withdrawal by staff records.
+// company's consent text in force in it: what a request or a consent
+// entered by hand records.
 func consentTextOf(ctx context.Context, tx *sql.Tx, tenantID, candidateID string) (string, recruit.ConsentText, error) {
 	lang, err := candidateLanguage(ctx, tx, tenantID, candidateID)
 	if err != nil {
@@ -207,4 +201,25 @@ func (s *Service) denied(ctx context.Context, a access.Actor, candidateID string
 		return rerr
 	}
 	return ErrNotFound
+}
+
+// withdrawnText is the language and version of the text a withdrawal
+// withdraws from, whoever records it (staff or the candidate): the grant
+// in force (the one whose end the candidate row holds), else the latest
+// grant; without one in the log, the company's text in force in the
+// candidate's language.
+func withdrawnText(ctx context.Context, tx *sql.Tx, tenantID, candidateID string) (lang, version string, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT l.language, l.text_version FROM consent_log l
+		JOIN candidates c ON c.tenant_id = l.tenant_id AND c.id = l.candidate_id
+		WHERE l.tenant_id = $1 AND l.candidate_id = $2 AND l.purpose = 'talent_pool' AND l.event = 'granted'
+		ORDER BY CASE WHEN l.valid_until = c.consent_until THEN 0 ELSE 1 END, l.created_at DESC, l.id DESC LIMIT 1`,
+		tenantID, candidateID).Scan(&lang, &version)
+	if err == nil && version != "" {
+		return lang, version, nil
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", "", fmt.Errorf("read the granted consent: %w", err)
+	}
+	lang, text, err := consentTextOf(ctx, tx, tenantID, candidateID)
+	return lang, text.Version, err
 }

@@ -295,11 +295,11 @@ func (s *Service) RecordWithdrawal(ctx context.Context, a access.Actor, candidat
 		if !b.ConsentUntil.After(now) {
 			return ErrNoConsent
 		}
-		lang, text, err := consentTextOf(ctx, tx, a.TenantID, candidateID)
+		lang, version, err := withdrawnText(ctx, tx, a.TenantID, candidateID)
 		if err != nil {
 			return err
 		}
-		e := recruit.ConsentEntry{CandidateID: candidateID, Event: recruit.ConsentWithdrawn, TextVersion: text.Version, Language: lang,
+		e := recruit.ConsentEntry{CandidateID: candidateID, Event: recruit.ConsentWithdrawn, TextVersion: version, Language: lang,
 			Referral: recruit.ReferralManual, Evidence: note, RecordedBy: a.UserID}
 		if _, err := recruit.RecordConsent(ctx, tx, a.TenantID, e, now); err != nil {
 			return err

@@ -696,3 +696,56 @@ func TestConsentLogPageExportAndPrune(t *testing.T) {
 		t.Fatalf("%d prune records, want 1", got)
 	}
 }
+
+// TestWithdrawalsRecordTheGrantedText: a withdrawal names the text the
+// candidate consented to, whoever records it: staff on the card and the
+// candidate through the self-service record the grant's version and
+// language, not the company's text in force at the withdrawal.
+func TestWithdrawalsRecordTheGrantedText(t *testing.T) {
+	e := newConsentEnv(t)
+	ctx := context.Background()
+	grant := func(cid string) {
+		t.Helper()
+		err := e.kit.DB.InTx(ctx, e.tenantID, func(tx *sql.Tx) error {
+			_, err := recruit.RecordConsent(ctx, tx, e.tenantID, recruit.ConsentEntry{CandidateID: cid, Event: recruit.ConsentGranted,
+				TextVersion: "talent-pool-test-7", Language: "nb", Referral: recruit.ReferralCareerPage}, e.now)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	staff := e.candidate(t, "Stina Staff", "stina@example.org")
+	self := e.candidate(t, "Sigurd Self", "sigurd@example.org")
+	grant(staff.Candidate.ID)
+	grant(self.Candidate.ID)
+	// The company's text changes after the grants.
+	if _, _, err := e.svc.SaveConsentText(ctx, e.admin, "cs", "Nové znění souhlasu."); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.RecordWithdrawal(ctx, e.recruiter, staff.Candidate.ID, "by phone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.RequestLink(ctx, e.tenantID, self.Candidate.Email, "en"); err != nil {
+		t.Fatal(err)
+	}
+	_, texts := e.mails(t, self.Candidate.Email)
+	m := regexp.MustCompile(`/my-data/([A-Za-z0-9_-]{43})`).FindStringSubmatch(texts[len(texts)-1])
+	if m == nil {
+		t.Fatalf("no self-service link in %q", texts[len(texts)-1])
+	}
+	_, subj, err := e.svc.StartSession(ctx, m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.WithdrawConsent(ctx, subj); err != nil {
+		t.Fatal(err)
+	}
+	for who, cid := range map[string]string{"staff": staff.Candidate.ID, "self-service": self.Candidate.ID} {
+		log := e.log(t, cid)
+		w := log[len(log)-1]
+		if w.Event != "withdrawn" || w.TextVersion != "talent-pool-test-7" || w.Language != "nb" {
+			t.Errorf("%s withdrawal: event %s, text %s in %s, want withdrawn, talent-pool-test-7 in nb", who, w.Event, w.TextVersion, w.Language)
+		}
+	}
+}

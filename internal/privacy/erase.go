@@ -3,7 +3,6 @@ package privacy
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -79,20 +78,26 @@ func (s *Service) EraseCandidates(ctx context.Context, a access.Actor, applicati
 	if !a.Can(access.EraseCandidates) || !a.Can(access.AllPositions) {
 		return 0, ErrForbidden
 	}
+	// The candidates of the selection, a query per chunk (not one per
+	// application).
 	seen := map[string]bool{}
 	var ids []string
-	for _, appID := range applicationIDs {
-		app, err := s.opts.Recruit.Application(ctx, a, appID)
-		if errors.Is(err, recruit.ErrNotFound) {
-			continue
-		}
+	for rest := applicationIDs; len(rest) > 0; {
+		n := min(len(rest), eraseChunk)
+		err := s.db.ReadTx(ctx, a.TenantID, func(tx *sql.Tx) error {
+			cands, err := recruit.CandidatesOfApplications(ctx, tx, a, rest[:n])
+			for _, c := range cands {
+				if !seen[c] {
+					seen[c] = true
+					ids = append(ids, c)
+				}
+			}
+			return err
+		})
 		if err != nil {
 			return 0, err
 		}
-		if !seen[app.Candidate.ID] {
-			seen[app.Candidate.ID] = true
-			ids = append(ids, app.Candidate.ID)
-		}
+		rest = rest[n:]
 	}
 	total := 0
 	for len(ids) > 0 {
@@ -135,7 +140,8 @@ type erased struct {
 	candidates []string
 	documents  []string
 	erasures   []ledgerEntry
-	// addresses are the candidates' emails and phones (for the outbox).
+	// addresses are the candidates' emails and phones (their queued mail
+	// and the outbox).
 	addresses []string
 }
 
@@ -168,13 +174,7 @@ func (s *Service) erase(ctx context.Context, tenantID string, ids []string, reas
 func (s *Service) eraseTx(ctx context.Context, tx *sql.Tx, tenantID string, ids []string, reason Reason, by audit.Actor, cond string) (erased, error) {
 	now := s.now().UTC()
 	done := erased{tenantID: tenantID}
-	args := []any{tenantID, now}
-	ph := make([]string, len(ids))
-	for i, cid := range ids {
-		args = append(args, cid)
-		ph[i] = fmt.Sprintf("$%d", i+3)
-	}
-	in := strings.Join(ph, ", ")
+	args, in := recruit.InList([]any{tenantID, now}, ids)
 	lock := ""
 	if s.db.Engine == db.Postgres {
 		lock = " FOR UPDATE"
@@ -183,7 +183,6 @@ func (s *Service) eraseTx(ctx context.Context, tx *sql.Tx, tenantID string, ids 
 	if err != nil {
 		return done, fmt.Errorf("select candidates to erase: %w", err)
 	}
-	addresses := map[string]bool{}
 	for q.Next() {
 		var cid, email, phone string
 		if err := q.Scan(&cid, &email, &phone); err != nil {
@@ -191,12 +190,10 @@ func (s *Service) eraseTx(ctx context.Context, tx *sql.Tx, tenantID string, ids 
 			return done, fmt.Errorf("select candidates to erase: %w", err)
 		}
 		done.candidates = append(done.candidates, cid)
-		addresses[strings.ToLower(email)] = true
 		done.addresses = append(done.addresses, email)
 		if phone != "" {
-			addresses[phone] = true
-			if e164, ok := notify.NormalizePhone(phone); ok {
-				addresses[e164] = true
+			done.addresses = append(done.addresses, phone)
+			if e164, ok := notify.NormalizePhone(phone); ok && e164 != phone {
 				done.addresses = append(done.addresses, e164)
 			}
 		}
@@ -208,27 +205,12 @@ func (s *Service) eraseTx(ctx context.Context, tx *sql.Tx, tenantID string, ids 
 	if len(done.candidates) == 0 {
 		return done, nil
 	}
-	args = []any{tenantID}
-	ph = ph[:0]
-	for i, cid := range done.candidates {
-		args = append(args, cid)
-		ph = append(ph, fmt.Sprintf("$%d", i+2))
-	}
-	in = strings.Join(ph, ", ")
+	args, in = recruit.InList([]any{tenantID}, done.candidates)
 	q, err = tx.QueryContext(ctx, `SELECT id FROM documents WHERE tenant_id = $1 AND candidate_id IN (`+in+`)`, args...)
 	if err != nil {
 		return done, fmt.Errorf("select documents to erase: %w", err)
 	}
-	for q.Next() {
-		var d string
-		if err := q.Scan(&d); err != nil {
-			q.Close()
-			return done, err
-		}
-		done.documents = append(done.documents, d)
-	}
-	q.Close()
-	if err := q.Err(); err != nil {
+	if done.documents, err = recruit.ScanIDs(q); err != nil {
 		return done, fmt.Errorf("select documents to erase: %w", err)
 	}
 	// Mail not yet sent to them: what their applications' history and the
@@ -243,7 +225,7 @@ func (s *Service) eraseTx(ctx context.Context, tx *sql.Tx, tenantID string, ids 
 			return done, fmt.Errorf("drop queued mail: %w", err)
 		}
 	}
-	if err := dropQueuedMail(ctx, tx, tenantID, addresses); err != nil {
+	if _, err := notify.DropQueuedTo(ctx, tx, tenantID, done.addresses); err != nil {
 		return done, err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM candidates WHERE tenant_id = $1 AND id IN (`+in+`)`, args...); err != nil {
@@ -309,47 +291,6 @@ func (s *Service) eraseTx(ctx context.Context, tx *sql.Tx, tenantID string, ids 
 	return done, nil
 }
 
-// dropQueuedMail deletes the company's queued email and text messages to
-// any of the addresses (lower-cased emails and phone numbers).
-func dropQueuedMail(ctx context.Context, tx *sql.Tx, tenantID string, addresses map[string]bool) error {
-	q, err := tx.QueryContext(ctx, `SELECT id, message FROM email_queue WHERE tenant_id = $1`, tenantID)
-	if err != nil {
-		return fmt.Errorf("read email queue: %w", err)
-	}
-	var drop []string
-	for q.Next() {
-		var qid, raw string
-		if err := q.Scan(&qid, &raw); err != nil {
-			q.Close()
-			return err
-		}
-		var m struct {
-			To    []string `json:"To"`
-			SMSTo string   `json:"sms_to"`
-		}
-		if json.Unmarshal([]byte(raw), &m) != nil {
-			continue
-		}
-		hit := m.SMSTo != "" && addresses[m.SMSTo]
-		for _, to := range m.To {
-			hit = hit || addresses[strings.ToLower(to)]
-		}
-		if hit {
-			drop = append(drop, qid)
-		}
-	}
-	q.Close()
-	if err := q.Err(); err != nil {
-		return fmt.Errorf("read email queue: %w", err)
-	}
-	for _, qid := range drop {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM email_queue WHERE tenant_id = $1 AND id = $2`, tenantID, qid); err != nil {
-			return fmt.Errorf("drop queued email: %w", err)
-		}
-	}
-	return nil
-}
-
 // afterErase does what an erasure's transaction could not: it appends the
 // erasures to the ledger (then marks them ledgered; a crash in between
 // leaves them for the next LedgerPending) and deletes the documents'
@@ -410,12 +351,23 @@ func (s *Service) ForgetPending(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("pending forgetting: %w", err)
 	}
-	// The task is taken first: an erasure from now on sets it again.
+	// The task is taken first, by a conditional write: an erasure from
+	// now on sets it again, and a second runner that read the same task
+	// finds it taken and leaves the work to the first.
+	taken := false
 	if err := s.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM pending_backfills WHERE name = 'privacy_forget' AND created_at = $1`, at)
+		res, err := tx.ExecContext(ctx, `DELETE FROM pending_backfills WHERE name = 'privacy_forget' AND created_at = $1`, at)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		taken = n == 1
 		return err
 	}); err != nil {
 		return err
+	}
+	if !taken {
+		return nil
 	}
 	if err := s.Forget(ctx); err != nil {
 		// Left for the next run.

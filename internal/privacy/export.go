@@ -10,11 +10,11 @@ import (
 	"io"
 	"path"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/recruit"
 )
 
 // ExportFormat names the layout of data.json; a change of its fields that
@@ -364,13 +364,12 @@ func gatherTx(ctx context.Context, tx *sql.Tx, tenantID, candidateID string, d *
 	}
 	// Each part of the applications, read by the applications' ids (each
 	// table's index on the application).
-	appArgs := []any{tenantID}
-	marks := make([]string, 0, len(d.Applications))
-	for _, a := range d.Applications {
-		appArgs = append(appArgs, a.ID)
-		marks = append(marks, fmt.Sprintf("$%d", len(appArgs)))
+	appIDs := make([]string, len(d.Applications))
+	for i, a := range d.Applications {
+		appIDs[i] = a.ID
 	}
-	ofApps := ` x WHERE x.tenant_id = $1 AND x.application_id IN (` + strings.Join(marks, ", ") + `)`
+	appArgs, marks := recruit.InList([]any{tenantID}, appIDs)
+	ofApps := ` x WHERE x.tenant_id = $1 AND x.application_id IN (` + marks + `)`
 	parts := []struct {
 		query string
 		scan  func(*sql.Rows) error

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/recruit"
 )
 
 // The erasure ledger is a file of JSON lines beside the database, one line
@@ -63,13 +64,26 @@ func (s *Service) ledger(ctx context.Context, tenantID string, entries []ledgerE
 		return err
 	}
 	return s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
-		for _, e := range entries {
-			if _, err := tx.ExecContext(ctx, `UPDATE erasures SET ledgered = TRUE WHERE tenant_id = $1 AND id = $2`, tenantID, e.Erasure); err != nil {
-				return fmt.Errorf("mark erasure ledgered: %w", err)
-			}
-		}
-		return nil
+		return markLedgered(ctx, tx, tenantID, entries)
 	})
+}
+
+// markLedgered marks the erasures of entries (one company's) ledgered, a
+// statement per chunk.
+func markLedgered(ctx context.Context, tx *sql.Tx, tenantID string, entries []ledgerEntry) error {
+	for len(entries) > 0 {
+		n := min(len(entries), eraseChunk)
+		ids := make([]string, n)
+		for i, e := range entries[:n] {
+			ids[i] = e.Erasure
+		}
+		args, in := recruit.InList([]any{tenantID}, ids)
+		if _, err := tx.ExecContext(ctx, `UPDATE erasures SET ledgered = TRUE WHERE tenant_id = $1 AND id IN (`+in+`)`, args...); err != nil {
+			return fmt.Errorf("mark erasures ledgered: %w", err)
+		}
+		entries = entries[n:]
+	}
+	return nil
 }
 
 func appendSync(path, text string) error {
@@ -249,12 +263,7 @@ func (s *Service) ApplyLedger(ctx context.Context, path string) (ApplyReport, er
 				// The ledger names these already; erasures of the restored
 				// database that never reached a ledger stay unmarked, for
 				// LedgerPending to append.
-				for _, e := range done.erasures {
-					if _, err := tx.ExecContext(ctx, `UPDATE erasures SET ledgered = TRUE WHERE tenant_id = $1 AND id = $2`, tenantID, e.Erasure); err != nil {
-						return err
-					}
-				}
-				return nil
+				return markLedgered(ctx, tx, tenantID, done.erasures)
 			})
 			if err != nil {
 				return rep, err

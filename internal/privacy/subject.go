@@ -325,14 +325,9 @@ func (s *Service) WithdrawConsent(ctx context.Context, subj *Subject) error {
 		if b.ConsentUntil.IsZero() || !b.ConsentUntil.After(now) {
 			return ErrNothingToWithdraw
 		}
-		var version, lang string
-		err = tx.QueryRowContext(ctx, `SELECT text_version, language FROM consent_log WHERE tenant_id = $1 AND candidate_id = $2 AND event = 'granted'
-			ORDER BY created_at DESC, id DESC LIMIT 1`, subj.TenantID, subj.CandidateID).Scan(&version, &lang)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("read consent: %w", err)
-		}
-		if version == "" {
-			version = recruit.TalentPoolConsentVersion
+		lang, version, err := withdrawnText(ctx, tx, subj.TenantID, subj.CandidateID)
+		if err != nil {
+			return err
 		}
 		e := recruit.ConsentEntry{CandidateID: subj.CandidateID, Event: recruit.ConsentWithdrawn, TextVersion: version, Language: lang,
 			Referral: recruit.ReferralSelfService}

@@ -217,7 +217,7 @@ func (s *Service) sweepTenant(ctx context.Context, tenantID string, o SweepOptio
 			if err != nil {
 				return fmt.Errorf("select archived: %w", err)
 			}
-			ids, err = scanStrings(q)
+			ids, err = recruit.ScanIDs(q)
 			return err
 		})
 		if err != nil {
@@ -233,17 +233,4 @@ func (s *Service) sweepTenant(ctx context.Context, tenantID string, o SweepOptio
 		}
 		count(ReasonPositionArchived, n)
 	}
-}
-
-func scanStrings(q *sql.Rows) ([]string, error) {
-	defer q.Close()
-	var out []string
-	for q.Next() {
-		var s string
-		if err := q.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, q.Err()
 }

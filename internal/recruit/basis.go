@@ -110,38 +110,45 @@ func refreshBases(ctx context.Context, tx *sql.Tx, p Policy, tenantID string, ca
 	return nil
 }
 
-// refreshChunk computes the bases of up to basisChunk candidates. With
-// fromLog, the consent is read from the consent log too (the backfill of
-// rows written before the bases existed, whose consent_until is unknown).
+// refreshChunk computes the bases of up to basisChunk candidates in one
+// statement. The purpose is computed here (month arithmetic on the
+// company's calendar); the basis is the later of it and the consent the
+// row holds when the statement writes it, so that a consent recorded by a
+// concurrent transaction (RecordConsent locks the row) is never written
+// back over with what was read before it. With fromLog, the consent is
+// read from the consent log too (the backfill of rows written before the
+// bases existed, whose consent_until is unknown): the rows are locked
+// first, as RecordConsent does, so that the log read holds every consent
+// recorded before and none can be recorded until this transaction ends.
 func refreshChunk(ctx context.Context, tx *sql.Tx, p Policy, tenantID string, ids []string, fromLog bool) error {
-	args := []any{tenantID}
-	in := make([]string, len(ids))
-	for i, cid := range ids {
-		args = append(args, cid)
-		in[i] = fmt.Sprintf("$%d", i+2)
+	args, list := InList([]any{tenantID}, ids)
+	if fromLog {
+		if _, err := tx.ExecContext(ctx, `UPDATE candidates SET basis_until = basis_until WHERE tenant_id = $1 AND id IN (`+list+`)`, args...); err != nil {
+			return fmt.Errorf("lock candidates: %w", err)
+		}
 	}
-	list := strings.Join(in, ", ")
-	type row struct {
-		received time.Time
-		consent  sql.NullTime
-	}
-	rows := map[string]*row{}
-	q, err := tx.QueryContext(ctx, `SELECT id, created_at, consent_until FROM candidates WHERE tenant_id = $1 AND id IN (`+list+`)`, args...)
+	received := map[string]time.Time{}
+	var found []string
+	q, err := tx.QueryContext(ctx, `SELECT id, created_at FROM candidates WHERE tenant_id = $1 AND id IN (`+list+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("read bases: %w", err)
 	}
 	for q.Next() {
 		var cid string
-		r := &row{}
-		if err := q.Scan(&cid, &r.received, &r.consent); err != nil {
+		var at time.Time
+		if err := q.Scan(&cid, &at); err != nil {
 			q.Close()
 			return fmt.Errorf("read bases: %w", err)
 		}
-		rows[cid] = r
+		received[cid] = at
+		found = append(found, cid)
 	}
 	q.Close()
 	if err := q.Err(); err != nil {
 		return fmt.Errorf("read bases: %w", err)
+	}
+	if len(found) == 0 {
+		return nil
 	}
 	q, err = tx.QueryContext(ctx, `SELECT candidate_id, created_at FROM applications WHERE tenant_id = $1 AND candidate_id IN (`+list+`) AND receipt`, args...)
 	if err != nil {
@@ -155,15 +162,17 @@ func refreshChunk(ctx context.Context, tx *sql.Tx, p Policy, tenantID string, id
 			q.Close()
 			return fmt.Errorf("read applications: %w", err)
 		}
-		if r := rows[cid]; r != nil && (!first[cid] || at.After(r.received)) {
-			r.received, first[cid] = at, true
+		if r, ok := received[cid]; ok && (!first[cid] || at.After(r)) {
+			received[cid], first[cid] = at, true
 		}
 	}
 	q.Close()
 	if err := q.Err(); err != nil {
 		return fmt.Errorf("read applications: %w", err)
 	}
+	var consent map[string]sql.NullTime
 	if fromLog {
+		consent = map[string]sql.NullTime{}
 		q, err = tx.QueryContext(ctx, `SELECT candidate_id, event, valid_until, created_at FROM consent_log
 			WHERE tenant_id = $1 AND candidate_id IN (`+list+`) AND purpose = 'talent_pool' ORDER BY created_at, id`, args...)
 		if err != nil {
@@ -177,17 +186,13 @@ func refreshChunk(ctx context.Context, tx *sql.Tx, p Policy, tenantID string, id
 				q.Close()
 				return fmt.Errorf("read consent log: %w", err)
 			}
-			r := rows[cid]
-			if r == nil {
-				continue
-			}
 			switch {
 			case event != string(ConsentGranted):
-				r.consent = sql.NullTime{}
+				consent[cid] = sql.NullTime{}
 			case until.Valid:
-				r.consent = until
+				consent[cid] = sql.NullTime{Time: db.Time(until.Time), Valid: true}
 			default: // granted before validity was recorded: the three years the first text gave
-				r.consent = sql.NullTime{Time: p.ConsentEnd(at, tenant.MaxConsentMonths), Valid: true}
+				consent[cid] = sql.NullTime{Time: p.ConsentEnd(at, tenant.MaxConsentMonths), Valid: true}
 			}
 		}
 		q.Close()
@@ -195,16 +200,36 @@ func refreshChunk(ctx context.Context, tx *sql.Tx, p Policy, tenantID string, id
 			return fmt.Errorf("read consent log: %w", err)
 		}
 	}
-	for cid, r := range rows {
-		purpose := p.PurposeEnd(r.received)
-		b := Bases{PurposeUntil: purpose, Until: purpose}
-		if r.consent.Valid {
-			b.ConsentUntil = db.Time(r.consent.Time)
-			b.Until = later(purpose, b.ConsentUntil)
+	// One statement for the chunk: CASE id WHEN … THEN … per column (the
+	// ELSE names the column, which gives PostgreSQL the parameters' type).
+	wargs := []any{tenantID}
+	var purposeCase, consentCase, basisCase strings.Builder
+	marks := make([]string, 0, len(found))
+	for _, cid := range found {
+		purpose := p.PurposeEnd(received[cid])
+		wargs = append(wargs, cid, purpose)
+		idp, pp := len(wargs)-1, len(wargs)
+		marks = append(marks, fmt.Sprintf("$%d", idp))
+		fmt.Fprintf(&purposeCase, " WHEN $%d THEN $%d", idp, pp)
+		if fromLog {
+			c := consent[cid]
+			until := purpose
+			if c.Valid {
+				until = later(purpose, c.Time)
+			}
+			wargs = append(wargs, c, until)
+			fmt.Fprintf(&consentCase, " WHEN $%d THEN $%d", idp, len(wargs)-1)
+			fmt.Fprintf(&basisCase, " WHEN $%d THEN $%d", idp, len(wargs))
 		}
-		if err := writeBases(ctx, tx, tenantID, cid, b); err != nil {
-			return err
-		}
+	}
+	purposeOf := `CASE id` + purposeCase.String() + ` ELSE purpose_until END`
+	set := `purpose_until = ` + purposeOf + `, basis_until = CASE WHEN consent_until > ` + purposeOf + ` THEN consent_until ELSE ` + purposeOf + ` END`
+	if fromLog {
+		set = `purpose_until = ` + purposeOf + `, consent_until = CASE id` + consentCase.String() + ` ELSE consent_until END, basis_until = CASE id` +
+			basisCase.String() + ` ELSE basis_until END`
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE candidates SET `+set+` WHERE tenant_id = $1 AND id IN (`+strings.Join(marks, ", ")+`)`, wargs...); err != nil {
+		return fmt.Errorf("write bases: %w", err)
 	}
 	return nil
 }
@@ -248,7 +273,7 @@ func (s *Service) RefreshAllBases(ctx context.Context, tenantID string, missingO
 			if err != nil {
 				return fmt.Errorf("list candidates: %w", err)
 			}
-			ids, err = scanIDs(q)
+			ids, err = ScanIDs(q)
 			if err != nil || len(ids) == 0 {
 				return err
 			}
@@ -269,7 +294,22 @@ func (s *Service) RefreshAllBases(ctx context.Context, tenantID string, missingO
 	}
 }
 
-func scanIDs(q *sql.Rows) ([]string, error) {
+// InList appends ids to args and returns the placeholders that name them
+// ("$3, $4, …", numbered after what args held), for an `IN (…)` list.
+func InList(args []any, ids []string) ([]any, string) {
+	var b strings.Builder
+	for i, v := range ids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		args = append(args, v)
+		fmt.Fprintf(&b, "$%d", len(args))
+	}
+	return args, b.String()
+}
+
+// ScanIDs reads the one text column of every row of q, and closes it.
+func ScanIDs(q *sql.Rows) ([]string, error) {
 	defer q.Close()
 	var ids []string
 	for q.Next() {
@@ -316,7 +356,7 @@ func (s *Service) BackfillBases(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		tenants, err = scanIDs(q2)
+		tenants, err = ScanIDs(q2)
 		return err
 	})
 	if err != nil {

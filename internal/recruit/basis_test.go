@@ -3,10 +3,14 @@ package recruit_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/db"
+	"github.com/kandidat/kandidat/internal/db/dbtest"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 	"github.com/kandidat/kandidat/internal/testkit"
@@ -209,4 +213,181 @@ func TestNoticeWindow(t *testing.T) {
 	if (recruit.Bases{}).EndsWithin(time.Now(), utc) {
 		t.Error("unknown bases end within the notice period")
 	}
+}
+
+// TestOptimizeAnalysesTheBasisIndex: the periodic db.Optimize (the
+// db.optimize job, at start and every six hours) gives an index the
+// planner has no statistics for its statistics, as migration 0038's
+// ANALYZE did once for candidates_basis: an index made after the table's
+// last analysis is not left without. (SQLite only: PostgreSQL's statistics
+// are autovacuum's, and Optimize does nothing there.)
+func TestOptimizeAnalysesTheBasisIndex(t *testing.T) {
+	e := newEnv(t)
+	if e.db.Engine != db.SQLite {
+		t.Log("PostgreSQL: statistics are autovacuum's; Optimize does nothing")
+		return
+	}
+	ctx := context.Background()
+	p := e.position(t, access.HRManager, "Welder")
+	for i := range 30 {
+		e.apply(t, access.HRManager, p.ID, "Stat Person", fmt.Sprintf("stat%d@example.org", i), access.StageNew)
+	}
+	if err := e.db.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stats := func() int {
+		t.Helper()
+		var n int
+		if err := e.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
+			return tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_stat1 WHERE idx = 'candidates_basis'`).Scan(&n)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if stats() != 1 {
+		t.Fatal("ANALYZE left the basis index without statistics")
+	}
+	// As migration 0038 did: the index made again after the last analysis.
+	if err := e.db.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		for _, q := range []string{`DROP INDEX candidates_basis`, `CREATE INDEX candidates_basis ON candidates (tenant_id, basis_until, id)`} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if stats() != 0 {
+		t.Fatal("the index made again kept its statistics")
+	}
+	if err := e.db.Optimize(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if stats() != 1 {
+		t.Error("Optimize left the basis index without statistics")
+	}
+}
+
+// TestBackfillBasesPerChunk: the backfill computes the bases of candidates
+// written before they existed from their applications and the consent log
+// (a grant with its validity; a grant withdrawn: none; a grant from before
+// validities were recorded: three years), as the live path had; and the
+// company's recomputation writes a chunk of candidates in one statement
+// (it wrote one per candidate).
+func TestBackfillBasesPerChunk(t *testing.T) {
+	var rec dbtest.Recorder
+	k := testkit.New(t, testkit.Options{DB: dbtest.OpenTraced(t, rec.Trace)})
+	ctx := context.Background()
+	c := k.Company(t, tenant.CreateInput{Slug: "acme", Name: "Acme"})
+	hr := k.Actor(t, c.ID, "hana", access.HRManager)
+	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	k.Recruit.SetClock(func() time.Time { return now })
+	p, err := k.Recruit.CreatePosition(ctx, hr, recruit.PositionInput{Title: "Welder", Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 12 {
+		now = now.Add(time.Hour)
+		app, err := k.Recruit.AddCandidate(ctx, hr, p.ID, recruit.CandidateInput{Name: "Bo Backfill", Email: fmt.Sprintf("bo%d@example.org", i)}, access.StageNew, recruit.ViaStaff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, app.Candidate.ID)
+	}
+	granted := now.Add(-24 * time.Hour)
+	inTx := func(fn func(tx *sql.Tx) error) {
+		t.Helper()
+		if err := k.DB.InTx(ctx, c.ID, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record := func(cid string, ev recruit.ConsentEvent) {
+		inTx(func(tx *sql.Tx) error {
+			_, err := recruit.RecordConsent(ctx, tx, c.ID, recruit.ConsentEntry{CandidateID: cid, Event: ev, TextVersion: "v1", Language: "en",
+				Referral: recruit.ReferralManual, At: granted, Months: 12}, now)
+			return err
+		})
+	}
+	record(ids[0], recruit.ConsentGranted)
+	record(ids[1], recruit.ConsentGranted)
+	record(ids[1], recruit.ConsentWithdrawn)
+	record(ids[2], recruit.ConsentGranted)
+	read := func() map[string]recruit.Bases {
+		t.Helper()
+		out := map[string]recruit.Bases{}
+		if err := k.DB.ReadTx(ctx, c.ID, func(tx *sql.Tx) error {
+			for _, cid := range ids {
+				b, err := recruit.BasesOf(ctx, tx, c.ID, cid)
+				if err != nil {
+					return err
+				}
+				out[cid] = b
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	want := read()
+	if want[ids[0]].ConsentUntil.IsZero() || !want[ids[1]].ConsentUntil.IsZero() {
+		t.Fatalf("bases before: %+v", want)
+	}
+	// The third grant is from before validities were recorded: three years.
+	legacy := tenant.AddMonths(granted, tenant.MaxConsentMonths, c.Location())
+	want[ids[2]] = recruit.Bases{PurposeUntil: want[ids[2]].PurposeUntil, ConsentUntil: legacy, Until: legacy}
+	inTx(func(tx *sql.Tx) error {
+		for _, q := range []string{`UPDATE consent_log SET valid_until = NULL WHERE tenant_id = $1 AND candidate_id = '` + ids[2] + `'`,
+			`UPDATE candidates SET purpose_until = NULL, consent_until = NULL, basis_until = NULL WHERE tenant_id = $1`} {
+			if _, err := tx.ExecContext(ctx, q, c.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := k.DB.InTx(ctx, db.Installation, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO pending_backfills (name, created_at) VALUES ('privacy_bases', $1) ON CONFLICT (name) DO NOTHING`, now)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	writes := func() int {
+		n := 0
+		for _, s := range rec.Take() {
+			if strings.HasPrefix(s.Query, "UPDATE candidates SET") {
+				n++
+			}
+		}
+		return n
+	}
+	rec.Reset()
+	n, err := k.Recruit.BackfillBases(ctx)
+	if err != nil || n != len(ids) {
+		t.Fatalf("backfill: %d, %v; want %d", n, err, len(ids))
+	}
+	if w := writes(); w > 2 {
+		t.Errorf("the backfill of %d candidates wrote %d statements, want the lock and the write of one chunk", len(ids), w)
+	}
+	check := func(when string) {
+		t.Helper()
+		got := read()
+		for i, cid := range ids {
+			g, w := got[cid], want[cid]
+			if !g.PurposeUntil.Equal(w.PurposeUntil) || !g.ConsentUntil.Equal(w.ConsentUntil) || !g.Until.Equal(w.Until) {
+				t.Errorf("%s, candidate %d: bases %+v, want %+v", when, i, g, w)
+			}
+		}
+	}
+	check("after the backfill")
+	rec.Reset()
+	if n, err := k.Recruit.RefreshAllBases(ctx, c.ID, false); err != nil || n != len(ids) {
+		t.Fatalf("refresh: %d, %v", n, err)
+	}
+	if w := writes(); w != 1 {
+		t.Errorf("the recomputation of %d candidates wrote %d statements, want 1", len(ids), w)
+	}
+	check("after the recomputation")
 }

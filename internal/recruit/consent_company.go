@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
+	"github.com/kandidat/kandidat/internal/id"
 )
 
 // A company may word the talent-pool consent in its own words, per
@@ -134,11 +135,8 @@ func VisibleCandidates(ctx context.Context, q *sql.Tx, a access.Actor, ids []str
 	if vis == "" {
 		return out, nil
 	}
-	in := make([]string, len(ids))
-	for i, c := range ids {
-		in[i] = arg(c)
-	}
-	query := `SELECT c.id FROM candidates c WHERE c.tenant_id = $1 AND c.id IN (` + strings.Join(in, ", ") + `)`
+	args, in := InList(args, ids)
+	query := `SELECT c.id FROM candidates c WHERE c.tenant_id = $1 AND c.id IN (` + in + `)`
 	if vis != "TRUE" {
 		query += " AND " + vis
 	}
@@ -146,13 +144,66 @@ func VisibleCandidates(ctx context.Context, q *sql.Tx, a access.Actor, ids []str
 	if err != nil {
 		return nil, fmt.Errorf("check visible candidates: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
+	found, err := ScanIDs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("check visible candidates: %w", err)
+	}
+	for _, c := range found {
 		out[c] = true
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// CandidatesOfApplications returns the candidates of the applications in
+// applicationIDs that the actor may see (the rule of Application, for many
+// rows in one query), each once, in the order of their first application
+// in the list, inside q (a transaction declared to the actor's company).
+// Ids of applications they may not see, or that are gone, are skipped.
+func CandidatesOfApplications(ctx context.Context, q *sql.Tx, a access.Actor, applicationIDs []string) ([]string, error) {
+	var valid []string
+	for _, v := range applicationIDs {
+		if id.Valid(v) {
+			valid = append(valid, v)
+		}
+	}
+	if len(valid) == 0 {
+		return nil, nil
+	}
+	args := []any{a.TenantID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	vis := visibleApplications(a, "a", "p", arg)
+	if vis == "" {
+		return nil, nil
+	}
+	args, in := InList(args, valid)
+	query := `SELECT a.id, a.candidate_id FROM applications a JOIN positions p ON p.tenant_id = a.tenant_id AND p.id = a.position_id
+		WHERE a.tenant_id = $1 AND a.id IN (` + in + `) AND ` + vis
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read applications: %w", err)
+	}
+	defer rows.Close()
+	of := map[string]string{}
+	for rows.Next() {
+		var app, cand string
+		if err := rows.Scan(&app, &cand); err != nil {
+			return nil, fmt.Errorf("read applications: %w", err)
+		}
+		of[app] = cand
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read applications: %w", err)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, app := range valid {
+		if c, ok := of[app]; ok && !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

@@ -59,6 +59,12 @@ func StageID(positionID string, kind access.StageKind) string {
 
 // ImportPositions writes positions with the standard pipeline, in one transaction.
 func (s *Service) ImportPositions(ctx context.Context, tenantID string, ps []ImportPosition) error {
+	return s.ImportPositionsWith(ctx, tenantID, ps, nil)
+}
+
+// ImportPositionsWith is ImportPositions with inTx run last inside the
+// transaction (the importer's keys of the positions it adds).
+func (s *Service) ImportPositionsWith(ctx context.Context, tenantID string, ps []ImportPosition, inTx func(ctx context.Context, tx *sql.Tx) error) error {
 	for i := range ps {
 		if err := ps[i].Input.validate(); err != nil {
 			return fmt.Errorf("position %d: %w", i, err)
@@ -116,6 +122,9 @@ func (s *Service) ImportPositions(ctx context.Context, tenantID string, ps []Imp
 					return err
 				}
 			}
+		}
+		if inTx != nil {
+			return inTx(ctx, tx)
 		}
 		return nil
 	})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
@@ -29,23 +30,41 @@ type MoveInput struct {
 // Move moves an application to another stage of its position's pipeline,
 // in one transaction with its audit record.
 func (s *Service) Move(ctx context.Context, a access.Actor, applicationID string, to MoveInput) error {
+	return s.moveTo(ctx, a, applicationID, to, time.Time{})
+}
+
+// MoveIf is Move on condition that the application is still at version
+// (its UpdatedAt when the caller read it): otherwise it changes nothing
+// and returns fault.ErrStale. The version is compared by the update
+// itself, so two moves from the same version cannot both win.
+func (s *Service) MoveIf(ctx context.Context, a access.Actor, applicationID string, to MoveInput, version time.Time) error {
+	if version.IsZero() {
+		return fault.ErrStale
+	}
+	return s.moveTo(ctx, a, applicationID, to, version)
+}
+
+func (s *Service) moveTo(ctx context.Context, a access.Actor, applicationID string, to MoveInput, version time.Time) error {
 	if to.StageID != "" {
 		if !id.Valid(to.StageID) {
 			return fault.Field("stage", "error.stage")
 		}
-		return s.move(ctx, a, applicationID, "", to.StageID, to.Reason, to.Notify)
+		return s.move(ctx, a, applicationID, "", to.StageID, to.Reason, to.Notify, version)
 	}
 	if !slices.Contains(access.StageKinds, to.Kind) {
 		return fault.Field("stage", "error.stage")
 	}
-	return s.move(ctx, a, applicationID, to.Kind, "", to.Reason, to.Notify)
+	return s.move(ctx, a, applicationID, to.Kind, "", to.Reason, to.Notify, version)
 }
 
-func (s *Service) move(ctx context.Context, a access.Actor, id string, kind access.StageKind, stageID, reason string, notify bool) error {
+func (s *Service) move(ctx context.Context, a access.Actor, id string, kind access.StageKind, stageID, reason string, notify bool, version time.Time) error {
 	return s.finish(ctx, a, s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		app, err := s.authorizeApplication(ctx, tx, a, access.MoveStage, id)
 		if err != nil {
 			return err
+		}
+		if !version.IsZero() && !app.UpdatedAt.Equal(version) {
+			return fault.ErrStale
 		}
 		if stageID == "" {
 			if stageID, err = stageOfKind(ctx, tx, a.TenantID, app.Position.ID, kind); err != nil {
@@ -77,9 +96,22 @@ func (s *Service) move(ctx context.Context, a access.Actor, id string, kind acce
 		if app.StageID == stageID {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE applications SET stage = $3, stage_id = $4, rejection_reason = $5, updated_at = $6 WHERE tenant_id = $1 AND id = $2`,
-			a.TenantID, id, string(kind), stageID, reason, s.now()); err != nil {
+		q := `UPDATE applications SET stage = $3, stage_id = $4, rejection_reason = $5, updated_at = $6 WHERE tenant_id = $1 AND id = $2`
+		args := []any{a.TenantID, id, string(kind), stageID, reason, s.now()}
+		if !version.IsZero() {
+			q += ` AND updated_at = $7`
+			args = append(args, version.UTC())
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
 			return fmt.Errorf("move application: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 && version.IsZero() {
+			return ErrNotFound // erased meanwhile
+		} else if n == 0 {
+			return fault.ErrStale
 		}
 		if notify && kind == access.StageRejected {
 			var lang, company, companyLang string

@@ -46,6 +46,9 @@ type Position struct {
 	FirstPublishedAt *time.Time
 	PublishedAt      *time.Time
 	CreatedAt        time.Time
+	// UpdatedAt is when its fields, status or publication last changed:
+	// its version for a conditional edit (EditPositionIf).
+	UpdatedAt time.Time
 	// Stages is the pipeline (read by Position only).
 	Stages []Stage
 	// Skills are the skills the position requires, for matching (read by
@@ -172,7 +175,7 @@ func (s *Service) CreatePosition(ctx context.Context, a access.Actor, in Positio
 	}
 	now := s.now().UTC()
 	p := &Position{TenantID: a.TenantID, ID: id.New(), Title: in.Title, Department: in.Department, Location: in.Location,
-		Language: in.Language, Description: in.Description, EmploymentType: in.EmploymentType, Status: Draft, OwnerID: a.UserID, CreatedAt: now, Counts: map[access.StageKind]int{}}
+		Language: in.Language, Description: in.Description, EmploymentType: in.EmploymentType, Status: Draft, OwnerID: a.UserID, CreatedAt: now, UpdatedAt: now, Counts: map[access.StageKind]int{}}
 	err := s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO positions (tenant_id, id, title, department, location, language, description, employment_type, status, owner_id, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`, p.TenantID, p.ID, p.Title, p.Department, p.Location, p.Language, p.Description, p.EmploymentType, p.Status, p.OwnerID, now); err != nil {
@@ -197,15 +200,15 @@ func (s *Service) CreatePosition(ctx context.Context, a access.Actor, in Positio
 	return p, nil
 }
 
-const selectPosition = `SELECT tenant_id, id, title, department, location, language, description, employment_type, status, owner_id, first_published_at, published_at, created_at FROM positions`
+const selectPosition = `SELECT tenant_id, id, title, department, location, language, description, employment_type, status, owner_id, first_published_at, published_at, created_at, updated_at FROM positions`
 
 func scanPosition(row rowScanner) (*Position, error) {
 	p := &Position{Counts: map[access.StageKind]int{}}
 	var first, published sql.NullTime
-	if err := row.Scan(&p.TenantID, &p.ID, &p.Title, &p.Department, &p.Location, &p.Language, &p.Description, &p.EmploymentType, &p.Status, &p.OwnerID, &first, &published, &p.CreatedAt); err != nil {
+	if err := row.Scan(&p.TenantID, &p.ID, &p.Title, &p.Department, &p.Location, &p.Language, &p.Description, &p.EmploymentType, &p.Status, &p.OwnerID, &first, &published, &p.CreatedAt, &p.UpdatedAt); err != nil {
 		return nil, err
 	}
-	p.CreatedAt = p.CreatedAt.UTC()
+	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
 	if first.Valid {
 		t := first.Time.UTC()
 		p.FirstPublishedAt = &t
@@ -474,6 +477,21 @@ func fillMembers(ctx context.Context, q querier, tenantID string, byID map[strin
 
 // EditPosition changes a position's title, department, location and language.
 func (s *Service) EditPosition(ctx context.Context, a access.Actor, id string, in PositionInput) error {
+	return s.editPosition(ctx, a, id, in, time.Time{})
+}
+
+// EditPositionIf is EditPosition on condition that the position is still
+// at version (its UpdatedAt when the caller read it): otherwise it
+// changes nothing and returns fault.ErrStale. The version is compared by
+// the update itself, so two edits from the same version cannot both win.
+func (s *Service) EditPositionIf(ctx context.Context, a access.Actor, id string, in PositionInput, version time.Time) error {
+	if version.IsZero() {
+		return fault.ErrStale
+	}
+	return s.editPosition(ctx, a, id, in, version)
+}
+
+func (s *Service) editPosition(ctx context.Context, a access.Actor, id string, in PositionInput, version time.Time) error {
 	if err := in.validate(); err != nil {
 		return err
 	}
@@ -481,9 +499,21 @@ func (s *Service) EditPosition(ctx context.Context, a access.Actor, id string, i
 		if _, err := s.authorizePosition(ctx, tx, a, access.EditPositions, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE positions SET title = $3, department = $4, location = $5, language = $6, description = $7, employment_type = $8, updated_at = $9
-			WHERE tenant_id = $1 AND id = $2`, a.TenantID, id, in.Title, in.Department, in.Location, in.Language, in.Description, in.EmploymentType, s.now()); err != nil {
+		q := `UPDATE positions SET title = $3, department = $4, location = $5, language = $6, description = $7, employment_type = $8, updated_at = $9
+			WHERE tenant_id = $1 AND id = $2`
+		args := []any{a.TenantID, id, in.Title, in.Department, in.Location, in.Language, in.Description, in.EmploymentType, s.now()}
+		if !version.IsZero() {
+			q += ` AND updated_at = $10`
+			args = append(args, version.UTC())
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
 			return fmt.Errorf("update position: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fault.ErrStale
 		}
 		if err := setPositionSkills(ctx, tx, a.TenantID, id, in.Skills, s.now()); err != nil {
 			return err

@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -14,8 +16,10 @@ import (
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/id"
+	"github.com/kandidat/kandidat/internal/importer"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/webhook"
 )
 
 // TestTenantIsolationOfEveryRoute walks every registered route as an
@@ -38,10 +42,24 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.accounts.CreateUser(ctx, access.Operator(f.company.ID), account.CreateUserInput{Login: "ada", DisplayName: "Ada", Password: testPassword, Role: everything.ID}); err != nil {
+	ada, err := f.accounts.CreateUser(ctx, access.Operator(f.company.ID), account.CreateUserInput{Login: "ada", DisplayName: "Ada", Password: testPassword, Role: everything.ID})
+	if err != nil {
 		t.Fatal(err)
 	}
 	tok := f.signIn("ada", testPassword)
+	// Ada's API token holds every scope she has; the API routes are walked with it.
+	adaP, err := f.accounts.Principal(ctx, f.company.ID, ada.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, apiToken, err := f.accounts.CreateToken(ctx, adaP.Actor(), account.TokenInput{Name: "walk", Scopes: adaP.Perms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aModules := append(slices.Clone(f.company.Modules), tenant.API)
+	if err := f.tenants.SetModules(ctx, audit.Operator, f.company.ID, aModules); err != nil {
+		t.Fatal(err)
+	}
 
 	b, err := f.tenants.Create(ctx, audit.Operator, tenant.CreateInput{Slug: "beta", Name: "Beta Industries Secretname", DefaultLanguage: "en"})
 	if err != nil {
@@ -114,27 +132,67 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	if err := f.recruit.Close(ctx, bActor, bPos.ID); err != nil {
 		t.Fatal(err)
 	}
+	// An import of company B, uploaded and checked.
+	bImport, err := f.srv.Importer.Upload(ctx, bActor, "secret-import.csv", "", strings.NewReader("Name,Email,Basis,Applied\nSecret Importee,secret.importee@beta.example,purpose,2026-01-02\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bImportMap := &importer.Mapping{Columns: map[string]string{"Name": "full_name", "Email": "email", "Basis": "basis", "Applied": "applied"}}
+	if _, err := f.srv.Importer.CheckRun(ctx, bActor, bImport.ID, bImportMap, "Secret mapping"); err != nil {
+		t.Fatal(err)
+	}
 	bLedger, err := f.credits.Ledger(ctx, bActor, 10)
 	if err != nil || len(bLedger) != 2 {
 		t.Fatalf("company B's ledger: %v %v", bLedger, err)
+	}
+	// Company B's webhook, with one delivery in its log.
+	bHook, _, err := f.srv.Webhooks.Subscribe(ctx, bActor, webhook.Input{URL: "https://93.184.215.14/secret-hook-path", Description: "Secret hook note",
+		Events: []string{webhook.ApplicationStageChanged}, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.recruit.Move(ctx, bActor, bApplied.ID, recruit.MoveInput{Kind: access.StagePreselected}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.srv.Webhooks.EnqueueCompany(ctx, b.ID); err != nil || n != 1 {
+		t.Fatalf("company B's webhook events: %d %v", n, err)
+	}
+	bDeliveries, _, err := f.srv.Webhooks.Deliveries(ctx, bActor, bHook.ID, webhook.Page{})
+	if err != nil || len(bDeliveries) != 1 {
+		t.Fatalf("company B's deliveries: %v %v", bDeliveries, err)
+	}
+	// Company B's API token (the API's token routes aim at it).
+	// Company B's service user (its token acts as it: the walk must not reach either).
+	bService, err := f.accounts.CreateServiceUser(ctx, bActor, "Secretservice Robot", access.Recruiter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (Its candidate access raised an alert of company B: counted from here.)
+	bAlerts, _ = f.audit.OpenAlerts(ctx, b.ID)
+	bAPIToken, bAPISecret, err := f.accounts.CreateToken(ctx, bActor, account.TokenInput{Name: "Secret token name", UserID: bService.ID, Scopes: access.Of(access.ViewPositions)})
+	if err != nil {
+		t.Fatal(err)
 	}
 	secrets := []string{"Beta Industries Secretname", "bertil-secretlogin", "Bertil Secretperson", bUser.ID, bAlerts[0].ID, bPrincipal.SessionID, b.ID,
 		"Beta Secretrole", bRole.ID, "Secretposition Title", bPos.ID, "Bcandidate Secretname", "secret.candidate@beta.example", bApp.ID,
 		bApp.Candidate.ID, "Secret comment body", bComment.ID, "Secret credit note", bLedger[0].ID, bLedger[1].ID,
 		"Bapplicant Secretname", "secret.applicant@beta.example", bApplied.ID, bDocs[0].ID, "secret-cv.pdf", "Secret CV body",
-		bInterview.ID, "Secret meeting room", bSaved.ID, "Secret saved search", "secretquery"}
+		bInterview.ID, "Secret meeting room", bSaved.ID, "Secret saved search", "secretquery", bHook.ID, "secret-hook-path", "Secret hook note", bDeliveries[0].ID,
+		bImport.ID, "secret-import.csv", "Secret mapping", bAPIToken.ID, bAPISecret, "Secret token name",
+		bService.ID, bService.Login, "Secretservice Robot"}
 
 	// Per pattern: the values for its wildcards, and whether it names an
 	// object of the company (then 404 is the only answer).
 	ids := map[string][]string{
 		"id": {bUser.ID, bAlerts[0].ID, bPrincipal.SessionID, bRole.ID, bPos.ID, bApp.ID, bApp.Candidate.ID, bComment.ID, bLedger[0].ID, bLedger[1].ID,
-			bApplied.ID, bDocs[0].ID, bSaved.ID,
+			bApplied.ID, bDocs[0].ID, bSaved.ID, bImport.ID, bHook.ID, bDeliveries[0].ID, bAPIToken.ID, bService.ID,
 			"00000000-0000-0000-0000-000000000000", "not-an-id", "%2e%2e", strings.Repeat("x", 300)},
 		"token":    {"not-a-token", strings.Repeat("A", 43)},
 		"format":   {"csv", "json", "xml"},
 		"company":  {"beta", "acme", "nope"},
 		"position": {bPos.ID, "00000000-0000-0000-0000-000000000000", "not-an-id", strings.Repeat("x", 300)},
 		"lang":     {"sv", "xx"},
+		"label":    {"shortlist", "%2e%2e"},
 	}
 	objectRoutes := map[string]bool{
 		"POST /users/{id}/disable": true, "POST /users/{id}/enable": true, "POST /users/{id}/role": true,
@@ -156,6 +214,10 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"POST /alerts/{id}/breach": true, "GET /privacy/breaches/{id}": true, "POST /privacy/breaches/{id}": true, "GET /privacy/breaches/{id}/notice": true,
 		"GET /applications/{id}/export": true, "GET /my-data/{token}": true, "POST /my-data/{token}": true,
 		"POST /privacy/requests/{id}/approve": true, "POST /privacy/requests/{id}/refuse": true,
+		"GET /imports/{id}": true, "POST /imports/{id}/check": true, "POST /imports/{id}/start": true, "GET /imports/{id}/progress": true,
+		"GET /settings/webhooks/{id}": true, "POST /settings/webhooks/{id}": true, "POST /settings/webhooks/{id}/delete": true,
+		"POST /settings/webhooks/{id}/rotate": true, "POST /settings/webhooks/deliveries/{id}/replay": true,
+		"POST /settings/api-tokens/{id}/revoke": true,
 	}
 	// Routes without wildcards, and what each may answer (they name no object of B).
 	plain := map[string]bool{}
@@ -173,7 +235,10 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"GET /privacy/expiring",
 		"POST /privacy/consent-requests", "GET /privacy/consent-texts", "POST /privacy/consent-texts", "GET /privacy/consent-log", "GET /privacy/consent-log/export",
 		"GET /my-data", "GET /my-data/export", "GET /my-data/erased", "POST /my-data/contact", "POST /my-data/withdraw", "POST /my-data/erase",
-		"POST /my-data/signout", "GET /privacy/requests",
+		"POST /my-data/signout", "GET /privacy/requests", "GET /imports", "POST /imports",
+		"GET /settings/webhooks", "POST /settings/webhooks",
+		"GET /settings/api-tokens", "GET /settings/api-tokens/new", "POST /settings/api-tokens", "POST /settings/api-tokens/service-users",
+		"GET /api/docs",
 	} {
 		plain[p] = true
 	}
@@ -196,8 +261,15 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		if !ok {
 			method, path = "GET", pattern
 		}
+		api := strings.HasPrefix(path, apiPrefix+"/")
 		var paths []string
 		switch {
+		case api && !strings.Contains(path, "{"):
+			// The API's lists and the document: they name no object of B.
+			paths = []string{strings.TrimSuffix(path, "/")}
+			if pattern == apiPrefix+"/" {
+				paths = []string{apiPrefix + "/no/such/operation"}
+			}
 		case plain[pattern]:
 			p := strings.TrimSuffix(strings.ReplaceAll(path, "{$}", ""), "/")
 			if p == "" {
@@ -242,7 +314,31 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 					"member": {bUser.ID, bHR.ID}, "permission": {"positions.view"}, "rating": {"invite"}, "label": {"x"}, "note_body": {"n"}, "task_title": {"t"}, "done": {"1"}, "application": {bApp.ID, bApplied.ID}, "action": {"label"}, "right": {"users.manage"}, "amount": {"3"}, "reason": {"purchase"},
 					"candidate": {bApp.Candidate.ID, bApplied.Candidate.ID}, "kind": {"request"}}
 			}
-			res := f.do(request{method: method, path: p, cookie: tok, form: form})
+			var res *http.Response
+			if api {
+				// Every API operation as company A's token: a JSON body that
+				// names B's objects where a body is read, and a version.
+				var rd io.Reader
+				if method != "GET" && method != "DELETE" {
+					rd = strings.NewReader(`{"application_id":"` + bApp.ID + `","candidate_id":"` + bApp.Candidate.ID + `","position_id":"` + bPos.ID + `"}`)
+				}
+				req := httptest.NewRequest(method, "http://127.0.0.1:8080"+p, rd)
+				req.Header.Set("Authorization", "Bearer "+apiToken)
+				req.Header.Set("If-Match", `"1"`)
+				if rd != nil {
+					req.Header.Set("Content-Type", "application/json")
+				}
+				rec := httptest.NewRecorder()
+				f.h.ServeHTTP(rec, req)
+				res = rec.Result()
+				// An operation that names an object answers 404; one whose body
+				// is refused as incomplete first (422) reveals nothing either.
+				if strings.Contains(path, "{") && res.StatusCode != http.StatusNotFound && !(rd != nil && res.StatusCode == http.StatusUnprocessableEntity) {
+					t.Errorf("%s %s with company A's token: %d, want 404", method, p, res.StatusCode)
+				}
+			} else {
+				res = f.do(request{method: method, path: p, cookie: tok, form: form})
+			}
 			body := body(t, res)
 			for _, secret := range secrets {
 				// The career page is public and names its company.
@@ -265,6 +361,9 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		}
 	}
 	// Company B is untouched.
+	if r, err := f.srv.Importer.Run(ctx, bActor, bImport.ID); err != nil || r.Status != importer.StatusChecked || r.RowsDone != 0 {
+		t.Fatalf("company B's import was changed from company A: %+v %v", r, err)
+	}
 	if _, err := f.accounts.Authenticate(ctx, bToken); err != nil {
 		t.Fatal("company B's session was ended from company A")
 	}
@@ -285,6 +384,15 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	}
 	if r, err := f.accounts.RoleByID(ctx, b.ID, bRole.ID); err != nil || r.Name != "Beta Secretrole" {
 		t.Fatalf("company B's role was changed from company A: %+v %v", r, err)
+	}
+	if h, err := f.srv.Webhooks.Subscription(ctx, bActor, bHook.ID); err != nil || h.URL != "https://93.184.215.14/secret-hook-path" || !h.Active {
+		t.Fatalf("company B's webhook was changed from company A: %+v %v", h, err)
+	}
+	if ds, _, err := f.srv.Webhooks.Deliveries(ctx, bActor, bHook.ID, webhook.Page{}); err != nil || len(ds) != 1 || ds[0].Status != webhook.Pending || ds[0].Attempts != 0 {
+		t.Fatalf("company B's delivery was changed from company A: %+v %v", ds, err)
+	}
+	if _, err := f.accounts.AuthenticateToken(ctx, bAPISecret, "192.0.2.1"); err != nil {
+		t.Fatalf("company B's API token was revoked from company A: %v", err)
 	}
 	if bal, _ := f.credits.Balance(ctx, b.ID); bal != 4 {
 		t.Fatalf("company B's balance is %d, want 4", bal)

@@ -214,6 +214,12 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 	}))
 	checked := cop.Handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The API authenticates by a bearer token a browser never sends on
+		// its own: a request from another origin carries no credential.
+		if isAPI(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		// The standard check compares the Origin's host with Host but not its
 		// scheme: a page on http://host may not post to https://host.
 		if !safeMethod(r.Method) && !originSchemeMatches(r, stateOf(r).https) {
@@ -255,6 +261,12 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/careers/") {
 			limit = max(limit, MaxUploadBytes) // applications carry documents
 		}
+		if r.Method == http.MethodPost && r.URL.Path == "/imports" {
+			limit = max(limit, importUploadLimit) // a file from another ATS and its documents
+		}
+		if isAPIUpload(r) {
+			limit = max(limit, apiUploadLimit) // the API's upload: the body is one document
+		}
 		if r.ContentLength > limit {
 			s.renderError(w, r, http.StatusRequestEntityTooLarge)
 			return
@@ -274,7 +286,9 @@ const SessionCookie = "__Host-kandidat_session"
 func (s *Server) loadSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
-		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" && !isStatic(r) {
+		// The API reads no cookie: only its bearer token speaks for a caller,
+		// so no page of another site can make a browser call it.
+		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" && !isStatic(r) && !isAPI(r) {
 			p, err := s.Accounts.Authenticate(r.Context(), c.Value)
 			switch {
 			case err == nil:

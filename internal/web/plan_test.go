@@ -23,6 +23,7 @@ import (
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/seed"
 	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/webhook"
 )
 
 // planBigTables grow with a company's recruitment and its trail: no staff
@@ -54,19 +55,28 @@ func TestStaffPagesQueryPlans(t *testing.T) {
 		stmts  []dbtest.Statement
 	}
 	var visits []visit
-	get := func(role, token, name, path string) string {
+	get := func(role string, r request, name string) (string, *http.Response) {
 		rec.Reset()
-		res := f.do(request{method: "GET", path: path, cookie: token})
+		res := f.do(r)
 		b := body(t, res)
-		visits = append(visits, visit{page: "GET " + name + " as " + role, path: path, status: res.StatusCode, stmts: rec.Take()})
-		return b
+		visits = append(visits, visit{page: "GET " + name + " as " + role, path: r.path, status: res.StatusCode, stmts: rec.Take()})
+		return b, res
 	}
 	for _, u := range data.users {
 		for _, p := range data.pages {
-			b := get(u.role, u.token, p.name, p.path)
+			if p.api {
+				auth := map[string]string{"Authorization": "Bearer " + u.apiToken}
+				_, res := get(u.role, request{method: "GET", path: p.path, header: auth}, p.name)
+				// The next page of a list: its statements are checked too.
+				if next := planAPINext(res.Header.Get("Link")); next != "" && p.next {
+					get(u.role, request{method: "GET", path: next, header: auth}, p.name+", next page")
+				}
+				continue
+			}
+			b, _ := get(u.role, request{method: "GET", path: p.path, cookie: u.token}, p.name)
 			// The next page of a list (keyset pagination): its statements are checked too.
 			if next := planNextLink(b); next != "" && p.next {
-				get(u.role, u.token, p.name+", next page", next)
+				get(u.role, request{method: "GET", path: next, cookie: u.token}, p.name+", next page")
 			}
 		}
 	}
@@ -164,6 +174,15 @@ func TestStaffPagesQueryPlans(t *testing.T) {
 var planNextRe = regexp.MustCompile(`<a\b[^>]*\brel="next"[^>]*>`)
 var planHrefRe = regexp.MustCompile(`\bhref="([^"]*)"`)
 
+// planAPINext is the target of an API answer's Link: rel="next".
+func planAPINext(link string) string {
+	target, rel, ok := strings.Cut(link, ">;")
+	if !ok || !strings.Contains(rel, `rel="next"`) {
+		return ""
+	}
+	return strings.TrimPrefix(target, "<")
+}
+
 // planNextLink is the target of a page's rel="next" link, if it has one.
 func planNextLink(body string) string {
 	a := planNextRe.FindString(body)
@@ -183,13 +202,19 @@ func newPlanFixture(t *testing.T, rec *dbtest.Recorder) *fixture {
 	return newFixtureOn(t, dbtest.OpenTraced(t, rec.Trace), Options{})
 }
 
-type planUser struct{ role, token string }
+type planUser struct {
+	role, token string
+	// apiToken is an API token holding every permission of the user.
+	apiToken string
+}
 
 type planPage struct {
 	// name stands for path in messages (ids are replaced by what they are).
 	name, path string
 	// next: follow the page's rel="next" link too.
 	next bool
+	// api: an API operation, called with the user's API token.
+	api bool
 }
 
 type planData struct {
@@ -441,17 +466,68 @@ func planTestData(t *testing.T, f *fixture) *planData {
 		{path: "/privacy/consent-texts"},
 		{path: "/privacy/consent-log", next: true},
 		{path: "/privacy/consent-log?" + q("event", "granted", "from", today, "to", today), next: true},
+		{path: "/imports"},
+	}
+	// The API's reads: every GET operation whose wildcards name an object
+	// made above, with each user's token.
+	cardApp, err := f.recruit.Application(ctx, ra, card.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := map[string]string{"/positions/{id}": shared.ID, "/applications/{id}": card.id, "/candidates/{id}": cardApp.Candidate.ID,
+		"/users/{id}": hr.ID, "/roles/{id}": role.ID}
+	for _, op := range f.srv.apiOperations() {
+		if op.Method != http.MethodGet || op.RawResult != "" {
+			continue
+		}
+		path := op.Path
+		for prefix, id := range objects {
+			if strings.HasPrefix(path, prefix) {
+				path = strings.Replace(path, "{id}", id, 1)
+			}
+		}
+		if strings.Contains(path, "{") {
+			continue // an object this data has none of (webhooks, tokens)
+		}
+		pages = append(pages, planPage{path: apiPrefix + path, api: true, next: op.Page})
+		if op.ID == "listCandidates" {
+			pages = append(pages, planPage{path: apiPrefix + path + "?" + q("q", "svensson"), api: true, next: true})
+		}
 	}
 	// Messages name the objects rather than their ids.
 	names := strings.NewReplacer(shared.ID, "{shared position}", hrs.ID, "{HR manager's position}", draft.ID, "{draft position}",
-		card.id, "{application}", pooled.id, "{pooled application}", recU.ID, "{recruiter}", role.ID, "{custom role}", today, "{today}")
+		card.id, "{application}", pooled.id, "{pooled application}", recU.ID, "{recruiter}", role.ID, "{custom role}", today, "{today}",
+		cardApp.Candidate.ID, "{candidate}", hr.ID, "{HR manager}")
 	for i := range pages {
 		pages[i].name = names.Replace(pages[i].path)
 	}
-	return &planData{
-		users: []planUser{{"administrator", adminTok}, {"HR manager", hrTok}, {"recruiter", recTok}, {"line manager", lmTok}},
-		pages: pages,
+	users := []planUser{{role: "administrator", token: adminTok}, {role: "HR manager", token: hrTok}, {role: "recruiter", token: recTok}, {role: "line manager", token: lmTok}}
+	for i, u := range []*account.User{admin, hr, recU, lm} {
+		maker := f.actor(u)
+		maker.Perms |= access.Of(access.ManageAPITokens)
+		_, secret, err := f.accounts.CreateToken(ctx, maker, account.TokenInput{Name: "plan", Scopes: f.actor(u).Perms})
+		if err != nil {
+			t.Fatal(err)
+		}
+		users[i].apiToken = secret
 	}
+	if err := f.tenants.SetModules(ctx, audit.Operator, f.company.ID, append(slices.Clone(f.company.Modules), tenant.API)); err != nil {
+		t.Fatal(err)
+	}
+	// The webhooks' pages (api module): the list, and a subscription with its delivery log.
+	hook, _, err := f.srv.Webhooks.Subscribe(ctx, f.actor(admin), webhook.Input{URL: "https://93.184.215.14/hook", Events: webhook.EventTypes, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages = append(pages, planPage{path: "/settings/webhooks", name: "/settings/webhooks"},
+		planPage{path: "/settings/webhooks/" + hook.ID, name: "/settings/webhooks/{webhook}", next: true})
+	// The API tokens' pages (the users' tokens above, and a service user's).
+	if _, err := f.accounts.CreateServiceUser(ctx, f.actor(admin), "Plan integration", access.Recruiter); err != nil {
+		t.Fatal(err)
+	}
+	pages = append(pages, planPage{path: "/settings/api-tokens", name: "/settings/api-tokens"},
+		planPage{path: "/settings/api-tokens/new", name: "/settings/api-tokens/new"})
+	return &planData{users: users, pages: pages}
 }
 
 // planAnalyze gathers the planner's statistics over the data just made.

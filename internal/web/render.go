@@ -86,6 +86,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 
 // renderError shows the translated error page of status.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int) {
+	if isAPI(r) {
+		s.apiErrorStatus(w, r, status)
+		return
+	}
 	p := s.newPage(r, "error.title")
 	p.Data = status
 	t, ok := s.pages["error"]
@@ -118,6 +122,7 @@ var statuses = map[error]int{
 	fault.ErrInsufficient:    http.StatusPaymentRequired,
 	fault.ErrBusy:            http.StatusTooManyRequests,
 	fault.ErrGone:            http.StatusGone,
+	fault.ErrStale:           http.StatusPreconditionFailed,
 }
 
 // statusOf returns the status an error answers with: its kind's, 413 for

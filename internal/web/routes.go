@@ -27,6 +27,18 @@ func (r *router) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Re
 // RoutePatterns lists the pattern of every route, in registration order.
 func (s *Server) RoutePatterns() []string { return s.routes().patterns }
 
+// apiRoutes registers every API operation, resource by resource.
+func (s *Server) apiRoutes(a *apiRouter) {
+	s.apiPositions(a)
+	s.apiDocuments(a)
+	s.apiPrivacy(a)
+	s.apiAudit(a)
+	s.apiUsers(a)
+	s.apiWebhooks(a)
+	s.apiApplications(a)
+	s.apiCandidates(a)
+}
+
 // routes lists every route of the application in one place.
 func (s *Server) routes() *router {
 	mux := &router{ServeMux: http.NewServeMux()}
@@ -152,10 +164,48 @@ func (s *Server) routes() *router {
 	mux.Handle("GET /settings/reasons", recruitmentFor(access.CompanyProfile, s.handleReasons))
 	mux.Handle("POST /settings/reasons", recruitmentFor(access.CompanyProfile, s.handleReasonsSave))
 	mux.Handle("POST /settings/stages", recruitmentFor(access.CompanyProfile, s.handleStageTemplateSave))
+
+	// Webhooks (api module, api.tokens): subscriptions, their signing
+	// secrets shown once, the delivery log and replays.
+	webhooks := func(h http.HandlerFunc) http.Handler {
+		return s.permitted(access.ManageAPITokens, s.requireModule(tenant.API, h).ServeHTTP)
+	}
+	mux.Handle("GET /settings/webhooks", webhooks(s.handleWebhooks))
+	mux.Handle("POST /settings/webhooks", webhooks(s.handleWebhookCreate))
+	mux.Handle("GET /settings/webhooks/{id}", webhooks(s.handleWebhook))
+	mux.Handle("POST /settings/webhooks/{id}", webhooks(s.handleWebhookSave))
+	mux.Handle("POST /settings/webhooks/{id}/delete", webhooks(s.handleWebhookDelete))
+	mux.Handle("POST /settings/webhooks/{id}/rotate", webhooks(s.handleWebhookRotate))
+	mux.Handle("POST /settings/webhooks/deliveries/{id}/replay", webhooks(s.handleWebhookReplay))
+	// API tokens (api module, api.tokens): the list and revocation; a new
+	// token (its secret shown once) and a service user after a recent
+	// password (ui_tokens.go).
+	mux.Handle("GET /settings/api-tokens", webhooks(s.handleTokens))
+	mux.Handle("GET /settings/api-tokens/new", webhooks(s.freshAuth("/settings/api-tokens/new", s.handleTokenNew)))
+	mux.Handle("POST /settings/api-tokens", webhooks(s.freshAuth("/settings/api-tokens/new", s.handleTokenCreate)))
+	mux.Handle("POST /settings/api-tokens/{id}/revoke", webhooks(s.handleTokenRevoke))
+	mux.Handle("POST /settings/api-tokens/service-users", webhooks(s.freshAuth("/settings/api-tokens", s.handleServiceUserCreate)))
 	mux.Handle("POST /candidates/bulk", recruitmentFor(access.MoveStage, s.handleBulk))
 	mux.Handle("POST /candidates/erase", recruitmentFor(access.EraseCandidates, s.handleEraseSelection))
 	mux.Handle("GET /applications/{id}/erase", recruitmentFor(access.EraseCandidates, s.handleEraseForm))
 	mux.Handle("POST /applications/{id}/erase", recruitmentFor(access.EraseCandidates, s.handleErase))
+	// Import from another ATS (every position and adding candidates: an
+	// HR manager): upload, map and dry run, start, and the progress.
+	importing := func(h http.HandlerFunc) http.Handler {
+		return recruitmentFor(access.AllPositions, func(w http.ResponseWriter, r *http.Request) {
+			if !stateOf(r).principal.Can(access.AddCandidates) {
+				s.renderError(w, r, http.StatusForbidden)
+				return
+			}
+			h(w, r)
+		})
+	}
+	mux.Handle("GET /imports", importing(s.handleImports))
+	mux.Handle("POST /imports", importing(s.handleImportUpload))
+	mux.Handle("GET /imports/{id}", importing(s.handleImport))
+	mux.Handle("POST /imports/{id}/check", importing(s.handleImportCheck))
+	mux.Handle("POST /imports/{id}/start", importing(s.handleImportStart))
+	mux.Handle("GET /imports/{id}/progress", importing(s.handleImportProgress))
 	// Candidates whose processing bases end within the notice period
 	// (privacy.settings or applications.view; each sees whom they may).
 	mux.Handle("GET /privacy/expiring", recruitment(s.handlePrivacyExpiring))
@@ -246,6 +296,14 @@ func (s *Server) routes() *router {
 	mux.Handle("GET /privacy/breaches/{id}", s.permitted(access.PrivacySettings, s.handleBreach))
 	mux.Handle("POST /privacy/breaches/{id}", s.permitted(access.PrivacySettings, s.handleBreachSave))
 	mux.Handle("GET /privacy/breaches/{id}/notice", s.permitted(access.PrivacySettings, s.handleBreachNotice))
+
+	// The REST API (api.go): every operation is declared in its resource's
+	// file and registered here through apiRouter, which also makes the
+	// OpenAPI document. The document and the reference page need no token.
+	mux.HandleFunc("GET "+apiPrefix+"/openapi.json", s.handleOpenAPI)
+	mux.HandleFunc("GET /api/docs", s.handleAPIReference)
+	s.apiRoutes(&apiRouter{s: s, mux: mux})
+	mux.HandleFunc(apiPrefix+"/", s.apiNotFound)
 
 	// Development: the emails that would have been sent (--dev only, loopback only).
 	mux.HandleFunc("GET /dev/outbox", s.handleDevOutbox)

@@ -22,9 +22,11 @@ import (
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/i18n"
+	"github.com/kandidat/kandidat/internal/importer"
 	"github.com/kandidat/kandidat/internal/privacy"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/webhook"
 )
 
 //go:embed templates/*.html
@@ -45,6 +47,13 @@ type Options struct {
 	MetricsToken string
 	// OutboxDir, set in development mode, is shown at /dev/outbox.
 	OutboxDir string
+	// APIRateToken and APIRateIP bound the API requests per minute of a
+	// token and of an address (0: no bound).
+	APIRateToken, APIRateIP int
+	// CursorKey signs the API's page cursors (every instance must share it;
+	// the application derives it from the master key). Without one, a
+	// random key of this process is used.
+	CursorKey []byte
 }
 
 // Deps are the services the web layer calls.
@@ -55,6 +64,10 @@ type Deps struct {
 	Recruit  *recruit.Service
 	Privacy  *privacy.Service
 	Credits  *credit.Service
+	// Importer brings candidates from another system's files (the import page).
+	Importer *importer.Service
+	// Webhooks is the companies' webhook subscriptions and delivery log.
+	Webhooks *webhook.Service
 	I18n     *i18n.Bundle
 	Logger   *slog.Logger
 	// Ready reports whether the application can serve: database reachable, schema current.
@@ -73,6 +86,10 @@ type Server struct {
 	draining atomic.Bool
 	// applyLimit bounds applications per address and company on the career page.
 	applyLimit *applyLimit
+	// apiLimits bounds API requests per address and token.
+	apiLimits *apiLimiter
+	cursorKey []byte
+	apiDoc    apiDocCache
 }
 
 // New parses every template (failing fast on an error) and returns a Server.
@@ -83,7 +100,10 @@ func New(deps Deps, opts Options) (*Server, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
-	s := &Server{Deps: deps, opts: opts, applyLimit: &applyLimit{now: time.Now}}
+	s := &Server{Deps: deps, opts: opts, applyLimit: &applyLimit{now: time.Now}, apiLimits: newAPILimiter(), cursorKey: opts.CursorKey}
+	if len(s.cursorKey) == 0 {
+		s.cursorKey = []byte(randomString(32))
+	}
 	var err error
 	if s.pages, err = parseTemplates(); err != nil {
 		return nil, err

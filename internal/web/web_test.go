@@ -20,10 +20,12 @@ import (
 	"github.com/kandidat/kandidat/internal/credit"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/db/dbtest"
+	"github.com/kandidat/kandidat/internal/importer"
 	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 	"github.com/kandidat/kandidat/internal/testkit"
+	"github.com/kandidat/kandidat/internal/webhook"
 )
 
 // fixture is the real web layer over real services and a real database.
@@ -60,8 +62,10 @@ func newFixtureOn(t testing.TB, d *db.DB, opts Options) *fixture {
 	var err error
 	f.srv, err = New(Deps{
 		Accounts: f.accounts, Tenants: f.tenants, Audit: f.audit, I18n: k.I18n, Recruit: f.recruit, Credits: f.credits, Privacy: k.Privacy,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Ready:  func(context.Context) error { return f.ready },
+		Webhooks: webhook.NewService(d, webhook.Options{Audit: k.Audit, Keys: k.Keys}),
+		Importer: importer.NewService(d, importer.Options{Recruit: f.recruit, Audit: f.audit, Blobs: k.Blobs}),
+		Logger:   slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Ready:    func(context.Context) error { return f.ready },
 	}, opts)
 	if err != nil {
 		t.Fatal(err)
