@@ -184,14 +184,14 @@ func sqliteDSN(path string, txlock string) string {
 // openSQLitePool opens a pool on dsn, through the tracing connector when
 // trace is set.
 func openSQLitePool(dsn string, trace func(string, []any)) (*sql.DB, error) {
-	if trace == nil {
-		return sql.Open("sqlite", dsn)
-	}
 	c, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(traceConnector{inner: c, trace: trace}), nil
+	if trace == nil {
+		return sql.OpenDB(cacheConnector{inner: c}), nil
+	}
+	return sql.OpenDB(traceConnector{inner: cacheConnector{inner: c}, trace: trace}), nil
 }
 
 func openSQLite(ctx context.Context, path string, trace func(string, []any)) (*DB, error) {
