@@ -180,26 +180,19 @@ func (s *Service) CreateToken(ctx context.Context, actor access.Actor, in TokenI
 
 // Tokens lists the company's tokens, newest first, revoked ones included.
 func (s *Service) Tokens(ctx context.Context, actor access.Actor) ([]Token, error) {
-	if !actor.Can(access.ManageAPITokens) {
-		return nil, fault.ErrForbidden
-	}
 	var out []Token
-	err := s.db.ReadTx(ctx, actor.TenantID, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC`, actor.TenantID)
+	after := ""
+	for {
+		page, next, err := s.TokensPage(ctx, actor, after, 100)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			t, err := scanToken(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, t)
+		out = append(out, page...)
+		if next == "" {
+			return out, nil
 		}
-		return rows.Err()
-	})
-	return out, err
+		after = next
+	}
 }
 
 // RevokeToken stops a token at once; revoking a revoked token is a no-op.

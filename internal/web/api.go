@@ -350,6 +350,16 @@ func etagOf(t time.Time) string { return `"` + strconv.FormatInt(t.UnixMicro(), 
 // setETag sends an object's version.
 func (c *apiCall) setETag(t time.Time) { c.w.Header().Set("ETag", etagOf(t)) }
 
+// object writes one object with its version, and with its Location when
+// loc is set (it was just made).
+func (c *apiCall) object(version time.Time, loc string, v any) error {
+	c.setETag(version)
+	if loc != "" {
+		c.w.Header().Set("Location", loc)
+	}
+	return c.json(v)
+}
+
 // ifMatch reads the version an update is conditional on. An update without
 // one is refused (428): a client that read before another changed the
 // object must not overwrite that change unknowingly.

@@ -220,11 +220,7 @@ func (s *Server) apiWriteApplication(c *apiCall, id, loc string) error {
 	if err != nil {
 		return err
 	}
-	c.setETag(app.UpdatedAt)
-	if loc != "" {
-		c.w.Header().Set("Location", loc)
-	}
-	return c.json(toAPIApplication(app, true))
+	return c.object(app.UpdatedAt, loc, toAPIApplication(app, true))
 }
 
 func (s *Server) apiGetApplication(c *apiCall) error {

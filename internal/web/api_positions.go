@@ -162,11 +162,7 @@ func (s *Server) apiWritePosition(c *apiCall, id, loc string) error {
 	if err != nil {
 		return err
 	}
-	c.setETag(p.UpdatedAt)
-	if loc != "" {
-		c.w.Header().Set("Location", loc)
-	}
-	return c.json(toAPIPosition(p, true))
+	return c.object(p.UpdatedAt, loc, toAPIPosition(p, true))
 }
 
 func (s *Server) apiGetPosition(c *apiCall) error {

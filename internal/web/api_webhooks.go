@@ -119,9 +119,7 @@ func (s *Server) apiCreateWebhook(c *apiCall) error {
 	if err != nil {
 		return err
 	}
-	c.setETag(sub.UpdatedAt)
-	c.w.Header().Set("Location", location("webhooks", sub.ID))
-	return c.json(apiWebhookCreated{Webhook: toAPIWebhook(sub), Secret: secret})
+	return c.object(sub.UpdatedAt, location("webhooks", sub.ID), apiWebhookCreated{Webhook: toAPIWebhook(sub), Secret: secret})
 }
 
 func (s *Server) apiGetWebhook(c *apiCall) error {
@@ -129,8 +127,7 @@ func (s *Server) apiGetWebhook(c *apiCall) error {
 	if err != nil {
 		return err
 	}
-	c.setETag(sub.UpdatedAt)
-	return c.json(toAPIWebhook(sub))
+	return c.object(sub.UpdatedAt, "", toAPIWebhook(sub))
 }
 
 func (s *Server) apiUpdateWebhook(c *apiCall) error {
@@ -163,8 +160,7 @@ func (s *Server) apiUpdateWebhook(c *apiCall) error {
 	if err != nil {
 		return err
 	}
-	c.setETag(sub.UpdatedAt)
-	return c.json(toAPIWebhook(sub))
+	return c.object(sub.UpdatedAt, "", toAPIWebhook(sub))
 }
 
 func (s *Server) apiDeleteWebhook(c *apiCall) error {

@@ -206,6 +206,23 @@ func (s *Service) Subscribe(ctx context.Context, actor access.Actor, in Input) (
 
 // Update changes a subscription's URL, description, events and active flag.
 func (s *Service) Update(ctx context.Context, actor access.Actor, subID string, in Input) (*Subscription, error) {
+	return s.update(ctx, actor, subID, in, time.Time{})
+}
+
+// UpdateIf is Update on condition that the subscription is still at
+// version (its UpdatedAt when the caller read it, the API's ETag):
+// otherwise it changes nothing and returns fault.ErrStale. The version is
+// compared by the update itself, so two changes from one version cannot
+// both win; a request that changes nothing still needs the current one.
+func (s *Service) UpdateIf(ctx context.Context, actor access.Actor, subID string, in Input, version time.Time) (*Subscription, error) {
+	if version.IsZero() {
+		return nil, fault.ErrStale
+	}
+	return s.update(ctx, actor, subID, in, version)
+}
+
+// update is Update, conditional on version unless it is zero.
+func (s *Service) update(ctx context.Context, actor access.Actor, subID string, in Input, version time.Time) (*Subscription, error) {
 	if !actor.Can(access.ManageAPITokens) {
 		return nil, ErrForbidden
 	}
@@ -222,6 +239,9 @@ func (s *Service) Update(ctx context.Context, actor access.Actor, subID string, 
 		old, err := subscriptionTx(ctx, tx, actor.TenantID, subID)
 		if err != nil {
 			return err
+		}
+		if !version.IsZero() && !old.UpdatedAt.Equal(version.UTC()) {
+			return fault.ErrStale
 		}
 		var fields []string
 		if old.URL != in.URL {
@@ -247,9 +267,20 @@ func (s *Service) Update(ctx context.Context, actor access.Actor, subID string, 
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE webhook_subscriptions SET url = $3, description = $4, events = $5, active = $6, updated_at = $7
-			WHERE tenant_id = $1 AND id = $2`, actor.TenantID, subID, sub.URL, sub.Description, strings.Join(sub.Events, ","), sub.Active, now); err != nil {
+		q := `UPDATE webhook_subscriptions SET url = $3, description = $4, events = $5, active = $6, updated_at = $7 WHERE tenant_id = $1 AND id = $2`
+		args := []any{actor.TenantID, subID, sub.URL, sub.Description, strings.Join(sub.Events, ","), sub.Active, now}
+		if !version.IsZero() {
+			q += ` AND updated_at = $8`
+			args = append(args, version.UTC())
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
 			return fmt.Errorf("update webhook subscription: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return fault.ErrStale
 		}
 		return s.opts.Audit.Record(ctx, tx, audit.Event{TenantID: actor.TenantID, Action: audit.WebhookChanged, Actor: audit.ActorOf(actor), Time: now,
 			Objects: []audit.Ref{{Kind: "webhook", ID: subID}},
