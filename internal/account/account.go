@@ -149,10 +149,22 @@ type Service struct {
 	// passwordWork bounds the password checks in progress (their database
 	// work and hash) across the installation: twice the hashing slots.
 	passwordWork chan struct{}
+	// passwordHook runs inside the transaction of a password change with the
+	// current and the new password (the whistleblowing channel seals the
+	// handler's case key under the new one).
+	passwordHook PasswordHook
 	// afterVerify, when set by a test, runs after a password was hashed and
 	// before the attempt is decided, to hold it at that point.
 	afterVerify func(userID string, ok bool)
 }
+
+// PasswordHook is told of a password change inside its transaction; an
+// error rolls the change back.
+type PasswordHook func(ctx context.Context, tx *sql.Tx, tenantID, userID, current, next string) error
+
+// SetPasswordHook sets the hook every password change calls (once, when
+// the application is put together).
+func (s *Service) SetPasswordHook(h PasswordHook) { s.passwordHook = h }
 
 // NewService returns a Service. Every change it makes is recorded in log,
 // in the change's own transaction.
@@ -640,6 +652,11 @@ func (s *Service) ChangePassword(ctx context.Context, a access.Actor, current, n
 		}
 		if err := forgetDevices(ctx, tx, tenantID, userID); err != nil {
 			return err
+		}
+		if s.passwordHook != nil {
+			if err := s.passwordHook(ctx, tx, tenantID, userID, current, next); err != nil {
+				return err
+			}
 		}
 		return s.audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.PasswordChanged, Actor: audit.ActorOf(a),
 			Objects: []audit.Ref{{Kind: "user", ID: userID}}, Details: map[string]string{"ip": ipDetail(c.IP), "forced": strconv.FormatBool(forced)}})

@@ -35,6 +35,7 @@ import (
 	"github.com/kandidat/kandidat/internal/tenant"
 	"github.com/kandidat/kandidat/internal/web"
 	"github.com/kandidat/kandidat/internal/webhook"
+	"github.com/kandidat/kandidat/internal/whistle"
 )
 
 // Version is set at build time with -ldflags "-X github.com/kandidat/kandidat/internal/app.Version=v1.2.3".
@@ -94,6 +95,8 @@ type App struct {
 	Importer *importer.Service
 	// Webhooks: the companies' subscriptions and their deliveries.
 	Webhooks *webhook.Service
+	// Whistle is the whistleblowing channel: channels, sealed reports, cases.
+	Whistle *whistle.Service
 	// Queue holds outgoing email until the jobs runner delivers it.
 	Queue    *notify.Queue
 	I18n     *i18n.Bundle
@@ -186,6 +189,10 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 		// Every instance holding the master key signs and checks the same device cookies.
 		DeviceKey: a.Master.DeriveKey("device-cookie")})
 	a.Webhooks = webhook.NewService(a.DB, webhook.Options{Audit: a.Audit, Keys: a.Keys, AllowPrivate: cfg.WebhookAllowPrivate, Logger: logger})
+	a.Whistle = whistle.NewService(a.DB, whistle.Options{Audit: a.Audit, Blobs: a.Blobs, Queue: a.Queue, I18n: a.I18n, Master: a.Master,
+		BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Logger: logger})
+	// A handler's case key follows their password.
+	a.Accounts.SetPasswordHook(a.Whistle.PasswordChanged)
 	return a, nil
 }
 
@@ -312,7 +319,7 @@ func (a *App) Ready(ctx context.Context) error {
 func (a *App) Web() (*web.Server, error) {
 	return web.New(web.Deps{
 		Accounts: a.Accounts, Tenants: a.Tenants, Audit: a.Audit, Recruit: a.Recruit, Privacy: a.Privacy, Credits: a.Credits, Importer: a.Importer, I18n: a.I18n, Logger: a.Logger, Ready: a.Ready, Registry: a.Registry,
-		Webhooks: a.Webhooks,
+		Webhooks: a.Webhooks, Whistle: a.Whistle,
 	}, web.Options{
 		TLS: a.Config.TLS(), TrustedProxies: a.Config.TrustedProxies, MaxBodyBytes: a.Config.MaxBodyBytes,
 		MetricsToken: a.Config.MetricsToken, OutboxDir: a.devOutbox(),
@@ -370,6 +377,7 @@ func (a *App) Jobs(baseURL string) (*jobs.Runner, error) {
 		// engine starts with the first PDF, and stops with the runner.
 		Extractor: a.extractor(),
 		Webhooks:  a.Webhooks,
+		Whistle:   a.Whistle,
 	}
 	if err := r.Register(a.Registry); err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ var layers = map[string]string{
 	"cli": "cli", "app": "app", "web": "web", "jobs": "jobs", "config": "config", "i18n": "i18n",
 	"db": "infra", "db/dbtest": "infra", "keys": "infra", "blob": "infra", "notify": "infra", "filetype": "infra", "search": "infra", "extract": "infra",
 	"access": "domain", "account": "domain", "audit": "domain", "credit": "domain", "recruit": "domain", "tenant": "domain", "privacy": "domain", "webhook": "domain",
-	"seed": "domain", "synth": "domain", "importer": "domain",
+	"seed": "domain", "synth": "domain", "importer": "domain", "whistle": "domain",
 	// testkit wires the services for tests (only _test.go files import
 	// it); it imports the domains, so it sits among them.
 	"testkit": "domain",
@@ -30,6 +30,9 @@ var layers = map[string]string{
 	"id": "leaf",
 	// fault is the vocabulary of refusals every layer shares, so it imports none.
 	"fault": "leaf",
+	// whistle/vault is the whistleblowing channel's cryptography: pure
+	// functions over the standard library, x/crypto and age.
+	"whistle/vault": "leaf",
 }
 
 // layer returns the layer of a package of the module, or "" when unknown.

@@ -71,6 +71,18 @@ func (a *App) FirstRun(ctx context.Context, demo bool, baseURL string, out io.Wr
 	if err := a.seedDemo(ctx, t, password); err != nil {
 		return fmt.Errorf("demo data: %w", err)
 	}
+	karin, err := a.Accounts.UserByLogin(ctx, t.ID, "casehandler")
+	if err != nil {
+		return err
+	}
+	kp, err := a.Accounts.Principal(ctx, t.ID, karin.ID)
+	if err != nil {
+		return err
+	}
+	receipt, err := a.seedDemoWhistle(ctx, t, kp.Actor(), password)
+	if err != nil {
+		return fmt.Errorf("demo reporting channel: %w", err)
+	}
 	// Then two years of synthetic history: a company with a real pool.
 	small, _ := seed.ScaleByName("small")
 	if _, err := seed.Run(ctx, seed.Deps{DB: a.DB, Tenants: a.Tenants, Accounts: a.Accounts, Recruit: a.Recruit, Credits: a.Credits, Audit: a.Audit},
@@ -91,6 +103,7 @@ func (a *App) FirstRun(ctx context.Context, demo bool, baseURL string, out io.Wr
 		fmt.Fprintf(out, " %s (%s)", d.login, d.role)
 	}
 	fmt.Fprintln(out)
+	fmt.Fprintf(out, "  Whistleblowing channel: %s/report/%s/ethics (a demo report's receipt: %s)\n", baseURL, DemoSlug, receipt)
 	return nil
 }
 

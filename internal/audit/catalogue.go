@@ -186,6 +186,43 @@ const (
 	// DocumentAdded: a colleague added a document to an application (the
 	// API's upload); its kind and type, never its name or content.
 	DocumentAdded Action = "document.added"
+
+	// The whistleblowing channel (internal/whistle). The reporter's side
+	// writes no record (no trace of when a reporter acted); what handlers
+	// do with a case is recorded, each time by case id only.
+	// ChannelCreated, ChannelChanged: a reporting channel's settings.
+	ChannelCreated Action = "case_channel.created"
+	ChannelChanged Action = "case_channel.changed"
+	// CaseSettingsChanged: the company's whistleblowing settings ("setting" names which).
+	CaseSettingsChanged Action = "case_settings.changed"
+	// CaseKeyEnrolled, CaseKeyUnlocked, CaseKeyUnlockFailed, CaseKeyRecovered,
+	// CaseKeyRecoveryRenewed: a handler's case key ("via" the password, the
+	// recovery key or the escrow's shares).
+	CaseKeyEnrolled        Action = "case_key.enrolled"
+	CaseKeyUnlocked        Action = "case_key.unlocked"
+	CaseKeyUnlockFailed    Action = "case_key.unlock_failed"
+	CaseKeyRecovered       Action = "case_key.recovered"
+	CaseKeyRecoveryRenewed Action = "case_key.recovery_renewed"
+	// CaseEscrowSetUp: the company's key escrow split among custodians.
+	CaseEscrowSetUp Action = "case_escrow.set_up"
+	// CaseOpened: a handler opened a case (read its content).
+	CaseOpened Action = "case.opened"
+	// CaseAcknowledged: the report's receipt was acknowledged.
+	CaseAcknowledged    Action = "case.acknowledged"
+	CaseMessageSent     Action = "case.message_sent"
+	CaseNoteAdded       Action = "case.note_added"
+	CaseStatusChanged   Action = "case.status_changed"
+	CaseLegalHold       Action = "case.legal_hold"
+	CaseAssigned        Action = "case.assigned"
+	CaseHandlerExcluded Action = "case.handler_excluded"
+	// CaseRedacted: a redacted copy of an entry was made (how many places masked).
+	CaseRedacted   Action = "case.redacted"
+	CaseFileOpened Action = "case.file_opened"
+	// CaseDeleted: the retention ran out; rows, keys and files deleted.
+	CaseDeleted Action = "case.deleted"
+	// CaseArchived, CaseArchiveExported: the archive bundle made, and fetched by the archive system.
+	CaseArchived        Action = "case.archived"
+	CaseArchiveExported Action = "case.archive_exported"
 )
 
 // DetailKind is the type of a detail value. There is deliberately no free
@@ -351,7 +388,32 @@ var Catalogue = map[Action]Spec{
 	WebhookReplayed:      {Track: Admin, Details: []Detail{{Name: "delivery", Kind: ID}, {Name: "event", Kind: Enum, Values: WebhookEventTypes}}},
 	DocumentAdded: {Track: History, Details: []Detail{{Name: "kind", Kind: Enum, Values: []string{"cv", "attachment"}},
 		{Name: "type", Kind: Enum, Values: []string{"pdf", "docx", "odt", "txt", "jpeg", "png"}}}},
+	ChannelCreated:         {Track: Admin, Details: []Detail{{Name: "active", Kind: Bool}}},
+	ChannelChanged:         {Track: Admin, Details: []Detail{{Name: "active", Kind: Bool}}},
+	CaseSettingsChanged:    {Track: Admin, Details: []Detail{{Name: "setting", Kind: Enum, Values: []string{"archive_recipient"}}}},
+	CaseKeyEnrolled:        {Track: Security, Details: []Detail{{Name: "replaced", Kind: Bool}}},
+	CaseKeyUnlocked:        {Track: Security, Details: []Detail{caseKeyVia}},
+	CaseKeyUnlockFailed:    {Track: Security, Details: []Detail{caseKeyVia}},
+	CaseKeyRecovered:       {Track: Security, Details: []Detail{caseKeyVia}},
+	CaseKeyRecoveryRenewed: {Track: Security},
+	CaseEscrowSetUp:        {Track: Security, Details: []Detail{{Name: "shares", Kind: Int}, {Name: "threshold", Kind: Int}}},
+	CaseOpened:             {Track: Business},
+	CaseAcknowledged:       {Track: Business, Details: []Detail{{Name: "channel", Kind: ID}}},
+	CaseMessageSent:        {Track: Business, Details: []Detail{{Name: "feedback", Kind: Bool}, {Name: "files", Kind: Int}}},
+	CaseNoteAdded:          {Track: Business},
+	CaseStatusChanged: {Track: Business, Details: []Detail{{Name: "status", Kind: Enum, Values: []string{"acknowledged", "investigating", "concluded", "closed"}},
+		{Name: "outcome", Kind: Enum, Values: []string{"", "substantiated", "partly_substantiated", "not_substantiated", "no_action", "referred", "withdrawn"}}}},
+	CaseLegalHold:       {Track: Business, Details: []Detail{{Name: "hold", Kind: Bool}}},
+	CaseAssigned:        {Track: Business, Details: []Detail{{Name: "user", Kind: ID}}},
+	CaseHandlerExcluded: {Track: Business, Details: []Detail{{Name: "user", Kind: ID}}},
+	CaseRedacted:        {Track: Business, Details: []Detail{{Name: "entry", Kind: Int}, {Name: "masked", Kind: Int}}},
+	CaseFileOpened:      {Track: Business, Details: []Detail{{Name: "file", Kind: ID}}},
+	CaseDeleted:         {Track: Business},
+	CaseArchived:        {Track: Business},
+	CaseArchiveExported: {Track: Business},
 }
+
+var caseKeyVia = Detail{Name: "via", Kind: Enum, Values: []string{"password", "recovery", "escrow"}}
 
 // candidateAccessDetail: the change opened candidate data to someone who
 // did not have it (access.GivesCandidateAccess); it raises an alert.
@@ -410,5 +472,5 @@ var ActorKinds = []ActorKind{ActorUser, ActorAPIToken, ActorCandidate, ActorRepo
 // ObjectKinds are the kinds of object a record may refer to. A closed list:
 // the trail finds an object's records by (kind, id), and a search by id
 // alone looks in each kind.
-var ObjectKinds = []string{"alert", "api_token", "application", "audit_record", "breach", "candidate", "comment", "credit_entry", "document",
+var ObjectKinds = []string{"alert", "api_token", "application", "audit_record", "breach", "candidate", "case", "channel", "comment", "credit_entry", "document",
 	"import", "interview", "note", "position", "role", "session", "subject_request", "task", "tenant", "user", "webhook"}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -376,4 +377,27 @@ func wrappingKeyID(t *testing.T, wrapped []byte) uint32 {
 		t.Fatalf("not an encrypted keyset: %v", err)
 	}
 	return binary.BigEndian.Uint32(ek.GetEncryptedKeyset()[1:5])
+}
+
+// TestDirKeepsDaysNotTimes: a stored file and its directory carry the day
+// it was written, not the moment.
+func TestDirKeepsDaysNotTimes(t *testing.T) {
+	root := t.TempDir()
+	d, err := blob.NewDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Put(context.Background(), "t1/object-ab", bytes.NewReader([]byte("x")), 1); err != nil {
+		t.Fatal(err)
+	}
+	day := time.Now().UTC().Truncate(24 * time.Hour)
+	for _, p := range []string{filepath.Join(root, "t1", "ab", "object-ab"), filepath.Join(root, "t1", "ab")} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.ModTime().UTC().Equal(day) {
+			t.Errorf("%s: modified %s, want the day %s", p, st.ModTime().UTC(), day)
+		}
+	}
 }

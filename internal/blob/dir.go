@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Dir is a backend in a local directory: one file per object, written to
@@ -63,7 +64,18 @@ func (d *Dir) Put(_ context.Context, name string, r io.ReadSeeker, size int64) e
 	if err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), p)
+	// A stored file carries the day it was written, not the moment: the
+	// whistleblowing channel promises no time finer than the day, and a
+	// CV needs none either. Its directory likewise (the inode's change
+	// time cannot be set; docs/whistleblowing.md says so).
+	day := time.Now().UTC().Truncate(24 * time.Hour)
+	if err := os.Chtimes(tmp.Name(), day, day); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		return err
+	}
+	return os.Chtimes(filepath.Dir(p), day, day)
 }
 
 // Get opens the object.

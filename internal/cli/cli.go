@@ -97,6 +97,11 @@ func commands() []command {
 		{"search", "", nil, []action{
 			{"reindex", "rebuild the search index of one company or all, online", searchReindex, false},
 		}},
+		{"case", "", nil, []action{
+			{"archives", "list a company's archive bundles of closed whistleblowing cases", caseArchives, false},
+			{"archive", "write a closed case's archive bundle (age-encrypted, signed) to a file", caseArchive, false},
+			{"signing-key", "print the public key that verifies archive bundles", caseSigningKey, false},
+		}},
 		{"privacy", "", nil, []action{
 			{"sweep", "erase the candidates no processing basis allows keeping (or count them)", privacySweep, false},
 			{"apply-ledger", "after a restore, erase again everyone the erasure ledger names", privacyLedger, false},

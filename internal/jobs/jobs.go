@@ -25,6 +25,7 @@ import (
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 	"github.com/kandidat/kandidat/internal/webhook"
+	"github.com/kandidat/kandidat/internal/whistle"
 )
 
 // Runner runs the periodic jobs.
@@ -63,6 +64,8 @@ type Runner struct {
 	// Webhooks turns the companies' events into deliveries and sends them
 	// (nil: none).
 	Webhooks *webhook.Service
+	// Whistle sends the case handlers' reminders and deletes cases whose retention ran out.
+	Whistle *whistle.Service
 
 	alerts *prometheus.CounterVec
 	runs   *prometheus.CounterVec
@@ -183,6 +186,11 @@ func (r *Runner) Run(ctx context.Context) {
 			job{"webhooks.events", 5 * time.Second, func(ctx context.Context) error { _, err := r.Webhooks.Enqueue(ctx); return err }},
 			job{"webhooks.deliver", 2 * time.Second, func(ctx context.Context) error { _, err := r.DeliverWebhooks(ctx); return err }},
 			job{"webhooks.prune", 24 * time.Hour, func(ctx context.Context) error { _, err := r.Webhooks.Prune(ctx); return err }})
+	}
+	if r.Whistle != nil {
+		jobs = append(jobs,
+			job{"whistle.remind", time.Hour, func(ctx context.Context) error { _, err := r.Whistle.Remind(ctx); return err }},
+			job{"whistle.sweep", 6 * time.Hour, func(ctx context.Context) error { _, err := r.Whistle.Sweep(ctx); return err }})
 	}
 	done := make(chan struct{})
 	for _, j := range jobs {

@@ -26,6 +26,7 @@ import (
 	"github.com/kandidat/kandidat/internal/privacy"
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
+	"github.com/kandidat/kandidat/internal/whistle"
 )
 
 // FastArgon2 makes password hashing cheap; the default parameters are
@@ -59,6 +60,8 @@ type Kit struct {
 	Recruit  *recruit.Service
 	// Privacy is the GDPR engine; its erasure ledger is Ledger.
 	Privacy *privacy.Service
+	// Whistle is the whistleblowing channel, its case keys following the accounts' passwords.
+	Whistle *whistle.Service
 	Ledger  string
 	// Queue is the email queue the recruitment service writes to.
 	Queue *notify.Queue
@@ -100,6 +103,9 @@ func New(t testing.TB, o Options) *Kit {
 	k.Ledger = filepath.Join(t.TempDir(), "erasures.jsonl")
 	k.Privacy = privacy.NewService(d, privacy.Options{Audit: k.Audit, Recruit: k.Recruit, Tenants: k.Tenants, Blobs: k.Blobs, Queue: k.Queue,
 		I18n: bundle, BaseURL: "https://kandidat.test", Ledger: k.Ledger})
+	k.Whistle = whistle.NewService(d, whistle.Options{Audit: k.Audit, Blobs: k.Blobs, Queue: k.Queue, I18n: bundle, Master: master,
+		BaseURL: "https://kandidat.test"})
+	k.Accounts.SetPasswordHook(k.Whistle.PasswordChanged)
 	return k
 }
 

@@ -39,6 +39,7 @@ var apiTags = []struct{ Name, Doc string }{
 	{"audit", "The company's audit trail."},
 	{"users", "Users and roles of the company."},
 	{"webhooks", "Webhook subscriptions and their deliveries."},
+	{"cases", "Archive bundles of closed whistleblowing cases, for the archive system (encrypted to its age key, signed)."},
 	{"tokens", "The company's API tokens: read and revoke (made in the application or by the command line)."},
 	{"meta", "The API itself."},
 }

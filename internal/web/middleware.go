@@ -142,8 +142,14 @@ func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // logRequest writes one JSON access-log line per request. It logs the route
 // pattern, never the raw path or query (they can carry tokens or names), and
 // no client address or user agent: the access log holds no personal data.
+// The reporter's pages get no line and no metric: even a route and a time
+// tell when someone reported (their errors go to logFor's day-only log).
 func (s *Server) logRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isReport(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
@@ -179,7 +185,7 @@ func (s *Server) recoverPanic(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.Logger.Error("panic", "request_id", stateOf(r).requestID, "panic", v, "stack", string(debug.Stack()))
+				s.logFor(r).Error("panic", "request_id", stateOf(r).requestID, "panic", v, "stack", string(debug.Stack()))
 				s.renderError(w, r, http.StatusInternalServerError)
 			}
 		}()
@@ -194,6 +200,12 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self' 'nonce-"+st.nonce+"'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
+		if isReport(r) {
+			// The reporter's pages name the company in their address, and a
+			// cached page could show a case to the next user of the device.
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("Cache-Control", "no-store")
+		}
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
@@ -264,8 +276,14 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		if r.Method == http.MethodPost && r.URL.Path == "/imports" {
 			limit = max(limit, importUploadLimit) // a file from another ATS and its documents
 		}
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/cases/") && strings.HasSuffix(r.URL.Path, "/reply") {
+			limit = max(limit, MaxCaseUploadBytes) // a handler's reply carries files (ui_cases.go)
+		}
 		if isAPIUpload(r) {
 			limit = max(limit, apiUploadLimit) // the API's upload: the body is one document
+		}
+		if r.Method == http.MethodPost && isReport(r) {
+			limit = max(limit, MaxReportUploadBytes) // reports and replies carry files
 		}
 		if r.ContentLength > limit {
 			s.renderError(w, r, http.StatusRequestEntityTooLarge)
@@ -286,6 +304,14 @@ const SessionCookie = "__Host-kandidat_session"
 func (s *Server) loadSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
+		// The reporter's pages read no cookie of ours but their own: a staff
+		// session would record the visit (its activity) and tie it to a user.
+		if isReport(r) {
+			st.lang = s.I18n.Pick(r.URL.Query().Get("lang"), r.Header.Get("Accept-Language"), "")
+			w.Header().Set("Content-Language", st.lang)
+			next.ServeHTTP(w, r)
+			return
+		}
 		// The API reads no cookie: only its bearer token speaks for a caller,
 		// so no page of another site can make a browser call it.
 		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" && !isStatic(r) && !isAPI(r) {

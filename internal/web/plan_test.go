@@ -489,6 +489,9 @@ func planTestData(t *testing.T, f *fixture) *planData {
 		if strings.Contains(path, "{") {
 			continue // an object this data has none of (webhooks, tokens)
 		}
+		if strings.HasPrefix(path, "/cases") {
+			continue // cases.handle, which no walk user holds; the company's archives by its key (whistle_archives)
+		}
 		pages = append(pages, planPage{path: apiPrefix + path, api: true, next: op.Page})
 		if op.ID == "listCandidates" {
 			pages = append(pages, planPage{path: apiPrefix + path + "?" + q("q", "svensson"), api: true, next: true})

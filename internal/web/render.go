@@ -59,6 +59,9 @@ func (s *Server) newPage(r *http.Request, title string) *page {
 		Lang: st.lang, Nonce: st.nonce, RequestID: st.requestID, Title: title,
 		Principal: st.principal, Tenant: st.tenant, Errors: map[string]string{}, Form: map[string]string{},
 		Path: r.URL.Path, i18n: s.I18n,
+		// The reporter's pages offer their own choice of language (?lang=),
+		// never the one that sets a cookie.
+		LangFixed: isReport(r),
 	}
 }
 
@@ -107,7 +110,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int)
 // serverError logs an internal error once, with the request id, and shows
 // the 500 page; the error's text never reaches the client.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	s.Logger.Error("internal error", "request_id", stateOf(r).requestID, "route", r.Pattern, "error", err.Error())
+	s.logFor(r).Error("internal error", "request_id", stateOf(r).requestID, "route", r.Pattern, "error", err.Error())
 	s.renderError(w, r, http.StatusInternalServerError)
 }
 

@@ -37,6 +37,7 @@ func (s *Server) apiRoutes(a *apiRouter) {
 	s.apiWebhooks(a)
 	s.apiApplications(a)
 	s.apiCandidates(a)
+	s.apiCases(a)
 }
 
 // routes lists every route of the application in one place.
@@ -264,6 +265,23 @@ func (s *Server) routes() *router {
 	mux.HandleFunc("GET /interview/{token}", s.handleInterviewAnswerForm)
 	mux.HandleFunc("POST /interview/{token}", s.handleInterviewAnswer)
 
+	// The whistleblowing channel's public side (ui_report.go): no account,
+	// no JavaScript, no trace of the reporter (the middleware treats
+	// /report/ apart). A report is filed with the channel's form and
+	// answered with its receipt; with the receipt the reporter opens the
+	// case (its own cookie), reads, answers and asks for a meeting.
+	mux.HandleFunc("GET /report/{company}", s.handleReportIndex)
+	mux.HandleFunc("GET /report/{company}/follow-up", s.handleFollowUpForm)
+	mux.HandleFunc("POST /report/{company}/follow-up", s.handleFollowUp)
+	mux.HandleFunc("POST /report/{company}/receipt.txt", s.handleReceiptDownload)
+	mux.HandleFunc("GET /report/{company}/case", s.handleReportCase)
+	mux.HandleFunc("POST /report/{company}/case", s.handleReportReply)
+	mux.HandleFunc("POST /report/{company}/case/meeting", s.handleReportMeeting)
+	mux.HandleFunc("POST /report/{company}/case/leave", s.handleReportLeave)
+	mux.HandleFunc("GET /report/{company}/case/files/{id}", s.handleReportFile)
+	mux.HandleFunc("GET /report/{company}/{channel}", s.handleReportForm)
+	mux.HandleFunc("POST /report/{company}/{channel}", s.handleReportSubmit)
+
 	// Audit trail and alerts.
 	mux.Handle("GET /audit", s.permitted(access.ViewAudit, s.handleAudit))
 	mux.Handle("GET /audit/security", s.permitted(access.ViewAudit, s.handleSecurityLog))
@@ -296,6 +314,42 @@ func (s *Server) routes() *router {
 	mux.Handle("GET /privacy/breaches/{id}", s.permitted(access.PrivacySettings, s.handleBreach))
 	mux.Handle("POST /privacy/breaches/{id}", s.permitted(access.PrivacySettings, s.handleBreachSave))
 	mux.Handle("GET /privacy/breaches/{id}/notice", s.permitted(access.PrivacySettings, s.handleBreachNotice))
+
+	// Whistleblowing cases (cases.handle, whistleblowing module;
+	// ui_cases.go, ui_case_keys.go): the list (metadata only), the key page
+	// (enrol, unlock, lock, recover, a new recovery key, replace), a case
+	// opened with the unlocked key, its forms (POST /cases/{id}/{action}:
+	// acknowledge, reply, note, status, hold, assign, exclude, redact; see
+	// caseActions) and its downloads.
+	cases := func(h http.HandlerFunc) http.Handler {
+		return s.permitted(access.HandleCases, s.requireModule(tenant.Whistleblowing, h).ServeHTTP)
+	}
+	mux.Handle("GET /cases", cases(s.handleCases))
+	mux.Handle("GET /cases/key", cases(s.handleCaseKey))
+	mux.Handle("POST /cases/key/enrol", cases(s.handleCaseKeyEnrol))
+	mux.Handle("POST /cases/key/unlock", cases(s.handleCaseKeyUnlock))
+	mux.Handle("POST /cases/key/lock", cases(s.handleCaseKeyLock))
+	mux.Handle("POST /cases/key/recover", cases(s.handleCaseKeyRecover))
+	mux.Handle("POST /cases/key/shares", cases(s.handleCaseKeyShares))
+	mux.Handle("POST /cases/key/recovery", cases(s.handleCaseKeyRecovery))
+	mux.Handle("POST /cases/key/replace", cases(s.handleCaseKeyReplace))
+	mux.Handle("GET /cases/{id}", cases(s.handleCase))
+	mux.Handle("POST /cases/{id}/{action}", cases(s.handleCaseAction))
+	mux.Handle("GET /cases/{id}/redactions/{seq}", cases(s.handleCaseRedaction))
+	mux.Handle("GET /cases/{id}/files/{file}", cases(s.handleCaseFile))
+	// The company's reporting channels, whistleblowing settings (the key
+	// escrow, after the handler's key is unlocked; the archive recipient,
+	// after a recent password) and statistics (ui_case_channels.go,
+	// ui_case_admin.go).
+	mux.Handle("GET /cases/channels", cases(s.handleCaseChannels))
+	mux.Handle("GET /cases/channels/new", cases(s.handleCaseChannelNew))
+	mux.Handle("POST /cases/channels", cases(s.handleCaseChannelSave))
+	mux.Handle("GET /cases/channels/{id}", cases(s.handleCaseChannel))
+	mux.Handle("POST /cases/channels/{id}", cases(s.handleCaseChannelSave))
+	mux.Handle("GET /cases/settings", cases(s.handleCaseSettings))
+	mux.Handle("POST /cases/settings/escrow", cases(s.handleCaseEscrow))
+	mux.Handle("POST /cases/settings/archive", cases(s.freshAuth("/cases/settings", s.handleCaseArchiveRecipient)))
+	mux.Handle("GET /cases/stats", cases(s.handleCaseStats))
 
 	// The REST API (api.go): every operation is declared in its resource's
 	// file and registered here through apiRouter, which also makes the

@@ -27,6 +27,7 @@ import (
 	"github.com/kandidat/kandidat/internal/recruit"
 	"github.com/kandidat/kandidat/internal/tenant"
 	"github.com/kandidat/kandidat/internal/webhook"
+	"github.com/kandidat/kandidat/internal/whistle"
 )
 
 //go:embed templates/*.html
@@ -68,8 +69,10 @@ type Deps struct {
 	Importer *importer.Service
 	// Webhooks is the companies' webhook subscriptions and delivery log.
 	Webhooks *webhook.Service
-	I18n     *i18n.Bundle
-	Logger   *slog.Logger
+	// Whistle is the whistleblowing channel.
+	Whistle *whistle.Service
+	I18n    *i18n.Bundle
+	Logger  *slog.Logger
 	// Ready reports whether the application can serve: database reachable, schema current.
 	Ready func(ctx context.Context) error
 	// Registry receives the HTTP metrics; nil makes a private one.
@@ -88,8 +91,10 @@ type Server struct {
 	applyLimit *applyLimit
 	// apiLimits bounds API requests per address and token.
 	apiLimits *apiLimiter
-	cursorKey []byte
-	apiDoc    apiDocCache
+	// reportLimit bounds the reporter's submissions and follow-up attempts.
+	reportLimit *reportLimiter
+	cursorKey   []byte
+	apiDoc      apiDocCache
 }
 
 // New parses every template (failing fast on an error) and returns a Server.
@@ -100,7 +105,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
-	s := &Server{Deps: deps, opts: opts, applyLimit: &applyLimit{now: time.Now}, apiLimits: newAPILimiter(), cursorKey: opts.CursorKey}
+	s := &Server{Deps: deps, opts: opts, applyLimit: &applyLimit{now: time.Now}, apiLimits: newAPILimiter(), reportLimit: newReportLimiter(), cursorKey: opts.CursorKey}
 	if len(s.cursorKey) == 0 {
 		s.cursorKey = []byte(randomString(32))
 	}

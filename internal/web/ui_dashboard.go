@@ -20,6 +20,8 @@ type dashboardData struct {
 	AllUsers       int
 	RoleLabel      string
 	Tasks          []recruit.Task
+	// Cases is a case handler's panel (ui_case_admin.go); nil for others.
+	Cases *casePanel
 }
 
 func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
@@ -48,6 +50,11 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	cases, err := s.casePanelOf(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	pg := s.newPage(r, "dashboard.title")
 	label := pg.T("role." + u.Role)
 	if !access.Predefined(u.Role) {
@@ -56,6 +63,7 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	pg.Data = dashboardData{Alerts: alerts, CanManageUsers: st.principal.Can(access.ManageUsers),
-		CanViewAudit: st.principal.Can(access.ViewAudit), User: u, Modules: st.tenant.Modules, Changed: r.URL.Query().Get("changed") == "1", AllUsers: users, RoleLabel: label, Tasks: tasks}
+		CanViewAudit: st.principal.Can(access.ViewAudit), User: u, Modules: st.tenant.Modules, Changed: r.URL.Query().Get("changed") == "1", AllUsers: users, RoleLabel: label, Tasks: tasks,
+		Cases: cases}
 	s.render(w, r, http.StatusOK, "dashboard", pg)
 }

@@ -63,6 +63,7 @@ func newFixtureOn(t testing.TB, d *db.DB, opts Options) *fixture {
 	f.srv, err = New(Deps{
 		Accounts: f.accounts, Tenants: f.tenants, Audit: f.audit, I18n: k.I18n, Recruit: f.recruit, Credits: f.credits, Privacy: k.Privacy,
 		Webhooks: webhook.NewService(d, webhook.Options{Audit: k.Audit, Keys: k.Keys}),
+		Whistle:  k.Whistle,
 		Importer: importer.NewService(d, importer.Options{Recruit: f.recruit, Audit: f.audit, Blobs: k.Blobs}),
 		Logger:   slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Ready:    func(context.Context) error { return f.ready },

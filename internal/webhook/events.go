@@ -30,11 +30,12 @@ import (
 
 // auditTracks are the audit tracks events are read from, and the types
 // each gives.
-var auditTracks = []audit.Track{audit.History, audit.GDPR}
+var auditTracks = []audit.Track{audit.History, audit.GDPR, audit.Business}
 
 var trackTypes = map[audit.Track][]string{
-	audit.History: {ApplicationCreated, ApplicationStageChanged, ApplicationRejected},
-	audit.GDPR:    {CandidateErased},
+	audit.History:  {ApplicationCreated, ApplicationStageChanged, ApplicationRejected},
+	audit.GDPR:     {CandidateErased},
+	audit.Business: {CaseAcknowledged},
 }
 
 // expiringTrack is the cursor of the consent.expiring pass.
@@ -98,6 +99,10 @@ func eventsOf(r audit.Record) []Event {
 				"candidate_id": ref("candidate"), "from_stage": r.Details["previous_stage"], "reason_id": r.Details["reason"]}))
 		}
 		return out
+	case audit.CaseAcknowledged:
+		// The case's id and channel only: when a report was acknowledged
+		// is the handlers' act, not the reporter's.
+		return []Event{ev(r.ID, CaseAcknowledged, map[string]string{"case": ref("case"), "channel": r.Details["channel"]})}
 	case audit.CandidateErased:
 		var out []Event
 		for _, o := range r.Objects {

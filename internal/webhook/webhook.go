@@ -34,8 +34,8 @@ const (
 	ApplicationRejected     = "application.rejected"
 	CandidateErased         = "candidate.erased"
 	ConsentExpiring         = "consent.expiring"
-	// CaseAcknowledged is the whistleblowing module's (issue 16): declared
-	// so subscriptions may name it; its events come with that module.
+	// CaseAcknowledged: a whistleblowing case's receipt was acknowledged
+	// (data: case, channel).
 	CaseAcknowledged = "case.acknowledged"
 )
 
