@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/blob"
@@ -190,7 +191,9 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 		DeviceKey: a.Master.DeriveKey("device-cookie")})
 	a.Webhooks = webhook.NewService(a.DB, webhook.Options{Audit: a.Audit, Keys: a.Keys, AllowPrivate: cfg.WebhookAllowPrivate, Logger: logger})
 	a.Whistle = whistle.NewService(a.DB, whistle.Options{Audit: a.Audit, Blobs: a.Blobs, Queue: a.Queue, I18n: a.I18n, Master: a.Master,
-		BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Logger: logger})
+		// Its log lines (a report's files removed after a failure) carry the
+		// day only, as everything on the reporter's path does.
+		BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Logger: slog.New(web.NoTraceHandler(logger.Handler())), MayHandle: a.mayHandleCases})
 	// A handler's case key follows their password.
 	a.Accounts.SetPasswordHook(a.Whistle.PasswordChanged)
 	return a, nil
@@ -407,3 +410,13 @@ func (a *App) Close() error { return a.DB.Close() }
 
 // Stderr is where serve writes its log when no writer is given.
 var Stderr io.Writer = os.Stderr
+
+// mayHandleCases tells whether a user holds cases.handle now (a channel
+// routes reports only to such users).
+func (a *App) mayHandleCases(ctx context.Context, tenantID, userID string) (bool, error) {
+	p, err := a.Accounts.Principal(ctx, tenantID, userID)
+	if err != nil {
+		return false, err
+	}
+	return p.Can(access.HandleCases), nil
+}

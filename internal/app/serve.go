@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -174,8 +175,29 @@ func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 		WriteTimeout:      web.ServerTimeouts.Write,
 		IdleTimeout:       web.ServerTimeouts.Idle,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// The server's own messages ("TLS handshake error from ADDR: ...")
+		// come before any route is known, so a reporter's address would
+		// reach the log through them: it is cut out.
+		ErrorLog: slog.NewLogLogger(addressless{logger.Handler()}, slog.LevelWarn),
 	}
+}
+
+// addressless drops the client address net/http writes into its messages.
+type addressless struct{ slog.Handler }
+
+var fromAddress = regexp.MustCompile(`from \S+:\d+`)
+
+func (h addressless) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, fromAddress.ReplaceAllString(r.Message, "from (address withheld)"), r.PC)
+	r.Attrs(func(a slog.Attr) bool { out.AddAttrs(a); return true })
+	return h.Handler.Handle(ctx, out)
+}
+
+func (h addressless) WithAttrs(as []slog.Attr) slog.Handler {
+	return addressless{h.Handler.WithAttrs(as)}
+}
+func (h addressless) WithGroup(name string) slog.Handler {
+	return addressless{h.Handler.WithGroup(name)}
 }
 
 func listen(setting, addr string) (net.Listener, error) {

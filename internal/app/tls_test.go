@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -227,5 +228,17 @@ func TestTLSFromFiles(t *testing.T) {
 	res.Body.Close()
 	if res.Header.Get("Strict-Transport-Security") == "" {
 		t.Fatal("no HSTS over TLS")
+	}
+}
+
+// TestServerLogWithholdsAddresses: net/http's own messages (a failed TLS
+// handshake) reach the log without the client's address.
+func TestServerLogWithholdsAddresses(t *testing.T) {
+	var buf bytes.Buffer
+	l := slog.NewLogLogger(addressless{slog.NewJSONHandler(&buf, nil)}, slog.LevelWarn)
+	l.Printf("http: TLS handshake error from 203.0.113.77:4444: EOF")
+	l.Printf("http: TLS handshake error from [2001:db8::1]:4444: EOF")
+	if s := buf.String(); strings.Contains(s, "203.0.113.77") || strings.Contains(s, "2001:db8") || !strings.Contains(s, "address withheld") {
+		t.Fatalf("log: %s", s)
 	}
 }

@@ -103,7 +103,8 @@ func (c *Channel) check() error {
 	inv := fault.Invalid{Fields: map[string]string{}}
 	c.Slug = strings.TrimSpace(strings.ToLower(c.Slug))
 	c.Name = strings.TrimSpace(c.Name)
-	if !slugRE.MatchString(c.Slug) {
+	// "case" and "follow-up" are the reporter's own pages beside the channels.
+	if !slugRE.MatchString(c.Slug) || c.Slug == "case" || c.Slug == "follow-up" {
 		inv.Fields["slug"] = "whistle.error.slug"
 	}
 	if c.Name == "" || utf8.RuneCountInString(c.Name) > 100 || !utf8.ValidString(c.Name) {
@@ -283,6 +284,17 @@ func (s *Service) SaveChannel(ctx context.Context, a access.Actor, c Channel) (s
 	cfg, err := json.Marshal(channelConfig{Intro: c.Intro, Categories: c.Categories, Questions: c.Questions})
 	if err != nil {
 		return "", err
+	}
+	if s.o.MayHandle != nil {
+		for _, u := range c.Handlers {
+			ok, err := s.o.MayHandle(ctx, a.TenantID, u)
+			if err != nil && !errors.Is(err, fault.ErrNotFound) {
+				return "", err
+			}
+			if !ok {
+				return "", fault.Field("handlers", "whistle.error.handlers")
+			}
+		}
 	}
 	creating := c.ID == ""
 	err = s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {

@@ -24,6 +24,7 @@
 package whistle
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
@@ -111,6 +112,10 @@ type Options struct {
 	// BaseURL starts every link in an email.
 	BaseURL string
 	Logger  *slog.Logger
+	// MayHandle tells whether a user of a company holds cases.handle now
+	// (their role resolved by the account service); a channel routes only
+	// to such users. Nil accepts every active user (tests).
+	MayHandle func(ctx context.Context, tenantID, userID string) (bool, error)
 }
 
 // Service is the whistleblowing channel.

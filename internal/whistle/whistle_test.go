@@ -855,3 +855,27 @@ func TestRacingHandlers(t *testing.T) {
 		}
 	}
 }
+
+// TestChannelRoutesOnlyToHandlers: a channel refuses a handler who does
+// not hold cases.handle, and slugs the reporter's own pages use.
+func TestChannelRoutesOnlyToHandlers(t *testing.T) {
+	e := newEnv(t)
+	rec := e.kit.Actor(t, e.company.ID, "rita", access.Recruiter)
+	svc := whistle.NewService(e.kit.DB, whistle.Options{Audit: e.kit.Audit, Blobs: e.kit.Blobs, Queue: e.kit.Queue, I18n: e.kit.I18n, Master: e.kit.Master,
+		MayHandle: func(_ context.Context, _, userID string) (bool, error) { return userID != rec.UserID, nil }})
+	ch, err := svc.Channel(e.ctx, e.karin, e.channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch.Handlers = append(ch.Handlers, rec.UserID)
+	if _, err := svc.SaveChannel(e.ctx, e.karin, *ch); err == nil || !strings.Contains(err.Error(), "handlers") {
+		t.Fatalf("a recruiter as handler: %v", err)
+	}
+	for _, slug := range []string{"case", "follow-up", "Bad Slug", "-x"} {
+		c := *ch
+		c.ID, c.Slug, c.Handlers = "", slug, []string{e.karin.UserID}
+		if _, err := svc.SaveChannel(e.ctx, e.karin, c); err == nil {
+			t.Errorf("slug %q accepted", slug)
+		}
+	}
+}
