@@ -158,9 +158,11 @@ type Service struct {
 	afterVerify func(userID string, ok bool)
 }
 
-// PasswordHook is told of a password change inside its transaction; an
-// error rolls the change back.
-type PasswordHook func(ctx context.Context, tx *sql.Tx, tenantID, userID, current, next string) error
+// PasswordHook is told of a password change before its transaction (its
+// slow work, such as deriving keys, happens there, holding no lock) and
+// returns what to write inside it (nil for nothing); an error from either
+// stops the change.
+type PasswordHook func(ctx context.Context, tenantID, userID, current, next string) (apply func(ctx context.Context, tx *sql.Tx) error, err error)
 
 // SetPasswordHook sets the hook every password change calls (once, when
 // the application is put together).
@@ -638,6 +640,12 @@ func (s *Service) ChangePassword(ctx context.Context, a access.Actor, current, n
 	if err != nil {
 		return err
 	}
+	var apply func(context.Context, *sql.Tx) error
+	if s.passwordHook != nil {
+		if apply, err = s.passwordHook(ctx, tenantID, userID, current, next); err != nil {
+			return err
+		}
+	}
 	err = s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
 		if err := s.claim(ctx, tx, att); err != nil {
 			return err
@@ -653,8 +661,8 @@ func (s *Service) ChangePassword(ctx context.Context, a access.Actor, current, n
 		if err := forgetDevices(ctx, tx, tenantID, userID); err != nil {
 			return err
 		}
-		if s.passwordHook != nil {
-			if err := s.passwordHook(ctx, tx, tenantID, userID, current, next); err != nil {
+		if apply != nil {
+			if err := apply(ctx, tx); err != nil {
 				return err
 			}
 		}

@@ -37,18 +37,19 @@ var demoChannel = whistle.Channel{
 	AllowIdentified: true, RetentionDays: 730, Active: true,
 }
 
-// seedDemoWhistle gives the demo company its reporting channel, the case
-// handler's key (sealed under the demo password, which the first sign-in's
-// password change re-seals) and two reports: one new, one acknowledged and
-// answered. It returns the receipt of the answered one, so that the
-// reporter's side can be tried.
+// seedDemoWhistle gives the demo company its reporting channel (made by
+// the first run with the company's settings, as its administrator would),
+// the case handler's key (sealed under the demo password, which the first
+// sign-in's password change re-seals) and two reports: one new, one
+// acknowledged and answered. It returns the receipt of the answered one, so
+// that the reporter's side can be tried.
 func (a *App) seedDemoWhistle(ctx context.Context, t *tenant.Tenant, handler access.Actor, password string) (string, error) {
 	if _, err := a.Whistle.Enrol(ctx, handler, password, false); err != nil {
 		return "", err
 	}
 	ch := demoChannel
 	ch.Handlers = []string{handler.UserID}
-	id, err := a.Whistle.SaveChannel(ctx, handler, ch)
+	id, err := a.Whistle.SaveChannel(ctx, access.System("first-run", t.ID, access.CompanySettings), ch)
 	if err != nil {
 		return "", err
 	}

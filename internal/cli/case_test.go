@@ -67,10 +67,12 @@ func closedCaseIn(t *testing.T, a *app.App, slug, recipient, text string) string
 	if _, err := w.Enrol(ctx, actor, password, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.SetArchiveRecipient(ctx, actor, recipient); err != nil {
+	// The archive recipient and the channel are the administrator's.
+	conf := access.Operator(c.ID, access.CompanySettings)
+	if err := w.SetArchiveRecipient(ctx, conf, recipient); err != nil {
 		t.Fatal(err)
 	}
-	ch, err := w.SaveChannel(ctx, actor, whistle.Channel{Slug: "main", Name: "Main", DefaultLanguage: "en", Languages: []string{"en"},
+	ch, err := w.SaveChannel(ctx, conf, whistle.Channel{Slug: "main", Name: "Main", DefaultLanguage: "en", Languages: []string{"en"},
 		RetentionDays: 365, Active: true, Handlers: []string{u.ID}})
 	if err != nil {
 		t.Fatal(err)

@@ -14,8 +14,8 @@ import (
 // cases.handle): the list of closed cases' archive bundles and the
 // download of one. A bundle is encrypted to the company's archive
 // recipient, so the server (and the network) cannot read it; its manifest
-// is signed by the installation's archive signing key (GET /cases/settings
-// shows it).
+// is signed by the installation's archive signing key (GET
+// /settings/whistleblowing shows it).
 
 // apiCaseArchive describes a case's archive bundle.
 type apiCaseArchive struct {

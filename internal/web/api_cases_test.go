@@ -48,11 +48,13 @@ func closedCase(t testing.TB, k *testkit.Kit, c *tenant.Tenant, login, recipient
 	if _, err := w.Enrol(ctx, a, testkit.Password, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.SetArchiveRecipient(ctx, a, recipient); err != nil {
+	// The archive recipient and the channel are the administrator's.
+	conf := access.Operator(c.ID, access.CompanySettings)
+	if err := w.SetArchiveRecipient(ctx, conf, recipient); err != nil {
 		t.Fatal(err)
 	}
 	var ch string
-	ch, err = w.SaveChannel(ctx, a, whistle.Channel{Slug: "main-" + login, Name: "Main", DefaultLanguage: "en", Languages: []string{"en"},
+	ch, err = w.SaveChannel(ctx, conf, whistle.Channel{Slug: "main-" + login, Name: "Main", DefaultLanguage: "en", Languages: []string{"en"},
 		RetentionDays: 365, Active: true, Handlers: []string{a.UserID}})
 	if err != nil {
 		t.Fatal(err)

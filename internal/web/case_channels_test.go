@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html"
 	"net/http"
@@ -22,8 +23,9 @@ import (
 	"github.com/kandidat/kandidat/internal/whistle"
 )
 
-// Tests of the case handler's administration pages: the channels, the
-// whistleblowing settings, the statistics and the dashboard's panel.
+// Tests of the whistleblowing administration pages: the channels and the
+// settings (the administrator's), the statistics and the dashboard's panel
+// (the case handler's).
 
 var (
 	formRE     = regexp.MustCompile(`(?s)<form[^>]*id="%s"[^>]*>(.*?)</form>`)
@@ -81,8 +83,33 @@ func formOf(t *testing.T, page, id string) url.Values {
 	return v
 }
 
+// configurer acts on the company's whistleblowing configuration in
+// fixtures, as its administrator does (company.settings, no cases.handle).
+func (f *caseFixture) configurer() access.Actor {
+	return access.Operator(f.company.ID, access.CompanySettings)
+}
+
+// admin makes an administrator of the fixture's company (company.settings,
+// not cases.handle) and signs them in.
+func (f *caseFixture) admin(t *testing.T, login string) (*account.User, *browser) {
+	t.Helper()
+	u, tok := f.roleUser(login, access.Administrator)
+	if p, err := f.accounts.Authenticate(context.Background(), tok); err != nil || !p.Can(access.CompanySettings) || p.Can(access.HandleCases) {
+		t.Fatalf("the administrator's permissions: %v", err)
+	}
+	return u, f.browserOf(tok)
+}
+
+// browserOf is a browser holding the session tok.
+func (f *caseFixture) browserOf(tok string) *browser {
+	b := f.browser()
+	b.cookies[SessionCookie] = tok
+	return b
+}
+
 // betaCompany makes a second company with the module, an enrolled case
-// handler and a channel; it returns the handler and the channel's id.
+// handler and a channel; it returns an actor with the company's settings
+// there and the channel's id.
 func (f *caseFixture) betaCompany(t *testing.T) (access.Actor, string) {
 	t.Helper()
 	ctx := context.Background()
@@ -104,12 +131,13 @@ func (f *caseFixture) betaCompany(t *testing.T) (access.Actor, string) {
 	if _, err := f.ws.Enrol(ctx, p.Actor(), testPassword, false); err != nil {
 		t.Fatal(err)
 	}
-	ch, err := f.ws.SaveChannel(ctx, p.Actor(), whistle.Channel{Slug: "beta-line", Name: "Beta secret line", DefaultLanguage: "en",
+	bConf := access.Operator(b.ID, access.CompanySettings)
+	ch, err := f.ws.SaveChannel(ctx, bConf, whistle.Channel{Slug: "beta-line", Name: "Beta secret line", DefaultLanguage: "en",
 		Languages: []string{"en"}, RetentionDays: 365, Active: true, Handlers: []string{bob.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p.Actor(), ch
+	return bConf, ch
 }
 
 // unlocked returns h's key opened for service calls.
@@ -156,22 +184,25 @@ func (f *caseFixture) caseOn(t *testing.T, a access.Actor, day string) string {
 	return ""
 }
 
-// TestCaseChannelPages: a case handler makes a channel through the form
-// (two languages, their categories, a choice and a text question, a
-// handler), finds it in the list with its public address and edits it; a
-// stale version and a refused form are shown with their messages and the
-// posted values. Other roles get 403, other companies' channels 404.
+// TestCaseChannelPages: the company's administrator makes a channel
+// through the form (two languages, their categories, a choice and a text
+// question, a case handler), finds it in the list with its public address
+// and edits it; a stale version and a refused form are shown with their
+// messages and the posted values. Case handlers and other roles get 403,
+// other companies' channels 404.
 func TestCaseChannelPages(t *testing.T) {
 	f := newCaseFixture(t)
 	ctx := context.Background()
 	kim := f.handler(t, "kim")
 	kim.enrol(t)
 	lea := f.handler(t, "lea") // a case handler without a key yet
+	adaUser, ada := f.admin(t, "ada")
+	conf := f.actor(adaUser)
 
-	if page := body(t, kim.b.do("GET", "/cases/channels", nil)); !strings.Contains(page, `id="channel-empty"`) {
+	if page := body(t, ada.do("GET", "/settings/whistleblowing/channels", nil)); !strings.Contains(page, `id="channel-empty"`) {
 		t.Fatal("the empty list does not say so")
 	}
-	res := kim.b.do("GET", "/cases/channels/new", nil)
+	res := ada.do("GET", "/settings/whistleblowing/channels/new", nil)
 	page := body(t, res)
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("the new channel's form: %d", res.StatusCode)
@@ -183,6 +214,9 @@ func TestCaseChannelPages(t *testing.T) {
 	}
 	if strings.Contains(page, `id="enrolled-`+lea.user.ID+`"`) {
 		t.Error("the form shows a handler without a key as enrolled")
+	}
+	if strings.Contains(page, `value="`+adaUser.ID+`"`) {
+		t.Error("the form offers the administrator, who does not handle cases, as a handler")
 	}
 
 	// The form as the browser sends it, filled in.
@@ -209,13 +243,13 @@ func TestCaseChannelPages(t *testing.T) {
 	v.Set("allow_identified", "1")
 	v.Set("retention_days", "400")
 	v["handlers"] = []string{kim.user.ID}
-	res = kim.b.do("POST", "/cases/channels", v)
-	m := regexp.MustCompile(`^/cases/channels/([0-9a-f-]+)\?saved=1$`).FindStringSubmatch(res.Header.Get("Location"))
+	res = ada.do("POST", "/settings/whistleblowing/channels", v)
+	m := regexp.MustCompile(`^/settings/whistleblowing/channels/([0-9a-f-]+)\?saved=1$`).FindStringSubmatch(res.Header.Get("Location"))
 	if res.StatusCode != http.StatusSeeOther || m == nil {
 		t.Fatalf("create: %d to %q: %s", res.StatusCode, res.Header.Get("Location"), body(t, res))
 	}
 	chID := m[1]
-	c, err := f.ws.Channel(ctx, f.actor(kim.user), chID)
+	c, err := f.ws.Channel(ctx, conf, chID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,14 +270,14 @@ func TestCaseChannelPages(t *testing.T) {
 	}
 
 	// The list shows it with its public address.
-	page = body(t, kim.b.do("GET", "/cases/channels", nil))
+	page = body(t, ada.do("GET", "/settings/whistleblowing/channels", nil))
 	if !strings.Contains(page, `id="channel-`+chID+`"`) || !strings.Contains(page, `href="/report/acme/ethics"`) || !strings.Contains(page, "Ethics line") {
 		t.Fatal("the list does not show the channel with its public link")
 	}
 
 	// Edit through the form as shown: the keys of categories, questions and
 	// choices stay, so that reports already made keep their meaning.
-	res = kim.b.do("GET", "/cases/channels/"+chID+"?saved=1", nil)
+	res = ada.do("GET", "/settings/whistleblowing/channels/"+chID+"?saved=1", nil)
 	page = body(t, res)
 	if res.StatusCode != http.StatusOK || !strings.Contains(page, `id="channel-saved"`) || !strings.Contains(page, `href="/report/acme/ethics"`) {
 		t.Fatalf("the saved channel: %d", res.StatusCode)
@@ -256,11 +290,11 @@ func TestCaseChannelPages(t *testing.T) {
 	v.Set("name", "Ethics and safety line")
 	v.Set("categories_en", "Fraud\nSafety\nHarassment")
 	v.Set("categories_sv", "Bedrägeri\nSäkerhet\nTrakasserier")
-	res = kim.b.do("POST", "/cases/channels/"+chID, v)
-	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/cases/channels/"+chID+"?saved=1" {
+	res = ada.do("POST", "/settings/whistleblowing/channels/"+chID, v)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/settings/whistleblowing/channels/"+chID+"?saved=1" {
 		t.Fatalf("edit: %d to %q: %s", res.StatusCode, res.Header.Get("Location"), body(t, res))
 	}
-	c2, err := f.ws.Channel(ctx, f.actor(kim.user), chID)
+	c2, err := f.ws.Channel(ctx, conf, chID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,23 +307,23 @@ func TestCaseChannelPages(t *testing.T) {
 	// The form read before the edit is stale: refused with the message, the
 	// posted values kept.
 	stale.Set("name", "My stale name")
-	res = kim.b.do("POST", "/cases/channels/"+chID, stale)
+	res = ada.do("POST", "/settings/whistleblowing/channels/"+chID, stale)
 	page = body(t, res)
 	if res.StatusCode != http.StatusPreconditionFailed || !strings.Contains(page, f.t("whistle.error.stale")) || !strings.Contains(page, `value="My stale name"`) {
 		t.Fatalf("a stale edit: %d, want 412 with the message and the posted name", res.StatusCode)
 	}
-	if c3, _ := f.ws.Channel(ctx, f.actor(kim.user), chID); c3.Name != "Ethics and safety line" || c3.Version != 2 {
+	if c3, _ := f.ws.Channel(ctx, conf, chID); c3.Name != "Ethics and safety line" || c3.Version != 2 {
 		t.Fatalf("a stale edit changed the channel: %+v", c3)
 	}
 
 	// A bad slug and no language: refused beside their fields, the posted values kept.
-	v = formOf(t, body(t, kim.b.do("GET", "/cases/channels/new", nil)), "channel-form")
+	v = formOf(t, body(t, ada.do("GET", "/settings/whistleblowing/channels/new", nil)), "channel-form")
 	v.Set("name", "Second line")
 	v.Set("slug", "Bad Slug!")
 	v.Del("languages")
 	v.Set("intro_en", "An intro kept on refusal.")
 	v.Set("categories_en", "Kept category")
-	res = kim.b.do("POST", "/cases/channels", v)
+	res = ada.do("POST", "/settings/whistleblowing/channels", v)
 	page = body(t, res)
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("a refused channel: %d, want 422", res.StatusCode)
@@ -301,10 +335,10 @@ func TestCaseChannelPages(t *testing.T) {
 		}
 	}
 	// A slug another channel has.
-	v = formOf(t, body(t, kim.b.do("GET", "/cases/channels/new", nil)), "channel-form")
+	v = formOf(t, body(t, ada.do("GET", "/settings/whistleblowing/channels/new", nil)), "channel-form")
 	v.Set("name", "Copy")
 	v.Set("slug", "ethics")
-	if res := kim.b.do("POST", "/cases/channels", v); res.StatusCode != http.StatusConflict && res.StatusCode != http.StatusUnprocessableEntity ||
+	if res := ada.do("POST", "/settings/whistleblowing/channels", v); res.StatusCode != http.StatusConflict && res.StatusCode != http.StatusUnprocessableEntity ||
 		!strings.Contains(body(t, res), f.t("whistle.error.slug_taken")) {
 		t.Errorf("a taken slug: %d", res.StatusCode)
 	}
@@ -312,89 +346,120 @@ func TestCaseChannelPages(t *testing.T) {
 	rolf, _ := f.roleUser("rolf", access.Recruiter)
 	v.Set("slug", "third")
 	v["handlers"] = []string{rolf.ID}
-	if res := kim.b.do("POST", "/cases/channels", v); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body(t, res), `id="handlers-error"`) {
+	if res := ada.do("POST", "/settings/whistleblowing/channels", v); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body(t, res), `id="handlers-error"`) {
 		t.Errorf("a recruiter as handler: %d, want 422 beside the handlers", res.StatusCode)
 	}
-	if chans, _ := f.ws.Channels(ctx, f.actor(kim.user)); len(chans) != 1 {
+	if chans, _ := f.ws.Channels(ctx, conf); len(chans) != 1 {
 		t.Fatalf("refused forms made channels: %d", len(chans))
 	}
 
 	// Another company's channel: 404 to read and to write, and untouched.
-	bob, bCh := f.betaCompany(t)
-	if res := kim.b.do("GET", "/cases/channels/"+bCh, nil); res.StatusCode != http.StatusNotFound || strings.Contains(body(t, res), "Beta secret line") {
+	bConf, bCh := f.betaCompany(t)
+	if res := ada.do("GET", "/settings/whistleblowing/channels/"+bCh, nil); res.StatusCode != http.StatusNotFound || strings.Contains(body(t, res), "Beta secret line") {
 		t.Errorf("another company's channel: %d, want 404", res.StatusCode)
 	}
 	bv := channelValues(&whistle.Channel{Name: "Taken over", Slug: "taken", DefaultLanguage: "en", Languages: []string{"en"}, RetentionDays: 365, Active: true, Version: 1})
 	bv.Set("version", "1")
-	if res := kim.b.do("POST", "/cases/channels/"+bCh, bv); res.StatusCode != http.StatusNotFound {
+	if res := ada.do("POST", "/settings/whistleblowing/channels/"+bCh, bv); res.StatusCode != http.StatusNotFound {
 		t.Errorf("writing another company's channel: %d, want 404", res.StatusCode)
 	}
-	if bc, err := f.ws.Channel(ctx, bob, bCh); err != nil || bc.Name != "Beta secret line" || bc.Version != 1 {
+	if bc, err := f.ws.Channel(ctx, bConf, bCh); err != nil || bc.Name != "Beta secret line" || bc.Version != 1 {
 		t.Fatalf("another company's channel changed: %+v %v", bc, err)
 	}
-	if res := kim.b.do("GET", "/cases/channels/"+f.company.ID, nil); res.StatusCode != http.StatusNotFound {
+	if res := ada.do("GET", "/settings/whistleblowing/channels/"+f.company.ID, nil); res.StatusCode != http.StatusNotFound {
 		t.Errorf("an unknown channel: %d, want 404", res.StatusCode)
 	}
 
-	// Other roles: 403.
+	// Case handlers (who could route cases to themselves round an
+	// exclusion) and other roles: 403, and the channel is untouched.
 	_, hr := f.roleUser("hana", access.HRManager)
-	for _, r := range []request{{method: "GET", path: "/cases/channels"}, {method: "GET", path: "/cases/channels/new"}, {method: "GET", path: "/cases/channels/" + chID},
-		{method: "POST", path: "/cases/channels", form: v}, {method: "POST", path: "/cases/channels/" + chID, form: v}} {
-		r.cookie = hr
-		if res := f.do(r); res.StatusCode != http.StatusForbidden {
-			t.Errorf("%s %s by an HR manager: %d, want 403", r.method, r.path, res.StatusCode)
+	for _, who := range []struct {
+		name string
+		b    *browser
+	}{{"a case handler", kim.b}, {"an HR manager", f.browserOf(hr)}} {
+		for _, r := range []request{{method: "GET", path: "/settings/whistleblowing/channels"}, {method: "GET", path: "/settings/whistleblowing/channels/new"},
+			{method: "GET", path: "/settings/whistleblowing/channels/" + chID}, {method: "POST", path: "/settings/whistleblowing/channels", form: v},
+			{method: "POST", path: "/settings/whistleblowing/channels/" + chID, form: v}} {
+			res := who.b.do(r.method, r.path, r.form)
+			if page := body(t, res); res.StatusCode != http.StatusForbidden || strings.Contains(page, "Ethics and safety line") {
+				t.Errorf("%s %s by %s: %d, want 403", r.method, r.path, who.name, res.StatusCode)
+			}
 		}
+	}
+	if c4, _ := f.ws.Channel(ctx, conf, chID); c4.Version != 2 {
+		t.Fatalf("a refused user changed the channel: %+v", c4)
+	}
+	if chans, _ := f.ws.Channels(ctx, conf); len(chans) != 1 {
+		t.Fatalf("a refused user made a channel: %d", len(chans))
 	}
 	// Without the module the pages do not exist.
 	if err := f.tenants.SetModules(ctx, audit.Operator, f.company.ID, []tenant.Module{tenant.Recruitment}); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/cases/channels", "/cases/channels/new", "/cases/channels/" + chID, "/cases/settings", "/cases/stats"} {
-		if res := kim.b.do("GET", path, nil); res.StatusCode != http.StatusNotFound {
+	for _, path := range []string{"/settings/whistleblowing/channels", "/settings/whistleblowing/channels/new", "/settings/whistleblowing/channels/" + chID, "/settings/whistleblowing"} {
+		if res := ada.do("GET", path, nil); res.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s without the module: %d, want 404", path, res.StatusCode)
 		}
 	}
-	if res := kim.b.do("POST", "/cases/channels/"+chID, v); res.StatusCode != http.StatusNotFound {
+	if res := ada.do("POST", "/settings/whistleblowing/channels/"+chID, v); res.StatusCode != http.StatusNotFound {
 		t.Errorf("POST a channel without the module: %d, want 404", res.StatusCode)
+	}
+	if res := kim.b.do("GET", "/cases/stats", nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /cases/stats without the module: %d, want 404", res.StatusCode)
 	}
 }
 
-// TestCaseSettingsPage: the escrow is set up only with the handler's key
-// unlocked and its shares are shown once, on a page not stored; they
-// recover the key. The archive recipient must be an age key; a good one is
-// saved and shown, beside the archive signing key.
+// TestCaseSettingsPage: the company's administrator sets up the escrow
+// after a recent password, with no case key; its shares are shown once,
+// on a page not stored, and recover a handler's key once the handler has
+// unlocked it since. The archive recipient must be an age key; a good one
+// is saved and shown, beside the archive signing key. Case handlers and
+// other roles reach neither form.
 func TestCaseSettingsPage(t *testing.T) {
 	f := newCaseFixture(t)
 	ctx := context.Background()
 	kim := f.handler(t, "kim")
 	kim.enrol(t)
+	adaUser, ada := f.admin(t, "ada")
+	conf := f.actor(adaUser)
 
-	// Locked: the escrow form goes to the key page first.
-	kim.b.do("POST", "/cases/key/lock", url.Values{})
-	res := kim.b.do("POST", "/cases/settings/escrow", url.Values{"shares": {"3"}, "threshold": {"2"}})
-	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/cases/key?next=") {
-		t.Fatalf("escrow with the key locked: %d to %q", res.StatusCode, res.Header.Get("Location"))
-	}
-	if st, err := f.ws.Settings(ctx, f.actor(kim.user)); err != nil || st.EscrowID != "" {
-		t.Fatalf("an escrow was set up with the key locked: %+v %v", st, err)
-	}
-	if res := kim.b.do("POST", "/cases/key/unlock", url.Values{"password": {testPassword}, "next": {"/cases/settings"}}); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("unlock: %d", res.StatusCode)
-	}
-	page := body(t, kim.b.do("GET", "/cases/settings", nil))
+	page := body(t, ada.do("GET", "/settings/whistleblowing", nil))
 	v := formOf(t, page, "escrow-form")
 	if v.Get("shares") != "3" || v.Get("threshold") != "2" || !strings.Contains(page, `id="escrow-state"`) {
 		t.Fatalf("the escrow form's defaults: %v", v)
 	}
+	for _, want := range []string{`id="escrow-custodians"`, f.t("cases.settings.escrow_custodians"), `href="/settings/whistleblowing/channels"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the settings page lacks %q", want)
+		}
+	}
+
+	// Eleven minutes after signing in, both forms ask for the password again.
+	start := time.Now()
+	f.accounts.SetClock(func() time.Time { return start.Add(11 * time.Minute) })
+	for _, path := range []string{"/settings/whistleblowing/escrow", "/settings/whistleblowing/archive"} {
+		res := ada.do("POST", path, url.Values{"shares": {"3"}, "threshold": {"2"}, "archive_recipient": {""}})
+		if want := "/reauth?next=" + url.QueryEscape("/settings/whistleblowing"); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != want {
+			t.Errorf("POST %s eleven minutes after signing in: %d to %q, want %s", path, res.StatusCode, res.Header.Get("Location"), want)
+		}
+	}
+	if st, err := f.ws.Settings(ctx, conf); err != nil || st.EscrowID != "" {
+		t.Fatalf("an escrow was set up without a recent password: %+v %v", st, err)
+	}
+	if res := ada.do("POST", "/reauth", url.Values{"password": {testPassword}, "next": {"/settings/whistleblowing"}}); res.StatusCode != http.StatusSeeOther ||
+		res.Header.Get("Location") != "/settings/whistleblowing" {
+		t.Fatalf("re-authentication: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+
 	// A threshold above the shares is refused beside the threshold.
-	res = kim.b.do("POST", "/cases/settings/escrow", url.Values{"shares": {"3"}, "threshold": {"5"}})
+	res := ada.do("POST", "/settings/whistleblowing/escrow", url.Values{"shares": {"3"}, "threshold": {"5"}})
 	if page := body(t, res); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="threshold-error"`) ||
 		!strings.Contains(page, f.t("whistle.error.escrow_split")) || strings.Contains(page, `id="escrow-shares"`) {
 		t.Fatalf("a bad split: %d, want 422 beside the threshold", res.StatusCode)
 	}
-	res = kim.b.do("POST", "/cases/settings/escrow", url.Values{"shares": {"3"}, "threshold": {"2"}})
+	res = ada.do("POST", "/settings/whistleblowing/escrow", url.Values{"shares": {"3"}, "threshold": {"2"}})
 	page = body(t, res)
-	if res.StatusCode != http.StatusOK || !strings.Contains(page, `id="escrow-shares"`) {
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, `id="escrow-shares"`) || !strings.Contains(page, f.t("cases.settings.shares_once")) {
 		t.Fatalf("escrow: %d, want 200 with the shares", res.StatusCode)
 	}
 	if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
@@ -408,12 +473,15 @@ func TestCaseSettingsPage(t *testing.T) {
 	if len(shares) != 3 || !strings.Contains(page, `id="escrow-share-3"`) || shares[0] == shares[1] {
 		t.Fatalf("the page shows %d shares, want 3 different ones", len(shares))
 	}
-	st, err := f.ws.Settings(ctx, f.actor(kim.user))
+	st, err := f.ws.Settings(ctx, conf)
 	if err != nil || st.EscrowID == "" || st.EscrowShares != 3 || st.EscrowThreshold != 2 {
 		t.Fatalf("the escrow's settings: %+v %v", st, err)
 	}
+	if recs, _, err := f.audit.List(ctx, f.company.ID, audit.Filter{Action: audit.CaseEscrowSetUp}); err != nil || len(recs) != 1 || recs[0].Actor.ID != adaUser.ID {
+		t.Fatalf("the escrow is not in the trail as the administrator's: %+v %v", recs, err)
+	}
 	// Shown once: the settings page never shows them again.
-	page = body(t, kim.b.do("GET", "/cases/settings", nil))
+	page = body(t, ada.do("GET", "/settings/whistleblowing", nil))
 	for _, s := range shares {
 		if strings.Contains(page, html.EscapeString(s)) {
 			t.Fatal("the settings page shows a share again")
@@ -422,13 +490,20 @@ func TestCaseSettingsPage(t *testing.T) {
 	if !strings.Contains(page, html.EscapeString(f.srv.I18n.T("en", "cases.settings.escrow_set", "count", 3, "threshold", 2))) {
 		t.Fatal("the settings page does not say the escrow is set")
 	}
-	// Two of the shares shown recover the key.
+	// Kim's key, enrolled before the escrow, joins it at the next unlock;
+	// then two of the shares shown recover it.
+	if _, _, err := f.ws.RecoverWithShares(ctx, f.actor(kim.user), "another-session", shares[1:], testPassword); !errors.Is(err, whistle.ErrWrongPassword) {
+		t.Fatalf("shares recovered a key not yet in the escrow: %v", err)
+	}
+	if _, err := f.ws.Unlock(ctx, f.actor(kim.user), "a-session", testPassword); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := f.ws.RecoverWithShares(ctx, f.actor(kim.user), "another-session", shares[1:], testPassword); err != nil {
 		t.Fatalf("two of the shown shares do not recover the key: %v", err)
 	}
 
 	// The archive recipient: a bad key is refused, its value kept.
-	res = kim.b.do("POST", "/cases/settings/archive", url.Values{"archive_recipient": {"age1notakey"}})
+	res = ada.do("POST", "/settings/whistleblowing/archive", url.Values{"archive_recipient": {"age1notakey"}})
 	page = body(t, res)
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="archive_recipient-error"`) ||
 		!strings.Contains(page, f.t("whistle.error.recipient")) || !strings.Contains(page, `value="age1notakey"`) {
@@ -439,30 +514,45 @@ func TestCaseSettingsPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	recipient := ident.Recipient().String()
-	res = kim.b.do("POST", "/cases/settings/archive", url.Values{"archive_recipient": {" " + recipient + " "}})
-	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/cases/settings?saved=1" {
+	res = ada.do("POST", "/settings/whistleblowing/archive", url.Values{"archive_recipient": {" " + recipient + " "}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/settings/whistleblowing?saved=1" {
 		t.Fatalf("a good archive recipient: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
-	page = body(t, kim.b.do("GET", "/cases/settings?saved=1", nil))
+	page = body(t, ada.do("GET", "/settings/whistleblowing?saved=1", nil))
 	if formOf(t, page, "archive-form").Get("archive_recipient") != recipient || !strings.Contains(page, `id="settings-saved"`) {
 		t.Fatal("the saved archive recipient is not shown")
 	}
-	if st, _ := f.ws.Settings(ctx, f.actor(kim.user)); st.ArchiveRecipient != recipient {
+	if st, _ := f.ws.Settings(ctx, conf); st.ArchiveRecipient != recipient {
 		t.Fatalf("the stored archive recipient: %q", st.ArchiveRecipient)
 	}
 	signing := base64.StdEncoding.EncodeToString(f.ws.ArchiveSigningKey())
 	if m := regexp.MustCompile(`<code id="archive-signing-key">([^<]*)</code>`).FindStringSubmatch(page); m == nil || html.UnescapeString(m[1]) != signing {
 		t.Fatalf("the page does not show the archive signing key %q: %v", signing, m)
 	}
-	// An HR manager reaches neither form.
+
+	// A case handler (who could point the archive or the escrow at their
+	// own key) and an HR manager reach neither the page nor its forms.
+	own, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, hr := f.roleUser("hana", access.HRManager)
-	for _, path := range []string{"/cases/settings/escrow", "/cases/settings/archive"} {
-		if res := f.do(request{method: "POST", path: path, cookie: hr, form: url.Values{"shares": {"3"}, "threshold": {"2"}, "archive_recipient": {""}}}); res.StatusCode != http.StatusForbidden {
-			t.Errorf("POST %s by an HR manager: %d, want 403", path, res.StatusCode)
+	for _, who := range []struct {
+		name string
+		b    *browser
+	}{{"a case handler", kim.b}, {"an HR manager", f.browserOf(hr)}} {
+		if res := who.b.do("GET", "/settings/whistleblowing", nil); res.StatusCode != http.StatusForbidden {
+			t.Errorf("GET /settings/whistleblowing by %s: %d, want 403", who.name, res.StatusCode)
+		}
+		for _, path := range []string{"/settings/whistleblowing/escrow", "/settings/whistleblowing/archive"} {
+			res := who.b.do("POST", path, url.Values{"shares": {"2"}, "threshold": {"2"}, "archive_recipient": {own.Recipient().String()}})
+			if page := body(t, res); res.StatusCode != http.StatusForbidden || strings.Contains(page, `id="escrow-shares"`) {
+				t.Errorf("POST %s by %s: %d, want 403", path, who.name, res.StatusCode)
+			}
 		}
 	}
-	if st, _ := f.ws.Settings(ctx, f.actor(kim.user)); st.ArchiveRecipient != recipient {
-		t.Fatal("an HR manager changed the archive recipient")
+	if after, _ := f.ws.Settings(ctx, conf); after.ArchiveRecipient != recipient || after.EscrowID != st.EscrowID {
+		t.Fatal("a refused user changed the archive recipient or the escrow")
 	}
 }
 
@@ -495,8 +585,8 @@ func TestCaseStatsPage(t *testing.T) {
 	ctx := context.Background()
 	kim := f.handler(t, "kim")
 	kim.enrol(t)
-	chA := f.channel(t, kim, "alpha", kim)
-	chB := f.channel(t, kim, "beta", kim)
+	chA := f.channel(t, "alpha", kim)
+	chB := f.channel(t, "beta", kim)
 	wh := f.unlocked(t, kim)
 	a := f.actor(kim.user)
 	now := time.Now()
@@ -572,14 +662,16 @@ func TestCaseStatsPage(t *testing.T) {
 }
 
 // TestCaseDashboardPanel: a case handler's dashboard counts their open
-// cases and those due soon or late; an HR manager's has no panel.
+// cases and those due soon or late, and links only to pages the handler
+// may open; an HR manager's and the administrator's have no panel, the
+// administrator's navigation leads to the whistleblowing settings.
 func TestCaseDashboardPanel(t *testing.T) {
 	f := newCaseFixture(t)
 	kim, lea := f.handler(t, "kim"), f.handler(t, "lea")
 	kim.enrol(t)
 	lea.enrol(t)
-	ch := f.channel(t, kim, "main", kim)
-	other := f.channel(t, lea, "other", lea) // not kim's
+	ch := f.channel(t, "main", kim)
+	other := f.channel(t, "other", lea) // not kim's
 	now := time.Now()
 	f.submitOn(t, now.AddDate(0, 0, -10), ch, "Late to acknowledge")
 	f.submitOn(t, now.AddDate(0, 0, -6), ch, "Due tomorrow")
@@ -600,6 +692,10 @@ func TestCaseDashboardPanel(t *testing.T) {
 	if strings.Contains(page, "Late to acknowledge") || strings.Contains(page, `id="case-panel-key"`) {
 		t.Error("the panel shows content, or asks for a key that is unlocked")
 	}
+	// The configuration is the administrator's: no link to it for a handler.
+	if !strings.Contains(page, `id="case-panel-stats"`) || strings.Contains(page, `href="/settings/whistleblowing`) || strings.Contains(page, `id="nav-whistleblowing"`) {
+		t.Error("the handler's dashboard lacks the statistics or links to the administrator's pages")
+	}
 	// Locked: the panel offers to unlock.
 	kim.b.do("POST", "/cases/key/lock", url.Values{})
 	if page := body(t, kim.b.do("GET", "/dashboard", nil)); !strings.Contains(page, `id="case-panel-key"`) || !strings.Contains(page, `<dd id="case-panel-open">3</dd>`) {
@@ -614,11 +710,20 @@ func TestCaseDashboardPanel(t *testing.T) {
 	if page := body(t, res); res.StatusCode != http.StatusOK || strings.Contains(page, `id="case-panel"`) || strings.Contains(page, `id="nav-cases"`) {
 		t.Fatalf("an HR manager's dashboard: %d, shows the case panel or navigation", res.StatusCode)
 	}
-	// Without the module, no panel.
+	_, ada := f.admin(t, "ada")
+	res = ada.do("GET", "/dashboard", nil)
+	if page := body(t, res); res.StatusCode != http.StatusOK || strings.Contains(page, `id="case-panel"`) || strings.Contains(page, `id="nav-cases"`) ||
+		!strings.Contains(page, `<a href="/settings/whistleblowing" id="nav-whistleblowing">`) {
+		t.Fatalf("the administrator's dashboard: %d, shows the case panel or lacks the settings' navigation", res.StatusCode)
+	}
+	// Without the module, no panel and no settings.
 	if err := f.tenants.SetModules(context.Background(), audit.Operator, f.company.ID, []tenant.Module{tenant.Recruitment}); err != nil {
 		t.Fatal(err)
 	}
 	if page := body(t, kim.b.do("GET", "/dashboard", nil)); strings.Contains(page, `id="case-panel"`) || strings.Contains(page, `id="nav-cases"`) {
 		t.Error("the panel shows without the module")
+	}
+	if page := body(t, ada.do("GET", "/dashboard", nil)); strings.Contains(page, `id="nav-whistleblowing"`) {
+		t.Error("the administrator's navigation leads to the whistleblowing settings without the module")
 	}
 }

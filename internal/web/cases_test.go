@@ -84,14 +84,15 @@ func (h *caseHandlerUser) enrol(t *testing.T) string {
 	return page
 }
 
-// channel makes an active channel routed to handlers.
-func (f *caseFixture) channel(t *testing.T, by *caseHandlerUser, slug string, handlers ...*caseHandlerUser) string {
+// channel makes an active channel routed to handlers (as the company's
+// administrator does).
+func (f *caseFixture) channel(t *testing.T, slug string, handlers ...*caseHandlerUser) string {
 	t.Helper()
 	var ids []string
 	for _, h := range handlers {
 		ids = append(ids, h.user.ID)
 	}
-	chID, err := f.ws.SaveChannel(context.Background(), f.actor(by.user), whistle.Channel{Slug: slug, Name: "Channel " + slug, DefaultLanguage: "en",
+	chID, err := f.ws.SaveChannel(context.Background(), f.configurer(), whistle.Channel{Slug: slug, Name: "Channel " + slug, DefaultLanguage: "en",
 		Languages: []string{"en"}, RetentionDays: 365, Active: true, AllowIdentified: true, Handlers: ids,
 		Categories: []whistle.Choice{{Key: "fraud", Labels: map[string]string{"en": "Fraud"}}}})
 	if err != nil {
@@ -208,7 +209,7 @@ func TestCaseKeyPages(t *testing.T) {
 	}
 
 	// Session B of the same user: A's envelope does not open there.
-	chID := f.channel(t, kim, "main", kim)
+	chID := f.channel(t, "main", kim)
 	if _, err := f.ws.Submit(context.Background(), f.company.ID, chID, whistle.Submission{Language: "en", Category: "fraud", Text: "Something is wrong"}); err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +275,7 @@ func TestCaseHandling(t *testing.T) {
 	ctx := context.Background()
 	kim := f.handler(t, "kim")
 	kim.enrol(t)
-	chID := f.channel(t, kim, "main", kim)
+	chID := f.channel(t, "main", kim)
 	photo := photoWithGPS(t)
 	receipt, err := f.ws.Submit(ctx, f.company.ID, chID, whistle.Submission{Language: "en", Category: "fraud",
 		Text: "Olaf Secretname moves money to his own account.", Name: "Rita Reporter", Contact: "rita@example.org", Meeting: true,
@@ -462,7 +463,7 @@ func TestExcludedHandlerCannotSeeTheCase(t *testing.T) {
 	kim, lea := f.handler(t, "kim"), f.handler(t, "lea")
 	kim.enrol(t)
 	lea.enrol(t)
-	chID := f.channel(t, kim, "main", kim, lea)
+	chID := f.channel(t, "main", kim, lea)
 	if _, err := f.ws.Submit(ctx, f.company.ID, chID, whistle.Submission{Language: "en", Category: "fraud", Text: "Lea's friend does it.",
 		Files: []whistle.Upload{{Name: "note.txt", Data: []byte("A plain note.")}}}); err != nil {
 		t.Fatal(err)
@@ -528,7 +529,7 @@ func TestCaseOfAnotherCompanyIsNotFound(t *testing.T) {
 	if _, err := f.ws.Enrol(ctx, bobP.Actor(), testPassword, false); err != nil {
 		t.Fatal(err)
 	}
-	bCh, err := f.ws.SaveChannel(ctx, bobP.Actor(), whistle.Channel{Slug: "main", Name: "Beta channel", DefaultLanguage: "en", Languages: []string{"en"},
+	bCh, err := f.ws.SaveChannel(ctx, access.Operator(b.ID, access.CompanySettings), whistle.Channel{Slug: "main", Name: "Beta channel", DefaultLanguage: "en", Languages: []string{"en"},
 		RetentionDays: 365, Active: true, Handlers: []string{bob.ID}})
 	if err != nil {
 		t.Fatal(err)
@@ -588,7 +589,8 @@ func TestCasePagesNeedThePermissionAndModule(t *testing.T) {
 	}
 }
 
-// TestCaseKeyRecoveryWithShares: with the company's escrow, enough
+// TestCaseKeyRecoveryWithShares: with the company's escrow (set up by its
+// administrator; a handler's key joins it at the next unlock), enough
 // custodians' shares recover a handler's key under the current password
 // and give a new recovery key; too few or wrong shares are refused
 // without being shown again.
@@ -597,17 +599,13 @@ func TestCaseKeyRecoveryWithShares(t *testing.T) {
 	ctx := context.Background()
 	kim := f.handler(t, "kim")
 	kim.enrol(t)
-	p, err := f.accounts.Authenticate(ctx, kim.b.cookies[SessionCookie])
+	shares, err := f.ws.SetUpEscrow(ctx, f.configurer(), 3, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _, err := f.ws.Handler(ctx, p.Actor(), p.SessionID, kim.b.cookies[CasesCookie])
-	if err != nil {
-		t.Fatal(err)
-	}
-	shares, err := f.ws.SetUpEscrow(ctx, h, 3, 2)
-	if err != nil {
-		t.Fatal(err)
+	kim.b.do("POST", "/cases/key/lock", url.Values{})
+	if res := kim.b.do("POST", "/cases/key/unlock", url.Values{"password": {testPassword}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("unlock: %d", res.StatusCode)
 	}
 	kim.b.do("POST", "/cases/key/lock", url.Values{})
 	page := body(t, kim.b.do("GET", "/cases/key", nil))
@@ -638,7 +636,7 @@ func TestCaseListPages(t *testing.T) {
 	casesPage = 2
 	kim := f.handler(t, "kim")
 	kim.enrol(t)
-	chID := f.channel(t, kim, "main", kim)
+	chID := f.channel(t, "main", kim)
 	for range 3 {
 		if _, err := f.ws.Submit(context.Background(), f.company.ID, chID, whistle.Submission{Language: "en", Category: "fraud", Text: "A report"}); err != nil {
 			t.Fatal(err)

@@ -58,7 +58,9 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	aModules := append(slices.Clone(f.company.Modules), tenant.API)
+	// (With the whistleblowing module, Ada's company.settings opens the
+	// channels' pages, aimed below at company B's channel.)
+	aModules := append(slices.Clone(f.company.Modules), tenant.API, tenant.Whistleblowing)
 	if err := f.tenants.SetModules(ctx, audit.Operator, f.company.ID, aModules); err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +193,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	if _, err := f.kit.Whistle.Enrol(ctx, bCaseHandler, testkit.Password, false); err != nil {
 		t.Fatal(err)
 	}
-	bChannelID, err := f.kit.Whistle.SaveChannel(ctx, bCaseHandler, whistle.Channel{Slug: "secret-line", Name: "Secretchannel Name", DefaultLanguage: "en",
+	bChannelID, err := f.kit.Whistle.SaveChannel(ctx, access.Operator(b.ID, access.CompanySettings), whistle.Channel{Slug: "secret-line", Name: "Secretchannel Name", DefaultLanguage: "en",
 		Languages: []string{"en"}, RetentionDays: 365, Active: true, Handlers: []string{bCaseHandler.UserID}})
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +208,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	// object of the company (then 404 is the only answer).
 	ids := map[string][]string{
 		"id": {bUser.ID, bAlerts[0].ID, bPrincipal.SessionID, bRole.ID, bPos.ID, bApp.ID, bApp.Candidate.ID, bComment.ID, bLedger[0].ID, bLedger[1].ID,
-			bApplied.ID, bDocs[0].ID, bSaved.ID, bImport.ID, bHook.ID, bDeliveries[0].ID, bAPIToken.ID, bService.ID,
+			bApplied.ID, bDocs[0].ID, bSaved.ID, bImport.ID, bHook.ID, bDeliveries[0].ID, bAPIToken.ID, bService.ID, bChannelID,
 			"00000000-0000-0000-0000-000000000000", "not-an-id", "%2e%2e", strings.Repeat("x", 300)},
 		"token":    {"not-a-token", strings.Repeat("A", 43)},
 		"format":   {"csv", "json", "xml"},
@@ -245,11 +247,13 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"GET /imports/{id}": true, "POST /imports/{id}/check": true, "POST /imports/{id}/start": true, "GET /imports/{id}/progress": true,
 		"GET /settings/webhooks/{id}": true, "POST /settings/webhooks/{id}": true, "POST /settings/webhooks/{id}/delete": true,
 		"POST /settings/webhooks/{id}/rotate": true, "POST /settings/webhooks/deliveries/{id}/replay": true,
-		"POST /settings/api-tokens/{id}/revoke": true,
+		"POST /settings/api-tokens/{id}/revoke": true, "GET /settings/whistleblowing/channels/{id}": true,
+		"POST /settings/whistleblowing/channels/{id}": true,
 		// The /cases routes need cases.handle, which the walk's user lacks
 		// (it would need a second factor): they answer 403 before any
-		// lookup, and a handler's view of another company's channel or case
-		// is tested in case_channels_test.go and cases_test.go.
+		// lookup, and a handler's view of another company's case is tested
+		// in cases_test.go. The channels' pages are the administrator's:
+		// the walk reaches them (Ada holds company.settings).
 	}
 	// Routes without wildcards, and what each may answer (they name no object of B).
 	plain := map[string]bool{}
@@ -271,8 +275,9 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		"GET /settings/webhooks", "POST /settings/webhooks",
 		"GET /settings/api-tokens", "GET /settings/api-tokens/new", "POST /settings/api-tokens", "POST /settings/api-tokens/service-users",
 		"GET /api/docs",
-		"GET /cases/channels", "GET /cases/channels/new", "POST /cases/channels", "GET /cases/settings", "POST /cases/settings/escrow",
-		"POST /cases/settings/archive", "GET /cases/stats",
+		"GET /settings/whistleblowing", "POST /settings/whistleblowing/escrow", "POST /settings/whistleblowing/archive",
+		"GET /settings/whistleblowing/channels", "GET /settings/whistleblowing/channels/new", "POST /settings/whistleblowing/channels",
+		"GET /cases/stats",
 		"GET /cases", "GET /cases/key", "POST /cases/key/enrol", "POST /cases/key/unlock", "POST /cases/key/lock", "POST /cases/key/recover",
 		"POST /cases/key/shares", "POST /cases/key/recovery", "POST /cases/key/replace",
 	} {
@@ -393,7 +398,8 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 					t.Errorf("%s %s as company A shows %q of company B", method, p, secret)
 				}
 			}
-			if pattern == "GET /positions" || pattern == "GET /roles" || pattern == "GET /settings" || pattern == "GET /credits" || pattern == "GET /pool" || pattern == "GET /users" {
+			if pattern == "GET /positions" || pattern == "GET /roles" || pattern == "GET /settings" || pattern == "GET /credits" || pattern == "GET /pool" || pattern == "GET /users" ||
+				pattern == "GET /settings/whistleblowing" || pattern == "GET /settings/whistleblowing/channels" {
 				if res.StatusCode != http.StatusOK {
 					t.Errorf("%s as company A's user: %d, want 200 (the walk must reach the handlers)", p, res.StatusCode)
 				}
@@ -404,6 +410,9 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		}
 	}
 	// Company B is untouched.
+	if c, err := f.kit.Whistle.Channel(ctx, access.Operator(b.ID, access.CompanySettings), bChannelID); err != nil || c.Name != "Secretchannel Name" || c.Version != 1 {
+		t.Fatalf("company B's channel was changed from company A: %+v %v", c, err)
+	}
 	if r, err := f.srv.Importer.Run(ctx, bActor, bImport.ID); err != nil || r.Status != importer.StatusChecked || r.RowsDone != 0 {
 		t.Fatalf("company B's import was changed from company A: %+v %v", r, err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/kandidat/kandidat/internal/seed"
 	"github.com/kandidat/kandidat/internal/tenant"
 	"github.com/kandidat/kandidat/internal/webhook"
+	"github.com/kandidat/kandidat/internal/whistle"
 )
 
 // planBigTables grow with a company's recruitment and its trail: no staff
@@ -530,6 +531,18 @@ func planTestData(t *testing.T, f *fixture) *planData {
 	}
 	pages = append(pages, planPage{path: "/settings/api-tokens", name: "/settings/api-tokens"},
 		planPage{path: "/settings/api-tokens/new", name: "/settings/api-tokens/new"})
+	// The whistleblowing settings and channels (the administrator's).
+	if err := f.tenants.SetModules(ctx, audit.Operator, f.company.ID, append(slices.Clone(f.company.Modules), tenant.API, tenant.Whistleblowing)); err != nil {
+		t.Fatal(err)
+	}
+	wch, err := f.srv.Whistle.SaveChannel(ctx, f.actor(admin), whistle.Channel{Slug: "ethics", Name: "Ethics", DefaultLanguage: "en",
+		Languages: []string{"en"}, RetentionDays: 365})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages = append(pages, planPage{path: "/settings/whistleblowing", name: "/settings/whistleblowing"},
+		planPage{path: "/settings/whistleblowing/channels", name: "/settings/whistleblowing/channels"},
+		planPage{path: "/settings/whistleblowing/channels/" + wch, name: "/settings/whistleblowing/channels/{channel}"})
 	return &planData{users: users, pages: pages}
 }
 

@@ -33,6 +33,8 @@ func init() { vault.Params = vault.ArgonParams{Time: 1, MemoryKiB: 64, Threads: 
 type reportEnv struct {
 	*fixture
 	handler access.Actor
+	// conf acts on the company's channels, as its administrator does.
+	conf    access.Actor
 	channel *whistle.Channel
 	// Keys of the channel's category, its questions and a choice.
 	category, qText, qChoice, qDate, choiceYes string
@@ -66,11 +68,12 @@ func setUpReporting(t testing.TB, f *fixture, c *tenant.Tenant, slug string) *re
 			{Key: e.qDate, Kind: whistle.QuestionDate, Labels: map[string]string{"en": "When did it start?"}},
 		},
 		AllowIdentified: true, RetentionDays: 365, Active: true, Handlers: []string{e.handler.UserID}}
-	chID, err := f.kit.Whistle.SaveChannel(ctx, e.handler, ch)
+	e.conf = access.Operator(c.ID, access.CompanySettings)
+	chID, err := f.kit.Whistle.SaveChannel(ctx, e.conf, ch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.channel, err = f.kit.Whistle.Channel(ctx, e.handler, chID); err != nil {
+	if e.channel, err = f.kit.Whistle.Channel(ctx, e.conf, chID); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -240,7 +243,7 @@ func TestReportPages(t *testing.T) {
 	// A channel that takes anonymous reports only has no identity fields.
 	ch := *e.channel
 	ch.AllowIdentified = false
-	if _, err := e.kit.Whistle.SaveChannel(ctx, e.handler, ch); err != nil {
+	if _, err := e.kit.Whistle.SaveChannel(ctx, e.conf, ch); err != nil {
 		t.Fatal(err)
 	}
 	if page := body(t, e.send(reportReq{method: "GET", path: "/report/acme/ethics"})); strings.Contains(page, `id="identity"`) || !strings.Contains(page, `id="anonymous-only"`) {
@@ -595,3 +598,28 @@ func TestReportErrorLog(t *testing.T) {
 }
 
 func slogJSON(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
+
+// TestReportLimiterGroupsIPv6AndRefunds: IPv6 addresses count by their /64;
+// a refund gives back the last request.
+func TestReportLimiterGroupsIPv6AndRefunds(t *testing.T) {
+	l := newReportLimiter()
+	if l.addressKey("2001:db8:1:2::1") != l.addressKey("2001:db8:1:2:ffff::9") || l.addressKey("2001:db8:1:3::1") == l.addressKey("2001:db8:1:2::1") {
+		t.Fatal("IPv6 addresses are not counted by their /64")
+	}
+	if l.addressKey("203.0.113.1") == l.addressKey("203.0.113.2") {
+		t.Fatal("IPv4 addresses are grouped")
+	}
+	k := l.addressKey("203.0.113.1")
+	for range reportSubmitRule.perAddress {
+		if _, ok := l.allow(reportSubmitRule, k, "c"); !ok {
+			t.Fatal("refused within the allowance")
+		}
+	}
+	if _, ok := l.allow(reportSubmitRule, k, "c"); ok {
+		t.Fatal("allowed past the allowance")
+	}
+	l.refund(reportSubmitRule, k, "c")
+	if _, ok := l.allow(reportSubmitRule, k, "c"); !ok {
+		t.Fatal("a refunded request is not given back")
+	}
+}

@@ -337,19 +337,25 @@ func (s *Server) routes() *router {
 	mux.Handle("POST /cases/{id}/{action}", cases(s.handleCaseAction))
 	mux.Handle("GET /cases/{id}/redactions/{seq}", cases(s.handleCaseRedaction))
 	mux.Handle("GET /cases/{id}/files/{file}", cases(s.handleCaseFile))
-	// The company's reporting channels, whistleblowing settings (the key
-	// escrow, after the handler's key is unlocked; the archive recipient,
-	// after a recent password) and statistics (ui_case_channels.go,
-	// ui_case_admin.go).
-	mux.Handle("GET /cases/channels", cases(s.handleCaseChannels))
-	mux.Handle("GET /cases/channels/new", cases(s.handleCaseChannelNew))
-	mux.Handle("POST /cases/channels", cases(s.handleCaseChannelSave))
-	mux.Handle("GET /cases/channels/{id}", cases(s.handleCaseChannel))
-	mux.Handle("POST /cases/channels/{id}", cases(s.handleCaseChannelSave))
-	mux.Handle("GET /cases/settings", cases(s.handleCaseSettings))
-	mux.Handle("POST /cases/settings/escrow", cases(s.handleCaseEscrow))
-	mux.Handle("POST /cases/settings/archive", cases(s.freshAuth("/cases/settings", s.handleCaseArchiveRecipient)))
+	// The statistics per channel (counts and times; ui_case_admin.go).
 	mux.Handle("GET /cases/stats", cases(s.handleCaseStats))
+	// The company's whistleblowing configuration (company.settings,
+	// whistleblowing module; ui_case_channels.go, ui_case_admin.go): the
+	// reporting channels, the key escrow and the archive recipient (both
+	// after a recent password). It is the administrator's, who reads no
+	// case: a handler who could route cases, archives or the escrow to
+	// themselves could get round an exclusion.
+	whistleAdmin := func(h http.HandlerFunc) http.Handler {
+		return s.permitted(access.CompanySettings, s.requireModule(tenant.Whistleblowing, h).ServeHTTP)
+	}
+	mux.Handle("GET /settings/whistleblowing", whistleAdmin(s.handleCaseSettings))
+	mux.Handle("POST /settings/whistleblowing/escrow", whistleAdmin(s.freshAuth("/settings/whistleblowing", s.handleCaseEscrow)))
+	mux.Handle("POST /settings/whistleblowing/archive", whistleAdmin(s.freshAuth("/settings/whistleblowing", s.handleCaseArchiveRecipient)))
+	mux.Handle("GET /settings/whistleblowing/channels", whistleAdmin(s.handleCaseChannels))
+	mux.Handle("GET /settings/whistleblowing/channels/new", whistleAdmin(s.handleCaseChannelNew))
+	mux.Handle("POST /settings/whistleblowing/channels", whistleAdmin(s.handleCaseChannelSave))
+	mux.Handle("GET /settings/whistleblowing/channels/{id}", whistleAdmin(s.handleCaseChannel))
+	mux.Handle("POST /settings/whistleblowing/channels/{id}", whistleAdmin(s.handleCaseChannelSave))
 
 	// The REST API (api.go): every operation is declared in its resource's
 	// file and registered here through apiRouter, which also makes the

@@ -12,11 +12,20 @@ import (
 	"github.com/kandidat/kandidat/internal/whistle"
 )
 
-// The company's whistleblowing settings and figures (cases.handle,
-// whistleblowing module): the key escrow (its shares shown once, one per
-// custodian), the archive recipient with the archive signing key to give
-// the archive system, the statistics per channel (counts and times, never
-// content), and the case handler's panel on the dashboard.
+// The company's whistleblowing settings and figures (whistleblowing
+// module). The settings are the administrator's (company.settings), who
+// reads no case: the key escrow (its shares shown once, one per
+// custodian) and the archive recipient with the archive signing key to
+// give the archive system, both after a recent password. The statistics
+// per channel (counts and times, never content) and the panel on the
+// dashboard are the case handler's (cases.handle).
+
+// whistleSettingsPath is the administrator's whistleblowing settings
+// page; channelsPath, the reporting channels under it.
+const (
+	whistleSettingsPath = "/settings/whistleblowing"
+	channelsPath        = whistleSettingsPath + "/channels"
+)
 
 // escrowShare is one custodian's share of a new escrow.
 type escrowShare struct {
@@ -76,19 +85,16 @@ func (s *Server) handleCaseArchiveRecipient(w http.ResponseWriter, r *http.Reque
 		s.refuse(w, r, err, pg, s.show("cases_settings"))
 		return
 	}
-	http.Redirect(w, r, "/cases/settings?saved=1", http.StatusSeeOther)
+	http.Redirect(w, r, whistleSettingsPath+"?saved=1", http.StatusSeeOther)
 }
 
-// handleCaseEscrow sets up the company's escrow with the handler's
-// unlocked key and shows its shares once: the page is not stored
-// (no-store), and the shares exist nowhere else.
+// handleCaseEscrow sets up the company's escrow and shows its shares
+// once: the page is not stored (no-store), and the shares exist nowhere
+// else. The handlers' keys are sealed to it at their next unlock or
+// enrolment.
 func (s *Server) handleCaseEscrow(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.fail(w, r, err)
-		return
-	}
-	h, ok := s.caseHandler(w, r)
-	if !ok {
 		return
 	}
 	n, nerr := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("shares")))
@@ -98,7 +104,7 @@ func (s *Server) handleCaseEscrow(w http.ResponseWriter, r *http.Request) {
 	if nerr != nil || kerr != nil {
 		err = fault.Field("threshold", "whistle.error.escrow_split")
 	} else {
-		shares, err = s.Whistle.SetUpEscrow(r.Context(), h, n, k)
+		shares, err = s.Whistle.SetUpEscrow(r.Context(), stateOf(r).principal.Actor(), n, k)
 	}
 	pg, perr := s.caseSettingsPage(r)
 	if perr != nil {

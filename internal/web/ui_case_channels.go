@@ -14,9 +14,10 @@ import (
 	"github.com/kandidat/kandidat/internal/whistle"
 )
 
-// The company's reporting channels (cases.handle, whistleblowing module):
-// the list with each channel's public address, and one form per channel
-// for its languages, texts, categories, questions, handlers and retention.
+// The company's reporting channels (company.settings, whistleblowing
+// module: the administrator's, who reads no case): the list with each
+// channel's public address, and one form per channel for its languages,
+// texts, categories, questions, handlers and retention.
 // The form works without JavaScript: texts per language are textareas,
 // one category or answer a line (the Nth line of each language is the same
 // category), and the questions a table with two empty rows to add to.
@@ -451,5 +452,5 @@ func (s *Server) handleCaseChannelSave(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, statusOf(err), "cases_channels_edit", pg)
 		return
 	}
-	http.Redirect(w, r, "/cases/channels/"+id+"?saved=1", http.StatusSeeOther)
+	http.Redirect(w, r, channelsPath+"/"+id+"?saved=1", http.StatusSeeOther)
 }

@@ -168,7 +168,7 @@ func (s *Server) handleCases(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Enrolled, d.Unlocked = ks.Enrolled, unlocked
-	if d.Channels, err = s.Whistle.Channels(ctx, p.Actor()); err != nil {
+	if d.Channels, err = s.Whistle.HandlerChannels(ctx, p.Actor()); err != nil {
 		s.fail(w, r, err)
 		return
 	}

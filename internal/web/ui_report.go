@@ -12,6 +12,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -157,11 +158,31 @@ func newReportLimiter() *reportLimiter {
 	return &reportLimiter{secret: secret, now: time.Now, counts: map[string]*reportCount{}, queue: map[string][]queued{}, inFlight: map[string]int{}}
 }
 
-// addressKey is the limiter's name of a client address.
+// addressKey is the limiter's name of a client address. An IPv6 address
+// counts by its /64, the block one subscriber holds, so that a single
+// machine cannot fill the limiter with fresh addresses.
 func (l *reportLimiter) addressKey(addr string) string {
+	if ip, err := netip.ParseAddr(addr); err == nil && ip.Is6() && !ip.Is4In6() {
+		if p, err := ip.Prefix(64); err == nil {
+			addr = p.String()
+		}
+	}
 	m := hmac.New(sha256.New, l.secret)
 	m.Write([]byte(addr))
 	return string(m.Sum(nil)[:16])
+}
+
+// refund gives back the request allow counted last for the address and
+// company: a form refused for its content does not use up the reporter's
+// allowance.
+func (l *reportLimiter) refund(rule reportRule, addrKey, company string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, key := range []string{rule.name + "|a|" + company + "|" + addrKey, rule.name + "|c|" + company} {
+		if c := l.counts[key]; c != nil && c.n > 0 {
+			c.n--
+		}
+	}
 }
 
 // allow counts one request of rule from the address (its addressKey) to
@@ -493,6 +514,7 @@ func (s *Server) handleReportSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	receipt, err := s.Whistle.Submit(r.Context(), t.ID, ch.ID, sub)
 	if msgs := fault.Messages(err); msgs != nil {
+		s.reportLimit.refund(reportSubmitRule, addr, t.ID)
 		for k, v := range msgs {
 			pg.Errors[k] = v
 		}
@@ -565,7 +587,9 @@ func readReportParts(mr *multipart.Reader, fileFields []string) (form map[string
 		if len(form) >= 100 {
 			return nil, nil, false, errTooManyParts
 		}
-		v, err := io.ReadAll(io.LimitReader(part, 64<<10))
+		// One byte past the limit, so that a longer text is refused by the
+		// service (whistle.MaxTextBytes) rather than cut off unseen.
+		v, err := io.ReadAll(io.LimitReader(part, whistle.MaxTextBytes+1))
 		if err != nil {
 			return nil, nil, false, err
 		}

@@ -36,7 +36,7 @@ func TestCaseAcknowledgedEvent(t *testing.T) {
 	if _, err := w.Enrol(ctx, karin, testkit.Password, false); err != nil {
 		t.Fatal(err)
 	}
-	ch, err := w.SaveChannel(ctx, karin, whistle.Channel{Slug: "group", Name: "Group", DefaultLanguage: "en", Languages: []string{"en"},
+	ch, err := w.SaveChannel(ctx, access.Operator(e.company.ID, access.CompanySettings), whistle.Channel{Slug: "group", Name: "Group", DefaultLanguage: "en", Languages: []string{"en"},
 		RetentionDays: 365, Active: true, Handlers: []string{karin.UserID}})
 	if err != nil {
 		t.Fatal(err)

@@ -109,19 +109,50 @@ func (s *Service) Archive(ctx context.Context, h *Handler, reportID string) erro
 		return err
 	}
 	sum := sha256.Sum256(bundle)
-	obj, err := s.o.Blobs.Put(ctx, a.TenantID, "whistle-archive-"+reportID, bytes.NewReader(bundle), 0)
+	// Each bundle is its own object: the row names it, so a reader never
+	// pairs one bundle's key with another's bytes, and a failed write
+	// leaves the previous bundle whole.
+	objectID := "whistle-archive-" + randomID()
+	obj, err := s.o.Blobs.Put(ctx, a.TenantID, objectID, bytes.NewReader(bundle), 0)
 	if err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO whistle_archives (tenant_id, report_id, blob_key, size, sha256, made_on, made_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, report_id) DO UPDATE SET blob_key = excluded.blob_key,
+	var previous string
+	err = s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
+		// Only a case still there and closed is archived; taking its row
+		// first orders this against the retention sweep, which takes it too.
+		res, err := tx.ExecContext(ctx, `UPDATE whistle_reports SET version = version + 1 WHERE tenant_id = $1 AND id = $2 AND status = 'closed'`, a.TenantID, reportID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrState
+		}
+		err = tx.QueryRowContext(ctx, `SELECT object_id FROM whistle_archives WHERE tenant_id = $1 AND report_id = $2`, a.TenantID, reportID).Scan(&previous)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO whistle_archives (tenant_id, report_id, object_id, blob_key, size, sha256, made_on, made_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (tenant_id, report_id) DO UPDATE SET object_id = excluded.object_id, blob_key = excluded.blob_key,
 			size = excluded.size, sha256 = excluded.sha256, made_on = excluded.made_on, made_by = excluded.made_by`,
-			a.TenantID, reportID, obj.Key, int64(len(bundle)), hex.EncodeToString(sum[:]), Day(s.now()), a.UserID); err != nil {
+			a.TenantID, reportID, objectID, obj.Key, int64(len(bundle)), hex.EncodeToString(sum[:]), Day(s.now()), a.UserID); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, audit.CaseArchived, reportID, nil)
 	})
+	if err != nil {
+		if derr := s.o.Blobs.Delete(context.WithoutCancel(ctx), a.TenantID, objectID); derr != nil {
+			s.o.Logger.Error("remove archive bundle", "err", derr)
+		}
+		return err
+	}
+	if previous != "" {
+		if err := s.o.Blobs.Delete(ctx, a.TenantID, previous); err != nil {
+			s.o.Logger.Error("remove previous archive bundle", "err", err)
+		}
+	}
+	return nil
 }
 
 func (s *Service) bundle(bc bundleCase, ids []string, files []*File, recipient string) ([]byte, error) {
@@ -221,9 +252,10 @@ func (s *Service) ArchiveBundle(ctx context.Context, a access.Actor, reportID st
 	}
 	var ai ArchiveInfo
 	var key []byte
+	var object string
 	err := s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT report_id, size, sha256, made_on, blob_key FROM whistle_archives WHERE tenant_id = $1 AND report_id = $2`,
-			a.TenantID, reportID).Scan(&ai.ReportID, &ai.Size, &ai.SHA256, &ai.MadeOn, &key)
+		err := tx.QueryRowContext(ctx, `SELECT report_id, object_id, size, sha256, made_on, blob_key FROM whistle_archives WHERE tenant_id = $1 AND report_id = $2`,
+			a.TenantID, reportID).Scan(&ai.ReportID, &object, &ai.Size, &ai.SHA256, &ai.MadeOn, &key)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNoArchive
 		}
@@ -235,7 +267,7 @@ func (s *Service) ArchiveBundle(ctx context.Context, a access.Actor, reportID st
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := s.o.Blobs.Open(ctx, a.TenantID, "whistle-archive-"+reportID, key)
+	r, err := s.o.Blobs.Open(ctx, a.TenantID, object, key)
 	if err != nil {
 		return nil, nil, err
 	}

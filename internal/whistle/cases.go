@@ -13,6 +13,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/audit"
 	"github.com/kandidat/kandidat/internal/fault"
+	"github.com/kandidat/kandidat/internal/notify"
 	"github.com/kandidat/kandidat/internal/whistle/vault"
 )
 
@@ -383,7 +384,7 @@ func (s *Service) Assign(ctx context.Context, h *Handler, reportID, userID strin
 		if err != nil {
 			return err
 		}
-		pubs, err := handlerPublicKeys(ctx, tx, a.TenantID, []string{userID})
+		pubs, err := s.handlerPublicKeys(ctx, tx, a.TenantID, []string{userID})
 		if err != nil {
 			return err
 		}
@@ -414,6 +415,12 @@ func (s *Service) Assign(ctx context.Context, h *Handler, reportID, userID strin
 func (s *Service) Exclude(ctx context.Context, h *Handler, reportID, userID string) error {
 	a := h.Actor
 	return s.db.InTx(ctx, a.TenantID, func(tx *sql.Tx) error {
+		// Take the case's row first: two handlers excluding each other at
+		// once are then decided one after the other, and the second sees
+		// the first's exclusion when it counts who keeps a copy.
+		if _, err := tx.ExecContext(ctx, `UPDATE whistle_reports SET version = version + 1 WHERE tenant_id = $1 AND id = $2`, a.TenantID, reportID); err != nil {
+			return err
+		}
 		if _, _, _, err := s.caseKey(ctx, tx, h, reportID); err != nil {
 			return err
 		}
@@ -432,6 +439,20 @@ func (s *Service) Exclude(ctx context.Context, h *Handler, reportID, userID stri
 		if _, err := tx.ExecContext(ctx, `INSERT INTO whistle_case_handlers (tenant_id, report_id, user_id, excluded, sealed) VALUES ($1, $2, $3, TRUE, NULL)
 			ON CONFLICT (tenant_id, report_id, user_id) DO UPDATE SET excluded = TRUE, sealed = NULL`, a.TenantID, reportID, userID); err != nil {
 			return err
+		}
+		// The excluded handler is told (no content): an exclusion made to
+		// push an honest handler off a case does not go unnoticed.
+		var email, lang string
+		if err := tx.QueryRowContext(ctx, `SELECT email, language FROM users WHERE tenant_id = $1 AND id = $2`, a.TenantID, userID).Scan(&email, &lang); err != nil {
+			return err
+		}
+		if email != "" && userID != a.UserID {
+			if err := s.o.Queue.Enqueue(ctx, tx, a.TenantID, notify.Message{To: []string{email},
+				Subject: s.o.I18n.T(lang, "whistle.email.excluded.subject"),
+				Text:    s.o.I18n.T(lang, "whistle.email.excluded.text", "case", reportID[:8]),
+				Headers: map[string]string{"Auto-Submitted": "auto-generated"}}); err != nil {
+				return err
+			}
 		}
 		return s.record(ctx, tx, a, audit.CaseHandlerExcluded, reportID, map[string]string{"user": userID})
 	})
@@ -484,7 +505,14 @@ func (s *Service) Redact(ctx context.Context, h *Handler, reportID string, seq i
 			b.WriteString("\n")
 		}
 		b.WriteString(src.Text)
-		text, n := Mask(b.String(), append(clean, src.Name, src.Contact))
+		// The reporter's name and contact, as the report gave them, are
+		// masked in a copy of any entry (a later message may repeat them).
+		for _, e := range entries {
+			if e.Kind == KindReport {
+				clean = append(clean, e.Content.Name, e.Content.Contact)
+			}
+		}
+		text, n := Mask(b.String(), clean)
 		masked += n
 		if out, err = s.appendEntry(ctx, tx, a.TenantID, reportID, pub, KindRedaction, "handler", a.UserID,
 			&Content{Text: text, Source: seq, Masked: masked}, nil); err != nil {
@@ -534,4 +562,34 @@ func (s *Service) Attachment(ctx context.Context, h *Handler, reportID, attID st
 		return nil, err
 	}
 	return s.openAttachment(ctx, a.TenantID, reportID, attID, key)
+}
+
+// HandlerChannels lists the channels whose cases a may see (routed to a,
+// or holding a case a was assigned), by id and name only: the case list's
+// filter. The channels' configuration is the administrator's (Channels).
+func (s *Service) HandlerChannels(ctx context.Context, a access.Actor) ([]*Channel, error) {
+	if err := mayHandle(a); err != nil {
+		return nil, err
+	}
+	var out []*Channel
+	err := s.db.ReadTx(ctx, a.TenantID, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT c.id, c.name FROM whistle_channels c WHERE c.tenant_id = $1 AND (
+			EXISTS (SELECT 1 FROM whistle_channel_handlers ch WHERE ch.tenant_id = c.tenant_id AND ch.channel_id = c.id AND ch.user_id = $2)
+			OR EXISTS (SELECT 1 FROM whistle_case_handlers h JOIN whistle_reports r ON r.tenant_id = h.tenant_id AND r.id = h.report_id
+				WHERE h.tenant_id = c.tenant_id AND r.channel_id = c.id AND h.user_id = $2 AND NOT h.excluded))
+			ORDER BY c.name, c.id`, a.TenantID, a.UserID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c Channel
+			if err := rows.Scan(&c.ID, &c.Name); err != nil {
+				return err
+			}
+			out = append(out, &c)
+		}
+		return rows.Err()
+	})
+	return out, err
 }

@@ -115,16 +115,16 @@ func (s *Service) remindTenant(ctx context.Context, tenantID, today string, rm r
 			if n, _ := res.RowsAffected(); n == 0 {
 				return nil // another instance sent it
 			}
-			rows, err := tx.QueryContext(ctx, `SELECT u.email, u.language FROM whistle_case_handlers h JOIN users u ON u.tenant_id = h.tenant_id AND u.id = h.user_id
+			rows, err := tx.QueryContext(ctx, `SELECT u.id, u.email, u.language FROM whistle_case_handlers h JOIN users u ON u.tenant_id = h.tenant_id AND u.id = h.user_id
 				WHERE h.tenant_id = $1 AND h.report_id = $2 AND NOT h.excluded AND h.sealed IS NOT NULL AND u.status = 'active' AND u.email <> '' ORDER BY u.id`, tenantID, d.id)
 			if err != nil {
 				return err
 			}
-			type to struct{ email, lang string }
+			type to struct{ id, email, lang string }
 			var tos []to
 			for rows.Next() {
 				var t to
-				if err := rows.Scan(&t.email, &t.lang); err != nil {
+				if err := rows.Scan(&t.id, &t.email, &t.lang); err != nil {
 					rows.Close()
 					return err
 				}
@@ -132,6 +132,11 @@ func (s *Service) remindTenant(ctx context.Context, tenantID, today string, rm r
 			}
 			rows.Close()
 			for _, t := range tos {
+				if ok, err := s.mayHandleNow(ctx, tenantID, t.id); err != nil {
+					return err
+				} else if !ok {
+					continue // no longer a case handler
+				}
 				date := map[string]string{"new": d.ackDue, "ack": d.ackDue, "feedback": d.feedbackDue, "retention": d.deleteOn}[rm.kind]
 				if err := s.o.Queue.Enqueue(ctx, tx, tenantID, notify.Message{To: []string{t.email},
 					Subject: s.o.I18n.T(t.lang, "whistle.email."+rm.kind+".subject"),
@@ -197,40 +202,38 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 
 func (s *Service) deleteCase(ctx context.Context, tenantID, reportID, today string) (bool, error) {
 	var objects []string
-	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM whistle_attachments WHERE tenant_id = $1 AND report_id = $2`, tenantID, reportID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			objects = append(objects, "whistle-"+id)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		var one int
-		if tx.QueryRowContext(ctx, `SELECT 1 FROM whistle_archives WHERE tenant_id = $1 AND report_id = $2`, tenantID, reportID).Scan(&one) == nil {
-			objects = append(objects, "whistle-archive-"+reportID)
-		}
-		return nil
-	})
-	if err != nil {
-		return false, err
-	}
 	deleted := false
-	err = s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM whistle_reports WHERE tenant_id = $1 AND id = $2 AND status = 'closed' AND NOT legal_hold AND delete_on <= $3`,
-			tenantID, reportID, today)
+	err := s.db.InTx(ctx, tenantID, func(tx *sql.Tx) error {
+		// Take the case's row first (a reply's files or a new archive
+		// bundle committed before are then in the lists read below; one
+		// after finds no case), then list its files, then delete.
+		res, err := tx.ExecContext(ctx, `UPDATE whistle_reports SET version = version + 1 WHERE tenant_id = $1 AND id = $2 AND status = 'closed'
+			AND NOT legal_hold AND delete_on <= $3`, tenantID, reportID, today)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT 'whistle-' || id FROM whistle_attachments WHERE tenant_id = $1 AND report_id = $2
+			UNION ALL SELECT object_id FROM whistle_archives WHERE tenant_id = $1 AND report_id = $2`, tenantID, reportID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var o string
+			if err := rows.Scan(&o); err != nil {
+				rows.Close()
+				return err
+			}
+			objects = append(objects, o)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM whistle_reports WHERE tenant_id = $1 AND id = $2`, tenantID, reportID); err != nil {
+			return err
 		}
 		deleted = true
 		return s.o.Audit.Record(ctx, tx, audit.Event{TenantID: tenantID, Action: audit.CaseDeleted,

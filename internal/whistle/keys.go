@@ -72,7 +72,7 @@ func readSettings(ctx context.Context, tx *sql.Tx, tenantID string) (Settings, e
 
 // Settings returns the company's settings.
 func (s *Service) Settings(ctx context.Context, a access.Actor) (Settings, error) {
-	if err := mayHandle(a); err != nil {
+	if err := mayConfigure(a); err != nil {
 		return Settings{}, err
 	}
 	var st Settings
@@ -87,7 +87,7 @@ func (s *Service) Settings(ctx context.Context, a access.Actor) (Settings, error
 // SetArchiveRecipient sets (or with "" clears) the age public key closed
 // cases are archived to.
 func (s *Service) SetArchiveRecipient(ctx context.Context, a access.Actor, recipient string) error {
-	if err := mayHandle(a); err != nil {
+	if err := mayConfigure(a); err != nil {
 		return err
 	}
 	if recipient != "" {
@@ -354,29 +354,41 @@ func (s *Service) resealPassword(ctx context.Context, a access.Actor, r *handler
 	})
 }
 
-// PasswordChanged seals the handler's key under their new password inside
-// the transaction that changes it (account's hook). A key that the current
-// password does not open (sealed under an older one) is left as it is; its
-// owner recovers it with the recovery key.
-func (s *Service) PasswordChanged(ctx context.Context, tx *sql.Tx, tenantID, userID, current, next string) error {
-	r, err := readHandlerKey(ctx, tx, tenantID, userID)
+// PasswordChanged is account's password hook: before the change's
+// transaction it opens the handler's key with the current password and
+// seals it under the next (two Argon2id derivations, holding no database
+// lock); inside the transaction it writes the new seal, conditional on the
+// key and its seal being still those it read. A key the current password
+// does not open (sealed under an older one) is left as it is; its owner
+// recovers it with the recovery key.
+func (s *Service) PasswordChanged(ctx context.Context, tenantID, userID, current, next string) (func(context.Context, *sql.Tx) error, error) {
+	var r *handlerKeyRow
+	err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
+		var err error
+		r, err = readHandlerKey(ctx, tx, tenantID, userID)
+		return err
+	})
 	if errors.Is(err, ErrNoKey) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ident, err := r.key.UnlockWithPassword(ctx, tenantID, userID, current)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
+	oldSalt := r.key.PasswordSalt
 	k := r.key
 	if err := k.ResealPassword(ctx, tenantID, userID, ident, next); err != nil {
-		return err
+		return nil, err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE whistle_handler_keys SET password_salt = $3, sealed_by_password = $4, updated_at = $5
-		WHERE tenant_id = $1 AND user_id = $2`, tenantID, userID, k.PasswordSalt, k.SealedByPassword, db.Now())
-	return err
+	return func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE whistle_handler_keys SET password_salt = $3, sealed_by_password = $4, updated_at = $5
+			WHERE tenant_id = $1 AND user_id = $2 AND public_key = $6 AND password_salt = $7`,
+			tenantID, userID, k.PasswordSalt, k.SealedByPassword, db.Now(), k.Public, oldSalt)
+		return err
+	}, nil
 }
 
 // NewRecoveryKey replaces h's recovery key (the old one stops working) and
@@ -403,12 +415,16 @@ func (s *Service) NewRecoveryKey(ctx context.Context, h *Handler) (string, error
 	return rec, err
 }
 
-// SetUpEscrow makes the company's escrow key pair, splits its private key
-// into n shares of which k recover it (to be handed to n custodians and
-// never stored), and seals h's key to it; other handlers' keys are sealed
-// to it when they next unlock. A new escrow replaces the old one.
-func (s *Service) SetUpEscrow(ctx context.Context, h *Handler, n, k int) ([]string, error) {
-	a := h.Actor
+// SetUpEscrow makes the company's escrow key pair and splits its private
+// key into n shares of which k recover it, to be handed to n custodians
+// and never stored. Only its public key is kept; each handler's key is
+// sealed to it at their next enrolment or unlock. It is the
+// administrator's (company.settings), who reads no case; a new escrow
+// replaces the old one.
+func (s *Service) SetUpEscrow(ctx context.Context, a access.Actor, n, k int) ([]string, error) {
+	if err := mayConfigure(a); err != nil {
+		return nil, err
+	}
 	if k < 2 || n < k || n > 10 {
 		return nil, fault.Field("threshold", "whistle.error.escrow_split")
 	}
@@ -428,14 +444,6 @@ func (s *Service) SetUpEscrow(ctx context.Context, h *Handler, n, k int) ([]stri
 			escrow_shares = excluded.escrow_shares, updated_at = excluded.updated_at`,
 			a.TenantID, escrowID, ident.Recipient(), k, n, db.Now()); err != nil {
 			return fmt.Errorf("escrow: %w", err)
-		}
-		sealed, err := vault.SealIdentity(ident.Recipient(), escrowBinding(a.TenantID, escrowID, a.UserID), h.key)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE whistle_handler_keys SET escrow_id = $3, sealed_by_escrow = $4 WHERE tenant_id = $1 AND user_id = $2`,
-			a.TenantID, a.UserID, escrowID, sealed); err != nil {
-			return err
 		}
 		return s.o.Audit.Record(ctx, tx, audit.Event{TenantID: a.TenantID, Action: audit.CaseEscrowSetUp, Actor: audit.ActorOf(a),
 			Details: map[string]string{"shares": fmt.Sprint(n), "threshold": fmt.Sprint(k)}})
@@ -497,8 +505,10 @@ func (s *Service) RecoverWithShares(ctx context.Context, a access.Actor, session
 	return recovery, envelope, err
 }
 
-// handlerPublicKeys returns the public keys of users (those enrolled).
-func handlerPublicKeys(ctx context.Context, tx *sql.Tx, tenantID string, users []string) (map[string]string, error) {
+// handlerPublicKeys returns the public keys of users who are active,
+// enrolled and hold cases.handle now (a user who lost the role gets no
+// copy of a case's key, even if still on a channel).
+func (s *Service) handlerPublicKeys(ctx context.Context, tx *sql.Tx, tenantID string, users []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, u := range users {
 		var pub string
@@ -510,16 +520,33 @@ func handlerPublicKeys(ctx context.Context, tx *sql.Tx, tenantID string, users [
 		if err != nil {
 			return nil, err
 		}
+		if ok, err := s.mayHandleNow(ctx, tenantID, u); err != nil {
+			return nil, err
+		} else if !ok {
+			continue
+		}
 		out[u] = pub
 	}
 	return out, nil
 }
 
+// mayHandleNow asks Options.MayHandle (every user may, without one).
+func (s *Service) mayHandleNow(ctx context.Context, tenantID, userID string) (bool, error) {
+	if s.o.MayHandle == nil {
+		return true, nil
+	}
+	ok, err := s.o.MayHandle(ctx, tenantID, userID)
+	if errors.Is(err, fault.ErrNotFound) {
+		return false, nil
+	}
+	return ok, err
+}
+
 // EnrolledHandlers lists the users of a's company who have a case key and
 // are active: those a case may be assigned or routed to.
 func (s *Service) EnrolledHandlers(ctx context.Context, a access.Actor) ([]string, error) {
-	if err := mayHandle(a); err != nil {
-		return nil, err
+	if mayHandle(a) != nil && mayConfigure(a) != nil {
+		return nil, ErrForbidden
 	}
 	var out []string
 	err := s.db.ReadTx(ctx, a.TenantID, func(tx *sql.Tx) error {

@@ -89,8 +89,11 @@ const (
 	KindRedaction = "redaction"
 )
 
-func entryBinding(tenantID, reportID string, seq int) vault.Binding {
-	return vault.Binding{Company: tenantID, Report: reportID, Purpose: "entry", Item: strconv.Itoa(seq)}
+// entryBinding binds an entry to its number, kind and author too: a note
+// edited into a message in the database (so that the reporter would read
+// it), or a message moved to another author, no longer opens.
+func entryBinding(tenantID, reportID string, seq int, kind, authorKind, authorID string) vault.Binding {
+	return vault.Binding{Company: tenantID, Report: reportID, Purpose: "entry", Item: strconv.Itoa(seq) + "/" + kind + "/" + authorKind + "/" + authorID}
 }
 
 func attachmentBinding(tenantID, reportID, attID string) vault.Binding {
@@ -327,7 +330,7 @@ func (s *Service) Submit(ctx context.Context, tenantID, channelID string, sub Su
 			sealed_by_receipt, language, identified, meeting_requested, status, received_on, ack_due, feedback_due, entries, attachments,
 			activity_on, reporter_activity_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, $15, $12, $12)`,
 			tenantID, reportID, c.ID, reportKey.Recipient(), vault.ReceiptLookup(s.lookup, tenantID, norm), salt, sealedByReceipt,
-			sub.Language, content.Name != "", sub.Meeting, Received, today, dl.AckDue, dl.FeedbackDue, len(files)); err != nil {
+			sub.Language, content.Name != "" || content.Contact != "", sub.Meeting, Received, today, dl.AckDue, dl.FeedbackDue, len(files)); err != nil {
 			return fmt.Errorf("insert report: %w", err)
 		}
 		for u, pub := range keys {
@@ -356,7 +359,7 @@ func (s *Service) routeKeys(ctx context.Context, tx *sql.Tx, tenantID, channelID
 	if err != nil {
 		return nil, err
 	}
-	return handlerPublicKeys(ctx, tx, tenantID, users)
+	return s.handlerPublicKeys(ctx, tx, tenantID, users)
 }
 
 // appendEntry adds an entry (and its stored files) to a report, numbered
@@ -364,21 +367,33 @@ func (s *Service) routeKeys(ctx context.Context, tx *sql.Tx, tenantID, channelID
 func (s *Service) appendEntry(ctx context.Context, tx *sql.Tx, tenantID, reportID, recipient, kind, authorKind, authorID string, c *Content, files []stored) (int, error) {
 	today := Day(s.now())
 	var seq int
-	q := `UPDATE whistle_reports SET entries = entries + 1, activity_on = $3 WHERE tenant_id = $1 AND id = $2 RETURNING entries`
+	set := `entries = entries + 1, activity_on = $3`
 	if authorKind == "reporter" {
-		q = `UPDATE whistle_reports SET entries = entries + 1, activity_on = $3, reporter_activity_on = $3 WHERE tenant_id = $1 AND id = $2 RETURNING entries`
+		set += `, reporter_activity_on = $3`
 	}
-	if err := tx.QueryRowContext(ctx, q, tenantID, reportID, today).Scan(&seq); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return 0, ErrNotFound
+	// A message goes only into a case not closed, decided by this same
+	// update: a close committed meanwhile wins over it.
+	where := ``
+	if kind == KindMessage {
+		where = ` AND status <> 'closed'`
+	}
+	err := tx.QueryRowContext(ctx, `UPDATE whistle_reports SET `+set+` WHERE tenant_id = $1 AND id = $2`+where+` RETURNING entries`,
+		tenantID, reportID, today).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		var one int
+		if tx.QueryRowContext(ctx, `SELECT 1 FROM whistle_reports WHERE tenant_id = $1 AND id = $2`, tenantID, reportID).Scan(&one) == nil {
+			return 0, ErrState
 		}
+		return 0, ErrNotFound
+	}
+	if err != nil {
 		return 0, fmt.Errorf("entry number: %w", err)
 	}
 	body, err := json.Marshal(c)
 	if err != nil {
 		return 0, err
 	}
-	sealed, err := vault.SealBytes(recipient, entryBinding(tenantID, reportID, seq), body)
+	sealed, err := vault.SealBytes(recipient, entryBinding(tenantID, reportID, seq, kind, authorKind, authorID), body)
 	if err != nil {
 		return 0, err
 	}
@@ -453,7 +468,9 @@ func (s *Service) OpenByReceipt(ctx context.Context, tenantID, receipt, passphra
 	}
 	key, err := vault.ReceiptKey(ctx, s.pepper, tenantID, norm, passphrase, salt)
 	if err != nil {
-		return "", err
+		// Whatever went wrong, the answer is the one a wrong receipt gets.
+		s.o.Logger.Error("receipt key", "err", err)
+		return "", ErrNotRecognised
 	}
 	b, err := vault.OpenWithKey(key, reportKeyBinding(tenantID, reportID, "receipt"), sealed)
 	if err != nil {
@@ -629,7 +646,7 @@ func (s *Service) openEntries(ctx context.Context, tx *sql.Tx, tenantID, reportI
 		if !slices.Contains(kinds, e.Kind) {
 			continue
 		}
-		b, err := vault.OpenBytes(key, entryBinding(tenantID, reportID, e.Seq), sealed)
+		b, err := vault.OpenBytes(key, entryBinding(tenantID, reportID, e.Seq, e.Kind, e.AuthorKind, e.AuthorID), sealed)
 		if err != nil {
 			return nil, fmt.Errorf("open entry %d: %w", e.Seq, err)
 		}

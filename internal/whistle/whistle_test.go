@@ -1,11 +1,17 @@
 package whistle_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +20,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"filippo.io/age"
 
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
@@ -56,6 +64,7 @@ type env struct {
 	company *tenant.Tenant
 	karin   access.Actor
 	lars    access.Actor
+	admin   access.Actor
 	channel string
 	clock   *clock
 	ctx     context.Context
@@ -71,6 +80,7 @@ func newEnv(t testing.TB) *env {
 	e.company = k.Company(t, tenant.CreateInput{Slug: "acme", Name: "ACME", Modules: []tenant.Module{tenant.Whistleblowing}})
 	e.karin = k.Actor(t, e.company.ID, "karin", access.CaseHandler)
 	e.lars = k.Actor(t, e.company.ID, "lars", access.CaseHandler)
+	e.admin = k.Actor(t, e.company.ID, "adam", access.Administrator)
 	if err := k.DB.InTx(e.ctx, e.company.ID, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(e.ctx, `UPDATE users SET email = login || '@acme.example' WHERE tenant_id = $1`, e.company.ID)
 		return err
@@ -83,7 +93,7 @@ func newEnv(t testing.TB) *env {
 		}
 	}
 	var err error
-	e.channel, err = e.svc.SaveChannel(e.ctx, e.karin, whistle.Channel{Slug: "group", Name: "Group channel", DefaultLanguage: "en",
+	e.channel, err = e.svc.SaveChannel(e.ctx, e.admin, whistle.Channel{Slug: "group", Name: "Group channel", DefaultLanguage: "en",
 		Languages: []string{"en", "sv"}, Intro: map[string]string{"en": "Tell us."},
 		Categories: []whistle.Choice{{Key: "c1", Labels: map[string]string{"en": "Fraud", "sv": "Bedrägeri"}}},
 		Questions: []whistle.Question{{Key: "q1", Kind: whistle.QuestionDate, Labels: map[string]string{"en": "When?"}},
@@ -584,9 +594,9 @@ func TestExcludedHandler(t *testing.T) {
 func TestLateEnrolment(t *testing.T) {
 	e := newEnv(t)
 	mia := e.kit.Actor(t, e.company.ID, "mia", access.CaseHandler)
-	ch, _ := e.svc.Channel(e.ctx, e.karin, e.channel)
+	ch, _ := e.svc.Channel(e.ctx, e.admin, e.channel)
 	ch.Handlers = append(ch.Handlers, mia.UserID)
-	if _, err := e.svc.SaveChannel(e.ctx, e.karin, *ch); err != nil {
+	if _, err := e.svc.SaveChannel(e.ctx, e.admin, *ch); err != nil {
 		t.Fatal(err)
 	}
 	e.submit("")
@@ -638,9 +648,16 @@ func TestKeyFollowsPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Escrow 3 shares, 2 needed.
-	shares, err := e.svc.SetUpEscrow(e.ctx, h, 3, 2)
+	if _, err := e.svc.SetUpEscrow(e.ctx, e.karin, 3, 2); !errors.Is(err, whistle.ErrForbidden) {
+		t.Fatalf("a case handler set up the escrow: %v", err)
+	}
+	shares, err := e.svc.SetUpEscrow(e.ctx, e.admin, 3, 2)
 	if err != nil || len(shares) != 3 {
 		t.Fatalf("escrow: %v", err)
+	}
+	// Karin's key is escrowed when she next unlocks.
+	if _, err := e.svc.Unlock(e.ctx, e.karin, "s", next); err != nil {
+		t.Fatal(err)
 	}
 	// Lars's key is escrowed when he next unlocks.
 	e.handler(e.lars)
@@ -786,9 +803,6 @@ func dumpTable(t testing.TB, e *env, table string) string {
 	return b.String()
 }
 
-var _ = filepath.Join
-var _ fs.FileMode
-
 // TestRacingHandlers: of racing acknowledgements exactly one wins (one
 // acknowledgement message), racing status changes from one version let
 // one through, and racing messages each get their own number.
@@ -863,19 +877,185 @@ func TestChannelRoutesOnlyToHandlers(t *testing.T) {
 	rec := e.kit.Actor(t, e.company.ID, "rita", access.Recruiter)
 	svc := whistle.NewService(e.kit.DB, whistle.Options{Audit: e.kit.Audit, Blobs: e.kit.Blobs, Queue: e.kit.Queue, I18n: e.kit.I18n, Master: e.kit.Master,
 		MayHandle: func(_ context.Context, _, userID string) (bool, error) { return userID != rec.UserID, nil }})
-	ch, err := svc.Channel(e.ctx, e.karin, e.channel)
+	if _, err := svc.Channels(e.ctx, e.karin); !errors.Is(err, whistle.ErrForbidden) {
+		t.Fatalf("a case handler reads the channels' configuration: %v", err)
+	}
+	// The case list's filter: her channel only, by name.
+	other := e.kit.Actor(t, e.company.ID, "olga", access.CaseHandler)
+	if hc, err := svc.HandlerChannels(e.ctx, e.karin); err != nil || len(hc) != 1 || hc[0].Name != "Group channel" {
+		t.Fatalf("Karin's channels: %v %+v", err, hc)
+	}
+	if hc, err := svc.HandlerChannels(e.ctx, other); err != nil || len(hc) != 0 {
+		t.Fatalf("a handler of no channel: %v %+v", err, hc)
+	}
+	ch, err := svc.Channel(e.ctx, e.admin, e.channel)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ch.Handlers = append(ch.Handlers, rec.UserID)
-	if _, err := svc.SaveChannel(e.ctx, e.karin, *ch); err == nil || !strings.Contains(err.Error(), "handlers") {
+	if _, err := svc.SaveChannel(e.ctx, e.admin, *ch); err == nil || !strings.Contains(err.Error(), "handlers") {
 		t.Fatalf("a recruiter as handler: %v", err)
 	}
 	for _, slug := range []string{"case", "follow-up", "Bad Slug", "-x"} {
 		c := *ch
 		c.ID, c.Slug, c.Handlers = "", slug, []string{e.karin.UserID}
-		if _, err := svc.SaveChannel(e.ctx, e.karin, c); err == nil {
+		if _, err := svc.SaveChannel(e.ctx, e.admin, c); err == nil {
 			t.Errorf("slug %q accepted", slug)
 		}
+	}
+}
+
+// TestRacingExclusions: two handlers excluding each other at once leave
+// one of them with the case: never a case no handler can open.
+func TestRacingExclusions(t *testing.T) {
+	e := newEnv(t)
+	hk, hl := e.handler(e.karin), e.handler(e.lars)
+	for range 5 {
+		e.submit("")
+	}
+	cs, _ := e.svc.Cases(e.ctx, e.karin, whistle.CaseFilter{Status: "all"})
+	for _, c := range cs {
+		var wg sync.WaitGroup
+		var ok atomic.Int32
+		for _, pair := range [][2]any{{hk, e.lars.UserID}, {hl, e.karin.UserID}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := e.svc.Exclude(e.ctx, pair[0].(*whistle.Handler), c.ID, pair[1].(string)); err == nil {
+					ok.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if ok.Load() != 1 {
+			t.Fatalf("case %s: %d exclusions passed, want exactly one", c.ID, ok.Load())
+		}
+		opened := 0
+		for _, h := range []*whistle.Handler{hk, hl} {
+			if _, err := e.svc.Case(e.ctx, h, c.ID); err == nil {
+				opened++
+			}
+		}
+		if opened != 1 {
+			t.Fatalf("case %s opens for %d handlers, want 1", c.ID, opened)
+		}
+	}
+	// The excluded handler was told, without content.
+	mail := dumpTable(t, e, "email_queue")
+	if !strings.Contains(mail, "excluded") && !strings.Contains(mail, "Excluded") {
+		t.Fatal("no email to the excluded handler")
+	}
+	if strings.Contains(mail, secret) {
+		t.Fatal("the exclusion email carries content")
+	}
+}
+
+// TestArchiveBundle: closing a case with an archive recipient makes a
+// bundle only the recipient opens, with a signed manifest; the sweep
+// removes it with the case.
+func TestArchiveBundle(t *testing.T) {
+	e := newEnv(t)
+	ident, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SetArchiveRecipient(e.ctx, e.karin, ident.Recipient().String()); !errors.Is(err, whistle.ErrForbidden) {
+		t.Fatalf("a case handler set the archive recipient: %v", err)
+	}
+	if err := e.svc.SetArchiveRecipient(e.ctx, e.admin, ident.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	e.submit("")
+	h := e.handler(e.karin)
+	id := e.onlyCase(e.karin).ID
+	if err := e.svc.Acknowledge(e.ctx, h, id, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SetStatus(e.ctx, h, id, whistle.Closed, "no_action", e.onlyCase(e.karin).Version); err != nil {
+		t.Fatal(err)
+	}
+	// Archived again (a second bundle replaces the first).
+	if err := e.svc.Archive(e.ctx, h, id); err != nil {
+		t.Fatal(err)
+	}
+	info, r, err := e.svc.ArchiveBundle(e.ctx, e.karin, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, _ := io.ReadAll(r)
+	r.Close()
+	if sum := sha256.Sum256(ct); hex.EncodeToString(sum[:]) != info.SHA256 || bytes.Contains(ct, []byte(secret)) {
+		t.Fatal("the bundle's digest does not match, or it holds the report in clear")
+	}
+	plain, err := age.Decrypt(bytes.NewReader(ct), ident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zb, _ := io.ReadAll(plain)
+	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		parts[f.Name], _ = io.ReadAll(rc)
+		rc.Close()
+	}
+	sig, _ := base64.StdEncoding.DecodeString(strings.TrimSpace(string(parts["manifest.sig"])))
+	if !ed25519.Verify(e.svc.ArchiveSigningKey(), parts["manifest.json"], sig) || !bytes.Contains(parts["case.json"], []byte(secret)) {
+		t.Fatal("the manifest's signature does not verify, or case.json lacks the report")
+	}
+	before := len(blobFiles(t, e))
+	e.clock.Add(366 * 24 * time.Hour)
+	if n, err := e.svc.Sweep(e.ctx); err != nil || n != 1 {
+		t.Fatalf("sweep: %d %v", n, err)
+	}
+	if after := len(blobFiles(t, e)); before != 2 || after != 0 {
+		t.Fatalf("files of the company before the sweep %d, after %d (want the attachment and one bundle, then none)", before, after)
+	}
+}
+
+// blobFiles lists the company's stored objects in the kit's file store.
+func blobFiles(t testing.TB, e *env) []string {
+	var out []string
+	_ = filepath.WalkDir(e.kit.FilesDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(p, e.company.ID) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
+}
+
+// TestSubmissionRefusals: what a reporter's form may not carry.
+func TestSubmissionRefusals(t *testing.T) {
+	e := newEnv(t)
+	base := whistle.Submission{Language: "en", Category: "c1", Answers: map[string]string{"q2": "y"}, Text: "x"}
+	for name, c := range map[string]struct {
+		mod   func(*whistle.Submission)
+		field string
+	}{
+		"text too long": {func(s *whistle.Submission) { s.Text = strings.Repeat("a", whistle.MaxTextBytes+1) }, "text"},
+		"invalid UTF-8": {func(s *whistle.Submission) { s.Text = "a\xffb" }, "text"},
+		"no text":       {func(s *whistle.Submission) { s.Text = "  " }, "text"},
+		"category":      {func(s *whistle.Submission) { s.Category = "nope" }, "category"},
+		"required":      {func(s *whistle.Submission) { s.Answers = nil }, "q_q2"},
+		"choice":        {func(s *whistle.Submission) { s.Answers = map[string]string{"q2": "maybe"} }, "q_q2"},
+		"date":          {func(s *whistle.Submission) { s.Answers = map[string]string{"q2": "y", "q1": "2026-13-45"} }, "q_q1"},
+		"file type": {func(s *whistle.Submission) {
+			s.Files = []whistle.Upload{{Name: "a.exe", Data: []byte("MZ\x90\x00binary\x00\x01")}}
+		}, "files"},
+		"too many files": {func(s *whistle.Submission) { s.Files = make([]whistle.Upload, whistle.MaxAttachments+1) }, "files"},
+	} {
+		sub := base
+		c.mod(&sub)
+		_, err := e.svc.Submit(e.ctx, e.company.ID, e.channel, sub)
+		if err == nil || !strings.Contains(err.Error(), c.field) {
+			t.Errorf("%s: %v, want a refusal of %s", name, err, c.field)
+		}
+	}
+	if cs, _ := e.svc.Cases(e.ctx, e.karin, whistle.CaseFilter{Status: "all"}); len(cs) != 0 || len(blobFiles(t, e)) != 0 {
+		t.Fatal("a refused submission left a case or a file")
 	}
 }

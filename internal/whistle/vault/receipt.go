@@ -157,7 +157,7 @@ func paramsOf(salt []byte) (ArgonParams, error) {
 		return Params, nil
 	}
 	p := ArgonParams{Time: binary.BigEndian.Uint32(salt[1:5]), MemoryKiB: binary.BigEndian.Uint32(salt[5:9]), Threads: salt[9]}
-	if p.Time < 1 || p.Time > 20 || p.MemoryKiB < 8 || p.MemoryKiB > 1<<20 || p.Threads < 1 || p.Threads > 16 {
+	if p.Time < 1 || p.Time > 10 || p.MemoryKiB < 8 || p.MemoryKiB > 256<<10 || p.Threads < 1 || p.Threads > 16 {
 		return ArgonParams{}, ErrOpen
 	}
 	return p, nil

@@ -146,6 +146,7 @@ CREATE TABLE whistle_attachments (
 CREATE TABLE whistle_archives (
 	tenant_id TEXT NOT NULL,
 	report_id TEXT NOT NULL,
+	object_id TEXT NOT NULL,
 	blob_key  BYTEA NOT NULL,
 	size      BIGINT NOT NULL,
 	sha256    TEXT NOT NULL,
