@@ -443,3 +443,21 @@ func Now() time.Time { return Time(time.Now()) }
 
 // Time normalises t for storage.
 func Time(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// Strings runs a query of one text column in tx and returns its values.
+func Strings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -35,11 +35,8 @@ type applyLimit struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
 	now     func() time.Time
-	// inFlight counts the uploads being read per address; an address
-	// leaves the map when its last upload ends, so it holds at most
-	// uploadsInFlight entries.
-	inFlight map[string]int
-	total    int
+	// uploads counts the uploads being read, per address and in all.
+	uploads uploadSlots
 }
 
 type bucket struct {
@@ -79,30 +76,9 @@ func (l *applyLimit) allow(key string) bool {
 	return true
 }
 
-// enter takes one of the upload places of addr, or reports that there is
-// none free; release gives it back (once, however often it is called).
+// enter takes one of the upload places of addr (uploadSlots).
 func (l *applyLimit) enter(addr string) (release func(), ok bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.inFlight == nil {
-		l.inFlight = map[string]int{}
-	}
-	if l.total >= uploadsInFlight || l.inFlight[addr] >= uploadsPerAddress {
-		return func() {}, false
-	}
-	l.inFlight[addr]++
-	l.total++
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			if l.inFlight[addr]--; l.inFlight[addr] <= 0 {
-				delete(l.inFlight, addr)
-			}
-			l.total--
-		})
-	}, true
+	return l.uploads.enter(addr, uploadsPerAddress, uploadsInFlight)
 }
 
 // tooMany answers 429 with the translated page, saying when to try again.
@@ -422,12 +398,7 @@ func (s *Server) handleDocument(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", doc.Type.ContentType())
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": doc.FileName}))
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	h.Set("Cache-Control", "private, no-store")
-	w.Write(data)
+	download(w, doc.Type.ContentType(), doc.FileName, data)
 }
 
 // handleDocumentPreview shows a PDF inside the candidate card, in this

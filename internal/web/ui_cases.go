@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -626,14 +625,7 @@ func (s *Server) handleCaseRedaction(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound)
 		return
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", "text/plain; charset=utf-8")
-	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{
-		"filename": fmt.Sprintf("case-%s-redacted-%d.txt", shortID(caseID), seq)}))
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	hd.Set("Cache-Control", "private, no-store")
-	io.WriteString(w, c.Entries[i].Content.Text)
+	download(w, "text/plain; charset=utf-8", fmt.Sprintf("case-%s-redacted-%d.txt", shortID(caseID), seq), []byte(c.Entries[i].Content.Text))
 }
 
 // handleCaseFile serves one of the case's files, always as a download
@@ -657,11 +649,5 @@ func (s *Server) handleCaseFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", "application/octet-stream")
-	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Name}))
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	hd.Set("Cache-Control", "private, no-store")
-	w.Write(f.Data)
+	download(w, "application/octet-stream", f.Name, f.Data)
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/netip"
@@ -136,10 +135,10 @@ type reportLimiter struct {
 	counts map[string]*reportCount
 	// queue holds the keys of each rule in the order their windows end
 	// (every window of a rule is equally long, so insertion order).
-	queue    map[string][]queued
-	inFlight map[string]int
-	total    int
-	timer    *time.Timer
+	queue map[string][]queued
+	timer *time.Timer
+	// uploads counts the reports and replies being read, per address key and in all.
+	uploads uploadSlots
 }
 
 type reportCount struct {
@@ -155,7 +154,7 @@ type queued struct {
 func newReportLimiter() *reportLimiter {
 	secret := make([]byte, 32)
 	rand.Read(secret)
-	return &reportLimiter{secret: secret, now: time.Now, counts: map[string]*reportCount{}, queue: map[string][]queued{}, inFlight: map[string]int{}}
+	return &reportLimiter{secret: secret, now: time.Now, counts: map[string]*reportCount{}, queue: map[string][]queued{}}
 }
 
 // addressKey is the limiter's name of a client address. An IPv6 address
@@ -263,30 +262,12 @@ func (l *reportLimiter) armLocked(now time.Time) {
 func (l *reportLimiter) entries() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.counts) + len(l.inFlight)
+	return len(l.counts) + l.uploads.keys()
 }
 
-// enter takes one of the upload places of the address (its addressKey),
-// or reports that there is none free; release gives it back (once).
+// enter takes one of the upload places of the address (its addressKey).
 func (l *reportLimiter) enter(addrKey string) (release func(), ok bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.total >= reportUploadsInFlight || l.inFlight[addrKey] >= reportUploadsPerAddress {
-		return func() {}, false
-	}
-	l.inFlight[addrKey]++
-	l.total++
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			if l.inFlight[addrKey]--; l.inFlight[addrKey] <= 0 {
-				delete(l.inFlight, addrKey)
-			}
-			l.total--
-		})
-	}, true
+	return l.uploads.enter(addrKey, reportUploadsPerAddress, reportUploadsInFlight)
 }
 
 // reportData is what the reporter's pages show.
@@ -627,11 +608,7 @@ func (s *Server) handleReceiptDownload(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprintf(&b, "%s\r\n    %s://%s/report/%s/follow-up\r\n\r\n", tr("report.receipt_file_return"), scheme, r.Host, url.PathEscape(t.Slug))
 	fmt.Fprintf(&b, "%s\r\n", tr("report.receipt_keep"))
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "receipt.txt"}))
-	h.Set("Cache-Control", "no-store")
-	io.WriteString(w, b.String())
+	download(w, "text/plain; charset=utf-8", "receipt.txt", []byte(b.String()))
 }
 
 func (s *Server) handleFollowUpForm(w http.ResponseWriter, r *http.Request) {
@@ -849,11 +826,5 @@ func (s *Server) handleReportFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", filetype.Type(f.Type).ContentType())
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Name}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	h.Set("Cache-Control", "no-store")
-	w.Write(f.Data)
+	download(w, filetype.Type(f.Type).ContentType(), f.Name, f.Data)
 }

@@ -213,20 +213,11 @@ func scanChannel(r interface{ Scan(...any) error }) (*Channel, error) {
 }
 
 func channelHandlers(ctx context.Context, tx *sql.Tx, tenantID, channelID string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT user_id FROM whistle_channel_handlers WHERE tenant_id = $1 AND channel_id = $2 ORDER BY user_id`, tenantID, channelID)
+	out, err := db.Strings(ctx, tx, `SELECT user_id FROM whistle_channel_handlers WHERE tenant_id = $1 AND channel_id = $2 ORDER BY user_id`, tenantID, channelID)
 	if err != nil {
 		return nil, fmt.Errorf("channel handlers: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Channels lists the company's channels.
@@ -321,6 +312,12 @@ func (s *Service) SaveChannel(ctx context.Context, a access.Actor, c Channel) (s
 			}
 		}
 		if creating {
+			// The company's settings row is the lock of its channels: two
+			// creations at once are counted one after the other.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO whistle_settings (tenant_id, updated_at) VALUES ($1, $2)
+				ON CONFLICT (tenant_id) DO UPDATE SET updated_at = excluded.updated_at`, a.TenantID, now); err != nil {
+				return fmt.Errorf("lock channels: %w", err)
+			}
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM whistle_channels WHERE tenant_id = $1`, a.TenantID).Scan(&n); err != nil {
 				return err

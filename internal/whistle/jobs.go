@@ -22,19 +22,9 @@ const (
 func (s *Service) companies(ctx context.Context) ([]string, error) {
 	var out []string
 	err := s.db.ReadTx(ctx, db.Installation, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT tenant_id FROM whistle_channels ORDER BY tenant_id`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var t string
-			if err := rows.Scan(&t); err != nil {
-				return err
-			}
-			out = append(out, t)
-		}
-		return rows.Err()
+		var err error
+		out, err = db.Strings(ctx, tx, `SELECT DISTINCT tenant_id FROM whistle_channels ORDER BY tenant_id`)
+		return err
 	})
 	return out, err
 }
@@ -169,20 +159,10 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	for _, t := range tenants {
 		var ids []string
 		err := s.db.ReadTx(ctx, t, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, `SELECT id FROM whistle_reports WHERE tenant_id = $1 AND status = 'closed' AND NOT legal_hold
+			var err error
+			ids, err = db.Strings(ctx, tx, `SELECT id FROM whistle_reports WHERE tenant_id = $1 AND status = 'closed' AND NOT legal_hold
 				AND delete_on <= $2 ORDER BY id LIMIT 500`, t, today)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					return err
-				}
-				ids = append(ids, id)
-			}
-			return rows.Err()
+			return err
 		})
 		if err != nil {
 			return deleted, err
@@ -215,21 +195,8 @@ func (s *Service) deleteCase(ctx context.Context, tenantID, reportID, today stri
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT 'whistle-' || id FROM whistle_attachments WHERE tenant_id = $1 AND report_id = $2
-			UNION ALL SELECT object_id FROM whistle_archives WHERE tenant_id = $1 AND report_id = $2`, tenantID, reportID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var o string
-			if err := rows.Scan(&o); err != nil {
-				rows.Close()
-				return err
-			}
-			objects = append(objects, o)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if objects, err = db.Strings(ctx, tx, `SELECT 'whistle-' || id FROM whistle_attachments WHERE tenant_id = $1 AND report_id = $2
+			UNION ALL SELECT object_id FROM whistle_archives WHERE tenant_id = $1 AND report_id = $2`, tenantID, reportID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM whistle_reports WHERE tenant_id = $1 AND id = $2`, tenantID, reportID); err != nil {

@@ -550,20 +550,10 @@ func (s *Service) EnrolledHandlers(ctx context.Context, a access.Actor) ([]strin
 	}
 	var out []string
 	err := s.db.ReadTx(ctx, a.TenantID, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT k.user_id FROM whistle_handler_keys k JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id
+		var err error
+		out, err = db.Strings(ctx, tx, `SELECT k.user_id FROM whistle_handler_keys k JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id
 			WHERE k.tenant_id = $1 AND u.status = 'active' ORDER BY k.user_id`, a.TenantID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var u string
-			if err := rows.Scan(&u); err != nil {
-				return err
-			}
-			out = append(out, u)
-		}
-		return rows.Err()
+		return err
 	})
 	return out, err
 }

@@ -1059,3 +1059,37 @@ func TestSubmissionRefusals(t *testing.T) {
 		t.Fatal("a refused submission left a case or a file")
 	}
 }
+
+// TestChannelLimitRace: racing creations cannot pass MaxChannels.
+func TestChannelLimitRace(t *testing.T) {
+	e := newEnv(t) // one channel
+	mk := func(i int) error {
+		_, err := e.svc.SaveChannel(e.ctx, e.admin, whistle.Channel{Slug: fmt.Sprintf("ch-%d", i), Name: "Channel", DefaultLanguage: "en",
+			Languages: []string{"en"}, RetentionDays: 365, Handlers: []string{e.karin.UserID}})
+		return err
+	}
+	for i := range whistle.MaxChannels - 3 {
+		if err := mk(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	var ok atomic.Int32
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if mk(100+i) == nil {
+				ok.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	var n int
+	_ = e.kit.DB.ReadTx(e.ctx, e.company.ID, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(e.ctx, `SELECT COUNT(*) FROM whistle_channels WHERE tenant_id = $1`, e.company.ID).Scan(&n)
+	})
+	if ok.Load() != 2 || n != whistle.MaxChannels {
+		t.Fatalf("%d racing creations passed, %d channels; want 2 and %d", ok.Load(), n, whistle.MaxChannels)
+	}
+}
