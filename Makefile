@@ -1,7 +1,7 @@
 # Thin aliases: plain `go test ./...` always works on its own.
 # docs/testing.md describes the test suite.
 
-.PHONY: test test-sqlite bench bench-pages bench-sweep run lint fmt
+.PHONY: test test-sqlite bench bench-pages bench-sweep bench-backup run lint fmt
 
 # Everything CI runs: lint, the suite on SQLite and on PostgreSQL, the browser
 # tests. Installs PostgreSQL and Chromium when missing.
@@ -24,6 +24,11 @@ bench-pages:
 # staff pages timed idle and while it erases.
 bench-sweep:
 	bash scripts/bench-sweep.sh
+
+# Backup and restore of the seeded installation bench-pages leaves, with the
+# staff pages timed idle and while a backup is written beside the server.
+bench-backup:
+	bash scripts/bench-backup.sh
 
 run:
 	go run ./cmd/kandidat serve --demo

@@ -8,7 +8,7 @@
 #   scripts/test.sh browser          the TestBrowser* tests in Chromium
 #   (phases combine: scripts/test.sh sqlite postgres)
 #
-# It installs PostgreSQL, Chromium and Node.js with apt-get when they are missing
+# It installs PostgreSQL, pgBackRest, Chromium and Node.js with apt-get when they are missing
 # (and the pinned OpenAPI linter of tools/openapi-lint with npm ci),
 # starts a private PostgreSQL cluster on a free port and removes it on exit,
 # Ctrl-C included. Lint failures stop the run before the suites; the suites all
@@ -190,9 +190,16 @@ apt_install() {
 install_phase() {
 	local t0 pkgs=() notes=() state=ok
 	t0=$(now_ms)
-	banner install "PostgreSQL, Chromium, Node.js, oathtool, htpasswd, openssl, pdftotext, docx2txt when missing"
-	if want postgres && [ -z "$(pg_bindir)" ]; then
+	banner install "PostgreSQL, pgBackRest, Chromium, Node.js, oathtool, htpasswd, openssl, pdftotext, docx2txt, age when missing"
+	# PostgreSQL's server programs and pgBackRest: the postgres suite runs on
+	# a throwaway cluster, and the point-in-time recovery test of
+	# internal/backup (in both suites) starts its own cluster that archives
+	# its WAL with pgBackRest.
+	if { want postgres || want sqlite; } && [ -z "$(pg_bindir)" ]; then
 		pkgs+=(postgresql)
+	fi
+	if want postgres || want sqlite; then
+		command -v pgbackrest >/dev/null 2>&1 || pkgs+=(pgbackrest)
 	fi
 	if want browser; then
 		find_chromium
@@ -205,7 +212,7 @@ install_phase() {
 	fi
 	# Independent tools the tests check Kandidat against: oathtool (TOTP),
 	# htpasswd (bcrypt hashes), openssl (PBKDF2 hashes), pdftotext and
-	# docx2txt (generated PDF and DOCX files). Once installed here, the
+	# docx2txt (generated PDF and DOCX files), age (backups). Once installed here, the
 	# suites require them: a document test fails instead of skipping.
 	if want sqlite || want postgres; then
 		command -v oathtool >/dev/null 2>&1 || pkgs+=(oathtool)
@@ -213,6 +220,8 @@ install_phase() {
 		command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
 		command -v pdftotext >/dev/null 2>&1 || pkgs+=(poppler-utils)
 		command -v docx2txt >/dev/null 2>&1 || pkgs+=(docx2txt)
+		# age decrypts a backup Kandidat made, as an operator would.
+		command -v age >/dev/null 2>&1 || pkgs+=(age)
 		TOOL_VARS=(KANDIDAT_TEST_REQUIRE_TOOLS=1)
 	fi
 	# The OpenAPI linter runs on Node.js (Debian's nodejs and npm).

@@ -17,7 +17,7 @@ const module = "github.com/kandidat/kandidat/internal/"
 // package missing here fails the test: a new package is placed on purpose.
 var layers = map[string]string{
 	"cli": "cli", "app": "app", "web": "web", "jobs": "jobs", "config": "config", "i18n": "i18n",
-	"db": "infra", "db/dbtest": "infra", "keys": "infra", "blob": "infra", "notify": "infra", "filetype": "infra", "search": "infra", "extract": "infra",
+	"db": "infra", "db/dbtest": "infra", "keys": "infra", "blob": "infra", "notify": "infra", "filetype": "infra", "search": "infra", "extract": "infra", "backup": "infra", "backup/pitr": "infra",
 	"access": "domain", "account": "domain", "audit": "domain", "credit": "domain", "recruit": "domain", "tenant": "domain", "privacy": "domain", "webhook": "domain",
 	"seed": "domain", "synth": "domain", "importer": "domain", "whistle": "domain",
 	// testkit wires the services for tests (only _test.go files import

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
 
+	"github.com/kandidat/kandidat/internal/backup/pitr"
 	"github.com/kandidat/kandidat/internal/web"
 )
 
@@ -115,6 +116,37 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		return err
 	}
 	runner.AlertEvery = o.AlertInterval
+	var window func(ctx context.Context) (time.Time, time.Time, error)
+	if cfg.PITRReplica != "" {
+		rep, err := pitr.Start(ctx, a.PITROptions())
+		if err != nil {
+			for _, l := range listeners {
+				l.Close()
+			}
+			return fmt.Errorf("--pitr-replica: %w", err)
+		}
+		defer rep.Close()
+		// Erasures make the database forget through the replicator, which
+		// copies the log before it is truncated.
+		a.DB.SetCheckpoint(rep.Checkpoint)
+		defer a.DB.SetCheckpoint(nil)
+		window = rep.Window
+	}
+	sched, err := a.BackupScheduler(window)
+	if err != nil {
+		for _, l := range listeners {
+			l.Close()
+		}
+		return err
+	}
+	if err := sched.Register(a.Registry); err != nil {
+		for _, l := range listeners {
+			l.Close()
+		}
+		return err
+	}
+	runner.Backups = sched
+	w.Backups = sched
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	jobsDone := make(chan struct{})
 	go func() { runner.Run(jobsCtx); close(jobsDone) }()
@@ -136,6 +168,10 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 		} else {
 			fmt.Fprintf(o.Out, "Emails are not sent: they are written to %s (set --smtp-host to send them).\n", where)
 		}
+	}
+	if len(sched.Specs) == 0 {
+		fmt.Fprintln(o.Out, "No backup target is configured: nothing backs this installation up (see --backup-targets, docs/operations/backup.md).")
+		a.Logger.Warn("no backup target configured")
 	}
 	if o.Ready != nil {
 		o.Ready(baseURL)

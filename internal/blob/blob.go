@@ -49,6 +49,16 @@ type Backend interface {
 	Delete(ctx context.Context, name string) error
 }
 
+// Lister is a backend that can also enumerate its objects (a backup
+// copies every one).
+type Lister interface {
+	Backend
+	// Walk calls fn with the name ("tenant/object") and stored size of
+	// every object, in no promised order, skipping objects being written.
+	// It stops at the first error fn or the backend returns.
+	Walk(ctx context.Context, fn func(name string, size int64) error) error
+}
+
 // Keyring is what the store needs of internal/keys. The primitive AEAD
 // returns must open object keys wrapped with a company key added since the
 // keyring cached the company's keyset: `kandidat keys rotate` runs in another

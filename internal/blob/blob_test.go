@@ -401,3 +401,61 @@ func TestDirKeepsDaysNotTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestWalk lists every object of both backends with its stored size, and
+// nothing else: no write under way, no stray file or key.
+func TestWalk(t *testing.T) {
+	ctx := context.Background()
+	root := filepath.Join(t.TempDir(), "files")
+	dir, err := blob.NewDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, backend := range map[string]blob.Lister{"local": dir, "s3": fakeS3(t)} {
+		t.Run(name, func(t *testing.T) {
+			want := map[string]int64{
+				"acme/0190f0e2-0000-7000-8000-000000000a01": 10,
+				"acme/0190f0e2-0000-7000-8000-000000000a02": 0,
+				"beta/0190f0e2-0000-7000-8000-000000000b01": 3000,
+			}
+			for n, size := range want {
+				if err := backend.Put(ctx, n, bytes.NewReader(make([]byte, size)), size); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if name == "local" {
+				if err := os.WriteFile(filepath.Join(root, "acme", "01", ".part-123"), []byte("half"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(root, "stray.txt"), []byte("x"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := backend.Put(ctx, "not-an-object", bytes.NewReader([]byte("x")), 1); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]int64{}
+			if err := backend.Walk(ctx, func(n string, size int64) error {
+				if _, dup := got[n]; dup {
+					t.Errorf("%s visited twice", n)
+				}
+				got[n] = size
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+			for n, size := range want {
+				if got[n] != size {
+					t.Errorf("%s: got size %d, want %d", n, got[n], size)
+				}
+			}
+			stop := errors.New("stop")
+			calls := 0
+			if err := backend.Walk(ctx, func(string, int64) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+				t.Errorf("an error from fn: got %v after %d calls, want it after 1", err, calls)
+			}
+		})
+	}
+}

@@ -102,3 +102,50 @@ func (d *Dir) Delete(_ context.Context, name string) error {
 	}
 	return nil
 }
+
+// Walk visits every object of the directory, skipping the temporary files
+// of writes under way and anything whose path is not a valid object name.
+func (d *Dir) Walk(ctx context.Context, fn func(name string, size int64) error) error {
+	tenants, err := os.ReadDir(d.root)
+	if err != nil {
+		return fmt.Errorf("blob directory: %w", err)
+	}
+	for _, t := range tenants {
+		if !t.IsDir() || !safeName(t.Name()) {
+			continue
+		}
+		shards, err := os.ReadDir(filepath.Join(d.root, t.Name()))
+		if err != nil {
+			return fmt.Errorf("blob directory: %w", err)
+		}
+		for _, s := range shards {
+			if !s.IsDir() {
+				continue
+			}
+			objects, err := os.ReadDir(filepath.Join(d.root, t.Name(), s.Name()))
+			if err != nil {
+				return fmt.Errorf("blob directory: %w", err)
+			}
+			for _, o := range objects {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				// .part-* files are writes under way; an object lives in the shard its name ends with.
+				if !o.Type().IsRegular() || !safeName(o.Name()) || len(o.Name()) < 2 || o.Name()[len(o.Name())-2:] != s.Name() {
+					continue
+				}
+				info, err := o.Info()
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // deleted meanwhile
+				}
+				if err != nil {
+					return fmt.Errorf("blob directory: %w", err)
+				}
+				if err := fn(t.Name()+"/"+o.Name(), info.Size()); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}

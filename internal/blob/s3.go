@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -92,6 +93,28 @@ func (b *S3) Get(ctx context.Context, name string) (io.ReadCloser, error) {
 func (b *S3) Delete(ctx context.Context, name string) error {
 	if _, err := b.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(b.prefix + name)}); err != nil {
 		return fmt.Errorf("S3 delete: %w", err)
+	}
+	return nil
+}
+
+// Walk lists every object under the prefix, a page at a time.
+func (b *S3) Walk(ctx context.Context, fn func(name string, size int64) error) error {
+	p := s3.NewListObjectsV2Paginator(b.client, &s3.ListObjectsV2Input{Bucket: aws.String(b.bucket), Prefix: aws.String(b.prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("S3 list: %w", err)
+		}
+		for _, o := range page.Contents {
+			n := strings.TrimPrefix(aws.ToString(o.Key), b.prefix)
+			tenant, object, ok := strings.Cut(n, "/")
+			if !ok || !safeName(tenant) || !safeName(object) {
+				continue // not an object of the store
+			}
+			if err := fn(n, aws.ToInt64(o.Size)); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

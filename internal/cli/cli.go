@@ -102,6 +102,13 @@ func commands() []command {
 			{"archive", "write a closed case's archive bundle (age-encrypted, signed) to a file", caseArchive, false},
 			{"signing-key", "print the public key that verifies archive bundles", caseSigningKey, false},
 		}},
+		{"backup", "", nil, []action{
+			{"create", "write an encrypted backup of the database, the files and the erasure ledger to the targets", backupCreate, false},
+			{"list", "list a target's backups, newest first", backupList, false},
+			{"verify", "decrypt a backup, check its hashes, restore it aside and check the restored copy", backupVerify, false},
+			{"prune", "delete what the targets' retention no longer keeps", backupPrune, false},
+		}},
+		{"restore", "restore a backup or a point in time into an empty installation", runRestore, nil},
 		{"privacy", "", nil, []action{
 			{"sweep", "erase the candidates no processing basis allows keeping (or count them)", privacySweep, false},
 			{"apply-ledger", "after a restore, erase again everyone the erasure ledger names", privacyLedger, false},

@@ -86,6 +86,26 @@ type Config struct {
 	S3SecretKey string
 	S3PathStyle bool
 
+	// Backups (docs/operations/backup.md). The targets and recipients are
+	// parsed by internal/backup when an installation opens.
+	BackupTargets        string
+	BackupRecipients     string
+	BackupRecipientsFile string
+	// BackupDrillIdentityFile lets serve restore each target's newest
+	// backup on a schedule (the restore drill): it gives the server a key
+	// that reads its own backups, so it is off unless set.
+	BackupDrillIdentityFile string
+	BackupDrillEvery        time.Duration
+	PGBinDir                string
+	// PITRReplica is where Litestream replicates the SQLite database's
+	// write-ahead log ("" for none); PITRRetention the history it keeps.
+	PITRReplica   string
+	PITRRetention time.Duration
+	// PGBackRestStanza and PGBackRestConfig let the operator page show
+	// pgBackRest's point-in-time window on PostgreSQL.
+	PGBackRestStanza string
+	PGBackRestConfig string
+
 	// WebhookAllowPrivate lets webhooks reach loopback, private and
 	// link-local addresses and plain http (development only).
 	WebhookAllowPrivate bool
@@ -93,6 +113,9 @@ type Config struct {
 
 // FilesDir is the local directory of encrypted files when no bucket is set.
 func (c *Config) FilesDir() string { return filepath.Join(c.DataDir, "files") }
+
+// BackupStagingDir is the private directory a backup is prepared in.
+func (c *Config) BackupStagingDir() string { return filepath.Join(c.DataDir, "backup-staging") }
 
 // ErasureLedger is the file every erasure is appended to, beside the
 // database file and never in it, so that a restored backup can be made to
@@ -123,6 +146,7 @@ const (
 	GroupServer
 	GroupMail
 	GroupSMS
+	GroupBackup
 )
 
 var groupTitles = [...]string{
@@ -132,6 +156,7 @@ var groupTitles = [...]string{
 	GroupServer:       "Server",
 	GroupMail:         "Email",
 	GroupSMS:          "Text messages",
+	GroupBackup:       "Backups and point-in-time recovery",
 }
 
 // String is the group's heading in the help.
@@ -204,6 +229,17 @@ var settings = []setting{
 	{"s3-secret-key", "secret access key for the bucket", Installation, GroupStorage, true, func(c *Config) flag.Value { return (*stringValue)(&c.S3SecretKey) }},
 	{"s3-path-style", "address the bucket in the URL path (most S3-compatible servers want it)", Installation, GroupStorage, false, func(c *Config) flag.Value { return (*boolValue)(&c.S3PathStyle) }},
 
+	{"backup-targets", "where backups go, space-separated NAME=LOCATION entries; LOCATION is a directory or s3://[KEY:SECRET@]bucket/prefix?endpoint=URL, with every=24h, keep=14 and max-age=30d options, e.g. daily=/mnt/backup?every=24h&keep=14", Installation, GroupBackup, true, func(c *Config) flag.Value { return (*stringValue)(&c.BackupTargets) }},
+	{"backup-recipients", "age public keys (age1...) backups are encrypted to, comma-separated; the server never holds the matching identity", Installation, GroupBackup, false, func(c *Config) flag.Value { return (*stringValue)(&c.BackupRecipients) }},
+	{"backup-recipients-file", "file of age public keys, one per line, added to --backup-recipients", Installation, GroupBackup, false, func(c *Config) flag.Value { return (*stringValue)(&c.BackupRecipientsFile) }},
+	{"backup-drill-identity-file", "age identity with which serve restores each target's newest backup on a schedule to prove it restores (off when empty: it lets this server read its backups; run `kandidat backup verify` on another machine instead)", Server, GroupBackup, false, func(c *Config) flag.Value { return (*stringValue)(&c.BackupDrillIdentityFile) }},
+	{"backup-drill-every", "how often the restore drill runs", Server, GroupBackup, false, func(c *Config) flag.Value { return (*durationValue)(&c.BackupDrillEvery) }},
+	{"pg-bin-dir", "directory of pg_dump and pg_restore (default: PATH, then /usr/lib/postgresql/*/bin)", Installation, GroupBackup, false, func(c *Config) flag.Value { return (*stringValue)(&c.PGBinDir) }},
+	{"pitr-replica", "SQLite only: replicate the write-ahead log continuously (Litestream) to this directory or s3:// location, for `kandidat restore --to-time`", Installation, GroupBackup, true, func(c *Config) flag.Value { return (*stringValue)(&c.PITRReplica) }},
+	{"pitr-retention", "history the point-in-time replica keeps", Installation, GroupBackup, false, func(c *Config) flag.Value { return (*durationValue)(&c.PITRRetention) }},
+	{"pgbackrest-stanza", "PostgreSQL: the pgBackRest stanza of this database, for the point-in-time window on the backup page", Installation, GroupBackup, false, func(c *Config) flag.Value { return (*stringValue)(&c.PGBackRestStanza) }},
+	{"pgbackrest-config", "PostgreSQL: pgBackRest's configuration file (default: its own)", Installation, GroupBackup, false, func(c *Config) flag.Value { return (*stringValue)(&c.PGBackRestConfig) }},
+
 	{"webhook-allow-private", "let webhooks reach loopback, private and link-local addresses and plain http URLs (development only: it opens the installation's own network to the companies' webhook URLs)", Server, GroupServer, false, func(c *Config) flag.Value { return (*boolValue)(&c.WebhookAllowPrivate) }},
 }
 
@@ -227,6 +263,8 @@ func Default() Config {
 		ShutdownTimeout:         20 * time.Second,
 		SMTPPort:                587,
 		SMTPTLS:                 "starttls",
+		BackupDrillEvery:        24 * time.Hour,
+		PITRRetention:           96 * time.Hour,
 	}
 }
 
@@ -403,6 +441,15 @@ func (c *Config) Validate(scope Scope) error {
 	}
 	if c.AlertMassCount < 0 {
 		return errors.New("--alert-mass-count: must not be negative")
+	}
+	if c.PITRReplica != "" && c.DatabaseURL != "" {
+		return errors.New("--pitr-replica: point-in-time replication with Litestream is for SQLite; on PostgreSQL use pgBackRest (docs/operations/backup-postgresql.md)")
+	}
+	if c.PITRRetention < time.Hour {
+		return fmt.Errorf("--pitr-retention: %s is shorter than an hour", c.PITRRetention)
+	}
+	if c.BackupDrillEvery < time.Hour {
+		return fmt.Errorf("--backup-drill-every: %s is shorter than an hour", c.BackupDrillEvery)
 	}
 	if scope < Server {
 		return nil

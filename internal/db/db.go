@@ -57,6 +57,20 @@ type DB struct {
 	appRole atomic.Bool
 	// statementTimeout bounds each statement of a company's transaction.
 	statementTimeout time.Duration
+	// checkpoint replaces SQLite's own checkpoint in Reclaim while a
+	// point-in-time replicator owns the write-ahead log (nil: none).
+	checkpoint atomic.Pointer[func(context.Context) error]
+}
+
+// SetCheckpoint makes Reclaim checkpoint SQLite's write-ahead log through
+// fn (the point-in-time replicator, which holds a read transaction on the
+// log and must copy it before it is truncated); nil restores the default.
+func (d *DB) SetCheckpoint(fn func(context.Context) error) {
+	if fn == nil {
+		d.checkpoint.Store(nil)
+		return
+	}
+	d.checkpoint.Store(&fn)
 }
 
 // AppRole is the PostgreSQL role the application's connections assume

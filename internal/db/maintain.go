@@ -152,6 +152,9 @@ func (d *DB) TryLock(ctx context.Context, name string) (release func(), ok bool,
 // table with a warning). Neither runs inside a transaction.
 func (d *DB) Reclaim(ctx context.Context, tables []string) error {
 	if d.Engine == SQLite {
+		if fn := d.checkpoint.Load(); fn != nil {
+			return (*fn)(ctx)
+		}
 		if _, err := d.Write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}

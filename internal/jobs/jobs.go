@@ -18,6 +18,7 @@ import (
 	"github.com/kandidat/kandidat/internal/access"
 	"github.com/kandidat/kandidat/internal/account"
 	"github.com/kandidat/kandidat/internal/audit"
+	"github.com/kandidat/kandidat/internal/backup"
 	"github.com/kandidat/kandidat/internal/db"
 	"github.com/kandidat/kandidat/internal/i18n"
 	"github.com/kandidat/kandidat/internal/notify"
@@ -66,6 +67,8 @@ type Runner struct {
 	Webhooks *webhook.Service
 	// Whistle sends the case handlers' reminders and deletes cases whose retention ran out.
 	Whistle *whistle.Service
+	// Backups writes the scheduled backups and runs the restore drill (nil: none).
+	Backups *backup.Scheduler
 
 	alerts *prometheus.CounterVec
 	runs   *prometheus.CounterVec
@@ -191,6 +194,14 @@ func (r *Runner) Run(ctx context.Context) {
 		jobs = append(jobs,
 			job{"whistle.remind", time.Hour, func(ctx context.Context) error { _, err := r.Whistle.Remind(ctx); return err }},
 			job{"whistle.sweep", 6 * time.Hour, func(ctx context.Context) error { _, err := r.Whistle.Sweep(ctx); return err }})
+	}
+	if r.Backups != nil && len(r.Backups.Specs) > 0 {
+		// Each target's schedule is checked every minute; a due target is
+		// written, a failed one tried again after its pause.
+		jobs = append(jobs, job{"backup.create", time.Minute, r.Backups.Tick})
+		if r.Backups.Verify != nil {
+			jobs = append(jobs, job{"backup.drill", time.Hour, r.Backups.Drill})
+		}
 	}
 	done := make(chan struct{})
 	for _, j := range jobs {

@@ -258,7 +258,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	// Routes without wildcards, and what each may answer (they name no object of B).
 	plain := map[string]bool{}
 	for _, p := range []string{
-		"GET /healthz", "GET /readyz", "GET /metrics", "GET /static/", "GET /{$}", "GET /signin", "POST /signin", "POST /signout",
+		"GET /healthz", "GET /readyz", "GET /metrics", "GET /operator/backups", "GET /static/", "GET /{$}", "GET /signin", "POST /signin", "POST /signout",
 		"GET /signin/mfa", "POST /signin/mfa", "POST /signin/mfa/webauthn/begin", "POST /signin/mfa/webauthn/finish",
 		"GET /password/forgot", "POST /password/forgot", "GET /password", "POST /password", "GET /dashboard", "GET /profile", "POST /profile",
 		"GET /account/security", "GET /reauth", "POST /reauth", "GET /account/mfa", "POST /account/mfa/totp", "POST /account/mfa/totp/confirm",

@@ -48,6 +48,9 @@ func (s *Server) routes() *router {
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 	mux.Handle("GET /metrics", s.requireMetricsToken(s.metricsHandler()))
+	// The installation's backups, for the operator: here only to bearers
+	// of the metrics token (the admin address serves it as /backups).
+	mux.Handle("GET /operator/backups", s.requireMetricsToken(http.HandlerFunc(s.handleBackups)))
 	mux.Handle("GET /static/", s.handleStatic())
 
 	// First run.

@@ -77,6 +77,9 @@ type Deps struct {
 	Ready func(ctx context.Context) error
 	// Registry receives the HTTP metrics; nil makes a private one.
 	Registry *prometheus.Registry
+	// Backups reports the installation's backups and point-in-time window
+	// for the operator page (nil: the page says none are configured).
+	Backups BackupStatus
 }
 
 // Server is the web layer.
@@ -196,6 +199,9 @@ func (s *Server) AdminHandler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 	mux.Handle("GET /metrics", s.metricsHandler())
+	// The operator's page of backups: the admin address is the operator's
+	// (bind it to loopback or a management network).
+	mux.Handle("GET /backups", s.middleware(http.HandlerFunc(s.handleBackups)))
 	return mux
 }
 
