@@ -125,6 +125,9 @@ type OpenOptions struct {
 	CreateMasterKey bool
 	// Out receives messages for the operator.
 	Out io.Writer
+	// Restoring opens an installation whose restore is not finished
+	// (RestorePending): only the restore and the ledger's application do.
+	Restoring bool
 }
 
 // Open opens the installation that cfg describes.
@@ -134,6 +137,9 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 	}
 	if err := cfg.CheckDataDir(); err != nil {
 		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, RestorePending)); err == nil && !o.Restoring {
+		return nil, ErrRestorePending
 	}
 	a := &App{Config: cfg, Logger: logger, Registry: prometheus.NewRegistry()}
 	var err error

@@ -137,6 +137,7 @@ func (a *App) BackupSource() (backup.Source, error) {
 		DB: a.DB, DatabaseURL: a.Config.DatabaseURL, PGBinDir: a.Config.PGBinDir, Blobs: blobs,
 		Ledger: a.Config.ErasureLedger(), Checkpoints: a.Config.AuditCheckpointPath(),
 		StagingDir: stagingDir(a.Config), Version: VersionString(),
+		ExportLedger: func(ctx context.Context, w io.Writer) error { _, err := a.Privacy.ExportLedger(ctx, w); return err },
 	}, nil
 }
 
@@ -249,9 +250,9 @@ func VerifyBackup(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	}
 	switch {
 	case err != nil:
-		rec.Problem = err.Error()
+		rec.Problem = firstLine(err.Error())
 	case !rep.OK():
-		rec.Problem = rep.Problem()
+		rec.Problem = firstLine(rep.Problem())
 	}
 	if rerr := backup.RecordVerify(context.WithoutCancel(ctx), t, rec); rerr != nil {
 		logger.Warn("verify result not recorded on the target", "target", t.Name(), "error", rerr.Error())
@@ -266,6 +267,7 @@ func verifyBackup(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	if err := os.MkdirAll(cfg.BackupStagingDir(), 0o700); err != nil {
 		return nil, err
 	}
+	cleanStaging(cfg)
 	scratch, err := os.MkdirTemp(cfg.BackupStagingDir(), "verify-*")
 	if err != nil {
 		return nil, err
@@ -305,6 +307,9 @@ func verifyBackup(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	}
 	defer sa.Close()
 	rep.Migrated = KnownSchema(cfg) - m.SchemaVersion
+	if err := sa.CheckMasterKey(ctx); err != nil {
+		return rep, err
+	}
 	if err := backup.IntegrityCheck(ctx, sa.DB); err != nil {
 		rep.Integrity = err.Error()
 	}
@@ -385,6 +390,10 @@ type RestoreReport struct {
 	// Ledgers lists the erasure ledgers merged; Ledger what applying them did.
 	Ledgers []string
 	Ledger  privacy.ApplyReport
+	// Skipped lists the ledgers that could not be read (only with IgnoreUnreadableLedgers).
+	Skipped []string
+	// Aside is where a replaced SQLite database was kept ("" for none).
+	Aside string
 }
 
 // RestoreOptions say what to restore and from where.
@@ -397,15 +406,35 @@ type RestoreOptions struct {
 	ToTime  time.Time
 	Replica string
 	Force   bool
-	Out     io.Writer
+	// IgnoreUnreadableLedgers restores even when the erasure ledger of a
+	// backup on a target cannot be read (a target down, a damaged part):
+	// erasures only that ledger knew of may come back.
+	IgnoreUnreadableLedgers bool
+	Out                     io.Writer
 }
 
+// RestorePending is the file in the data directory that says a restore
+// has installed a database whose erasures are not applied yet: nothing
+// opens the installation until `kandidat restore` (again) or `kandidat
+// privacy apply-ledger` finishes.
+const RestorePending = "restore-pending"
+
+// ErrRestorePending is returned by Open while a restore is unfinished.
+var ErrRestorePending = errors.New("a restore did not finish: its erasure ledger is not applied yet, so erased people may still be in the database; run `kandidat privacy apply-ledger` (or the restore again) before anything else")
+
 // Restore brings a backup (or a point in time) into the installation cfg
-// describes, which must be empty unless Force; then it merges every
-// erasure ledger it can find (the data directory's, the backup's, and
-// the newest backup's of every configured target) and applies the result,
-// so that nobody erased since comes back. The master key must be in place
-// first: backups never hold it.
+// describes, which must be empty unless Force and must not be served
+// meanwhile.
+//
+// Before it installs anything it reads the erasure ledger of every
+// complete backup on the target restored from and on every configured
+// target, and refuses (unless IgnoreUnreadableLedgers) when one cannot be
+// read: any of them may know of an erasure newer than the backup. It then
+// marks the data directory (RestorePending), installs the backup, merges
+// those ledgers with the data directory's and the backup's own, checks that
+// the master key opens the companies' data keys, applies the ledger, and
+// removes the mark. The master key must be in place first: backups never
+// hold it.
 func Restore(ctx context.Context, cfg *config.Config, logger *slog.Logger, o RestoreOptions) (*RestoreReport, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
@@ -416,106 +445,256 @@ func Restore(ctx context.Context, cfg *config.Config, logger *slog.Logger, o Res
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("--data-dir: %w", err)
 	}
+	unlock, err := lockExclusive(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	cleanStaging(cfg)
 	rep := &RestoreReport{}
+
+	// Every ledger in reach, read before anything is installed.
+	ledgers, err := os.CreateTemp(stagingDir(cfg), "ledgers-*.jsonl")
+	if err != nil {
+		return nil, err
+	}
+	ledgers.Close()
+	defer os.Remove(ledgers.Name())
+	read, skipped, err := gatherLedgers(ctx, cfg, o, ledgers.Name())
+	if err != nil {
+		return nil, err
+	}
+	if len(skipped) > 0 && !o.IgnoreUnreadableLedgers {
+		return nil, fmt.Errorf("nothing was restored: these erasure ledgers cannot be read, and without them people erased since the backup could come back:\n  %s\nRepair or reach the target, or give --ignore-unreadable-ledgers to restore anyway", strings.Join(skipped, "\n  "))
+	}
+	rep.Skipped = skipped
+
+	pending := filepath.Join(cfg.DataDir, RestorePending)
+	if err := os.WriteFile(pending, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("--data-dir: %w", err)
+	}
+	// A failed install installs nothing (the database goes into place
+	// last, and a PostgreSQL schema is put back): the mark goes too.
 	if !o.ToTime.IsZero() {
-		if err := restoreToTime(ctx, cfg, o); err != nil {
+		aside, err := restoreToTime(ctx, cfg, o)
+		if err != nil {
+			os.Remove(pending)
 			return nil, err
 		}
-		rep.ToTime = o.ToTime
+		rep.ToTime, rep.Aside = o.ToTime, aside
 	} else {
 		blobs, err := openBlobBackend(cfg)
 		if err != nil {
 			return nil, err
 		}
+		aside := asideName(cfg)
 		m, err := backup.Restore(ctx, o.From, o.ID, o.Identities, backup.RestoreOptions{
 			DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, PGBinDir: cfg.PGBinDir, Blobs: blobs, Force: o.Force,
 			KnownSchema: KnownSchema(cfg), StagingDir: stagingDir(cfg),
 		})
 		if err != nil {
+			os.Remove(pending)
 			return nil, err
 		}
 		rep.Manifest = m
+		rep.Aside = aside()
 		fmt.Fprintf(o.Out, "restored backup %s (%s, schema %d) from %s\n", m.ID, m.Engine, m.SchemaVersion, o.From.Location())
 	}
-	// Every ledger in reach: the newest backup's of each configured target
-	// (and of the one restored from) may know of erasures newer than this
-	// backup and than the data directory's own copy.
-	rep.Ledgers = append(rep.Ledgers, cfg.ErasureLedger())
-	targets := []backup.Target{}
-	if o.From != nil {
-		targets = append(targets, o.From)
+	rep.Ledgers = append([]string{cfg.ErasureLedger()}, read...)
+	if _, err := backup.MergeLedgers(cfg.ErasureLedger(), ledgers.Name()); err != nil {
+		return rep, fmt.Errorf("merge the erasure ledgers: %w", err)
 	}
-	if specs, err := BackupSpecs(cfg); err == nil {
-		for _, sp := range specs {
-			if t, err := OpenTarget(cfg, sp); err == nil {
-				targets = append(targets, t)
-			}
-		}
-	}
-	for _, t := range targets {
-		if len(o.Identities) == 0 {
-			break
-		}
-		e, err := backup.Newest(ctx, t)
-		if err != nil {
-			continue
-		}
-		tmp, err := os.CreateTemp(stagingDir(cfg), "ledger-*")
-		if err != nil {
-			return rep, err
-		}
-		tmp.Close()
-		err = backup.FetchPart(ctx, t, e.ID, o.Identities, "erasures.jsonl", tmp.Name())
-		if err == nil {
-			_, err = backup.MergeLedgers(cfg.ErasureLedger(), tmp.Name())
-			rep.Ledgers = append(rep.Ledgers, t.Location()+"/"+e.ID)
-		}
-		os.Remove(tmp.Name())
-		if err != nil {
-			fmt.Fprintf(o.Out, "warning: the erasure ledger of %s on %s was not read: %v\n", e.ID, t.Location(), err)
-		}
-	}
-	a, err := Open(ctx, cfg, logger, OpenOptions{Migrate: true, Out: o.Out})
+	a, err := Open(ctx, cfg, logger, OpenOptions{Migrate: true, Out: o.Out, Restoring: true})
 	if err != nil {
 		return rep, fmt.Errorf("the restored installation does not open: %w", err)
 	}
 	defer a.Close()
+	if err := a.CheckMasterKey(ctx); err != nil {
+		return rep, err
+	}
 	if _, err := os.Stat(cfg.ErasureLedger()); err == nil {
 		if rep.Ledger, err = a.Privacy.ApplyLedger(ctx, cfg.ErasureLedger()); err != nil {
 			return rep, fmt.Errorf("apply the erasure ledger: %w", err)
 		}
+		if rep.Ledger.Erased > 0 {
+			// Their bytes leave the write-ahead log and free pages now.
+			if err := a.Privacy.Forget(ctx); err != nil {
+				return rep, err
+			}
+		}
+	}
+	if err := os.Remove(pending); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return rep, err
 	}
 	return rep, nil
 }
 
+// asideName returns a function that tells, after a forced restore, where
+// the SQLite database it replaced was kept.
+func asideName(cfg *config.Config) func() string {
+	before := asides(cfg)
+	return func() string {
+		for _, p := range asides(cfg) {
+			if !slices.Contains(before, p) {
+				return p
+			}
+		}
+		return ""
+	}
+}
+
+func asides(cfg *config.Config) []string {
+	m, _ := filepath.Glob(filepath.Join(cfg.DataDir, db.SQLiteFileName+".before-restore-*"))
+	var out []string
+	for _, p := range m {
+		if !strings.HasSuffix(p, "-wal") && !strings.HasSuffix(p, "-shm") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// gatherLedgers merges into path the erasure ledger of every complete
+// backup on the target restored from and on every configured target. It
+// returns what it read and what it could not.
+func gatherLedgers(ctx context.Context, cfg *config.Config, o RestoreOptions, path string) (read, skipped []string, err error) {
+	var targets []backup.Target
+	seen := map[string]bool{}
+	add := func(t backup.Target) {
+		if t != nil && !seen[t.Location()] {
+			seen[t.Location()] = true
+			targets = append(targets, t)
+		}
+	}
+	add(o.From)
+	specs, err := BackupSpecs(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, sp := range specs {
+		t, err := OpenTarget(cfg, sp)
+		if err != nil {
+			skipped = append(skipped, sp.Name+": "+err.Error())
+			continue
+		}
+		add(t)
+	}
+	if len(targets) > 0 && len(o.Identities) == 0 {
+		for _, t := range targets {
+			skipped = append(skipped, t.Location()+": no --identity given to open its backups")
+		}
+		return nil, skipped, nil
+	}
+	part, err := os.CreateTemp(stagingDir(cfg), "ledger-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	part.Close()
+	defer os.Remove(part.Name())
+	for _, t := range targets {
+		entries, err := backup.List(ctx, t)
+		if err != nil {
+			skipped = append(skipped, t.Location()+": "+err.Error())
+			continue
+		}
+		for _, e := range entries {
+			if !e.Complete || e.Future {
+				continue
+			}
+			if err := backup.FetchPart(ctx, t, e.ID, o.Identities, backup.PartLedger, part.Name()); err != nil {
+				skipped = append(skipped, t.Location()+"/"+e.ID+": "+err.Error())
+				continue
+			}
+			if _, err := backup.MergeLedgers(path, part.Name()); err != nil {
+				return read, skipped, err
+			}
+			read = append(read, t.Location()+"/"+e.ID)
+		}
+	}
+	return read, skipped, nil
+}
+
+// CheckMasterKey makes sure the master key opens every company's data
+// key: a restore or a verify with another installation's master key (or
+// one from before a rewrap) would otherwise look fine and read nothing.
+func (a *App) CheckMasterKey(ctx context.Context) error {
+	infos, err := a.Keys.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ki := range infos {
+		if ki.MasterKeyID != a.Master.ID() {
+			return fmt.Errorf("the data keys of this database are wrapped by master key %s, but the master key at %s is %s: put master key %s in place (keep every master key as long as backups made under it)",
+				ki.MasterKeyID, a.Config.MasterKeyPath(), a.Master.ID(), ki.MasterKeyID)
+		}
+	}
+	return nil
+}
+
 // restoreToTime restores the SQLite database as it was at o.ToTime from
-// the point-in-time replica.
-func restoreToTime(ctx context.Context, cfg *config.Config, o RestoreOptions) error {
+// the point-in-time replica, and returns where a replaced database was kept.
+func restoreToTime(ctx context.Context, cfg *config.Config, o RestoreOptions) (string, error) {
 	if cfg.DatabaseURL != "" {
-		return errors.New("--to-time: on PostgreSQL a point in time is restored with pgBackRest (pgbackrest restore --type=time), see docs/operations/backup-postgresql.md")
+		return "", errors.New("--to-time: on PostgreSQL a point in time is restored with pgBackRest (pgbackrest restore --type=time), see docs/operations/backup-postgresql.md")
 	}
 	replica := o.Replica
 	if replica == "" {
 		replica = cfg.PITRReplica
 	}
 	if replica == "" {
-		return errors.New("--to-time: no point-in-time replica: give --from with the replica's location, or configure --pitr-replica")
+		return "", errors.New("--to-time: no point-in-time replica: give --from with the replica's location, or configure --pitr-replica")
 	}
 	master, err := keys.ReadMasterKeyFile(cfg.MasterKeyPath())
 	if err != nil {
-		return fmt.Errorf("--master-key-file: %v", err)
+		return "", fmt.Errorf("--master-key-file: %v", err)
 	}
 	path := filepath.Join(cfg.DataDir, db.SQLiteFileName)
+	aside := ""
 	if _, err := os.Stat(path); err == nil {
 		if !o.Force {
-			return fmt.Errorf("%w: %s holds a database; stop the server and give --force to replace it (it is kept aside)", backup.ErrNotEmpty, path)
+			return "", fmt.Errorf("%w: %s holds a database; stop the server and give --force to replace it (it is kept aside)", backup.ErrNotEmpty, path)
 		}
-		aside := path + ".before-restore-" + time.Now().UTC().Format("20060102T150405Z")
+		aside = path + ".before-restore-" + time.Now().UTC().Format("20060102T150405Z")
 		for _, suffix := range []string{"", "-wal", "-shm"} {
 			if err := os.Rename(path+suffix, aside+suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
+				return "", err
 			}
 		}
 	}
-	return pitr.RestoreTo(ctx, pitr.Options{DBPath: path, Replica: replica, Retention: cfg.PITRRetention, Key: PITRKey(master)}, o.ToTime, path)
+	err = pitr.RestoreTo(ctx, pitr.Options{DBPath: path, Replica: replica, Retention: cfg.PITRRetention, Key: PITRKey(master)}, o.ToTime, path)
+	return aside, err
+}
+
+// staleAfter is the age at which a leftover in the staging directory is
+// taken for the debris of a killed restore, verify or backup.
+const staleAfter = 6 * time.Hour
+
+// cleanStaging removes what killed restores, verifies and backups left in
+// the staging directory: decrypted databases among them, erased people
+// included. Entries younger than staleAfter may belong to a run in
+// progress and stay.
+func cleanStaging(cfg *config.Config) {
+	dir := cfg.BackupStagingDir()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || time.Since(info.ModTime()) < staleAfter {
+			continue
+		}
+		os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
+}
+
+// firstLine is the first line of a message, at most 300 bytes: what a
+// plaintext verify record keeps of an error (a tool's later lines may quote
+// data).
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 300 {
+		s = s[:300]
+	}
+	return s
 }

@@ -43,10 +43,16 @@ func (a *App) Serve(ctx context.Context, o ServeOptions) error {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
+	unlock, err := lockShared(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	w, err := a.Web()
 	if err != nil {
 		return err
 	}
+	cleanStaging(cfg)
 	tlsConfig, acmeManager, err := a.tlsConfig(o.ACMEHTTPClient)
 	if err != nil {
 		return err

@@ -18,7 +18,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"filippo.io/age"
 
@@ -36,6 +39,9 @@ type Source struct {
 	Checkpoints string      // path of audit-checkpoints.jsonl (may not exist)
 	StagingDir  string      // private scratch (0700), e.g. <data-dir>/backup-staging: for targets that spool (Create stages nothing)
 	Version     string      // kandidat version string
+	// ExportLedger writes the erasures the database records as ledger
+	// lines, added to the ledger file's (nil: the file only).
+	ExportLedger func(ctx context.Context, w io.Writer) error
 }
 
 // CreateOptions say where a backup goes and to whom it is encrypted.
@@ -44,6 +50,12 @@ type CreateOptions struct {
 	Targets    []Target                             // at least one
 	Now        func() time.Time                     // nil: time.Now
 	Progress   func(part string, done, total int64) // may be nil
+	// StallTimeout: a target that takes in no data for this long while
+	// given some (a stalled NFS mount, an endpoint that stopped reading),
+	// or has not stored an object this long (plus a second per 64 KiB)
+	// after its end, is dropped with an error naming it, and the others go
+	// on. 0: DefaultStallTimeout (2 minutes).
+	StallTimeout time.Duration
 }
 
 // Result is what Create made and where it arrived.
@@ -67,10 +79,14 @@ type TargetResult struct {
 // Nothing is staged on the local disk: writing every byte twice (a staging
 // copy, then each target's) held a 1.1 GB backup to 64 MB/s on a disk that
 // writes 135 MB/s; streamed, it runs at 283 MB/s. A slow target therefore
-// slows the others. StagingDir serves the targets that spool (S3). Whatever a
-// failed create put on a target is deleted again, as far as the target
-// lets it; what remains has no manifest, lists as incomplete, and
-// retention removes it.
+// slows the others, but one that stalls does not stop them: after
+// StallTimeout without progress it is dropped (its Put's context ends,
+// and a Put that still does not return is given up on after a grace of
+// at most 2 seconds). When ctx ends, Create returns as promptly, whatever
+// the targets do. StagingDir serves the targets that spool (S3). Whatever
+// a failed create put on a target is deleted again, as far as the target
+// lets it within 30 seconds (a target given up on is not touched); what
+// remains has no manifest, lists as incomplete, and retention removes it.
 func Create(ctx context.Context, src Source, o CreateOptions) (*Result, error) {
 	if len(o.Recipients) == 0 {
 		return nil, errors.New("backup: no recipient: give at least one age public key (age1...)")
@@ -103,7 +119,7 @@ func Create(ctx context.Context, src Source, o CreateOptions) (*Result, error) {
 		return nil, err
 	}
 
-	out := &fanout{ctx: ctx, id: m.ID, targets: o.Targets, errs: make([]error, len(o.Targets)), put: make([][]string, len(o.Targets))}
+	out := newFanout(ctx, m.ID, o.Targets, o.StallTimeout)
 	res := &Result{Targets: make([]TargetResult, len(o.Targets))}
 	for i, t := range o.Targets {
 		res.Targets[i].Target = t.Name()
@@ -114,7 +130,11 @@ func Create(ctx context.Context, src Source, o CreateOptions) (*Result, error) {
 		m.FinishedAt = now().UTC()
 		var sealedManifest []byte
 		if sealedManifest, err = sealManifest(&m, o.Recipients); err == nil {
-			out.putManifest(sealedManifest)
+			// Last, on every target that holds every part.
+			err = out.stream(ManifestObject, func(w io.Writer) error {
+				_, err := w.Write(sealedManifest)
+				return err
+			})
 		}
 	}
 	if errors.Is(err, errNoTarget) {
@@ -161,7 +181,18 @@ func (c *creator) parts(src Source, engine string) ([]Part, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	ledgerPart, err := c.lines(PartLedger, src.Ledger)
+	// The ledger part is the file and what the database records, read
+	// after the database's snapshot: on PostgreSQL other instances (other
+	// data directories) erase too.
+	var extra []byte
+	if src.ExportLedger != nil {
+		var buf bytes.Buffer
+		if err := src.ExportLedger(c.ctx, &buf); err != nil {
+			return nil, 0, fmt.Errorf("backup %s: %w", PartLedger, err)
+		}
+		extra = buf.Bytes()
+	}
+	ledgerPart, err := c.linesWith(PartLedger, src.Ledger, extra)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -175,15 +206,39 @@ func (c *creator) parts(src Source, engine string) ([]Part, int, error) {
 // errNoTarget stops the source once every target has failed.
 var errNoTarget = errors.New("every target failed")
 
+// DefaultStallTimeout is the StallTimeout of CreateOptions that give none.
+const DefaultStallTimeout = 2 * time.Minute
+
+// storeRate is the slowest rate at which a target may store an object
+// once it has read all of it (an S3 target uploads what it spooled):
+// a target that has not finished after the stall timeout plus a second
+// per storeRate bytes of the object counts as hung.
+const storeRate = 64 << 10
+
+// maxGrace bounds how long a Put is awaited once it is told to stop (its
+// target stalled, or the backup was cancelled); one that does not return
+// by then is given up on.
+const maxGrace = 2 * time.Second
+
 // fanout streams each object to every target still working, each target's
 // Put reading from a pipe of its own in its own goroutine. A target that
-// fails drops out; the others go on.
+// fails or stalls drops out; the others go on.
 type fanout struct {
 	ctx     context.Context
 	id      string
 	targets []Target
-	errs    []error    // per target: its failure, nil while it works
-	put     [][]string // per target: the keys it was given
+	stall   time.Duration // no progress for this long: the target is dropped
+	errs    []error       // per target: its failure, nil while it works
+	put     [][]string    // per target: the keys it was given
+	hung    []bool        // per target: given up on in a Put that did not return
+}
+
+func newFanout(ctx context.Context, id string, targets []Target, stall time.Duration) *fanout {
+	if stall <= 0 {
+		stall = DefaultStallTimeout
+	}
+	n := len(targets)
+	return &fanout{ctx: ctx, id: id, targets: targets, stall: stall, errs: make([]error, n), put: make([][]string, n), hung: make([]bool, n)}
 }
 
 // fail records target i's failure (the first one counts).
@@ -206,63 +261,223 @@ func (f *fanout) abort(err error) {
 	}
 }
 
+// sink is one object on its way to one target: the pipe its Put reads,
+// and the times the watchdog looks at.
+type sink struct {
+	i       int // the target
+	target  string
+	object  string
+	pw      *io.PipeWriter
+	cancel  context.CancelFunc // the Put's context
+	done    chan error         // the Put's result; buffered, so a Put given up on may still return
+	dropped chan struct{}      // closed when the sink drops out
+
+	writing  atomic.Int64 // when the write in progress began (Unix ns); 0: none
+	read     atomic.Int64 // when a Read of the Put last returned (Unix ns)
+	n        atomic.Int64 // bytes the Put read
+	closed   atomic.Int64 // when the object's end was given (Unix ns); 0: not yet
+	returned atomic.Bool  // the Put returned
+
+	mu    sync.Mutex
+	err   error // why it dropped out
+	stall bool  // dropped by the watchdog
+}
+
+// start begins target i's Put of key, reading from a new sink.
+func (f *fanout) start(i int, key, object string) *sink {
+	t := f.targets[i]
+	ctx, cancel := context.WithCancel(f.ctx)
+	pr, pw := io.Pipe()
+	s := &sink{i: i, target: t.Name(), object: object, pw: pw, cancel: cancel, done: make(chan error, 1), dropped: make(chan struct{})}
+	go func() {
+		defer cancel()
+		err := t.Put(ctx, key, &sinkReader{s: s, r: pr})
+		if err == nil {
+			err = errStoppedReading // seen only if the writer was still writing
+		}
+		pr.CloseWithError(err)
+		s.returned.Store(true)
+		s.done <- err
+	}()
+	return s
+}
+
+// sinkReader is what a Put reads: the pipe, every read stamped.
+type sinkReader struct {
+	s *sink
+	r *io.PipeReader
+}
+
+func (r *sinkReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.s.n.Add(int64(n))
+	r.s.read.Store(time.Now().UnixNano())
+	return n, err
+}
+
+// drop takes the sink out: its pipe fails with err and its Put's
+// context ends. The first reason counts.
+func (s *sink) drop(err error, stall bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return
+	}
+	s.err, s.stall = err, stall
+	s.pw.CloseWithError(err)
+	s.cancel()
+	close(s.dropped)
+}
+
+func (s *sink) isDropped() bool {
+	select {
+	case <-s.dropped:
+		return true
+	default:
+		return false
+	}
+}
+
+// state is why the sink dropped out, and whether the watchdog did it.
+func (s *sink) state() (error, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err, s.stall
+}
+
+// write gives p to the sink's Put; it blocks until the Put has read all
+// of it, or the sink is dropped.
+func (s *sink) write(p []byte) {
+	s.writing.Store(time.Now().UnixNano())
+	_, err := s.pw.Write(p)
+	s.writing.Store(0)
+	if err != nil {
+		s.drop(err, false)
+	}
+}
+
+// check drops the sink if its target made no progress for too long:
+// while it is given data, no byte read for stall; after the object's
+// end (and its last read), not stored within stall plus a second per
+// storeRate bytes.
+func (s *sink) check(now int64, stall time.Duration) {
+	if w := s.writing.Load(); w != 0 {
+		if time.Duration(now-max(w, s.read.Load())) > stall {
+			s.drop(fmt.Errorf("%w: target %s stopped accepting data for %s", ErrTarget, s.target, stall), true)
+		}
+		return
+	}
+	if c := s.closed.Load(); c != 0 && !s.returned.Load() {
+		limit := stall + time.Duration(s.n.Load()/storeRate)*time.Second
+		if time.Duration(now-max(c, s.read.Load())) > limit {
+			s.drop(fmt.Errorf("%w: target %s did not finish storing %s within %s of its end", ErrTarget, s.target, s.object, limit), true)
+		}
+	}
+}
+
+// watch runs the watchdog over sinks until stop is called: a sink whose
+// target stalls is dropped; when the context ends, every sink is.
+func (f *fanout) watch(sinks []*sink) (stop func()) {
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(min(max(f.stall/8, 5*time.Millisecond), time.Second))
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-f.ctx.Done():
+				for _, s := range sinks {
+					s.drop(f.ctx.Err(), false)
+				}
+				return
+			case now := <-tick.C:
+				for _, s := range sinks {
+					s.check(now.UnixNano(), f.stall)
+				}
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-finished
+	}
+}
+
 // stream puts the object written by write under <id>/object on every
-// working target. It returns write's error (the source's), or errNoTarget
-// when every target failed.
+// working target. It returns write's error (the source's), the context's
+// when it ended, or errNoTarget when every target failed.
 func (f *fanout) stream(object string, write func(w io.Writer) error) error {
 	key := f.id + "/" + object
-	type result struct {
-		i   int
-		err error
-	}
-	done := make(chan result)
-	mw := &multiPipe{}
-	for i, t := range f.targets {
+	var sinks []*sink
+	for i := range f.targets {
 		if f.errs[i] != nil {
 			continue
 		}
-		pr, pw := io.Pipe()
-		mw.pipes = append(mw.pipes, pw)
-		mw.index = append(mw.index, i)
 		f.put[i] = append(f.put[i], key)
-		go func() {
-			err := t.Put(f.ctx, key, pr)
-			if err == nil {
-				err = errStoppedReading // seen only if the writer was still writing
-			}
-			pr.CloseWithError(err)
-			done <- result{i, err}
-		}()
+		sinks = append(sinks, f.start(i, key, object))
 	}
-	if len(mw.pipes) == 0 {
+	if len(sinks) == 0 {
 		return errNoTarget
 	}
-	mw.errs = make([]error, len(mw.pipes))
-	bw := bufio.NewWriterSize(mw, bufSize)
+	stop := f.watch(sinks)
+	defer stop()
+	bw := bufio.NewWriterSize(&multiPipe{sinks: sinks}, bufSize)
 	err := write(bw)
 	if err == nil {
 		err = bw.Flush()
 	}
-	for _, pw := range mw.pipes {
+	for _, s := range sinks {
 		if err != nil {
-			pw.CloseWithError(err)
+			s.drop(err, false)
 		} else {
-			pw.Close()
+			s.closed.Store(time.Now().UnixNano())
+			s.pw.Close()
 		}
 	}
-	// When the source failed, the targets failed because of it: Create
-	// marks them all (abort); otherwise a failure is the target's own.
-	own := err == nil || errors.Is(err, errNoTarget)
-	for range mw.pipes {
-		r := <-done
-		if r.err != nil && r.err != errStoppedReading && own {
-			f.fail(r.i, r.err)
+	// Each Put is awaited until it returns; one told to stop (its target
+	// stalled, or the context ended) only for a grace, then given up on.
+	var deadline time.Time
+	for _, s := range sinks {
+		var putErr error
+		returned := true
+		select {
+		case putErr = <-s.done:
+		case <-s.dropped:
+			if deadline.IsZero() {
+				deadline = time.Now().Add(min(f.stall, maxGrace))
+			}
+			timer := time.NewTimer(time.Until(deadline))
+			select {
+			case putErr = <-s.done:
+			case <-timer.C:
+				returned = false
+			}
+			timer.Stop()
+		}
+		if !returned {
+			f.hung[s.i] = true
+		}
+		// When the source failed or the context ended, the targets failed
+		// because of it: Create marks them all (abort); otherwise a failure
+		// is the target's own.
+		if (err != nil && !errors.Is(err, errNoTarget)) || f.ctx.Err() != nil {
+			continue
+		}
+		dropErr, stalled := s.state()
+		switch {
+		case stalled:
+			f.fail(s.i, dropErr)
+		case putErr != nil && putErr != errStoppedReading:
+			f.fail(s.i, putErr)
+		case dropErr != nil:
+			f.fail(s.i, dropErr)
 		}
 	}
-	for j, e := range mw.errs {
-		if e != nil && own {
-			f.fail(mw.index[j], e)
-		}
+	if ctxErr := f.ctx.Err(); ctxErr != nil && (err == nil || errors.Is(err, errNoTarget)) {
+		return ctxErr
 	}
 	if errors.Is(err, errNoTarget) {
 		return errNoTarget
@@ -270,61 +485,70 @@ func (f *fanout) stream(object string, write func(w io.Writer) error) error {
 	return err
 }
 
-// errStoppedReading: a target's Put returned before the object's end.
+// errStoppedReading: a target's Put returned before the end of the object.
 var errStoppedReading = errors.New("the target stopped reading before the end of the object")
 
-// multiPipe writes to every pipe still open; a pipe whose reader failed
-// drops out. It fails only when none is left.
+// multiPipe writes to every sink still working, all at once; a sink that
+// fails or stalls drops out. It fails only when none is left.
 type multiPipe struct {
-	pipes []*io.PipeWriter
-	index []int   // the target of each pipe
-	errs  []error // per pipe: why it dropped out
+	sinks []*sink
 }
 
 func (m *multiPipe) Write(p []byte) (int, error) {
-	live := 0
-	for j, pw := range m.pipes {
-		if m.errs[j] != nil {
-			continue
+	var live []*sink
+	for _, s := range m.sinks {
+		if !s.isDropped() {
+			live = append(live, s)
 		}
-		if _, err := pw.Write(p); err != nil {
-			m.errs[j] = err
-			continue
-		}
-		live++
 	}
-	if live == 0 {
+	switch len(live) {
+	case 0:
 		return 0, errNoTarget
-	}
-	return len(p), nil
-}
-
-// putManifest writes the manifest, last, on every target that holds every part.
-func (f *fanout) putManifest(sealed []byte) {
-	for i, t := range f.targets {
-		if f.errs[i] != nil {
-			continue
+	case 1:
+		live[0].write(p)
+	default:
+		var wg sync.WaitGroup
+		for _, s := range live {
+			wg.Go(func() { s.write(p) })
 		}
-		key := f.id + "/" + ManifestObject
-		f.put[i] = append(f.put[i], key)
-		if err := t.Put(f.ctx, key, bytes.NewReader(sealed)); err != nil {
-			f.fail(i, err)
+		wg.Wait()
+	}
+	for _, s := range live {
+		if !s.isDropped() {
+			return len(p), nil
 		}
 	}
+	return 0, errNoTarget
 }
 
-// cleanup deletes, on every target that failed, what it was given.
+// cleanup deletes, on every target that failed, what it was given; a
+// target given up on in a Put that never returned is left alone (what it
+// holds has no manifest: retention removes it). Deletes that hang are
+// not awaited past 30 seconds.
 func (f *fanout) cleanup() {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), 30*time.Second)
 	defer cancel()
+	var wg sync.WaitGroup
 	for i, t := range f.targets {
-		if f.errs[i] == nil {
+		if f.errs[i] == nil || f.hung[i] {
 			continue
 		}
-		// The manifest first, so that a half-deleted backup never lists as complete.
-		for k := len(f.put[i]) - 1; k >= 0; k-- {
-			t.Delete(ctx, f.put[i][k])
-		}
+		keys := f.put[i]
+		wg.Go(func() {
+			// The manifest first, so that a half-deleted backup never lists as complete.
+			for k := len(keys) - 1; k >= 0; k-- {
+				t.Delete(ctx, keys[k])
+			}
+		})
+	}
+	finished := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-ctx.Done():
 	}
 }
 
@@ -431,7 +655,10 @@ func (c *creator) files(store blob.Lister) (Part, int, error) {
 // lines seals a JSON-lines file (the ledger, the checkpoints) up to its
 // last complete line: a line being appended is left for the next backup.
 // A missing file is an empty part.
-func (c *creator) lines(name, path string) (Part, error) {
+func (c *creator) lines(name, path string) (Part, error) { return c.linesWith(name, path, nil) }
+
+// linesWith is lines with extra appended (whole lines).
+func (c *creator) linesWith(name, path string, extra []byte) (Part, error) {
 	var b []byte
 	if path != "" {
 		var err error
@@ -441,6 +668,7 @@ func (c *creator) lines(name, path string) (Part, error) {
 		}
 	}
 	b = b[:bytes.LastIndexByte(b, '\n')+1]
+	b = append(b, extra[:bytes.LastIndexByte(extra, '\n')+1]...)
 	return c.seal(name, int64(len(b)), func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
@@ -588,7 +816,7 @@ func (c *creator) postgres(src Source) (Part, error) {
 		}
 		// The dump is whole only if pg_dump says so: wait before the part ends.
 		if err := cmd.Wait(); err != nil {
-			return fmt.Errorf("pg_dump: %v: %s", err, strings.TrimSpace(stderr.String()))
+			return fmt.Errorf("pg_dump: %v: %s", err, toolMessage(stderr.String()))
 		}
 		return nil
 	})
@@ -611,12 +839,18 @@ type pgConn struct {
 	schemas  []string // of the search_path, "public" when none
 }
 
-// libpqParams are the URL parameters libpq's tools understand; the rest
-// (search_path, pgx's own) are dropped from their command line.
-var libpqParams = map[string]bool{"sslmode": true, "sslrootcert": true, "sslcert": true, "sslkey": true, "sslcrl": true, "sslsni": true,
-	"connect_timeout": true, "application_name": true, "target_session_attrs": true, "channel_binding": true, "gssencmode": true,
-	"krbsrvname": true, "host": true, "hostaddr": true, "port": true, "passfile": true, "keepalives": true, "keepalives_idle": true,
-	"keepalives_interval": true, "keepalives_count": true, "tcp_user_timeout": true, "ssl_min_protocol_version": true, "ssl_max_protocol_version": true}
+// libpqParams are the URL parameters libpq's tools understand and that
+// are no secret; the rest (search_path, pgx's own, and "options", which
+// would override the scope given in PGOPTIONS) are dropped from their
+// command line. The password, in the URL's user part or as the query's
+// password=, reaches them only through PGPASSWORD.
+var libpqParams = map[string]bool{"sslmode": true, "sslrootcert": true, "sslcert": true, "sslkey": true, "sslcrl": true, "sslcrldir": true,
+	"sslsni": true, "sslcertmode": true, "sslcompression": true, "sslnegotiation": true, "requiressl": true, "requirepeer": true,
+	"require_auth": true, "connect_timeout": true, "application_name": true, "fallback_application_name": true, "target_session_attrs": true,
+	"load_balance_hosts": true, "channel_binding": true, "gssencmode": true, "gsslib": true, "gssdelegation": true, "krbsrvname": true,
+	"host": true, "hostaddr": true, "port": true, "user": true, "dbname": true, "passfile": true, "service": true, "client_encoding": true,
+	"keepalives": true, "keepalives_idle": true, "keepalives_interval": true, "keepalives_count": true, "tcp_user_timeout": true,
+	"ssl_min_protocol_version": true, "ssl_max_protocol_version": true}
 
 func parsePGURL(raw string) (*pgConn, error) {
 	u, err := url.Parse(raw)
@@ -629,6 +863,10 @@ func parsePGURL(raw string) (*pgConn, error) {
 		u.User = url.User(u.User.Username())
 	}
 	q := u.Query()
+	// As for libpq, a parameter of the query wins over the URL's own part.
+	if pw, ok := q["password"]; ok && len(pw) > 0 {
+		c.password = pw[len(pw)-1]
+	}
 	for _, s := range strings.Split(q.Get("search_path"), ",") {
 		s = strings.Trim(strings.TrimSpace(s), `"`)
 		if s != "" && s != "$user" {
@@ -721,6 +959,43 @@ func findPGTool(name, binDir string, serverMajor int) (string, error) {
 		return "", fmt.Errorf("%s not found in %s", name, binDir)
 	}
 	return "", fmt.Errorf("%s not found on PATH or in /usr/lib/postgresql/*/bin: install postgresql-client-%d", name, serverMajor)
+}
+
+// maxToolMessage bounds what of a tool's messages an error quotes.
+const maxToolMessage = 300
+
+// toolMessage is the one line of a PostgreSQL tool's messages that an
+// error quotes: its first "error:" line ("pg_restore: error: COPY failed
+// for table ...: ERROR: ..."), else its first line, at most 300 bytes. The
+// rest is dropped: the DETAIL and CONTEXT lines that follow can quote row
+// values (personal data), which must not reach a log or a page; the lines
+// before it ("while PROCESSING TOC:") say nothing.
+func toolMessage(out string) string {
+	var first string
+	for line := range strings.SplitSeq(out, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if first == "" {
+			first = line
+		}
+		if strings.Contains(line, " error: ") || strings.HasPrefix(line, "error: ") {
+			first = line
+			break
+		}
+	}
+	if len(first) > maxToolMessage {
+		cut := maxToolMessage
+		for cut > 0 && !utf8.RuneStart(first[cut]) {
+			cut--
+		}
+		first = first[:cut] + "…"
+	}
+	if first == "" {
+		return "(no message)"
+	}
+	return first
 }
 
 // toolMessages keeps the first max bytes a tool writes (its messages).

@@ -1,10 +1,14 @@
 // Package backup makes, lists, prunes and restores encrypted backups of
 // an installation.
 //
-// A backup has an id YYYYMMDDTHHMMSSZ-xxxxxx (the UTC creation time and
-// six random lowercase hex digits): ids sort by time, and the time is
-// readable without any key. On a target (a directory or an S3 bucket) a
-// backup is a folder of objects:
+// A backup has an id YYYYMMDDTHHMMSS.mmmZ-xxxxxx (the UTC creation time to
+// the millisecond and six random lowercase hex digits; ids of the first
+// form, YYYYMMDDTHHMMSSZ-xxxxxx, are still read): the time is readable
+// without any key, and backups are ordered by it, then by id, so two made
+// in one second by two processes order as they were made. A backup whose
+// id is more than FutureSkew (10 minutes) ahead of the clock is listed as
+// Future and never taken for the newest. On a target (a directory or an
+// S3 bucket) a backup is a folder of objects:
 //
 //	<id>/database.sqlite.age            SQLite snapshot (every page, read in one transaction), or
 //	<id>/database.pgdump.age            pg_dump --format=custom of the schema(s)

@@ -179,7 +179,7 @@ func sealManifest(m *Manifest, recipients []age.Recipient) ([]byte, error) {
 // when it does not decrypt or parse.
 func readManifest(ctx context.Context, t Target, id string, ids []age.Identity) (*Manifest, error) {
 	if _, err := ParseID(id); err != nil {
-		return nil, fmt.Errorf("%w: %q is not a backup id (YYYYMMDDTHHMMSSZ-xxxxxx)", ErrNotFound, id)
+		return nil, fmt.Errorf("%w: %q is not a backup id (YYYYMMDDTHHMMSS.mmmZ-xxxxxx)", ErrNotFound, id)
 	}
 	if len(ids) == 0 {
 		return nil, errors.New("no age identity given to open the backup")

@@ -603,6 +603,10 @@ func (p *pgRestore) restore(ctx context.Context, dump string, force bool) (err e
 	}
 	toc, err := exec.CommandContext(ctx, tool, "--list", dump).Output()
 	if err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return fmt.Errorf("%w: the database dump does not read: %v: %s", ErrCorrupt, err, toolMessage(string(exit.Stderr)))
+		}
 		return fmt.Errorf("%w: the database dump does not read: %v", ErrCorrupt, err)
 	}
 	if err := dumpSchema(toc, p.schema); err != nil {
@@ -670,7 +674,9 @@ func (p *pgRestore) restore(ctx context.Context, dump string, force bool) (err e
 	cmd.Stdout = &toolMessages{b: &msgs, max: 8 << 10}
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("restore: pg_restore: %v: %s", err, strings.TrimSpace(msgs.String()))
+		// One line of its messages: the rest can quote rows (there is no
+		// debug log here to hold them).
+		return fmt.Errorf("restore: pg_restore: %v: %s", err, toolMessage(msgs.String()))
 	}
 	if role {
 		s := quoteIdent(p.schema)

@@ -468,11 +468,11 @@ func TestListAndVerifyRecord(t *testing.T) {
 func TestIDs(t *testing.T) {
 	at := time.Date(2026, 12, 3, 16, 4, 5, 999, time.FixedZone("X", 3600))
 	id := backup.NewID(at)
-	if len(id) != 23 || !strings.HasPrefix(id, "20261203T150405Z-") {
+	if len(id) != 27 || !strings.HasPrefix(id, "20261203T150405.000Z-") {
 		t.Errorf("NewID = %s", id)
 	}
 	got, err := backup.ParseID(id)
-	if err != nil || !got.Equal(at.Truncate(time.Second)) {
+	if err != nil || !got.Equal(at.Truncate(time.Millisecond)) {
 		t.Errorf("ParseID(%s) = %v %v", id, got, err)
 	}
 	if backup.NewID(at) == id {

@@ -13,27 +13,16 @@ import (
 // or failed create.
 const incompleteAfter = 24 * time.Hour
 
-// idTimeLayout is the time part of a backup id.
-const idTimeLayout = "20060102T150405Z"
+// idTimeLayout is the time part of a backup id of the first form, to the
+// second (ParseID reads it and NewID's, to the millisecond).
+const idTimeLayout = idLayout
 
-// parseIDTime reads the creation time of a backup id
-// YYYYMMDDTHHMMSSZ-xxxxxx (six lowercase hex digits); ok is false for
-// anything else, which retention never touches.
+// parseIDTime reads the creation time of a backup id (either form
+// ParseID reads); ok is false for anything else, which retention never
+// touches.
 func parseIDTime(id string) (time.Time, bool) {
-	ts, random, found := strings.Cut(id, "-")
-	if !found || len(ts) != len(idTimeLayout) || len(random) != 6 {
-		return time.Time{}, false
-	}
-	for _, c := range random {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return time.Time{}, false
-		}
-	}
-	t, err := time.Parse(idTimeLayout, ts)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return t, true
+	t, err := ParseID(id)
+	return t, err == nil
 }
 
 // stored is one backup as retention sees it on a target.
@@ -89,14 +78,20 @@ func Prune(ctx context.Context, t Target, s Spec, now time.Time) ([]string, erro
 	}
 	var complete, doomed []*stored
 	for _, b := range byID {
+		if b.time.Sub(now) > FutureSkew {
+			// An id from the future (a clock error, or planted) is
+			// neither counted nor deleted: the operator sees it listed.
+			continue
+		}
 		if b.complete {
 			complete = append(complete, b)
 		} else if now.Sub(b.time) > incompleteAfter && now.Sub(b.modified) > incompleteAfter {
 			doomed = append(doomed, b)
 		}
 	}
-	// Newest first; ids sort by time.
-	slices.SortFunc(complete, func(a, b *stored) int { return strings.Compare(b.id, a.id) })
+	// Newest first, by the time of the ids (not their text: an id of the
+	// first form sorts after one with milliseconds of the same second).
+	slices.SortFunc(complete, func(a, b *stored) int { return idOrder(b.time, b.id, a.time, a.id) })
 	if s.Keep > 0 || s.MaxAge > 0 {
 		for i, b := range complete {
 			if i == 0 {
@@ -109,7 +104,7 @@ func Prune(ctx context.Context, t Target, s Spec, now time.Time) ([]string, erro
 			}
 		}
 	}
-	slices.SortFunc(doomed, func(a, b *stored) int { return strings.Compare(a.id, b.id) })
+	slices.SortFunc(doomed, func(a, b *stored) int { return idOrder(a.time, a.id, b.time, b.id) })
 	var deleted []string
 	for _, b := range doomed {
 		if err := deleteBackup(ctx, t, b); err != nil {

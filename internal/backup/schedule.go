@@ -163,7 +163,7 @@ func (s *Scheduler) refresh(ctx context.Context, sp Spec) error {
 	complete, incomplete := 0, 0
 	for i := range entries {
 		e := entries[i]
-		if e.Complete {
+		if e.Complete && !e.Future {
 			complete++
 			if newest == nil {
 				newest = &e
@@ -385,6 +385,10 @@ func (s *Scheduler) Drill(ctx context.Context) error {
 // Status returns the state of every target (each read again when its
 // listing is older than a minute) and the point-in-time window.
 func (s *Scheduler) Status(ctx context.Context) Status {
+	// A page request that ends must not leave "context canceled" as a
+	// target's error: the targets are read on a context of their own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
 	now := s.now()
 	for _, sp := range s.Specs {
 		if st := s.get(sp.Name); now.Sub(st.Listed) >= listEvery {

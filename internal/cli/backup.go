@@ -136,7 +136,10 @@ func backupList(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(tw, "  ID\tTIME (UTC)\tSTATE\tSIZE\tVERIFIED")
 		for _, e := range entries {
 			state := "complete"
-			if !e.Complete {
+			switch {
+			case e.Future:
+				state = "FUTURE (ignored)"
+			case !e.Complete:
 				state = "INCOMPLETE"
 			}
 			verified := "-"
@@ -244,10 +247,11 @@ func runRestore(ctx context.Context, env *Env, args []string) error {
 	id := f.String("id", "", "the backup to restore (default: the newest complete one)")
 	toTime := f.String("to-time", "", "SQLite: restore the database as it was at this time (RFC 3339, e.g. 2026-12-03T14:05:00Z) from the point-in-time replica")
 	force := f.Bool("force", false, "replace an existing installation (stop its server first; a SQLite database is kept aside)")
+	ignore := f.Bool("ignore-unreadable-ledgers", false, "restore even when the erasure ledger of a backup on a target cannot be read (people erased since may come back)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	o := app.RestoreOptions{ID: *id, Force: *force, Out: env.Stdout}
+	o := app.RestoreOptions{ID: *id, Force: *force, IgnoreUnreadableLedgers: *ignore, Out: env.Stdout}
 	if *toTime != "" {
 		if *id != "" {
 			return errors.New("--id and --to-time: give one")
@@ -278,12 +282,18 @@ func runRestore(ctx context.Context, env *Env, args []string) error {
 	if !rep.ToTime.IsZero() {
 		fmt.Fprintf(env.Stdout, "restored the database as of %s\n", rep.ToTime.UTC().Format(time.RFC3339))
 	}
-	fmt.Fprintf(env.Stdout, "erasure ledgers: %s\n", strings.Join(rep.Ledgers, ", "))
+	fmt.Fprintf(env.Stdout, "erasure ledgers read: %d (%s)\n", len(rep.Ledgers), strings.Join(rep.Ledgers, ", "))
+	for _, s := range rep.Skipped {
+		fmt.Fprintf(env.Stdout, "WARNING: erasure ledger not read: %s\n", s)
+	}
 	fmt.Fprintf(env.Stdout, "erased again: %d of %d ledger entries", rep.Ledger.Erased, rep.Ledger.Entries)
 	if rep.Ledger.Bad > 0 {
 		fmt.Fprintf(env.Stdout, " (%d damaged lines skipped)", rep.Ledger.Bad)
 	}
 	fmt.Fprintf(env.Stdout, "\nrestore done in %s; start the server.\n", time.Since(start).Round(time.Millisecond))
+	if rep.Aside != "" {
+		fmt.Fprintf(env.Stdout, "The replaced database is kept at %s: it still holds everyone erased since; delete it once the restore is checked.\n", rep.Aside)
+	}
 	return nil
 }
 

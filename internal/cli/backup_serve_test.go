@@ -121,6 +121,12 @@ func TestServeBackupsAndPointInTime(t *testing.T) {
 	if tg := page.Targets[0]; tg.Name != "hourly" || tg.Backups != 1 || tg.Behind || tg.LastError != "" {
 		t.Fatalf("target after the first backup: %+v", tg)
 	}
+	// No restore under a running server.
+	idFile := filepath.Join(t.TempDir(), "id.key")
+	os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600)
+	if r := run(t, nil, append([]string{"restore", "--from", target, "--identity", idFile, "--force"}, inst...)...); r.code != 1 || !strings.Contains(r.stderr, "a server (or another restore) is running") {
+		t.Fatalf("restore under a running server: %d %q %q", r.code, r.stdout, r.stderr)
+	}
 	if !sqlite {
 		if page.PITR != nil {
 			t.Fatalf("PostgreSQL without pgBackRest configured shows a window: %+v", page.PITR)

@@ -56,7 +56,7 @@ func TestBackupRestoreCommands(t *testing.T) {
 		t.Fatalf("backup create: %d %q %q", first.code, first.stdout, first.stderr)
 	}
 	firstID := strings.TrimSpace(first.stdout)
-	if !regexp.MustCompile(`^\d{8}T\d{6}Z-[0-9a-f]{6}$`).MatchString(firstID) {
+	if !regexp.MustCompile(`^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$`).MatchString(firstID) {
 		t.Fatalf("backup id %q", firstID)
 	}
 
@@ -69,6 +69,12 @@ func TestBackupRestoreCommands(t *testing.T) {
 	erased := len(before) - len(after)
 	if n, _ := strconv.Atoi(m[1]); n != erased || erased == 0 {
 		t.Fatalf("sweep erased %s, the database lost %d", m[1], erased)
+	}
+	// As if another instance (its own data directory) had erased them: the
+	// ledger file here does not know, only the database's record does, and
+	// the next backup's ledger must carry it.
+	if err := os.Remove(filepath.Join(dataDir, "erasures.jsonl")); err != nil {
+		t.Fatal(err)
 	}
 	second := run(t, nil, with("backup", "create", "--to", target, "--recipient", id.Recipient().String(), "--quiet")...)
 	if second.code != 0 {
@@ -135,6 +141,74 @@ func TestBackupRestoreCommands(t *testing.T) {
 	if orig, restored := fileNames(t, dataDir), fileNames(t, fresh[1]); !slices.Equal(orig, restored) || len(orig) == 0 {
 		t.Fatalf("files: original %d, restored %d", len(orig), len(restored))
 	}
+
+	// The newer backup's ledger damaged: the restore of the older one into
+	// an empty installation refuses before installing anything, unless told.
+	ledgerPart := ""
+	for _, e := range entriesOf(t, target) {
+		if e != firstID {
+			ledgerPart = filepath.Join(target, e, "erasures.jsonl.age")
+		}
+	}
+	b, err := os.ReadFile(ledgerPart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-20] ^= 1
+	os.WriteFile(ledgerPart, b, 0o600)
+	empty := []string{"--data-dir", t.TempDir(), "--log-level", "warn"}
+	if i := slices.Index(inst, "--database-url"); i >= 0 {
+		empty = append(empty, "--database-url", otherDatabase(t, inst[i+1]))
+	}
+	os.WriteFile(filepath.Join(empty[1], "master.key"), key, 0o600)
+	r = run(t, nil, append([]string{"restore", "--from", target, "--identity", identity, "--id", firstID}, empty...)...)
+	if r.code != 1 || !strings.Contains(r.stderr, "nothing was restored") || !strings.Contains(r.stderr, "--ignore-unreadable-ledgers") {
+		t.Fatalf("restore with a damaged ledger: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(empty[1], db.SQLiteFileName)); err == nil && !slices.Contains(empty, "--database-url") {
+		t.Fatal("a refused restore installed a database")
+	}
+	r = run(t, nil, append([]string{"restore", "--from", target, "--identity", identity, "--id", firstID, "--ignore-unreadable-ledgers"}, empty...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "WARNING: erasure ledger not read") {
+		t.Fatalf("restore ignoring the damaged ledger: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+
+	// An interrupted restore: nothing opens the installation until the
+	// ledger is applied.
+	os.WriteFile(filepath.Join(empty[1], "restore-pending"), []byte("x"), 0o600)
+	if r := run(t, nil, append([]string{"tenant", "list"}, empty...)...); r.code != 1 || !strings.Contains(r.stderr, "a restore did not finish") {
+		t.Fatalf("tenant list during an unfinished restore: %d %q", r.code, r.stderr)
+	}
+	if r := run(t, nil, append([]string{"privacy", "apply-ledger"}, empty...)...); r.code != 0 || !strings.Contains(r.stdout, "the unfinished restore is finished") {
+		t.Fatalf("apply-ledger finishing a restore: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, nil, append([]string{"tenant", "list"}, empty...)...); r.code != 0 {
+		t.Fatalf("tenant list after the restore finished: %d %q", r.code, r.stderr)
+	}
+
+	// Another installation's master key: refused, named.
+	os.Remove(filepath.Join(empty[1], "master.key"))
+	writeKey(t, filepath.Join(empty[1], "master.key"))
+	r = run(t, nil, append([]string{"restore", "--from", target, "--identity", identity, "--id", firstID, "--force", "--ignore-unreadable-ledgers"}, empty...)...)
+	if r.code != 1 || !strings.Contains(r.stderr, "wrapped by master key") {
+		t.Fatalf("restore with another master key: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// entriesOf lists the backup ids in a directory target.
+func entriesOf(t *testing.T, target string) []string {
+	t.Helper()
+	des, err := os.ReadDir(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, d := range des {
+		if d.IsDir() {
+			out = append(out, d.Name())
+		}
+	}
+	return out
 }
 
 // candidateIDs lists the candidates of every company, read as the owner.

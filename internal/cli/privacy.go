@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/kandidat/kandidat/internal/app"
 	"github.com/kandidat/kandidat/internal/config"
 	"github.com/kandidat/kandidat/internal/privacy"
 )
@@ -65,7 +68,12 @@ func privacySweep(ctx context.Context, env *Env, args []string) error {
 func privacyLedger(ctx context.Context, env *Env, args []string) error {
 	f := newFlags(env, "privacy apply-ledger", "privacy apply-ledger [--file PATH] [flags]  (erase again whom a restored database still holds)", config.Installation)
 	file := f.String("file", "", "the erasure ledger (default: erasures.jsonl in the data directory)")
-	a, err := f.parseOpen(ctx, args)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	// It finishes a restore that stopped before its ledger was applied:
+	// it opens such an installation (and brings its schema up to date).
+	a, err := app.Open(ctx, f.cfg, app.NewLogger(f.cfg, env.Stderr), app.OpenOptions{Out: env.Stderr, Migrate: true, Restoring: true})
 	if err != nil {
 		return err
 	}
@@ -74,9 +82,12 @@ func privacyLedger(ctx context.Context, env *Env, args []string) error {
 	if path == "" {
 		path = a.Config.ErasureLedger()
 	}
-	rep, err := a.Privacy.ApplyLedger(ctx, path)
-	if err != nil {
-		return err
+	var rep privacy.ApplyReport
+	if _, serr := os.Stat(path); *file != "" || serr == nil {
+		// No ledger in the data directory: nobody was erased here.
+		if rep, err = a.Privacy.ApplyLedger(ctx, path); err != nil {
+			return err
+		}
 	}
 	if rep.Erased > 0 {
 		if err := a.Privacy.Forget(ctx); err != nil {
@@ -84,5 +95,10 @@ func privacyLedger(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	fmt.Fprintf(env.Stdout, "ledger: %d entries (%d unreadable lines); erased again: %d\n", rep.Entries, rep.Bad, rep.Erased)
+	if *file == "" {
+		if err := os.Remove(filepath.Join(a.Config.DataDir, app.RestorePending)); err == nil {
+			fmt.Fprintln(env.Stdout, "the unfinished restore is finished: the installation may be served")
+		}
+	}
 	return nil
 }

@@ -2,6 +2,7 @@ package privacy
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -86,10 +87,24 @@ func markLedgered(ctx context.Context, tx *sql.Tx, tenantID string, entries []le
 	return nil
 }
 
+// appendSync appends text (whole lines) to the ledger at path and syncs it.
+// A ledger that does not end with a newline ends with the fragment of a
+// line a crash tore: a newline goes first, in the same write, so that the
+// first new entry is a line of its own and not part of the fragment. (A
+// newline too many, when another process was writing at that moment, is
+// a blank line, which readers skip.)
 func appendSync(path, text string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("open erasure ledger: %w", err)
+	}
+	torn, err := endsTorn(f)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("read erasure ledger: %w", err)
+	}
+	if torn {
+		text = "\n" + text
 	}
 	if _, err := f.WriteString(text); err != nil {
 		f.Close()
@@ -100,6 +115,20 @@ func appendSync(path, text string) error {
 		return fmt.Errorf("sync erasure ledger: %w", err)
 	}
 	return f.Close()
+}
+
+// endsTorn reports whether the file f is not empty and its last byte is
+// not a newline.
+func endsTorn(f *os.File) (bool, error) {
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return false, err
+	}
+	var last [1]byte
+	if _, err := f.ReadAt(last[:], st.Size()-1); err != nil {
+		return false, err
+	}
+	return last[0] != '\n', nil
 }
 
 // LedgerPending appends to the ledger the erasures a crash (or a full
@@ -184,28 +213,126 @@ func validID(s string) bool {
 }
 
 // ReadLedger reads the ledger at r: its entries, and how many lines were
-// not entries (a torn last line after a crash, or damage).
+// not entries (a torn last line after a crash, or damage). A line longer
+// than an entry can be is counted and skipped without being held in
+// memory; only a failure to read r is an error (with the entries read
+// until then).
 func ReadLedger(r io.Reader) ([]LedgerEntry, int, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), maxLedgerLine+1)
+	br := bufio.NewReaderSize(r, 4096)
 	var out []LedgerEntry
 	bad := 0
-	for sc.Scan() {
-		line := sc.Bytes()
-		if len(strings.TrimSpace(string(line))) == 0 {
-			continue
+	// line collects the current line up to its newline and a carriage
+	// return before it; a longer one is discarded chunk by chunk.
+	line := make([]byte, 0, 512)
+	tooLong := false
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !tooLong {
+			if len(line)+len(chunk) > maxLedgerLine+2 {
+				tooLong, line = true, line[:0]
+			} else {
+				line = append(line, chunk...)
+			}
 		}
-		e, err := ParseLedgerLine(line)
-		if err != nil {
+		if err == bufio.ErrBufferFull {
+			continue // the line goes on
+		}
+		if err != nil && err != io.EOF {
+			return out, bad, fmt.Errorf("read erasure ledger: %w", err)
+		}
+		if tooLong {
 			bad++
-			continue
+		} else if e, ok, isBad := ledgerLine(line); ok {
+			out = append(out, e)
+		} else if isBad {
+			bad++
 		}
-		out = append(out, e)
+		if err == io.EOF {
+			return out, bad, nil
+		}
+		line, tooLong = line[:0], false
 	}
-	if err := sc.Err(); err != nil {
-		return out, bad, fmt.Errorf("read erasure ledger: %w", err)
+}
+
+// ledgerLine reads one line of a ledger as ReadLedger finds it (with its
+// newline, and a carriage return before it, if any): an entry (ok), a
+// line that is not one (isBad), or a blank line (neither).
+func ledgerLine(line []byte) (e LedgerEntry, ok, isBad bool) {
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if len(line) > maxLedgerLine {
+		return LedgerEntry{}, false, true
 	}
-	return out, bad, nil
+	if len(bytes.TrimSpace(line)) == 0 {
+		return LedgerEntry{}, false, false
+	}
+	e, err := ParseLedgerLine(line)
+	if err != nil {
+		return LedgerEntry{}, false, true
+	}
+	return e, true, false
+}
+
+// ExportLedger writes to w a ledger line (the format of the ledger file)
+// for every erasure the database records, every company's, and returns
+// how many. On PostgreSQL several instances, each with its own data
+// directory and ledger file, erase in one database; the export is what
+// every one of them erased, for a backup to carry beside the ledger file
+// (ApplyLedger reads either).
+func (s *Service) ExportLedger(ctx context.Context, w io.Writer) (int, error) {
+	tenants, err := s.tenants(ctx, "")
+	if err != nil {
+		return 0, err
+	}
+	const page = 1000
+	n := 0
+	var b bytes.Buffer
+	for _, tenantID := range tenants {
+		// Keyset pages on the primary key (tenant_id, id), each in a
+		// transaction that declares the company.
+		after := ""
+		for {
+			entries := make([]ledgerEntry, 0, page)
+			err := s.db.ReadTx(ctx, tenantID, func(tx *sql.Tx) error {
+				q, err := tx.QueryContext(ctx, `SELECT id, candidate_id, reason, erased_at FROM erasures
+					WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT `+fmt.Sprint(page), tenantID, after)
+				if err != nil {
+					return fmt.Errorf("read erasures: %w", err)
+				}
+				defer q.Close()
+				for q.Next() {
+					e := ledgerEntry{Version: 1, Tenant: tenantID}
+					if err := q.Scan(&e.Erasure, &e.Candidate, &e.Reason, &e.At); err != nil {
+						return fmt.Errorf("read erasures: %w", err)
+					}
+					e.At = e.At.UTC()
+					entries = append(entries, e)
+				}
+				return q.Err()
+			})
+			if err != nil {
+				return n, err
+			}
+			b.Reset()
+			for _, e := range entries {
+				line, err := json.Marshal(e)
+				if err != nil {
+					return n, err
+				}
+				b.Write(line)
+				b.WriteByte('\n')
+			}
+			if _, err := w.Write(b.Bytes()); err != nil {
+				return n, fmt.Errorf("write erasure ledger: %w", err)
+			}
+			n += len(entries)
+			if len(entries) < page {
+				break
+			}
+			after = entries[len(entries)-1].Erasure
+		}
+	}
+	return n, nil
 }
 
 // ApplyReport is what applying a ledger did.
