@@ -88,9 +88,10 @@ func backupCreate(ctx context.Context, env *Env, args []string) error {
 		}
 		if err == nil {
 			for i, sp := range specs {
-				if res.Targets[i].Err != nil || (sp.Keep == 0 && sp.MaxAge == 0) {
+				if res.Targets[i].Err != nil {
 					continue
 				}
+				// Also without a retention: leftovers of killed backups go after a day.
 				if deleted, perr := backup.Prune(ctx, targets[i], sp, time.Now()); perr != nil {
 					fmt.Fprintf(env.Stderr, "warning: retention on %s: %v\n", sp.Name, perr)
 				} else if len(deleted) > 0 && !*quiet {
