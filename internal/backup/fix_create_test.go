@@ -68,7 +68,7 @@ func (h *hungTarget) Put(ctx context.Context, key string, r io.Reader) error {
 
 // createWithin runs Create and fails the test when it has not returned
 // within limit.
-func createWithin(t *testing.T, limit time.Duration, ctx context.Context, src backup.Source, o backup.CreateOptions) (*backup.Result, error, time.Duration) {
+func createWithin(t *testing.T, limit time.Duration, ctx context.Context, src backup.Source, o backup.CreateOptions) (*backup.Result, time.Duration, error) {
 	t.Helper()
 	type result struct {
 		res *backup.Result
@@ -82,10 +82,10 @@ func createWithin(t *testing.T, limit time.Duration, ctx context.Context, src ba
 	}()
 	select {
 	case r := <-done:
-		return r.res, r.err, time.Since(start)
+		return r.res, time.Since(start), r.err
 	case <-time.After(limit):
 		t.Fatalf("Create has not returned after %s", limit)
-		return nil, nil, 0
+		return nil, 0, nil
 	}
 }
 
@@ -113,7 +113,7 @@ func TestHungTarget(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			hung := newHungTarget(t, "hung", tc.hangOn, tc.after, tc.honest)
 			good := dirTarget(t, filepath.Join(t.TempDir(), "good"))
-			res, err, took := createWithin(t, 60*time.Second, ctx, in.src, backup.CreateOptions{Recipients: in.recipients(),
+			res, took, err := createWithin(t, 60*time.Second, ctx, in.src, backup.CreateOptions{Recipients: in.recipients(),
 				Targets: []backup.Target{hung, good}, StallTimeout: time.Second})
 			if err != nil {
 				t.Fatalf("create: %v", err)
@@ -150,7 +150,7 @@ func TestSlowTargetIsNotDropped(t *testing.T) {
 	in := newInstall(t)
 	slow := &slowTarget{Target: dirTarget(t, filepath.Join(t.TempDir(), "slow")), pause: 250 * time.Millisecond}
 	good := dirTarget(t, filepath.Join(t.TempDir(), "good"))
-	res, err, _ := createWithin(t, 90*time.Second, ctx, in.src, backup.CreateOptions{Recipients: in.recipients(),
+	res, _, err := createWithin(t, 90*time.Second, ctx, in.src, backup.CreateOptions{Recipients: in.recipients(),
 		Targets: []backup.Target{slow, good}, StallTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +204,7 @@ func TestCancelWithHungTarget(t *testing.T) {
 	defer cancel()
 	timer := time.AfterFunc(time.Second, cancel)
 	defer timer.Stop()
-	_, err, took := createWithin(t, 60*time.Second, ctx, in.src, backup.CreateOptions{Recipients: in.recipients(),
+	_, took, err := createWithin(t, 60*time.Second, ctx, in.src, backup.CreateOptions{Recipients: in.recipients(),
 		Targets: []backup.Target{hung, good}, StallTimeout: time.Hour})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("create: %v, want context.Canceled", err)
