@@ -103,9 +103,9 @@ func commands() []command {
 			{"signing-key", "print the public key that verifies archive bundles", caseSigningKey, false},
 		}},
 		{"backup", "", nil, []action{
-			{"create", "write an encrypted backup of the database, the files and the erasure ledger to the targets", backupCreate, false},
+			{"create", "an encrypted backup of the database, files and erasure ledger, to the targets", backupCreate, false},
 			{"list", "list a target's backups, newest first", backupList, false},
-			{"verify", "decrypt a backup, check its hashes, restore it aside and check the restored copy", backupVerify, false},
+			{"verify", "decrypt a backup, check its hashes, restore it aside and check the copy", backupVerify, false},
 			{"prune", "delete what the targets' retention no longer keeps", backupPrune, false},
 		}},
 		{"restore", "restore a backup or a point in time into an empty installation", runRestore, nil},
