@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -356,11 +357,15 @@ func KnownSchema(cfg *config.Config) int {
 func scratchDatabase(ctx context.Context, rawURL string) (string, func(), error) {
 	b := make([]byte, 6)
 	rand.Read(b)
-	name := "kandidat_verify_" + hex.EncodeToString(b)
+	// The name carries its creation time, so that a later drill can tell
+	// the scratch database of a killed one (with the restored data, erased
+	// people included) and drop it.
+	name := fmt.Sprintf("kandidat_verify_%d_%s", time.Now().Unix(), hex.EncodeToString(b))
 	admin, err := sql.Open("pgx", rawURL)
 	if err != nil {
 		return "", nil, err
 	}
+	dropStaleScratch(ctx, admin)
 	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
 		admin.Close()
 		return "", nil, fmt.Errorf("a restore drill on PostgreSQL needs a scratch database, and the login role of --database-url may not create one (grant it CREATEDB): %v", err)
@@ -380,6 +385,39 @@ func scratchDatabase(ctx context.Context, rawURL string) (string, func(), error)
 		admin.Close()
 	}
 	return u.String(), drop, nil
+}
+
+// scratchName is the name of a drill's scratch database: its creation
+// time (Unix seconds) and random hex.
+var scratchName = regexp.MustCompile(`^kandidat_verify_([0-9]{1,12})_[0-9a-f]{12}$`)
+
+// dropStaleScratch drops the scratch databases of drills older than
+// staleAfter: a killed verify leaves its restored copy behind.
+func dropStaleScratch(ctx context.Context, admin *sql.DB) {
+	rows, err := admin.QueryContext(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'kandidat\_verify\_%'`)
+	if err != nil {
+		return
+	}
+	var stale []string
+	for rows.Next() {
+		var name string
+		if rows.Scan(&name) != nil {
+			continue
+		}
+		m := scratchName.FindStringSubmatch(name)
+		if m == nil {
+			continue
+		}
+		if at, err := strconv.ParseInt(m[1], 10, 64); err == nil && time.Since(time.Unix(at, 0)) > staleAfter {
+			stale = append(stale, name)
+		}
+	}
+	rows.Close()
+	for _, name := range stale {
+		if _, err := admin.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			slog.Default().Warn("stale scratch database not dropped", "database", name, "error", err.Error())
+		}
+	}
 }
 
 // RestoreReport is what a restore did.
