@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -91,9 +90,11 @@ func fetchPart(ctx context.Context, t Target, id string, p Part, ids []age.Ident
 		return err
 	}
 	defer rc.Close()
-	stored := &hashReader{r: bufio.NewReaderSize(&cancelReader{ctx: ctx, r: rc}, bufSize), h: sha256.New()}
+	// The stored bytes are hashed and counted as they are read.
+	stored := &counter{w: io.Discard, h: sha256.New()}
+	src := io.TeeReader(bufio.NewReaderSize(&cancelReader{ctx: ctx, r: rc}, bufSize), stored)
 	// No more than the manifest promises is read: a longer object is corrupt.
-	limited := io.LimitReader(stored, p.StoredSize+1)
+	limited := io.LimitReader(src, p.StoredSize+1)
 	plain, err := age.Decrypt(limited, ids...)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -131,19 +132,6 @@ func fetchPart(ctx context.Context, t Target, id string, p Part, ids []age.Ident
 	// Not synced here: what is installed from it is (the database file
 	// before its rename, each file by the store, the merged ledgers).
 	return f.Close()
-}
-
-type hashReader struct {
-	r io.Reader
-	h hash.Hash
-	n int64
-}
-
-func (r *hashReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	r.h.Write(p[:n])
-	r.n += int64(n)
-	return n, err
 }
 
 // RestoreOptions say where a backup is installed.

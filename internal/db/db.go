@@ -458,9 +458,15 @@ func Now() time.Time { return Time(time.Now()) }
 // Time normalises t for storage.
 func Time(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-// Strings runs a query of one text column in tx and returns its values.
-func Strings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+// Querier is what Strings reads through: a transaction, or a pool for
+// the installation's own catalogue queries.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Strings runs a query of one text column in q and returns its values.
+func Strings(ctx context.Context, q Querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

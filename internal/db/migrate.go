@@ -219,20 +219,7 @@ func (d *DB) Columns(ctx context.Context, table string) ([]string, error) {
 }
 
 func (d *DB) strings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := d.Read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return Strings(ctx, d.Read, q, args...)
 }
 
 // inConnTx runs fn in a transaction on conn.
